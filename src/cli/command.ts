@@ -1,0 +1,57 @@
+// A CLI command: its options (node:util parseArgs config), help text and action.
+// Every failure becomes one line on stderr and a non-zero exit (see ./main.ts).
+import type { ParseArgsConfig } from 'node:util';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
+
+export interface Command {
+  name: string;
+  summary: string;
+  options: Record<string, OptionSpec>;
+  /** Extra help lines (examples, output format). */
+  details?: string[];
+  run(opts: Record<string, string | boolean | string[] | undefined>): Promise<number | void>;
+}
+
+/** Thrown for bad input: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function helpText(cmd: Command): string {
+  const lines = [`Usage: npm run cli -- ${cmd.name} [options]`, '', cmd.summary, ''];
+  const entries = Object.entries(cmd.options);
+  if (entries.length) {
+    lines.push('Options:');
+    for (const [name, o] of entries) {
+      const flag = `--${name}${o.type === 'string' ? ` ${o.valueName ?? 'VALUE'}` : ''}`;
+      const def = o.default !== undefined ? ` (default: ${String(o.default)})` : '';
+      lines.push(`  ${flag.padEnd(28)} ${o.description}${def}`);
+    }
+    lines.push(`  ${'--help'.padEnd(28)} Show this help`);
+  }
+  if (cmd.details?.length) lines.push('', ...cmd.details);
+  return lines.join('\n');
+}
+
+export function requireString(opts: Record<string, unknown>, name: string): string {
+  const v = opts[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`missing required option --${name}`);
+  return v;
+}
+
+export function intOption(opts: Record<string, unknown>, name: string, fallback: number, min = 0): number {
+  const v = opts[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${String(v)}"`);
+  return n;
+}
+
+export function numberOption(opts: Record<string, unknown>, name: string, fallback: number): number {
+  const v = opts[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${String(v)}"`);
+  return n;
+}

@@ -1,0 +1,5 @@
+// Every CLI command, in the order `--help` lists them. Add new commands here.
+import type { Command } from '../command';
+import { doctor } from './doctor';
+
+export const commands: Command[] = [doctor];

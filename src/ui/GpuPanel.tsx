@@ -1,0 +1,69 @@
+import { useEngine } from '../store/engine';
+
+// Which GPU the engine found, or why there is none and how to fix it; plus a one-click
+// correctness check of the kernels on this device.
+export function GpuPanel() {
+  const gpu = useEngine((s) => s.gpu);
+  const selfTest = useEngine((s) => s.selfTest);
+  const runSelfTest = useEngine((s) => s.runSelfTest);
+
+  if (gpu.state === 'checking') {
+    return (
+      <section className="gpu-panel" aria-label="GPU status">
+        <p role="status">Looking for a WebGPU adapter…</p>
+      </section>
+    );
+  }
+  if (gpu.state === 'unavailable' || gpu.state === 'lost') {
+    return (
+      <section className="gpu-panel gpu-missing" aria-label="GPU status">
+        <h2>{gpu.state === 'lost' ? 'The GPU device was lost' : 'WebGPU is not available'}</h2>
+        <p role="status">{gpu.reason}</p>
+        {'hints' in gpu && gpu.hints.length > 0 && (
+          <ul>
+            {gpu.hints.map((h) => (
+              <li key={h}>{h}</li>
+            ))}
+          </ul>
+        )}
+        <p className="muted">Training needs WebGPU. Data preview and the formula explorer work without it.</p>
+      </section>
+    );
+  }
+  const a = gpu.adapter;
+  return (
+    <section className="gpu-panel" aria-label="GPU status">
+      <p role="status">
+        GPU: <strong data-testid="adapter-name">{a.description || a.device || a.architecture || a.vendor || 'WebGPU adapter'}</strong>{' '}
+        <span className="muted">
+          ({[a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unknown vendor'}
+          {a.isFallbackAdapter ? ', software' : ''})
+        </span>
+      </p>
+      <details>
+        <summary>Features and limits</summary>
+        <p>{a.features.join(', ') || 'no optional features'}</p>
+        <table>
+          <tbody>
+            {Object.entries(a.limits).map(([k, v]) => (
+              <tr key={k}>
+                <th scope="row">{k}</th>
+                <td>{v.toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      <div className="selftest">
+        <button type="button" onClick={() => void runSelfTest()} disabled={selfTest.state === 'running'}>
+          Check GPU
+        </button>
+        <output aria-label="GPU check result" data-ok={selfTest.state === 'done' ? String(selfTest.result.ok) : undefined}>
+          {selfTest.state === 'running' && 'Running matmul forward and backward on the GPU…'}
+          {selfTest.state === 'done' && `${selfTest.result.ok ? '✓' : '✗'} ${selfTest.result.message}`}
+          {selfTest.state === 'error' && `✗ ${selfTest.message}`}
+        </output>
+      </div>
+    </section>
+  );
+}

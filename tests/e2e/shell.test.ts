@@ -1,0 +1,51 @@
+// Tier 3: the built app in headless Chromium with real WebGPU (SwiftShader): the page finds
+// an adapter, runs matmul forward+backward in its engine worker and matches float64.
+import { describe, it, expect, inject, afterAll } from 'vitest';
+import { openPage, foreignRequests, screenshot, type Session } from './browser';
+
+const baseUrl = inject('baseUrl');
+const sessions: Session[] = [];
+afterAll(async () => {
+  for (const s of sessions) await s.browser.close();
+});
+
+describe('app shell', () => {
+  it('reports the adapter and runs a matmul that matches the reference', async () => {
+    const s = await openPage(baseUrl, { webgpu: true });
+    sessions.push(s);
+    const { page } = s;
+    await expect(page.getByRole('heading', { name: 'PrefPlay', level: 1 }).textContent()).resolves.toBe('PrefPlay');
+    const adapter = page.getByTestId('adapter-name');
+    await adapter.waitFor({ timeout: 60_000 });
+    // An adapter with no name would show the fallback text; a real one names itself.
+    expect(await adapter.textContent()).toMatch(/swiftshader|SwiftShader|\w+/);
+    await page.getByRole('button', { name: 'Check GPU' }).click();
+    const result = page.getByRole('status').or(page.locator('output[aria-label="GPU check result"]'));
+    const output = page.locator('output[aria-label="GPU check result"][data-ok]');
+    await output.waitFor({ timeout: 120_000 });
+    const text = (await output.textContent()) ?? '';
+    await screenshot(page, 'shell-webgpu');
+    expect(await output.getAttribute('data-ok'), text).toBe('true');
+    expect(text).toMatch(/match float64/);
+    expect(await result.count()).toBeGreaterThan(0);
+    for (const region of ['Data', 'Model', 'Methods', 'Charts']) {
+      await expect(page.getByRole('heading', { name: region, level: 2 }).count()).resolves.toBe(1);
+    }
+    expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
+    expect(s.consoleErrors).toEqual([]);
+  });
+
+  it('explains a missing WebGPU and keeps the rest of the page', async () => {
+    const s = await openPage(baseUrl, { webgpu: false });
+    sessions.push(s);
+    const { page } = s;
+    // Without --enable-unsafe-webgpu, headless Linux Chromium has no WebGPU adapter. If this
+    // Chromium ever ships WebGPU on by default, this test must force it off another way.
+    const heading = page.getByRole('heading', { name: 'WebGPU is not available' });
+    await heading.waitFor({ timeout: 60_000 });
+    expect(await page.getByText(/enable-unsafe-webgpu/).count()).toBeGreaterThan(0);
+    await expect(page.getByRole('heading', { name: 'Data', level: 2 }).count()).resolves.toBe(1);
+    await screenshot(page, 'shell-no-webgpu');
+    expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
+  });
+});
