@@ -10,7 +10,11 @@ function check(name: string, v: View, n: number): void {
   if (v.length < n) throw new Error(`${name}: ${v.name} holds ${v.length} elements, needs ${n}`);
 }
 
-function tiled(enc: StepEncoder, c: View, a: View, b: View, bias: View | null, M: number, N: number, K: number, flags: { TRANS_A?: boolean; TRANS_B?: boolean; ACCUMULATE?: boolean }): void {
+/**
+ * The generic tiled product C (M,N) = op(A) (M,K) · op(B) (K,N) [+ bias (N)] [+= C].
+ * TRANS_A: A stored (K,M); TRANS_B: B stored (N,K); ACCUMULATE: add into C.
+ */
+export function matmulTiled(enc: StepEncoder, c: View, a: View, b: View, bias: View | null, M: number, N: number, K: number, flags: { TRANS_A?: boolean; TRANS_B?: boolean; ACCUMULATE?: boolean }): void {
   const constants = { TRANS_A: false, TRANS_B: false, ACCUMULATE: false, ...flags, HAS_BIAS: bias !== null };
   // An unused bias binding still needs a buffer; `a` is bound there and never read.
   enc.dispatch({ shader: 'matmul', entryPoint: 'matmul', constants }, [c, a, b, bias ?? a], params(M, N, K, 0), [Math.ceil(N / TILE), Math.ceil(M / TILE)]);
@@ -22,7 +26,7 @@ export function matmulForward(enc: StepEncoder, out: View, inp: View, weight: Vi
   check('matmulForward', inp, R * IC);
   check('matmulForward', weight, IC * OC);
   if (bias) check('matmulForward', bias, OC);
-  tiled(enc, out, inp, weight, bias, R, OC, IC, {});
+  matmulTiled(enc, out, inp, weight, bias, R, OC, IC, {});
 }
 
 /**
@@ -34,9 +38,9 @@ export function matmulBackward(enc: StepEncoder, dinp: View | null, dweight: Vie
   check('matmulBackward', dweight, IC * OC);
   if (dinp) {
     check('matmulBackward', dinp, R * IC);
-    tiled(enc, dinp, dout, weight, null, R, IC, OC, { TRANS_B: true });
+    matmulTiled(enc, dinp, dout, weight, null, R, IC, OC, { TRANS_B: true });
   }
-  tiled(enc, dweight, inp, dout, null, IC, OC, R, { TRANS_A: true, ACCUMULATE: true });
+  matmulTiled(enc, dweight, inp, dout, null, IC, OC, R, { TRANS_A: true, ACCUMULATE: true });
   if (dbias) {
     check('matmulBackward', dbias, OC);
     enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 64)]);
