@@ -1,0 +1,343 @@
+// float64 GPT-2 (Hugging Face GPT2LMHeadModel, eval mode): the oracle for the whole engine.
+// Deliberately self-contained — it imports none of the per-kernel references, so a shared
+// mistake cannot hide in both. Sequences are processed one at a time (ragged, no padding).
+// Dimensions: T time (one sequence), C channels, NH heads, HS = C/NH, V vocab, L layers.
+// Layouts: activations (T,C) row-major; Conv1D weights (in,out): y = x·W + b; wte (V,C).
+import type { GPTConfig } from '../model/config';
+import { paramSpec } from '../model/config';
+
+export type ParamMap = Map<string, Float32Array | Float64Array>;
+type Arr = ArrayLike<number>;
+
+interface LayerCache {
+  x: Float64Array; // block input (T,C)
+  ln1: LnCache;
+  qkv: Float64Array; // (T,3C)
+  att: Float64Array; // softmax probabilities (NH,T,T), zero above the diagonal
+  y: Float64Array; // heads concatenated (T,C)
+  x2: Float64Array; // after the attention residual (T,C)
+  ln2: LnCache;
+  fc: Float64Array; // pre-activation (T,4C)
+  gelu: Float64Array; // (T,4C)
+}
+
+interface LnCache {
+  out: Float64Array; // (T,C)
+  xhat: Float64Array; // (T,C)
+  rstd: Float64Array; // (T)
+}
+
+export interface SeqCache {
+  tokens: number[];
+  layers: LayerCache[];
+  lnf: LnCache;
+  /** Log-softmax of the logits (T,V). */
+  logprobs: Float64Array;
+}
+
+export interface GPT2RefCache {
+  config: GPTConfig;
+  params: Map<string, Float64Array>;
+  seqs: SeqCache[];
+}
+
+export interface GPT2RefResult {
+  /** logp[s][t] = log p(seq[t+1] | seq[0..t]), t = 0..len−2. */
+  logp: number[][];
+  /** meanLogit[s][t] = mean over V of the logits at position t, t = 0..len−2 (aligned with logp). */
+  meanLogit: number[][];
+  cache: GPT2RefCache;
+}
+
+const GELU_K = Math.sqrt(2 / Math.PI);
+
+// inp (T,IC), w (IC,OC), b (OC) -> (T,OC)
+function linear(inp: Arr, w: Arr, b: Arr, T: number, IC: number, OC: number): Float64Array {
+  const out = new Float64Array(T * OC);
+  for (let t = 0; t < T; t++) {
+    for (let o = 0; o < OC; o++) {
+      let s = b[o];
+      for (let i = 0; i < IC; i++) s += inp[t * IC + i] * w[i * OC + o];
+      out[t * OC + o] = s;
+    }
+  }
+  return out;
+}
+
+// dout (T,OC) -> dinp (T,IC) returned; dw (IC,OC), db (OC) accumulated.
+function linearBack(dout: Arr, inp: Arr, w: Arr, dw: Float64Array, db: Float64Array, T: number, IC: number, OC: number): Float64Array {
+  const dinp = new Float64Array(T * IC);
+  for (let t = 0; t < T; t++) {
+    for (let o = 0; o < OC; o++) {
+      const g = dout[t * OC + o];
+      db[o] += g;
+      for (let i = 0; i < IC; i++) {
+        dinp[t * IC + i] += g * w[i * OC + o];
+        dw[i * OC + o] += g * inp[t * IC + i];
+      }
+    }
+  }
+  return dinp;
+}
+
+// x (T,C) -> (x − mean) / sqrt(var + eps) · w + b, biased variance as torch.nn.LayerNorm.
+function layernorm(x: Arr, w: Arr, b: Arr, T: number, C: number, eps: number): LnCache {
+  const out = new Float64Array(T * C);
+  const xhat = new Float64Array(T * C);
+  const rstd = new Float64Array(T);
+  for (let t = 0; t < T; t++) {
+    let mean = 0;
+    for (let c = 0; c < C; c++) mean += x[t * C + c];
+    mean /= C;
+    let v = 0;
+    for (let c = 0; c < C; c++) v += (x[t * C + c] - mean) ** 2;
+    const r = 1 / Math.sqrt(v / C + eps);
+    rstd[t] = r;
+    for (let c = 0; c < C; c++) {
+      const n = (x[t * C + c] - mean) * r;
+      xhat[t * C + c] = n;
+      out[t * C + c] = n * w[c] + b[c];
+    }
+  }
+  return { out, xhat, rstd };
+}
+
+// dout (T,C) -> dx (T,C) returned; dw, db (C) accumulated.
+function layernormBack(dout: Arr, cache: LnCache, w: Arr, dw: Float64Array, db: Float64Array, T: number, C: number): Float64Array {
+  const dx = new Float64Array(T * C);
+  for (let t = 0; t < T; t++) {
+    let meanG = 0;
+    let meanGX = 0;
+    for (let c = 0; c < C; c++) {
+      const g = dout[t * C + c] * w[c];
+      meanG += g;
+      meanGX += g * cache.xhat[t * C + c];
+      dw[c] += dout[t * C + c] * cache.xhat[t * C + c];
+      db[c] += dout[t * C + c];
+    }
+    meanG /= C;
+    meanGX /= C;
+    for (let c = 0; c < C; c++) {
+      const g = dout[t * C + c] * w[c];
+      dx[t * C + c] = cache.rstd[t] * (g - meanG - cache.xhat[t * C + c] * meanGX);
+    }
+  }
+  return dx;
+}
+
+function toF64(params: ParamMap, config: GPTConfig): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const s of paramSpec(config)) {
+    const p = params.get(s.name);
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    if (!p) throw new Error(`gpt2 reference: missing parameter ${s.name}`);
+    if (p.length !== n) throw new Error(`gpt2 reference: parameter ${s.name} has ${p.length} elements, expected ${n} (shape [${s.shape.join(',')}])`);
+    out.set(s.name, Float64Array.from(p));
+  }
+  return out;
+}
+
+function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number[]): SeqCache {
+  const { nEmbd: C, nHead: NH, vocabSize: V, nLayer: L, layerNormEpsilon: eps } = cfg;
+  const T = tokens.length;
+  const HS = C / NH;
+  const scale = 1 / Math.sqrt(HS);
+  const g = (name: string) => P.get(name)!;
+  const wte = g('wte.weight');
+  const wpe = g('wpe.weight');
+  let x = new Float64Array(T * C);
+  for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) x[t * C + c] = wte[tokens[t] * C + c] + wpe[t * C + c];
+  const layers: LayerCache[] = [];
+  for (let l = 0; l < L; l++) {
+    const h = `h.${l}`;
+    const ln1 = layernorm(x, g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), T, C, eps);
+    const qkv = linear(ln1.out, g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), T, C, 3 * C);
+    // q at [0,C), k at [C,2C), v at [2C,3C); head n uses channels [n·HS, (n+1)·HS) of each.
+    const att = new Float64Array(NH * T * T);
+    const y = new Float64Array(T * C);
+    for (let n = 0; n < NH; n++) {
+      for (let t = 0; t < T; t++) {
+        const row = (n * T + t) * T;
+        let max = -Infinity;
+        for (let u = 0; u <= t; u++) {
+          let s = 0;
+          for (let i = 0; i < HS; i++) s += qkv[t * 3 * C + n * HS + i] * qkv[u * 3 * C + C + n * HS + i];
+          att[row + u] = s * scale;
+          max = Math.max(max, att[row + u]);
+        }
+        let sum = 0;
+        for (let u = 0; u <= t; u++) {
+          att[row + u] = Math.exp(att[row + u] - max);
+          sum += att[row + u];
+        }
+        for (let u = 0; u <= t; u++) att[row + u] /= sum;
+        for (let i = 0; i < HS; i++) {
+          let s = 0;
+          for (let u = 0; u <= t; u++) s += att[row + u] * qkv[u * 3 * C + 2 * C + n * HS + i];
+          y[t * C + n * HS + i] = s;
+        }
+      }
+    }
+    const proj = linear(y, g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), T, C, C);
+    const x2 = new Float64Array(T * C);
+    for (let i = 0; i < T * C; i++) x2[i] = x[i] + proj[i];
+    const ln2 = layernorm(x2, g(`${h}.ln_2.weight`), g(`${h}.ln_2.bias`), T, C, eps);
+    const fc = linear(ln2.out, g(`${h}.mlp.c_fc.weight`), g(`${h}.mlp.c_fc.bias`), T, C, 4 * C);
+    const gelu = new Float64Array(T * 4 * C);
+    for (let i = 0; i < gelu.length; i++) {
+      const u = fc[i];
+      gelu[i] = 0.5 * u * (1 + Math.tanh(GELU_K * (u + 0.044715 * u * u * u)));
+    }
+    const mproj = linear(gelu, g(`${h}.mlp.c_proj.weight`), g(`${h}.mlp.c_proj.bias`), T, 4 * C, C);
+    const x3 = new Float64Array(T * C);
+    for (let i = 0; i < T * C; i++) x3[i] = x2[i] + mproj[i];
+    layers.push({ x, ln1, qkv, att, y, x2, ln2, fc, gelu });
+    x = x3;
+  }
+  const lnf = layernorm(x, g('ln_f.weight'), g('ln_f.bias'), T, C, eps);
+  // logits (T,V) = lnf (T,C) · wteᵀ, stored as log-softmax
+  const logprobs = new Float64Array(T * V);
+  for (let t = 0; t < T; t++) {
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) {
+      let s = 0;
+      for (let c = 0; c < C; c++) s += lnf.out[t * C + c] * wte[v * C + c];
+      logprobs[t * V + v] = s;
+      max = Math.max(max, s);
+    }
+    let sum = 0;
+    for (let v = 0; v < V; v++) sum += Math.exp(logprobs[t * V + v] - max);
+    const lse = max + Math.log(sum);
+    for (let v = 0; v < V; v++) logprobs[t * V + v] -= lse;
+  }
+  return { tokens: [...tokens], layers, lnf, logprobs };
+}
+
+/** Forward pass over ragged sequences (each 1 ≤ len ≤ nPositions, ids in [0, V)). */
+export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number[][]): GPT2RefResult {
+  const P = toF64(params, config);
+  const V = config.vocabSize;
+  const C = config.nEmbd;
+  const wte = P.get('wte.weight')!;
+  const logp: number[][] = [];
+  const meanLogit: number[][] = [];
+  const caches: SeqCache[] = [];
+  seqs.forEach((seq, s) => {
+    if (seq.length < 1 || seq.length > config.nPositions) throw new Error(`gpt2 reference: sequence ${s} has length ${seq.length}, expected 1..${config.nPositions}`);
+    seq.forEach((id, t) => {
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`gpt2 reference: sequence ${s} position ${t}: token ${id} is outside [0, ${V})`);
+    });
+    const cache = forwardSeq(P, config, seq);
+    caches.push(cache);
+    const lp: number[] = [];
+    const ml: number[] = [];
+    for (let t = 0; t + 1 < seq.length; t++) {
+      lp.push(cache.logprobs[t * V + seq[t + 1]]);
+      // mean logit recomputed directly from lnf·wteᵀ so it does not depend on log-softmax
+      let m = 0;
+      for (let v = 0; v < V; v++) for (let c = 0; c < C; c++) m += cache.lnf.out[t * C + c] * wte[v * C + c];
+      ml.push(m / V);
+    }
+    logp.push(lp);
+    meanLogit.push(ml);
+  });
+  return { logp, meanLogit, cache: { config, params: P, seqs: caches } };
+}
+
+/** Gradients of Σ coef[s][t]·logp[s][t] with respect to every parameter (wte: embedding + tied head). */
+export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][]): Map<string, Float64Array> {
+  const cfg = cache.config;
+  const { nEmbd: C, nHead: NH, vocabSize: V, nLayer: L } = cfg;
+  const HS = C / NH;
+  const scale = 1 / Math.sqrt(HS);
+  const P = cache.params;
+  const g = (name: string) => P.get(name)!;
+  const grads = new Map<string, Float64Array>();
+  for (const [name, p] of P) grads.set(name, new Float64Array(p.length));
+  const dg = (name: string) => grads.get(name)!;
+  if (coef.length !== cache.seqs.length) throw new Error(`gpt2 reference: ${coef.length} coefficient rows for ${cache.seqs.length} sequences`);
+  const wte = g('wte.weight');
+  const dwte = dg('wte.weight');
+
+  cache.seqs.forEach((sc, s) => {
+    const T = sc.tokens.length;
+    if (coef[s].length !== T - 1) throw new Error(`gpt2 reference: coef[${s}] has ${coef[s].length} entries, expected ${T - 1}`);
+    // dlogits (T,V) = coef · (onehot(next) − softmax); the last position predicts nothing
+    const dlogits = new Float64Array(T * V);
+    for (let t = 0; t + 1 < T; t++) {
+      const k = coef[s][t];
+      for (let v = 0; v < V; v++) dlogits[t * V + v] = -k * Math.exp(sc.logprobs[t * V + v]);
+      dlogits[t * V + sc.tokens[t + 1]] += k;
+    }
+    // tied head: logits = lnf · wteᵀ
+    const dlnf = new Float64Array(T * C);
+    for (let t = 0; t < T; t++) {
+      for (let v = 0; v < V; v++) {
+        const d = dlogits[t * V + v];
+        if (d === 0) continue;
+        for (let c = 0; c < C; c++) {
+          dlnf[t * C + c] += d * wte[v * C + c];
+          dwte[v * C + c] += d * sc.lnf.out[t * C + c];
+        }
+      }
+    }
+    let dx = layernormBack(dlnf, sc.lnf, g('ln_f.weight'), dg('ln_f.weight'), dg('ln_f.bias'), T, C);
+    for (let l = L - 1; l >= 0; l--) {
+      const h = `h.${l}`;
+      const lc = sc.layers[l];
+      // MLP branch: x3 = x2 + c_proj(gelu(c_fc(ln_2(x2))))
+      const dgelu = linearBack(dx, lc.gelu, g(`${h}.mlp.c_proj.weight`), dg(`${h}.mlp.c_proj.weight`), dg(`${h}.mlp.c_proj.bias`), T, 4 * C, C);
+      const dfc = new Float64Array(T * 4 * C);
+      for (let i = 0; i < dfc.length; i++) {
+        const u = lc.fc[i];
+        const th = Math.tanh(GELU_K * (u + 0.044715 * u * u * u));
+        const dth = (1 - th * th) * GELU_K * (1 + 3 * 0.044715 * u * u);
+        dfc[i] = dgelu[i] * (0.5 * (1 + th) + 0.5 * u * dth);
+      }
+      const dln2 = linearBack(dfc, lc.ln2.out, g(`${h}.mlp.c_fc.weight`), dg(`${h}.mlp.c_fc.weight`), dg(`${h}.mlp.c_fc.bias`), T, C, 4 * C);
+      const dx2 = layernormBack(dln2, lc.ln2, g(`${h}.ln_2.weight`), dg(`${h}.ln_2.weight`), dg(`${h}.ln_2.bias`), T, C);
+      for (let i = 0; i < T * C; i++) dx2[i] += dx[i];
+      // attention branch: x2 = x + c_proj(attn(c_attn(ln_1(x))))
+      const dy = linearBack(dx2, lc.y, g(`${h}.attn.c_proj.weight`), dg(`${h}.attn.c_proj.weight`), dg(`${h}.attn.c_proj.bias`), T, C, C);
+      const dqkv = new Float64Array(T * 3 * C);
+      for (let n = 0; n < NH; n++) {
+        for (let t = 0; t < T; t++) {
+          const row = (n * T + t) * T;
+          // datt[u] = dy[t]·v[u]; dv[u] += att[u]·dy[t]
+          const datt = new Float64Array(t + 1);
+          for (let u = 0; u <= t; u++) {
+            let s = 0;
+            for (let i = 0; i < HS; i++) {
+              const d = dy[t * C + n * HS + i];
+              s += d * lc.qkv[u * 3 * C + 2 * C + n * HS + i];
+              dqkv[u * 3 * C + 2 * C + n * HS + i] += lc.att[row + u] * d;
+            }
+            datt[u] = s;
+          }
+          // softmax backward: dpre[u] = att[u]·(datt[u] − Σ att·datt)
+          let dot = 0;
+          for (let u = 0; u <= t; u++) dot += lc.att[row + u] * datt[u];
+          for (let u = 0; u <= t; u++) {
+            const dpre = lc.att[row + u] * (datt[u] - dot) * scale;
+            for (let i = 0; i < HS; i++) {
+              dqkv[t * 3 * C + n * HS + i] += dpre * lc.qkv[u * 3 * C + C + n * HS + i];
+              dqkv[u * 3 * C + C + n * HS + i] += dpre * lc.qkv[t * 3 * C + n * HS + i];
+            }
+          }
+        }
+      }
+      const dln1 = linearBack(dqkv, lc.ln1.out, g(`${h}.attn.c_attn.weight`), dg(`${h}.attn.c_attn.weight`), dg(`${h}.attn.c_attn.bias`), T, C, 3 * C);
+      const dxin = layernormBack(dln1, lc.ln1, g(`${h}.ln_1.weight`), dg(`${h}.ln_1.weight`), dg(`${h}.ln_1.bias`), T, C);
+      for (let i = 0; i < T * C; i++) dxin[i] += dx2[i];
+      dx = dxin;
+    }
+    const dwpe = dg('wpe.weight');
+    for (let t = 0; t < T; t++) {
+      for (let c = 0; c < C; c++) {
+        dwte[sc.tokens[t] * C + c] += dx[t * C + c];
+        dwpe[t * C + c] += dx[t * C + c];
+      }
+    }
+  });
+  return grads;
+}
