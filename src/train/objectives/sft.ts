@@ -1,0 +1,37 @@
+// SFT on the chosen completions: the token-mean cross-entropy over the batch's chosen completion
+// tokens (TRL DPOTrainer loss_type 'sft' / SFTTrainer with completion_only_loss):
+//   loss = −Σ_i S_w,i / Σ_i |y_w,i|,   ∂loss/∂S_w,i = −1 / Σ_j |y_w,j|,   ∂loss/∂S_l,i = 0.
+// Rejected statistics are still required: every method reports log_odds/rejected (SPEC §5).
+import { checkFinite, checkPairBatch } from './check';
+import { ordered, pairMetrics } from './metrics';
+import type { PairBatch, PairObjective, PairResult } from './types';
+
+/** SFT has no rewards: loss, logps (sums S), logits and log-odds. */
+export const SFT_METRICS = ['loss', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected'] as const;
+
+export function sftObjective(): PairObjective {
+  return {
+    kind: 'pair',
+    method: 'sft',
+    label: 'SFT (chosen)',
+    needsReference: false,
+    nll: 'none',
+    metricNames: SFT_METRICS,
+    compute(b: PairBatch): PairResult {
+      const n = checkPairBatch('sft', b, { reference: false, nll: false });
+      let s = 0;
+      let c = 0;
+      for (let i = 0; i < n; i++) {
+        s += b.chosenLogp[i];
+        c += b.chosenLen[i];
+      }
+      const loss = -s / c;
+      const dChosenLogp = new Float64Array(n).fill(-1 / c);
+      const dRejectedLogp = new Float64Array(n);
+      checkFinite('sft', loss, [dChosenLogp]);
+      const metrics = pairMetrics(b, b.chosenLogp, b.rejectedLogp, null, null);
+      metrics.loss = loss;
+      return { loss, metrics: ordered(SFT_METRICS, metrics), dChosenLogp, dRejectedLogp, dChosenNllSum: new Float64Array(n) };
+    },
+  };
+}

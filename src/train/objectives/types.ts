@@ -1,0 +1,127 @@
+// Contract between the engine and the preference objectives (SPEC §2, §5). N pairs per batch
+// (or N unpaired examples for KTO); every per-sequence array has shape (N,) and index i is the
+// same pair in all of them. Objectives are pure float64 functions: they return the loss, the
+// per-step metrics under TRL's names and the exact derivative of the loss with respect to each
+// per-sequence sum. The GPU backward turns those into per-token coefficients:
+//   coef[token of pair i's chosen completion]  += dChosenLogp[i]
+//   coef[token of pair i's rejected completion] += dRejectedLogp[i]
+//   coef[token covered by pair i's NLL term]   += dChosenNllSum[i]
+
+export type Vec = ArrayLike<number>;
+
+/** Which tokens `chosenNllSum` must cover: none, the chosen completion, or prompt + completion. */
+export type NllScope = 'none' | 'completion' | 'prompt_and_completion';
+
+/** One batch of N preference pairs (x, y_w, y_l), as per-sequence statistics. */
+export interface PairBatch {
+  /** (N,) S_θ(y_w) = Σ log π_θ(y_t | x, y_<t) over the chosen completion tokens (end-of-text included); ≤ 0. */
+  chosenLogp: Vec;
+  /** (N,) S_θ(y_l), the same sum for the rejected completion. */
+  rejectedLogp: Vec;
+  /** (N,) S_ref(y_w) under the reference (starting) weights; required when `needsReference`. */
+  chosenRefLogp?: Vec;
+  /** (N,) S_ref(y_l); required when `needsReference`. */
+  rejectedRefLogp?: Vec;
+  /** (N,) |y_w|: completion tokens summed in chosenLogp; integer ≥ 1. */
+  chosenLen: Vec;
+  /** (N,) |y_l|; integer ≥ 1. */
+  rejectedLen: Vec;
+  /** (N,) Σ over chosen completion tokens of that position's mean logit over the vocabulary (for `logits/chosen`). */
+  chosenLogitSum: Vec;
+  /** (N,) tokens in chosenLogitSum (normally = chosenLen); integer ≥ 0. */
+  chosenLogitCount: Vec;
+  /** (N,) as chosenLogitSum, for the rejected completion. */
+  rejectedLogitSum: Vec;
+  /** (N,) tokens in rejectedLogitSum; integer ≥ 0. */
+  rejectedLogitCount: Vec;
+  /** (N,) Σ log-probs over the tokens of the chosen sequence that the NLL term covers (see `nll`); required when nll ≠ 'none'. */
+  chosenNllSum?: Vec;
+  /** (N,) number of tokens in chosenNllSum; integer ≥ 1. */
+  chosenNllCount?: Vec;
+}
+
+export interface PairResult {
+  /** Scalar loss of the batch (averaged over pairs, SPEC §5). */
+  loss: number;
+  /** `metricNames` → value, TRL's names and semantics (SPEC §5). */
+  metrics: Record<string, number>;
+  /** (N,) ∂loss/∂chosenLogp[i]. */
+  dChosenLogp: Float64Array;
+  /** (N,) ∂loss/∂rejectedLogp[i]. */
+  dRejectedLogp: Float64Array;
+  /** (N,) ∂loss/∂chosenNllSum[i]; all zeros when nll = 'none'. */
+  dChosenNllSum: Float64Array;
+}
+
+/** One batch of N unpaired examples (x, y, desirable?) for KTO, plus KL-estimate sequences. */
+export interface UnpairedBatch {
+  /** (N,) S_θ(y) over completion tokens; ≤ 0. */
+  logp: Vec;
+  /** (N,) S_ref(y). */
+  refLogp: Vec;
+  /** (N,) |y|, integer ≥ 1. */
+  len: Vec;
+  /** (N,) true: desirable (TRL label True), false: undesirable. */
+  desirable: ArrayLike<boolean>;
+  /** (N,) Σ over completion tokens of the mean-over-vocab logit. */
+  logitSum: Vec;
+  /** (N,) tokens in logitSum, integer ≥ 0. */
+  logitCount: Vec;
+  /**
+   * (M,) S_θ of mismatched (x_j, y_{j−1}) pairs (TRL's KL dataset: completions shifted by one),
+   * computed without gradient: no derivative flows to them. Required when `needsKl`.
+   */
+  klLogp?: Vec;
+  /** (M,) S_ref of the same mismatched pairs. */
+  klRefLogp?: Vec;
+}
+
+export interface UnpairedResult {
+  loss: number;
+  metrics: Record<string, number>;
+  /** (N,) ∂loss/∂logp[i]. */
+  dLogp: Float64Array;
+}
+
+export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto';
+
+interface ObjectiveBase {
+  readonly method: Method;
+  /** Short human label, e.g. "DPO (sigmoid)". */
+  readonly label: string;
+  /** Whether the batch must carry reference log-prob sums. */
+  readonly needsReference: boolean;
+  /** Every metric name compute() can return, in display order. */
+  readonly metricNames: readonly string[];
+}
+
+export interface PairObjective extends ObjectiveBase {
+  readonly kind: 'pair';
+  /** Tokens chosenNllSum/chosenNllCount must cover. */
+  readonly nll: NllScope;
+  compute(batch: PairBatch): PairResult;
+}
+
+export interface UnpairedObjective extends ObjectiveBase {
+  readonly kind: 'unpaired';
+  /** Whether the batch must carry klLogp / klRefLogp. */
+  readonly needsKl: boolean;
+  compute(batch: UnpairedBatch): UnpairedResult;
+}
+
+export type Objective = PairObjective | UnpairedObjective;
+
+/** Metrics every paired method reports (SPEC §5), in display order. */
+export const PAIR_METRICS = [
+  'loss',
+  'rewards/chosen',
+  'rewards/rejected',
+  'rewards/margins',
+  'rewards/accuracies',
+  'logps/chosen',
+  'logps/rejected',
+  'logits/chosen',
+  'logits/rejected',
+  'log_odds/chosen',
+  'log_odds/rejected',
+] as const;
