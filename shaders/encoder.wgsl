@@ -1,0 +1,67 @@
+// Encoder family: token + position embedding. B batch, T time, C channels, V vocab.
+//   encoder_forward       out (B,T,C) = wte (V,C)[inp (B,T)] + wpe (P,C)[t]
+//   encoder_backward_wte  dwte (V,C) += Σ_{pos : inp[pos] = v} dout (pos,C)
+//   encoder_backward_wpe  dwpe (T,C) += Σ_b dout (b,t,C)
+// The wte backward has no atomics: the host groups positions by token id (CSR: ids (U),
+// offsets (U+1), positions (B·T); src/kernels/encoder.ts), so one invocation owns each
+// (used id, channel) and sums in a fixed order — deterministic.
+
+struct Params { B: u32, T: u32, C: u32, V: u32 }
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> inp: array<u32>;
+@group(0) @binding(2) var<storage, read> wte: array<f32>;
+@group(0) @binding(3) var<storage, read> wpe: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+// Grid-stride over B·T·C; a token id ≥ V writes NaN so a bad batch shows in the loss.
+@compute @workgroup_size(256)
+fn encoder_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let n = p.B * p.T * p.C;
+  let stride = nwg.x * 256u;
+  for (var i = gid.x; i < n; i += stride) {
+    let bt = i / p.C;
+    let c = i % p.C;
+    let id = inp[bt];
+    if (id < p.V) {
+      out[i] = wte[id * p.C + c] + wpe[(bt % p.T) * p.C + c];
+    } else {
+      out[i] = bitcast<f32>(0x7fc00000u | id); // a quiet NaN (a constant NaN is a WGSL error)
+    }
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> dwte: array<f32>;
+@group(0) @binding(1) var<storage, read> dout: array<f32>;
+@group(0) @binding(2) var<storage, read> ids: array<u32>;
+@group(0) @binding(3) var<storage, read> offsets: array<u32>;
+@group(0) @binding(4) var<storage, read> positions: array<u32>;
+@group(0) @binding(5) var<uniform> pw: Params; // V holds U, the number of distinct ids
+
+// x: 64 channels per workgroup; y: used ids, striding when U exceeds the dispatch.
+@compute @workgroup_size(64)
+fn encoder_backward_wte(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = gid.x;
+  if (c >= pw.C) { return; }
+  for (var u = wg.y; u < pw.V; u += nwg.y) {
+    var s = 0.0;
+    for (var k = offsets[u]; k < offsets[u + 1u]; k++) { s += dout[positions[k] * pw.C + c]; }
+    dwte[ids[u] * pw.C + c] += s;
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> dwpe: array<f32>;
+@group(0) @binding(1) var<storage, read> pdout: array<f32>;
+@group(0) @binding(2) var<uniform> pp: Params;
+
+// Grid-stride over T·C; each invocation sums its (t, c) over the batch in order.
+@compute @workgroup_size(256)
+fn encoder_backward_wpe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let n = pp.T * pp.C;
+  let stride = nwg.x * 256u;
+  for (var i = gid.x; i < n; i += stride) {
+    var s = 0.0;
+    for (var b = 0u; b < pp.B; b++) { s += pdout[b * n + i]; }
+    dwpe[i] += s;
+  }
+}

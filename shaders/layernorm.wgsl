@@ -1,0 +1,120 @@
+// LayerNorm family over rows N (= B·T) of C channels:
+//   layernorm_forward          out (N,C) = (inp − mean)·rstd·weight (C) + bias (C);
+//                              saves mean (N) and rstd (N) = 1/√(var + eps) for backward
+//   layernorm_backward         dinp (N,C) += ∂/∂inp        (residual stream: accumulates)
+//   layernorm_backward_params  dweight (C) += Σ_n dout·norm, dbias (C) += Σ_n dout
+// A workgroup owns a row (and strides over rows when N exceeds the dispatch); the
+// parameter gradients get their own pass so one invocation owns each channel (no atomics).
+
+struct Params { N: u32, C: u32, eps: f32, _pad: u32 }
+
+const WG = 256u;
+
+var<workgroup> red: array<vec2f, WG>;
+
+// Sum of v over the workgroup, returned to every invocation. Call from uniform control flow.
+fn wg_sum(v: vec2f, li: u32) -> vec2f {
+  red[li] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (li < s) { red[li] += red[li + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier(); // red is reused by the next call
+  return r;
+}
+
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read_write> mean_out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> rstd_out: array<f32>;
+@group(0) @binding(3) var<storage, read> inp: array<f32>;
+@group(0) @binding(4) var<storage, read> weight: array<f32>;
+@group(0) @binding(5) var<storage, read> bias: array<f32>;
+@group(0) @binding(6) var<uniform> p: Params;
+
+@compute @workgroup_size(256)
+fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let C = p.C;
+  for (var row = wg.x; row < p.N; row += nwg.x) {
+    let base = row * C;
+    var s = 0.0;
+    for (var c = li; c < C; c += WG) { s += inp[base + c]; }
+    let m = wg_sum(vec2f(s, 0.0), li).x / f32(C);
+    // two-pass variance: Σ (x − mean)² does not cancel the way E[x²] − mean² does
+    var v = 0.0;
+    for (var c = li; c < C; c += WG) {
+      let d = inp[base + c] - m;
+      v += d * d;
+    }
+    let rs = inverseSqrt(wg_sum(vec2f(v, 0.0), li).x / f32(C) + p.eps);
+    for (var c = li; c < C; c += WG) {
+      out[base + c] = (inp[base + c] - m) * rs * weight[c] + bias[c];
+    }
+    if (li == 0u) {
+      mean_out[row] = m;
+      rstd_out[row] = rs;
+    }
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> dinp: array<f32>;
+@group(0) @binding(1) var<storage, read> dout: array<f32>;
+@group(0) @binding(2) var<storage, read> binp: array<f32>;
+@group(0) @binding(3) var<storage, read> bweight: array<f32>;
+@group(0) @binding(4) var<storage, read> mean: array<f32>;
+@group(0) @binding(5) var<storage, read> rstd: array<f32>;
+@group(0) @binding(6) var<uniform> pb: Params;
+
+// norm = (x − mean)·rstd, dnorm = weight·dout:
+// dinp += (dnorm − mean_c(dnorm) − norm·mean_c(dnorm·norm))·rstd
+@compute @workgroup_size(256)
+fn layernorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let C = pb.C;
+  for (var row = wg.x; row < pb.N; row += nwg.x) {
+    let base = row * C;
+    let m = mean[row];
+    let rs = rstd[row];
+    var acc = vec2f(0.0);
+    for (var c = li; c < C; c += WG) {
+      let dnorm = bweight[c] * dout[base + c];
+      acc += vec2f(dnorm, dnorm * (binp[base + c] - m) * rs);
+    }
+    let means = wg_sum(acc, li) / f32(C);
+    for (var c = li; c < C; c += WG) {
+      let norm = (binp[base + c] - m) * rs;
+      let dnorm = bweight[c] * dout[base + c];
+      dinp[base + c] += (dnorm - means.x - norm * means.y) * rs;
+    }
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(2) var<storage, read> pdout: array<f32>;
+@group(0) @binding(3) var<storage, read> pinp: array<f32>;
+@group(0) @binding(4) var<storage, read> pmean: array<f32>;
+@group(0) @binding(5) var<storage, read> prstd: array<f32>;
+@group(0) @binding(6) var<uniform> pp: Params;
+
+// A workgroup owns 16 channels; its 16 rows of threads sum every 16th row of the batch
+// (neighbouring threads read neighbouring channels), then combine through red.
+@compute @workgroup_size(16, 16)
+fn layernorm_backward_params(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x * 16u + lid.x;
+  var acc = vec2f(0.0);
+  if (c < pp.C) {
+    for (var n = lid.y; n < pp.N; n += 16u) {
+      let g = pdout[n * pp.C + c];
+      acc += vec2f(g * (pinp[n * pp.C + c] - pmean[n]) * prstd[n], g);
+    }
+  }
+  red[li] = acc;
+  workgroupBarrier();
+  if (lid.y == 0u && c < pp.C) {
+    var s = vec2f(0.0);
+    for (var r = 0u; r < 16u; r++) { s += red[r * 16u + lid.x]; }
+    dweight[c] += s.x;
+    dbias[c] += s.y;
+  }
+}

@@ -1,0 +1,56 @@
+// Tier 2: shaders/gelu.wgsl on real WebGPU (Dawn) against the float64 reference: sizes that
+// are not multiples of the workgroup, one beyond the capped grid, and large |x| where a
+// naive tanh overflows to NaN.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { testGpu } from '../helpers/gpu';
+import { expectClose, freshSeed } from '../helpers/close';
+import type { GpuContext } from '../../src/engine/gpu';
+import { createView } from '../../src/engine/arena';
+import { StepEncoder } from '../../src/engine/encoder';
+import { readF32 } from '../../src/engine/readback';
+import { geluForward, geluBackward } from '../../src/kernels/gelu';
+import { MAX_GROUPS, ELEMENTWISE_WG } from '../../src/kernels/grid';
+import { geluForwardRef, geluBackwardRef } from '../../src/reference/gelu';
+import { Rng } from '../../src/util/rng';
+
+let gpu: GpuContext;
+beforeAll(async () => {
+  gpu = await testGpu();
+});
+
+async function run(inp: Float32Array, rng: Rng): Promise<{ out: Float32Array; dinp: Float32Array; dout: Float32Array }> {
+  const n = inp.length;
+  const d = gpu.device;
+  const dout = rng.floats(n);
+  const vInp = createView(d, 'inp', [n], inp);
+  const vOut = createView(d, 'out', [n], rng.floats(n));
+  const vDinp = createView(d, 'dinp', [n], rng.floats(n)); // garbage: dinp is written, not accumulated
+  const enc = new StepEncoder(gpu);
+  geluForward(enc, vOut, vInp, n);
+  geluBackward(enc, vDinp, vInp, createView(d, 'dout', [n], dout), n);
+  enc.submit();
+  return { out: await readF32(d, vOut), dinp: await readF32(d, vDinp), dout };
+}
+
+describe('gelu kernels on WebGPU', () => {
+  it.each([1, 255, 257, 3001, MAX_GROUPS * ELEMENTWISE_WG + 77])('n=%i on [-5, 5] matches float64 (forward and written dinp)', async (n) => {
+    const seed = freshSeed();
+    const rng = new Rng(seed);
+    const inp = rng.floats(n, -5, 5);
+    const { out, dinp, dout } = await run(inp, rng);
+    expectClose(out, geluForwardRef(inp, n), { rtol: 1e-4, atol: 1e-5, what: `out seed=${seed}` });
+    expectClose(dinp, geluBackwardRef(inp, dout, n), { rtol: 1e-3, atol: 1e-5, what: `dinp seed=${seed}` });
+  });
+
+  it('large |x| gives finite values: x for x ≫ 0, 0 for x ≪ 0', async () => {
+    const seed = freshSeed();
+    const rng = new Rng(seed);
+    const edges = [0, 10, -10, 15, -15, 19.5, -19.5, 20, -20, 1e4, -1e4, 1e30, -1e30];
+    const inp = Float32Array.from([...edges, ...rng.floats(200, -20, 20)]);
+    const n = inp.length;
+    const { out, dinp, dout } = await run(inp, rng);
+    expect(out.every(Number.isFinite) && dinp.every(Number.isFinite), `non-finite value, seed=${seed}`).toBe(true);
+    expectClose(out, geluForwardRef(inp, n), { rtol: 1e-4, atol: 1e-5, what: `out seed=${seed}` });
+    expectClose(dinp, geluBackwardRef(inp, dout, n), { rtol: 1e-3, atol: 1e-5, what: `dinp seed=${seed}` });
+  });
+});
