@@ -1,0 +1,142 @@
+// LM-head log-probs, fused and chunked: the full (N,V) logits are never stored.
+// N rows (tokens), C channels, V vocabulary, W columns in the current chunk (≤ chunk),
+// v0 its first vocabulary id. src/kernels/logprob.ts loops over chunks of wte (V,C):
+//   logits (N,W) = hidden (N,C) · wte[v0:v0+W]ᵀ          matmul.wgsl, TRANS_B
+//   forward   logprob_forward_chunk   online max / logsumexp per row -> logp, lse, meanLogit (N)
+//   backward  logprob_backward_chunk  logits -> dlogits in place, then two matmuls
+//             dhidden (N,C) (=, then +=) = dlogits · wte[v0:v0+W];  dwte[v0:v0+W] += dlogitsᵀ · hidden
+// plus sequence_sums: out (B) = Σ_t values (B,T) · weights (B,T).
+// Rows whose target is IGNORE get logp 0 and no gradient.
+
+const IGNORE = 0xffffffffu;
+const WG = 256u;
+const NEG_BIG = -3.0e38;
+
+struct ChunkParams { N: u32, W: u32, v0: u32, V: u32, first: u32, last: u32, _p0: u32, _p1: u32 }
+
+var<workgroup> red_a: array<f32, 256>;
+var<workgroup> red_b: array<f32, 256>;
+
+// ---- forward: one workgroup per row (grid-stride over rows) ----
+// state (N,4): running max, Σ exp(logit − max), Σ logits, target logit; read and written
+// between chunks, turned into the outputs on the last chunk. state and logits share the
+// scratch buffer, so logits is bound read_write too: WebGPU rejects a buffer bound both
+// writable and read-only in one dispatch, even on disjoint ranges.
+@group(0) @binding(0) var<storage, read_write> f_logp: array<f32>;
+@group(0) @binding(1) var<storage, read_write> f_lse: array<f32>;
+@group(0) @binding(2) var<storage, read_write> f_mean: array<f32>;
+@group(0) @binding(3) var<storage, read_write> f_state: array<f32>;
+@group(0) @binding(4) var<storage, read_write> f_logits: array<f32>;
+@group(0) @binding(5) var<storage, read> f_targets: array<u32>;
+@group(0) @binding(6) var<uniform> fp: ChunkParams;
+
+@compute @workgroup_size(256)
+fn logprob_forward_chunk(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  for (var r = wg.x; r < fp.N; r += nwg.x) {
+    let row = r * fp.W;
+    // pass 1: chunk max and Σ logits
+    var m = NEG_BIG;
+    var lin = 0.0;
+    for (var j = li; j < fp.W; j += WG) {
+      let x = f_logits[row + j];
+      m = max(m, x);
+      lin += x;
+    }
+    red_a[li] = m;
+    red_b[li] = lin;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+      if (li < s) {
+        red_a[li] = max(red_a[li], red_a[li + s]);
+        red_b[li] += red_b[li + s];
+      }
+      workgroupBarrier();
+    }
+    let cm = red_a[0];
+    let clin = red_b[0];
+    workgroupBarrier();
+    // pass 2: Σ exp(logit − chunk max)
+    var e = 0.0;
+    for (var j = li; j < fp.W; j += WG) { e += exp(f_logits[row + j] - cm); }
+    red_a[li] = e;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+      if (li < s) { red_a[li] += red_a[li + s]; }
+      workgroupBarrier();
+    }
+    if (li == 0u) {
+      var mx = cm;
+      var se = red_a[0];
+      var sl = clin;
+      var tl = 0.0;
+      if (fp.first == 0u) {
+        let om = f_state[r * 4u];
+        mx = max(om, cm);
+        se = f_state[r * 4u + 1u] * exp(om - mx) + se * exp(cm - mx);
+        sl += f_state[r * 4u + 2u];
+        tl = f_state[r * 4u + 3u];
+      }
+      let t = f_targets[r];
+      if (t != IGNORE && t >= fp.v0 && t < fp.v0 + fp.W) { tl = f_logits[row + t - fp.v0]; }
+      if (fp.last != 0u) {
+        let l = mx + log(se);
+        f_lse[r] = l;
+        f_mean[r] = sl / f32(fp.V);
+        f_logp[r] = select(tl - l, 0.0, t == IGNORE);
+      } else {
+        f_state[r * 4u] = mx;
+        f_state[r * 4u + 1u] = se;
+        f_state[r * 4u + 2u] = sl;
+        f_state[r * 4u + 3u] = tl;
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
+// ---- backward: logits (N,W) -> dlogits in place, dlogits = coef·(1[v = target] − softmax) ----
+@group(0) @binding(0) var<storage, read_write> b_dlogits: array<f32>;
+@group(0) @binding(1) var<storage, read> b_coef: array<f32>;
+@group(0) @binding(2) var<storage, read> b_targets: array<u32>;
+@group(0) @binding(3) var<storage, read> b_lse: array<f32>;
+@group(0) @binding(4) var<uniform> bp: ChunkParams;
+
+@compute @workgroup_size(64)
+fn logprob_backward_chunk(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let j = gid.x;
+  if (j >= bp.W) { return; }
+  for (var r = gid.y; r < bp.N; r += nwg.y) {
+    let t = b_targets[r];
+    let i = r * bp.W + j;
+    var g = 0.0;
+    if (t != IGNORE) {
+      let hit = select(0.0, 1.0, bp.v0 + j == t);
+      g = b_coef[r] * (hit - exp(b_dlogits[i] - b_lse[r]));
+    }
+    b_dlogits[i] = g;
+  }
+}
+
+// ---- sequence_sums: out (B) = Σ_t values (B,T) · weights (B,T), one workgroup per sequence ----
+struct SumParams { B: u32, T: u32, _p0: u32, _p1: u32 }
+
+@group(0) @binding(0) var<storage, read_write> s_out: array<f32>;
+@group(0) @binding(1) var<storage, read> s_values: array<f32>;
+@group(0) @binding(2) var<storage, read> s_weights: array<f32>;
+@group(0) @binding(3) var<uniform> sp: SumParams;
+
+@compute @workgroup_size(256)
+fn sequence_sums(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  for (var b = wg.x; b < sp.B; b += nwg.x) {
+    var acc = 0.0;
+    for (var t = li; t < sp.T; t += WG) { acc = fma(s_values[b * sp.T + t], s_weights[b * sp.T + t], acc); }
+    red_a[li] = acc;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+      if (li < s) { red_a[li] += red_a[li + s]; }
+      workgroupBarrier();
+    }
+    if (li == 0u) { s_out[b] = red_a[0]; }
+    workgroupBarrier();
+  }
+}

@@ -1,0 +1,47 @@
+// float64 reference for the optimizer family: the specification shaders/optimizer.wgsl must
+// match. All arrays hold n elements; params, m, v are updated in place.
+// Clipping is torch.nn.utils.clip_grad_norm_; AdamW is torch.optim.AdamW (single-tensor path);
+// SGD is torch.optim.SGD without momentum or weight decay.
+type Arr = ArrayLike<number>;
+
+export interface OptimizerHp {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step count (after increment), as torch's state['step']. */
+  step: number;
+  /** 0 disables clipping. */
+  maxGradNorm: number;
+}
+
+export function gradNormSquaredRef(grads: Arr): number {
+  let s = 0;
+  for (let i = 0; i < grads.length; i++) s += grads[i] * grads[i];
+  return s;
+}
+
+/** The factor clip_grad_norm_ multiplies every gradient by. */
+export function clipCoefRef(normSq: number, maxGradNorm: number): number {
+  if (!(maxGradNorm > 0)) return 1;
+  return Math.min(1, maxGradNorm / (Math.sqrt(normSq) + 1e-6));
+}
+
+export function adamwStepRef(params: Float64Array, m: Float64Array, v: Float64Array, grads: Arr, normSq: number, hp: OptimizerHp): void {
+  const clip = clipCoefRef(normSq, hp.maxGradNorm);
+  const bc1 = 1 - hp.beta1 ** hp.step;
+  const bc2 = 1 - hp.beta2 ** hp.step;
+  for (let i = 0; i < params.length; i++) {
+    const g = grads[i] * clip;
+    params[i] *= 1 - hp.lr * hp.weightDecay;
+    m[i] = hp.beta1 * m[i] + (1 - hp.beta1) * g;
+    v[i] = hp.beta2 * v[i] + (1 - hp.beta2) * g * g;
+    params[i] -= (hp.lr / bc1) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + hp.eps);
+  }
+}
+
+export function sgdStepRef(params: Float64Array, grads: Arr, normSq: number, hp: Pick<OptimizerHp, 'lr' | 'maxGradNorm'>): void {
+  const clip = clipCoefRef(normSq, hp.maxGradNorm);
+  for (let i = 0; i < params.length; i++) params[i] -= hp.lr * clip * grads[i];
+}
