@@ -53,21 +53,36 @@ export function layoutArena(specs: readonly TensorSpec[], align = 256): ArenaLay
 }
 
 export class Arena {
-  readonly buffer: GPUBuffer;
+  /** The one buffer of a packed arena; null for a `separate` arena. */
+  readonly buffer: GPUBuffer | null;
   readonly layout: ArenaLayout;
   private views = new Map<string, View>();
 
-  constructor(device: GPUDevice, label: string, specs: readonly TensorSpec[], extraUsage = 0) {
+  /**
+   * `separate`: one GPUBuffer per tensor instead of one packed buffer. WebGPU checks buffer
+   * usage per buffer, not per range: a dispatch may not bind one buffer both read-only and
+   * writable, so tensors that a kernel reads and writes together (activations) must live in
+   * different buffers. Parameters, gradients and Adam moments stay packed (STYLE 4).
+   */
+  constructor(device: GPUDevice, readonly label: string, specs: readonly TensorSpec[], opts: { separate?: boolean; extraUsage?: number } = {}) {
     const align = device.limits.minStorageBufferOffsetAlignment;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | (opts.extraUsage ?? 0);
     this.layout = layoutArena(specs, align);
+    if (opts.separate) {
+      this.buffer = null;
+      for (const s of specs) {
+        const length = numel(s.shape);
+        const size = alignUp(Math.max(4, length * 4), 16);
+        if (size > device.limits.maxBufferSize) throw new Error(`tensor "${label}.${s.name}" needs ${size} bytes, more than this device's maxBufferSize ${device.limits.maxBufferSize}`);
+        const buffer = device.createBuffer({ label: `${label}.${s.name}`, size, usage });
+        this.views.set(s.name, { buffer, offset: 0, size: length * 4, length, name: `${label}.${s.name}`, shape: s.shape });
+      }
+      return;
+    }
     if (this.layout.bytes > device.limits.maxBufferSize) {
       throw new Error(`arena "${label}" needs ${this.layout.bytes} bytes, more than this device's maxBufferSize ${device.limits.maxBufferSize}`);
     }
-    this.buffer = device.createBuffer({
-      label: `arena:${label}`,
-      size: this.layout.bytes,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage,
-    });
+    this.buffer = device.createBuffer({ label: `arena:${label}`, size: this.layout.bytes, usage });
     for (const s of specs) {
       const length = numel(s.shape);
       this.views.set(s.name, {
@@ -83,7 +98,7 @@ export class Arena {
 
   get(name: string): View {
     const v = this.views.get(name);
-    if (!v) throw new Error(`arena: no tensor named "${name}" (have: ${[...this.views.keys()].slice(0, 8).join(', ')}...)`);
+    if (!v) throw new Error(`arena "${this.label}": no tensor named "${name}" (have: ${[...this.views.keys()].slice(0, 8).join(', ')}...)`);
     return v;
   }
 
@@ -95,13 +110,20 @@ export class Arena {
     return [...this.views.keys()];
   }
 
-  /** The whole arena as one view (for optimizer passes and clears). */
+  /** Total bytes held on the GPU. */
+  get bytes(): number {
+    return this.buffer ? this.layout.bytes : [...this.views.values()].reduce((n, v) => n + v.buffer.size, 0);
+  }
+
+  /** The whole packed arena as one view (optimizer passes, clears, downloads). */
   whole(): View {
+    if (!this.buffer) throw new Error(`arena "${this.label}" is separate: it has no single view`);
     return { buffer: this.buffer, offset: 0, size: this.layout.bytes, length: this.layout.bytes / 4, name: this.buffer.label, shape: [this.layout.bytes / 4] };
   }
 
   destroy(): void {
-    this.buffer.destroy();
+    if (this.buffer) this.buffer.destroy();
+    else for (const v of this.views.values()) v.buffer.destroy();
   }
 }
 

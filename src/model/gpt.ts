@@ -1,0 +1,249 @@
+// GPT-2 on the GPU: parameters in one arena (gradients and Adam moments in arenas of the same
+// layout), activations in a per-(B,T) arena, forward and backward recorded into a StepEncoder.
+// Dimensions: B batch, T time, C channels, NH heads, V vocab, L layers; BT = B·T rows.
+import type { GpuContext } from '../engine/gpu';
+import { Arena, type TensorSpec, type View } from '../engine/arena';
+import type { StepEncoder } from '../engine/encoder';
+import { readF32 } from '../engine/readback';
+import { paramSpec, validateConfig, type GPTConfig } from './config';
+import type { HostBatch } from './batch';
+import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
+import { layernormForward, layernormBackward } from '../kernels/layernorm';
+import { matmulForward, matmulBackward } from '../kernels/matmul';
+import { attentionForward, attentionBackward, attentionScratchSize } from '../kernels/attention';
+import { geluForward, geluBackward } from '../kernels/gelu';
+import { residualForward } from '../kernels/residual';
+import { logprobForward, logprobBackward, lmHeadScratchSize, sequenceSums } from '../kernels/logprob';
+
+/** Vocabulary rows per LM-head chunk: bounds the logits scratch to BT × LM_CHUNK floats. */
+export const LM_CHUNK = 4096;
+
+export class GptModel {
+  readonly params: Arena;
+  private gradArena: Arena | null = null;
+
+  constructor(readonly gpu: GpuContext, readonly config: GPTConfig) {
+    validateConfig(config);
+    this.params = new Arena(gpu.device, 'params', paramSpec(config));
+  }
+
+  get grads(): Arena {
+    if (!this.gradArena) this.gradArena = new Arena(this.gpu.device, 'grads', paramSpec(this.config));
+    return this.gradArena;
+  }
+
+  p(name: string): View {
+    return this.params.get(name);
+  }
+
+  upload(weights: Map<string, Float32Array>): void {
+    for (const spec of paramSpec(this.config)) {
+      const w = weights.get(spec.name);
+      const view = this.params.get(spec.name);
+      if (!w) throw new Error(`missing tensor "${spec.name}" [${spec.shape.join(', ')}]`);
+      if (w.length !== view.length) throw new Error(`tensor "${spec.name}" has ${w.length} values, expected [${spec.shape.join(', ')}] = ${view.length}`);
+      this.gpu.device.queue.writeBuffer(view.buffer, view.offset, w.buffer, w.byteOffset, w.byteLength);
+    }
+  }
+
+  /** All parameters back on the host (for export and checkpoints, not per step). */
+  async download(arena: Arena = this.params): Promise<Map<string, Float32Array>> {
+    const all = await readF32(this.gpu.device, arena.whole());
+    const out = new Map<string, Float32Array>();
+    for (const spec of paramSpec(this.config)) {
+      const v = arena.get(spec.name);
+      out.set(spec.name, all.slice(v.offset / 4, v.offset / 4 + v.length));
+    }
+    return out;
+  }
+
+  destroy(): void {
+    this.params.destroy();
+    this.gradArena?.destroy();
+  }
+}
+
+function activationSpec(c: GPTConfig, B: number, T: number, scratch: number): TensorSpec[] {
+  const { nEmbd: C, nHead: NH, nLayer: L } = c;
+  const BT = B * T;
+  const s: TensorSpec[] = [{ name: 'encoded', shape: [BT, C] }];
+  for (let l = 0; l < L; l++) {
+    s.push(
+      { name: `${l}.ln1`, shape: [BT, C] },
+      { name: `${l}.ln1_mean`, shape: [BT] },
+      { name: `${l}.ln1_rstd`, shape: [BT] },
+      { name: `${l}.qkv`, shape: [BT, 3 * C] },
+      { name: `${l}.atty`, shape: [BT, C] },
+      { name: `${l}.att`, shape: [B, NH, T, T] },
+      { name: `${l}.attproj`, shape: [BT, C] },
+      { name: `${l}.residual2`, shape: [BT, C] },
+      { name: `${l}.ln2`, shape: [BT, C] },
+      { name: `${l}.ln2_mean`, shape: [BT] },
+      { name: `${l}.ln2_rstd`, shape: [BT] },
+      { name: `${l}.fch`, shape: [BT, 4 * C] },
+      { name: `${l}.fch_gelu`, shape: [BT, 4 * C] },
+      { name: `${l}.fcproj`, shape: [BT, C] },
+      { name: `${l}.residual3`, shape: [BT, C] },
+    );
+  }
+  s.push(
+    { name: 'lnf', shape: [BT, C] },
+    { name: 'lnf_mean', shape: [BT] },
+    { name: 'lnf_rstd', shape: [BT] },
+    { name: 'logp', shape: [BT] },
+    { name: 'lse', shape: [BT] },
+    { name: 'mean_logit', shape: [BT] },
+    { name: 'lm_scratch', shape: [scratch] },
+    // backward: the residual stream's gradient accumulates in dresidual; the rest are written.
+    { name: 'dresidual', shape: [BT, C] },
+    { name: 'dln', shape: [BT, C] },
+    { name: 'datty', shape: [BT, C] },
+    { name: 'dqkv', shape: [BT, 3 * C] },
+    { name: 'att_scratch', shape: [attentionScratchSize(B, T, NH)] },
+    { name: 'dfch', shape: [BT, 4 * C] },
+    { name: 'dfch_gelu', shape: [BT, 4 * C] },
+    // batch inputs
+    { name: 'tokens', shape: [BT] },
+    { name: 'targets', shape: [BT] },
+    { name: 'lengths', shape: [B] },
+    { name: 'completion_mask', shape: [BT] },
+    { name: 'nll_mask', shape: [BT] },
+    { name: 'coef', shape: [BT] },
+    // per-sequence sums, read back each step: [S (B), NLL sum (B), mean-logit sum (B)]
+    { name: 'seq_logp', shape: [B] },
+    { name: 'seq_nll', shape: [B] },
+    { name: 'seq_logit', shape: [B] },
+  );
+  return s;
+}
+
+export interface SequenceStats {
+  /** Σ log-probs over completion tokens (S). */
+  logp: Float64Array;
+  /** Σ log-probs over the NLL tokens. */
+  nll: Float64Array;
+  /** Σ over completion tokens of the token's mean-over-vocabulary logit. */
+  logitSum: Float64Array;
+}
+
+/** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
+export class GptRunner {
+  readonly acts: Arena;
+  readonly BT: number;
+  private chunk: number;
+  private buckets: EncoderBuckets | null = null;
+  batch: HostBatch | null = null;
+
+  constructor(readonly model: GptModel, readonly B: number, readonly T: number) {
+    const c = model.config;
+    if (T > c.nPositions) throw new Error(`sequence length ${T} exceeds the model's n_positions ${c.nPositions}`);
+    this.BT = B * T;
+    this.chunk = Math.min(LM_CHUNK, Math.ceil(c.vocabSize / 64) * 64);
+    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, activationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk)), { separate: true });
+  }
+
+  a(name: string): View {
+    return this.acts.get(name);
+  }
+
+  /** Upload a batch whose shape matches this runner (B sequences, padded to T). */
+  setBatch(batch: HostBatch): void {
+    if (batch.B !== this.B || batch.T !== this.T) throw new Error(`batch is ${batch.B}×${batch.T}, runner is ${this.B}×${this.T}`);
+    const q = this.model.gpu.device.queue;
+    const put = (name: string, data: Uint32Array | Float32Array) => {
+      const v = this.a(name);
+      q.writeBuffer(v.buffer, v.offset, data.buffer, data.byteOffset, data.byteLength);
+    };
+    put('tokens', batch.tokens);
+    put('targets', batch.targets);
+    put('lengths', batch.lengths);
+    put('completion_mask', batch.completionMask);
+    put('nll_mask', batch.nllMask);
+    this.buckets?.destroy();
+    this.buckets = null;
+    this.batch = batch;
+  }
+
+  forward(enc: StepEncoder): void {
+    const { model, B, T, BT } = this;
+    const { nEmbd: C, nHead: NH, nLayer: L, vocabSize: V, layerNormEpsilon: eps } = model.config;
+    const p = (n: string) => model.p(n);
+    const a = (n: string) => this.a(n);
+    encoderForward(enc, a('encoded'), a('tokens'), p('wte.weight'), p('wpe.weight'), B, T, C);
+    let residual = a('encoded');
+    for (let l = 0; l < L; l++) {
+      const h = `h.${l}`;
+      layernormForward(enc, a(`${l}.ln1`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
+      matmulForward(enc, a(`${l}.qkv`), a(`${l}.ln1`), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
+      attentionForward(enc, a(`${l}.atty`), a(`${l}.att`), a(`${l}.qkv`), a('lengths'), B, T, C, NH);
+      matmulForward(enc, a(`${l}.attproj`), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
+      residualForward(enc, a(`${l}.residual2`), residual, a(`${l}.attproj`), BT * C);
+      layernormForward(enc, a(`${l}.ln2`), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
+      matmulForward(enc, a(`${l}.fch`), a(`${l}.ln2`), p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), BT, C, 4 * C);
+      geluForward(enc, a(`${l}.fch_gelu`), a(`${l}.fch`), BT * 4 * C);
+      matmulForward(enc, a(`${l}.fcproj`), a(`${l}.fch_gelu`), p(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), BT, 4 * C, C);
+      residualForward(enc, a(`${l}.residual3`), a(`${l}.residual2`), a(`${l}.fcproj`), BT * C);
+      residual = a(`${l}.residual3`);
+    }
+    layernormForward(enc, a('lnf'), a('lnf_mean'), a('lnf_rstd'), residual, p('ln_f.weight'), p('ln_f.bias'), BT, C, eps);
+    logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('lnf'), p('wte.weight'), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
+    sequenceSums(enc, a('seq_logp'), a('logp'), a('completion_mask'), B, T);
+    sequenceSums(enc, a('seq_nll'), a('logp'), a('nll_mask'), B, T);
+    sequenceSums(enc, a('seq_logit'), a('mean_logit'), a('completion_mask'), B, T);
+  }
+
+  /** Per-sequence sums of the last forward (one small readback). */
+  async readStats(): Promise<SequenceStats> {
+    const d = this.model.gpu.device;
+    const [logp, nll, logit] = await Promise.all([readF32(d, this.a('seq_logp')), readF32(d, this.a('seq_nll')), readF32(d, this.a('seq_logit'))]);
+    return { logp: Float64Array.from(logp), nll: Float64Array.from(nll), logitSum: Float64Array.from(logit) };
+  }
+
+  /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
+  async readTokenLogps(): Promise<Float32Array> {
+    return readF32(this.model.gpu.device, this.a('logp'));
+  }
+
+  /** Upload per-position coefficients dL/dlogp (B,T). */
+  setCoefficients(coef: Float32Array): void {
+    if (coef.length !== this.BT) throw new Error(`coefficients: ${coef.length} values for ${this.BT} positions`);
+    const v = this.a('coef');
+    this.model.gpu.device.queue.writeBuffer(v.buffer, v.offset, coef.buffer, coef.byteOffset, coef.byteLength);
+  }
+
+  /** Parameter gradients += d(Σ coef·logp)/dθ for the batch of the last forward. */
+  backward(enc: StepEncoder): void {
+    const { model, B, T, BT } = this;
+    const { nEmbd: C, nHead: NH, nLayer: L, vocabSize: V } = model.config;
+    if (!this.batch) throw new Error('backward: no batch');
+    const p = (n: string) => model.p(n);
+    const g = (n: string) => model.grads.get(n);
+    const a = (n: string) => this.a(n);
+    if (!this.buckets) this.buckets = prepareEncoderBackward(model.gpu, this.batch.tokens, B, T, V);
+    logprobBackward(enc, a('dln'), g('wte.weight'), a('coef'), a('lnf'), p('wte.weight'), a('targets'), a('lse'), a('lm_scratch'), BT, C, V, this.chunk);
+    enc.clear(a('dresidual'));
+    const lastResidual = L > 0 ? a(`${L - 1}.residual3`) : a('encoded');
+    layernormBackward(enc, a('dresidual'), g('ln_f.weight'), g('ln_f.bias'), a('dln'), lastResidual, p('ln_f.weight'), a('lnf_mean'), a('lnf_rstd'), BT, C);
+    for (let l = L - 1; l >= 0; l--) {
+      const h = `h.${l}`;
+      const residual = l === 0 ? a('encoded') : a(`${l - 1}.residual3`);
+      // residual3 = residual2 + fcproj: dresidual holds d(residual3) = d(fcproj).
+      matmulBackward(enc, a('dfch_gelu'), g(`${h}.mlp.c_proj.weight`), g(`${h}.mlp.c_proj.bias`), a('dresidual'), a(`${l}.fch_gelu`), p(`${h}.mlp.c_proj.weight`), BT, 4 * C, C);
+      geluBackward(enc, a('dfch'), a(`${l}.fch`), a('dfch_gelu'), BT * 4 * C);
+      matmulBackward(enc, a('dln'), g(`${h}.mlp.c_fc.weight`), g(`${h}.mlp.c_fc.bias`), a('dfch'), a(`${l}.ln2`), p(`${h}.mlp.c_fc.weight`), BT, C, 4 * C);
+      layernormBackward(enc, a('dresidual'), g(`${h}.ln_2.weight`), g(`${h}.ln_2.bias`), a('dln'), a(`${l}.residual2`), p(`${h}.ln_2.weight`), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), BT, C);
+      // residual2 = residual + attproj: dresidual now holds d(residual2) = d(attproj).
+      matmulBackward(enc, a('datty'), g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), a('dresidual'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), BT, C, C);
+      attentionBackward(enc, a('dqkv'), a('datty'), a('att_scratch'), a(`${l}.qkv`), a(`${l}.att`), a('lengths'), B, T, C, NH);
+      matmulBackward(enc, a('dln'), g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), a('dqkv'), a(`${l}.ln1`), p(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
+      layernormBackward(enc, a('dresidual'), g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), a('dln'), residual, p(`${h}.ln_1.weight`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), BT, C);
+    }
+    encoderBackward(enc, g('wte.weight'), g('wpe.weight'), a('dresidual'), this.buckets, B, T, C);
+  }
+
+  destroy(): void {
+    this.acts.destroy();
+    this.buckets?.destroy();
+  }
+}
+
