@@ -1,6 +1,8 @@
 // Every CLI command, in the order `--help` lists them. Add new commands here.
 import type { Command } from '../command';
 import { doctor } from './doctor';
+import { validate } from './validate';
+import { exportPairs } from './export-pairs';
 import { init } from './init';
 
-export const commands: Command[] = [doctor, init];
+export const commands: Command[] = [doctor, validate, exportPairs, init];

@@ -1,0 +1,11 @@
+// Preference data (SPEC §4): parse, validate, render, tokenize, split and batch. Pure TypeScript,
+// no GPU: runs in a worker, the page and Node.
+export * from './types';
+export { processSource, processText, sniffSyntax, type ProcessOptions, type ProcessHooks, type Progress } from './pipeline';
+export { detectShape, normalizeRow, splitCommonPrefix, type NormalizedRow } from './shapes';
+export { rendererFor, plainRenderer, ChatTemplateRenderer, type Renderer } from './render';
+export { resolveTruncation, planTruncation, tokenizeExample, measureExample, exampleLength, type Truncation, type TruncationPlan } from './tokenize';
+export { splitTrainEval, lengthBucketedBatches, type BucketOptions } from './split';
+export { trlRecord, trlJsonlLine } from './export';
+export { byteChunks, ChunkDecoder, LineSplitter, type ByteSource } from './text-stream';
+export type { DataWorkerApi, WorkerDataOptions } from './worker-api';

@@ -1,0 +1,115 @@
+// Examples -> token ids as trained on (SPEC §4): prompt and each completion encoded separately
+// with no special tokens, the end-of-text token appended to completions of string data, then the
+// prompt cut from the LEFT to maxPromptLength and each completion from the RIGHT so that
+// prompt + completion ≤ maxLength (and ≤ maxCompletionLength when set).
+import type { Tokenizer } from '../tokenizer/types';
+import {
+  DEFAULT_MAX_LENGTH,
+  DEFAULT_MAX_PROMPT_LENGTH,
+  type DataOptions,
+  type Example,
+  type TokenizedExample,
+} from './types';
+
+export interface Truncation {
+  maxLength: number;
+  maxPromptLength: number;
+  maxCompletionLength: number | null;
+}
+
+/** TRL DPOConfig defaults (max_length 1024, max_prompt_length 512, no max_completion_length). */
+export function resolveTruncation(o: DataOptions = {}): Truncation {
+  const t = {
+    maxLength: o.maxLength ?? DEFAULT_MAX_LENGTH,
+    maxPromptLength: o.maxPromptLength ?? DEFAULT_MAX_PROMPT_LENGTH,
+    maxCompletionLength: o.maxCompletionLength ?? null,
+  };
+  for (const [k, v] of Object.entries(t)) {
+    if (v !== null && (!Number.isInteger(v) || v < 1)) throw new Error(`${k} must be an integer ≥ 1, got ${v}`);
+  }
+  return t;
+}
+
+/** How many tokens of a prompt of length `prompt` and of each completion are kept. */
+export interface TruncationPlan {
+  prompt: number;
+  completions: number[];
+  promptCut: boolean;
+  completionCut: boolean;
+  /** Index of the first completion left with no token, or -1. */
+  emptied: number;
+}
+
+export function planTruncation(prompt: number, completions: number[], t: Truncation): TruncationPlan {
+  const p = Math.min(prompt, t.maxPromptLength);
+  const room = Math.max(0, Math.min(t.maxLength - p, t.maxCompletionLength ?? Infinity));
+  const kept = completions.map((c) => Math.min(c, room));
+  return {
+    prompt: p,
+    completions: kept,
+    promptCut: p < prompt,
+    completionCut: kept.some((k, i) => k < completions[i]),
+    emptied: kept.findIndex((k, i) => k === 0 && completions[i] > 0),
+  };
+}
+
+/** UTF-8 byte length without allocating: the byte tokenizer's token count. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3; // BMP, or a lone surrogate (encoded as U+FFFD)
+  }
+  return n;
+}
+
+/** Token count of `text` (no special tokens); exact for every tokenizer, fast for the byte one. */
+export function countTokens(tok: Tokenizer, text: string): number {
+  return tok.kind === 'byte' ? utf8Length(text) : tok.encode(text).length;
+}
+
+function completionIds(tok: Tokenizer, text: string, appendEos: boolean): number[] {
+  const ids = tok.encode(text);
+  if (appendEos) ids.push(tok.eosTokenId);
+  return ids;
+}
+
+export interface TokenizeResult {
+  ids: TokenizedExample;
+  plan: TruncationPlan;
+  /** Untruncated lengths: prompt, then each completion (EOT included). */
+  lengths: number[];
+}
+
+/** Encodes and truncates one example. `plan.emptied >= 0` means a completion lost every token. */
+export function tokenizeExample(ex: Example, tok: Tokenizer, t: Truncation): TokenizeResult {
+  const promptIds = tok.encode(ex.prompt);
+  const comps = ex.kind === 'pair' ? [ex.chosen, ex.rejected] : [ex.completion];
+  const compIds = comps.map((c) => completionIds(tok, c, ex.appendEos));
+  const plan = planTruncation(promptIds.length, compIds.map((c) => c.length), t);
+  const p = promptIds.slice(promptIds.length - plan.prompt);
+  const cs = compIds.map((c, i) => c.slice(0, plan.completions[i]));
+  const lengths = [promptIds.length, ...compIds.map((c) => c.length)];
+  const ids: TokenizedExample =
+    ex.kind === 'pair'
+      ? { promptIds: p, chosenIds: cs[0], rejectedIds: cs[1], line: ex.line, index: ex.index }
+      : { promptIds: p, completionIds: cs[0], label: ex.label, line: ex.line, index: ex.index };
+  return { ids, plan, lengths };
+}
+
+/** Untruncated lengths (as in TokenizeResult) without building id arrays when the tokenizer allows. */
+export function measureExample(ex: Example, tok: Tokenizer): number[] {
+  const eos = ex.appendEos ? 1 : 0;
+  const comps = ex.kind === 'pair' ? [ex.chosen, ex.rejected] : [ex.completion];
+  return [countTokens(tok, ex.prompt), ...comps.map((c) => countTokens(tok, c) + eos)];
+}
+
+/** Sequence length used for batching: prompt + the longer completion. */
+export function exampleLength(ex: TokenizedExample): number {
+  return ex.promptIds.length + ('chosenIds' in ex ? Math.max(ex.chosenIds.length, ex.rejectedIds.length) : ex.completionIds.length);
+}
