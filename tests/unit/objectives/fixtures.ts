@@ -78,10 +78,13 @@ export function randomUnpaired(rng: Rng, n: number): UnpairedFixture {
   return f;
 }
 
-/** Central difference of loss(x) at x[i], step relative to |x[i]| so tiny near-zero sums stay ≤ 0. */
-export function centralDiff(x: number[], i: number, loss: () => number): number {
+/**
+ * Central difference of loss(x) at x[i], step rel·|x[i]| (at least 1e−9) so tiny near-zero sums
+ * stay ≤ 0. Losses with large third derivatives (discopop's σ(z/τ)) need a smaller rel.
+ */
+export function centralDiff(x: number[], i: number, loss: () => number, rel = 1e-5): number {
   const old = x[i];
-  const h = Math.max(1e-9, 1e-5 * Math.abs(old));
+  const h = Math.max(1e-9, rel * Math.abs(old));
   x[i] = old + h;
   const up = loss();
   x[i] = old - h;
@@ -91,9 +94,9 @@ export function centralDiff(x: number[], i: number, loss: () => number): number 
 }
 
 /** (N,) finite-difference ∂loss/∂field[i] for each i. */
-export function fdPairs(f: PairFixture, field: keyof PairFixture, loss: (b: PairBatch) => number): Float64Array {
+export function fdPairs(f: PairFixture, field: keyof PairFixture, loss: (b: PairBatch) => number, rel?: number): Float64Array {
   const x = f[field];
-  return Float64Array.from(x, (_, i) => centralDiff(x, i, () => loss(f)));
+  return Float64Array.from(x, (_, i) => centralDiff(x, i, () => loss(f), rel));
 }
 
 export function fdUnpaired(f: UnpairedFixture, loss: (b: UnpairedBatch) => number): Float64Array {
