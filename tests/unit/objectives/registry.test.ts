@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createObjective, METHOD_INFO, METHODS, ObjectiveInputError, ObjectiveNumericError, type PairBatch, type PairObjective } from '../../../src/train/objectives';
 import { Rng } from '../../../src/util/rng';
-import { randomPairs } from './fixtures';
+import { randomPairs, type PairFixture } from './fixtures';
 
 const BASE = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected'];
 
@@ -50,7 +50,7 @@ describe('registry', () => {
 });
 
 describe('bad input names the pair and the field', () => {
-  const good = (): PairBatch & Record<string, number[]> => randomPairs(new Rng(11), 4) as unknown as PairBatch & Record<string, number[]>;
+  const good = (): PairFixture => randomPairs(new Rng(11), 4);
 
   it.each([
     ['chosenLogp', NaN, 2, /dpo: pair 2: chosenLogp is NaN, not a finite number/],
@@ -60,9 +60,10 @@ describe('bad input names the pair and the field', () => {
     ['chosenLogp', 0.5, 1, /dpo: pair 1: chosenLogp is 0.5 > 0: a sum of log-probabilities must be ≤ 0/],
   ])('%s = %s at pair %i', (field, value, i, msg) => {
     const b = good();
-    b[field][i] = value;
-    expect(() => createObjective({ method: 'dpo' }).compute(b as never)).toThrow(ObjectiveInputError);
-    expect(() => createObjective({ method: 'dpo' }).compute(b as never)).toThrow(msg);
+    b[field as keyof PairFixture][i] = value;
+    const dpo = createObjective({ method: 'dpo' }) as PairObjective;
+    expect(() => dpo.compute(b)).toThrow(ObjectiveInputError);
+    expect(() => dpo.compute(b)).toThrow(msg);
   });
 
   it('a NaN NLL sum in ORPO names the pair', () => {
