@@ -36,6 +36,8 @@ export interface ProcessHooks {
   afterChunk?: (p: Progress) => void | Promise<void>;
 }
 
+const ROW_FIELDS = ['prompt', 'chosen', 'rejected', 'completion', 'question'];
+
 const EXTENSIONS: Record<string, Syntax> = { jsonl: 'jsonl', ndjson: 'jsonl', jsonlines: 'jsonl', csv: 'csv', tsv: 'tsv', tab: 'tsv', yaml: 'yaml', yml: 'yaml' };
 
 /**
@@ -51,8 +53,10 @@ export function sniffSyntax(name: string | undefined, head: string): Syntax {
   if (firstAny.startsWith('[')) return 'json';
   if (firstAny.startsWith('{')) {
     try {
-      JSON.parse(firstAny);
-      return 'jsonl';
+      const row = JSON.parse(firstAny) as Record<string, unknown>;
+      // one line holding {"rows": [...]} is a JSON file, not a one-row JSON Lines file
+      const wrapper = !ROW_FIELDS.some((k) => k in row) && Object.values(row).some(Array.isArray);
+      return wrapper ? 'json' : 'jsonl';
     } catch {
       return /[{[,:]$/.test(firstAny) ? 'json' : 'jsonl';
     }

@@ -33,7 +33,7 @@ function readYaml(text: string, ctx: ParserContext): void {
   const lc = new LineCounter();
   let doc: Document;
   try {
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
   } catch (e) {
     ctx.emit({ line: 1, error: yamlReason((e as Error).message) });
     return;
@@ -88,7 +88,7 @@ function readItemwise(text: string, ctx: ParserContext): boolean {
     else break;
   }
   for (const item of items) {
-    const doc = parseDocument(item.body.join('\n'), { prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(item.body.join('\n'), { prettyErrors: false, uniqueKeys: true, merge: true });
     if (doc.errors.length) ctx.emit({ line: item.line, error: yamlReason(doc.errors[0].message) });
     else ctx.emit({ line: item.line, value: doc.toJS() });
   }

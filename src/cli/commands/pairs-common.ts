@@ -38,7 +38,14 @@ async function modelTokenizer(model: string): Promise<{ tokenizer: Tokenizer; nP
     const tokenizer = await loadTokenizerFromFiles(await readTokenizerDir(model));
     let nPositions = Infinity;
     const cfg = await readFile(join(model, 'config.json'), 'utf8').catch(() => null);
-    if (cfg !== null) nPositions = configFromHF(JSON.parse(cfg) as Record<string, unknown>).nPositions;
+    if (cfg !== null) {
+      try {
+        nPositions = configFromHF(JSON.parse(cfg) as Record<string, unknown>).nPositions;
+      } catch (e) {
+        const msg = (e as Error).message;
+        throw new Error(msg.startsWith('config.json') ? msg : `config.json: ${msg}`, { cause: e });
+      }
+    }
     return { tokenizer, nPositions };
   } catch (e) {
     throw new UsageError(`--model ${model}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
