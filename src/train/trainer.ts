@@ -5,14 +5,15 @@
 import { Arena, createView, type View } from '../engine/arena';
 import { StepEncoder } from '../engine/encoder';
 import { readF32 } from '../engine/readback';
-import type { GptModel, GptRunner, SequenceStats } from '../model/gpt';
+import type { GptModel, SequenceStats } from '../model/gpt';
+import { forwardPairs, pairLogps } from './logps';
 import type { HostBatch } from '../model/batch';
 import { paramSpec } from '../model/config';
 import { adamwStep, gradNormPartialsSize, gradNormSquared, OPTIMIZER_HP_SIZE, sgdStep, writeOptimizerHp } from '../kernels/optimizer';
 import { createObjective, type PairObjective, type PairResult } from './objectives';
 import { validateTrainConfig, type TrainConfig } from './config';
 import { getLr } from './schedule';
-import { checkPairs, pairBatch, type PairIds } from './pairs';
+import { checkPairs, type PairIds } from './pairs';
 import { RunnerPool } from './runners';
 import { Rng } from '../util/rng';
 
@@ -81,31 +82,14 @@ export class Trainer {
     return this.objective.nll === 'prompt_and_completion';
   }
 
-  /** Forward only: per-sequence sums for a batch of pairs. */
-  private async forwardPairs(pairs: readonly PairIds[]): Promise<{ batch: HostBatch; stats: SequenceStats; runner: GptRunner }> {
-    const batch = pairBatch(pairs, this.model.config, this.nllIncludesPrompt);
-    const runner = this.runners.get(batch.B, batch.T);
-    runner.setBatch(batch);
-    const enc = new StepEncoder(this.model.gpu, 'forward');
-    runner.forward(enc);
-    enc.submit();
-    return { batch, stats: await runner.readStats(), runner };
+  private forwardPairs(pairs: readonly PairIds[]) {
+    return forwardPairs(this.model, this.runners, pairs, this.nllIncludesPrompt);
   }
 
   /** S_ref for every pair, from the weights now on the GPU (call before training). */
   async computeReference(pairs: readonly PairIds[]): Promise<ReferenceLogps> {
-    const chosen = new Float64Array(pairs.length);
-    const rejected = new Float64Array(pairs.length);
-    const bs = this.cfg.batchSize;
-    for (let i = 0; i < pairs.length; i += bs) {
-      const part = pairs.slice(i, i + bs);
-      const { stats } = await this.forwardPairs(part);
-      for (let j = 0; j < part.length; j++) {
-        chosen[i + j] = stats.logp[j];
-        rejected[i + j] = stats.logp[part.length + j];
-      }
-    }
-    return { chosen, rejected };
+    const r = await pairLogps(this.model, this.runners, pairs, this.cfg.batchSize);
+    return { chosen: r.chosen, rejected: r.rejected };
   }
 
   /** Reference sums for train and eval pairs; `refWeights` replaces the starting weights as the reference. */

@@ -4,5 +4,7 @@ import { doctor } from './doctor';
 import { validate } from './validate';
 import { exportPairs } from './export-pairs';
 import { init } from './init';
+import { logps } from './logps';
+import { train } from './train';
 
-export const commands: Command[] = [doctor, validate, exportPairs, init];
+export const commands: Command[] = [doctor, validate, exportPairs, init, logps, train];

@@ -1,0 +1,63 @@
+// `logps`: per-pair completion log-prob sums computed by the WGSL engine (SPEC §6).
+import { createWriteStream } from 'node:fs';
+import type { Command } from '../command';
+import { intOption, requireString } from '../command';
+import { loadModelArg } from '../model-load';
+import { loadPairsFile } from '../pairs-load';
+import { nodeGpu } from '../../engine/node';
+import { GptModel } from '../../model/gpt';
+import { RunnerPool } from '../../train/runners';
+import { pairLogps } from '../../train/logps';
+import { checkPairs, promptFor } from '../../train/pairs';
+
+export const logps: Command = {
+  name: 'logps',
+  summary: 'Write, for every accepted pair, the token ids fed to the model and the sums of the completion tokens\' log-probs computed on the GPU.',
+  options: {
+    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (config.json, model.safetensors, tokenizer), or builtin' },
+    pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml)' },
+    out: { type: 'string', valueName: 'FILE.jsonl', description: 'Output, one JSON object per accepted pair' },
+    'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },
+    'max-prompt-length': { type: 'string', valueName: 'N', description: 'Max prompt tokens, cut from the left (default: min(512, max-length/2))' },
+    'batch-size': { type: 'string', valueName: 'N', description: 'Pairs per forward pass', default: '8' },
+  },
+  details: [
+    'Each line: index, prompt_ids, chosen_ids, rejected_ids, chosen_logps, rejected_logps, chosen_length, rejected_length.',
+    'prompt_ids followed by chosen_ids (or rejected_ids) is exactly the sequence the model reads (end-of-text included);',
+    'an empty prompt becomes [bos]. *_logps is the sum over the completion tokens.',
+  ],
+  async run(opts) {
+    const model = requireString(opts, 'model');
+    const pairsPath = requireString(opts, 'pairs');
+    const out = requireString(opts, 'out');
+    const ckpt = await loadModelArg(model);
+    const maxLength = opts['max-length'] === undefined ? undefined : intOption(opts, 'max-length', 0, 2);
+    const maxPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
+    const batchSize = intOption(opts, 'batch-size', 8, 1);
+    const { pairs } = await loadPairsFile(pairsPath, ckpt.tokenizer, ckpt.config.nPositions, maxLength, maxPrompt);
+    checkPairs(pairs, ckpt.config);
+    const gpu = await nodeGpu('logps');
+    const gm = new GptModel(gpu, ckpt.config);
+    gm.upload(ckpt.params);
+    const runners = new RunnerPool(gm);
+    const r = await pairLogps(gm, runners, pairs, batchSize);
+    const file = createWriteStream(out);
+    pairs.forEach((p, i) => {
+      const line = {
+        index: p.index,
+        prompt_ids: promptFor(p, ckpt.config.bosTokenId),
+        chosen_ids: p.chosenIds,
+        rejected_ids: p.rejectedIds,
+        chosen_logps: r.chosen[i],
+        rejected_logps: r.rejected[i],
+        chosen_length: r.chosenLen[i],
+        rejected_length: r.rejectedLen[i],
+      };
+      file.write(JSON.stringify(line) + '\n');
+    });
+    await new Promise<void>((res, rej) => file.end((e?: Error | null) => (e ? rej(e) : res())));
+    runners.destroy();
+    gm.destroy();
+    console.error(`wrote ${pairs.length} pairs to ${out}`);
+  },
+};

@@ -1,0 +1,46 @@
+// Read a pairs file into token ids for the model's tokenizer (streaming, as `validate`).
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { UsageError } from './command';
+import { processSource } from '../data/pipeline';
+import { DataError, DEFAULT_MAX_LENGTH, DEFAULT_MAX_PROMPT_LENGTH, type ValidationReport } from '../data/types';
+import type { Tokenizer } from '../tokenizer/types';
+import type { PairIds } from '../train/pairs';
+
+export interface LoadedPairs {
+  pairs: PairIds[];
+  report: ValidationReport;
+}
+
+export async function loadPairsFile(path: string, tokenizer: Tokenizer, nPositions: number, maxLength?: number, maxPromptLength?: number): Promise<LoadedPairs> {
+  const st = await stat(path).catch(() => null);
+  if (!st?.isFile()) throw new UsageError(`--pairs ${path}: no such file`);
+  const ml = maxLength ?? Math.min(DEFAULT_MAX_LENGTH, nPositions);
+  if (ml > nPositions) throw new UsageError(`--max-length ${ml} exceeds the model's n_positions (${nPositions})`);
+  const mpl = maxPromptLength ?? Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(ml / 2));
+  const pairs: PairIds[] = [];
+  let unpaired = 0;
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  let report: ValidationReport;
+  try {
+    report = await processSource(stream, { name: path, tokenizer, tokenize: true, maxLength: ml, maxPromptLength: mpl }, {
+      onExample: (_ex, ids) => {
+        if (!ids) return;
+        if ('chosenIds' in ids) pairs.push({ promptIds: ids.promptIds, chosenIds: ids.chosenIds, rejectedIds: ids.rejectedIds, index: ids.index, line: ids.line });
+        else unpaired++;
+      },
+    });
+  } catch (e) {
+    if (e instanceof DataError) throw new UsageError(`${path}: ${e.message}`, { cause: e });
+    throw e;
+  } finally {
+    stream.destroy();
+  }
+  if (unpaired) throw new UsageError(`${path}: holds unpaired (KTO) examples; this command takes preference pairs`);
+  if (report.rejectedCount > 0) {
+    const first = report.rejected[0];
+    console.error(`${path}: ${report.rejectedCount} of ${report.rows} rows rejected and skipped${first ? ` (first: line ${first.line}: ${first.reason})` : ''}; see \`npm run cli -- validate --pairs ${path}\``);
+  }
+  if (!pairs.length) throw new UsageError(`${path}: no usable preference pairs`);
+  return { pairs, report };
+}

@@ -1,0 +1,46 @@
+// Forward-only per-pair log-prob sums: the `logps` command and the reference model's S_ref.
+import { StepEncoder } from '../engine/encoder';
+import type { GptModel } from '../model/gpt';
+import type { SequenceStats } from '../model/gpt';
+import type { HostBatch } from '../model/batch';
+import { pairBatch, type PairIds } from './pairs';
+import { RunnerPool } from './runners';
+
+export interface PairLogps {
+  /** (N) S(y_w), S(y_l): sums over completion tokens. */
+  chosen: Float64Array;
+  rejected: Float64Array;
+  /** (N) completion lengths as trained on. */
+  chosenLen: Int32Array;
+  rejectedLen: Int32Array;
+}
+
+/** One forward pass of a batch of pairs; returns the batch and its per-sequence sums. */
+export async function forwardPairs(model: GptModel, runners: RunnerPool, pairs: readonly PairIds[], nllIncludesPrompt: boolean) {
+  const batch: HostBatch = pairBatch(pairs, model.config, nllIncludesPrompt);
+  const runner = runners.get(batch.B, batch.T);
+  runner.setBatch(batch);
+  const enc = new StepEncoder(model.gpu, 'forward');
+  runner.forward(enc);
+  enc.submit();
+  const stats: SequenceStats = await runner.readStats();
+  return { batch, stats, runner };
+}
+
+export async function pairLogps(model: GptModel, runners: RunnerPool, pairs: readonly PairIds[], batchSize: number, onProgress?: (done: number) => void): Promise<PairLogps> {
+  const n = pairs.length;
+  const out: PairLogps = { chosen: new Float64Array(n), rejected: new Float64Array(n), chosenLen: new Int32Array(n), rejectedLen: new Int32Array(n) };
+  for (let i = 0; i < n; i += batchSize) {
+    const part = pairs.slice(i, i + batchSize);
+    const { stats, batch } = await forwardPairs(model, runners, part, false);
+    const k = part.length;
+    for (let j = 0; j < k; j++) {
+      out.chosen[i + j] = stats.logp[j];
+      out.rejected[i + j] = stats.logp[k + j];
+      out.chosenLen[i + j] = batch.completionLens[j];
+      out.rejectedLen[i + j] = batch.completionLens[k + j];
+    }
+    onProgress?.(i + k);
+  }
+  return out;
+}
