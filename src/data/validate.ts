@@ -1,10 +1,11 @@
 // The accept stage: raw records in, accepted examples out, and a report that accounts for every
-// record (rows = accepted + rejectedCount). Memory: the report's capped lists, one number per
-// accepted row for duplicate detection, and at most DETECT_ROWS records while the shape is
+// record (rows = accepted + rejectedCount). Memory: the report's capped lists, 12–24 bytes per
+// accepted row for duplicate detection (DupIndex), and at most 16 · DETECT_ROWS records while the shape is
 // being detected — never the examples themselves (they go to `onExample`).
 import type { Tokenizer } from '../tokenizer/types';
 import type { RawRecord } from './records';
 import type { Renderer } from './render';
+import { DupIndex, hashTexts } from './dup-index';
 import { detectShape, normalizeRow, RowError, SHAPE_FIELDS, type NormalizedRow } from './shapes';
 import { measureExample, planTruncation, resolveTruncation, tokenizeExample, type Truncation } from './tokenize';
 import {
@@ -50,18 +51,6 @@ class Stats {
   }
 }
 
-/** 53-bit FNV-1a-style hash of a string (two 32-bit lanes). */
-function hash53(s: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 16777619);
-    h2 = Math.imul(h2 ^ c, 2246822507);
-  }
-  return (h2 >>> 0) * 2097152 + ((h1 >>> 0) & 0x1fffff);
-}
-
 export class Validator {
   private shape: Shape | null = null;
   private shapeDecided: boolean;
@@ -80,7 +69,7 @@ export class Validator {
   private promptCut = 0;
   private completionCut = 0;
   private dropped = 0;
-  private seen = new Map<number, number>();
+  private seen = new DupIndex();
   private stats = { prompt: new Stats(), completion: new Stats(), total: new Stats() };
   private labels = { desirable: 0, undesirable: 0 };
   private columnsChecked = false;
@@ -220,10 +209,8 @@ export class Validator {
     if (ex.prompt === '') this.warn({ line, index, code: 'empty-prompt', message: 'empty prompt' });
     const texts = ex.kind === 'pair' ? [ex.prompt, ex.chosen, ex.rejected] : [ex.prompt, ex.completion, String(ex.label)];
     if (texts.some((t) => t.includes('\uFFFD'))) this.warn({ line, index, code: 'replacement-char', message: 'text contains U+FFFD: the file is probably not valid UTF-8' });
-    const h = hash53(texts.join('\u0000'));
-    const first = this.seen.get(h);
+    const first = this.seen.checkAndAdd(hashTexts(texts), line);
     if (first !== undefined) this.warn({ line, index, code: 'duplicate', message: `duplicate of the row on line ${first}` });
-    else this.seen.set(h, line);
     this.stats.prompt.add(lengths[0]);
     for (const c of lengths.slice(1)) this.stats.completion.add(c);
     this.stats.total.add(total);

@@ -58,7 +58,10 @@ export async function pairsSetup(opts: Record<string, unknown>): Promise<PairsSe
   if (!st) throw new UsageError(`--pairs ${path}: no such file`);
   if (!st.isFile()) throw new UsageError(`--pairs ${path}: not a file`);
   const format = String(opts.format ?? 'auto');
-  if (format !== 'auto' && !SHAPES.includes(format as Shape)) throw new UsageError(`--format must be auto or one of ${SHAPES.join(', ')}, got "${format}"`);
+  if (format !== 'auto' && !SHAPES.includes(format as Shape)) {
+    const hint = SYNTAXES.includes(format as Syntax) ? ` (for the file syntax use --syntax ${format})` : '';
+    throw new UsageError(`--format must be auto or one of ${SHAPES.join(', ')}, got "${format}"${hint}`);
+  }
   const syntax = String(opts.syntax ?? 'auto');
   if (syntax !== 'auto' && !SYNTAXES.includes(syntax as Syntax)) throw new UsageError(`--syntax must be auto or one of ${SYNTAXES.join(', ')}, got "${syntax}"`);
   const { tokenizer, nPositions } = await modelTokenizer(String(opts.model ?? 'builtin'));

@@ -1,7 +1,8 @@
-// Deterministic data order: the train/eval split and length-bucketed batches.
+// Deterministic data order (the train/eval split, length-bucketed batches) and the duplicate index.
 import { describe, it, expect } from 'vitest';
 import { splitTrainEval, lengthBucketedBatches } from '../../../src/data/split';
 import { Rng } from '../../../src/util/rng';
+import { DupIndex, hashTexts } from '../../../src/data/dup-index';
 
 describe('splitTrainEval', () => {
   const items = Array.from({ length: 103 }, (_, i) => i);
@@ -40,5 +41,16 @@ describe('lengthBucketedBatches', () => {
     const dropped = lengthBucketedBatches(ls, 4, 1, { dropLast: true });
     expect(dropped.map((x) => x.length)).toEqual([4, 4]);
     expect(() => lengthBucketedBatches(ls, 0, 1)).toThrow(/batchSize/);
+  });
+});
+
+describe('DupIndex', () => {
+  it('finds every repeat with its first line across table growth, and no false repeats', () => {
+    const idx = new DupIndex();
+    const n = 50_000;
+    for (let i = 0; i < n; i++) expect(idx.checkAndAdd(hashTexts([`p${i}`, 'c', 'r']), i + 1)).toBeUndefined();
+    for (let i = 0; i < n; i += 997) expect(idx.checkAndAdd(hashTexts([`p${i}`, 'c', 'r']), n + i + 1)).toBe(i + 1);
+    // the separator matters: ("ab", "c") is not ("a", "bc")
+    expect(hashTexts(['ab', 'c'])).not.toEqual(hashTexts(['a', 'bc']));
   });
 });
