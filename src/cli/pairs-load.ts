@@ -6,20 +6,33 @@ import { processSource } from '../data/pipeline';
 import { DataError, DEFAULT_MAX_LENGTH, DEFAULT_MAX_PROMPT_LENGTH, type ValidationReport } from '../data/types';
 import type { Tokenizer } from '../tokenizer/types';
 import type { PairIds } from '../train/pairs';
+import type { UnpairedIds } from '../train/kto-trainer';
 
 export interface LoadedPairs {
   pairs: PairIds[];
   report: ValidationReport;
 }
 
+export interface LoadedExamples extends LoadedPairs {
+  unpaired: UnpairedIds[];
+}
+
 export async function loadPairsFile(path: string, tokenizer: Tokenizer, nPositions: number, maxLength?: number, maxPromptLength?: number): Promise<LoadedPairs> {
+  const r = await loadExamplesFile(path, tokenizer, nPositions, maxLength, maxPromptLength);
+  if (r.unpaired.length) throw new UsageError(`${path}: holds unpaired (KTO) examples; this command takes preference pairs (use --method kto to train on them)`);
+  if (!r.pairs.length) throw new UsageError(`${path}: no usable preference pairs`);
+  return r;
+}
+
+/** Pairs or unpaired (KTO) examples, whichever the file holds. */
+export async function loadExamplesFile(path: string, tokenizer: Tokenizer, nPositions: number, maxLength?: number, maxPromptLength?: number): Promise<LoadedExamples> {
   const st = await stat(path).catch(() => null);
   if (!st?.isFile()) throw new UsageError(`--pairs ${path}: no such file`);
   const ml = maxLength ?? Math.min(DEFAULT_MAX_LENGTH, nPositions);
   if (ml > nPositions) throw new UsageError(`--max-length ${ml} exceeds the model's n_positions (${nPositions})`);
   const mpl = maxPromptLength ?? Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(ml / 2));
   const pairs: PairIds[] = [];
-  let unpaired = 0;
+  const unpaired: UnpairedIds[] = [];
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   let report: ValidationReport;
   try {
@@ -27,7 +40,7 @@ export async function loadPairsFile(path: string, tokenizer: Tokenizer, nPositio
       onExample: (_ex, ids) => {
         if (!ids) return;
         if ('chosenIds' in ids) pairs.push({ promptIds: ids.promptIds, chosenIds: ids.chosenIds, rejectedIds: ids.rejectedIds, index: ids.index, line: ids.line });
-        else unpaired++;
+        else unpaired.push({ promptIds: ids.promptIds, completionIds: ids.completionIds, label: ids.label, index: ids.index, line: ids.line });
       },
     });
   } catch (e) {
@@ -36,11 +49,10 @@ export async function loadPairsFile(path: string, tokenizer: Tokenizer, nPositio
   } finally {
     stream.destroy();
   }
-  if (unpaired) throw new UsageError(`${path}: holds unpaired (KTO) examples; this command takes preference pairs`);
   if (report.rejectedCount > 0) {
     const first = report.rejected[0];
     console.error(`${path}: ${report.rejectedCount} of ${report.rows} rows rejected and skipped${first ? ` (first: line ${first.line}: ${first.reason})` : ''}; see \`npm run cli -- validate --pairs ${path}\``);
   }
-  if (!pairs.length) throw new UsageError(`${path}: no usable preference pairs`);
-  return { pairs, report };
+  if (!pairs.length && !unpaired.length) throw new UsageError(`${path}: no usable examples`);
+  return { pairs, unpaired, report };
 }

@@ -2,22 +2,21 @@
 // sums read back → the objective (pure float64) → per-token coefficients → GPU backward; then
 // the global gradient norm is read back (NaN guard, `grad_norm`) and the optimizer runs on
 // the GPU. The metrics of step k are those of the forward passes that produced update k.
-import { Arena, createView, type View } from '../engine/arena';
+// BaseTrainer owns that skeleton; Trainer (pairs) and KtoTrainer (unpaired) fill a micro-batch.
 import { StepEncoder } from '../engine/encoder';
-import { readF32 } from '../engine/readback';
 import type { GptModel, SequenceStats } from '../model/gpt';
-import { forwardPairs, pairLogps } from './logps';
 import type { HostBatch } from '../model/batch';
-import { paramSpec } from '../model/config';
-import { adamwStep, gradNormPartialsSize, gradNormSquared, OPTIMIZER_HP_SIZE, sgdStep, writeOptimizerHp } from '../kernels/optimizer';
 import { createObjective, type PairObjective, type PairResult } from './objectives';
 import { validateTrainConfig, type TrainConfig } from './config';
 import { getLr } from './schedule';
 import { checkPairs, type PairIds } from './pairs';
+import { forwardPairs, pairLogps } from './logps';
 import { RunnerPool } from './runners';
+import { OptimizerState, type Moments } from './optimizer-state';
 import { Rng } from '../util/rng';
 
 export type Metrics = Record<string, number>;
+export { decays } from './optimizer-state';
 
 export class TrainingError extends Error {
   override name = 'TrainingError';
@@ -38,52 +37,131 @@ export interface TrainerState {
   reference: { train: ReferenceLogps; eval: ReferenceLogps } | null;
 }
 
-export class Trainer {
-  readonly objective: PairObjective;
+export interface MicroResult {
+  metrics: Metrics;
+  /** Real tokens read by the forward passes (tokens_per_second). */
+  tokens: number;
+}
+
+export abstract class BaseTrainer {
   readonly cfg: TrainConfig;
   step = 0;
-  reference: TrainerState['reference'] = null;
-  private runners: RunnerPool;
-  private m: Arena | null = null;
-  private v: Arena | null = null;
-  private hp: View;
-  private hpNoDecay: View;
-  private normSq: View;
-  private partials: View;
-  private nParams: number;
+  protected runners: RunnerPool;
+  protected optimizer: OptimizerState;
+  private orders = new Map<number, number[]>();
 
-  constructor(readonly model: GptModel, readonly train: readonly PairIds[], readonly evalSet: readonly PairIds[], cfg: TrainConfig) {
+  constructor(readonly model: GptModel, protected trainSize: number, cfg: TrainConfig) {
     validateTrainConfig(cfg);
+    if (trainSize === 0) throw new Error('no training examples');
     this.cfg = cfg;
-    const objective = createObjective(cfg.objective);
-    if (objective.kind !== 'pair') throw new Error(`method "${objective.method}" trains on unpaired data, which this trainer does not take`);
-    this.objective = objective;
-    if (train.length === 0) throw new Error('no training pairs');
-    checkPairs(train, model.config);
-    checkPairs(evalSet, model.config);
-    const d = model.gpu.device;
     this.runners = new RunnerPool(model);
-    this.nParams = model.params.whole().length;
-    this.hp = createView(d, 'optimizer.hp', [OPTIMIZER_HP_SIZE]);
-    this.hpNoDecay = createView(d, 'optimizer.hp_no_decay', [OPTIMIZER_HP_SIZE]);
-    this.normSq = createView(d, 'optimizer.grad_norm_sq', [1]);
-    this.partials = createView(d, 'optimizer.norm_partials', [gradNormPartialsSize(this.nParams)]);
-    if (cfg.optimizer === 'adamw') {
-      this.m = new Arena(d, 'adam.m', paramSpec(model.config));
-      this.v = new Arena(d, 'adam.v', paramSpec(model.config));
-      const enc = new StepEncoder(model.gpu, 'adam.init');
-      enc.clear(this.m.whole());
-      enc.clear(this.v.whole());
-      enc.submit();
+    this.optimizer = new OptimizerState(model, cfg);
+  }
+
+  /** Forward, objective and backward of micro-batch `idx` (gradients += 1/gradAccum of its loss). */
+  protected abstract microStep(idx: number[]): Promise<MicroResult>;
+  /** Data indices of training examples, for error messages. */
+  protected abstract dataIndex(i: number): number;
+
+  /** Example indices of micro-batch g: consecutive slices of per-epoch seeded permutations. */
+  protected microBatch(g: number): number[] {
+    const n = this.trainSize;
+    const out: number[] = [];
+    for (let pos = g * this.cfg.batchSize; out.length < Math.min(this.cfg.batchSize, n); pos++) {
+      out.push(this.epochOrder(Math.floor(pos / n))[pos % n]);
+    }
+    return out;
+  }
+
+  private epochOrder(epoch: number): number[] {
+    let o = this.orders.get(epoch);
+    if (!o) {
+      o = new Rng((this.cfg.seed * 1_000_003 + epoch) >>> 0).shuffle(Array.from({ length: this.trainSize }, (_, i) => i));
+      this.orders.clear();
+      this.orders.set(epoch, o);
+    }
+    return o;
+  }
+
+  /** Throws a TrainingError naming the step and the examples whose value is not finite. */
+  protected check(values: ArrayLike<number>, what: string, idx: readonly number[]): void {
+    const bad = new Set<number>();
+    for (let j = 0; j < values.length; j++) if (!Number.isFinite(values[j])) bad.add(this.dataIndex(idx[j % idx.length]));
+    if (bad.size) {
+      const list = [...bad];
+      throw new TrainingError(`non-finite ${what} at step ${this.step + 1} (pairs ${list.join(', ')}): lower the learning rate or check these rows`, this.step + 1, list);
     }
   }
 
-  private get nllIncludesPrompt(): boolean {
-    return this.objective.nll === 'prompt_and_completion';
+  /** One optimizer update; returns its metrics (TRL names, SPEC §5). */
+  async trainStep(): Promise<Metrics> {
+    const { cfg, model } = this;
+    const t0 = performance.now();
+    const enc = new StepEncoder(model.gpu, 'zero-grad');
+    enc.clear(model.grads.whole());
+    enc.submit();
+    const parts: MicroResult[] = [];
+    const all: number[] = [];
+    for (let j = 0; j < cfg.gradAccum; j++) {
+      const idx = this.microBatch(this.step * cfg.gradAccum + j);
+      all.push(...idx);
+      parts.push(await this.microStep(idx));
+    }
+    const gradNorm = await this.optimizer.gradNorm();
+    if (!Number.isFinite(gradNorm)) {
+      const list = [...new Set(all.map((i) => this.dataIndex(i)))];
+      throw new TrainingError(`non-finite gradient norm at step ${this.step + 1} (pairs ${list.join(', ')}): lower the learning rate or check these rows`, this.step + 1, list);
+    }
+    const lr = getLr(this.step, { lr: cfg.lr, kind: cfg.schedule, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps });
+    this.optimizer.apply(lr, this.step + 1);
+    this.step++;
+    await model.gpu.device.queue.onSubmittedWorkDone();
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      ...meanMetrics(parts.map((p) => p.metrics)),
+      grad_norm: gradNorm,
+      learning_rate: lr,
+      tokens_per_second: parts.reduce((n, p) => n + p.tokens, 0) / seconds,
+      epoch: (this.step * cfg.gradAccum * cfg.batchSize) / this.trainSize,
+      step: this.step,
+    };
+  }
+
+  /** Optimizer moments (for checkpoints). */
+  optimizerState(): Promise<Moments | null> {
+    return this.optimizer.moments();
+  }
+
+  /** GPU bytes held: parameters, gradients, optimizer state, activations. */
+  get gpuBytes(): number {
+    return this.model.params.bytes + this.model.grads.bytes + this.optimizer.bytes + this.runners.bytes;
+  }
+
+  destroy(): void {
+    this.runners.destroy();
+    this.optimizer.destroy();
+  }
+}
+
+export class Trainer extends BaseTrainer {
+  readonly objective: PairObjective;
+  reference: TrainerState['reference'] = null;
+
+  constructor(model: GptModel, readonly train: readonly PairIds[], readonly evalSet: readonly PairIds[], cfg: TrainConfig) {
+    const objective = createObjective(cfg.objective);
+    if (objective.kind !== 'pair') throw new Error(`method "${objective.method}" trains on unpaired data: use KtoTrainer`);
+    checkPairs(train, model.config);
+    checkPairs(evalSet, model.config);
+    super(model, train.length, cfg);
+    this.objective = objective;
+  }
+
+  protected dataIndex(i: number): number {
+    return this.train[i].index;
   }
 
   private forwardPairs(pairs: readonly PairIds[]) {
-    return forwardPairs(this.model, this.runners, pairs, this.nllIncludesPrompt);
+    return forwardPairs(this.model, this.runners, pairs, this.objective.nll === 'prompt_and_completion');
   }
 
   /** S_ref for every pair, from the weights now on the GPU (call before training). */
@@ -102,28 +180,6 @@ export class Trainer {
     }
     this.reference = { train: await this.computeReference(this.train), eval: await this.computeReference(this.evalSet) };
     if (policy) this.model.upload(policy);
-  }
-
-  /** Pair indices of micro-batch g: consecutive slices of per-epoch seeded permutations. */
-  private microBatch(g: number): number[] {
-    const n = this.train.length;
-    const out: number[] = [];
-    for (let pos = g * this.cfg.batchSize; out.length < Math.min(this.cfg.batchSize, n); pos++) {
-      const epoch = Math.floor(pos / n);
-      out.push(this.epochOrder(epoch)[pos % n]);
-    }
-    return out;
-  }
-
-  private orders = new Map<number, number[]>();
-  private epochOrder(epoch: number): number[] {
-    let o = this.orders.get(epoch);
-    if (!o) {
-      o = new Rng((this.cfg.seed * 1_000_003 + epoch) >>> 0).shuffle(Array.from({ length: this.train.length }, (_, i) => i));
-      this.orders.clear();
-      this.orders.set(epoch, o);
-    }
-    return o;
   }
 
   private objectiveInput(idx: readonly number[], batch: HostBatch, stats: SequenceStats, ref: ReferenceLogps | null) {
@@ -145,81 +201,16 @@ export class Trainer {
     };
   }
 
-  private check(values: ArrayLike<number>, what: string, idx: readonly number[], pairs: readonly PairIds[]): void {
-    const bad: number[] = [];
-    const n = idx.length;
-    for (let j = 0; j < values.length; j++) if (!Number.isFinite(values[j])) bad.push(pairs[idx[j % n]].index);
-    if (bad.length) {
-      const unique = [...new Set(bad)];
-      throw new TrainingError(`non-finite ${what} at step ${this.step + 1} (pairs ${unique.join(', ')}): lower the learning rate or check these rows`, this.step + 1, unique);
-    }
-  }
-
-  /** One optimizer update; returns its metrics (TRL names, SPEC §5). */
-  async trainStep(): Promise<Metrics> {
-    const { cfg, model } = this;
-    const t0 = performance.now();
-    const enc0 = new StepEncoder(model.gpu, 'zero-grad');
-    enc0.clear(model.grads.whole());
-    enc0.submit();
-    const results: PairResult[] = [];
-    let tokens = 0;
-    for (let j = 0; j < cfg.gradAccum; j++) {
-      const idx = this.microBatch(this.step * cfg.gradAccum + j);
-      const { batch, stats, runner } = await this.forwardPairs(idx.map((i) => this.train[i]));
-      this.check(stats.logp, 'log-probs', idx, this.train);
-      const res = this.objective.compute(this.objectiveInput(idx, batch, stats, this.reference?.train ?? null));
-      if (!Number.isFinite(res.loss)) this.check([res.loss], 'loss', idx, this.train);
-      results.push(res);
-      tokens += batch.lengths.reduce((a, b) => a + b, 0);
-      runner.setCoefficients(coefficients(batch, res, idx.length, 1 / cfg.gradAccum));
-      const enc = new StepEncoder(model.gpu, 'backward');
-      runner.backward(enc);
-      enc.submit();
-    }
-    const enc = new StepEncoder(model.gpu, 'grad-norm');
-    gradNormSquared(enc, this.normSq, this.partials, model.grads.whole(), this.nParams);
+  protected async microStep(idx: number[]): Promise<MicroResult> {
+    const { batch, stats, runner } = await this.forwardPairs(idx.map((i) => this.train[i]));
+    this.check(stats.logp, 'log-probs', idx);
+    const res = this.objective.compute(this.objectiveInput(idx, batch, stats, this.reference?.train ?? null));
+    this.check([res.loss], 'loss', idx);
+    runner.setCoefficients(coefficients(batch, res, idx.length, 1 / this.cfg.gradAccum));
+    const enc = new StepEncoder(this.model.gpu, 'backward');
+    runner.backward(enc);
     enc.submit();
-    const normSq = (await readF32(model.gpu.device, this.normSq))[0];
-    const gradNorm = Math.sqrt(normSq);
-    if (!Number.isFinite(gradNorm)) {
-      const idx = Array.from({ length: cfg.gradAccum }, (_, j) => this.microBatch(this.step * cfg.gradAccum + j)).flat();
-      throw new TrainingError(`non-finite gradient norm at step ${this.step + 1} (pairs ${idx.map((i) => this.train[i].index).join(', ')}): lower the learning rate or check these rows`, this.step + 1, idx.map((i) => this.train[i].index));
-    }
-    const lr = getLr(this.step, { lr: cfg.lr, kind: cfg.schedule, warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps });
-    this.applyUpdate(lr);
-    this.step++;
-    await model.gpu.device.queue.onSubmittedWorkDone();
-    const seconds = (performance.now() - t0) / 1000;
-    return {
-      ...meanMetrics(results.map((r) => r.metrics)),
-      grad_norm: gradNorm,
-      learning_rate: lr,
-      tokens_per_second: tokens / seconds,
-      epoch: (this.step * cfg.gradAccum * cfg.batchSize) / this.train.length,
-      step: this.step,
-    };
-  }
-
-  private applyUpdate(lr: number): void {
-    const { cfg, model } = this;
-    const d = model.gpu.device;
-    writeOptimizerHp(d, this.hp, { lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, step: this.step + 1, maxGradNorm: cfg.maxGradNorm });
-    const enc = new StepEncoder(model.gpu, 'optimizer');
-    if (cfg.optimizer === 'sgd') {
-      sgdStep(enc, model.params.whole(), model.grads.whole(), this.normSq, this.hp, this.nParams);
-    } else if (cfg.weightDecay === 0) {
-      adamwStep(enc, model.params.whole(), this.m!.whole(), this.v!.whole(), model.grads.whole(), this.normSq, this.hp, this.nParams);
-    } else {
-      // As Hugging Face's Trainer: no weight decay on biases and LayerNorm weights.
-      writeOptimizerHp(d, this.hpNoDecay, { lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: 0, step: this.step + 1, maxGradNorm: cfg.maxGradNorm });
-      for (const name of model.params.names()) {
-        const hp = decays(name) ? this.hp : this.hpNoDecay;
-        const p = model.params.get(name);
-        adamwStep(enc, p, this.m!.get(name), this.v!.get(name), model.grads.get(name), this.normSq, hp, p.length);
-      }
-    }
-    enc.submit();
+    return { metrics: res.metrics, tokens: batch.lengths.reduce((a, b) => a + b, 0) };
   }
 
   /** Held-out metrics (prefix `eval_`), averaged over batches as TRL's evaluation loop does. */
@@ -232,48 +223,15 @@ export class Trainer {
       const { batch, stats } = await this.forwardPairs(idx.map((k) => this.evalSet[k]));
       all.push(this.objective.compute(this.objectiveInput(idx, batch, stats, this.reference?.eval ?? null)).metrics);
     }
-    const mean = meanMetrics(all);
-    return Object.fromEntries(Object.entries(mean).map(([k, v]) => [`eval_${k}`, v]));
-  }
-
-  /** Optimizer moments (for checkpoints). */
-  async optimizerState(): Promise<{ m: Map<string, Float32Array>; v: Map<string, Float32Array> } | null> {
-    if (!this.m || !this.v) return null;
-    return { m: await this.model.download(this.m), v: await this.model.download(this.v) };
+    return prefixed(meanMetrics(all), 'eval_');
   }
 
   /** Restore a checkpoint's step, reference sums and optimizer moments. */
-  restore(state: TrainerState, moments: { m: Map<string, Float32Array>; v: Map<string, Float32Array> } | null): void {
+  restore(state: TrainerState, moments: Moments | null): void {
     this.step = state.step;
     this.reference = state.reference;
-    if (moments && this.m && this.v) {
-      for (const [arena, values] of [[this.m, moments.m], [this.v, moments.v]] as const) {
-        for (const name of arena.names()) {
-          const view = arena.get(name);
-          const w = values.get(name);
-          if (!w || w.length !== view.length) throw new Error(`checkpoint: optimizer state for "${name}" is missing or has the wrong size`);
-          this.model.gpu.device.queue.writeBuffer(view.buffer, view.offset, w.buffer, w.byteOffset, w.byteLength);
-        }
-      }
-    }
+    this.optimizer.restore(moments);
   }
-
-  /** GPU bytes held: parameters, gradients, optimizer state, activations. */
-  get gpuBytes(): number {
-    return this.model.params.bytes + this.model.grads.bytes + (this.m?.bytes ?? 0) + (this.v?.bytes ?? 0) + this.runners.bytes;
-  }
-
-  destroy(): void {
-    this.runners.destroy();
-    this.m?.destroy();
-    this.v?.destroy();
-    for (const v of [this.hp, this.hpNoDecay, this.normSq, this.partials]) v.buffer.destroy();
-  }
-}
-
-/** Hugging Face's decay rule: every weight but biases and LayerNorm gains. */
-export function decays(name: string): boolean {
-  return !name.endsWith('.bias') && !/(^|\.)ln_(1|2|f)\.weight$/.test(name);
 }
 
 /** Per-position dL/dlogp: completion tokens get dL/dS, NLL tokens add dL/dNllSum. */
@@ -292,9 +250,19 @@ export function coefficients(batch: HostBatch, res: PairResult, n: number, scale
   return coef;
 }
 
+/** Mean of each metric over the records that report it (KTO omits sides a batch lacks). */
 export function meanMetrics(all: readonly Metrics[]): Metrics {
-  const out: Metrics = {};
-  if (!all.length) return out;
-  for (const k of Object.keys(all[0])) out[k] = all.reduce((s, m) => s + m[k], 0) / all.length;
-  return out;
+  const sum: Metrics = {};
+  const count: Metrics = {};
+  for (const m of all) {
+    for (const [k, v] of Object.entries(m)) {
+      sum[k] = (sum[k] ?? 0) + v;
+      count[k] = (count[k] ?? 0) + 1;
+    }
+  }
+  return Object.fromEntries(Object.keys(sum).map((k) => [k, sum[k] / count[k]]));
+}
+
+export function prefixed(m: Metrics, prefix: string): Metrics {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`${prefix}${k}`, v]));
 }

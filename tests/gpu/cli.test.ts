@@ -72,6 +72,20 @@ describe('CLI on WebGPU', () => {
     expect(trained.params.get('wte.weight')).not.toEqual(start.params.get('wte.weight'));
   });
 
+  it('train --method kto runs on unpaired examples; a pairs-only method refuses them', async () => {
+    const model = join(dir, 'tiny-kto');
+    expect(await main(['init', '--preset', 'tiny', '--seed', '6', '--out', model])).toBe(0);
+    const file = join(dir, 'kto.jsonl');
+    const rows = Array.from({ length: 6 }, (_, i) => ({ prompt: `${i}+1=`, completion: String(i % 2 ? i + 1 : i + 2), label: i % 2 === 1 }));
+    writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+    const out = join(dir, 'run-kto');
+    expect(await main(['train', '--model', model, '--pairs', file, '--method', 'kto', '--steps', '2', '--batch-size', '3', '--out', out, '--quiet'])).toBe(0);
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics).toHaveLength(2);
+    expect(Number.isFinite(metrics[1].kl) && Number.isFinite(metrics[1].loss)).toBe(true);
+    await expect(main(['train', '--model', model, '--pairs', file, '--method', 'dpo', '--out', out])).rejects.toThrow(/use --method kto/);
+  });
+
   it('rejects bad arguments with a non-zero exit', async () => {
     await expect(main(['train', '--model', join(dir, 'nope'), '--pairs', 'x.jsonl', '--out', dir])).rejects.toThrow(/no such folder/);
     await expect(main(['train', '--model', 'builtin', '--pairs', 'x', '--out', dir, '--method', 'magic'])).rejects.toThrow(/--method must be one of/);

@@ -6,24 +6,27 @@ import { join } from 'node:path';
 import type { Command } from '../command';
 import { intOption, numberOption, requireString, UsageError } from '../command';
 import { loadModelArg } from '../model-load';
-import { loadPairsFile } from '../pairs-load';
+import { loadExamplesFile } from '../pairs-load';
 import { nodeGpu } from '../../engine/node';
 import { GptModel } from '../../model/gpt';
 import { saveCheckpoint } from '../../model/checkpoint';
 import { writeCheckpointDir } from '../../model/checkpoint-node';
-import { Trainer, TrainingError } from '../../train/trainer';
+import { Trainer, TrainingError, type BaseTrainer } from '../../train/trainer';
+import { KtoTrainer } from '../../train/kto-trainer';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../train/config';
 import { splitTrainEval } from '../../data/split';
 import { isMethod, METHODS, type ObjectiveSpec } from '../../train/objectives';
 
 export const train: Command = {
   name: 'train',
-  summary: 'Train a model on preference pairs with DPO, ORPO, SimPO, CPO or SFT on the GPU; write metrics.jsonl and the trained model.',
+  summary: 'Train a model on preference pairs (DPO, ORPO, SimPO, CPO, SFT) or unpaired examples (KTO) on the GPU; write metrics.jsonl and the trained model.',
   options: {
     model: { type: 'string', valueName: 'DIR|builtin', description: 'Starting model folder, or builtin' },
     pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml)' },
-    method: { type: 'string', valueName: 'NAME', description: `Objective: ${METHODS.filter((m) => m !== 'kto').join(', ')}`, default: 'dpo' },
-    'loss-type': { type: 'string', valueName: 'T[,T]', description: 'DPO loss type(s), TRL names: sigmoid, robust, hinge, ipo, sigmoid_norm, exo_pair, nca_pair, sppo_hard, apo_zero, apo_down, discopop, sft' },
+    method: { type: 'string', valueName: 'NAME', description: `Objective: ${METHODS.join(', ')}`, default: 'dpo' },
+    'loss-type': { type: 'string', valueName: 'T[,T]', description: 'DPO loss type(s), TRL names: sigmoid, robust, hinge, ipo, sigmoid_norm, exo_pair, nca_pair, sppo_hard, apo_zero, apo_down, discopop, sft; KTO: kto or apo_zero_unpaired' },
+    'desirable-weight': { type: 'string', valueName: 'W', description: 'KTO weight of desirable examples', default: '1' },
+    'undesirable-weight': { type: 'string', valueName: 'W', description: 'KTO weight of undesirable examples', default: '1' },
     'loss-weights': { type: 'string', valueName: 'W[,W]', description: 'Weights of combined DPO loss types' },
     beta: { type: 'string', valueName: 'B', description: 'β (DPO/SimPO/CPO) or λ (ORPO, TRL\'s beta)', default: '0.1' },
     'label-smoothing': { type: 'string', valueName: 'E', description: 'ε of DPO robust / exo_pair, and CPO/SimPO label smoothing', default: '0' },
@@ -79,16 +82,19 @@ export const train: Command = {
     if (refCkpt && JSON.stringify(refCkpt.config) !== JSON.stringify(ckpt.config)) throw new UsageError('--ref-model has a different configuration from --model');
     const maxLength = opts['max-length'] === undefined ? undefined : intOption(opts, 'max-length', 0, 2);
     const maxPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
-    const { pairs } = await loadPairsFile(pairsPath, ckpt.tokenizer, ckpt.config.nPositions, maxLength, maxPrompt);
-    const split = splitTrainEval(pairs, cfg.evalFraction, cfg.seed);
-    if (!split.train.length) throw new UsageError('no training pairs left after the eval split');
+    const data = await loadExamplesFile(pairsPath, ckpt.tokenizer, ckpt.config.nPositions, maxLength, maxPrompt);
+    const kto = objective.method === 'kto';
+    if (kto && !data.unpaired.length) throw new UsageError(`--method kto needs unpaired examples ({"prompt", "completion", "label"}); ${pairsPath} holds preference pairs`);
+    if (!kto && !data.pairs.length) throw new UsageError(`--method ${objective.method} needs preference pairs; ${pairsPath} holds unpaired (KTO) examples: use --method kto`);
+    const split = kto ? splitTrainEval(data.unpaired, cfg.evalFraction, cfg.seed) : splitTrainEval(data.pairs, cfg.evalFraction, cfg.seed);
+    if (!split.train.length) throw new UsageError('no training examples left after the eval split');
 
     const gpu = await nodeGpu('train');
     const gm = new GptModel(gpu, ckpt.config);
     gm.upload(ckpt.params);
-    let trainer: Trainer;
+    let trainer: BaseTrainer & { prepare(ref?: Map<string, Float32Array>): Promise<void>; evaluate(): Promise<Record<string, number>> };
     try {
-      trainer = new Trainer(gm, split.train, split.eval, cfg);
+      trainer = kto ? new KtoTrainer(gm, split.train as never, split.eval as never, cfg) : new Trainer(gm, split.train as never, split.eval as never, cfg);
     } catch (e) {
       throw new UsageError((e as Error).message, { cause: e });
     }
@@ -139,10 +145,10 @@ function list(opts: Record<string, unknown>, name: string): string[] | undefined
 export function objectiveFromOptions(opts: Record<string, unknown>): ObjectiveSpec {
   const method = String(opts.method ?? 'dpo');
   if (!isMethod(method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}, got "${method}"`);
-  if (method === 'kto') throw new UsageError('--method kto trains on unpaired data, which `train` does not take yet');
   const beta = numberOption(opts, 'beta', 0.1);
   const labelSmoothing = numberOption(opts, 'label-smoothing', 0);
-  if (method !== 'dpo' && (opts['loss-type'] !== undefined || opts['loss-weights'] !== undefined)) throw new UsageError(`--loss-type and --loss-weights apply to --method dpo only`);
+  if (method !== 'dpo' && opts['loss-weights'] !== undefined) throw new UsageError('--loss-weights applies to --method dpo only');
+  if (method !== 'dpo' && method !== 'kto' && opts['loss-type'] !== undefined) throw new UsageError('--loss-type applies to --method dpo and kto only');
   switch (method) {
     case 'dpo': {
       const types = list(opts, 'loss-type');
@@ -159,6 +165,8 @@ export function objectiveFromOptions(opts: Record<string, unknown>): ObjectiveSp
       return { method, beta, labelSmoothing, simpoGamma: numberOption(opts, 'simpo-gamma', 0.5), cpoAlpha: numberOption(opts, 'cpo-alpha', 0) };
     case 'cpo':
       return { method, beta, labelSmoothing, cpoAlpha: numberOption(opts, 'cpo-alpha', 1) };
+    case 'kto':
+      return { method, beta, desirableWeight: numberOption(opts, 'desirable-weight', 1), undesirableWeight: numberOption(opts, 'undesirable-weight', 1), ...(opts['loss-type'] ? { lossType: String(opts['loss-type']) as never } : {}) };
     default:
       return { method: 'sft' };
   }
