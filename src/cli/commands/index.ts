@@ -6,5 +6,6 @@ import { exportPairs } from './export-pairs';
 import { init } from './init';
 import { logps } from './logps';
 import { train } from './train';
+import { onnxTrlCommands } from './onnx-trl';
 
-export const commands: Command[] = [doctor, validate, exportPairs, init, logps, train];
+export const commands: Command[] = [doctor, validate, exportPairs, init, logps, train, ...onnxTrlCommands];

@@ -1,0 +1,34 @@
+// `export-onnx`: a model folder as an ONNX graph (SPEC §6): input `input_ids` int64
+// (batch, sequence) -> output `logits` float32 (batch, sequence, vocab), weights as initializers.
+import { writeFile } from 'node:fs/promises';
+import type { Command } from '../command';
+import { requireString, UsageError } from '../command';
+import { loadModelArg } from '../model-load';
+import { paramCount } from '../../model/config';
+import { exportGpt2Onnx } from '../../onnx/gpt2';
+
+export const exportOnnx: Command = {
+  name: 'export-onnx',
+  summary: 'Export a model folder as ONNX (input_ids int64 [batch, sequence] -> logits float32 [batch, sequence, vocab]), opset 17, for onnxruntime.',
+  options: {
+    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (config.json + model.safetensors), or builtin' },
+    out: { type: 'string', valueName: 'FILE.onnx', description: 'File to write (overwritten)' },
+  },
+  details: [
+    'Example: npm run cli -- export-onnx --model runs/orpo/model --out orpo.onnx',
+    'Python: onnxruntime.InferenceSession("orpo.onnx").run(["logits"], {"input_ids": ids})  (ids int64, right-padded)',
+  ],
+  async run(opts) {
+    const model = requireString(opts, 'model');
+    const out = requireString(opts, 'out');
+    const ckpt = await loadModelArg(model);
+    const bytes = exportGpt2Onnx(ckpt.config, ckpt.params, { metadata: { source: model === 'builtin' ? 'builtin' : ckpt.dir } });
+    try {
+      await writeFile(out, bytes);
+    } catch (e) {
+      throw new UsageError(`--out ${out}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    }
+    const V = ckpt.config.vocabSize;
+    console.log(`wrote ${out} (${bytes.length.toLocaleString('en-US')} bytes, ${paramCount(ckpt.config).toLocaleString('en-US')} parameters): input_ids int64 [batch, sequence] -> logits float32 [batch, sequence, ${V}]`);
+  },
+};

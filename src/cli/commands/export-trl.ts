@@ -1,0 +1,117 @@
+// `export-trl`: a `train` output folder as a runnable Hugging Face TRL experiment: train.py with
+// the run's objective and hyperparameters, data.jsonl (+ eval.jsonl) with the same train/eval
+// split, the starting model in Hugging Face layout, README.txt and requirements.txt.
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Command } from '../command';
+import { requireString, UsageError } from '../command';
+import { loadModelArg } from '../model-load';
+import { saveCheckpoint } from '../../model/checkpoint';
+import { writeCheckpointDir } from '../../model/checkpoint-node';
+import { processSource } from '../../data/pipeline';
+import { DataError, DEFAULT_MAX_LENGTH, DEFAULT_MAX_PROMPT_LENGTH, type Example } from '../../data/types';
+import { splitTrainEval } from '../../data/split';
+import { TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig } from '../../train/config';
+import { createObjective } from '../../train/objectives';
+import type { Tokenizer } from '../../tokenizer/types';
+import { trlExportFiles } from '../../export/trl-script';
+
+interface RunJson {
+  model: string;
+  ref_model?: string | null;
+  pairs: string;
+  config: TrainConfig;
+  max_length?: number;
+  max_prompt_length?: number;
+}
+
+export const exportTrl: Command = {
+  name: 'export-trl',
+  summary: 'Turn a `train` output folder into a runnable TRL experiment (train.py with the same hyperparameters, data.jsonl, the starting model).',
+  options: {
+    run: { type: 'string', valueName: 'DIR', description: 'Output folder of `train` (holds run.json)' },
+    out: { type: 'string', valueName: 'DIR', description: 'Folder to write: train.py, data.jsonl, eval.jsonl, model/, README.txt, requirements.txt' },
+  },
+  details: ['Example: npm run cli -- export-trl --run runs/orpo --out trl-orpo && cd trl-orpo && python train.py'],
+  async run(opts) {
+    const runDir = requireString(opts, 'run');
+    const out = requireString(opts, 'out');
+    const run = await readRunJson(runDir);
+    const ckpt = await loadModelArg(resolvePath(runDir, run.model));
+    const ref = run.ref_model ? await loadModelArg(resolvePath(runDir, run.ref_model)) : null;
+    const maxLength = run.max_length ?? Math.min(DEFAULT_MAX_LENGTH, ckpt.config.nPositions);
+    const maxPromptLength = run.max_prompt_length ?? Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(maxLength / 2));
+    const kto = run.config.objective.method === 'kto';
+    const examples = await acceptedExamples(resolvePath(runDir, run.pairs), ckpt.tokenizer, maxLength, maxPromptLength, kto);
+    // the same partition as `train` (splitTrainEval over the usable examples, in file order)
+    const split = splitTrainEval(examples, run.config.evalFraction, run.config.seed);
+    const files = trlExportFiles({ config: run.config, maxLength, maxPromptLength, model: 'model', refModel: ref ? 'ref_model' : null }, split.train, split.eval);
+    try {
+      await mkdir(out, { recursive: true });
+      for (const [name, text] of files) await writeFile(join(out, name), text);
+      const tok = (c: typeof ckpt) => (c.tokenizer.kind === 'byte' ? 'byte' : c.tokenizerFiles);
+      await writeCheckpointDir(join(out, 'model'), saveCheckpoint(ckpt.config, ckpt.params, tok(ckpt)));
+      if (ref) await writeCheckpointDir(join(out, 'ref_model'), saveCheckpoint(ref.config, ref.params, tok(ref)));
+    } catch (e) {
+      throw new UsageError(`--out ${out}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    }
+    console.log(`wrote ${out}/: train.py (${run.config.objective.method}), data.jsonl (${split.train.length} examples)${split.eval.length ? `, eval.jsonl (${split.eval.length})` : ''}, model/${ref ? ', ref_model/' : ''}, README.txt`);
+  },
+};
+
+/** Paths in run.json are as given to `train` (relative to its working directory); fall back to the run folder. */
+function resolvePath(runDir: string, p: string): string {
+  if (p === 'builtin' || isAbsolute(p) || existsSync(p)) return p;
+  const inRun = resolve(runDir, p);
+  return existsSync(inRun) ? inRun : p;
+}
+
+async function readRunJson(runDir: string): Promise<RunJson> {
+  const file = join(runDir, 'run.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `--run ${runDir}: no run.json (is it an output folder of \`train\`?)` : `${file}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  const r = json as Partial<RunJson>;
+  if (typeof r !== 'object' || r === null) throw new UsageError(`${file}: expected a JSON object`);
+  for (const k of ['model', 'pairs'] as const) if (typeof r[k] !== 'string') throw new UsageError(`${file}: field "${k}" must be a string`);
+  if (typeof r.config !== 'object' || r.config === null) throw new UsageError(`${file}: field "config" must be an object`);
+  const config = { ...TRAIN_DEFAULTS, ...r.config } as TrainConfig;
+  try {
+    validateTrainConfig(config);
+    createObjective(config.objective);
+  } catch (e) {
+    throw new UsageError(`${file}: config: ${(e as Error).message}`, { cause: e });
+  }
+  for (const k of ['max_length', 'max_prompt_length'] as const) {
+    const v = r[k];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) throw new UsageError(`${file}: field "${k}" must be a positive integer`);
+  }
+  return { ...(r as RunJson), config };
+}
+
+/** The examples `train` used (accepted, not dropped by truncation), in file order. */
+async function acceptedExamples(path: string, tokenizer: Tokenizer, maxLength: number, maxPromptLength: number, unpaired: boolean): Promise<Example[]> {
+  const st = await stat(path).catch(() => null);
+  if (!st?.isFile()) throw new UsageError(`pairs file ${path} (from run.json) not found`);
+  const out: Example[] = [];
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    await processSource(stream, { name: path, tokenizer, tokenize: true, maxLength, maxPromptLength }, {
+      onExample: (ex, ids) => {
+        if (ids && (ex.kind === 'unpaired') === unpaired) out.push(ex);
+      },
+    });
+  } catch (e) {
+    if (e instanceof DataError) throw new UsageError(`${path}: ${e.message}`, { cause: e });
+    throw e;
+  } finally {
+    stream.destroy();
+  }
+  if (!out.length) throw new UsageError(`${path}: no usable ${unpaired ? 'unpaired' : 'paired'} examples`);
+  return out;
+}

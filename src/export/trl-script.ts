@@ -1,0 +1,274 @@
+// A runnable Hugging Face TRL script for a PrefPlay run (SPEC §1.6): the same objective and
+// hyperparameters, the same train/eval pairs as TRL-ready JSONL, so the experiment scales to GPUs.
+// Pure TypeScript: the CLI (`export-trl`) and the page both call it.
+//
+// TRL names checked against huggingface/trl main (2026): trl/trainer/dpo_config.py (beta,
+// loss_type as str or list, loss_weights, label_smoothing, discopop_tau, max_length;
+// max_prompt_length deprecated in 0.28 and removed in 0.29, PR #4969),
+// trl/experimental/orpo/orpo_config.py (beta = λ, max_length), trl/experimental/cpo/cpo_config.py
+// (loss_type 'sigmoid' | 'simpo', beta, simpo_gamma, cpo_alpha, label_smoothing, max_length),
+// trl/experimental/kto/kto_config.py (beta, desirable_weight, undesirable_weight, loss_type), and
+// transformers TrainingArguments (learning_rate, lr_scheduler_type, warmup_steps, max_steps,
+// per_device_train_batch_size, gradient_accumulation_steps, max_grad_norm, seed, weight_decay,
+// optim, adam_beta1/2, adam_epsilon). ORPO, CPO and KTO moved to trl.experimental in TRL 0.25+;
+// the script falls back to the old top-level imports.
+import type { Example } from '../data/types';
+import { trlJsonlLine } from '../data/export';
+import type { TrainConfig } from '../train/config';
+import type { ObjectiveSpec } from '../train/objectives';
+
+/** What the script reproduces: the run's configuration plus its data limits. */
+export interface TrlRun {
+  config: TrainConfig;
+  /** Prompt + completion tokens (PrefPlay --max-length). */
+  maxLength: number;
+  /** Prompt tokens, cut from the left (PrefPlay --max-prompt-length). */
+  maxPromptLength: number;
+  /** What `from_pretrained` loads: a folder next to the script or a Hub id. Default "model". */
+  model?: string;
+  /** DPO/KTO reference model, when the run used one other than the starting weights. */
+  refModel?: string | null;
+  /** Whether a held-out eval.jsonl is written. */
+  hasEval?: boolean;
+}
+
+/** A Python literal: floats are marked so `1` prints as `1.0`. */
+type Py = number | { float: number } | string | boolean | null | Py[];
+
+const fl = (x: number): Py => ({ float: x });
+
+function py(v: Py): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(py).join(', ')}]`;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new Error(`TRL script: ${v} is not an integer`);
+    return String(v);
+  }
+  if (!Number.isFinite(v.float)) throw new Error(`TRL script: ${v.float} is not a finite number`);
+  return Number.isInteger(v.float) ? `${v.float}.0` : String(v.float);
+}
+
+export interface TrlTrainerSpec {
+  /** e.g. "DPO" for DPOTrainer / DPOConfig. */
+  name: 'DPO' | 'ORPO' | 'CPO' | 'KTO';
+  /** Module tried first, then the top-level `trl` (older releases). */
+  module: string;
+  usesRefModel: boolean;
+  /** Config keyword arguments in script order. */
+  args: Array<[string, Py]>;
+  /** Differences TRL cannot express, written into the script as comments. */
+  notes: string[];
+}
+
+function methodArgs(o: ObjectiveSpec): Omit<TrlTrainerSpec, 'args'> & { args: Array<[string, Py]> } {
+  switch (o.method) {
+    case 'dpo': {
+      const types = o.lossType === undefined ? ['sigmoid'] : typeof o.lossType === 'string' ? [o.lossType] : [...o.lossType];
+      const args: Array<[string, Py]> = [['beta', fl(o.beta ?? 0.1)], ['loss_type', types.length === 1 ? types[0] : types]];
+      if (o.lossWeights) args.push(['loss_weights', o.lossWeights.map(fl)]);
+      const notes: string[] = [];
+      let eps = o.labelSmoothing ?? 0;
+      if (types.includes('exo_pair') && eps === 0) {
+        eps = 1e-3;
+        notes.push('exo_pair with label_smoothing 0 uses ε = 1e-3 in PrefPlay (the EXO paper\'s value), written here explicitly.');
+      }
+      args.push(['label_smoothing', fl(eps)]);
+      if (types.includes('discopop')) args.push(['discopop_tau', fl(o.discopopTau ?? 0.05)]);
+      if (types.includes('sigmoid_norm')) notes.push('loss_type "sigmoid_norm" (length-normalised DPO) exists only in recent TRL releases; older ones reject it.');
+      return { name: 'DPO', module: 'trl', usesRefModel: true, args, notes };
+    }
+    case 'orpo': {
+      const notes = o.nllIncludesPrompt === false ? ['PrefPlay ran ORPO with the NLL over completion tokens only; TRL\'s ORPOTrainer always includes the prompt.'] : [];
+      return { name: 'ORPO', module: 'trl.experimental.orpo', usesRefModel: false, args: [['beta', fl(o.beta ?? 0.1)]], notes };
+    }
+    case 'simpo':
+      return {
+        name: 'CPO',
+        module: 'trl.experimental.cpo',
+        usesRefModel: false,
+        args: [['loss_type', 'simpo'], ['beta', fl(o.beta ?? 0.1)], ['simpo_gamma', fl(o.simpoGamma ?? 0.5)], ['cpo_alpha', fl(o.cpoAlpha ?? 0)], ['label_smoothing', fl(o.labelSmoothing ?? 0)]],
+        notes: [],
+      };
+    case 'cpo':
+      return {
+        name: 'CPO',
+        module: 'trl.experimental.cpo',
+        usesRefModel: false,
+        args: [['loss_type', 'sigmoid'], ['beta', fl(o.beta ?? 0.1)], ['cpo_alpha', fl(o.cpoAlpha ?? 1)], ['label_smoothing', fl(o.labelSmoothing ?? 0)]],
+        notes: [],
+      };
+    case 'sft':
+      // PrefPlay's SFT baseline is TRL DPO's `sft` loss: token-mean NLL on the chosen completions.
+      return { name: 'DPO', module: 'trl', usesRefModel: false, args: [['loss_type', 'sft']], notes: [] };
+    case 'kto':
+      return {
+        name: 'KTO',
+        module: 'trl.experimental.kto',
+        usesRefModel: true,
+        args: [['beta', fl(o.beta ?? 0.1)], ['desirable_weight', fl(o.desirableWeight ?? 1)], ['undesirable_weight', fl(o.undesirableWeight ?? 1)], ['loss_type', o.lossType ?? 'kto']],
+        notes: [],
+      };
+  }
+}
+
+const SCHEDULERS = { linear: 'linear', cosine: 'cosine', constant: 'constant' } as const;
+
+/** The trainer, its import path and every config argument, as they appear in train.py. */
+export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
+  const c = run.config;
+  if (!Number.isInteger(run.maxLength) || run.maxLength < 2) throw new Error(`maxLength must be an integer ≥ 2, got ${run.maxLength}`);
+  if (!Number.isInteger(run.maxPromptLength) || run.maxPromptLength < 1) throw new Error(`maxPromptLength must be an integer ≥ 1, got ${run.maxPromptLength}`);
+  const m = methodArgs(c.objective);
+  const scheduler = c.schedule === 'constant' && c.warmupSteps > 0 ? 'constant_with_warmup' : SCHEDULERS[c.schedule];
+  const evalEvery = run.hasEval && c.evalEvery > 0 ? c.evalEvery : 0;
+  const args: Array<[string, Py]> = [
+    ['output_dir', 'out'],
+    ...m.args,
+    ['max_length', run.maxLength],
+    ['learning_rate', fl(c.lr)],
+    ['lr_scheduler_type', scheduler],
+    ['warmup_steps', c.warmupSteps],
+    ['max_steps', c.steps],
+    ['per_device_train_batch_size', c.batchSize],
+    ['per_device_eval_batch_size', c.batchSize],
+    ['gradient_accumulation_steps', c.gradAccum],
+    ['max_grad_norm', fl(c.maxGradNorm)],
+    ['optim', c.optimizer === 'sgd' ? 'sgd' : 'adamw_torch'],
+    ['weight_decay', fl(c.weightDecay)],
+    ['adam_beta1', fl(c.beta1)],
+    ['adam_beta2', fl(c.beta2)],
+    ['adam_epsilon', fl(c.eps)],
+    ['seed', c.seed],
+    ['data_seed', c.seed],
+    ['logging_steps', 1],
+    ['eval_strategy', evalEvery > 0 ? 'steps' : 'no'],
+    ...(evalEvery > 0 ? ([['eval_steps', evalEvery]] as Array<[string, Py]>) : []),
+    ['save_strategy', 'no'],
+    // PrefPlay trains in float32; set bf16=True to scale up on recent GPUs
+    ['bf16', false],
+    ['fp16', false],
+    ['gradient_checkpointing', false],
+    ['report_to', 'none'],
+  ];
+  return { ...m, args };
+}
+
+/** train.py: runs the same experiment with TRL. */
+export function trlScript(run: TrlRun): string {
+  const spec = trlTrainerSpec(run);
+  const c = run.config;
+  const { name } = spec;
+  const model = run.model ?? 'model';
+  const refModel = spec.usesRefModel && run.refModel ? run.refModel : null;
+  const lines: string[] = [
+    '#!/usr/bin/env python3',
+    `# PrefPlay run exported for Hugging Face TRL: method ${c.objective.method}, ${name}Trainer.`,
+    '# Same objective and hyperparameters as the browser/CLI run; data.jsonl holds the same training',
+    '# pairs (eval.jsonl the held-out ones). Data order and float rounding differ, so curves match in',
+    '# trend, not bit for bit. Run:  pip install -r requirements.txt && python train.py',
+    ...spec.notes.map((n) => `# Note: ${n}`),
+    'import dataclasses',
+    '',
+    'from datasets import load_dataset',
+    'from transformers import AutoModelForCausalLM, AutoTokenizer',
+    '',
+    ...(spec.module === 'trl'
+      ? [`from trl import ${name}Config, ${name}Trainer`]
+      : ['try:', `    from ${spec.module} import ${name}Config, ${name}Trainer`, 'except ImportError:  # TRL releases before the move to trl.experimental', `    from trl import ${name}Config, ${name}Trainer`]),
+    '',
+    `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as "gpt2"`,
+    `REF_MODEL = ${py(refModel)}  # None: TRL copies MODEL as the frozen reference (as PrefPlay does)`,
+    `MAX_PROMPT_LENGTH = ${py(run.maxPromptLength)}  # prompt tokens kept, cut from the left`,
+    '',
+    `config_kwargs = dict(`,
+    ...spec.args.map(([k, v]) => `    ${k}=${py(v)},`),
+    ')',
+    `# max_prompt_length left TRL in 0.29 (PR #4969): pass it where the config still has it, else cut the`,
+    '# prompts here the same way PrefPlay does (tokens from the left).',
+    `HAS_MAX_PROMPT_LENGTH = "max_prompt_length" in {f.name for f in dataclasses.fields(${name}Config)}`,
+    'if HAS_MAX_PROMPT_LENGTH:',
+    '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
+    `args = ${name}Config(**config_kwargs)`,
+    '',
+    'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
+    'if tokenizer.pad_token is None:',
+    '    tokenizer.pad_token = tokenizer.eos_token',
+    'model = AutoModelForCausalLM.from_pretrained(MODEL)',
+    '',
+    '',
+    'def cut_prompt(example):',
+    '    if HAS_MAX_PROMPT_LENGTH or not isinstance(example["prompt"], str):',
+    '        return example',
+    '    ids = tokenizer(example["prompt"], add_special_tokens=False)["input_ids"]',
+    '    if len(ids) > MAX_PROMPT_LENGTH:',
+    '        example["prompt"] = tokenizer.decode(ids[-MAX_PROMPT_LENGTH:])',
+    '    return example',
+    '',
+    '',
+    'train_dataset = load_dataset("json", data_files="data.jsonl", split="train").map(cut_prompt)',
+    run.hasEval ? 'eval_dataset = load_dataset("json", data_files="eval.jsonl", split="train").map(cut_prompt)' : 'eval_dataset = None',
+    '',
+    `trainer = ${name}Trainer(`,
+    '    model=model,',
+    ...(spec.usesRefModel ? ['    ref_model=AutoModelForCausalLM.from_pretrained(REF_MODEL) if REF_MODEL else None,'] : []),
+    '    args=args,',
+    '    train_dataset=train_dataset,',
+    '    eval_dataset=eval_dataset,',
+    '    processing_class=tokenizer,',
+    ')',
+    'trainer.train()',
+    'if eval_dataset is not None:',
+    '    print(trainer.evaluate())',
+    'trainer.save_model("out/model")',
+    'tokenizer.save_pretrained("out/model")',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export const TRL_REQUIREMENTS = ['trl', 'transformers', 'datasets', 'accelerate', 'torch'];
+
+export function trlReadme(run: TrlRun): string {
+  const spec = trlTrainerSpec(run);
+  return [
+    `PrefPlay run exported for Hugging Face TRL (${run.config.objective.method} -> ${spec.name}Trainer)`,
+    '',
+    'Files',
+    '  train.py          the experiment: same objective and hyperparameters as the PrefPlay run',
+    '  data.jsonl        the training pairs, TRL-ready ({"prompt", "chosen", "rejected"} or unpaired KTO rows)',
+    ...(run.hasEval ? ['  eval.jsonl        the held-out pairs (eval_ metrics)'] : []),
+    '  model/            the starting model in Hugging Face layout (from_pretrained loads it)',
+    '  requirements.txt  the Python packages',
+    '',
+    'Run',
+    '  python3 -m venv .venv && . .venv/bin/activate',
+    `  pip install ${TRL_REQUIREMENTS.join(' ')}`,
+    '  python train.py',
+    '',
+    'To scale up, set MODEL in train.py to a larger GPT-2-family checkpoint (e.g. "gpt2") and',
+    'bf16=True on recent GPUs. Metrics are logged every step under the same names PrefPlay charts.',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Every text file of the export: train.py, README.txt, requirements.txt, data.jsonl and, with
+ * held-out examples, eval.jsonl. The caller adds model/ (saveCheckpoint of the starting weights).
+ */
+export function trlExportFiles(run: Omit<TrlRun, 'hasEval'>, train: readonly Example[], evalSet: readonly Example[] = []): Map<string, string> {
+  if (!train.length) throw new Error('TRL export: no training examples');
+  const full: TrlRun = { ...run, hasEval: evalSet.length > 0 };
+  const unpaired = run.config.objective.method === 'kto';
+  for (const ex of [...train, ...evalSet]) {
+    if ((ex.kind === 'unpaired') !== unpaired) throw new Error(`TRL export: method ${run.config.objective.method} needs ${unpaired ? 'unpaired (KTO)' : 'paired'} examples, got a ${ex.kind} example (line ${ex.line})`);
+  }
+  const files = new Map<string, string>();
+  files.set('train.py', trlScript(full));
+  files.set('README.txt', trlReadme(full));
+  files.set('requirements.txt', TRL_REQUIREMENTS.join('\n') + '\n');
+  files.set('data.jsonl', train.map(trlJsonlLine).join(''));
+  if (evalSet.length) files.set('eval.jsonl', evalSet.map(trlJsonlLine).join(''));
+  return files;
+}
