@@ -65,7 +65,7 @@ describe('ONNX export under onnxruntime-web (wasm)', () => {
     } finally {
       await lm.release();
     }
-  });
+  }, 60_000);
 
   it('padding never changes a real position: a sequence alone equals it in a padded batch', async () => {
     const rng = new Rng(freshSeed());
@@ -76,13 +76,14 @@ describe('ONNX export under onnxruntime-web (wasm)', () => {
       const batch = await lm.logits(seqs);
       const alone = await lm.logits([seqs[0]]);
       const V = config.vocabSize;
-      // equal up to float32 summation order (ORT may tile the two shapes differently)
-      const r = compareClose(batch.logits.subarray(0, 3 * V), alone.logits, 1e-6, 1e-7, 'padded vs alone');
+      // equal up to float32 summation order (ORT tiles the two shapes differently); a leak through
+      // the padding would move logits by ~0.1
+      const r = compareClose(batch.logits.subarray(0, 3 * V), alone.logits, 1e-4, 1e-5, 'padded vs alone');
       expect(r.ok, r.message).toBe(true);
     } finally {
       await lm.release();
     }
-  });
+  }, 60_000);
 
   it('export-onnx of an `init` folder: logits within 1e-4 relative of float64 GPT-2, file ≈ 4 bytes × parameters', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'prefplay-onnx-'));
@@ -114,7 +115,7 @@ describe('ONNX export under onnxruntime-web (wasm)', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it('the graph: input_ids int64 [batch, sequence] -> logits float32 [batch, sequence, V], opset 17, standard ops, weights once', () => {
     const params = randomParams(config, new Rng(1));
@@ -168,5 +169,5 @@ describe('ONNX export under onnxruntime-web (wasm)', () => {
     const { OnnxLm } = await import('../../src/onnx/session');
     const { nodeOrt } = await import('../../src/onnx/session-node');
     await expect(OnnxLm.create(nodeOrt(), new Uint8Array([1, 2, 3]), config)).rejects.toThrow(/onnxruntime-web could not open the model \(wasm: /);
-  });
+  }, 60_000);
 });
