@@ -7,19 +7,20 @@ import type { View } from './arena';
 
 export class StepEncoder {
   readonly encoder: GPUCommandEncoder;
-  private pass: GPUComputePassEncoder | null = null;
+  protected pass: GPUComputePassEncoder | null = null;
   dispatches = 0;
 
   constructor(readonly gpu: GpuContext, label = 'step') {
     this.encoder = gpu.device.createCommandEncoder({ label });
   }
 
-  private computePass(): GPUComputePassEncoder {
+  /** The open compute pass (a profiler subclass opens one per dispatch with timestamp writes). */
+  protected computePass(): GPUComputePassEncoder {
     if (!this.pass) this.pass = this.encoder.beginComputePass({ label: 'compute' });
     return this.pass;
   }
 
-  private endPass(): void {
+  protected endPass(): void {
     if (this.pass) {
       this.pass.end();
       this.pass = null;

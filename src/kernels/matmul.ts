@@ -4,43 +4,84 @@ import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 
+import type { AdapterSummary } from '../engine/gpu';
+
 const TILE = 64;
+/** Outputs per workgroup side of the register-blocked kernels (8×8 invocations × 4×4 each). */
+const BLOCK_TILE = 32;
+
+/**
+ * Which kernel shape computes products on an adapter: `tiled` stages 64×64 tiles through
+ * workgroup memory (GPUs); `blocked` keeps a 4×4 block per invocation in registers with no
+ * barriers (CPU adapters such as SwiftShader, where barriers and workgroup memory are slow).
+ */
+export type MatmulPlan = 'tiled' | 'blocked';
+
+export function matmulPlanFor(adapter: AdapterSummary): MatmulPlan {
+  const soft = adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${adapter.architecture} ${adapter.description} ${adapter.device}`);
+  return soft ? 'blocked' : 'tiled';
+}
 
 function check(name: string, v: View, n: number): void {
   if (v.length < n) throw new Error(`${name}: ${v.name} holds ${v.length} elements, needs ${n}`);
 }
 
+export interface MatmulFlags {
+  TRANS_A?: boolean;
+  TRANS_B?: boolean;
+  ACCUMULATE?: boolean;
+  /** Kernel shape; defaults to matmulPlanFor(the encoder's adapter). */
+  plan?: MatmulPlan;
+}
+
+/** The register-blocked entry point for a layout and shape: a vec4 form when the shape is aligned. */
+function blockedEntry(M: number, N: number, K: number, transA: boolean, transB: boolean): string {
+  if (!transA && !transB && K % 4 === 0 && N % 4 === 0) return 'matmul_blocked_nn4';
+  if (!transA && transB && K % 4 === 0) return 'matmul_blocked_nt4';
+  if (transA && !transB && M % 4 === 0 && N % 4 === 0) return 'matmul_blocked_tn4';
+  return 'matmul_blocked';
+}
+
 /**
- * The generic tiled product C (M,N) = op(A) (M,K) · op(B) (K,N) [+ bias (N)] [+= C].
+ * The generic product C (M,N) = op(A) (M,K) · op(B) (K,N) [+ bias (N)] [+= C].
  * TRANS_A: A stored (K,M); TRANS_B: B stored (N,K); ACCUMULATE: add into C.
  */
-export function matmulTiled(enc: StepEncoder, c: View, a: View, b: View, bias: View | null, M: number, N: number, K: number, flags: { TRANS_A?: boolean; TRANS_B?: boolean; ACCUMULATE?: boolean }): void {
-  const constants = { TRANS_A: false, TRANS_B: false, ACCUMULATE: false, ...flags, HAS_BIAS: bias !== null };
+export function matmulTiled(enc: StepEncoder, c: View, a: View, b: View, bias: View | null, M: number, N: number, K: number, flags: MatmulFlags): void {
+  const { plan = matmulPlanFor(enc.gpu.adapter), ...rest } = flags;
+  const constants = { TRANS_A: false, TRANS_B: false, ACCUMULATE: false, ...rest, HAS_BIAS: bias !== null };
   // An unused bias binding still needs a buffer; `a` is bound there and never read.
-  enc.dispatch({ shader: 'matmul', entryPoint: 'matmul', constants }, [c, a, b, bias ?? a], params(M, N, K, 0), [Math.ceil(N / TILE), Math.ceil(M / TILE)]);
+  const bindings = [c, a, b, bias ?? a];
+  if (plan === 'tiled') {
+    enc.dispatch({ shader: 'matmul', entryPoint: 'matmul', constants }, bindings, params(M, N, K, 0), [Math.ceil(N / TILE), Math.ceil(M / TILE)]);
+    return;
+  }
+  const entryPoint = blockedEntry(M, N, K, constants.TRANS_A, constants.TRANS_B);
+  // the vec4 kernels do not branch on the layout flags: keep them out of the pipeline key
+  const used = entryPoint === 'matmul_blocked' ? constants : { ACCUMULATE: constants.ACCUMULATE, HAS_BIAS: constants.HAS_BIAS };
+  enc.dispatch({ shader: 'matmul', entryPoint, constants: used }, bindings, params(M, N, K, 0), [Math.ceil(N / BLOCK_TILE), Math.ceil(M / BLOCK_TILE)]);
 }
 
 /** out (R,OC) = inp (R,IC) · weight (IC,OC) + bias (OC). */
-export function matmulForward(enc: StepEncoder, out: View, inp: View, weight: View, bias: View | null, R: number, IC: number, OC: number): void {
+export function matmulForward(enc: StepEncoder, out: View, inp: View, weight: View, bias: View | null, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
   check('matmulForward', out, R * OC);
   check('matmulForward', inp, R * IC);
   check('matmulForward', weight, IC * OC);
   if (bias) check('matmulForward', bias, OC);
-  matmulTiled(enc, out, inp, weight, bias, R, OC, IC, {});
+  matmulTiled(enc, out, inp, weight, bias, R, OC, IC, { plan });
 }
 
 /**
  * dinp (R,IC) = dout · weightᵀ (written); dweight (IC,OC) += inpᵀ · dout; dbias (OC) += Σ_r dout.
  * Each output has its own dispatch so every invocation owns what it writes (no atomics).
  */
-export function matmulBackward(enc: StepEncoder, dinp: View | null, dweight: View, dbias: View | null, dout: View, inp: View, weight: View, R: number, IC: number, OC: number): void {
+export function matmulBackward(enc: StepEncoder, dinp: View | null, dweight: View, dbias: View | null, dout: View, inp: View, weight: View, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
   check('matmulBackward', dout, R * OC);
   check('matmulBackward', dweight, IC * OC);
   if (dinp) {
     check('matmulBackward', dinp, R * IC);
-    matmulTiled(enc, dinp, dout, weight, null, R, IC, OC, { TRANS_B: true });
+    matmulTiled(enc, dinp, dout, weight, null, R, IC, OC, { TRANS_B: true, plan });
   }
-  matmulTiled(enc, dweight, inp, dout, null, IC, OC, R, { TRANS_A: true, ACCUMULATE: true });
+  matmulTiled(enc, dweight, inp, dout, null, IC, OC, R, { TRANS_A: true, ACCUMULATE: true, plan });
   if (dbias) {
     check('matmulBackward', dbias, OC);
     enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 64)]);
