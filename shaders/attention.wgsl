@@ -16,10 +16,11 @@
 
 struct Params { B: u32, T: u32, C: u32, NH: u32 }
 
-const WG = 64u;
+// Invocations per row of the row kernels: 64 on GPUs, fewer on CPU adapters (src/kernels/plan.ts).
+override WG: u32 = 64u;
 const NEG_BIG = -3.0e38; // below any score; WGSL has no -inf literal
 
-var<workgroup> red: array<f32, 64>;
+var<workgroup> red: array<f32, WG>;
 
 // Sum (or max) of every thread's `x` across the workgroup; call from uniform control flow.
 fn reduce(x: f32, lid: u32, is_max: bool) -> f32 {
@@ -42,9 +43,9 @@ fn reduce(x: f32, lid: u32, is_max: bool) -> f32 {
 @group(0) @binding(2) var<storage, read> lengths_s: array<u32>;
 @group(0) @binding(3) var<uniform> ps: Params;
 
-// Thread lid owns keys t2 ≡ lid (mod 64) of row (t,h,b); att holds the scaled scores, then
+// Thread lid owns keys t2 ≡ lid (mod WG) of row (t,h,b); att holds the scaled scores, then
 // exp(score − max), then the probabilities, each touched only by its owner.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn attention_softmax_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
   let lid = lid3.x;
   let t = wg.x; let h = wg.y; let b = wg.z;
@@ -106,8 +107,8 @@ fn attention_forward(@builtin(global_invocation_id) gid: vec3u) {
 @group(0) @binding(4) var<storage, read> lengths_r: array<u32>;
 @group(0) @binding(5) var<uniform> pr: Params;
 
-// Thread lid owns keys t2 ≡ lid (mod 64) of row (t,h,b); dpreatt first holds datt.
-@compute @workgroup_size(64)
+// Thread lid owns keys t2 ≡ lid (mod WG) of row (t,h,b); dpreatt first holds datt.
+@compute @workgroup_size(WG)
 fn attention_backward_rows(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
   let lid = lid3.x;
   let t = wg.x; let h = wg.y; let b = wg.z;

@@ -8,7 +8,9 @@
 
 struct Params { N: u32, C: u32, eps: f32, _pad: u32 }
 
-const WG = 256u;
+// Invocations per row: 256 on GPUs; a CPU adapter (SwiftShader) runs a workgroup as one
+// thread and suspends it at every barrier, so src/kernels/layernorm.ts asks for fewer there.
+override WG: u32 = 256u;
 
 var<workgroup> red: array<vec2f, WG>;
 
@@ -33,7 +35,7 @@ fn wg_sum(v: vec2f, li: u32) -> vec2f {
 @group(0) @binding(5) var<storage, read> bias: array<f32>;
 @group(0) @binding(6) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let C = p.C;
   for (var row = wg.x; row < p.N; row += nwg.x) {
@@ -68,7 +70,7 @@ fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) 
 
 // norm = (x − mean)·rstd, dnorm = weight·dout:
 // dinp += (dnorm − mean_c(dnorm) − norm·mean_c(dnorm·norm))·rstd
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn layernorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let C = pb.C;
   for (var row = wg.x; row < pb.N; row += nwg.x) {
@@ -99,6 +101,8 @@ fn layernorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups)
 
 // A workgroup owns 16 channels; its 16 rows of threads sum every 16th row of the batch
 // (neighbouring threads read neighbouring channels), then combine through red.
+var<workgroup> red_p: array<vec2f, 256>;
+
 @compute @workgroup_size(16, 16)
 fn layernorm_backward_params(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
   let c = wg.x * 16u + lid.x;
@@ -109,11 +113,11 @@ fn layernorm_backward_params(@builtin(workgroup_id) wg: vec3u, @builtin(local_in
       acc += vec2f(g * (pinp[n * pp.C + c] - pmean[n]) * prstd[n], g);
     }
   }
-  red[li] = acc;
+  red_p[li] = acc;
   workgroupBarrier();
   if (lid.y == 0u && c < pp.C) {
     var s = vec2f(0.0);
-    for (var r = 0u; r < 16u; r++) { s += red[r * 16u + lid.x]; }
+    for (var r = 0u; r < 16u; r++) { s += red_p[r * 16u + lid.x]; }
     dweight[c] += s.x;
     dbias[c] += s.y;
   }

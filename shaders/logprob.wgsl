@@ -9,13 +9,14 @@
 // Rows whose target is IGNORE get logp 0 and no gradient.
 
 const IGNORE = 0xffffffffu;
-const WG = 256u;
+// Invocations per row of the reductions: 256 on GPUs, fewer on CPU adapters (src/kernels/plan.ts).
+override WG: u32 = 256u;
 const NEG_BIG = -3.0e38;
 
 struct ChunkParams { N: u32, W: u32, v0: u32, V: u32, first: u32, last: u32, _p0: u32, _p1: u32 }
 
-var<workgroup> red_a: array<f32, 256>;
-var<workgroup> red_b: array<f32, 256>;
+var<workgroup> red_a: array<f32, WG>;
+var<workgroup> red_b: array<f32, WG>;
 
 // ---- forward: one workgroup per row (grid-stride over rows) ----
 // state (N,4): running max, Σ exp(logit − max), Σ logits, target logit; read and written
@@ -30,7 +31,7 @@ var<workgroup> red_b: array<f32, 256>;
 @group(0) @binding(5) var<storage, read> f_targets: array<u32>;
 @group(0) @binding(6) var<uniform> fp: ChunkParams;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn logprob_forward_chunk(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   for (var r = wg.x; r < fp.N; r += nwg.x) {
     let row = r * fp.W;
@@ -125,7 +126,7 @@ struct SumParams { B: u32, T: u32, _p0: u32, _p1: u32 }
 @group(0) @binding(2) var<storage, read> s_weights: array<f32>;
 @group(0) @binding(3) var<uniform> sp: SumParams;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn sequence_sums(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   for (var b = wg.x; b < sp.B; b += nwg.x) {
     var acc = 0.0;

@@ -10,6 +10,8 @@
 // Reductions use no atomics: a fixed tree order, so the norm is deterministic.
 
 const WG = 256u;
+// Invocations per workgroup of the norm's reductions: 256 on GPUs, fewer on CPU adapters.
+override RWG: u32 = 256u;
 
 struct Hp {
   lr: f32,
@@ -26,11 +28,11 @@ struct Hp {
 
 struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32 }
 
-var<workgroup> red: array<f32, 256>;
+var<workgroup> red: array<f32, RWG>;
 
 fn tree_sum(li: u32) {
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+  for (var s = RWG / 2u; s > 0u; s >>= 1u) {
     if (li < s) { red[li] += red[li + s]; }
     workgroupBarrier();
   }
@@ -46,10 +48,10 @@ fn clip_coef(norm_sq: f32, max_norm: f32) -> f32 {
 @group(0) @binding(1) var<storage, read> n1_grads: array<f32>;
 @group(0) @binding(2) var<uniform> p1: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(RWG)
 fn grad_norm_partials(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   var acc = 0.0;
-  for (var i = wg.x * WG + li; i < p1.n; i += nwg.x * WG) {
+  for (var i = wg.x * RWG + li; i < p1.n; i += nwg.x * RWG) {
     let g = n1_grads[i];
     acc = fma(g, g, acc);
   }
@@ -65,10 +67,10 @@ fn grad_norm_partials(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups)
 @group(0) @binding(1) var<storage, read_write> n2_partials: array<f32>;
 @group(0) @binding(2) var<uniform> p2: Params;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(RWG)
 fn grad_norm_finish(@builtin(local_invocation_index) li: u32) {
   var acc = 0.0;
-  for (var i = li; i < p2.n; i += WG) { acc += n2_partials[i]; }
+  for (var i = li; i < p2.n; i += RWG) { acc += n2_partials[i]; }
   red[li] = acc;
   tree_sum(li);
   if (li == 0u) { n2_out[0] = red[0]; }

@@ -5,6 +5,7 @@
 import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
+import { rowWorkgroup } from './plan';
 
 const WG = 64;
 
@@ -35,7 +36,7 @@ export function attentionForward(enc: StepEncoder, out: View, att: View, qkv: Vi
   check('attentionForward', qkv, B * T * 3 * C);
   check('attentionForward', lengths, B);
   const p = params(B, T, C, NH);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_softmax_forward' }, [att, qkv, lengths], p, [T, NH, B]);
+  enc.dispatch({ shader: 'attention', entryPoint: 'attention_softmax_forward', constants: { WG: rowWorkgroup(enc.gpu.adapter, WG) } }, [att, qkv, lengths], p, [T, NH, B]);
   enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward' }, [out, att, qkv, lengths], p, [Math.ceil(C / WG), T, B]);
 }
 
@@ -52,6 +53,6 @@ export function attentionBackward(enc: StepEncoder, dqkv: View, dout: View, scra
   check('attentionBackward', att, B * NH * T * T);
   check('attentionBackward', lengths, B);
   const p = params(B, T, C, NH);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_rows' }, [scratch, dout, qkv, att, lengths], p, [T, NH, B]);
+  enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_rows', constants: { WG: rowWorkgroup(enc.gpu.adapter, WG) } }, [scratch, dout, qkv, att, lengths], p, [T, NH, B]);
   enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_qkv' }, [dqkv, dout, scratch, qkv, att, lengths], p, [Math.ceil((3 * C) / WG), T, B]);
 }

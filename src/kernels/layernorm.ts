@@ -3,6 +3,7 @@ import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { MAX_GROUPS } from './grid';
+import { rowWorkgroup } from './plan';
 
 function check(name: string, v: View, n: number): void {
   if (v.length < n) throw new Error(`${name}: ${v.name} holds ${v.length} elements, needs ${n}`);
@@ -22,7 +23,7 @@ export function layernormForward(enc: StepEncoder, out: View, mean: View, rstd: 
   check('layernormForward', weight, C);
   check('layernormForward', bias, C);
   if (!(eps > 0)) throw new Error(`layernormForward: eps must be > 0, got ${eps}`);
-  enc.dispatch({ shader: 'layernorm', entryPoint: 'layernorm_forward' }, [out, mean, rstd, inp, weight, bias], params(N, C, { f: eps }, 0), [rowGroups(N)]);
+  enc.dispatch({ shader: 'layernorm', entryPoint: 'layernorm_forward', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [out, mean, rstd, inp, weight, bias], params(N, C, { f: eps }, 0), [rowGroups(N)]);
 }
 
 /**
@@ -39,6 +40,6 @@ export function layernormBackward(enc: StepEncoder, dinp: View, dweight: View, d
   check('layernormBackward', mean, N);
   check('layernormBackward', rstd, N);
   const u = params(N, C, 0, 0);
-  enc.dispatch({ shader: 'layernorm', entryPoint: 'layernorm_backward' }, [dinp, dout, inp, weight, mean, rstd], u, [rowGroups(N)]);
+  enc.dispatch({ shader: 'layernorm', entryPoint: 'layernorm_backward', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [dinp, dout, inp, weight, mean, rstd], u, [rowGroups(N)]);
   enc.dispatch({ shader: 'layernorm', entryPoint: 'layernorm_backward_params' }, [dweight, dbias, dout, inp, mean, rstd], u, [Math.ceil(C / 16)]);
 }

@@ -5,6 +5,7 @@ import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { matmulTiled } from './matmul';
+import { rowWorkgroup } from './plan';
 
 /** Chunks are multiples of 64 rows of wte so each sub-view's byte offset v0·C·4 is 256-byte aligned. */
 export const CHUNK_ALIGN = 64;
@@ -66,7 +67,7 @@ export function logprobForward(enc: StepEncoder, logp: View, lse: View, meanLogi
   for (const { v0, W, first, last } of chunks(V, chunk)) {
     const logits = sub(scratch, 0, N * W, [N, W], 'logits');
     matmulTiled(enc, logits, hidden, sub(wte, v0 * C, W * C, [W, C], `rows${v0}`), null, N, W, C, { TRANS_B: true });
-    enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_forward_chunk' }, [logp, lse, meanLogit, state, logits, targets], params(N, W, v0, V, Number(first), Number(last), 0, 0), [Math.min(N, MAX_GROUPS)]);
+    enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_forward_chunk', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [logp, lse, meanLogit, state, logits, targets], params(N, W, v0, V, Number(first), Number(last), 0, 0), [Math.min(N, MAX_GROUPS)]);
   }
 }
 
@@ -95,5 +96,5 @@ export function sequenceSums(enc: StepEncoder, out: View, values: View, weights:
   check('sequenceSums', out, B);
   check('sequenceSums', values, B * T);
   check('sequenceSums', weights, B * T);
-  enc.dispatch({ shader: 'logprob', entryPoint: 'sequence_sums' }, [out, values, weights], params(B, T, 0, 0), [Math.min(B, MAX_GROUPS)]);
+  enc.dispatch({ shader: 'logprob', entryPoint: 'sequence_sums', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [out, values, weights], params(B, T, 0, 0), [Math.min(B, MAX_GROUPS)]);
 }

@@ -5,6 +5,7 @@ import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 
 import type { AdapterSummary } from '../engine/gpu';
+import { isCpuAdapter } from './plan';
 
 const TILE = 64;
 /** Outputs per workgroup side of the register-blocked kernels (8×8 invocations × 4×4 each). */
@@ -18,8 +19,7 @@ const BLOCK_TILE = 32;
 export type MatmulPlan = 'tiled' | 'blocked';
 
 export function matmulPlanFor(adapter: AdapterSummary): MatmulPlan {
-  const soft = adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${adapter.architecture} ${adapter.description} ${adapter.device}`);
-  return soft ? 'blocked' : 'tiled';
+  return isCpuAdapter(adapter) ? 'blocked' : 'tiled';
 }
 
 function check(name: string, v: View, n: number): void {

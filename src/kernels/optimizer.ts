@@ -6,6 +6,7 @@ import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params as uniformWords } from '../engine/uniforms';
 import type { OptimizerHp } from '../reference/optimizer';
+import { rowWorkgroup } from './plan';
 
 export type { OptimizerHp } from '../reference/optimizer';
 
@@ -77,8 +78,9 @@ export function gradNormSquared(enc: StepEncoder, out: View, partials: View, gra
   check('gradNormSquared', grads, n);
   const G = gradNormPartialsSize(n);
   check('gradNormSquared', partials, G);
-  enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_partials' }, [partials, grads], uniformWords(n, 0, 0, 0), [G]);
-  enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_finish' }, [out, partials], uniformWords(G, 0, 0, 0), [1]);
+  const constants = { RWG: rowWorkgroup(enc.gpu.adapter, WG) };
+  enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_partials', constants }, [partials, grads], uniformWords(n, 0, 0, 0), [G]);
+  enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_finish', constants }, [out, partials], uniformWords(G, 0, 0, 0), [1]);
 }
 
 /** AdamW (torch.optim.AdamW) on params, m, v (n) with grads (n) clipped by normSq (1); hp from writeOptimizerHp. */

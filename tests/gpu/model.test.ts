@@ -12,6 +12,7 @@ import { buildBatch, type SequenceSpec } from '../../src/model/batch';
 import { paramSpec, presetConfig, type GPTConfig } from '../../src/model/config';
 import { gpt2ForwardRef, gpt2BackwardRef } from '../../src/reference/gpt2';
 import { Rng } from '../../src/util/rng';
+import { forceAdapterClass, type AdapterClass } from '../../src/kernels/plan';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -37,7 +38,10 @@ function randomSeqs(rng: Rng, V: number, lengths: number[]): SequenceSpec[] {
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 24 };
 
 describe('GPT-2 on WebGPU vs the float64 reference', () => {
-  it('log-probs, sums and every parameter gradient match', async () => {
+  // Both kernel forms (src/kernels/plan.ts): CPU adapters' register-blocked matmul and 4-wide
+  // reductions, GPUs' tiled matmul and 64–256-wide reductions, whichever this adapter is.
+  it.each<AdapterClass>(['cpu', 'gpu'])('log-probs, sums and every parameter gradient match (%s kernel forms)', async (cls) => {
+    forceAdapterClass(cls);
     const seed = freshSeed();
     const rng = new Rng(seed);
     const weights = randomParams(config, rng);
@@ -90,6 +94,7 @@ describe('GPT-2 on WebGPU vs the float64 reference', () => {
     }
     runner.destroy();
     model.destroy();
+    forceAdapterClass(null);
   });
 
   it('a sequence alone and inside a padded batch gives the same log-probs', async () => {
