@@ -1,7 +1,10 @@
 // The subset of onnx.proto (github.com/onnx/onnx, onnx/onnx.proto) that a GPT-2 inference graph
-// needs, as a protobufjs reflection descriptor: field names and numbers are onnx.proto's, so the
-// bytes are an ordinary .onnx file. Written with protobufjs; decoded the same way in tests.
-import protobuf from 'protobufjs/light.js';
+// needs: plain-object message types and a static encoder on protobufjs's Writer, field numbers and
+// wire types as onnx.proto (proto2: repeated scalars unpacked). Static, like pbjs's generated code,
+// because protobufjs's reflection encoder compiles functions at run time, which the page's Content
+// Security Policy (no 'unsafe-eval') forbids. ./proto-schema.ts holds the same schema as a
+// protobufjs descriptor, whose reflection decoder checks these bytes in tests.
+import { Writer } from 'protobufjs/minimal.js';
 
 /** TensorProto.DataType values used here. */
 export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
@@ -12,98 +15,6 @@ export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6
 /** onnx.proto's IR version 8 goes with opset 17 (LayerNormalization's first version). */
 export const IR_VERSION = 8;
 export const OPSET = 17;
-
-const descriptor = {
-  nested: {
-    onnx: {
-      nested: {
-        StringStringEntryProto: { fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
-        OperatorSetIdProto: { fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } } },
-        TensorShapeProto: {
-          fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } },
-          nested: {
-            Dimension: {
-              oneofs: { value: { oneof: ['dim_value', 'dim_param'] } },
-              fields: { dim_value: { type: 'int64', id: 1 }, dim_param: { type: 'string', id: 2 }, denotation: { type: 'string', id: 3 } },
-            },
-          },
-        },
-        TypeProto: {
-          oneofs: { value: { oneof: ['tensor_type'] } },
-          fields: { tensor_type: { type: 'Tensor', id: 1 }, denotation: { type: 'string', id: 6 } },
-          nested: {
-            Tensor: { fields: { elem_type: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } } },
-          },
-        },
-        ValueInfoProto: { fields: { name: { type: 'string', id: 1 }, type: { type: 'TypeProto', id: 2 }, doc_string: { type: 'string', id: 3 } } },
-        TensorProto: {
-          fields: {
-            dims: { rule: 'repeated', type: 'int64', id: 1 },
-            data_type: { type: 'int32', id: 2 },
-            name: { type: 'string', id: 8 },
-            raw_data: { type: 'bytes', id: 9 },
-            doc_string: { type: 'string', id: 12 },
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: { type: 'string', id: 1 },
-            f: { type: 'float', id: 2 },
-            i: { type: 'int64', id: 3 },
-            s: { type: 'bytes', id: 4 },
-            t: { type: 'TensorProto', id: 5 },
-            floats: { rule: 'repeated', type: 'float', id: 7 },
-            ints: { rule: 'repeated', type: 'int64', id: 8 },
-            doc_string: { type: 'string', id: 13 },
-            type: { type: 'int32', id: 20 },
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: { rule: 'repeated', type: 'string', id: 1 },
-            output: { rule: 'repeated', type: 'string', id: 2 },
-            name: { type: 'string', id: 3 },
-            op_type: { type: 'string', id: 4 },
-            attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
-            doc_string: { type: 'string', id: 6 },
-            domain: { type: 'string', id: 7 },
-          },
-        },
-        GraphProto: {
-          fields: {
-            node: { rule: 'repeated', type: 'NodeProto', id: 1 },
-            name: { type: 'string', id: 2 },
-            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
-            doc_string: { type: 'string', id: 10 },
-            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
-            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
-            value_info: { rule: 'repeated', type: 'ValueInfoProto', id: 13 },
-          },
-        },
-        ModelProto: {
-          fields: {
-            ir_version: { type: 'int64', id: 1 },
-            producer_name: { type: 'string', id: 2 },
-            producer_version: { type: 'string', id: 3 },
-            domain: { type: 'string', id: 4 },
-            model_version: { type: 'int64', id: 5 },
-            doc_string: { type: 'string', id: 6 },
-            graph: { type: 'GraphProto', id: 7 },
-            opset_import: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
-            metadata_props: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
-          },
-        },
-      },
-    },
-  },
-};
-
-let modelType: protobuf.Type | null = null;
-
-function ModelType(): protobuf.Type {
-  if (!modelType) modelType = protobuf.Root.fromJSON(descriptor).lookupType('onnx.ModelProto');
-  return modelType;
-}
 
 // Plain-object forms of the messages (onnx.proto field names).
 export interface TensorProto {
@@ -163,15 +74,92 @@ export function valueInfo(name: string, elemType: number, dims: Dim[]): ValueInf
   return { name, type: { tensor_type: { elem_type: elemType, shape: { dim } } } };
 }
 
-export function encodeModel(model: ModelProto): Uint8Array {
-  const T = ModelType();
-  const err = T.verify(model);
-  if (err) throw new Error(`ONNX model: ${err}`);
-  return T.encode(model).finish();
+const VARINT = 0;
+const I32 = 5;
+const LEN = 2;
+const tag = (field: number, wire: number) => ((field << 3) | wire) >>> 0;
+
+function str(w: Writer, field: number, v: string | undefined): void {
+  if (v !== undefined) w.uint32(tag(field, LEN)).string(v);
 }
 
-/** Bytes -> plain object (int64 as numbers, bytes as Uint8Array), for tests and inspection. */
-export function decodeModel(bytes: Uint8Array): ModelProto {
-  const T = ModelType();
-  return T.toObject(T.decode(bytes), { longs: Number, arrays: true }) as ModelProto;
+function int(w: Writer, field: number, v: number | undefined): void {
+  if (v === undefined) return;
+  if (!Number.isSafeInteger(v)) throw new Error(`ONNX: field ${field}: ${v} is not an integer`);
+  w.uint32(tag(field, VARINT)).int64(v);
+}
+
+function sub(w: Writer, field: number, write: (w: Writer) => void): void {
+  w.uint32(tag(field, LEN)).fork();
+  write(w);
+  w.ldelim();
+}
+
+function tensor(w: Writer, t: TensorProto): void {
+  for (const d of t.dims) int(w, 1, d);
+  int(w, 2, t.data_type);
+  str(w, 8, t.name);
+  w.uint32(tag(9, LEN)).bytes(t.raw_data);
+}
+
+function attribute(w: Writer, a: AttributeProto): void {
+  str(w, 1, a.name);
+  if (a.f !== undefined) w.uint32(tag(2, I32)).float(a.f);
+  int(w, 3, a.i);
+  if (a.s !== undefined) w.uint32(tag(4, LEN)).bytes(a.s);
+  for (const f of a.floats ?? []) w.uint32(tag(7, I32)).float(f);
+  for (const i of a.ints ?? []) int(w, 8, i);
+  int(w, 20, a.type);
+}
+
+function node(w: Writer, n: NodeProto): void {
+  for (const i of n.input) str(w, 1, i);
+  for (const o of n.output) str(w, 2, o);
+  str(w, 3, n.name);
+  str(w, 4, n.op_type);
+  for (const a of n.attribute) sub(w, 5, (x) => attribute(x, a));
+}
+
+function valueInfoMsg(w: Writer, v: ValueInfoProto): void {
+  str(w, 1, v.name);
+  const tt = v.type.tensor_type;
+  sub(w, 2, (x) =>
+    sub(x, 1, (y) => {
+      int(y, 1, tt.elem_type);
+      sub(y, 2, (z) => {
+        for (const d of tt.shape.dim) sub(z, 1, (u) => ('dim_value' in d ? int(u, 1, d.dim_value) : str(u, 2, d.dim_param)));
+      });
+    }),
+  );
+}
+
+function graph(w: Writer, g: GraphProto): void {
+  for (const n of g.node) sub(w, 1, (x) => node(x, n));
+  str(w, 2, g.name);
+  for (const t of g.initializer) sub(w, 5, (x) => tensor(x, t));
+  for (const v of g.input) sub(w, 11, (x) => valueInfoMsg(x, v));
+  for (const v of g.output) sub(w, 12, (x) => valueInfoMsg(x, v));
+}
+
+/** ModelProto -> .onnx bytes. */
+export function encodeModel(m: ModelProto): Uint8Array {
+  const w = Writer.create();
+  int(w, 1, m.ir_version);
+  str(w, 2, m.producer_name);
+  str(w, 3, m.producer_version);
+  str(w, 6, m.doc_string);
+  sub(w, 7, (x) => graph(x, m.graph));
+  for (const o of m.opset_import) {
+    sub(w, 8, (x) => {
+      str(x, 1, o.domain);
+      int(x, 2, o.version);
+    });
+  }
+  for (const kv of m.metadata_props) {
+    sub(w, 14, (x) => {
+      str(x, 1, kv.key);
+      str(x, 2, kv.value);
+    });
+  }
+  return w.finish();
 }

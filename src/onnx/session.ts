@@ -36,7 +36,7 @@ export class OnnxLm {
     const errors: string[] = [];
     for (const ep of providers) {
       try {
-        const session = await ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+        const session = await ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
         if (!session.inputNames.includes(ONNX_INPUT) || !session.outputNames.includes(ONNX_OUTPUT)) {
           await session.release();
           throw new Error(`the model has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]; expected ${ONNX_INPUT} -> ${ONNX_OUTPUT}`);

@@ -12,7 +12,8 @@ import { main } from '../../src/cli/main';
 import { paramCount, presetConfig, type GPTConfig } from '../../src/model/config';
 import { readCheckpointDir } from '../../src/model/checkpoint-node';
 import { exportGpt2Onnx, buildGpt2Onnx } from '../../src/onnx/gpt2';
-import { decodeModel, DataType, OPSET } from '../../src/onnx/proto';
+import { DataType, OPSET } from '../../src/onnx/proto';
+import { decodeModel, encodeModelReflection } from '../../src/onnx/proto-schema';
 import { createNodeOnnxLm } from '../../src/onnx/session-node';
 import { tokenLogps, type BatchLogits } from '../../src/onnx/session';
 import { gpt2ForwardRef } from '../../src/reference/gpt2';
@@ -147,6 +148,21 @@ describe('ONNX export under onnxruntime-web (wasm)', () => {
     }
     const floats = g.initializer.filter((t) => t.data_type === DataType.FLOAT).reduce((s, t) => s + t.raw_data.length / 4, 0);
     expect(floats - paramCount(config)).toBeLessThan(16); // plus a few scalar constants
+  });
+
+  it('the static encoder writes what protobufjs reflection writes (decoded, field by field)', () => {
+    const model = buildGpt2Onnx(config, randomParams(config, new Rng(3)), { metadata: { note: 'ünïcode ✓' } });
+    const ours = decodeModel(exportGpt2Onnx(config, randomParams(config, new Rng(3)), { metadata: { note: 'ünïcode ✓' } }));
+    const theirs = decodeModel(encodeModelReflection(model));
+    expect(ours).toEqual(theirs);
+    // attributes of every kind survive: negative ints, floats, int lists
+    const ln = ours.graph.node.find((n) => n.op_type === 'LayerNormalization')!;
+    expect(ln.attribute).toMatchObject([
+      { name: 'axis', type: 2, i: -1 },
+      { name: 'epsilon', type: 1, f: Math.fround(1e-5) },
+    ]);
+    expect(ours.graph.node.find((n) => n.op_type === 'Transpose')!.attribute[0]).toMatchObject({ name: 'perm', type: 7, ints: [0, 2, 1, 3] });
+    expect(ours.metadata_props).toContainEqual({ key: 'note', value: 'ünïcode ✓' });
   });
 
   it('bad inputs fail with the reason', async () => {
