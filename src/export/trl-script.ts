@@ -2,16 +2,17 @@
 // hyperparameters, the same train/eval pairs as TRL-ready JSONL, so the experiment scales to GPUs.
 // Pure TypeScript: the CLI (`export-trl`) and the page both call it.
 //
-// TRL names checked against huggingface/trl main (2026): trl/trainer/dpo_config.py (beta,
-// loss_type as str or list, loss_weights, label_smoothing, discopop_tau, max_length;
-// max_prompt_length deprecated in 0.28 and removed in 0.29, PR #4969),
-// trl/experimental/orpo/orpo_config.py (beta = λ, max_length), trl/experimental/cpo/cpo_config.py
-// (loss_type 'sigmoid' | 'simpo', beta, simpo_gamma, cpo_alpha, label_smoothing, max_length),
-// trl/experimental/kto/kto_config.py (beta, desirable_weight, undesirable_weight, loss_type), and
-// transformers TrainingArguments (learning_rate, lr_scheduler_type, warmup_steps, max_steps,
-// per_device_train_batch_size, gradient_accumulation_steps, max_grad_norm, seed, weight_decay,
-// optim, adam_beta1/2, adam_epsilon). ORPO, CPO and KTO moved to trl.experimental in TRL 0.25+;
-// the script falls back to the old top-level imports.
+// TRL names checked against huggingface/trl (main, 2026, and the 1.13.0 wheel):
+// trl/trainer/dpo_config.py (beta, loss_type as a list, loss_weights, label_smoothing,
+// discopop_tau, max_length; 'sigmoid_norm' and 'sft' loss types; max_prompt_length deprecated in
+// 0.28 and removed in 0.29, PR #4969), trl/experimental/orpo/orpo_config.py (beta = λ,
+// max_length), trl/experimental/cpo/cpo_config.py (loss_type 'sigmoid' | 'simpo', beta,
+// simpo_gamma, cpo_alpha, label_smoothing, max_length), trl/trainer/kto_config.py (beta,
+// desirable_weight, undesirable_weight, loss_type; KTO went to trl.experimental in 0.25 and back to
+// the stable API in 1.x), and transformers TrainingArguments (learning_rate, lr_scheduler_type,
+// warmup_steps, max_steps, per_device_train_batch_size, gradient_accumulation_steps,
+// max_grad_norm, seed, weight_decay, optim, adam_beta1/2, adam_epsilon). Each import tries the
+// current location first and falls back to the older one.
 import type { Example } from '../data/types';
 import { trlJsonlLine } from '../data/export';
 import type { TrainConfig } from '../train/config';
@@ -53,8 +54,8 @@ function py(v: Py): string {
 export interface TrlTrainerSpec {
   /** e.g. "DPO" for DPOTrainer / DPOConfig. */
   name: 'DPO' | 'ORPO' | 'CPO' | 'KTO';
-  /** Module tried first, then the top-level `trl` (older releases). */
-  module: string;
+  /** Modules to import the trainer and config from, tried in order (current location first). */
+  modules: string[];
   usesRefModel: boolean;
   /** Config keyword arguments in script order. */
   args: Array<[string, Py]>;
@@ -76,17 +77,17 @@ function methodArgs(o: ObjectiveSpec): Omit<TrlTrainerSpec, 'args'> & { args: Ar
       }
       args.push(['label_smoothing', fl(eps)]);
       if (types.includes('discopop')) args.push(['discopop_tau', fl(o.discopopTau ?? 0.05)]);
-      if (types.includes('sigmoid_norm')) notes.push('loss_type "sigmoid_norm" (length-normalised DPO) exists only in recent TRL releases; older ones reject it.');
-      return { name: 'DPO', module: 'trl', usesRefModel: true, args, notes };
+      if (types.includes('sigmoid_norm')) notes.push('loss_type "sigmoid_norm" (length-normalised DPO) needs a recent TRL (1.x); older releases reject it.');
+      return { name: 'DPO', modules: ['trl'], usesRefModel: true, args, notes };
     }
     case 'orpo': {
       const notes = o.nllIncludesPrompt === false ? ['PrefPlay ran ORPO with the NLL over completion tokens only; TRL\'s ORPOTrainer always includes the prompt.'] : [];
-      return { name: 'ORPO', module: 'trl.experimental.orpo', usesRefModel: false, args: [['beta', fl(o.beta ?? 0.1)]], notes };
+      return { name: 'ORPO', modules: ['trl.experimental.orpo', 'trl'], usesRefModel: false, args: [['beta', fl(o.beta ?? 0.1)]], notes };
     }
     case 'simpo':
       return {
         name: 'CPO',
-        module: 'trl.experimental.cpo',
+        modules: ['trl.experimental.cpo', 'trl'],
         usesRefModel: false,
         args: [['loss_type', 'simpo'], ['beta', fl(o.beta ?? 0.1)], ['simpo_gamma', fl(o.simpoGamma ?? 0.5)], ['cpo_alpha', fl(o.cpoAlpha ?? 0)], ['label_smoothing', fl(o.labelSmoothing ?? 0)]],
         notes: [],
@@ -94,18 +95,18 @@ function methodArgs(o: ObjectiveSpec): Omit<TrlTrainerSpec, 'args'> & { args: Ar
     case 'cpo':
       return {
         name: 'CPO',
-        module: 'trl.experimental.cpo',
+        modules: ['trl.experimental.cpo', 'trl'],
         usesRefModel: false,
         args: [['loss_type', 'sigmoid'], ['beta', fl(o.beta ?? 0.1)], ['cpo_alpha', fl(o.cpoAlpha ?? 1)], ['label_smoothing', fl(o.labelSmoothing ?? 0)]],
         notes: [],
       };
     case 'sft':
       // PrefPlay's SFT baseline is TRL DPO's `sft` loss: token-mean NLL on the chosen completions.
-      return { name: 'DPO', module: 'trl', usesRefModel: false, args: [['loss_type', 'sft']], notes: [] };
+      return { name: 'DPO', modules: ['trl'], usesRefModel: false, args: [['loss_type', 'sft']], notes: [] };
     case 'kto':
       return {
         name: 'KTO',
-        module: 'trl.experimental.kto',
+        modules: ['trl', 'trl.experimental.kto'],
         usesRefModel: true,
         args: [['beta', fl(o.beta ?? 0.1)], ['desirable_weight', fl(o.desirableWeight ?? 1)], ['undesirable_weight', fl(o.undesirableWeight ?? 1)], ['loss_type', o.lossType ?? 'kto']],
         notes: [],
@@ -155,6 +156,12 @@ export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
   return { ...m, args };
 }
 
+function importLines({ name, modules }: TrlTrainerSpec): string[] {
+  const line = (m: string) => `from ${m} import ${name}Config, ${name}Trainer`;
+  if (modules.length === 1) return [line(modules[0])];
+  return ['try:', `    ${line(modules[0])}`, 'except ImportError:  # another TRL release keeps it elsewhere', `    ${line(modules[1])}`];
+}
+
 /** train.py: runs the same experiment with TRL. */
 export function trlScript(run: TrlRun): string {
   const spec = trlTrainerSpec(run);
@@ -174,9 +181,7 @@ export function trlScript(run: TrlRun): string {
     'from datasets import load_dataset',
     'from transformers import AutoModelForCausalLM, AutoTokenizer',
     '',
-    ...(spec.module === 'trl'
-      ? [`from trl import ${name}Config, ${name}Trainer`]
-      : ['try:', `    from ${spec.module} import ${name}Config, ${name}Trainer`, 'except ImportError:  # TRL releases before the move to trl.experimental', `    from trl import ${name}Config, ${name}Trainer`]),
+    ...importLines(spec),
     '',
     `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as "gpt2"`,
     `REF_MODEL = ${py(refModel)}  # None: TRL copies MODEL as the frozen reference (as PrefPlay does)`,

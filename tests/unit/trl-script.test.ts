@@ -21,12 +21,12 @@ const run = (objective: ObjectiveSpec, over: Partial<TrainConfig> = {}): TrlRun 
 const args = (r: TrlRun) => Object.fromEntries(trlTrainerSpec(r).args);
 
 // TrainingArguments fields the script may set, and each TRL config's own fields (huggingface/trl
-// main: trl/trainer/dpo_config.py, trl/experimental/{orpo,cpo,kto}/*_config.py).
+// 1.13: trl/trainer/{dpo,kto}_config.py, trl/experimental/{orpo,cpo}/*_config.py).
 const TRAINING_ARGS = ['output_dir', 'learning_rate', 'lr_scheduler_type', 'warmup_steps', 'max_steps', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps', 'max_grad_norm', 'optim', 'weight_decay', 'adam_beta1', 'adam_beta2', 'adam_epsilon', 'seed', 'data_seed', 'logging_steps', 'eval_strategy', 'eval_steps', 'save_strategy', 'bf16', 'fp16', 'gradient_checkpointing', 'report_to'];
 const TRL_FIELDS: Record<string, string[]> = {
   DPO: ['beta', 'loss_type', 'loss_weights', 'label_smoothing', 'discopop_tau', 'max_length', 'truncation_mode', 'precompute_ref_log_probs'],
-  ORPO: ['beta', 'max_length', 'max_completion_length', 'truncation_mode'],
-  CPO: ['beta', 'loss_type', 'simpo_gamma', 'cpo_alpha', 'label_smoothing', 'max_length', 'truncation_mode'],
+  ORPO: ['beta', 'max_length', 'max_completion_length'],
+  CPO: ['beta', 'loss_type', 'simpo_gamma', 'cpo_alpha', 'label_smoothing', 'max_length', 'max_completion_length'],
   KTO: ['beta', 'loss_type', 'desirable_weight', 'undesirable_weight', 'max_length'],
 };
 
@@ -35,7 +35,7 @@ describe('TRL script: trainer and arguments per method', () => {
     const r = run({ method: 'dpo', beta: 0.25, lossType: ['sigmoid', 'sft'], lossWeights: [1, 0.5], labelSmoothing: 0.1 }, { lr: 3e-4, schedule: 'cosine', warmupSteps: 5, steps: 40, batchSize: 6, gradAccum: 2, maxGradNorm: 0, seed: 9, weightDecay: 0.01 });
     const s = trlTrainerSpec(r);
     expect(s.name).toBe('DPO');
-    expect(s.module).toBe('trl');
+    expect(s.modules).toEqual(['trl']);
     expect(args(r)).toMatchObject({
       beta: { float: 0.25 }, loss_type: ['sigmoid', 'sft'], loss_weights: [{ float: 1 }, { float: 0.5 }], label_smoothing: { float: 0.1 },
       max_length: 128, learning_rate: { float: 3e-4 }, lr_scheduler_type: 'cosine', warmup_steps: 5, max_steps: 40,
@@ -54,15 +54,15 @@ describe('TRL script: trainer and arguments per method', () => {
   });
 
   it('ORPO, SimPO, CPO, SFT and KTO map to ORPOConfig, CPOConfig (simpo / sigmoid), DPO loss_type sft and KTOConfig', () => {
-    expect(trlTrainerSpec(run({ method: 'orpo', beta: 0.2 }))).toMatchObject({ name: 'ORPO', module: 'trl.experimental.orpo', usesRefModel: false });
+    expect(trlTrainerSpec(run({ method: 'orpo', beta: 0.2 }))).toMatchObject({ name: 'ORPO', modules: ['trl.experimental.orpo', 'trl'], usesRefModel: false });
     expect(args(run({ method: 'orpo', beta: 0.2 })).beta).toEqual({ float: 0.2 });
     expect(trlTrainerSpec(run({ method: 'orpo', nllIncludesPrompt: false })).notes.join()).toMatch(/always includes the prompt/);
     expect(args(run({ method: 'simpo', beta: 2, simpoGamma: 0.8 }))).toMatchObject({ loss_type: 'simpo', beta: { float: 2 }, simpo_gamma: { float: 0.8 }, cpo_alpha: { float: 0 } });
     expect(args(run({ method: 'cpo', cpoAlpha: 0.5 }))).toMatchObject({ loss_type: 'sigmoid', beta: { float: 0.1 }, cpo_alpha: { float: 0.5 } });
-    expect(trlTrainerSpec(run({ method: 'cpo' })).module).toBe('trl.experimental.cpo');
+    expect(trlTrainerSpec(run({ method: 'cpo' })).modules).toEqual(['trl.experimental.cpo', 'trl']);
     expect(args(run({ method: 'sft' }))).toMatchObject({ loss_type: 'sft' });
     expect(args(run({ method: 'kto', beta: 0.3, desirableWeight: 1.33, lossType: 'apo_zero_unpaired' }))).toMatchObject({ beta: { float: 0.3 }, desirable_weight: { float: 1.33 }, undesirable_weight: { float: 1 }, loss_type: 'apo_zero_unpaired' });
-    expect(trlScript(run({ method: 'kto' }))).toContain('from trl.experimental.kto import KTOConfig, KTOTrainer');
+    expect(trlScript(run({ method: 'kto' }))).toContain('    from trl import KTOConfig, KTOTrainer\nexcept ImportError:');
     expect(trlScript(run({ method: 'orpo' }))).toContain('except ImportError:');
     // exo_pair with ε 0 writes PrefPlay's effective ε; sgd; constant schedule with warmup
     expect(args(run({ method: 'dpo', lossType: 'exo_pair' })).label_smoothing).toEqual({ float: 1e-3 });
@@ -146,9 +146,11 @@ def make_trainer(name):
 from ._fake import make_config, make_trainer
 DPOConfig = make_config("DPOConfig", ${JSON.stringify(TRL_FIELDS.DPO)})
 DPOTrainer = make_trainer("DPOTrainer")
+KTOConfig = make_config("KTOConfig", ${JSON.stringify(TRL_FIELDS.KTO)})
+KTOTrainer = make_trainer("KTOTrainer")
 `,
   'trl/experimental/__init__.py': '',
-  ...Object.fromEntries(['ORPO', 'CPO', 'KTO'].map((n) => [`trl/experimental/${n.toLowerCase()}/__init__.py`, `
+  ...Object.fromEntries(['ORPO', 'CPO'].map((n) => [`trl/experimental/${n.toLowerCase()}/__init__.py`, `
 from trl._fake import make_config, make_trainer
 ${n}Config = make_config("${n}Config", ${JSON.stringify(TRL_FIELDS[n])})
 ${n}Trainer = make_trainer("${n}Trainer")
