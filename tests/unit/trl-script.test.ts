@@ -271,6 +271,26 @@ describe('export-trl', () => {
     }
   }, 60_000);
 
+  it('lengths come from run.json, else from --max-length / --max-prompt-length (bounded by n_positions)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'prefplay-trl-len-'));
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await main(['init', '--preset', 'tiny', '--seed', '2', '--out', join(dir, 'm')])).toBe(0);
+      await writeFile(join(dir, 'p.jsonl'), '{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": "d", "chosen": "e", "rejected": "f"}\n');
+      await writeFile(join(dir, 'run.json'), JSON.stringify({ model: join(dir, 'm'), pairs: join(dir, 'p.jsonl'), config: cfg({ method: 'cpo' }) }));
+      expect(await main(['export-trl', '--run', dir, '--out', join(dir, 'o')])).toBe(0);
+      expect(String(warn.mock.calls.at(-1)![0])).toMatch(/does not record --max-length: using 64 and max prompt length 32/);
+      expect(await main(['export-trl', '--run', dir, '--out', join(dir, 'o2'), '--max-length', '40', '--max-prompt-length', '10'])).toBe(0);
+      const py = await readFile(join(dir, 'o2', 'train.py'), 'utf8');
+      expect(py).toContain('    max_length=40,');
+      expect(py).toContain('MAX_PROMPT_LENGTH = 10');
+      await expect(main(['export-trl', '--run', dir, '--out', join(dir, 'o3'), '--max-length', '999'])).rejects.toThrow(/exceeds the model's n_positions \(64\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('bad run folders are usage errors', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'prefplay-trl-bad-'));
     try {

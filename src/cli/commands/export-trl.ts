@@ -5,7 +5,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from '../command';
-import { requireString, UsageError } from '../command';
+import { intOption, requireString, UsageError } from '../command';
 import { loadModelArg } from '../model-load';
 import { saveCheckpoint } from '../../model/checkpoint';
 import { writeCheckpointDir } from '../../model/checkpoint-node';
@@ -32,6 +32,8 @@ export const exportTrl: Command = {
   options: {
     run: { type: 'string', valueName: 'DIR', description: 'Output folder of `train` (holds run.json)' },
     out: { type: 'string', valueName: 'DIR', description: 'Folder to write: train.py, data.jsonl, eval.jsonl, model/, README.txt, requirements.txt' },
+    'max-length': { type: 'string', valueName: 'N', description: 'The run\'s --max-length, when run.json does not record it (default: min(1024, n_positions))' },
+    'max-prompt-length': { type: 'string', valueName: 'N', description: 'The run\'s --max-prompt-length, when run.json does not record it' },
   },
   details: ['Example: npm run cli -- export-trl --run runs/orpo --out trl-orpo && cd trl-orpo && python train.py'],
   async run(opts) {
@@ -40,8 +42,12 @@ export const exportTrl: Command = {
     const run = await readRunJson(runDir);
     const ckpt = await loadModelArg(resolvePath(runDir, run.model));
     const ref = run.ref_model ? await loadModelArg(resolvePath(runDir, run.ref_model)) : null;
-    const maxLength = run.max_length ?? Math.min(DEFAULT_MAX_LENGTH, ckpt.config.nPositions);
-    const maxPromptLength = run.max_prompt_length ?? Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(maxLength / 2));
+    const optLength = opts['max-length'] === undefined ? undefined : intOption(opts, 'max-length', 0, 2);
+    const optPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
+    const maxLength = run.max_length ?? optLength ?? Math.min(DEFAULT_MAX_LENGTH, ckpt.config.nPositions);
+    const maxPromptLength = run.max_prompt_length ?? optPrompt ?? Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(maxLength / 2));
+    if (maxLength > ckpt.config.nPositions) throw new UsageError(`max length ${maxLength} exceeds the model's n_positions (${ckpt.config.nPositions})`);
+    if (run.max_length === undefined && optLength === undefined) console.error(`run.json does not record --max-length: using ${maxLength} and max prompt length ${maxPromptLength} (pass --max-length / --max-prompt-length if the run used others)`);
     const kto = run.config.objective.method === 'kto';
     const examples = await acceptedExamples(resolvePath(runDir, run.pairs), ckpt.tokenizer, maxLength, maxPromptLength, kto);
     // the same partition as `train` (splitTrainEval over the usable examples, in file order)
