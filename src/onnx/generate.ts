@@ -96,3 +96,24 @@ export async function generate(model: LogitsModel, tokenizer: Tokenizer, prompt:
   }
   return { prompt, promptIds, ids, text: tokenizer.decode(ids), stop };
 }
+
+export interface SideBySideRow {
+  prompt: string;
+  /** One generation per model, in the order given; each starts from the same seed. */
+  outputs: Array<{ label: string; generation: Generation }>;
+}
+
+/**
+ * The same prompts and the same seed through several models (e.g. the starting weights and each
+ * method's trained weights), so differences come from the models, not from the sampler.
+ */
+export async function generateSideBySide(models: ReadonlyArray<{ label: string; model: LogitsModel }>, tokenizer: Tokenizer, prompts: readonly string[], opts: SamplingOptions): Promise<SideBySideRow[]> {
+  validateSampling(opts);
+  const rows: SideBySideRow[] = [];
+  for (const prompt of prompts) {
+    const outputs: SideBySideRow['outputs'] = [];
+    for (const { label, model } of models) outputs.push({ label, generation: await generate(model, tokenizer, prompt, opts) });
+    rows.push({ prompt, outputs });
+  }
+  return rows;
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshSeed } from '../helpers/close';
 import { randomParams, refLogitsModel } from '../helpers/onnx-ref';
-import { argmax, generate, sampleToken, validateSampling, type LogitsModel } from '../../src/onnx/generate';
+import { argmax, generate, generateSideBySide, sampleToken, validateSampling, type LogitsModel } from '../../src/onnx/generate';
 import type { BatchLogits } from '../../src/onnx/session';
 import { exportGpt2Onnx } from '../../src/onnx/gpt2';
 import { createNodeOnnxLm } from '../../src/onnx/session-node';
@@ -105,6 +105,22 @@ describe('generation loop', () => {
     const none = await generate(m, tok, 'x', { maxNewTokens: 0, temperature: 1, topK: 0, seed: 0 });
     expect(none).toMatchObject({ ids: [], text: '', stop: 'length' });
   }, 60_000);
+});
+
+describe('side by side', () => {
+  it('each model continues each prompt from the same seed', async () => {
+    const before = scriptedModel(257, 64, { 2: 120 }, []);
+    const after = scriptedModel(257, 64, { 2: 121 }, []);
+    const opts = { maxNewTokens: 1, temperature: 0.9, topK: 0, seed: 5 };
+    const rows = await generateSideBySide([{ label: 'before', model: before }, { label: 'after', model: after }], tok, ['ab', 'cd'], opts);
+    expect(rows.map((r) => r.prompt)).toEqual(['ab', 'cd']);
+    expect(rows[0].outputs.map((o) => [o.label, o.generation.text])).toEqual([['before', 'x'], ['after', 'y']]);
+    // the same model twice gives the same sample: the seed restarts per generation
+    const uniform = scriptedModel(257, 64, {}, []);
+    const twice = await generateSideBySide([{ label: 'a', model: uniform }, { label: 'b', model: uniform }], tok, ['q'], { ...opts, maxNewTokens: 6 });
+    expect(twice[0].outputs[0].generation.ids).toEqual(twice[0].outputs[1].generation.ids);
+    await expect(generateSideBySide([], tok, ['q'], { ...opts, topK: -1 })).rejects.toThrow(/topK/);
+  });
 });
 
 describe('generation with onnxruntime-web', () => {
