@@ -1,10 +1,36 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const PUBLIC = resolve(import.meta.dirname, 'public');
+const ASSETS_ID = 'virtual:prefplay-assets';
+
+/**
+ * `virtual:prefplay-assets`: what public/ holds (built-in preference sets in public/data/, the
+ * built-in model's files in public/models/builtin/), so the page lists them and never requests a
+ * file that is not there.
+ */
+function prefplayAssets(): Plugin {
+  const list = (dir: string, pattern: RegExp) => (existsSync(dir) ? readdirSync(dir).filter((f) => pattern.test(f) && statSync(join(dir, f)).isFile()).sort() : []);
+  return {
+    name: 'prefplay-assets',
+    resolveId: (id) => (id === ASSETS_ID ? '\0' + ASSETS_ID : null),
+    load(id) {
+      if (id !== '\0' + ASSETS_ID) return null;
+      const dataDir = join(PUBLIC, 'data');
+      const modelDir = join(PUBLIC, 'models', 'builtin');
+      for (const d of [dataDir, modelDir]) if (existsSync(d)) this.addWatchFile(d);
+      const datasets = list(dataDir, /\.(jsonl|json|csv|tsv|ya?ml)$/i).map((file) => ({ name: file.replace(/\.[^.]+$/, ''), file, bytes: statSync(join(dataDir, file)).size }));
+      return `export default ${JSON.stringify({ datasets, builtinModel: list(modelDir, /^[\w.-]+$/) })};`;
+    },
+  };
+}
 
 // The page is fully static: everything (model, data, shaders, wasm) is served from its own
 // origin, so nothing leaves the browser (SPEC §9).
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), prefplayAssets()],
   base: './',
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 2000 },

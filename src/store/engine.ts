@@ -1,34 +1,33 @@
-// The engine slice: GPU status and the self-check, fed by the worker.
-import { create } from 'zustand';
+// The GPU slice: adapter status, the kernel self-check, and the engine's event stream.
 import * as Comlink from 'comlink';
-import type { EngineApi, GpuStatus } from '../worker/protocol';
+import type { StateCreator } from 'zustand';
 import type { SelfTestResult } from '../engine/selftest';
+import type { GpuStatus } from '../worker/protocol';
+import type { AppState } from './index';
+import { engine } from './workers';
 
-let worker: Comlink.Remote<EngineApi> | null = null;
-
-export function engine(): Comlink.Remote<EngineApi> {
-  if (!worker) {
-    const w = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'prefplay-engine' });
-    worker = Comlink.wrap<EngineApi>(w);
-  }
-  return worker;
-}
-
-interface EngineState {
+export interface GpuSlice {
   gpu: GpuStatus | { state: 'checking' };
   selfTest: { state: 'idle' } | { state: 'running' } | { state: 'done'; result: SelfTestResult } | { state: 'error'; message: string };
   connect(): Promise<void>;
   runSelfTest(): Promise<void>;
+  simulateDeviceLoss(): Promise<void>;
 }
 
-export const useEngine = create<EngineState>((set) => ({
+let subscribed = false;
+
+export const createGpuSlice: StateCreator<AppState, [], [], GpuSlice> = (set, get) => ({
   gpu: { state: 'checking' },
   selfTest: { state: 'idle' },
   async connect() {
     try {
+      if (!subscribed) {
+        subscribed = true;
+        await engine().subscribe(Comlink.proxy((events) => get().applyEvents(events)));
+      }
       set({ gpu: await engine().init() });
     } catch (e) {
-      set({ gpu: { state: 'unavailable', reason: `The engine worker failed to start: ${(e as Error).message}`, hints: [] } });
+      set({ gpu: { state: 'unavailable', reason: `The engine worker failed to start: ${(e as Error).message}`, hints: ['Reload the page; if it persists, check the browser console.'] } });
     }
   },
   async runSelfTest() {
@@ -39,4 +38,7 @@ export const useEngine = create<EngineState>((set) => ({
       set({ selfTest: { state: 'error', message: (e as Error).message } });
     }
   },
-}));
+  async simulateDeviceLoss() {
+    await engine().simulateDeviceLoss();
+  },
+});

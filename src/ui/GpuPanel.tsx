@@ -1,11 +1,13 @@
-import { useEngine } from '../store/engine';
+import { useApp } from '../store';
 
-// Which GPU the engine found, or why there is none and how to fix it; plus a one-click
-// correctness check of the kernels on this device.
+// Which GPU the engine found, or why there is none and how to fix it; a one-click correctness
+// check of the kernels on this device; and a way to rehearse recovery from a lost device.
 export function GpuPanel() {
-  const gpu = useEngine((s) => s.gpu);
-  const selfTest = useEngine((s) => s.selfTest);
-  const runSelfTest = useEngine((s) => s.runSelfTest);
+  const gpu = useApp((s) => s.gpu);
+  const selfTest = useApp((s) => s.selfTest);
+  const runSelfTest = useApp((s) => s.runSelfTest);
+  const simulateDeviceLoss = useApp((s) => s.simulateDeviceLoss);
+  const hasRuns = useApp((s) => s.runs.length > 0);
 
   if (gpu.state === 'checking') {
     return (
@@ -26,7 +28,13 @@ export function GpuPanel() {
             ))}
           </ul>
         )}
-        <p className="muted">Training needs WebGPU. Data preview and the formula explorer work without it.</p>
+        <p className="muted">
+          {gpu.state === 'lost'
+            ? hasRuns
+              ? 'Runs are paused. Press Resume (Methods panel) to get a new device and continue from each run’s last checkpoint.'
+              : 'A new device is requested when you start training.'
+            : 'Training needs WebGPU. Data preview and the formula explorer work without it.'}
+        </p>
       </section>
     );
   }
@@ -53,6 +61,12 @@ export function GpuPanel() {
             ))}
           </tbody>
         </table>
+        <p>
+          <button type="button" onClick={() => void simulateDeviceLoss()}>
+            Simulate device loss
+          </button>{' '}
+          <span className="muted">Destroys the GPU device as a driver reset would: running comparisons pause and resume from their last checkpoint.</span>
+        </p>
       </details>
       <div className="selftest">
         <button type="button" onClick={() => void runSelfTest()} disabled={selfTest.state === 'running'}>

@@ -1,42 +1,137 @@
-// The engine worker: owns the GPUDevice so the page never blocks (SPEC §2).
+// The engine worker: owns the GPUDevice, the starting weights and the comparison's runs, so
+// the page never blocks (SPEC §2). A lost device pauses the runs; resume() acquires a new one.
 import * as Comlink from 'comlink';
 import { createContext, explainNoWebGPU, requestAdapter, type GpuContext } from '../engine/gpu';
 import { webShaders } from '../engine/shaders-web';
 import { gpuSelfTest } from '../engine/selftest';
-import type { EngineApi, GpuStatus } from './protocol';
+import type { LoadedCheckpoint } from '../model/checkpoint';
+import { loadCheckpoint, pruneCheckpoints } from './db';
+import { Emitter } from './emitter';
+import { loadModelSource } from './model-source';
+import { Session } from './session';
+import { generateSamples, modelFiles, SAMPLE_PROMPTS, trlFiles } from './exports';
+import type { EngineApi, EventSink, GpuStatus, ModelInfo } from './protocol';
 
 let ctx: GpuContext | null = null;
 let status: GpuStatus | null = null;
+let sink: EventSink | null = null;
+let model: { ckpt: LoadedCheckpoint; info: ModelInfo } | null = null;
+let session: Session | null = null;
+const emitter = new Emitter(() => sink);
 
 async function init(): Promise<GpuStatus> {
   if (status && status.state !== 'lost') return status;
   const gpu = (self.navigator as Navigator).gpu as GPU | undefined;
   const env = { hasGpu: Boolean(gpu), secure: self.isSecureContext, userAgent: self.navigator.userAgent };
-  if (!gpu || !env.secure) {
-    const e = explainNoWebGPU(env);
-    return (status = { state: 'unavailable', reason: e.message, hints: e.hints });
-  }
-  const adapter = await requestAdapter(gpu).catch(() => null);
+  const adapter = gpu && env.secure ? await requestAdapter(gpu).catch(() => null) : null;
   if (!adapter) {
     const e = explainNoWebGPU(env);
     return (status = { state: 'unavailable', reason: e.message, hints: e.hints });
   }
-  ctx = await createContext(adapter, webShaders, 'prefplay-worker');
-  ctx.lost.then((info) => {
-    status = { state: 'lost', reason: `GPU device lost (${info.reason}): ${info.message}` };
+  const c = await createContext(adapter, webShaders, 'prefplay-worker');
+  ctx = c;
+  void c.lost.then((info) => {
+    if (ctx !== c) return;
     ctx = null;
+    status = { state: 'lost', reason: `GPU device lost (${info.reason}): ${info.message || 'no message'}` };
+    session?.pauseAll('device-lost', 'The GPU device was lost (driver reset, sleep, or another tab took the GPU). Runs are paused: press Resume to continue from each run\'s last checkpoint.');
+    emitter.push({ type: 'gpu', status });
+    emitter.flush();
   });
-  return (status = { state: 'ready', adapter: ctx.adapter });
+  return (status = { state: 'ready', adapter: c.adapter });
+}
+
+async function gpu(): Promise<GpuContext> {
+  if (!ctx) {
+    const wasLost = status?.state === 'lost';
+    const s = await init();
+    if (s.state !== 'ready') throw new Error(`${s.reason} ${'hints' in s ? s.hints.join(' ') : ''}`.trim());
+    if (wasLost) emitter.push({ type: 'gpu', status: s });
+  }
+  return ctx!;
+}
+
+function requireModel(): { ckpt: LoadedCheckpoint; info: ModelInfo } {
+  if (!model) throw new Error('no model is loaded: pick the built-in model or load a model folder first');
+  return model;
+}
+
+/** A run's weights: from the GPU while it is alive, else from its last checkpoint. */
+async function runWeights(runId: string, sessionId: string): Promise<Map<string, Float32Array>> {
+  const run = session?.spec.sessionId === sessionId ? session.runs.find((r) => r.spec.id === runId) : undefined;
+  if (run?.live) return run.model!.download();
+  const c = await loadCheckpoint(sessionId, runId);
+  if (!c) throw new Error(`no weights saved for run "${runId}" (checkpoints are kept for models up to 50M parameters)`);
+  if (JSON.stringify(c.config) !== JSON.stringify(requireModel().ckpt.config)) throw new Error('the loaded model differs from the one this run trained: load the same model to export it');
+  return c.params;
+}
+
+function requireSession(): Session {
+  if (!session) throw new Error('no comparison is running in the engine: press Start');
+  return session;
 }
 
 const api: EngineApi = {
   init,
   async selfTest(seed) {
-    if (!ctx) {
-      const s = await init();
-      if (s.state !== 'ready') throw new Error(s.reason);
+    return gpuSelfTest(await gpu(), seed);
+  },
+  async subscribe(s) {
+    sink = s;
+  },
+  async loadModel(source) {
+    model = await loadModelSource(source);
+    return model.info;
+  },
+  async start(spec) {
+    requireModel();
+    const old = session;
+    session = null;
+    await old?.dispose();
+    if (!spec.resume) await pruneCheckpoints(spec.sessionId);
+    const s = new Session(spec, model!.ckpt, { gpu, emit: (ev) => emitter.push(ev) });
+    session = s;
+    try {
+      await s.start();
+    } catch (e) {
+      if (session === s) session = null;
+      await s.dispose();
+      emitter.push({ type: 'session', phase: 'error', message: (e as Error).message });
+      throw e;
+    } finally {
+      emitter.flush();
     }
-    return gpuSelfTest(ctx!, seed);
+  },
+  async hasSession(sessionId) {
+    return session?.spec.sessionId === sessionId;
+  },
+  async pause(runId) {
+    requireSession().pause(runId);
+  },
+  async resume(runId) {
+    await requireSession().resume(runId);
+  },
+  async stop(runId) {
+    await requireSession().stop(runId);
+  },
+  async simulateDeviceLoss() {
+    if (!ctx) throw new Error('there is no GPU device to lose');
+    ctx.device.destroy();
+  },
+  async exportModel(runId, sessionId) {
+    const m = requireModel();
+    const files = Object.fromEntries(modelFiles(m.ckpt, runId === null ? m.ckpt.params : await runWeights(runId, sessionId)));
+    return Comlink.transfer(files, Object.values(files).map((b) => b.buffer as ArrayBuffer));
+  },
+  async exportTrl(runId) {
+    return Object.fromEntries(await trlFiles(requireSession(), runId));
+  },
+  async samples(sessionId) {
+    const m = requireModel();
+    const s = requireSession();
+    const models = [{ id: 'start', params: m.ckpt.params }];
+    for (const r of s.runs) if (r.step > 0) models.push({ id: r.spec.id, params: await runWeights(r.spec.id, sessionId) });
+    return generateSamples(m.ckpt, models, s.samplePrompts(SAMPLE_PROMPTS));
   },
 };
 

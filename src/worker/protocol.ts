@@ -1,16 +1,118 @@
-// The typed interface between the page and the engine worker (comlink). The worker owns
-// the GPUDevice; the page only sees these plain, structured-clonable results.
+// The typed interface between the page and the engine worker (comlink). The worker owns the
+// GPUDevice, the model weights and every run's Trainer; the page only sees these plain,
+// structured-clonable values. Events stream to the page in throttled batches.
 import type { AdapterSummary } from '../engine/gpu';
 import type { SelfTestResult } from '../engine/selftest';
+import type { GPTConfig } from '../model/config';
+import type { TrainConfig } from '../train/config';
+import type { ObjectiveSpec } from '../train/objectives';
+import type { Shape } from '../data/types';
+import type { SampleSet } from './exports';
 
 export type GpuStatus =
   | { state: 'ready'; adapter: AdapterSummary }
   | { state: 'unavailable'; reason: string; hints: string[] }
   | { state: 'lost'; reason: string };
 
+/** Where the starting weights come from. */
+export type ModelSource =
+  /** public/models/builtin/ on the page's own origin; `files` lists what is there. */
+  | { kind: 'builtin'; baseUrl: string; files: string[] }
+  /** A seeded random initialisation of a preset (Hugging Face GPT-2 init). */
+  | { kind: 'fresh'; preset: 'tiny' | 'builtin'; seed: number }
+  /** A Hugging Face GPT-2 folder picked by the user (or a model this app exported). */
+  | { kind: 'files'; name: string; files: File[] };
+
+export interface ModelInfo {
+  name: string;
+  kind: ModelSource['kind'];
+  config: GPTConfig;
+  params: number;
+  tokenizer: { kind: 'byte' | 'hf'; vocabSize: number; description: string };
+  /** The tokenizer's files when it is not the byte-level one (the data worker needs them). */
+  tokenizerFiles?: Record<string, string>;
+}
+
+/** Settings shared by every run of a comparison (same weights, data order and seed). */
+export interface TrainSettings extends Omit<TrainConfig, 'objective'> {
+  /** Prompt + completion tokens; null: min(1024, n_positions), as the CLI. */
+  maxLength: number | null;
+  /** Prompt tokens, cut from the left; null: min(512, maxLength / 2). */
+  maxPromptLength: number | null;
+  /** Save a checkpoint (IndexedDB) every N updates and at the end. */
+  checkpointEvery: number;
+}
+
+export interface RunSpec {
+  id: string;
+  label: string;
+  objective: ObjectiveSpec;
+}
+
+export interface SessionSpec {
+  sessionId: string;
+  runs: RunSpec[];
+  settings: TrainSettings;
+  data: { file: Blob; name: string; format: Shape | 'auto' };
+  /** Restore each run from its checkpoint in IndexedDB when there is one. */
+  resume: boolean;
+}
+
+export type RunStatus = 'queued' | 'preparing' | 'running' | 'paused' | 'done' | 'stopped' | 'failed';
+
+/** Why runs were paused by the engine rather than by the user. */
+export type PauseCause = 'device-lost' | 'out-of-memory';
+
+export interface PairMeta {
+  index: number;
+  line: number | null;
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+export type Metrics = Record<string, number>;
+
+export type EngineEvent =
+  | { type: 'session'; phase: 'loading-data' | 'reference' | 'training' | 'idle' | 'error'; message: string; trainPairs?: number; evalPairs?: number }
+  | { type: 'run'; runId: string; status: RunStatus; step: number; total: number; message?: string; tokensPerSecond?: number; etaSeconds?: number; checkpointStep?: number }
+  /** Train rows (TRL names) and eval rows (eval_ names plus step and epoch), in step order. */
+  | { type: 'metrics'; runId: string; rows: Metrics[] }
+  /** The run went back to a checkpoint: rows after `step` are void. */
+  | { type: 'rewind'; runId: string; step: number }
+  /** Per-token average log-probs A of the first pairs under the starting weights. */
+  | { type: 'pairs-start'; pairs: PairMeta[]; chosen: number[]; rejected: number[] }
+  /** The same pairs under a run's current weights. */
+  | { type: 'pairs-run'; runId: string; step: number; chosen: number[]; rejected: number[] }
+  | { type: 'gpu'; status: GpuStatus }
+  /** Runs paused by the engine (cause) or back to normal (null). */
+  | { type: 'notice'; cause: PauseCause | null; message: string | null };
+
+export type EventSink = (events: EngineEvent[]) => void;
+
 export interface EngineApi {
-  /** Acquire the adapter and device (idempotent). */
+  /** Acquire the adapter and device (idempotent; after a loss, a new device). */
   init(): Promise<GpuStatus>;
   /** Matmul forward/backward on the device vs the float64 reference. */
   selfTest(seed?: number): Promise<SelfTestResult>;
+  /** Where events go (a Comlink.proxy on the page). */
+  subscribe(sink: EventSink): Promise<void>;
+  /** Load (host-side) the weights every run will start from. */
+  loadModel(source: ModelSource): Promise<ModelInfo>;
+  /** Start a comparison; resolves once data, reference and runs are ready and training began. */
+  start(spec: SessionSpec): Promise<void>;
+  /** Whether a session with this id is alive in the worker. */
+  hasSession(sessionId: string): Promise<boolean>;
+  /** No id: every run. Resume also recovers from a lost device (from the last checkpoints). */
+  pause(runId?: string): Promise<void>;
+  resume(runId?: string): Promise<void>;
+  stop(runId?: string): Promise<void>;
+  /** Destroys the GPUDevice, exactly as a driver reset would (tests recovery). */
+  simulateDeviceLoss(): Promise<void>;
+  /** A run's current (or last checkpointed) weights as a model folder (file name -> bytes); null: the starting weights. */
+  exportModel(runId: string | null, sessionId: string): Promise<Record<string, Uint8Array>>;
+  /** A runnable TRL experiment for one run of the live comparison: path -> content. */
+  exportTrl(runId: string): Promise<Record<string, Uint8Array | string>>;
+  /** Greedy samples from the starting weights and every run's weights, for the first held-out prompts. */
+  samples(sessionId: string): Promise<SampleSet>;
 }

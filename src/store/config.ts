@@ -1,0 +1,62 @@
+// The methods slice: method cards (one run each), the preset they came from, the shared
+// training settings and the charts' smoothing. The URL and IndexedDB follow it (./sync.ts).
+import type { StateCreator } from 'zustand';
+import type { TrainSettings } from '../worker/protocol';
+import type { AppState } from './index';
+import { DEFAULT_PRESET, newCard, PRESETS, type CardMethod, type MethodCard, type PresetId } from './presets';
+import { DEFAULT_SETTINGS } from './settings';
+
+export interface ConfigSlice {
+  preset: PresetId | 'custom';
+  cards: MethodCard[];
+  settings: TrainSettings;
+  /** EMA weight of the charts' train curves (0: raw). */
+  smoothing: number;
+  /** Parts of the URL's configuration that could not be used, in words. */
+  urlProblems: string[];
+  applyPreset(id: PresetId): void;
+  updateCard(id: string, patch: Partial<Omit<MethodCard, 'id' | 'method'>>): void;
+  addCard(method: CardMethod): void;
+  removeCard(id: string): void;
+  updateSettings(patch: Partial<TrainSettings>): void;
+  setSmoothing(v: number): void;
+}
+
+/** Ids stay unique: a second card with the same values gets a suffix. */
+export function uniqueIds(cards: MethodCard[]): MethodCard[] {
+  const seen = new Set<string>();
+  return cards.map((c) => {
+    let id = c.id;
+    for (let k = 2; seen.has(id); k++) id = `${c.id}-${k}`;
+    seen.add(id);
+    return id === c.id ? c : { ...c, id };
+  });
+}
+
+export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (set, get) => ({
+  preset: DEFAULT_PRESET,
+  cards: PRESETS[DEFAULT_PRESET].cards(),
+  settings: DEFAULT_SETTINGS,
+  smoothing: 0,
+  urlProblems: [],
+  applyPreset(id) {
+    set({ preset: id, cards: PRESETS[id].cards() });
+  },
+  updateCard(id, patch) {
+    set((s) => ({ preset: 'custom', cards: s.cards.map((c) => (c.id === id ? { ...c, ...patch } : c)) }));
+  },
+  addCard(method) {
+    set((s) => ({ preset: 'custom', cards: uniqueIds([...s.cards, newCard(method)]) }));
+  },
+  removeCard(id) {
+    set((s) => ({ preset: 'custom', cards: s.cards.filter((c) => c.id !== id) }));
+  },
+  updateSettings(patch) {
+    const before = get().settings;
+    set({ settings: { ...before, ...patch } });
+    if (patch.maxLength !== undefined || patch.maxPromptLength !== undefined) void get().inspectData();
+  },
+  setSmoothing(v) {
+    set({ smoothing: v });
+  },
+});

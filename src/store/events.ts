@@ -1,0 +1,79 @@
+// Engine events -> the runs slice's state, as a pure function (tested in tests/unit).
+import type { EngineEvent, GpuStatus, Metrics, PairMeta, PauseCause, RunStatus } from '../worker/protocol';
+
+export interface RunView {
+  id: string;
+  label: string;
+  color: string;
+  status: RunStatus;
+  step: number;
+  total: number;
+  message?: string;
+  tokensPerSecond?: number;
+  etaSeconds?: number;
+  checkpointStep: number;
+  /** One row per update (TRL names). */
+  train: Metrics[];
+  /** eval_ rows with step and epoch. */
+  eval: Metrics[];
+}
+
+export interface PairsView {
+  meta: PairMeta[];
+  start: { chosen: number[]; rejected: number[] };
+  runs: Record<string, { step: number; chosen: number[]; rejected: number[] }>;
+}
+
+export interface EventState {
+  runs: RunView[];
+  pairs: PairsView | null;
+  phase: 'loading-data' | 'reference' | 'training' | 'idle' | 'error';
+  phaseMessage: string;
+  trainPairs: number | null;
+  evalPairs: number | null;
+  gpuNotice: { cause: PauseCause; message: string } | null;
+  gpu: GpuStatus | { state: 'checking' };
+}
+
+export const isEvalRow = (row: Metrics) => Object.keys(row).some((k) => k.startsWith('eval_'));
+
+export function reduceEvents(s: EventState, events: readonly EngineEvent[]): EventState {
+  let runs = s.runs;
+  const patchRun = (id: string, f: (r: RunView) => RunView) => {
+    runs = runs.map((r) => (r.id === id ? f(r) : r));
+  };
+  let out: EventState = s;
+  for (const ev of events) {
+    switch (ev.type) {
+      case 'session':
+        out = { ...out, phase: ev.phase, phaseMessage: ev.message, trainPairs: ev.trainPairs ?? out.trainPairs, evalPairs: ev.evalPairs ?? out.evalPairs };
+        break;
+      case 'run':
+        patchRun(ev.runId, (r) => ({ ...r, status: ev.status, step: ev.step, total: ev.total, message: ev.message, tokensPerSecond: ev.tokensPerSecond, etaSeconds: ev.etaSeconds, checkpointStep: ev.checkpointStep ?? r.checkpointStep }));
+        break;
+      case 'metrics':
+        patchRun(ev.runId, (r) => {
+          const train = ev.rows.filter((m) => !isEvalRow(m));
+          const evals = ev.rows.filter(isEvalRow);
+          return { ...r, train: train.length ? [...r.train, ...train] : r.train, eval: evals.length ? [...r.eval, ...evals] : r.eval };
+        });
+        break;
+      case 'rewind':
+        patchRun(ev.runId, (r) => ({ ...r, step: ev.step, train: r.train.filter((m) => m.step <= ev.step), eval: r.eval.filter((m) => m.step <= ev.step) }));
+        break;
+      case 'pairs-start':
+        out = { ...out, pairs: { meta: ev.pairs, start: { chosen: ev.chosen, rejected: ev.rejected }, runs: {} } };
+        break;
+      case 'pairs-run':
+        if (out.pairs) out = { ...out, pairs: { ...out.pairs, runs: { ...out.pairs.runs, [ev.runId]: { step: ev.step, chosen: ev.chosen, rejected: ev.rejected } } } };
+        break;
+      case 'gpu':
+        out = { ...out, gpu: ev.status };
+        break;
+      case 'notice':
+        out = { ...out, gpuNotice: ev.cause && ev.message ? { cause: ev.cause, message: ev.message } : null };
+        break;
+    }
+  }
+  return runs === s.runs && out === s ? s : { ...out, runs };
+}

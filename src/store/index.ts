@@ -1,0 +1,17 @@
+// One zustand store made of slices (STYLE 13); components select narrowly.
+import { create } from 'zustand';
+import { createGpuSlice, type GpuSlice } from './engine';
+import { createDataSlice, type DataSlice } from './data';
+import { createModelSlice, type ModelSlice } from './model';
+import { createConfigSlice, type ConfigSlice } from './config';
+import { createRunsSlice, type RunsSlice } from './runs';
+
+export type AppState = GpuSlice & DataSlice & ModelSlice & ConfigSlice & RunsSlice;
+
+export const useApp = create<AppState>()((...a) => ({
+  ...createGpuSlice(...a),
+  ...createDataSlice(...a),
+  ...createModelSlice(...a),
+  ...createConfigSlice(...a),
+  ...createRunsSlice(...a),
+}));

@@ -1,0 +1,134 @@
+// The runs slice: the comparison (its settings snapshot), each run's status and metrics, the
+// per-pair table, and the controls (start, pause, resume, stop). Fed by engine events.
+import type { StateCreator } from 'zustand';
+import type { EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
+import type { AppState } from './index';
+import { reduceEvents, type EventState, type RunView } from './events';
+import { engine } from './workers';
+import { objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
+import { settingsProblems } from './settings';
+import { dataFileName, type DataSource } from './data';
+import { sameModel, type ModelRef } from './model';
+import { saveKv, saveSoon } from './persist';
+
+export interface SessionView {
+  id: string;
+  settings: TrainSettings;
+  cards: MethodCard[];
+  data: DataSource;
+  modelRef: ModelRef;
+  startedAt: number;
+  /** The engine worker holds this session (false after a reload until it is resumed). */
+  live: boolean;
+}
+
+export interface RunsSlice extends Omit<EventState, 'gpu'> {
+  session: SessionView | null;
+  startError: string | null;
+  startComparison(): Promise<void>;
+  pauseRun(id?: string): Promise<void>;
+  resumeRun(id?: string): Promise<void>;
+  stopRun(id?: string): Promise<void>;
+  applyEvents(events: EngineEvent[]): void;
+}
+
+export type SavedSession = Pick<RunsSlice, 'session' | 'runs' | 'pairs' | 'trainPairs' | 'evalPairs'>;
+
+export function runSpecs(cards: readonly MethodCard[]): RunSpec[] {
+  const labels = runLabels(cards);
+  return cards.map((c, i) => ({ id: c.id, label: labels[i], objective: objectiveOf(c) }));
+}
+
+function saveSession(get: () => AppState): void {
+  saveSoon('session', () => {
+    const { session, runs, pairs, trainPairs, evalPairs } = get();
+    return { session: session && { ...session, live: false }, runs, pairs, trainPairs, evalPairs } satisfies SavedSession;
+  });
+}
+
+export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, get) => {
+  const fail = (message: string) => set({ phase: 'error', phaseMessage: message });
+  const call = async (f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  };
+
+  /** After a reload: the worker has no session; restart it from the checkpoints in IndexedDB. */
+  const revive = async () => {
+    const { session, model, data } = get();
+    if (!session) throw new Error('there is no comparison to resume');
+    if (!sameModel(session.modelRef, model.ref) || model.status !== 'ready') throw new Error('the model changed since this comparison ran (or is still loading): load the same model, or start a new comparison');
+    if (!data.blob || !data.source || data.source.name !== session.data.name || data.source.size !== session.data.size) throw new Error(`the data changed since this comparison ran: load ${session.data.name} again, or start a new comparison`);
+    set({ session: { ...session, live: true } });
+    await engine().start({ sessionId: session.id, runs: runSpecs(session.cards), settings: session.settings, data: { file: data.blob, name: dataFileName(data.source), format: data.format }, resume: true });
+  };
+
+  return {
+    session: null,
+    runs: [],
+    pairs: null,
+    phase: 'idle',
+    phaseMessage: '',
+    trainPairs: null,
+    evalPairs: null,
+    gpuNotice: null,
+    startError: null,
+    async startComparison() {
+      const s = get();
+      const problems = settingsProblems(s.settings);
+      if (!s.cards.length) problems.push('Add at least one method.');
+      if (s.model.status !== 'ready') problems.push(s.model.status === 'loading' ? 'The model is still loading.' : 'Load a model first (Model panel).');
+      if (!s.data.blob || !s.data.source || s.data.status !== 'ready') problems.push(s.data.status === 'reading' ? 'The data file is still being read.' : 'Choose preference pairs first (Data panel): upload a file or pick a built-in set.');
+      else if (!s.data.result?.report.accepted) problems.push('The data file has no accepted pairs: see the validation report.');
+      if (s.gpu.state !== 'ready') problems.push('Training needs WebGPU, which this browser does not provide (see the GPU panel).');
+      if (problems.length) return set({ startError: problems.join(' ') });
+      const specs = runSpecs(s.cards);
+      const session: SessionView = { id: crypto.randomUUID(), settings: s.settings, cards: s.cards, data: s.data.source!, modelRef: s.model.ref!, startedAt: Date.now(), live: true };
+      const runs: RunView[] = specs.map((r, i) => ({ id: r.id, label: r.label, color: RUN_COLORS[i % RUN_COLORS.length], status: 'queued', step: 0, total: s.settings.steps, checkpointStep: 0, train: [], eval: [] }));
+      set({ session, runs, pairs: null, startError: null, gpuNotice: null, phase: 'loading-data', phaseMessage: 'Starting…', trainPairs: null, evalPairs: null });
+      saveSession(get);
+      await call(() => engine().start({ sessionId: session.id, runs: specs, settings: s.settings, data: { file: s.data.blob!, name: dataFileName(s.data.source!), format: s.data.format }, resume: false }));
+    },
+    async pauseRun(id) {
+      if (get().session?.live) await call(() => engine().pause(id));
+    },
+    async resumeRun(id) {
+      await call(async () => {
+        if (get().session?.live) await engine().resume(id);
+        else await revive();
+      });
+    },
+    async stopRun(id) {
+      const s = get();
+      if (s.session?.live) return call(() => engine().stop(id));
+      set({ runs: s.runs.map((r) => (id === undefined || r.id === id) && !['done', 'failed'].includes(r.status) ? { ...r, status: 'stopped', etaSeconds: undefined } : r) });
+      saveSession(get);
+    },
+    applyEvents(events) {
+      const s = get();
+      const next = reduceEvents(s, events);
+      if (next === s) return;
+      set(next);
+      saveSession(get);
+    },
+  };
+};
+
+/** Runs that were going when the page closed come back paused, resumable from their checkpoint. */
+export function interrupted(saved: SavedSession): SavedSession {
+  return {
+    ...saved,
+    runs: saved.runs.map((r) =>
+      ['queued', 'preparing', 'running'].includes(r.status) || (r.status === 'paused' && !r.message)
+        ? { ...r, status: 'paused', etaSeconds: undefined, message: `Interrupted at step ${r.step} by a page reload. Resume continues from the checkpoint at step ${r.checkpointStep}.` }
+        : { ...r, etaSeconds: undefined },
+    ),
+  };
+}
+
+export async function clearSavedSession(): Promise<void> {
+  await saveKv('session', null);
+}

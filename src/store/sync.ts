@@ -1,0 +1,81 @@
+// Startup and persistence (SPEC §1.7): restore settings, data, model and the last comparison
+// from IndexedDB, let the URL's configuration win, then keep the URL and IndexedDB in step.
+import { useApp, type AppState } from './index';
+import { decodeConfig, encodeConfig } from './url';
+import { DEFAULT_SETTINGS } from './settings';
+import { PRESETS, type MethodCard, type PresetId } from './presets';
+import { BUILTIN_SETS } from './assets';
+import { defaultModelRef, type ModelRef } from './model';
+import { loadBlob, loadKv, saveSoon } from './persist';
+import { interrupted, type SavedSession } from './runs';
+import type { DataSource } from './data';
+import type { TrainSettings } from '../worker/protocol';
+
+interface SavedConfig {
+  preset: PresetId | 'custom';
+  cards: MethodCard[];
+  settings: TrainSettings;
+  smoothing: number;
+}
+
+export async function hydrate(): Promise<void> {
+  const url = decodeConfig(location.search);
+  let urlProblems = url.problems;
+  const [config, dataRef, modelRef, saved] = await Promise.all([
+    loadKv<SavedConfig>('config').catch(() => undefined),
+    loadKv<DataSource>('data').catch(() => undefined),
+    loadKv<ModelRef>('model').catch(() => undefined),
+    loadKv<SavedSession | null>('session').catch(() => undefined),
+  ]);
+  const settings = { ...DEFAULT_SETTINGS, ...config?.settings, ...url.settings };
+  const cards = url.cards ?? config?.cards;
+  useApp.setState({
+    settings,
+    ...(cards ? { cards, preset: matchPreset(cards) } : {}),
+    smoothing: config?.smoothing ?? 0,
+  });
+  if (saved?.session) useApp.setState(interrupted(saved));
+
+  const st = useApp.getState();
+  void st.restoreModel(modelRef ?? defaultModelRef());
+  const wanted = url.dataset;
+  if (wanted && BUILTIN_SETS.some((d) => d.name === wanted)) {
+    void st.chooseBuiltinSet(wanted);
+  } else if (dataRef) {
+    const blob = await loadBlob('data').catch(() => undefined);
+    if (blob) void st.setDataFile(blob, dataRef, false);
+  } else if (BUILTIN_SETS.length) {
+    void st.chooseBuiltinSet((BUILTIN_SETS.find((d) => d.name === 'seed-examples') ?? BUILTIN_SETS[0]).name);
+  }
+  if (wanted && !BUILTIN_SETS.some((d) => d.name === wanted) && wanted !== dataRef?.name) {
+    urlProblems = [...urlProblems, `This link's data (${wanted}) was uploaded by whoever made it; upload the same file to reproduce the comparison.`];
+  }
+  useApp.setState({ urlProblems });
+  follow();
+}
+
+function matchPreset(cards: MethodCard[]): PresetId | 'custom' {
+  const key = (cs: MethodCard[]) => JSON.stringify(cs.map(({ id: _id, ...c }) => c));
+  for (const [id, p] of Object.entries(PRESETS)) if (key(p.cards()) === key(cards)) return id as PresetId;
+  return 'custom';
+}
+
+let following = false;
+
+/** The URL and IndexedDB follow the configuration from now on. */
+function follow(): void {
+  if (following) return;
+  following = true;
+  const write = (s: AppState) => {
+    const query = encodeConfig(s.cards, s.settings, s.data.source?.name ?? null);
+    if (query !== location.search) history.replaceState(null, '', query + location.hash);
+    saveSoon('config', () => {
+      const { preset, cards, settings, smoothing } = useApp.getState();
+      return { preset, cards, settings, smoothing } satisfies SavedConfig;
+    });
+  };
+  write(useApp.getState());
+  useApp.subscribe((s, prev) => {
+    if (s.cards !== prev.cards || s.settings !== prev.settings || s.smoothing !== prev.smoothing || s.data.source !== prev.data.source) write(s);
+  });
+}

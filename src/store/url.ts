@@ -1,0 +1,138 @@
+// The configuration in the URL's query string, so a colleague can reproduce a comparison:
+//   ?runs=dpo:sigmoid:0.1,orpo:0.1&lr=0.0005&steps=60&bs=4&seed=42&data=arithmetic
+// Run tokens: dpo:LOSS_TYPE:β[:ε], orpo:λ, simpo:β:γ[:α], cpo:β:α, sft.
+import { DPO_LOSS_TYPES, type DpoLossType } from '../train/objectives';
+import type { TrainSettings } from '../worker/protocol';
+import { newCard, type MethodCard } from './presets';
+import { DEFAULT_SETTINGS } from './settings';
+
+type NumKey = 'lr' | 'steps' | 'batchSize' | 'gradAccum' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'weightDecay' | 'checkpointEvery';
+
+/** Query key -> setting; the first five are always written. */
+const NUM_KEYS: Array<[string, NumKey]> = [
+  ['lr', 'lr'],
+  ['steps', 'steps'],
+  ['bs', 'batchSize'],
+  ['seed', 'seed'],
+  ['eval', 'evalFraction'],
+  ['evalEvery', 'evalEvery'],
+  ['ga', 'gradAccum'],
+  ['warmup', 'warmupSteps'],
+  ['clip', 'maxGradNorm'],
+  ['wd', 'weightDecay'],
+  ['ckpt', 'checkpointEvery'],
+];
+const ALWAYS = 5;
+
+export interface UrlConfig {
+  cards?: MethodCard[];
+  settings?: Partial<TrainSettings>;
+  dataset?: string;
+  /** Query values that could not be read, in words. */
+  problems: string[];
+}
+
+function runToken(c: MethodCard): string {
+  switch (c.method) {
+    case 'dpo':
+      return ['dpo', c.lossType, c.beta, ...(c.labelSmoothing ? [c.labelSmoothing] : [])].join(':');
+    case 'orpo':
+      return `orpo:${c.beta}`;
+    case 'simpo':
+      return ['simpo', c.beta, c.gamma, ...(c.alpha ? [c.alpha] : [])].join(':');
+    case 'cpo':
+      return `cpo:${c.beta}:${c.alpha}`;
+    case 'sft':
+      return 'sft';
+  }
+}
+
+export function parseRunToken(t: string): MethodCard {
+  const [method, ...rest] = t.split(':');
+  const nums = (from: number) => rest.slice(from).map((x) => {
+    const v = Number(x);
+    if (x === '' || !Number.isFinite(v)) throw new Error(`"${t}": "${x}" is not a number`);
+    return v;
+  });
+  switch (method) {
+    case 'dpo': {
+      const lossType = (rest[0] ?? 'sigmoid') as DpoLossType;
+      if (!DPO_LOSS_TYPES.includes(lossType)) throw new Error(`"${t}": unknown DPO loss type "${rest[0]}"`);
+      const [beta = 0.1, labelSmoothing = 0] = nums(1);
+      return newCard('dpo', { lossType, beta, labelSmoothing });
+    }
+    case 'orpo': {
+      const [beta = 0.1] = nums(0);
+      return newCard('orpo', { beta });
+    }
+    case 'simpo': {
+      const [beta = 2, gamma = 0.5, alpha = 0] = nums(0);
+      return newCard('simpo', { beta, gamma, alpha });
+    }
+    case 'cpo': {
+      const [beta = 0.1, alpha = 1] = nums(0);
+      return newCard('cpo', { beta, alpha });
+    }
+    case 'sft':
+      return newCard('sft');
+    default:
+      throw new Error(`"${t}": unknown method "${method}" (dpo, orpo, simpo, cpo, sft)`);
+  }
+}
+
+/** `:` and `,` stay readable (both are allowed in a query). */
+const enc = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2C/gi, ',');
+
+export function encodeConfig(cards: readonly MethodCard[], s: TrainSettings, dataset: string | null): string {
+  const parts = [`runs=${enc(cards.map(runToken).join(','))}`];
+  NUM_KEYS.forEach(([key, name], i) => {
+    if (i < ALWAYS || s[name] !== DEFAULT_SETTINGS[name]) parts.push(`${key}=${enc(String(s[name]))}`);
+  });
+  if (s.schedule !== DEFAULT_SETTINGS.schedule) parts.push(`sched=${s.schedule}`);
+  if (s.optimizer !== DEFAULT_SETTINGS.optimizer) parts.push(`opt=${s.optimizer}`);
+  if (s.maxLength !== null) parts.push(`maxlen=${s.maxLength}`);
+  if (s.maxPromptLength !== null) parts.push(`maxprompt=${s.maxPromptLength}`);
+  if (dataset) parts.push(`data=${enc(dataset)}`);
+  return '?' + parts.join('&');
+}
+
+export function decodeConfig(search: string): UrlConfig {
+  const q = new URLSearchParams(search);
+  const out: UrlConfig = { problems: [] };
+  const runs = q.get('runs');
+  if (runs) {
+    try {
+      const cards = runs.split(',').filter(Boolean).map(parseRunToken);
+      const seen = new Set<string>();
+      out.cards = cards.filter((c) => !seen.has(c.id) && seen.add(c.id));
+    } catch (e) {
+      out.problems.push(`runs: ${(e as Error).message}`);
+    }
+  }
+  const settings: Partial<TrainSettings> = {};
+  for (const [key, name] of NUM_KEYS) {
+    const v = q.get(key);
+    if (v === null) continue;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) out.problems.push(`${key}: "${v}" is not a number`);
+    else settings[name] = n;
+  }
+  const sched = q.get('sched');
+  if (sched) {
+    if (sched === 'linear' || sched === 'cosine' || sched === 'constant') settings.schedule = sched;
+    else out.problems.push(`sched: "${sched}" is not linear, cosine or constant`);
+  }
+  const opt = q.get('opt');
+  if (opt) {
+    if (opt === 'adamw' || opt === 'sgd') settings.optimizer = opt;
+    else out.problems.push(`opt: "${opt}" is not adamw or sgd`);
+  }
+  for (const [key, name] of [['maxlen', 'maxLength'], ['maxprompt', 'maxPromptLength']] as const) {
+    const v = q.get(key);
+    if (v !== null) settings[name] = Number.isFinite(Number(v)) ? Number(v) : (out.problems.push(`${key}: "${v}" is not a number`), null);
+  }
+  if (Object.keys(settings).length) out.settings = settings;
+  const data = q.get('data');
+  if (data) out.dataset = data;
+  return out;
+}

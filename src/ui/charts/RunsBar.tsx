@@ -1,0 +1,100 @@
+import { useApp } from '../../store';
+import type { RunView } from '../../store/events';
+
+function eta(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s)) return '';
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+const STATUS: Record<RunView['status'], string> = { queued: 'queued', preparing: 'preparing', running: 'training', paused: 'paused', done: 'done', stopped: 'stopped', failed: 'failed' };
+
+function RunRow({ run }: { run: RunView }) {
+  const pause = useApp((s) => s.pauseRun);
+  const resume = useApp((s) => s.resumeRun);
+  const stop = useApp((s) => s.stopRun);
+  const live = useApp((s) => s.session?.live ?? false);
+  const active = !['done', 'stopped', 'failed'].includes(run.status);
+  return (
+    <li className={`run run-${run.status}`}>
+      <span className="swatch" style={{ background: run.color }} aria-hidden="true" />
+      <strong className="run-label">{run.label}</strong>
+      <progress aria-label={`${run.label} progress`} max={run.total} value={run.step} />
+      <span aria-label={`${run.label} status`} role="status">
+        {STATUS[run.status]} · step {run.step}/{run.total}
+        {run.tokensPerSecond ? ` · ${run.tokensPerSecond.toFixed(run.tokensPerSecond < 100 ? 1 : 0)} tokens/s` : ''}
+        {run.status === 'running' && run.etaSeconds !== undefined ? ` · ETA ${eta(run.etaSeconds)}` : ''}
+        {run.checkpointStep > 0 ? ` · checkpoint at ${run.checkpointStep}` : ''}
+      </span>
+      <span className="run-buttons">
+        {run.status === 'running' && live && (
+          <button type="button" onClick={() => void pause(run.id)} aria-label={`Pause ${run.label}`}>
+            Pause
+          </button>
+        )}
+        {run.status === 'paused' && live && (
+          <button type="button" onClick={() => void resume(run.id)} aria-label={`Resume ${run.label}`}>
+            Resume
+          </button>
+        )}
+        {active && (
+          <button type="button" onClick={() => void stop(run.id)} aria-label={`Stop ${run.label}`}>
+            Stop
+          </button>
+        )}
+      </span>
+      {run.message && (
+        <p className={run.status === 'failed' ? 'notice error' : 'muted'} role={run.status === 'failed' ? 'alert' : undefined}>
+          {run.message}
+        </p>
+      )}
+    </li>
+  );
+}
+
+// Progress of every run (SPEC §1.5) and the controls for all of them.
+export function RunsBar() {
+  const runs = useApp((s) => s.runs);
+  const phase = useApp((s) => s.phase);
+  const phaseMessage = useApp((s) => s.phaseMessage);
+  const live = useApp((s) => s.session?.live ?? false);
+  const pause = useApp((s) => s.pauseRun);
+  const resume = useApp((s) => s.resumeRun);
+  const stop = useApp((s) => s.stopRun);
+  if (!runs.length) return <p className="muted">No runs yet: pick data and methods, then press Start.</p>;
+  const anyRunning = runs.some((r) => r.status === 'running');
+  const anyPaused = runs.some((r) => r.status === 'paused');
+  const anyActive = runs.some((r) => !['done', 'stopped', 'failed'].includes(r.status));
+  return (
+    <div className="runs-bar">
+      {phase !== 'training' && phase !== 'idle' && phase !== 'error' && (
+        <p role="status" aria-label="Comparison status">
+          {phaseMessage}
+        </p>
+      )}
+      <ul className="runs" aria-label="Runs">
+        {runs.map((r) => (
+          <RunRow key={r.id} run={r} />
+        ))}
+      </ul>
+      <div className="row">
+        {anyRunning && live && (
+          <button type="button" onClick={() => void pause()}>
+            Pause all
+          </button>
+        )}
+        {anyPaused && (
+          <button type="button" onClick={() => void resume()}>
+            {live ? 'Resume all' : 'Resume from checkpoints'}
+          </button>
+        )}
+        {anyActive && (
+          <button type="button" onClick={() => void stop()}>
+            Stop all
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+import type { ValidationReport } from '../../data/types';
+import { VirtualTable, type Column } from '../VirtualTable';
+
+type Rejected = ValidationReport['rejected'][number];
+const REJECTED_COLUMNS: Column<Rejected>[] = [
+  { header: 'Line', width: '4.5rem', cell: (r) => String(r.line) },
+  { header: 'Field', width: '10rem', cell: (r) => r.field ?? '—' },
+  { header: 'Reason', width: '1fr', cell: (r) => r.reason },
+];
+
+const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+
+// The validation report (SPEC §1.2): counts, format, truncation, and every rejected row.
+export function ReportView({ report: r }: { report: ValidationReport }) {
+  const t = r.truncation;
+  return (
+    <div className="report" aria-label="Validation report" role="group">
+      <p>
+        <strong data-testid="accepted-count">{r.accepted.toLocaleString('en')}</strong> {r.labels ? 'examples' : 'pairs'} accepted,{' '}
+        <strong data-testid="rejected-count">{r.rejectedCount.toLocaleString('en')}</strong> rejected of {r.rows.toLocaleString('en')} rows · format{' '}
+        <strong>{r.format ?? 'unknown'}</strong> ({r.shapeSource}, {r.syntax}
+        {r.template !== 'none' ? `, ${r.template} rendering` : ''})
+      </p>
+      <p>
+        Truncation to {t.maxLength} tokens (prompt ≤ {t.maxPromptLength}
+        {t.maxCompletionLength !== null ? `, completion ≤ ${t.maxCompletionLength}` : ''}): <strong data-testid="truncated-count">{r.truncated}</strong> truncated ({t.prompt} prompts cut from the left, {t.completion} completions cut from the
+        right), {t.dropped} dropped with no completion left.
+      </p>
+      {r.tokens && (
+        <p>
+          Tokens before truncation — prompt {fmt(r.tokens.prompt.min)}–{fmt(r.tokens.prompt.max)} (mean {fmt(r.tokens.prompt.mean)}), completion {fmt(r.tokens.completion.min)}–{fmt(r.tokens.completion.max)} (mean{' '}
+          {fmt(r.tokens.completion.mean)}).
+        </p>
+      )}
+      {r.labels && (
+        <p className="notice warn">
+          Unpaired (KTO) data: {r.labels.desirable} desirable, {r.labels.undesirable} undesirable. The page’s methods train on pairs; use the CLI for KTO.
+        </p>
+      )}
+      {Object.keys(r.warningCounts).length > 0 && (
+        <details>
+          <summary>
+            Warnings: {Object.entries(r.warningCounts).map(([k, n]) => `${n} ${k}`).join(', ')}
+          </summary>
+          <ul className="warnings">
+            {r.warnings.slice(0, 200).map((w, i) => (
+              <li key={i}>
+                {w.line !== undefined ? `line ${w.line}: ` : ''}
+                {w.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {r.rejectedCount > 0 && (
+        <>
+          <h3>Rejected rows</h3>
+          <VirtualTable label="Rejected rows" rows={r.rejected} columns={REJECTED_COLUMNS} rowKey={(x, i) => `${x.line}:${i}`} height={200} />
+          {r.omitted.rejected > 0 && <p className="muted">{r.omitted.rejected.toLocaleString('en')} more rejected rows are counted but not listed.</p>}
+        </>
+      )}
+    </div>
+  );
+}

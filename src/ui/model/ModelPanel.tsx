@@ -1,0 +1,93 @@
+import { useState } from 'react';
+import { useApp } from '../../store';
+import { BUILTIN_MODEL_FILES } from '../../store/assets';
+import { memoryEstimate } from '../../store/memory';
+import { formatBytes } from '../data/DataPanel';
+
+// Model (SPEC §1.3): the built-in model, a seeded fresh one, or a Hugging Face GPT-2 folder.
+export function ModelPanel() {
+  const model = useApp((s) => s.model);
+  const loadModel = useApp((s) => s.loadModel);
+  const batchSize = useApp((s) => s.settings.batchSize);
+  const maxLength = useApp((s) => s.settings.maxLength);
+  const optimizer = useApp((s) => s.settings.optimizer);
+  const runs = useApp((s) => s.cards.length);
+  const [preset, setPreset] = useState<'tiny' | 'builtin'>('builtin');
+  const [seed, setSeed] = useState(0);
+  const hasBuiltin = BUILTIN_MODEL_FILES.includes('model.safetensors');
+
+  const pick = (files: FileList | null) => {
+    if (!files?.length) return;
+    const list = [...files];
+    const folder = list[0].webkitRelativePath.split('/')[0] || 'model files';
+    void loadModel({ kind: 'files', name: folder }, list);
+  };
+  const info = model.info;
+  const c = info?.config;
+  const mem = c && memoryEstimate(c, batchSize, maxLength ?? Math.min(1024, c.nPositions), optimizer);
+  return (
+    <section aria-labelledby="model-h" className="region">
+      <h2 id="model-h">Model</h2>
+      <div className="row">
+        {hasBuiltin && (
+          <button type="button" onClick={() => void loadModel({ kind: 'builtin' })}>
+            Use the built-in model
+          </button>
+        )}
+        <span>
+          <button type="button" onClick={() => void loadModel({ kind: 'fresh', preset, seed })}>
+            New random model
+          </button>{' '}
+          <label>
+            size{' '}
+            <select value={preset} onChange={(e) => setPreset(e.target.value as 'tiny' | 'builtin')}>
+              <option value="builtin">built-in size (0.8M)</option>
+              <option value="tiny">tiny (36k)</option>
+            </select>
+          </label>{' '}
+          <label>
+            seed <input type="number" min={0} step={1} value={seed} onChange={(e) => setSeed(Math.max(0, Math.floor(Number(e.target.value) || 0)))} className="num" />
+          </label>
+        </span>
+      </div>
+      <div className="row">
+        <label>
+          Model folder <input type="file" aria-label="Model folder" {...{ webkitdirectory: '', directory: '' }} onChange={(e) => pick(e.target.files)} />
+        </label>
+        <label>
+          Model files <input type="file" aria-label="Model files" multiple onChange={(e) => pick(e.target.files)} />
+        </label>
+      </div>
+      <p className="muted">A Hugging Face GPT-2 folder (config.json, model.safetensors, tokenizer.json or vocab.json + merges.txt), or a model this page exported.</p>
+      {model.status === 'loading' && <p role="status">Loading the model…</p>}
+      {model.status === 'error' && (
+        <p className="notice error" role="alert">
+          Could not load the model: {model.error}. Pick a folder with config.json, model.safetensors and a tokenizer (GPT-2 family, safetensors weights).
+        </p>
+      )}
+      {info && c && mem && (
+        <div aria-label="Model details" role="group">
+          <p role="status">
+            <strong data-testid="model-name">{info.name}</strong> · {info.params.toLocaleString('en')} parameters
+          </p>
+          {!hasBuiltin && info.kind === 'fresh' && <p className="muted">This build has no pretrained built-in model yet, so runs start from random weights: the curves show the methods, the samples show noise.</p>}
+          <dl className="facts">
+            <dt>Layers · heads · width</dt>
+            <dd>
+              {c.nLayer} · {c.nHead} · {c.nEmbd}
+            </dd>
+            <dt>Context</dt>
+            <dd>{c.nPositions} tokens</dd>
+            <dt>Tokenizer</dt>
+            <dd>{info.tokenizer.description}</dd>
+            <dt>GPU memory</dt>
+            <dd>
+              ≈ {formatBytes(mem.perRun)} per run ({formatBytes(mem.state)} weights, gradients and optimizer state + {formatBytes(mem.activations)} activations at batch {batchSize}) · {runs} runs ≈ {formatBytes(runs * mem.perRun)}
+            </dd>
+          </dl>
+        </div>
+      )}
+    </section>
+  );
+}
+

@@ -1,0 +1,78 @@
+// Starting weights for a comparison, on the host: the built-in model fetched from the page's own
+// origin, a seeded fresh initialisation, or a Hugging Face GPT-2 folder the user picked.
+import { byteTokenizerFiles, loadCheckpoint, readerFromFiles, type LoadedCheckpoint, type ReadFile } from '../model/checkpoint';
+import { paramCount, presetConfig } from '../model/config';
+import { initParams } from '../model/init';
+import { ByteTokenizer } from '../tokenizer/byte';
+import type { ModelInfo, ModelSource } from './protocol';
+
+/** Files a model folder may hold that loadCheckpoint reads; anything else in a picked folder is ignored. */
+export const MODEL_FILE_NAMES = [
+  'config.json',
+  'model.safetensors',
+  'model.safetensors.index.json',
+  'tokenizer.json',
+  'vocab.json',
+  'merges.txt',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'chat_template.jinja',
+];
+
+export async function loadModelSource(src: ModelSource): Promise<{ ckpt: LoadedCheckpoint; info: ModelInfo }> {
+  let ckpt: LoadedCheckpoint;
+  let name: string;
+  if (src.kind === 'fresh') {
+    const config = presetConfig(src.preset);
+    ckpt = { config, params: initParams(config, src.seed), tokenizer: new ByteTokenizer(), tokenizerFiles: byteTokenizerFiles(config) };
+    name = `fresh ${src.preset} (random init, seed ${src.seed})`;
+  } else if (src.kind === 'builtin') {
+    ckpt = await loadCheckpoint(originReader(src.baseUrl, src.files));
+    name = 'built-in';
+  } else {
+    ckpt = await loadCheckpoint(readerFromFiles(folderFiles(src.files)));
+    name = src.name;
+  }
+  const t = ckpt.tokenizer;
+  const info: ModelInfo = {
+    name,
+    kind: src.kind,
+    config: ckpt.config,
+    params: paramCount(ckpt.config),
+    tokenizer: {
+      kind: t.kind,
+      vocabSize: t.vocabSize,
+      description: t.kind === 'byte' ? `byte-level: one token per UTF-8 byte plus <|endoftext|> (${t.vocabSize} tokens)` : `Hugging Face BPE (${ckpt.tokenizerFiles.tokenizerJson ? 'tokenizer.json' : 'vocab.json + merges.txt'}, ${t.vocabSize.toLocaleString('en')} tokens)`,
+    },
+    ...(t.kind === 'hf' ? { tokenizerFiles: { ...ckpt.tokenizerFiles } as Record<string, string> } : {}),
+  };
+  return { ckpt, info };
+}
+
+/** Same-origin files only: names not in the build's list are absent (no request, no 404). */
+function originReader(baseUrl: string, files: readonly string[]): ReadFile {
+  if (new URL(baseUrl).origin !== self.location.origin) throw new Error(`the built-in model must come from this page's origin, not ${baseUrl}`);
+  return async (name) => {
+    if (!files.includes(name)) return null;
+    const res = await fetch(new URL(name, baseUrl));
+    if (!res.ok) throw new Error(`built-in model: ${name}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+}
+
+/**
+ * The model files of a picked folder: known names only, and for a name found at several depths
+ * (a folder with an onnx/ subfolder) the shallowest one.
+ */
+export function folderFiles(files: readonly File[]): File[] {
+  const best = new Map<string, File>();
+  const depth = (f: File) => (f.webkitRelativePath || f.name).split('/').length;
+  for (const f of files) {
+    if (!MODEL_FILE_NAMES.includes(f.name)) continue;
+    const prev = best.get(f.name);
+    if (prev && depth(prev) === depth(f)) throw new Error(`two files are named "${f.name}" at the same depth of the folder; pick one model folder`);
+    if (!prev || depth(f) < depth(prev)) best.set(f.name, f);
+  }
+  if (!best.size) throw new Error(`no model files found: expected config.json, model.safetensors and a tokenizer (got ${files.length} file${files.length === 1 ? '' : 's'})`);
+  return [...best.values()];
+}

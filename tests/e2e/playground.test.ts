@@ -1,0 +1,131 @@
+// Tier 3, the product (SPEC §1): upload a file through the real input, load a model folder, one
+// click runs DPO vs ORPO on Chromium's WebGPU; the charts' data tables must equal the CLI's
+// metrics.jsonl for the same file, model, settings and seed (Dawn in Node: same engine, another
+// WebGPU implementation, so within 1e-3 relative); a reload restores the runs; no request leaves
+// the page's origin.
+import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { openPage, foreignRequests, screenshot, type Session } from './browser';
+import { makeFixtures, cliMetrics, type Fixtures } from './fixtures';
+import { chartTable, column, runStep, waitForSteps } from './page';
+
+const baseUrl = inject('baseUrl');
+const STEPS = 5;
+const SEED = 7;
+const QUERY = `?steps=${STEPS}&bs=2&seed=${SEED}&eval=0.25&evalEvery=${STEPS}`;
+const CLI_ARGS = ['--steps', String(STEPS), '--batch-size', '2', '--seed', String(SEED), '--eval-fraction', '0.25', '--eval-every', String(STEPS)];
+const RUNS = ['DPO', 'ORPO'];
+
+/** [chart title, series label, metric]: what the page charts, against the CLI's names. */
+const COMPARED: Array<[string, string, string]> = [
+  ['Loss', 'loss', 'loss'],
+  ['Log-probs: chosen vs rejected', 'chosen', 'logps/chosen'],
+  ['Log-probs: chosen vs rejected', 'rejected', 'logps/rejected'],
+  ['Log-odds: chosen vs rejected', 'chosen', 'log_odds/chosen'],
+  ['Log-odds: chosen vs rejected', 'rejected', 'log_odds/rejected'],
+  ['Reward margins', 'margin', 'rewards/margins'],
+  ['Reward accuracy', 'accuracy', 'rewards/accuracies'],
+  ['NLL', 'NLL', 'nll_loss'],
+  ['Grad norm', 'grad norm', 'grad_norm'],
+];
+const RTOL = 1e-3;
+const ATOL = 1e-5; // the tables print six significant digits
+
+let fx: Fixtures;
+let cli: Promise<Record<string, Array<Record<string, number>>>>;
+let s: Session;
+let lossBefore: string[][];
+
+beforeAll(async () => {
+  fx = await makeFixtures();
+  // The CLI trains in this process (Dawn + SwiftShader) while the browser trains on its own.
+  cli = (async () => ({ DPO: await cliMetrics(fx, 'dpo', CLI_ARGS), ORPO: await cliMetrics(fx, 'orpo', CLI_ARGS) }))();
+  cli.catch(() => undefined);
+  s = await openPage(baseUrl + QUERY, { webgpu: true });
+});
+afterAll(async () => {
+  await s?.browser.close();
+});
+
+describe('playground', () => {
+  it('uploads pairs and a model, runs DPO vs ORPO, and charts the CLI’s numbers', async () => {
+    const { page } = s;
+    await page.getByTestId('adapter-name').waitFor({ timeout: 60_000 });
+    await page.getByLabel('Preference pairs file').setInputFiles(fx.pairs);
+    await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('accepted-count').textContent()).toBe('10');
+    expect(await page.getByTestId('rejected-count').textContent()).toBe('2');
+    const rejected = (await page.getByRole('table', { name: 'Rejected rows' }).textContent()) ?? '';
+    expect(rejected).toMatch(/4/);
+    expect(rejected).toMatch(/9.*identical/i);
+    expect(await page.getByRole('table', { name: 'Preview of accepted pairs' }).getByRole('row').count()).toBe(11);
+
+    await page.getByLabel('Model files').setInputFiles(fx.modelFiles);
+    await expect.poll(() => page.getByRole('group', { name: 'Model details' }).textContent(), { timeout: 30_000 }).toMatch(/35,744 parameters/);
+    expect(await page.getByRole('group', { name: 'Model details' }).textContent()).toMatch(/byte-level/);
+
+    await page.getByRole('button', { name: 'Start DPO vs ORPO' }).click();
+    await waitForSteps(page, RUNS, 2, 180_000);
+    // mid-training: curves are visible for both runs
+    expect(await page.locator('.recharts-line').count()).toBeGreaterThan(8);
+    const charts = page.getByRole('region', { name: 'Charts' });
+    mkdirSync('test-results/screenshots', { recursive: true });
+    await charts.screenshot({ path: 'test-results/screenshots/playground-training.png' });
+    copyFileSync('test-results/screenshots/playground-training.png', 'docs/screenshot.png');
+    await waitForSteps(page, RUNS, STEPS, 180_000, true);
+    await screenshot(page, 'playground-done');
+
+    const want = await cli;
+    const checked: string[] = [];
+    let worst = { rel: 0, what: '' };
+    for (const [title, series, metric] of COMPARED) {
+      const rows = await chartTable(page, title);
+      for (const run of RUNS) {
+        const cliTrain = want[run].filter((m) => !Object.keys(m).some((k) => k.startsWith('eval_')) && metric in m);
+        const cliEval = want[run].filter((m) => `eval_${metric}` in m);
+        if (!cliTrain.length) {
+          expect(rows[0], `${run} has no ${metric}`).not.toContain(`${run} · ${series}`);
+          continue;
+        }
+        const pairs: Array<[string, Map<number, number>, Array<Record<string, number>>, string]> = [[`${run} · ${series}`, column(rows, `${run} · ${series}`), cliTrain, metric]];
+        if (title !== 'Grad norm') pairs.push([`${run} · eval ${series}`, column(rows, `${run} · eval ${series}`), cliEval, `eval_${metric}`]);
+        for (const [name, got, rowsWant, key] of pairs) {
+          expect([...got.keys()], name).toEqual(rowsWant.map((m) => m.step));
+          for (const m of rowsWant) {
+            const g = got.get(m.step)!;
+            const w = m[key];
+            expect(Math.abs(g - w), `${name} at step ${m.step}: page ${g}, CLI ${w}`).toBeLessThanOrEqual(RTOL * Math.abs(w) + ATOL);
+            const rel = Math.abs(g - w) / Math.max(Math.abs(w), 1e-12);
+            if (rel > worst.rel) worst = { rel, what: `${name} at step ${m.step}: page ${g}, CLI ${w}` };
+          }
+          checked.push(name);
+        }
+      }
+    }
+    console.log(`${checked.length} series compared with the CLI; largest relative difference ${worst.rel.toExponential(2)} (${worst.what})`);
+    expect(checked).toContain('ORPO · NLL');
+    expect(checked.length).toBeGreaterThanOrEqual(30);
+
+    // the per-pair table has both runs' margins
+    const pairs = page.getByRole('table', { name: /Per-pair margins/ });
+    await expect.poll(() => pairs.getByRole('columnheader').allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining(['DPO margin', 'ORPO margin']));
+    lossBefore = await chartTable(page, 'Loss');
+    expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
+    expect(s.consoleErrors).toEqual([]);
+  });
+
+  it('restores the runs, settings and data after a reload', async () => {
+    const { page } = s;
+    await page.reload();
+    await expect.poll(() => page.getByRole('list', { name: 'Runs' }).textContent(), { timeout: 30_000 }).toMatch(/done · step 5\/5.*done · step 5\/5/);
+    expect(await runStep(page, 'ORPO')).toBe(STEPS);
+    expect(await page.getByTestId('accepted-count').textContent()).toBe('10');
+    expect(await page.getByLabel('Steps', { exact: true }).inputValue()).toBe(String(STEPS));
+    expect(new URL(page.url()).searchParams.get('runs')).toBe('dpo:sigmoid:0.1,orpo:0.1');
+    await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
+    expect(await chartTable(page, 'Loss')).toEqual(lossBefore);
+    await screenshot(page, 'playground-restored');
+    expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
+    expect(s.consoleErrors).toEqual([]);
+  });
+});
