@@ -99,7 +99,7 @@ export const train: Command = {
       throw new UsageError((e as Error).message, { cause: e });
     }
     await mkdir(out, { recursive: true });
-    await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, pairs: pairsPath, train_pairs: split.train.length, eval_pairs: split.eval.length, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
+    await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, pairs: pairsPath, max_length: data.report.truncation.maxLength, max_prompt_length: data.report.truncation.maxPromptLength, train_pairs: split.train.length, eval_pairs: split.eval.length, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
     const log = createWriteStream(join(out, 'metrics.jsonl'));
     const write = (m: Record<string, number>) => log.write(JSON.stringify(m) + '\n');
     await trainer.prepare(refCkpt?.params);
