@@ -31,7 +31,7 @@ export function GpuPanel() {
         <p className="muted">
           {gpu.state === 'lost'
             ? hasRuns
-              ? 'Runs are paused. Press Resume (Methods panel) to get a new device and continue from each run’s last checkpoint.'
+              ? 'Runs are paused. Press Resume to get a new device and continue from each run’s last checkpoint.'
               : 'A new device is requested when you start training.'
             : 'Training needs WebGPU. Data preview and the formula explorer work without it.'}
         </p>

@@ -222,19 +222,20 @@ export class Session {
   }
 
   async resume(runId?: string): Promise<void> {
-    if (this.down) await this.recover();
+    const rebuilt = this.down ? await this.recover() : [];
     for (const r of this.targets(runId)) {
       if (r.status !== 'paused') continue;
       r.status = 'running';
-      r.message = undefined;
+      if (!rebuilt.includes(r)) r.message = undefined;
       this.emit(r.event());
     }
     void this.loop();
   }
 
   /** After a loss or an out-of-memory error: every unfinished run from its last checkpoint. */
-  private async recover(): Promise<void> {
+  private async recover(): Promise<Run[]> {
     const gpu = await this.deps.gpu();
+    const rebuilt: Run[] = [];
     for (const r of this.runs) {
       if (r.final || r.live) continue;
       const ckpt = await loadCheckpoint(this.spec.sessionId, r.spec.id);
@@ -242,9 +243,11 @@ export class Session {
       r.message = ckpt ? `Resumed from the checkpoint at step ${ckpt.step}.` : 'Restarted from step 0 (no checkpoint yet).';
       this.emit({ type: 'rewind', runId: r.spec.id, step: r.step });
       this.emit(r.event());
+      rebuilt.push(r);
     }
     this.down = null;
     this.emit({ type: 'notice', cause: null, message: null });
+    return rebuilt;
   }
 
   async stop(runId?: string): Promise<void> {

@@ -66,6 +66,7 @@ describe('playground', () => {
 
     await page.getByRole('button', { name: 'Start DPO vs ORPO' }).click();
     await waitForSteps(page, RUNS, 2, 180_000);
+    await page.mouse.move(0, 0); // no tooltip in the screenshot
     // mid-training: curves are visible for both runs
     expect(await page.locator('.recharts-line').count()).toBeGreaterThan(8);
     const charts = page.getByRole('region', { name: 'Charts' });
@@ -109,6 +110,12 @@ describe('playground', () => {
     // the per-pair table has both runs' margins
     const pairs = page.getByRole('table', { name: /Per-pair margins/ });
     await expect.poll(() => pairs.getByRole('columnheader').allTextContents(), { timeout: 30_000 }).toEqual(expect.arrayContaining(['DPO margin', 'ORPO margin']));
+    // samples before and after, through the ONNX export on onnxruntime-web (wasm)
+    await page.getByRole('button', { name: 'Generate samples' }).click();
+    const samples = page.getByRole('table', { name: /^Samples/ });
+    await samples.waitFor({ timeout: 120_000 });
+    expect(await samples.getByRole('columnheader').allTextContents()).toEqual(['Prompt', 'Before training', 'DPO (step 5)', 'ORPO (step 5)']);
+    expect(await samples.getByRole('row').count()).toBe(1 + 3);
     lossBefore = await chartTable(page, 'Loss');
     expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
     expect(s.consoleErrors).toEqual([]);

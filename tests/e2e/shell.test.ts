@@ -1,6 +1,9 @@
 // Tier 3: the built app in headless Chromium with real WebGPU (SwiftShader): the page finds
 // an adapter, runs matmul forward+backward in its engine worker and matches float64.
 import { describe, it, expect, inject, afterAll } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
 
 const baseUrl = inject('baseUrl');
@@ -45,6 +48,21 @@ describe('app shell', () => {
     await heading.waitFor({ timeout: 60_000 });
     expect(await page.getByText(/enable-unsafe-webgpu/).count()).toBeGreaterThan(0);
     await expect(page.getByRole('heading', { name: 'Data', level: 2 }).count()).resolves.toBe(1);
+    // the data preview and the formula explorer need no GPU
+    const dir = mkdtempSync(join(tmpdir(), 'prefplay-shell-'));
+    const file = join(dir, 'pairs.jsonl');
+    writeFileSync(file, '{"prompt": "2+2=", "chosen": "4", "rejected": "5"}\n{"prompt": "x", "chosen": "y"}\n');
+    await page.getByLabel('Preference pairs file').setInputFiles(file);
+    await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('accepted-count').textContent()).toBe('1');
+    expect(await page.getByRole('table', { name: 'Rejected rows' }).textContent()).toMatch(/2.*rejected/);
+    await page.getByRole('button', { name: 'Seed 000’s example' }).click();
+    const explorer = page.getByRole('table', { name: /One pair/ });
+    expect(await explorer.getByRole('row', { name: /^odds ratio/ }).textContent()).toMatch(/16\.0000/);
+    expect(await explorer.getByRole('row', { name: /^probability ratio/ }).textContent()).toMatch(/4\.0000/);
+    expect(await page.getByRole('complementary', { name: 'Seed 000 worked example' }).textContent()).toMatch(/probability ratio.*odds ratio is .* 16/);
+    await page.getByRole('button', { name: /^Start/ }).click();
+    expect(await page.getByRole('alert').filter({ hasText: 'Cannot start yet' }).textContent()).toMatch(/Training needs WebGPU/);
     await screenshot(page, 'shell-no-webgpu');
     expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
   });

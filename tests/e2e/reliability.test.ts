@@ -1,0 +1,84 @@
+// Tier 3, SPEC §9: a lost GPU device pauses the runs with a message and Resume continues them
+// from their last checkpoint (IndexedDB), recomputing exactly the updates that were lost; a run
+// that produces NaN stops, naming the step and the pairs.
+import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { openPage, foreignRequests, screenshot, type Session } from './browser';
+import { makeFixtures, type Fixtures } from './fixtures';
+import { chartTable, runStatus, waitForSteps } from './page';
+
+const baseUrl = inject('baseUrl');
+const STEPS = 60;
+const sessions: Session[] = [];
+let fx: Fixtures;
+
+beforeAll(async () => {
+  fx = await makeFixtures(23);
+});
+afterAll(async () => {
+  for (const s of sessions) await s.browser.close();
+});
+
+async function open(query: string): Promise<Session> {
+  const s = await openPage(baseUrl + query, { webgpu: true });
+  sessions.push(s);
+  const { page } = s;
+  await page.getByTestId('adapter-name').waitFor({ timeout: 60_000 });
+  await page.getByLabel('Preference pairs file').setInputFiles(fx.pairs);
+  await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
+  await page.getByLabel('Model files').setInputFiles(fx.modelFiles);
+  await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
+  return s;
+}
+
+describe('reliability', () => {
+  it('pauses on a lost device and resumes from the last checkpoint', async () => {
+    const s = await open(`?steps=${STEPS}&bs=2&seed=3&eval=0&ckpt=4`);
+    const { page } = s;
+    await page.getByText('Features and limits').click();
+    await page.getByRole('button', { name: 'Start DPO vs ORPO' }).click();
+    await waitForSteps(page, ['DPO', 'ORPO'], 5, 180_000);
+    // (the tiny model trains fast: lose the device at once, well before the last step)
+    await page.getByRole('button', { name: 'Simulate device loss' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'The GPU device was lost' });
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.textContent()).toMatch(/press Resume/);
+    await expect.poll(() => runStatus(page, 'DPO'), { timeout: 30_000 }).toMatch(/^paused/);
+    expect(await runStatus(page, 'ORPO')).toMatch(/^paused/);
+    await screenshot(page, 'reliability-device-lost');
+    // every update done before the loss, including those after the last checkpoint
+    const before = await chartTable(page, 'Loss');
+    expect(before.length - 1).toBeGreaterThanOrEqual(5);
+    expect(before.length - 1).toBeLessThan(STEPS);
+
+    await page.getByRole('button', { name: 'Resume from last checkpoint' }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Runs' }).textContent(), { timeout: 30_000 }).toMatch(/Resumed from the checkpoint at step \d+/);
+    await waitForSteps(page, ['DPO', 'ORPO'], STEPS, 180_000, true);
+    await page.getByTestId('adapter-name').waitFor({ timeout: 30_000 });
+    const after = await chartTable(page, 'Loss');
+    // every step once, and the updates redone after the checkpoint give the same numbers
+    expect(after.slice(1).map((r) => Number(r[0]))).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+    expect(after[0]).toEqual(before[0]);
+    for (const row of before.slice(1)) {
+      const redone = after[Number(row[0])];
+      row.forEach((cell, j) => cell !== '' && expect(redone[j], `${before[0][j]} at step ${row[0]}`).toBe(cell));
+    }
+    await screenshot(page, 'reliability-resumed');
+    expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
+    // work in flight when the device went away may log WebGPU errors; nothing else may
+    expect(s.consoleErrors.filter((e) => !/destroyed|lost|device/i.test(e))).toEqual([]);
+  });
+
+  it('stops a run whose loss becomes NaN, naming the step and the pairs', async () => {
+    const s = await open('?runs=orpo:0.1&steps=6&bs=2&seed=3&eval=0&lr=1e30&clip=0');
+    const { page } = s;
+    await page.getByRole('button', { name: /^Start/ }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'ORPO stopped at step' });
+    await alert.waitFor({ timeout: 120_000 });
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toMatch(/ORPO stopped at step \d: non-finite .* \(pairs [\d, ]+\): lower the learning rate or check these rows\. File lines: [\d, ]+\./);
+    expect(await runStatus(page, 'ORPO')).toMatch(/^failed/);
+    await screenshot(page, 'reliability-nan');
+    expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
+    expect(s.consoleErrors).toEqual([]);
+  });
+});

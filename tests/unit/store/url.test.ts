@@ -1,0 +1,42 @@
+// The URL carries a comparison's configuration: encode → decode is the identity, bad values are
+// reported (never silently used), and defaults stay out of the URL.
+import { describe, it, expect } from 'vitest';
+import { decodeConfig, encodeConfig, parseRunToken } from '../../../src/store/url';
+import { newCard, PRESETS } from '../../../src/store/presets';
+import { DEFAULT_SETTINGS } from '../../../src/store/settings';
+
+describe('URL configuration', () => {
+  it('round-trips every preset and non-default settings', () => {
+    const settings = { ...DEFAULT_SETTINGS, lr: 3e-5, steps: 7, batchSize: 3, seed: 9, schedule: 'cosine' as const, optimizer: 'sgd' as const, weightDecay: 0, maxLength: 48, maxPromptLength: 16, warmupSteps: 2, checkpointEvery: 4 };
+    for (const p of Object.values(PRESETS)) {
+      const cards = p.cards();
+      const q = encodeConfig(cards, settings, 'my pairs.jsonl');
+      const back = decodeConfig(q);
+      expect(back.problems).toEqual([]);
+      expect(back.cards).toEqual(cards);
+      expect({ ...DEFAULT_SETTINGS, ...back.settings }).toEqual(settings);
+      expect(back.dataset).toBe('my pairs.jsonl');
+    }
+  });
+
+  it('writes readable run tokens and only the settings that matter', () => {
+    const q = encodeConfig(PRESETS['dpo-vs-orpo'].cards(), DEFAULT_SETTINGS, null);
+    expect(q).toBe(`?runs=dpo:sigmoid:0.1,orpo:0.1&lr=0.0005&steps=${DEFAULT_SETTINGS.steps}&bs=4&seed=42&eval=0.1`);
+    const cards = [newCard('dpo', { lossType: 'robust', beta: 0.2, labelSmoothing: 0.1 }), newCard('simpo', { beta: 2.5, gamma: 1, alpha: 0.5 }), newCard('cpo', { beta: 0.3, alpha: 2 }), newCard('sft')];
+    const back = decodeConfig(encodeConfig(cards, DEFAULT_SETTINGS, null));
+    expect(back.cards).toEqual(cards);
+  });
+
+  it('reports what it cannot read, naming the key', () => {
+    const r = decodeConfig('?runs=dpo:bogus:0.1&lr=abc&sched=weekly&opt=adam&steps=5');
+    expect(r.cards).toBeUndefined();
+    expect(r.settings).toEqual({ steps: 5 });
+    expect(r.problems).toEqual(['runs: "dpo:bogus:0.1": unknown DPO loss type "bogus"', 'lr: "abc" is not a number', 'sched: "weekly" is not linear, cosine or constant', 'opt: "adam" is not adamw or sgd']);
+    expect(() => parseRunToken('ppo:0.1')).toThrow(/unknown method "ppo"/);
+    expect(() => parseRunToken('orpo:x')).toThrow(/"x" is not a number/);
+  });
+
+  it('drops duplicate runs', () => {
+    expect(decodeConfig('?runs=orpo:0.1,orpo:0.1,orpo:0.2').cards!.map((c) => c.id)).toEqual(['orpo-0.1', 'orpo-0.2']);
+  });
+});
