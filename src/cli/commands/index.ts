@@ -1,6 +1,7 @@
 // Every CLI command, in the order `--help` lists them. Add new commands here.
 import type { Command } from '../command';
 import { doctor } from './doctor';
+import { bench } from './bench';
 import { validate } from './validate';
 import { exportPairs } from './export-pairs';
 import { init } from './init';
@@ -8,4 +9,4 @@ import { logps } from './logps';
 import { train } from './train';
 import { onnxTrlCommands } from './onnx-trl';
 
-export const commands: Command[] = [doctor, validate, exportPairs, init, logps, train, ...onnxTrlCommands];
+export const commands: Command[] = [doctor, bench, validate, exportPairs, init, logps, train, ...onnxTrlCommands];

@@ -1,0 +1,55 @@
+// `bench`: SPEC §8 — matmul GFLOP/s, per-kernel shares, training-step ms and tokens/s for each
+// preset, and the same step in TensorFlow.js's WebGPU backend on the same adapter, as ratios.
+import { writeFileSync } from 'node:fs';
+import type { Command } from '../command';
+import { intOption, UsageError } from '../command';
+import { nodeGpu } from '../../engine/node';
+import { presetConfig } from '../../model/config';
+import { benchMarkdown, DEFAULT_CASES, DEFAULT_MATMUL, runBench, type StepCase } from '../../bench/run';
+import { loadTfjsWebgpuInNode } from '../../bench/peer-node';
+
+/** `preset:BxT`, optionally `:reduced` and/or `:nopeer`, e.g. `builtin:8x128`. */
+export function parseCase(text: string): StepCase {
+  const m = /^(\w+):(\d+)x(\d+)((?::(?:reduced|nopeer))*)$/.exec(text);
+  if (!m) throw new UsageError(`--case "${text}": expected PRESET:BxT[:reduced][:nopeer], e.g. builtin:8x128`);
+  const [, preset, B, T, flags] = m;
+  try {
+    presetConfig(preset);
+  } catch (e) {
+    throw new UsageError(`--case "${text}": ${(e as Error).message}`);
+  }
+  if (+B < 1 || +T < 2) throw new UsageError(`--case "${text}": B must be ≥ 1 and T ≥ 2`);
+  return { preset, B: +B, T: +T, reduced: flags.includes(':reduced'), peer: !flags.includes(':nopeer') };
+}
+
+export const bench: Command = {
+  name: 'bench',
+  summary: 'Benchmark the engine on this adapter against TensorFlow.js\'s WebGPU backend: matmul GFLOP/s, per-kernel shares, training-step ms and tokens/s per preset, peak GPU memory.',
+  options: {
+    json: { type: 'string', valueName: 'FILE', description: 'Write the full report as JSON' },
+    markdown: { type: 'string', valueName: 'FILE', description: 'Write the README table as markdown' },
+    case: { type: 'string', multiple: true, valueName: 'PRESET:BxT', description: `Training-step case, repeatable (default: ${DEFAULT_CASES.map((c) => `${c.preset}:${c.B}x${c.T}${c.reduced ? ':reduced' : ''}${c.peer ? '' : ':nopeer'}`).join(' ')})` },
+    reps: { type: 'string', valueName: 'N', description: 'Timed repetitions per measurement (medians are reported)', default: '3' },
+    'no-peer': { type: 'boolean', description: 'Skip TensorFlow.js (no ratios)' },
+    'no-profile': { type: 'boolean', description: 'Skip the per-kernel timestamp profile' },
+  },
+  details: [
+    'Ours and the peer run alternately in one process on one adapter; ratios are ours ÷ peer speed (higher is better).',
+    'On a software adapter (SwiftShader) absolute numbers mean little; ratios taken in one run do.',
+  ],
+  async run(opts) {
+    const reps = intOption(opts, 'reps', 3, 1);
+    const cases = Array.isArray(opts.case) && opts.case.length ? opts.case.map(parseCase) : DEFAULT_CASES;
+    const log = (line: string) => console.error(line);
+    const gpu = await nodeGpu('prefplay-bench');
+    const peer = opts['no-peer'] ? null : await loadTfjsWebgpuInNode();
+    const report = await runBench(gpu, peer, { cases, matmulShapes: DEFAULT_MATMUL, reps, profile: !opts['no-profile'], log });
+    const md = benchMarkdown(report);
+    if (typeof opts.json === 'string') writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+    if (typeof opts.markdown === 'string') writeFileSync(opts.markdown, md + '\n');
+    console.log(md);
+    console.log(`\nratios: ${JSON.stringify(report.ratios)}`);
+    gpu.device.destroy();
+    return 0;
+  },
+};
