@@ -1,0 +1,164 @@
+// `npm run bench`: matmul GFLOP/s against the adapter's FMA ceiling and the peer, per-kernel
+// shares of a training step (timestamp queries), and training-step ms and tokens/s for each
+// preset, ours and the TensorFlow.js peer's, measured alternately in one process on one adapter.
+import type * as TF from '@tensorflow/tfjs-core';
+import type { GpuContext } from '../engine/gpu';
+import { presetConfig } from '../model/config';
+import { Rng } from '../util/rng';
+import { benchBatch, benchCoefficients, benchWeights } from './workload';
+import { EngineStep } from './train-step';
+import { TfjsGpt, peerBytes } from './peer-tfjs';
+import { benchMatmul, type MatmulResult } from './matmul-bench';
+import { measurePeak } from './peak';
+import { kernelShares } from './profile';
+import { emptyPhases, median, phaseMedians, round } from './stats';
+
+export interface StepCase {
+  preset: string;
+  B: number;
+  T: number;
+  /** Smaller than a real step (batch or length cut to fit the time budget); said in the table. */
+  reduced: boolean;
+  /** Run the peer on this case too. */
+  peer: boolean;
+}
+
+export interface BenchOptions {
+  cases: StepCase[];
+  matmulShapes: Array<[number, number, number]>;
+  reps: number;
+  profile: boolean;
+  log: (line: string) => void;
+}
+
+export interface PeerInfo {
+  tf: typeof TF;
+  name: string;
+  version: string;
+  adapter: { vendor: string; architecture: string; description: string };
+}
+
+export const DEFAULT_CASES: StepCase[] = [
+  { preset: 'tiny', B: 4, T: 32, reduced: false, peer: true },
+  { preset: 'builtin', B: 4, T: 64, reduced: false, peer: true },
+  { preset: 'gpt2', B: 1, T: 16, reduced: true, peer: false },
+];
+
+export const DEFAULT_MATMUL: Array<[number, number, number]> = [
+  [256, 384, 128], // builtin c_attn at B·T = 256
+  [256, 128, 512], // builtin mlp c_proj
+  [512, 512, 512],
+];
+
+async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCase, o: BenchOptions) {
+  const config = presetConfig(c.preset);
+  if (c.T > config.nPositions) throw new Error(`bench: T=${c.T} exceeds ${c.preset}'s n_positions ${config.nPositions}`);
+  const weights = benchWeights(config, 1);
+  const batch = benchBatch(config, c.B, c.T, 2);
+  const tokens = c.B * c.T;
+  const ours = new EngineStep(gpu, config, weights, batch, 3);
+  const theirs = peer && c.peer ? new TfjsGpt(peer.tf, config, weights, c.B, c.T) : null;
+  const rng = new Rng(4);
+  const timeIt = async (f: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  o.log(`  ${c.preset} ${c.B}×${c.T}: warm-up`);
+  await ours.run();
+  if (theirs) await theirs.step(batch, benchCoefficients(batch, rng));
+  const ms: number[] = [], peerMs: number[] = [];
+  for (let r = 0; r < o.reps; r++) {
+    ms.push(await timeIt(() => ours.run()));
+    if (theirs) peerMs.push(await timeIt(() => theirs.step(batch, benchCoefficients(batch, rng))));
+    o.log(`  ${c.preset} step ${r + 1}/${o.reps}: ours ${ms[r].toFixed(0)} ms${theirs ? `, peer ${peerMs[r].toFixed(0)} ms` : ''}`);
+  }
+  const phases = emptyPhases();
+  await ours.run(phases);
+  const peerPhases = emptyPhases();
+  if (theirs) await theirs.step(batch, benchCoefficients(batch, rng), peerPhases);
+  let kernels = null;
+  if (o.profile && gpu.features.has('timestamp-query')) {
+    const prof = await ours.profile();
+    const gpuMs = (xs: Array<{ ms: number }>) => round(xs.reduce((s, x) => s + Math.max(0, x.ms), 0), 2);
+    kernels = { gpu_ms: { forward: gpuMs(prof.forward), backward: gpuMs(prof.backward), optimizer: gpuMs(prof.optimizer) }, shares: kernelShares([...prof.forward, ...prof.backward, ...prof.optimizer]) };
+  }
+  const med = median(ms);
+  const result = {
+    preset: c.preset,
+    B: c.B,
+    T: c.T,
+    tokens,
+    reduced: c.reduced,
+    params: ours.model.params.layout.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0),
+    ms: round(med, 1),
+    tokens_per_s: round((tokens * 1000) / med, 2),
+    phases_ms: phaseMedians(phases),
+    peak_gpu_bytes: ours.bytes,
+    kernels,
+    peer: theirs
+      ? { ms: round(median(peerMs), 1), tokens_per_s: round((tokens * 1000) / median(peerMs), 2), phases_ms: phaseMedians(peerPhases), gpu_bytes: peerBytes(peer!.tf) }
+      : null,
+    ratio: theirs ? round(median(peerMs) / med, 3) : null,
+  };
+  ours.destroy();
+  theirs?.destroy();
+  return result;
+}
+
+export type StepResult = Awaited<ReturnType<typeof stepCase>>;
+
+export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInfo | null, o: BenchOptions) {
+  o.log(`adapter: ${gpu.adapter.description || gpu.adapter.architecture} (${gpu.adapter.vendor})`);
+  o.log('matmul ceiling (register-only FMAs)…');
+  const ceiling = await measurePeak(gpu);
+  const matmul: MatmulResult[] = [];
+  for (const [M, N, K] of o.matmulShapes) {
+    o.log(`matmul ${M}×${N}×${K}…`);
+    matmul.push(await benchMatmul(gpu, peer?.tf ?? null, M, N, K, o.reps));
+  }
+  const train_step: StepResult[] = [];
+  for (const c of o.cases) {
+    o.log(`training step ${c.preset} (B=${c.B}, T=${c.T}${c.reduced ? ', reduced' : ''})…`);
+    train_step.push(await stepCase(gpu, peer, c, o));
+  }
+  const ratios = matmul.map((m) => m.ratio).filter((r): r is number => r !== null);
+  const largest = matmul.reduce((a, b) => (a.M * a.N * a.K >= b.M * b.N * b.K ? a : b), matmul[0]);
+  return {
+    date: new Date().toISOString(),
+    machine: { platform: typeof process !== 'undefined' ? `${process.platform} ${process.arch}` : 'browser', runtime: typeof process !== 'undefined' ? `node ${process.version}` : 'browser' },
+    adapter: { ...gpu.adapter, via: gpu.via ?? null },
+    ceiling_gflops: round(ceiling, 4),
+    matmul,
+    matmul_fraction_of_ceiling: largest ? round(largest.gflops / ceiling, 3) : null,
+    train_step,
+    peer: peer ? { name: peer.name, version: peer.version, adapter: peer.adapter } : null,
+    ratios: {
+      train_step_vs_peer: Object.fromEntries(train_step.filter((s) => s.ratio !== null).map((s) => [s.preset, s.ratio])),
+      /** Geometric mean over the shapes of ours ÷ peer GFLOP/s. */
+      matmul_vs_peer: ratios.length ? round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length), 3) : null,
+      matmul_vs_peer_min: ratios.length ? Math.min(...ratios) : null,
+    },
+  };
+}
+
+export type BenchReport = Awaited<ReturnType<typeof runBench>>;
+
+/** The README table: one row per preset, then the matmul line. */
+export function benchMarkdown(r: BenchReport): string {
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const lines = [
+    `Adapter: ${r.adapter.description || r.adapter.architecture} (${r.adapter.vendor}${r.adapter.isFallbackAdapter ? ', software' : ''}), ${r.machine.runtime}, ${r.date.slice(0, 10)}. Peer: ${r.peer ? `${r.peer.name} ${r.peer.version}` : 'not run'}.`,
+    '',
+    '| preset | batch × length | PrefPlay ms/step | tokens/s | fwd / readback / bwd / opt ms | peak GPU memory | peer ms/step | speed-up |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of r.train_step) {
+    const p = s.phases_ms;
+    lines.push(`| ${s.preset} | ${s.B} × ${s.T}${s.reduced ? ' (reduced)' : ''} | ${s.ms} | ${s.tokens_per_s} | ${p.forward ?? '–'} / ${p.readback ?? '–'} / ${p.backward ?? '–'} / ${p.optimizer ?? '–'} | ${mb(s.peak_gpu_bytes)} | ${s.peer ? s.peer.ms : 'not run'} | ${s.ratio !== null ? `${s.ratio}×` : '–'} |`);
+  }
+  lines.push('', '| matmul M×N×K | PrefPlay GFLOP/s | peer GFLOP/s | ratio |', '|---|---|---|---|');
+  for (const m of r.matmul) lines.push(`| ${m.M}×${m.N}×${m.K} | ${m.gflops} | ${m.peer_gflops ?? '–'} | ${m.ratio !== null ? `${m.ratio}×` : '–'} |`);
+  lines.push('', `FMA ceiling ${r.ceiling_gflops} GFLOP/s; largest matmul at ${((r.matmul_fraction_of_ceiling ?? 0) * 100).toFixed(0)} % of it.`);
+  return lines.join('\n');
+}
