@@ -8,5 +8,6 @@ import { init } from './init';
 import { logps } from './logps';
 import { train } from './train';
 import { onnxTrlCommands } from './onnx-trl';
+import { judge } from './judge';
 
-export const commands: Command[] = [doctor, bench, validate, exportPairs, init, logps, train, ...onnxTrlCommands];
+export const commands: Command[] = [doctor, bench, validate, exportPairs, init, logps, train, ...onnxTrlCommands, judge];
