@@ -41,10 +41,13 @@ export function dataFileName(s: DataSource): string {
 }
 
 let seq = 0;
+/** The latest data choice wins: a built-in set still downloading does not replace a later upload. */
+let choice = 0;
 
 export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, get) => ({
   data: { source: null, blob: null, format: 'auto', status: 'empty', progress: null, result: null, error: null },
   async setDataFile(blob, source, persist = true) {
+    choice++;
     set((s) => ({ data: { ...s.data, source, blob, result: null, error: null } }));
     if (persist) {
       try {
@@ -62,14 +65,15 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
       set((s) => ({ data: { ...s.data, status: 'error', error: `there is no built-in set named "${name}" in this build` } }));
       return;
     }
+    const mine = ++choice;
     set((s) => ({ data: { ...s.data, status: 'reading', progress: null, error: null } }));
     try {
       const res = await fetch(assetUrl(`./data/${set0.file}`));
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const blob = await res.blob();
-      await get().setDataFile(blob, { kind: 'builtin', name, size: blob.size });
+      if (mine === choice) await get().setDataFile(blob, { kind: 'builtin', name, size: blob.size });
     } catch (e) {
-      set((s) => ({ data: { ...s.data, status: 'error', error: `could not read the built-in set ${name}: ${(e as Error).message}` } }));
+      if (mine === choice) set((s) => ({ data: { ...s.data, status: 'error', error: `could not read the built-in set ${name}: ${(e as Error).message}` } }));
     }
   },
   setDataFormat(format) {

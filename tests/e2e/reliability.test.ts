@@ -68,6 +68,29 @@ describe('reliability', () => {
     expect(s.consoleErrors.filter((e) => !/destroyed|lost|device/i.test(e))).toEqual([]);
   });
 
+  it('resumes runs interrupted by a reload from their checkpoints in IndexedDB', async () => {
+    const s = await open(`?steps=${STEPS}&bs=2&seed=5&eval=0&ckpt=4`);
+    const { page } = s;
+    await page.getByRole('button', { name: 'Start DPO vs ORPO' }).click();
+    await waitForSteps(page, ['DPO', 'ORPO'], 6, 180_000);
+    await page.reload();
+    await expect.poll(() => runStatus(page, 'DPO'), { timeout: 30_000 }).toMatch(/^paused/);
+    expect(await page.getByRole('list', { name: 'Runs' }).textContent()).toMatch(/Interrupted at step \d+ by a page reload\. Resume continues from the checkpoint at step \d+/);
+    const before = await chartTable(page, 'Loss');
+    await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
+    await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Resume from checkpoints' }).click();
+    await waitForSteps(page, ['DPO', 'ORPO'], STEPS, 180_000, true);
+    const after = await chartTable(page, 'Loss');
+    expect(after.slice(1).map((r) => Number(r[0]))).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+    for (const row of before.slice(1)) {
+      const redone = after[Number(row[0])];
+      row.forEach((cell, j) => cell !== '' && expect(redone[j], `${before[0][j]} at step ${row[0]}`).toBe(cell));
+    }
+    expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
+    expect(s.consoleErrors).toEqual([]);
+  });
+
   it('stops a run whose loss becomes NaN, naming the step and the pairs', async () => {
     const s = await open('?runs=orpo:0.1&steps=6&bs=2&seed=3&eval=0&lr=1e30&clip=0');
     const { page } = s;

@@ -3,6 +3,9 @@ import { useApp } from '../../store';
 import { BUILTIN_MODEL_FILES } from '../../store/assets';
 import { memoryEstimate } from '../../store/memory';
 import { formatBytes } from '../data/DataPanel';
+import { paramCount, presetConfig } from '../../model/config';
+
+const compact = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${Math.round(n / 1e3)}k`);
 
 // Model (SPEC §1.3): the built-in model, a seeded fresh one, or a Hugging Face GPT-2 folder.
 export function ModelPanel() {
@@ -41,8 +44,8 @@ export function ModelPanel() {
           <label>
             size{' '}
             <select value={preset} onChange={(e) => setPreset(e.target.value as 'tiny' | 'builtin')}>
-              <option value="builtin">built-in size (0.8M)</option>
-              <option value="tiny">tiny (36k)</option>
+              <option value="builtin">built-in size ({compact(paramCount(presetConfig('builtin')))})</option>
+              <option value="tiny">tiny ({compact(paramCount(presetConfig('tiny')))})</option>
             </select>
           </label>{' '}
           <label>
