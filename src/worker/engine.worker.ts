@@ -131,7 +131,7 @@ const api: EngineApi = {
     const s = requireSession();
     const models = [{ id: 'start', params: m.ckpt.params }];
     for (const r of s.runs) if (r.step > 0) models.push({ id: r.spec.id, params: await runWeights(r.spec.id, sessionId) });
-    return generateSamples(m.ckpt, models, s.samplePrompts(SAMPLE_PROMPTS));
+    return generateSamples(m.ckpt, models, s.samplePrompts(SAMPLE_PROMPTS), s.spec.data.name);
   },
 };
 

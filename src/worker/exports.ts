@@ -7,6 +7,7 @@ import { splitTrainEval } from '../data/split';
 import type { Example } from '../data/types';
 import { trlExportFiles } from '../export/trl-script';
 import { resolveLengths } from './lengths';
+import { judgeFor, judgeSamples, winRate, type PairRef, type WinRate } from '../judge';
 import type { Session } from './session';
 
 export function modelFiles(base: LoadedCheckpoint, params: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
@@ -33,26 +34,39 @@ export interface SampleSet {
   prompts: string[];
   /** By model: 'start' for the starting weights, else the run id. */
   outputs: Record<string, string[]>;
+  /** The data set's judge (src/judge): per model, a score in [0, 1] and a reason per prompt, and the win rate. */
+  judge: { name: string; description: string };
+  scores: Record<string, Array<{ score: number; reason: string }>>;
+  winRates: Record<string, WinRate>;
 }
 
-export const SAMPLE_PROMPTS = 3;
+export interface SamplePrompt {
+  prompt: string;
+  /** The pair's own answers (the reference judge compares with them). */
+  pair: PairRef;
+}
+
+export const SAMPLE_PROMPTS = 6;
 export const SAMPLE_TOKENS = 40;
 
-/** Greedy continuations of `prompts` under each set of weights. */
-export async function generateSamples(base: LoadedCheckpoint, models: Array<{ id: string; params: ReadonlyMap<string, Float32Array> }>, prompts: string[]): Promise<SampleSet> {
+/** Greedy continuations of the prompts under each set of weights, scored by the set's judge. */
+export async function generateSamples(base: LoadedCheckpoint, models: Array<{ id: string; params: ReadonlyMap<string, Float32Array> }>, prompts: SamplePrompt[], dataName: string): Promise<SampleSet> {
   const [{ exportGpt2Onnx }, { createWebOnnxLm }, { generate }] = await Promise.all([import('../onnx/gpt2'), import('../onnx/session-web'), import('../onnx/generate')]);
   const { config, tokenizer } = base;
-  const outputs: Record<string, string[]> = {};
-  let backend = '';
+  const judge = judgeFor(dataName);
+  const set: SampleSet = { backend: '', prompts: prompts.map((p) => p.prompt), outputs: {}, judge: { name: judge.name, description: judge.description }, scores: {}, winRates: {} };
   for (const m of models) {
     const lm = await createWebOnnxLm(exportGpt2Onnx(config, m.params), { vocabSize: config.vocabSize, nPositions: config.nPositions, padId: config.eosTokenId }, ['wasm']);
-    backend = lm.backend;
+    set.backend = lm.backend;
     try {
-      outputs[m.id] = [];
-      for (const p of prompts) outputs[m.id].push((await generate(lm, tokenizer, p, { maxNewTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, seed: 0 })).text);
+      const texts: string[] = [];
+      for (const p of prompts) texts.push((await generate(lm, tokenizer, p.prompt, { maxNewTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, seed: 0 })).text);
+      set.outputs[m.id] = texts;
+      set.scores[m.id] = judgeSamples(judge, prompts.map((p, i) => ({ prompt: p.prompt, completion: texts[i], pair: p.pair }))).map(({ score, reason }) => ({ score, reason }));
+      set.winRates[m.id] = winRate(set.scores[m.id]);
     } finally {
       await lm.release();
     }
   }
-  return { backend, prompts, outputs };
+  return set;
 }

@@ -17,6 +17,7 @@ import { loadPairs } from './pairs';
 import { averages, pairAverages, pairMeta, PAIR_TABLE_SIZE } from './pair-table';
 import { Run } from './run';
 import type { EngineEvent, Metrics, PauseCause, SessionSpec } from './protocol';
+import type { SamplePrompt } from './exports';
 
 /** Models above this size are not checkpointed (a GPT-2-small checkpoint would be 1.5 GB). */
 export const CHECKPOINT_MAX_PARAMS = 50_000_000;
@@ -186,9 +187,10 @@ export class Session {
   }
 
   /** The first held-out prompts (training prompts when nothing is held out), as text. */
-  samplePrompts(n: number): string[] {
+  samplePrompts(n: number): SamplePrompt[] {
     const tok = this.base.tokenizer;
-    return (this.evalSet.length ? this.evalSet : this.train).slice(0, n).map((p) => tok.decode(p.promptIds.filter((id) => id !== tok.eosTokenId)));
+    const text = (ids: readonly number[]) => tok.decode(ids.filter((id) => id !== tok.eosTokenId));
+    return (this.evalSet.length ? this.evalSet : this.train).slice(0, n).map((p) => ({ prompt: text(p.promptIds), pair: { chosen: text(p.chosenIds), rejected: text(p.rejectedIds) } }));
   }
 
   /** The engine stops every run; their GPU state is void until resume() rebuilds it. */

@@ -115,7 +115,9 @@ describe('playground', () => {
     const samples = page.getByRole('table', { name: /^Samples/ });
     await samples.waitFor({ timeout: 120_000 });
     expect(await samples.getByRole('columnheader').allTextContents()).toEqual(['Prompt', 'Before training', 'DPO (step 5)', 'ORPO (step 5)']);
-    expect(await samples.getByRole('row').count()).toBe(1 + 3);
+    expect(await samples.getByRole('row').count()).toBe(1 + 3 + 1); // header, three held-out prompts, win rates
+    expect(await samples.getByRole('row', { name: /^Judge’s win rate/ }).textContent()).toMatch(/^Judge’s win rate(\d+ % \(\d\/3\)){3}$/);
+    expect(await page.getByText(/Judge “reference”/).count()).toBe(1);
     lossBefore = await chartTable(page, 'Loss');
     expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
     expect(s.consoleErrors).toEqual([]);

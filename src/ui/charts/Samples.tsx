@@ -20,6 +20,19 @@ export function Samples() {
   };
   const set = state.set;
   const trained = runs.filter((r) => set?.outputs[r.id]);
+  const models = [{ id: 'start', label: 'Before training' }, ...trained.map((r) => ({ id: r.id, label: `${r.label} (step ${r.step})` }))];
+  const cell = (id: string, i: number) => {
+    const s = set!.scores[id][i];
+    return (
+      <td key={id} className="pre">
+        {set!.outputs[id][i]}
+        <span className={`score score-${s.score === 1 ? 'win' : s.score === 0 ? 'loss' : 'part'}`} title={s.reason}>
+          {' '}
+          [{s.score.toFixed(s.score % 1 ? 2 : 0)}]
+        </span>
+      </td>
+    );
+  };
   return (
     <section aria-labelledby="samples-h" className="samples">
       <h3 id="samples-h">Samples before and after</h3>
@@ -27,7 +40,7 @@ export function Samples() {
         <button type="button" onClick={() => void go()} disabled={state.busy || !session.live}>
           {state.busy ? 'Generating…' : 'Generate samples'}
         </button>
-        <span className="muted">Greedy decoding, up to 40 new tokens, by onnxruntime-web on this page’s own export of each model.{!session.live && ' Resume the comparison to generate.'}</span>
+        <span className="muted">Greedy decoding of the first held-out prompts, up to 40 new tokens, by onnxruntime-web on this page’s own ONNX export of each model, scored by the data set’s judge.{!session.live && ' Resume the comparison to generate.'}</span>
       </p>
       {state.error && (
         <p className="notice error" role="alert">
@@ -35,37 +48,46 @@ export function Samples() {
         </p>
       )}
       {set && (
-        <div className="table-scroll">
-          <table className="data-table samples-table">
-            <caption>Samples ({set.backend})</caption>
-            <thead>
-              <tr>
-                <th scope="col">Prompt</th>
-                <th scope="col">Before training</th>
-                {trained.map((r) => (
-                  <th scope="col" key={r.id}>
-                    {r.label} (step {r.step})
-                  </th>
+        <>
+          <p className="muted">
+            Judge “{set.judge.name}”: a score of 1 means {set.judge.description}. Hover a score for the judge’s reason.
+          </p>
+          <div className="table-scroll">
+            <table className="data-table samples-table">
+              <caption>Samples ({set.backend})</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Prompt</th>
+                  {models.map((m) => (
+                    <th scope="col" key={m.id}>
+                      {m.label}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {set.prompts.map((p, i) => (
+                  <tr key={i}>
+                    <th scope="row" className="pre">
+                      {p}
+                    </th>
+                    {models.map((m) => cell(m.id, i))}
+                  </tr>
                 ))}
-              </tr>
-            </thead>
-            <tbody>
-              {set.prompts.map((p, i) => (
-                <tr key={i}>
-                  <th scope="row" className="pre">
-                    {p}
-                  </th>
-                  <td className="pre">{set.outputs.start[i]}</td>
-                  {trained.map((r) => (
-                    <td key={r.id} className="pre">
-                      {set.outputs[r.id][i]}
+              </tbody>
+              <tfoot>
+                <tr>
+                  <th scope="row">Judge’s win rate</th>
+                  {models.map((m) => (
+                    <td key={m.id}>
+                      {(set.winRates[m.id].winRate * 100).toFixed(0)} % ({set.winRates[m.id].wins}/{set.winRates[m.id].n})
                     </td>
                   ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </tfoot>
+            </table>
+          </div>
+        </>
       )}
     </section>
   );
