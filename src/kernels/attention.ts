@@ -37,7 +37,8 @@ export function attentionForward(enc: StepEncoder, out: View, att: View, qkv: Vi
   check('attentionForward', lengths, B);
   const p = params(B, T, C, NH);
   enc.dispatch({ shader: 'attention', entryPoint: 'attention_softmax_forward', constants: { WG: rowWorkgroup(enc.gpu.adapter, WG) } }, [att, qkv, lengths], p, [T, NH, B]);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward' }, [out, att, qkv, lengths], p, [Math.ceil(C / WG), T, B]);
+  if ((C / NH) % 4 === 0) enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward4' }, [out, att, qkv, lengths], p, [Math.ceil(C / 4 / WG), T, B]);
+  else enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward' }, [out, att, qkv, lengths], p, [Math.ceil(C / WG), T, B]);
 }
 
 /**
@@ -54,5 +55,7 @@ export function attentionBackward(enc: StepEncoder, dqkv: View, dout: View, scra
   check('attentionBackward', lengths, B);
   const p = params(B, T, C, NH);
   enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_rows', constants: { WG: rowWorkgroup(enc.gpu.adapter, WG) } }, [scratch, dout, qkv, att, lengths], p, [T, NH, B]);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_qkv' }, [dqkv, dout, scratch, qkv, att, lengths], p, [Math.ceil((3 * C) / WG), T, B]);
+  // vec4 form when a head's channels split into groups of 4 (every GPT-2 size)
+  if ((C / NH) % 4 === 0) enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_qkv4' }, [dqkv, dout, scratch, qkv, att, lengths], p, [Math.ceil((3 * C) / 4 / WG), T, B]);
+  else enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_qkv' }, [dqkv, dout, scratch, qkv, att, lengths], p, [Math.ceil((3 * C) / WG), T, B]);
 }

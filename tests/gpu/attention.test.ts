@@ -23,6 +23,7 @@ const SHAPES: Array<[number, number, number, number, number[]]> = [
   [3, 13, 32, 2, [13, 7, 1]], // HS=16
   [3, 70, 16, 2, [70, 65, 3]], // T > 64, HS=8
   [2, 67, 48, 3, [60, 0]], // HS=16, 3C=144, an empty sequence
+  [2, 9, 12, 2, [9, 4]], // HS=6: the scalar kernels (HS % 4 ≠ 0), the others take the vec4 forms
 ];
 
 function runForward(B: number, T: number, C: number, NH: number, qkv: Float32Array, lengths: number[], rng: Rng) {
