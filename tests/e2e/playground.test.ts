@@ -4,7 +4,12 @@
 // WebGPU implementation, so within 1e-3 relative); a reload restores the runs; no request leaves
 // the page's origin.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { main } from '../../src/cli/main';
+import { readCheckpointDir } from '../../src/model/checkpoint-node';
+import { unzip } from './unzip';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
 import { makeFixtures, cliMetrics, type Fixtures } from './fixtures';
 import { chartTable, column, runStep, waitForSteps } from './page';
@@ -32,6 +37,19 @@ const RTOL = 1e-3;
 const ATOL = 1e-5; // the tables print six significant digits
 
 let fx: Fixtures;
+
+async function download(page: Page, button: string): Promise<Uint8Array> {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: button, exact: true }).click()]);
+  return new Uint8Array(readFileSync(await d.path()));
+}
+
+function unzipTo(bytes: Uint8Array, dir: string): string {
+  for (const [name, data] of unzip(bytes)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), data);
+  }
+  return dir;
+}
 let cli: Promise<Record<string, Array<Record<string, number>>>>;
 let s: Session;
 let lossBefore: string[][];
@@ -118,6 +136,26 @@ describe('playground', () => {
     expect(await samples.getByRole('row').count()).toBe(1 + 3 + 1); // header, three held-out prompts, win rates
     expect(await samples.getByRole('row', { name: /^Judge’s win rate/ }).textContent()).toMatch(/^Judge’s win rate(\d+ % \(\d\/3\)){3}$/);
     expect(await page.getByText(/Judge “reference”/).count()).toBe(1);
+    // exports: metrics, the trained model (the CLI's weights), the TRL experiment (the CLI's files)
+    const csv = new TextDecoder().decode(await download(page, 'Metrics CSV'));
+    expect(csv.split('\n')[0]).toMatch(/^run,step,loss,/);
+    expect(csv.trim().split('\n').filter((l) => l.startsWith('DPO,'))).toHaveLength(STEPS + 1);
+    const pageModel = await unzipTo(await download(page, 'DPO model (safetensors)'), join(fx.dir, 'page-dpo-model'));
+    const [got, ref] = [await readCheckpointDir(pageModel), await readCheckpointDir(join(fx.dir, 'cli-dpo', 'model'))];
+    expect(got.config).toEqual(ref.config);
+    let worstParam = 0;
+    for (const [name, w] of ref.params) {
+      const g = got.params.get(name)!;
+      w.forEach((x, i) => (worstParam = Math.max(worstParam, Math.abs(g[i] - x) / (1e-4 + Math.abs(x)))));
+    }
+    console.log(`DPO weights, page vs CLI: largest |Δ| / (1e-4 + |w|) = ${worstParam.toExponential(2)}`);
+    expect(worstParam).toBeLessThan(1e-3);
+    const trl = unzip(await download(page, 'ORPO TRL script'));
+    expect(await main(['export-trl', '--run', join(fx.dir, 'cli-orpo'), '--out', join(fx.dir, 'cli-trl')])).toBe(0);
+    for (const f of ['train.py', 'data.jsonl', 'eval.jsonl', 'requirements.txt', 'model/config.json', 'model/model.safetensors', 'model/tokenizer.json']) {
+      expect(trl.has(f), f).toBe(true);
+      expect(Buffer.from(trl.get(f)!).equals(readFileSync(join(fx.dir, 'cli-trl', f))), `${f} as the CLI's export-trl writes it`).toBe(true);
+    }
     lossBefore = await chartTable(page, 'Loss');
     expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
     expect(s.consoleErrors).toEqual([]);

@@ -24,14 +24,14 @@ export function ExportPanel() {
   const saveModel = (runId: string | null, label: string) =>
     act(`Saving ${label}`, async () => {
       const files = await engine().exportModel(runId, session?.id ?? '');
-      const how = await saveFolder(`prefplay-${runId ?? 'start'}-model`, new Map(Object.entries(files)));
-      return `Saved ${label} (${how === 'zip' ? 'zip' : 'folder'}: config.json, model.safetensors, tokenizer files).`;
+      saveFolder(`prefplay-${runId ?? 'start'}-model`, new Map(Object.entries(files)));
+      return `Saved ${label}: a zip of the Hugging Face folder (config.json, model.safetensors, tokenizer files).`;
     });
   const saveTrl = (runId: string, label: string) =>
     act(`Writing the TRL experiment for ${label}`, async () => {
       const files = await engine().exportTrl(runId);
-      await saveFolder(`prefplay-trl-${runId}`, new Map(Object.entries(files)));
-      return `Saved the TRL experiment for ${label}: pip install -r requirements.txt && python train.py`;
+      saveFolder(`prefplay-trl-${runId}`, new Map(Object.entries(files)));
+      return `Saved the TRL experiment for ${label} (zip): unzip, then pip install -r requirements.txt && python train.py`;
     });
   const saveDataset = () =>
     act('Writing TRL JSONL', async () => {
@@ -61,10 +61,10 @@ export function ExportPanel() {
           {runs.map((r) => (
             <li key={r.id}>
               <span className="swatch" style={{ background: r.color }} aria-hidden="true" /> {r.label}:{' '}
-              <button type="button" disabled={r.step === 0} onClick={() => void saveModel(r.id, `${r.label}'s model`)}>
+              <button type="button" disabled={r.step === 0} onClick={() => void saveModel(r.id, `${r.label}'s model`)} aria-label={`${r.label} model (safetensors)`}>
                 Model (safetensors)
               </button>{' '}
-              <button type="button" disabled={!session?.live} onClick={() => void saveTrl(r.id, r.label)}>
+              <button type="button" disabled={!session?.live} onClick={() => void saveTrl(r.id, r.label)} aria-label={`${r.label} TRL script`}>
                 TRL script
               </button>
             </li>
