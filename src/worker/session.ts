@@ -12,7 +12,7 @@ import { RunnerPool } from '../train/runners';
 import { createObjective } from '../train/objectives';
 import { TrainingError, type ReferenceLogps } from '../train/trainer';
 import type { PairIds } from '../train/pairs';
-import { loadCheckpoint, saveCheckpoint, checkpointKey } from './db';
+import { loadCheckpoint, saveCheckpoint, checkpointKey, type StoredCheckpoint } from './db';
 import { loadPairs } from './pairs';
 import { averages, pairAverages, pairMeta, PAIR_TABLE_SIZE } from './pair-table';
 import { Run } from './run';
@@ -73,13 +73,24 @@ export class Session {
     for (const [i, r] of this.runs.entries()) {
       r.status = 'preparing';
       this.emit(r.event());
-      r.build(gpu, this.base.config, this.base.params, this.train, this.evalSet, ckpts[i], this.reference);
+      await this.build(r, gpu, ckpts[i]);
       r.status = r.step >= r.cfg.steps ? 'done' : 'running';
       if (ckpts[i]) this.emit({ type: 'rewind', runId: r.spec.id, step: r.step });
       this.emit(r.event());
     }
     this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training pairs${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
     void this.loop();
+  }
+
+  /** A run's GPU state; running out of memory here is an error the user can act on. */
+  private async build(r: Run, gpu: GpuContext, ckpt: StoredCheckpoint | undefined): Promise<void> {
+    gpu.device.pushErrorScope('out-of-memory');
+    r.build(gpu, this.base.config, this.base.params, this.train, this.evalSet, ckpt, this.reference);
+    const oom = await gpu.device.popErrorScope().catch(() => null);
+    if (oom) {
+      r.destroy();
+      throw new Error(`not enough GPU memory for ${r.spec.label} (${oom.message}): lower the batch size or the max length, run fewer methods at once, or pick a smaller model`);
+    }
   }
 
   /** Reference sums (shared by every run that needs them) and the pair table's starting point. */
@@ -147,11 +158,15 @@ export class Session {
     r.step = trainer.step;
     r.tick(rows[0].tokens_per_second);
     this.emit({ type: 'metrics', runId: r.spec.id, rows });
-    if (r.step >= r.cfg.steps) {
-      r.status = 'done';
-      await this.finish(r);
-    } else if (r.step % this.spec.settings.checkpointEvery === 0) {
-      await this.checkpoint(r);
+    try {
+      if (r.step >= r.cfg.steps) {
+        r.status = 'done';
+        await this.finish(r);
+      } else if (r.step % this.spec.settings.checkpointEvery === 0) {
+        await this.checkpoint(r);
+      }
+    } catch (e) {
+      if (!this.down && !this.disposed) return this.fail(r, e);
     }
     this.emit(r.event());
   }
@@ -182,7 +197,12 @@ export class Session {
     if (paramCount(model.config) > CHECKPOINT_MAX_PARAMS) return;
     const [params, moments] = [await model.download(), await trainer.optimizerState()];
     const { sessionId } = this.spec;
-    await saveCheckpoint({ key: checkpointKey(sessionId, r.spec.id), sessionId, runId: r.spec.id, step: trainer.step, config: model.config, params, moments, state: { step: trainer.step, reference: trainer.reference }, savedAt: Date.now() });
+    try {
+      await saveCheckpoint({ key: checkpointKey(sessionId, r.spec.id), sessionId, runId: r.spec.id, step: trainer.step, config: model.config, params, moments, state: { step: trainer.step, reference: trainer.reference }, savedAt: Date.now() });
+    } catch (e) {
+      r.message = `Could not save a checkpoint in this browser's storage (${(e as Error).message}); if the GPU is lost, this run restarts from its last saved step (${r.checkpointStep}). Free some disk space or leave private browsing.`;
+      return;
+    }
     r.checkpointStep = trainer.step;
   }
 
@@ -241,7 +261,7 @@ export class Session {
     for (const r of this.runs) {
       if (r.final || r.live) continue;
       const ckpt = await loadCheckpoint(this.spec.sessionId, r.spec.id);
-      r.build(gpu, this.base.config, this.base.params, this.train, this.evalSet, ckpt, this.reference);
+      await this.build(r, gpu, ckpt);
       r.message = ckpt ? `Resumed from the checkpoint at step ${ckpt.step}.` : 'Restarted from step 0 (no checkpoint yet).';
       this.emit({ type: 'rewind', runId: r.spec.id, step: r.step });
       this.emit(r.event());
