@@ -21,6 +21,8 @@ export interface StepCase {
   reduced: boolean;
   /** Run the peer on this case too. */
   peer: boolean;
+  /** Timed repetitions for this case (default: the run's reps); a reduced case also skips the kernel profile. */
+  reps?: number;
 }
 
 export interface BenchOptions {
@@ -41,7 +43,7 @@ export interface PeerInfo {
 export const DEFAULT_CASES: StepCase[] = [
   { preset: 'tiny', B: 4, T: 32, reduced: false, peer: true },
   { preset: 'builtin', B: 4, T: 64, reduced: false, peer: true },
-  { preset: 'gpt2', B: 1, T: 16, reduced: true, peer: false },
+  { preset: 'gpt2', B: 1, T: 8, reduced: true, peer: false, reps: 1 },
 ];
 
 export const DEFAULT_MATMUL: Array<[number, number, number]> = [
@@ -68,17 +70,18 @@ async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCase, o: 
   await ours.run();
   if (theirs) await theirs.step(batch, benchCoefficients(batch, rng));
   const ms: number[] = [], peerMs: number[] = [];
-  for (let r = 0; r < o.reps; r++) {
+  const reps = c.reps ?? o.reps;
+  for (let r = 0; r < reps; r++) {
     ms.push(await timeIt(() => ours.run()));
     if (theirs) peerMs.push(await timeIt(() => theirs.step(batch, benchCoefficients(batch, rng))));
-    o.log(`  ${c.preset} step ${r + 1}/${o.reps}: ours ${ms[r].toFixed(0)} ms${theirs ? `, peer ${peerMs[r].toFixed(0)} ms` : ''}`);
+    o.log(`  ${c.preset} step ${r + 1}/${reps}: ours ${ms[r].toFixed(0)} ms${theirs ? `, peer ${peerMs[r].toFixed(0)} ms` : ''}`);
   }
   const phases = emptyPhases();
   await ours.run(phases);
   const peerPhases = emptyPhases();
   if (theirs) await theirs.step(batch, benchCoefficients(batch, rng), peerPhases);
   let kernels = null;
-  if (o.profile && gpu.features.has('timestamp-query')) {
+  if (o.profile && !c.reduced && gpu.features.has('timestamp-query')) {
     const prof = await ours.profile();
     const gpuMs = (xs: Array<{ ms: number }>) => round(xs.reduce((s, x) => s + Math.max(0, x.ms), 0), 2);
     kernels = { gpu_ms: { forward: gpuMs(prof.forward), backward: gpuMs(prof.backward), optimizer: gpuMs(prof.optimizer) }, shares: kernelShares([...prof.forward, ...prof.backward, ...prof.optimizer]) };

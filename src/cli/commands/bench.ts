@@ -19,7 +19,8 @@ export function parseCase(text: string): StepCase {
     throw new UsageError(`--case "${text}": ${(e as Error).message}`);
   }
   if (+B < 1 || +T < 2) throw new UsageError(`--case "${text}": B must be ≥ 1 and T ≥ 2`);
-  return { preset, B: +B, T: +T, reduced: flags.includes(':reduced'), peer: !flags.includes(':nopeer') };
+  const reduced = flags.includes(':reduced');
+  return { preset, B: +B, T: +T, reduced, peer: !flags.includes(':nopeer'), ...(reduced ? { reps: 1 } : {}) };
 }
 
 export const bench: Command = {
