@@ -20,9 +20,18 @@ function prefplayAssets(): Plugin {
       if (id !== '\0' + ASSETS_ID) return null;
       const dataDir = join(PUBLIC, 'data');
       const modelDir = join(PUBLIC, 'models', 'builtin');
-      for (const d of [dataDir, modelDir]) if (existsSync(d)) this.addWatchFile(d);
       const datasets = list(dataDir, /\.(jsonl|json|csv|tsv|ya?ml)$/i).map((file) => ({ name: file.replace(/\.[^.]+$/, ''), file, bytes: statSync(join(dataDir, file)).size }));
       return `export default ${JSON.stringify({ datasets, builtinModel: list(modelDir, /^[\w.-]+$/) })};`;
+    },
+    // dev server: a file added to or removed from public/ changes the list on the next reload
+    configureServer(server) {
+      const changed = (file: string) => {
+        if (!file.startsWith(PUBLIC)) return;
+        const mod = server.moduleGraph.getModuleById('\0' + ASSETS_ID);
+        if (mod) server.moduleGraph.invalidateModule(mod);
+      };
+      server.watcher.on('add', changed);
+      server.watcher.on('unlink', changed);
     },
   };
 }
