@@ -43,9 +43,15 @@ export function PairTable() {
           <thead>
             <tr>
               <th scope="col">Line</th>
-              <th scope="col">Prompt</th>
-              <th scope="col">Chosen</th>
-              <th scope="col">Rejected</th>
+              <th scope="col" className="left">
+                Prompt
+              </th>
+              <th scope="col" className="left">
+                Chosen
+              </th>
+              <th scope="col" className="left">
+                Rejected
+              </th>
               <th scope="col">Start margin</th>
               {done.map((r) => (
                 <th scope="col" key={r.id}>
