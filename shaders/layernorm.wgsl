@@ -40,9 +40,12 @@ fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) 
   let C = p.C;
   for (var row = wg.x; row < p.N; row += nwg.x) {
     let base = row * C;
+    // sum x − x₀ (x₀ the row's first value): with few invocations per row each one adds many
+    // values in sequence, and a row with a large mean would round its running sum
+    let x0 = inp[base];
     var s = 0.0;
-    for (var c = li; c < C; c += WG) { s += inp[base + c]; }
-    let m = wg_sum(vec2f(s, 0.0), li).x / f32(C);
+    for (var c = li; c < C; c += WG) { s += inp[base + c] - x0; }
+    let m = x0 + wg_sum(vec2f(s, 0.0), li).x / f32(C);
     // two-pass variance: Σ (x − mean)² does not cancel the way E[x²] − mean² does
     var v = 0.0;
     for (var c = li; c < C; c += WG) {
