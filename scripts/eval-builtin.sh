@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Judged win rates of the built-in model before and after STEPS updates of DPO and of ORPO on
+# a built-in preference set (default: arithmetic), judged on the set's held-out test prompts
+# (SET-test) at temperature 1 and greedily. Everything lands in OUT_DIR as JSON.
+# Usage: bash scripts/eval-builtin.sh [SET] [OUT_DIR] [STEPS] [BATCH]
+set -euo pipefail
+SET=${1:-arithmetic}
+OUT=${2:-runs/builtin-$SET}
+STEPS=${3:-200}
+BATCH=${4:-8}
+mkdir -p "$OUT"
+cli() { npx tsx src/cli/main.ts "$@"; }
+judge_all() { # MODEL TAG
+  for t in 1 0; do
+    cli judge --model "$1" --set "$SET-test" --samples 0 --seed 1 --temperature "$t" --out "$OUT/$2-T$t.samples.jsonl" > "$OUT/$2-T$t.json"
+    echo "$2 T=$t: $(grep '"win_rate"' "$OUT/$2-T$t.json")"
+  done
+}
+judge_all builtin before
+for m in dpo orpo; do
+  start=$(date +%s)
+  cli train --model builtin --pairs "public/data/$SET.jsonl" --method "$m" --beta 0.1 --lr 5e-4 --steps "$STEPS" --batch-size "$BATCH" --seed 0 --out "$OUT/$m" --quiet
+  echo "$m: $STEPS steps in $(( $(date +%s) - start )) s; last: $(tail -1 "$OUT/$m/metrics.jsonl")"
+  judge_all "$OUT/$m/model" "$m"
+done
