@@ -66,7 +66,7 @@ describe('generateIds', () => {
     const b = generateIds(host, [1, 2, 3], { maxNewTokens: 8, temperature: 0, rng: new Rng(2) });
     expect(a).toEqual(b);
     const st = host.newState();
-    let logits = new Float32Array(0);
+    let logits: Float32Array = new Float32Array(0);
     for (const id of [1, 2, 3]) logits = host.step(st, id);
     expect(a[0]).toBe(logits.indexOf(Math.max(...logits)));
     const s1 = generateIds(host, [1, 2, 3], { maxNewTokens: 8, temperature: 1, rng: new Rng(9), stopToken: -1 });
