@@ -4,20 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { attentionForwardRef, attentionBackwardRef } from '../../src/reference/attention';
 import { Rng } from '../../src/util/rng';
 import { freshSeed, expectClose } from '../helpers/close';
+import { centralDiff } from '../helpers/fd';
 
-function fd(x: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const old = x[i];
-    x[i] = old + h;
-    const up = f();
-    x[i] = old - h;
-    const down = f();
-    x[i] = old;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 describe('attention reference', () => {
   it('forward matches a hand-computed case (B=1 T=2 C=1 NH=1)', () => {
@@ -77,6 +65,6 @@ describe('attention reference', () => {
     const { att } = attentionForwardRef(qkv, lengths, B, T, C, NH);
     const { dqkv } = attentionBackwardRef(dout, qkv, att, lengths, B, T, C, NH);
     expect(dqkv.some((g) => Math.abs(g) > 1e-3)).toBe(true);
-    expectClose(dqkv, fd(qkv, f), { rtol: 1e-6, atol: 1e-8, what: `dqkv seed=${seed}` });
+    expectClose(dqkv, centralDiff(qkv, f), { rtol: 1e-6, atol: 1e-8, what: `dqkv seed=${seed}` });
   });
 });

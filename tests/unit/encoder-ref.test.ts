@@ -6,20 +6,8 @@ import { encoderForwardRef, encoderBackwardRef } from '../../src/reference/encod
 import { bucketTokens } from '../../src/kernels/encoder';
 import { Rng } from '../../src/util/rng';
 import { freshSeed, expectClose } from '../helpers/close';
+import { centralDiff } from '../helpers/fd';
 
-function fd(x: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const old = x[i];
-    x[i] = old + h;
-    const up = f();
-    x[i] = old - h;
-    const down = f();
-    x[i] = old;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 describe('encoder reference', () => {
   it('forward adds the token row and the position row', () => {
@@ -40,8 +28,8 @@ describe('encoder reference', () => {
     const wte = rand(V * C), wpe = rand(P * C), dout = rand(B * T * C);
     const f = () => encoderForwardRef(inp, wte, wpe, B, T, C).reduce((s, o, i) => s + o * dout[i], 0);
     const { dwte, dwpe } = encoderBackwardRef(dout, inp, B, T, C, V, P);
-    expectClose(dwte, fd(wte, f), { rtol: 1e-6, atol: 1e-8, what: `dwte seed=${seed}` });
-    expectClose(dwpe, fd(wpe, f), { rtol: 1e-6, atol: 1e-8, what: `dwpe seed=${seed}` });
+    expectClose(dwte, centralDiff(wte, f), { rtol: 1e-6, atol: 1e-8, what: `dwte seed=${seed}` });
+    expectClose(dwpe, centralDiff(wpe, f), { rtol: 1e-6, atol: 1e-8, what: `dwpe seed=${seed}` });
   });
 });
 

@@ -4,20 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { geluForwardRef, geluBackwardRef } from '../../src/reference/gelu';
 import { Rng } from '../../src/util/rng';
 import { freshSeed, expectClose } from '../helpers/close';
+import { centralDiff } from '../helpers/fd';
 
-function fd(x: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const old = x[i];
-    x[i] = old + h;
-    const up = f();
-    x[i] = old - h;
-    const down = f();
-    x[i] = old;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 describe('gelu reference', () => {
   it('forward matches gelu_new at known points', () => {
@@ -39,6 +27,6 @@ describe('gelu reference', () => {
     const n = inp.length;
     const dout = Float64Array.from({ length: n }, () => rng.uniform(-1, 1));
     const f = () => geluForwardRef(inp, n).reduce((s, o, i) => s + o * dout[i], 0);
-    expectClose(geluBackwardRef(inp, dout, n), fd(inp, f), { rtol: 1e-6, atol: 1e-8, what: `dinp seed=${seed}` });
+    expectClose(geluBackwardRef(inp, dout, n), centralDiff(inp, f), { rtol: 1e-6, atol: 1e-8, what: `dinp seed=${seed}` });
   });
 });

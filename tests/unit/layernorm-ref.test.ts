@@ -4,20 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { layernormForwardRef, layernormBackwardRef } from '../../src/reference/layernorm';
 import { Rng } from '../../src/util/rng';
 import { freshSeed, expectClose } from '../helpers/close';
+import { centralDiff } from '../helpers/fd';
 
-function fd(x: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const old = x[i];
-    x[i] = old + h;
-    const up = f();
-    x[i] = old - h;
-    const down = f();
-    x[i] = old;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 describe('layernorm reference', () => {
   it('forward matches a hand-computed row', () => {
@@ -42,8 +30,8 @@ describe('layernorm reference', () => {
     const f = () => layernormForwardRef(inp, w, b, N, C, eps).out.reduce((s, o, i) => s + o * dout[i], 0);
     const { mean, rstd } = layernormForwardRef(inp, w, b, N, C, eps);
     const { dinp, dweight, dbias } = layernormBackwardRef(dout, inp, w, mean, rstd, N, C);
-    expectClose(dinp, fd(inp, f), { rtol: 1e-6, atol: 1e-8, what: `dinp seed=${seed}` });
-    expectClose(dweight, fd(w, f), { rtol: 1e-6, atol: 1e-8, what: `dweight seed=${seed}` });
-    expectClose(dbias, fd(b, f), { rtol: 1e-6, atol: 1e-8, what: `dbias seed=${seed}` });
+    expectClose(dinp, centralDiff(inp, f), { rtol: 1e-6, atol: 1e-8, what: `dinp seed=${seed}` });
+    expectClose(dweight, centralDiff(w, f), { rtol: 1e-6, atol: 1e-8, what: `dweight seed=${seed}` });
+    expectClose(dbias, centralDiff(b, f), { rtol: 1e-6, atol: 1e-8, what: `dbias seed=${seed}` });
   });
 });

@@ -4,20 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { logprobForwardRef, logprobBackwardRef, sequenceSumsRef, IGNORE } from '../../src/reference/logprob';
 import { Rng } from '../../src/util/rng';
 import { freshSeed, expectClose } from '../helpers/close';
+import { centralDiff } from '../helpers/fd';
 
-function fd(x: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const old = x[i];
-    x[i] = old + h;
-    const up = f();
-    x[i] = old - h;
-    const down = f();
-    x[i] = old;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 describe('logprob reference', () => {
   it('forward matches hand-computed log-softmax, logsumexp and mean logit', () => {
@@ -56,8 +44,8 @@ describe('logprob reference', () => {
       const { logp } = logprobForwardRef(hidden, wte, targets, N, C, V);
       return logp.reduce((s, x, r) => s + coef[r] * x, 0);
     };
-    expectClose(dhidden, fd(hidden, f), { rtol: 1e-6, atol: 1e-8, what: `dhidden seed=${seed}` });
-    expectClose(dwte, fd(wte, f), { rtol: 1e-6, atol: 1e-8, what: `dwte seed=${seed}` });
+    expectClose(dhidden, centralDiff(hidden, f), { rtol: 1e-6, atol: 1e-8, what: `dhidden seed=${seed}` });
+    expectClose(dwte, centralDiff(wte, f), { rtol: 1e-6, atol: 1e-8, what: `dwte seed=${seed}` });
     if (N > 1) expect(Array.from(dhidden.slice((N - 1) * C))).toEqual(new Array(C).fill(0));
   });
 

@@ -4,6 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { matmulForwardRef, matmulBackwardRef } from '../../src/reference/matmul';
 import { Rng } from '../../src/util/rng';
 import { freshSeed, expectClose } from '../helpers/close';
+import { centralDiff } from '../helpers/fd';
 
 function objective(inp: Float64Array, w: Float64Array, b: Float64Array, dout: Float64Array, R: number, IC: number, OC: number): number {
   const out = matmulForwardRef(inp, w, b, R, IC, OC);
@@ -12,19 +13,6 @@ function objective(inp: Float64Array, w: Float64Array, b: Float64Array, dout: Fl
   return s;
 }
 
-function fd(x: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const old = x[i];
-    x[i] = old + h;
-    const up = f();
-    x[i] = old - h;
-    const down = f();
-    x[i] = old;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 describe('matmul reference', () => {
   it('forward matches a hand-computed product', () => {
@@ -44,8 +32,8 @@ describe('matmul reference', () => {
     const inp = rand(R * IC), w = rand(IC * OC), b = rand(OC), dout = rand(R * OC);
     const { dinp, dweight, dbias } = matmulBackwardRef(dout, inp, w, R, IC, OC);
     const f = () => objective(inp, w, b, dout, R, IC, OC);
-    expectClose(dinp, fd(inp, f), { rtol: 1e-6, atol: 1e-8, what: `dinp seed=${seed}` });
-    expectClose(dweight, fd(w, f), { rtol: 1e-6, atol: 1e-8, what: `dweight seed=${seed}` });
-    expectClose(dbias, fd(b, f), { rtol: 1e-6, atol: 1e-8, what: `dbias seed=${seed}` });
+    expectClose(dinp, centralDiff(inp, f), { rtol: 1e-6, atol: 1e-8, what: `dinp seed=${seed}` });
+    expectClose(dweight, centralDiff(w, f), { rtol: 1e-6, atol: 1e-8, what: `dweight seed=${seed}` });
+    expectClose(dbias, centralDiff(b, f), { rtol: 1e-6, atol: 1e-8, what: `dbias seed=${seed}` });
   });
 });

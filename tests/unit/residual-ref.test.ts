@@ -4,20 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { residualForwardRef, residualBackwardRef, accumulateRef } from '../../src/reference/residual';
 import { Rng } from '../../src/util/rng';
 import { freshSeed, expectClose } from '../helpers/close';
+import { centralDiff } from '../helpers/fd';
 
-function fd(x: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const old = x[i];
-    x[i] = old + h;
-    const up = f();
-    x[i] = old - h;
-    const down = f();
-    x[i] = old;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
 
 describe('residual reference', () => {
   it('forward and accumulate match hand-computed sums', () => {
@@ -32,7 +20,7 @@ describe('residual reference', () => {
     const a = rand(n), b = rand(n), dout = rand(n);
     const f = () => residualForwardRef(a, b, n).reduce((s, o, i) => s + o * dout[i], 0);
     const { dinp1, dinp2 } = residualBackwardRef(dout, n);
-    expectClose(dinp1, fd(a, f), { rtol: 1e-6, atol: 1e-8, what: `dinp1 seed=${seed}` });
-    expectClose(dinp2, fd(b, f), { rtol: 1e-6, atol: 1e-8, what: `dinp2 seed=${seed}` });
+    expectClose(dinp1, centralDiff(a, f), { rtol: 1e-6, atol: 1e-8, what: `dinp1 seed=${seed}` });
+    expectClose(dinp2, centralDiff(b, f), { rtol: 1e-6, atol: 1e-8, what: `dinp2 seed=${seed}` });
   });
 });
