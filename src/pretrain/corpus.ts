@@ -21,13 +21,13 @@ export interface Doc {
 
 /** Share of each kind in the stream. */
 export const MIX: Readonly<Record<DocKind, number>> = {
-  arithmetic: 0.22,
+  arithmetic: 0.24,
   equations: 0.12,
-  politeness: 0.22,
+  politeness: 0.24,
   capitals: 0.14,
   translation: 0.12,
-  newton: 0.08,
-  sentences: 0.1,
+  newton: 0.09,
+  sentences: 0.05,
 };
 
 /** Probability that a Q/A document carries the worse answer (see the file comment). */
