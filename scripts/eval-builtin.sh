@@ -2,12 +2,14 @@
 # Judged win rates of the built-in model before and after STEPS updates of DPO and of ORPO on
 # a built-in preference set (default: arithmetic), judged on the set's held-out test prompts
 # (SET-test) at temperature 1 and greedily. Everything lands in OUT_DIR as JSON.
-# Usage: bash scripts/eval-builtin.sh [SET] [OUT_DIR] [STEPS] [BATCH]
+# Usage: bash scripts/eval-builtin.sh [SET] [OUT_DIR] [STEPS] [BATCH] [LR] [WARMUP]
 set -euo pipefail
 SET=${1:-arithmetic}
 OUT=${2:-runs/builtin-$SET}
 STEPS=${3:-200}
 BATCH=${4:-8}
+LR=${5:-1e-4}
+WARMUP=${6:-10}
 mkdir -p "$OUT"
 cli() { npx tsx src/cli/main.ts "$@"; }
 judge_all() { # MODEL TAG
@@ -16,10 +18,10 @@ judge_all() { # MODEL TAG
     echo "$2 T=$t: $(grep '"win_rate"' "$OUT/$2-T$t.json")"
   done
 }
-judge_all builtin before
+[ -f "$OUT/before-T0.json" ] || judge_all builtin before
 for m in dpo orpo; do
   start=$(date +%s)
-  cli train --model builtin --pairs "public/data/$SET.jsonl" --method "$m" --beta 0.1 --lr 5e-4 --steps "$STEPS" --batch-size "$BATCH" --seed 0 --out "$OUT/$m" --quiet
+  cli train --model builtin --pairs "public/data/$SET.jsonl" --method "$m" --beta 0.1 --lr "$LR" --warmup-steps "$WARMUP" --steps "$STEPS" --batch-size "$BATCH" --seed 0 --out "$OUT/$m" --quiet
   echo "$m: $STEPS steps in $(( $(date +%s) - start )) s; last: $(tail -1 "$OUT/$m/metrics.jsonl")"
   judge_all "$OUT/$m/model" "$m"
 done
