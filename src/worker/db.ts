@@ -14,6 +14,8 @@ export interface StoredCheckpoint {
   params: Map<string, Float32Array>;
   moments: { m: Map<string, Float32Array>; v: Map<string, Float32Array> } | null;
   state: TrainerState;
+  /** The run's metrics rows up to `step`: the page's own copy is saved on a timer and may lag. */
+  rows?: Record<string, number>[];
   savedAt: number;
 }
 

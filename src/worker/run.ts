@@ -19,6 +19,8 @@ export class Run {
   /** Updates done; kept when the GPU objects are gone. */
   step = 0;
   checkpointStep = 0;
+  /** Every metrics row emitted (train and eval), so a checkpoint can carry the rows it covers. */
+  rows: Record<string, number>[] = [];
   private lastAt = 0;
   private roundMs = 0;
   private tps = 0;
@@ -53,6 +55,7 @@ export class Run {
     }
     this.step = ckpt?.step ?? 0;
     this.checkpointStep = ckpt?.step ?? 0;
+    this.rows = (ckpt?.rows ?? []).filter((m) => m.step <= this.step);
     this.lastAt = 0;
   }
 

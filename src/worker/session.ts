@@ -75,7 +75,7 @@ export class Session {
       this.emit(r.event());
       await this.build(r, gpu, ckpts[i]);
       r.status = r.step >= r.cfg.steps ? 'done' : 'running';
-      if (ckpts[i]) this.emit({ type: 'rewind', runId: r.spec.id, step: r.step });
+      if (ckpts[i]) this.restoreRows(r, ckpts[i]);
       this.emit(r.event());
     }
     this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training pairs${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
@@ -157,6 +157,7 @@ export class Session {
     if (failure) return this.fail(r, failure);
     r.step = trainer.step;
     r.tick(rows[0].tokens_per_second);
+    r.rows.push(...rows);
     this.emit({ type: 'metrics', runId: r.spec.id, rows });
     try {
       if (r.step >= r.cfg.steps) {
@@ -198,7 +199,8 @@ export class Session {
     const [params, moments] = [await model.download(), await trainer.optimizerState()];
     const { sessionId } = this.spec;
     try {
-      await saveCheckpoint({ key: checkpointKey(sessionId, r.spec.id), sessionId, runId: r.spec.id, step: trainer.step, config: model.config, params, moments, state: { step: trainer.step, reference: trainer.reference }, savedAt: Date.now() });
+      const rows = r.rows.filter((m) => m.step <= trainer.step);
+      await saveCheckpoint({ key: checkpointKey(sessionId, r.spec.id), sessionId, runId: r.spec.id, step: trainer.step, config: model.config, params, moments, state: { step: trainer.step, reference: trainer.reference }, rows, savedAt: Date.now() });
     } catch (e) {
       r.message = `Could not save a checkpoint in this browser's storage (${(e as Error).message}); if the GPU is lost, this run restarts from its last saved step (${r.checkpointStep}). Free some disk space or leave private browsing.`;
       return;
@@ -254,6 +256,19 @@ export class Session {
     void this.loop();
   }
 
+  /**
+   * The page's rows for a run rebuilt from `ckpt`: exactly the checkpoint's rows (steps after it
+   * are redone; steps the page had not saved yet before a reload come back from the checkpoint).
+   */
+  private restoreRows(r: Run, ckpt: StoredCheckpoint | undefined): void {
+    if (ckpt?.rows) {
+      this.emit({ type: 'rewind', runId: r.spec.id, step: 0 });
+      if (ckpt.rows.length) this.emit({ type: 'metrics', runId: r.spec.id, rows: ckpt.rows.filter((m) => m.step <= r.step) });
+    } else {
+      this.emit({ type: 'rewind', runId: r.spec.id, step: r.step });
+    }
+  }
+
   /** After a loss or an out-of-memory error: every unfinished run from its last checkpoint. */
   private async recover(): Promise<Run[]> {
     const gpu = await this.deps.gpu();
@@ -263,7 +278,7 @@ export class Session {
       const ckpt = await loadCheckpoint(this.spec.sessionId, r.spec.id);
       await this.build(r, gpu, ckpt);
       r.message = ckpt ? `Resumed from the checkpoint at step ${ckpt.step}.` : 'Restarted from step 0 (no checkpoint yet).';
-      this.emit({ type: 'rewind', runId: r.spec.id, step: r.step });
+      this.restoreRows(r, ckpt);
       this.emit(r.event());
       rebuilt.push(r);
     }
