@@ -5,7 +5,7 @@
 import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params as uniformWords } from '../engine/uniforms';
-import type { OptimizerHp } from '../reference/optimizer';
+import { bf16Bits, type OptimizerHp } from '../reference/optimizer';
 import { rowWorkgroup } from './plan';
 
 export type { OptimizerHp } from '../reference/optimizer';
@@ -90,6 +90,61 @@ export function adamwStep(enc: StepEncoder, params: View, m: View, v: View, grad
   check('adamwStep', normSq, 1);
   check('adamwStep', hp, OPTIMIZER_HP_SIZE);
   enc.dispatch({ shader: 'optimizer', entryPoint: 'adamw_step' }, [params, m, v, grads, normSq, hp], uniformWords(n, 0, 0, 0), [optimizerGroups(n)]);
+}
+
+/** u32 words of bf16 moment storage for n elements: two per word. */
+export function bf16Words(n: number): number {
+  return Math.ceil(n / 2);
+}
+
+/** x (n) -> bf16Words(n) words in adamw_step_bf16's layout (2k low, 2k+1 high), rounded to nearest even. */
+export function packBf16(x: Float32Array): Uint32Array {
+  const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
+  const out = new Uint32Array(bf16Words(x.length));
+  for (let i = 0; i < x.length; i++) out[i >> 1] |= bf16Bits(bits[i]) << (16 * (i & 1));
+  return out;
+}
+
+/** The first n bf16 values of words (packBf16's layout), widened to f32 exactly. */
+export function unpackBf16(words: Uint32Array, n: number): Float32Array {
+  if (words.length < bf16Words(n)) throw new Error(`unpackBf16: ${words.length} words hold fewer than ${n} values`);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i & 1 ? words[i >> 1] & 0xffff0000 : words[i >> 1] << 16;
+  return new Float32Array(out.buffer);
+}
+
+/**
+ * A moment view bound from the storage-offset alignment at or below it, plus its first word
+ * inside that binding: per-tensor ranges of a bf16 moment buffer sit at half their parameter
+ * offsets (multiples of 128 bytes when parameters are 256-aligned), below WebGPU's binding
+ * alignment.
+ */
+function alignedBinding(device: GPUDevice, v: View): { view: View; base: number } {
+  if (v.offset % 4 !== 0) throw new Error(`adamwStepBf16: ${v.name} starts at byte ${v.offset}, not a whole u32 word`);
+  const align = device.limits.minStorageBufferOffsetAlignment;
+  const start = Math.floor(v.offset / align) * align;
+  const lead = v.offset - start;
+  return { view: { ...v, offset: start, size: v.size + lead, length: v.length + lead / 4 }, base: lead / 4 };
+}
+
+/**
+ * AdamW as adamwStep with m and v stored as bf16, two elements per u32 word: params, grads (n),
+ * m, v (bf16Words(n) words; element 2k in the low half of word k). The f32 math is adamwStep's;
+ * new moments are rounded to nearest even bf16. An odd n leaves the last word's high half as is.
+ */
+export function adamwStepBf16(enc: StepEncoder, params: View, m: View, v: View, grads: View, normSq: View, hp: View, n: number): void {
+  checkN('adamwStepBf16', n);
+  for (const x of [params, grads]) check('adamwStepBf16', x, n);
+  for (const x of [m, v]) check('adamwStepBf16', x, bf16Words(n));
+  check('adamwStepBf16', normSq, 1);
+  check('adamwStepBf16', hp, OPTIMIZER_HP_SIZE);
+  const d = enc.gpu.device;
+  const M = alignedBinding(d, m), V = alignedBinding(d, v);
+  if (M.view.buffer === V.view.buffer && M.view.offset < V.view.offset + V.view.size && V.view.offset < M.view.offset + M.view.size) {
+    throw new Error(`adamwStepBf16: ${m.name} and ${v.name} overlap once aligned to ${d.limits.minStorageBufferOffsetAlignment} bytes: keep the moments in separate buffers`);
+  }
+  const groups = optimizerGroups(bf16Words(n));
+  enc.dispatch({ shader: 'optimizer', entryPoint: 'adamw_step_bf16' }, [params, M.view, V.view, grads, normSq, hp], uniformWords(n, M.base, V.base, 0), [groups]);
 }
 
 /** SGD without momentum or weight decay: params (n) -= lr·clip·grads (n). */

@@ -41,6 +41,43 @@ export function adamwStepRef(params: Float64Array, m: Float64Array, v: Float64Ar
   }
 }
 
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * The bf16 bit pattern (16 bits) of the f32 with bit pattern b: its upper 16 bits rounded to
+ * nearest, ties to even. Overflow rounds to ±Inf; a NaN stays a quiet NaN with its sign (tested
+ * on the bits: a NaN with payload only in the low 16 bits would otherwise round to Inf).
+ */
+export function bf16Bits(b: number): number {
+  if ((b & 0x7fffffff) > 0x7f800000) return (b >>> 16) | 0x40;
+  return (b + 0x7fff + ((b >>> 16) & 1)) >>> 16; // < 2³² for every non-NaN b: no wrap
+}
+
+/** x rounded to bfloat16, as a number: x goes to f32 first, then bf16Bits of its pattern. */
+export function toBf16(x: number): number {
+  f32[0] = x;
+  u32[0] = bf16Bits(u32[0]) << 16;
+  return f32[0];
+}
+
+/**
+ * AdamW with bf16 moments: adamwStepRef in float64, except that the new m and v are rounded
+ * to bf16 (the stored state) before they drive the parameter update.
+ */
+export function adamwStepBf16Ref(params: Float64Array, m: Float64Array, v: Float64Array, grads: Arr, normSq: number, hp: OptimizerHp): void {
+  const clip = clipCoefRef(normSq, hp.maxGradNorm);
+  const bc1 = 1 - hp.beta1 ** hp.step;
+  const bc2 = 1 - hp.beta2 ** hp.step;
+  for (let i = 0; i < params.length; i++) {
+    const g = grads[i] * clip;
+    params[i] *= 1 - hp.lr * hp.weightDecay;
+    m[i] = toBf16(hp.beta1 * m[i] + (1 - hp.beta1) * g);
+    v[i] = toBf16(hp.beta2 * v[i] + (1 - hp.beta2) * g * g);
+    params[i] -= (hp.lr / bc1) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + hp.eps);
+  }
+}
+
 export function sgdStepRef(params: Float64Array, grads: Arr, normSq: number, hp: Pick<OptimizerHp, 'lr' | 'maxGradNorm'>): void {
   const clip = clipCoefRef(normSq, hp.maxGradNorm);
   for (let i = 0; i < params.length; i++) params[i] -= hp.lr * clip * grads[i];
