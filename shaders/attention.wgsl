@@ -1,217 +1,201 @@
-// Causal multi-head self-attention family (Hugging Face GPT2Attention).
-// Dimensions: B batch, T time, C channels, NH heads, HS = C/NH head size.
+// Causal multi-head self-attention (Hugging Face GPT2Attention), flash style: the T×T scores and
+// probabilities are never stored. The forward keeps one running max / sum per query row (online
+// softmax) and saves only the row's log-sum-exp; the backward recomputes each probability from
+// q, k and that log-sum-exp (FlashAttention-2's recipe, one row per invocation).
+// Dimensions: B batch, T time, C channels, NH heads, HS = C/NH head size, a
+// multiple of 4 up to 128; the kernels work in vec4s of channels: C4 = C/4, H4 = HS/4.
 // qkv (B,T,3C) from c_attn: q = [0,C), k = [C,2C), v = [2C,3C); head h owns channels h·HS..(h+1)·HS.
+// out (B,T,C) c_proj's input; lse (B,NH,T) per-row log Σ exp(score); delta (B,NH,T) = dout·out.
 // lengths (B): real length of each right-padded sequence; rows t ≥ lengths[b] are padding.
 // src/kernels/attention.ts dispatches:
-//   forward   attention_softmax_forward  att (B,NH,T,T) = softmax_{t2 ≤ t}(q_t·k_t2 / sqrt(HS))   one workgroup per row (t,h,b)
-//             attention_forward          out (B,T,C)    = Σ_t2 att · v, heads concatenated       one thread per output
-//   backward  attention_backward_rows    dpreatt (B,NH,T,T) = att ⊙ (datt − Σ att·datt) / sqrt(HS),
-//                                        datt = dout_t · v_t2                                     one workgroup per row (t,h,b)
-//             attention_backward_qkv     dqkv (B,T,3C) written (=):                              one thread per output
-//                                        dq_t = Σ_{t2≤t} dpreatt[t,t2] k_t2, dk_t2 = Σ_{t≥t2} dpreatt[t,t2] q_t,
-//                                        dv_t2 = Σ_{t≥t2} att[t,t2] dout_t
-// attention_forward4 / attention_backward_qkv4 (end of file) are the same two passes over vec4s
-// of channels, used when HS % 4 = 0.
-// Padded rows get out = 0, att = 0 and dqkv = 0, and passes sum only over real rows t < lengths[b]:
-// padded outputs are constants, so they pass no gradient back. dpreatt is written only for
-// t2 ≤ t < lengths[b], and only those entries are read.
+//   forward   attention_forward       out, lse                                   one invocation per query row (t,h,b)
+//   backward  attention_backward_dq   delta_t = dout_t·out_t,
+//                                     dq_t = scale Σ_{s≤t} P_ts (dout_t·v_s − delta_t) k_s      one invocation per query row
+//             attention_backward_dkv  dk_s = scale Σ_{t≥s} P_ts (dout_t·v_s − delta_t) q_t,
+//                                     dv_s = Σ_{t≥s} P_ts dout_t                              one invocation per key row (s,h,b)
+//   with P_ts = exp(scale q_t·k_s − lse_t), scale = 1/sqrt(HS).
+// Padded rows get out = 0, lse = 0, delta = 0 and dqkv = 0, and sums run only over real rows
+// t < lengths[b]: padded outputs are constants, so they pass no gradient back.
+// Each invocation keeps its row's vectors (H4 vec4s each) in private arrays: on a GPU those live
+// in registers or spill to cache; on a CPU adapter (SwiftShader) the lanes of a SIMD group are
+// neighbouring rows of one head, so the loops below run nearly in lock step across the group.
+// The other side of each pair (keys for a query row, query rows for a key) is taken 4 at a time,
+// their scores held in the lanes of one vec4: each private vector is then read (and each
+// accumulator read and written) once per 4 partners instead of once per partner.
 
 struct Params { B: u32, T: u32, C: u32, NH: u32 }
 
-// Invocations per row of the row kernels: 64 on GPUs, fewer on CPU adapters (src/kernels/plan.ts).
+// Query (or key) rows per workgroup; no barriers, so it only sets the dispatch granularity.
 override WG: u32 = 64u;
+const MAX_H4 = 32u; // 128 channels
 const NEG_BIG = -3.0e38; // below any score; WGSL has no -inf literal
+const LANES = vec4u(0u, 1u, 2u, 3u);
 
-var<workgroup> red: array<f32, WG>;
+// ---- forward ----
+@group(0) @binding(0) var<storage, read_write> out_f: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> lse_f: array<f32>;
+@group(0) @binding(2) var<storage, read> qkv_f: array<vec4f>;
+@group(0) @binding(3) var<storage, read> lengths_f: array<u32>;
+@group(0) @binding(4) var<uniform> pf: Params;
 
-// Sum (or max) of every thread's `x` across the workgroup; call from uniform control flow.
-fn reduce(x: f32, lid: u32, is_max: bool) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      if (is_max) { red[lid] = max(red[lid], red[lid + s]); } else { red[lid] = red[lid] + red[lid + s]; }
-    }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-// ---- forward: softmax rows ----
-@group(0) @binding(0) var<storage, read_write> att_w: array<f32>;
-@group(0) @binding(1) var<storage, read> qkv_s: array<f32>;
-@group(0) @binding(2) var<storage, read> lengths_s: array<u32>;
-@group(0) @binding(3) var<uniform> ps: Params;
-
-// Thread lid owns keys t2 ≡ lid (mod WG) of row (t,h,b); att holds the scaled scores, then
-// exp(score − max), then the probabilities, each touched only by its owner.
+// Dispatch (ceil(T/WG), NH, B).
 @compute @workgroup_size(WG)
-fn attention_softmax_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
-  let lid = lid3.x;
-  let t = wg.x; let h = wg.y; let b = wg.z;
-  let T = ps.T; let C = ps.C; let HS = C / ps.NH;
-  let row = ((b * ps.NH + h) * T + t) * T;
-  let nk = select(0u, t + 1u, t < min(lengths_s[b], T)); // keys of this row; 0 on padding
-  let scale = 1.0 / sqrt(f32(HS));
-  let q = (b * T + t) * 3u * C + h * HS;
-  // subtract the row max for numerical stability
-  var m = NEG_BIG;
-  for (var t2 = lid; t2 < nk; t2 += WG) {
-    let k = (b * T + t2) * 3u * C + C + h * HS;
-    var s = 0.0;
-    for (var d = 0u; d < HS; d++) { s = fma(qkv_s[q + d], qkv_s[k + d], s); }
-    s *= scale;
-    att_w[row + t2] = s;
-    m = max(m, s);
-  }
-  m = reduce(m, lid, true);
-  var sum = 0.0;
-  for (var t2 = lid; t2 < nk; t2 += WG) {
-    let e = exp(att_w[row + t2] - m);
-    att_w[row + t2] = e;
-    sum += e;
-  }
-  sum = reduce(sum, lid, false);
-  let inv = 1.0 / sum;
-  for (var t2 = lid; t2 < T; t2 += WG) {
-    att_w[row + t2] = select(0.0, att_w[row + t2] * inv, t2 < nk);
-  }
-}
-
-// ---- forward: out = att · v ----
-@group(0) @binding(0) var<storage, read_write> out_w: array<f32>;
-@group(0) @binding(1) var<storage, read> att_o: array<f32>;
-@group(0) @binding(2) var<storage, read> qkv_o: array<f32>;
-@group(0) @binding(3) var<storage, read> lengths_o: array<u32>;
-@group(0) @binding(4) var<uniform> po: Params;
-
-// One thread per out (b,t,c); dispatch (ceil(C/64), T, B).
-@compute @workgroup_size(64)
 fn attention_forward(@builtin(global_invocation_id) gid: vec3u) {
-  let c = gid.x; let t = gid.y; let b = gid.z;
-  let T = po.T; let C = po.C; let HS = C / po.NH;
-  if (c >= C) { return; }
-  var acc = 0.0;
-  if (t < lengths_o[b]) {
-    let row = ((b * po.NH + c / HS) * T + t) * T;
-    for (var t2 = 0u; t2 <= t; t2++) { acc = fma(att_o[row + t2], qkv_o[(b * T + t2) * 3u * C + 2u * C + c], acc); }
+  let t = gid.x; let h = gid.y; let b = gid.z;
+  let T = pf.T; let C4 = pf.C / 4u; let H4 = C4 / pf.NH;
+  if (t >= T) { return; }
+  let o = (b * T + t) * C4 + h * H4;
+  let row = (b * pf.NH + h) * T + t;
+  if (t >= lengths_f[b]) {
+    for (var d = 0u; d < H4; d++) { out_f[o + d] = vec4f(0.0); }
+    lse_f[row] = 0.0;
+    return;
   }
-  out_w[(b * T + t) * C + c] = acc;
+  let scale = inverseSqrt(f32(4u * H4));
+  var q: array<vec4f, MAX_H4>;
+  var acc: array<vec4f, MAX_H4>;
+  let qo = (b * T + t) * 3u * C4 + h * H4;
+  for (var d = 0u; d < H4; d++) { q[d] = qkv_f[qo + d] * scale; acc[d] = vec4f(0.0); }
+  // online softmax over keys 4 at a time: m the running max, l = Σ exp(score − m), acc = Σ exp(score − m) v
+  var m = NEG_BIG;
+  var l = 0.0;
+  for (var s0 = 0u; s0 <= t; s0 += 4u) {
+    let valid = s0 + LANES <= vec4u(t);
+    let ks = (b * T + min(s0 + LANES, vec4u(t))) * 3u * C4 + C4 + h * H4; // masked keys read key t
+    var sc = vec4f(0.0);
+    for (var d = 0u; d < H4; d++) {
+      let qd = q[d];
+      sc += vec4f(dot(qd, qkv_f[ks.x + d]), dot(qd, qkv_f[ks.y + d]), dot(qd, qkv_f[ks.z + d]), dot(qd, qkv_f[ks.w + d]));
+    }
+    sc = select(vec4f(NEG_BIG), sc, valid);
+    let mn = max(m, max(max(sc.x, sc.y), max(sc.z, sc.w)));
+    let corr = exp(m - mn);
+    let p = select(vec4f(0.0), exp(sc - mn), valid);
+    l = l * corr + p.x + p.y + p.z + p.w;
+    m = mn;
+    let vs = ks + C4;
+    for (var d = 0u; d < H4; d++) {
+      acc[d] = acc[d] * corr + p.x * qkv_f[vs.x + d] + p.y * qkv_f[vs.y + d] + p.z * qkv_f[vs.z + d] + p.w * qkv_f[vs.w + d];
+    }
+  }
+  let inv = 1.0 / l;
+  for (var d = 0u; d < H4; d++) { out_f[o + d] = acc[d] * inv; }
+  lse_f[row] = m + log(l);
 }
 
-// ---- backward: dpreatt rows ----
-@group(0) @binding(0) var<storage, read_write> dpreatt_w: array<f32>;
-@group(0) @binding(1) var<storage, read> dout_r: array<f32>;
-@group(0) @binding(2) var<storage, read> qkv_r: array<f32>;
-@group(0) @binding(3) var<storage, read> att_r: array<f32>;
-@group(0) @binding(4) var<storage, read> lengths_r: array<u32>;
-@group(0) @binding(5) var<uniform> pr: Params;
+// ---- backward: delta and dq, one invocation per query row ----
+@group(0) @binding(0) var<storage, read_write> dqkv_q: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> delta_q: array<f32>;
+@group(0) @binding(2) var<storage, read> dout_q: array<vec4f>;
+@group(0) @binding(3) var<storage, read> out_q: array<vec4f>;
+@group(0) @binding(4) var<storage, read> qkv_q: array<vec4f>;
+@group(0) @binding(5) var<storage, read> lse_q: array<f32>;
+@group(0) @binding(6) var<storage, read> lengths_q: array<u32>;
+@group(0) @binding(7) var<uniform> pq: Params;
 
-// Thread lid owns keys t2 ≡ lid (mod WG) of row (t,h,b); dpreatt first holds datt.
+// Dispatch (ceil(T/WG), NH, B). Writes the q third of dqkv and delta.
 @compute @workgroup_size(WG)
-fn attention_backward_rows(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
-  let lid = lid3.x;
-  let t = wg.x; let h = wg.y; let b = wg.z;
-  let T = pr.T; let C = pr.C; let HS = C / pr.NH;
-  let row = ((b * pr.NH + h) * T + t) * T;
-  let nk = select(0u, t + 1u, t < min(lengths_r[b], T));
-  let scale = 1.0 / sqrt(f32(HS));
-  let o = (b * T + t) * C + h * HS;
-  var dot = 0.0;
-  for (var t2 = lid; t2 < nk; t2 += WG) {
-    let v = (b * T + t2) * 3u * C + 2u * C + h * HS;
-    var s = 0.0;
-    for (var d = 0u; d < HS; d++) { s = fma(dout_r[o + d], qkv_r[v + d], s); }
-    dpreatt_w[row + t2] = s;
-    dot = fma(att_r[row + t2], s, dot);
+fn attention_backward_dq(@builtin(global_invocation_id) gid: vec3u) {
+  let t = gid.x; let h = gid.y; let b = gid.z;
+  let T = pq.T; let C4 = pq.C / 4u; let H4 = C4 / pq.NH;
+  if (t >= T) { return; }
+  let qo = (b * T + t) * 3u * C4 + h * H4;
+  let row = (b * pq.NH + h) * T + t;
+  if (t >= lengths_q[b]) {
+    for (var d = 0u; d < H4; d++) { dqkv_q[qo + d] = vec4f(0.0); }
+    delta_q[row] = 0.0;
+    return;
   }
-  dot = reduce(dot, lid, false);
-  for (var t2 = lid; t2 < nk; t2 += WG) {
-    dpreatt_w[row + t2] = att_r[row + t2] * (dpreatt_w[row + t2] - dot) * scale;
+  let scale = inverseSqrt(f32(4u * H4));
+  let o = (b * T + t) * C4 + h * H4;
+  var q: array<vec4f, MAX_H4>;
+  var dout: array<vec4f, MAX_H4>;
+  var dq: array<vec4f, MAX_H4>;
+  var delta = 0.0;
+  for (var d = 0u; d < H4; d++) {
+    q[d] = qkv_q[qo + d] * scale;
+    dout[d] = dout_q[o + d];
+    dq[d] = vec4f(0.0);
+    delta += dot(dout[d], out_q[o + d]);
   }
-}
-
-// ---- backward: dqkv ----
-@group(0) @binding(0) var<storage, read_write> dqkv_w: array<f32>;
-@group(0) @binding(1) var<storage, read> dout_q: array<f32>;
-@group(0) @binding(2) var<storage, read> dpreatt_q: array<f32>;
-@group(0) @binding(3) var<storage, read> qkv_q: array<f32>;
-@group(0) @binding(4) var<storage, read> att_q: array<f32>;
-@group(0) @binding(5) var<storage, read> lengths_q: array<u32>;
-@group(0) @binding(6) var<uniform> pq: Params;
-
-// One thread per dqkv (b,t,j), j in [0,3C); dispatch (ceil(3C/64), T, B). The q part sums
-// over keys t2 ≤ t of row t; the k and v parts sum over real query rows t' ≥ t of column t.
-@compute @workgroup_size(64)
-fn attention_backward_qkv(@builtin(global_invocation_id) gid: vec3u) {
-  let j = gid.x; let t = gid.y; let b = gid.z;
-  let T = pq.T; let C = pq.C; let HS = C / pq.NH;
-  if (j >= 3u * C) { return; }
-  let len = min(lengths_q[b], T);
-  let part = j / C; // 0 q, 1 k, 2 v
-  let c = j % C;
-  let head = (b * pq.NH + c / HS) * T;
-  var acc = 0.0;
-  if (t < len) {
-    if (part == 0u) {
-      let row = (head + t) * T;
-      for (var t2 = 0u; t2 <= t; t2++) { acc = fma(dpreatt_q[row + t2], qkv_q[(b * T + t2) * 3u * C + C + c], acc); }
-    } else if (part == 1u) {
-      for (var tq = t; tq < len; tq++) { acc = fma(dpreatt_q[(head + tq) * T + t], qkv_q[(b * T + tq) * 3u * C + c], acc); }
-    } else {
-      for (var tq = t; tq < len; tq++) { acc = fma(att_q[(head + tq) * T + t], dout_q[(b * T + tq) * C + c], acc); }
+  delta_q[row] = delta;
+  let lse = lse_q[row];
+  for (var s0 = 0u; s0 <= t; s0 += 4u) {
+    let valid = s0 + LANES <= vec4u(t);
+    let ks = (b * T + min(s0 + LANES, vec4u(t))) * 3u * C4 + C4 + h * H4;
+    let vs = ks + C4;
+    var sc = vec4f(0.0);
+    var dp = vec4f(0.0);
+    for (var d = 0u; d < H4; d++) {
+      let qd = q[d];
+      let od = dout[d];
+      sc += vec4f(dot(qd, qkv_q[ks.x + d]), dot(qd, qkv_q[ks.y + d]), dot(qd, qkv_q[ks.z + d]), dot(qd, qkv_q[ks.w + d]));
+      dp += vec4f(dot(od, qkv_q[vs.x + d]), dot(od, qkv_q[vs.y + d]), dot(od, qkv_q[vs.z + d]), dot(od, qkv_q[vs.w + d]));
+    }
+    let ds = select(vec4f(0.0), exp(sc - lse) * (dp - delta), valid);
+    for (var d = 0u; d < H4; d++) {
+      dq[d] += ds.x * qkv_q[ks.x + d] + ds.y * qkv_q[ks.y + d] + ds.z * qkv_q[ks.z + d] + ds.w * qkv_q[ks.w + d];
     }
   }
-  dqkv_w[(b * T + t) * 3u * C + j] = acc;
+  for (var d = 0u; d < H4; d++) { dqkv_q[qo + d] = dq[d] * scale; }
 }
 
-// ---- v2: vec4 forms of attention_forward and attention_backward_qkv (HS % 4 = 0) ----
-// One invocation owns 4 neighbouring channels of one head: each att / dpreatt value read
-// feeds 4 FMAs and q, k, v, dout are read 16 bytes at a time (4× fewer loads than v1).
-// C4 = C/4 channel groups; the head of group c4 is c4·4 / HS.
-@group(0) @binding(0) var<storage, read_write> out4_w: array<vec4f>;
-@group(0) @binding(2) var<storage, read> qkv4_o: array<vec4f>;
+// ---- backward: dk and dv, one invocation per key row ----
+@group(0) @binding(0) var<storage, read_write> dqkv_k: array<vec4f>;
+@group(0) @binding(1) var<storage, read> dout_k: array<vec4f>;
+@group(0) @binding(2) var<storage, read> qkv_k: array<vec4f>;
+@group(0) @binding(3) var<storage, read> lse_k: array<f32>;
+@group(0) @binding(4) var<storage, read> delta_k: array<f32>;
+@group(0) @binding(5) var<storage, read> lengths_k: array<u32>;
+@group(0) @binding(6) var<uniform> pk: Params;
 
-// Dispatch (ceil(C4/64), T, B).
-@compute @workgroup_size(64)
-fn attention_forward4(@builtin(global_invocation_id) gid: vec3u) {
-  let c4 = gid.x; let t = gid.y; let b = gid.z;
-  let T = po.T; let C4 = po.C / 4u; let HS = po.C / po.NH;
-  if (c4 >= C4) { return; }
-  var acc = vec4f(0.0);
-  if (t < lengths_o[b]) {
-    let row = ((b * po.NH + (c4 * 4u) / HS) * T + t) * T;
-    for (var t2 = 0u; t2 <= t; t2++) { acc = fma(vec4f(att_o[row + t2]), qkv4_o[(b * T + t2) * 3u * C4 + 2u * C4 + c4], acc); }
+// Dispatch (ceil(T/WG), NH, B) over key rows s; runs after attention_backward_dq (reads delta).
+// Writes the k and v thirds of dqkv.
+@compute @workgroup_size(WG)
+fn attention_backward_dkv(@builtin(global_invocation_id) gid: vec3u) {
+  let s = gid.x; let h = gid.y; let b = gid.z;
+  let T = pk.T; let C4 = pk.C / 4u; let H4 = C4 / pk.NH;
+  if (s >= T) { return; }
+  let len = min(lengths_k[b], T);
+  let ko = (b * T + s) * 3u * C4 + C4 + h * H4;
+  let vo = ko + C4;
+  let scale = inverseSqrt(f32(4u * H4));
+  var k: array<vec4f, MAX_H4>;
+  var v: array<vec4f, MAX_H4>;
+  var dk: array<vec4f, MAX_H4>;
+  var dv: array<vec4f, MAX_H4>;
+  for (var d = 0u; d < H4; d++) {
+    k[d] = qkv_k[ko + d] * scale;
+    v[d] = qkv_k[vo + d];
+    dk[d] = vec4f(0.0);
+    dv[d] = vec4f(0.0);
   }
-  out4_w[(b * T + t) * C4 + c4] = acc;
-}
-
-@group(0) @binding(0) var<storage, read_write> dqkv4_w: array<vec4f>;
-@group(0) @binding(1) var<storage, read> dout4_q: array<vec4f>;
-@group(0) @binding(3) var<storage, read> qkv4_q: array<vec4f>;
-
-// One invocation per 4 channels j4 of dqkv (b,t), j4 in [0, 3·C4); dispatch (ceil(3·C4/64), T, B).
-@compute @workgroup_size(64)
-fn attention_backward_qkv4(@builtin(global_invocation_id) gid: vec3u) {
-  let j4 = gid.x; let t = gid.y; let b = gid.z;
-  let T = pq.T; let C4 = pq.C / 4u; let HS = pq.C / pq.NH;
-  if (j4 >= 3u * C4) { return; }
-  let len = min(lengths_q[b], T);
-  let part = j4 / C4; // 0 q, 1 k, 2 v
-  let c4 = j4 % C4;
-  let head = (b * pq.NH + (c4 * 4u) / HS) * T;
-  var acc = vec4f(0.0);
-  if (t < len) {
-    if (part == 0u) {
-      let row = (head + t) * T;
-      for (var t2 = 0u; t2 <= t; t2++) { acc = fma(vec4f(dpreatt_q[row + t2]), qkv4_q[(b * T + t2) * 3u * C4 + C4 + c4], acc); }
-    } else if (part == 1u) {
-      for (var tq = t; tq < len; tq++) { acc = fma(vec4f(dpreatt_q[(head + tq) * T + t]), qkv4_q[(b * T + tq) * 3u * C4 + c4], acc); }
-    } else {
-      for (var tq = t; tq < len; tq++) { acc = fma(vec4f(att_q[(head + tq) * T + t]), dout4_q[(b * T + tq) * C4 + c4], acc); }
+  // query rows t ≥ s, 4 at a time; a padded key row (s ≥ len) sees none and gets zeros
+  for (var t0 = s; t0 < len; t0 += 4u) {
+    let valid = t0 + LANES < vec4u(len);
+    let ts = min(t0 + LANES, vec4u(len - 1u)); // masked rows read the last real row
+    let qs = (b * T + ts) * 3u * C4 + h * H4;
+    let os = (b * T + ts) * C4 + h * H4;
+    let rows = (b * pk.NH + h) * T + ts;
+    var sc = vec4f(0.0);
+    var dp = vec4f(0.0);
+    for (var d = 0u; d < H4; d++) {
+      let kd = k[d];
+      let vd = v[d];
+      sc += vec4f(dot(kd, qkv_k[qs.x + d]), dot(kd, qkv_k[qs.y + d]), dot(kd, qkv_k[qs.z + d]), dot(kd, qkv_k[qs.w + d]));
+      dp += vec4f(dot(vd, dout_k[os.x + d]), dot(vd, dout_k[os.y + d]), dot(vd, dout_k[os.z + d]), dot(vd, dout_k[os.w + d]));
+    }
+    let lse = vec4f(lse_k[rows.x], lse_k[rows.y], lse_k[rows.z], lse_k[rows.w]);
+    let delta = vec4f(delta_k[rows.x], delta_k[rows.y], delta_k[rows.z], delta_k[rows.w]);
+    let p = select(vec4f(0.0), exp(sc - lse), valid);
+    let ds = p * (dp - delta);
+    for (var d = 0u; d < H4; d++) {
+      dk[d] += ds.x * qkv_k[qs.x + d] + ds.y * qkv_k[qs.y + d] + ds.z * qkv_k[qs.z + d] + ds.w * qkv_k[qs.w + d];
+      dv[d] += p.x * dout_k[os.x + d] + p.y * dout_k[os.y + d] + p.z * dout_k[os.z + d] + p.w * dout_k[os.w + d];
     }
   }
-  dqkv4_w[(b * T + t) * 3u * C4 + j4] = acc;
+  for (var d = 0u; d < H4; d++) {
+    dqkv_k[ko + d] = dk[d] * scale;
+    dqkv_k[vo + d] = dv[d];
+  }
 }

@@ -1,11 +1,15 @@
-// Launchers for shaders/attention.wgsl: causal multi-head self-attention (GPT2Attention).
-// Dimensions: B batch, T time, C channels, NH heads, HS = C/NH head size.
+// Launchers for shaders/attention.wgsl: causal multi-head self-attention (GPT2Attention), flash
+// style — the (B,NH,T,T) scores are never stored, only one log-sum-exp per query row.
+// Dimensions: B batch, T time, C channels, NH heads, HS = C/NH head size (a multiple of 4, ≤ MAX_HEAD_SIZE).
 // qkv (B,T,3C) is c_attn's output (q, k, v side by side); out (B,T,C) is c_proj's input;
-// att (B,NH,T,T) the softmax probabilities; lengths (B, u32) each right-padded sequence's length.
+// lse and delta (B,NH,T) per-row statistics; lengths (B, u32) each right-padded sequence's length.
 import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { rowWorkgroup } from './plan';
+
+/** Largest head size the kernels hold in their private row arrays (MAX_H4 vec4s in the shader). */
+export const MAX_HEAD_SIZE = 128;
 
 const WG = 64;
 
@@ -18,44 +22,52 @@ function checkDims(name: string, B: number, T: number, C: number, NH: number): v
     if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${k}=${v} must be a positive integer`);
   }
   if (C % NH !== 0) throw new Error(`${name}: C=${C} is not a multiple of NH=${NH}`);
+  const HS = C / NH;
+  if (HS % 4 !== 0 || HS > MAX_HEAD_SIZE) throw new Error(`${name}: head size C/NH = ${HS} must be a multiple of 4 and at most ${MAX_HEAD_SIZE}`);
 }
 
-/** Elements of the scratch attentionBackward needs: dpreatt (B,NH,T,T). */
-export function attentionScratchSize(B: number, T: number, NH: number): number {
-  return B * NH * T * T;
+/** Elements of each per-row statistic (lse, delta): (B,NH,T). */
+export function attentionRowStatsSize(B: number, T: number, NH: number): number {
+  return B * NH * T;
+}
+
+function grid(enc: StepEncoder, T: number, NH: number, B: number): { constants: { WG: number }; groups: [number, number, number] } {
+  // CPU adapters: 4 rows a workgroup (one SIMD group); GPUs: 64
+  const wg = rowWorkgroup(enc.gpu.adapter, WG);
+  return { constants: { WG: wg }, groups: [Math.ceil(T / wg), NH, B] };
 }
 
 /**
  * out (B,T,C) = per head softmax_{t2 ≤ t}(q_t·k_t2 / sqrt(HS)) · v, heads concatenated;
- * att (B,NH,T,T) the probabilities (zeros above the diagonal). Rows t ≥ lengths[b] get out = 0, att = 0.
+ * lse (B,NH,T) = log Σ_{t2 ≤ t} exp(q_t·k_t2 / sqrt(HS)). Rows t ≥ lengths[b] get out = 0, lse = 0.
  */
-export function attentionForward(enc: StepEncoder, out: View, att: View, qkv: View, lengths: View, B: number, T: number, C: number, NH: number): void {
+export function attentionForward(enc: StepEncoder, out: View, lse: View, qkv: View, lengths: View, B: number, T: number, C: number, NH: number): void {
   checkDims('attentionForward', B, T, C, NH);
   check('attentionForward', out, B * T * C);
-  check('attentionForward', att, B * NH * T * T);
+  check('attentionForward', lse, attentionRowStatsSize(B, T, NH));
   check('attentionForward', qkv, B * T * 3 * C);
   check('attentionForward', lengths, B);
-  const p = params(B, T, C, NH);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_softmax_forward', constants: { WG: rowWorkgroup(enc.gpu.adapter, WG) } }, [att, qkv, lengths], p, [T, NH, B]);
-  if ((C / NH) % 4 === 0) enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward4' }, [out, att, qkv, lengths], p, [Math.ceil(C / 4 / WG), T, B]);
-  else enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward' }, [out, att, qkv, lengths], p, [Math.ceil(C / WG), T, B]);
+  const { constants, groups } = grid(enc, T, NH, B);
+  enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward', constants }, [out, lse, qkv, lengths], params(B, T, C, NH), groups);
 }
 
 /**
- * dqkv (B,T,3C) = gradient of sum(out · dout) with respect to qkv (written, 0 on padded rows).
- * scratch holds dpreatt: at least attentionScratchSize(B, T, NH) elements; its contents on entry do not matter.
+ * dqkv (B,T,3C) = gradient of sum(out · dout) with respect to qkv (written, 0 on padded rows),
+ * from the forward's out and lse. delta (B,NH,T) is scratch (dout·out per row); its contents on
+ * entry do not matter.
  */
-export function attentionBackward(enc: StepEncoder, dqkv: View, dout: View, scratch: View, qkv: View, att: View, lengths: View, B: number, T: number, C: number, NH: number): void {
+export function attentionBackward(enc: StepEncoder, dqkv: View, delta: View, dout: View, out: View, qkv: View, lse: View, lengths: View, B: number, T: number, C: number, NH: number): void {
   checkDims('attentionBackward', B, T, C, NH);
+  const rows = attentionRowStatsSize(B, T, NH);
   check('attentionBackward', dqkv, B * T * 3 * C);
+  check('attentionBackward', delta, rows);
   check('attentionBackward', dout, B * T * C);
-  check('attentionBackward', scratch, attentionScratchSize(B, T, NH));
+  check('attentionBackward', out, B * T * C);
   check('attentionBackward', qkv, B * T * 3 * C);
-  check('attentionBackward', att, B * NH * T * T);
+  check('attentionBackward', lse, rows);
   check('attentionBackward', lengths, B);
+  const { constants, groups } = grid(enc, T, NH, B);
   const p = params(B, T, C, NH);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_rows', constants: { WG: rowWorkgroup(enc.gpu.adapter, WG) } }, [scratch, dout, qkv, att, lengths], p, [T, NH, B]);
-  // vec4 form when a head's channels split into groups of 4 (every GPT-2 size)
-  if ((C / NH) % 4 === 0) enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_qkv4' }, [dqkv, dout, scratch, qkv, att, lengths], p, [Math.ceil((3 * C) / 4 / WG), T, B]);
-  else enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_qkv' }, [dqkv, dout, scratch, qkv, att, lengths], p, [Math.ceil((3 * C) / WG), T, B]);
+  enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_dq', constants }, [dqkv, delta, dout, out, qkv, lse, lengths], p, groups);
+  enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_dkv', constants }, [dqkv, dout, qkv, lse, delta, lengths], p, groups);
 }

@@ -10,7 +10,7 @@ import type { HostBatch } from './batch';
 import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
 import { layernormForward, layernormBackward } from '../kernels/layernorm';
 import { matmulForward, matmulBackward } from '../kernels/matmul';
-import { attentionForward, attentionBackward, attentionScratchSize } from '../kernels/attention';
+import { attentionForward, attentionBackward, attentionRowStatsSize, MAX_HEAD_SIZE } from '../kernels/attention';
 import { geluForward, geluBackward } from '../kernels/gelu';
 import { residualForward } from '../kernels/residual';
 import { logprobForward, logprobBackward, lmHeadScratchSize, sequenceSums } from '../kernels/logprob';
@@ -18,12 +18,26 @@ import { logprobForward, logprobBackward, lmHeadScratchSize, sequenceSums } from
 /** Vocabulary rows per LM-head chunk: bounds the logits scratch to BT × LM_CHUNK floats. */
 export const LM_CHUNK = 4096;
 
+/** The LM head's chunk for this vocabulary: LM_CHUNK, or the vocabulary rounded up to 64 if smaller. */
+function lmChunk(c: GPTConfig): number {
+  return Math.min(LM_CHUNK, Math.ceil(c.vocabSize / 64) * 64);
+}
+
+/** What the WebGPU kernels add to a valid config: the attention kernels hold a row's head in vec4s. */
+export function checkEngineConfig(c: GPTConfig): void {
+  const hs = c.nEmbd / c.nHead;
+  if (hs % 4 !== 0 || hs > MAX_HEAD_SIZE) {
+    throw new Error(`config: head size n_embd/n_head = ${hs} must be a multiple of 4 and at most ${MAX_HEAD_SIZE} to train on WebGPU (every GPT-2 size has 64)`);
+  }
+}
+
 export class GptModel {
   readonly params: Arena;
   private gradArena: Arena | null = null;
 
   constructor(readonly gpu: GpuContext, readonly config: GPTConfig) {
     validateConfig(config);
+    checkEngineConfig(config);
     this.params = new Arena(gpu.device, 'params', paramSpec(config));
   }
 
@@ -74,7 +88,7 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number): Te
       { name: `${l}.ln1_rstd`, shape: [BT] },
       { name: `${l}.qkv`, shape: [BT, 3 * C] },
       { name: `${l}.atty`, shape: [BT, C] },
-      { name: `${l}.att`, shape: [B, NH, T, T] },
+      { name: `${l}.att_lse`, shape: [attentionRowStatsSize(B, T, NH)] },
       { name: `${l}.attproj`, shape: [BT, C] },
       { name: `${l}.residual2`, shape: [BT, C] },
       { name: `${l}.ln2`, shape: [BT, C] },
@@ -99,7 +113,7 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number): Te
     { name: 'dln', shape: [BT, C] },
     { name: 'datty', shape: [BT, C] },
     { name: 'dqkv', shape: [BT, 3 * C] },
-    { name: 'att_scratch', shape: [attentionScratchSize(B, T, NH)] },
+    { name: 'att_delta', shape: [attentionRowStatsSize(B, T, NH)] },
     { name: 'dfch', shape: [BT, 4 * C] },
     { name: 'dfch_gelu', shape: [BT, 4 * C] },
     // batch inputs
@@ -115,6 +129,11 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number): Te
     { name: 'seq_logit', shape: [B] },
   );
   return s;
+}
+
+/** Bytes of a GptRunner's activation arena for B sequences of T tokens (what memory estimates count). */
+export function activationBytes(c: GPTConfig, B: number, T: number): number {
+  return 4 * activationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c))).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 export interface SequenceStats {
@@ -138,7 +157,7 @@ export class GptRunner {
     const c = model.config;
     if (T > c.nPositions) throw new Error(`sequence length ${T} exceeds the model's n_positions ${c.nPositions}`);
     this.BT = B * T;
-    this.chunk = Math.min(LM_CHUNK, Math.ceil(c.vocabSize / 64) * 64);
+    this.chunk = lmChunk(c);
     this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, activationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk)), { separate: true });
   }
 
@@ -175,7 +194,7 @@ export class GptRunner {
       const h = `h.${l}`;
       layernormForward(enc, a(`${l}.ln1`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
       matmulForward(enc, a(`${l}.qkv`), a(`${l}.ln1`), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
-      attentionForward(enc, a(`${l}.atty`), a(`${l}.att`), a(`${l}.qkv`), a('lengths'), B, T, C, NH);
+      attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), a(`${l}.qkv`), a('lengths'), B, T, C, NH);
       matmulForward(enc, a(`${l}.attproj`), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
       residualForward(enc, a(`${l}.residual2`), residual, a(`${l}.attproj`), BT * C);
       layernormForward(enc, a(`${l}.ln2`), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
@@ -234,7 +253,7 @@ export class GptRunner {
       layernormBackward(enc, a('dresidual'), g(`${h}.ln_2.weight`), g(`${h}.ln_2.bias`), a('dln'), a(`${l}.residual2`), p(`${h}.ln_2.weight`), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), BT, C);
       // residual2 = residual + attproj: dresidual now holds d(residual2) = d(attproj).
       matmulBackward(enc, a('datty'), g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), a('dresidual'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), BT, C, C);
-      attentionBackward(enc, a('dqkv'), a('datty'), a('att_scratch'), a(`${l}.qkv`), a(`${l}.att`), a('lengths'), B, T, C, NH);
+      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), a(`${l}.qkv`), a(`${l}.att_lse`), a('lengths'), B, T, C, NH);
       matmulBackward(enc, a('dln'), g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), a('dqkv'), a(`${l}.ln1`), p(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
       layernormBackward(enc, a('dresidual'), g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), a('dln'), residual, p(`${h}.ln_1.weight`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), BT, C);
     }

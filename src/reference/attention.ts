@@ -16,13 +16,17 @@ function checkShape(fn: string, lengths: Arr, B: number, T: number, C: number, N
   return C / NH;
 }
 
-/** out (B,T,C) = per head softmax_{t2 ≤ t}(q_t·k_t2 / sqrt(HS)) · v, heads concatenated; att (B,NH,T,T) the probabilities. */
-export function attentionForwardRef(qkv: Arr, lengths: Arr, B: number, T: number, C: number, NH: number): { out: Float64Array; att: Float64Array } {
+/**
+ * out (B,T,C) = per head softmax_{t2 ≤ t}(q_t·k_t2 / sqrt(HS)) · v, heads concatenated; att (B,NH,T,T) the
+ * probabilities; lse (B,NH,T) each row's log Σ exp(score) (0 on padded rows).
+ */
+export function attentionForwardRef(qkv: Arr, lengths: Arr, B: number, T: number, C: number, NH: number): { out: Float64Array; att: Float64Array; lse: Float64Array } {
   const HS = checkShape('attentionForwardRef', lengths, B, T, C, NH);
   const C3 = 3 * C;
   const scale = 1 / Math.sqrt(HS);
   const out = new Float64Array(B * T * C);
   const att = new Float64Array(B * NH * T * T);
+  const lse = new Float64Array(B * NH * T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < NH; h++) {
       for (let t = 0; t < lengths[b]; t++) {
@@ -43,6 +47,7 @@ export function attentionForwardRef(qkv: Arr, lengths: Arr, B: number, T: number
           sum += att[row + t2];
         }
         for (let t2 = 0; t2 <= t; t2++) att[row + t2] /= sum;
+        lse[(b * NH + h) * T + t] = max + Math.log(sum);
         for (let d = 0; d < HS; d++) {
           let s = 0;
           for (let t2 = 0; t2 <= t; t2++) s += att[row + t2] * qkv[(b * T + t2) * C3 + 2 * C + h * HS + d];
@@ -51,7 +56,7 @@ export function attentionForwardRef(qkv: Arr, lengths: Arr, B: number, T: number
       }
     }
   }
-  return { out, att };
+  return { out, att, lse };
 }
 
 /** dqkv (B,T,3C): the gradient of sum(out · dout) with respect to qkv, given the forward's att. */

@@ -1,6 +1,6 @@
-// Tier 2: shaders/attention.wgsl on real WebGPU (Dawn) against the float64 reference, with
-// fresh random inputs, T not a multiple of the 64-wide workgroup (and above it), C and 3C not
-// multiples of it, HS 8 and 16, B 1 and 3, and sequences shorter than T (one empty).
+// Tier 2: shaders/attention.wgsl (flash style: no T×T storage) on real WebGPU (Dawn) against the
+// float64 reference, with fresh random inputs, T not a multiple of the workgroup (and above 64),
+// head sizes 8 to 128 (the maximum), B 1 and 3, and sequences shorter than T (one empty).
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
@@ -8,7 +8,7 @@ import type { GpuContext } from '../../src/engine/gpu';
 import { createView } from '../../src/engine/arena';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
-import { attentionForward, attentionBackward, attentionScratchSize } from '../../src/kernels/attention';
+import { attentionForward, attentionBackward, attentionRowStatsSize } from '../../src/kernels/attention';
 import { attentionForwardRef, attentionBackwardRef } from '../../src/reference/attention';
 import { Rng } from '../../src/util/rng';
 
@@ -22,18 +22,19 @@ const SHAPES: Array<[number, number, number, number, number[]]> = [
   [1, 5, 8, 1, [5]], // NH=1, HS=8
   [3, 13, 32, 2, [13, 7, 1]], // HS=16
   [3, 70, 16, 2, [70, 65, 3]], // T > 64, HS=8
-  [2, 67, 48, 3, [60, 0]], // HS=16, 3C=144, an empty sequence
-  [2, 9, 12, 2, [9, 4]], // HS=6: the scalar kernels (HS % 4 ≠ 0), the others take the vec4 forms
+  [2, 67, 48, 3, [60, 0]], // HS=16, an empty sequence
+  [2, 9, 36, 3, [9, 4]], // HS=12: 3 vec4s, T not a multiple of the 4-key blocks
+  [1, 6, 256, 2, [6]], // HS=128, the largest the kernels hold
 ];
 
 function runForward(B: number, T: number, C: number, NH: number, qkv: Float32Array, lengths: number[], rng: Rng) {
   const d = gpu.device;
   const vOut = createView(d, 'out', [B, T, C], rng.floats(B * T * C)); // garbage: out is written
-  const vAtt = createView(d, 'att', [B, NH, T, T], rng.floats(B * NH * T * T));
+  const vLse = createView(d, 'lse', [attentionRowStatsSize(B, T, NH)], rng.floats(B * NH * T));
   const enc = new StepEncoder(gpu);
-  attentionForward(enc, vOut, vAtt, createView(d, 'qkv', [B, T, 3 * C], qkv), createView(d, 'lengths', [B], Uint32Array.from(lengths)), B, T, C, NH);
+  attentionForward(enc, vOut, vLse, createView(d, 'qkv', [B, T, 3 * C], qkv), createView(d, 'lengths', [B], Uint32Array.from(lengths)), B, T, C, NH);
   enc.submit();
-  return { vOut, vAtt };
+  return { vOut, vLse };
 }
 
 describe('attention kernels on WebGPU', () => {
@@ -41,29 +42,31 @@ describe('attention kernels on WebGPU', () => {
     const seed = freshSeed();
     const rng = new Rng(seed);
     const qkv = rng.floats(B * T * 3 * C, -2, 2);
-    const { vOut, vAtt } = runForward(B, T, C, NH, qkv, lengths, rng);
+    const { vOut, vLse } = runForward(B, T, C, NH, qkv, lengths, rng);
     const ref = attentionForwardRef(qkv, lengths, B, T, C, NH);
     expectClose(await readF32(gpu.device, vOut), ref.out, { rtol: 1e-4, atol: 1e-5, what: `out seed=${seed}` });
-    expectClose(await readF32(gpu.device, vAtt), ref.att, { rtol: 1e-4, atol: 1e-5, what: `att seed=${seed}` });
+    expectClose(await readF32(gpu.device, vLse), ref.lse, { rtol: 1e-4, atol: 1e-5, what: `lse seed=${seed}` });
   });
 
-  it('forward subtracts the row max: scores up to 160 neither overflow nor lose ties', async () => {
-    // HS=16, q = 8, k_t2 = m_t2 (integers 0..5) in every channel: score = 8·16·m/4 = 32m, exact in f32.
+  it('forward rescales its running sum: scores near 150 neither overflow nor lose ties', async () => {
+    // HS=16, q = 8, k_t2 = 4.5 + m_t2/64 in every channel: score = 32·k = 144 + m/2, exact in f32
+    // (exp(144) overflows f32: the running max must be subtracted). Keys whose scores rise make
+    // the online softmax rescale by exp(−Δ/2) per step; later keys repeat (ties) or fall.
     const B = 1, T = 9, C = 32, NH = 2;
     const seed = freshSeed();
     const rng = new Rng(seed);
     const qkv = rng.floats(B * T * 3 * C);
     for (let t = 0; t < T; t++) {
-      const m = rng.int(6);
+      const m = t < 6 ? t : rng.int(6); // rising first, then random (ties included)
       for (let c = 0; c < C; c++) {
         qkv[t * 3 * C + c] = 8;
-        qkv[t * 3 * C + C + c] = m;
+        qkv[t * 3 * C + C + c] = 4.5 + m / 64;
       }
     }
-    const { vOut, vAtt } = runForward(B, T, C, NH, qkv, [T], rng);
+    const { vOut, vLse } = runForward(B, T, C, NH, qkv, [T], rng);
     const ref = attentionForwardRef(qkv, [T], B, T, C, NH);
     expectClose(await readF32(gpu.device, vOut), ref.out, { rtol: 1e-4, atol: 1e-5, what: `out seed=${seed}` });
-    expectClose(await readF32(gpu.device, vAtt), ref.att, { rtol: 1e-4, atol: 1e-5, what: `att seed=${seed}` });
+    expectClose(await readF32(gpu.device, vLse), ref.lse, { rtol: 1e-5, atol: 1e-5, what: `lse seed=${seed}` });
   });
 
   it.each(SHAPES)('backward B=%i T=%i C=%i NH=%i lengths=%j matches float64', async (B, T, C, NH, lengths) => {
@@ -71,23 +74,29 @@ describe('attention kernels on WebGPU', () => {
     const rng = new Rng(seed);
     const qkv = rng.floats(B * T * 3 * C, -2, 2);
     const dout = rng.floats(B * T * C); // nonzero on padded rows too: they must not count
-    const att = Float32Array.from(attentionForwardRef(qkv, lengths, B, T, C, NH).att);
+    const fwd = attentionForwardRef(qkv, lengths, B, T, C, NH);
     const d = gpu.device;
+    const rows = attentionRowStatsSize(B, T, NH);
     const vDqkv = createView(d, 'dqkv', [B, T, 3 * C], rng.floats(B * T * 3 * C)); // garbage: dqkv is written
-    const vScratch = createView(d, 'scratch', [attentionScratchSize(B, T, NH)], new Float32Array(attentionScratchSize(B, T, NH)).fill(NaN));
+    const vDelta = createView(d, 'delta', [rows], new Float32Array(rows).fill(NaN));
     const enc = new StepEncoder(gpu);
-    attentionBackward(enc, vDqkv, createView(d, 'dout', [B, T, C], dout), vScratch, createView(d, 'qkv', [B, T, 3 * C], qkv), createView(d, 'att', [B, NH, T, T], att), createView(d, 'lengths', [B], Uint32Array.from(lengths)), B, T, C, NH);
+    attentionBackward(
+      enc, vDqkv, vDelta, createView(d, 'dout', [B, T, C], dout), createView(d, 'out', [B, T, C], Float32Array.from(fwd.out)),
+      createView(d, 'qkv', [B, T, 3 * C], qkv), createView(d, 'lse', [rows], Float32Array.from(fwd.lse)), createView(d, 'lengths', [B], Uint32Array.from(lengths)), B, T, C, NH,
+    );
     enc.submit();
-    const ref = attentionBackwardRef(dout, qkv, att, lengths, B, T, C, NH);
+    const ref = attentionBackwardRef(dout, qkv, fwd.att, lengths, B, T, C, NH);
     expectClose(await readF32(d, vDqkv), ref.dqkv, { rtol: 1e-3, atol: 1e-5, what: `dqkv seed=${seed}` });
   });
 
-  it('rejects views that are too small and C not divisible by NH', () => {
+  it('rejects views that are too small, C not divisible by NH and head sizes that are not 4k ≤ 128', () => {
     const d = gpu.device;
     const enc = new StepEncoder(gpu);
     const v = (n: number) => createView(d, `v${n}`, [n]);
-    expect(() => attentionForward(enc, v(4 * 8), v(4 * 4), v(4 * 24), v(1), 1, 4, 8, 2)).toThrow(/holds \d+ elements, needs 32$/);
+    expect(() => attentionForward(enc, v(4 * 8), v(2 * 4 - 1), v(4 * 24), v(1), 1, 4, 8, 2)).toThrow(/holds 7 elements, needs 8$/);
     expect(() => attentionForward(enc, v(24), v(16), v(72), v(1), 1, 4, 6, 4)).toThrow(/C=6 is not a multiple of NH=4/);
-    expect(() => attentionBackward(enc, v(96), v(32), v(31), v(96), v(32), v(1), 1, 4, 8, 2)).toThrow(/holds \d+ elements, needs 32$/);
+    expect(() => attentionForward(enc, v(4 * 258), v(4), v(12 * 258), v(1), 1, 4, 258, 1)).toThrow(/head size C\/NH = 258 must be a multiple of 4 and at most 128/);
+    expect(() => attentionForward(enc, v(4 * 10), v(8), v(12 * 10), v(1), 1, 4, 10, 2)).toThrow(/head size C\/NH = 5 must be a multiple of 4/);
+    expect(() => attentionBackward(enc, v(96), v(8), v(32), v(32), v(96), v(7), v(1), 1, 4, 8, 2)).toThrow(/holds 7 elements, needs 8$/);
   });
 });

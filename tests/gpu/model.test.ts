@@ -7,7 +7,7 @@ import { expectClose, freshSeed } from '../helpers/close';
 import type { GpuContext } from '../../src/engine/gpu';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
-import { GptModel, GptRunner } from '../../src/model/gpt';
+import { GptModel, GptRunner, activationBytes } from '../../src/model/gpt';
 import { buildBatch, type SequenceSpec } from '../../src/model/batch';
 import { paramSpec, presetConfig, type GPTConfig } from '../../src/model/config';
 import { gpt2ForwardRef, gpt2BackwardRef } from '../../src/reference/gpt2';
@@ -117,6 +117,23 @@ describe('GPT-2 on WebGPU vs the float64 reference', () => {
     const alone = await sums([short], 6);
     const padded = await sums([...others, short], 24);
     expect(Math.abs(padded.logp[2] - alone.logp[0]), `seed=${seed}`).toBeLessThanOrEqual(1e-5 * Math.abs(alone.logp[0]));
+    model.destroy();
+  });
+
+  it('refuses a head size the attention kernels cannot hold, naming it', () => {
+    expect(() => new GptModel(gpu, { ...config, nEmbd: 12, nHead: 2 })).toThrow(/head size n_embd\/n_head = 6 must be a multiple of 4 and at most 128/);
+    expect(() => new GptModel(gpu, { ...config, nEmbd: 256, nHead: 1 })).toThrow(/head size n_embd\/n_head = 256/);
+  });
+
+  it('the activation arena grows linearly in T: no (T × T) attention storage', () => {
+    // activationBytes(T) = a + b·T exactly when nothing scales with T²: equal second differences vanish
+    const [b1, b2, b3] = [128, 256, 512].map((T) => activationBytes(presetConfig('gpt2'), 2, T));
+    expect(b3 - b2).toBe(2 * (b2 - b1));
+    const model = new GptModel(gpu, config);
+    const runner = new GptRunner(model, 3, 24);
+    expect(runner.acts.bytes).toBeGreaterThanOrEqual(activationBytes(config, 3, 24));
+    expect(runner.acts.bytes).toBeLessThan(activationBytes(config, 3, 24) + 256 * 64);
+    runner.destroy();
     model.destroy();
   });
 });
