@@ -2,6 +2,9 @@
 import type { ObjectiveSpec } from './objectives';
 import type { ScheduleKind } from './schedule';
 
+/** Storage of the AdamW moments m and v: f32, or bf16 (half the memory; the math stays f32). */
+export type MomentsDtype = 'f32' | 'bf16';
+
 export interface TrainConfig {
   objective: ObjectiveSpec;
   /** Optimizer updates to run. */
@@ -20,6 +23,8 @@ export interface TrainConfig {
   weightDecay: number;
   /** Global-norm clipping threshold; 0 disables. */
   maxGradNorm: number;
+  /** AdamW moment storage; absent (configs saved before the option existed) means 'f32'. */
+  momentsDtype?: MomentsDtype;
   seed: number;
   /** Fraction of pairs held out for eval_ metrics (0 = none). */
   evalFraction: number;
@@ -40,6 +45,7 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'objective'> = {
   eps: 1e-8,
   weightDecay: 0,
   maxGradNorm: 1.0,
+  momentsDtype: 'f32',
   seed: 42,
   evalFraction: 0,
   evalEvery: 0,
@@ -68,5 +74,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(c.beta2 >= 0 && c.beta2 < 1)) throw new Error(`beta2 must be in [0, 1), got ${c.beta2}`);
   if (!(c.evalFraction >= 0 && c.evalFraction < 1)) throw new Error(`evalFraction must be in [0, 1), got ${c.evalFraction}`);
   if (!['adamw', 'sgd'].includes(c.optimizer)) throw new Error(`optimizer must be adamw or sgd, got ${c.optimizer}`);
+  if (c.momentsDtype !== undefined && !['f32', 'bf16'].includes(c.momentsDtype)) throw new Error(`momentsDtype must be f32 or bf16 (storage of the AdamW moments), got ${c.momentsDtype}`);
+  if (c.momentsDtype === 'bf16' && c.optimizer !== 'adamw') throw new Error('momentsDtype bf16 applies to adamw only: SGD here keeps no moments');
   if (!['linear', 'cosine', 'constant'].includes(c.schedule)) throw new Error(`schedule must be linear, cosine or constant, got ${c.schedule}`);
 }
