@@ -72,14 +72,15 @@ describe('CLI on WebGPU', () => {
     expect(trained.params.get('wte.weight')).not.toEqual(start.params.get('wte.weight'));
   });
 
-  it('train --method kto runs on unpaired examples; a pairs-only method refuses them', async () => {
+  it('train --method kto runs on unpaired examples (bf16 moments); a pairs-only method refuses them', async () => {
     const model = join(dir, 'tiny-kto');
     expect(await main(['init', '--preset', 'tiny', '--seed', '6', '--out', model])).toBe(0);
     const file = join(dir, 'kto.jsonl');
     const rows = Array.from({ length: 6 }, (_, i) => ({ prompt: `${i}+1=`, completion: String(i % 2 ? i + 1 : i + 2), label: i % 2 === 1 }));
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
     const out = join(dir, 'run-kto');
-    expect(await main(['train', '--model', model, '--pairs', file, '--method', 'kto', '--steps', '2', '--batch-size', '3', '--out', out, '--quiet'])).toBe(0);
+    expect(await main(['train', '--model', model, '--pairs', file, '--method', 'kto', '--steps', '2', '--batch-size', '3', '--moments-dtype', 'bf16', '--out', out, '--quiet'])).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).config.momentsDtype).toBe('bf16');
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics).toHaveLength(2);
     expect(Number.isFinite(metrics[1].kl) && Number.isFinite(metrics[1].loss)).toBe(true);
@@ -90,6 +91,8 @@ describe('CLI on WebGPU', () => {
     await expect(main(['train', '--model', join(dir, 'nope'), '--pairs', 'x.jsonl', '--out', dir])).rejects.toThrow(/no such folder/);
     await expect(main(['train', '--model', 'builtin', '--pairs', 'x', '--out', dir, '--method', 'magic'])).rejects.toThrow(/--method must be one of/);
     await expect(main(['train', '--model', 'builtin', '--pairs', 'x', '--out', dir, '--optimizer', 'adam'])).rejects.toThrow(/--optimizer must be one of adamw, sgd/);
+    await expect(main(['train', '--model', 'builtin', '--pairs', 'x', '--out', dir, '--moments-dtype', 'fp16'])).rejects.toThrow(/--moments-dtype must be one of f32, bf16/);
+    await expect(main(['train', '--model', 'builtin', '--pairs', 'x', '--out', dir, '--optimizer', 'sgd', '--moments-dtype', 'bf16'])).rejects.toThrow(/--moments-dtype applies to adamw only/);
     await expect(main(['logps', '--model', 'builtin', '--pairs', 'x'])).rejects.toThrow(/missing required option --out/);
   });
 });

@@ -41,6 +41,7 @@ export const train: Command = {
     'batch-size': { type: 'string', valueName: 'N', description: 'Pairs per micro-batch', default: String(TRAIN_DEFAULTS.batchSize) },
     'grad-accum': { type: 'string', valueName: 'N', description: 'Micro-batches per update', default: '1' },
     optimizer: { type: 'string', valueName: 'adamw|sgd', description: 'AdamW (β1 0.9, β2 0.999, eps 1e-8) or plain SGD (no momentum, no weight decay)', default: 'adamw' },
+    'moments-dtype': { type: 'string', valueName: 'f32|bf16', description: 'Storage of the AdamW moments: bf16 halves their memory (GPT-2 small: 996 → 498 MB); the update math stays f32', default: 'f32' },
     'weight-decay': { type: 'string', valueName: 'WD', description: 'AdamW weight decay (not on biases and LayerNorm weights)', default: '0' },
     'max-grad-norm': { type: 'string', valueName: 'G', description: 'Global-norm clipping; 0 disables', default: '1' },
     seed: { type: 'string', valueName: 'S', description: 'Seed of the data order and the train/eval split', default: String(TRAIN_DEFAULTS.seed) },
@@ -64,6 +65,7 @@ export const train: Command = {
       batchSize: intOption(opts, 'batch-size', TRAIN_DEFAULTS.batchSize, 1),
       gradAccum: intOption(opts, 'grad-accum', 1, 1),
       optimizer: oneOf(opts, 'optimizer', ['adamw', 'sgd'] as const),
+      momentsDtype: oneOf(opts, 'moments-dtype', ['f32', 'bf16'] as const),
       lr: numberOption(opts, 'lr', TRAIN_DEFAULTS.lr),
       schedule: oneOf(opts, 'schedule', ['linear', 'cosine', 'constant'] as const),
       warmupSteps: intOption(opts, 'warmup-steps', 0, 0),
@@ -74,6 +76,7 @@ export const train: Command = {
       evalEvery: intOption(opts, 'eval-every', 0, 0),
     };
     if (cfg.optimizer === 'sgd' && cfg.weightDecay !== 0) throw new UsageError('--weight-decay applies to adamw only (SGD here has no momentum and no weight decay)');
+    if (cfg.optimizer === 'sgd' && cfg.momentsDtype !== 'f32') throw new UsageError('--moments-dtype applies to adamw only (SGD here keeps no moments)');
     if (!(cfg.lr > 0)) throw new UsageError(`--lr must be > 0, got ${cfg.lr}`);
     if (!(cfg.evalFraction >= 0 && cfg.evalFraction < 1)) throw new UsageError(`--eval-fraction must be in [0, 1), got ${cfg.evalFraction}`);
     if (cfg.maxGradNorm < 0) throw new UsageError(`--max-grad-norm must be ≥ 0, got ${cfg.maxGradNorm}`);
