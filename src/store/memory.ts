@@ -1,10 +1,10 @@
 // GPU memory a run needs, from the engine's own size tables: parameters, gradients and (AdamW)
-// two moments in four arenas of paramSpec's size, plus one activation arena per batch shape
-// (src/model/gpt.ts activationSpec: 2·B sequences of T tokens, chosen and rejected).
+// two moments in four arenas of paramSpec's size (the moments at 2 bytes per value when stored
+// as bf16), plus one activation arena per batch shape (src/model/gpt.ts activationSpec: 2·B
+// sequences of T tokens, chosen and rejected).
 import { paramCount, type GPTConfig } from '../model/config';
-import { LM_CHUNK } from '../model/gpt';
-import { lmHeadScratchSize } from '../kernels/logprob';
-import { attentionScratchSize } from '../kernels/attention';
+import type { MomentsDtype } from '../train/config';
+import { activationBytes } from '../model/gpt';
 
 export interface MemoryEstimate {
   /** Weights, gradients and optimizer moments. */
@@ -14,16 +14,10 @@ export interface MemoryEstimate {
   perRun: number;
 }
 
-export function memoryEstimate(c: GPTConfig, batchSize: number, seqLen: number, optimizer: 'adamw' | 'sgd'): MemoryEstimate {
+export function memoryEstimate(c: GPTConfig, batchSize: number, seqLen: number, optimizer: 'adamw' | 'sgd', momentsDtype: MomentsDtype = 'f32'): MemoryEstimate {
   const P = paramCount(c);
-  const state = 4 * P * (optimizer === 'adamw' ? 4 : 2);
-  const B = 2 * batchSize;
-  const T = Math.min(seqLen, c.nPositions);
-  const BT = B * T;
-  const { nEmbd: C, nHead: NH, nLayer: L, vocabSize: V } = c;
-  const chunk = Math.min(LM_CHUNK, Math.ceil(V / 64) * 64);
-  const perLayer = BT * (18 * C + 4) + B * NH * T * T;
-  const floats = BT * C + L * perLayer + BT * (C + 5) + lmHeadScratchSize(BT, chunk) + BT * 14 * C + attentionScratchSize(B, T, NH) + BT * 5 + 3 * B;
-  const activations = 4 * floats;
+  const moments = optimizer === 'adamw' ? 2 * P * (momentsDtype === 'bf16' ? 2 : 4) : 0;
+  const state = 4 * P * 2 + moments;
+  const activations = activationBytes(c, 2 * batchSize, Math.min(seqLen, c.nPositions));
   return { state, activations, perRun: state + activations };
 }
