@@ -81,25 +81,31 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number): Te
   const { nEmbd: C, nHead: NH, nLayer: L } = c;
   const BT = B * T;
   const s: TensorSpec[] = [{ name: 'encoded', shape: [BT, C] }];
+  // Kept per layer: what the backward cannot cheaply recompute. LayerNorm outputs and GELU are
+  // recomputed in the backward from the kept residuals / fch (one cheap kernel each), and the
+  // projections are consumed by the residual adds at once: those live in shared scratch below.
   for (let l = 0; l < L; l++) {
     s.push(
-      { name: `${l}.ln1`, shape: [BT, C] },
       { name: `${l}.ln1_mean`, shape: [BT] },
       { name: `${l}.ln1_rstd`, shape: [BT] },
       { name: `${l}.qkv`, shape: [BT, 3 * C] },
       { name: `${l}.atty`, shape: [BT, C] },
       { name: `${l}.att_lse`, shape: [attentionRowStatsSize(B, T, NH)] },
-      { name: `${l}.attproj`, shape: [BT, C] },
       { name: `${l}.residual2`, shape: [BT, C] },
-      { name: `${l}.ln2`, shape: [BT, C] },
       { name: `${l}.ln2_mean`, shape: [BT] },
       { name: `${l}.ln2_rstd`, shape: [BT] },
       { name: `${l}.fch`, shape: [BT, 4 * C] },
-      { name: `${l}.fch_gelu`, shape: [BT, 4 * C] },
-      { name: `${l}.fcproj`, shape: [BT, C] },
       { name: `${l}.residual3`, shape: [BT, C] },
     );
   }
+  // shared by every layer: written and read within one layer's forward or backward
+  s.push(
+    { name: 'ln', shape: [BT, C] },
+    { name: 'ln_mean', shape: [BT] },
+    { name: 'ln_rstd', shape: [BT] },
+    { name: 'proj', shape: [BT, C] },
+    { name: 'fch_gelu', shape: [BT, 4 * C] },
+  );
   s.push(
     { name: 'lnf', shape: [BT, C] },
     { name: 'lnf_mean', shape: [BT] },
@@ -192,16 +198,16 @@ export class GptRunner {
     let residual = a('encoded');
     for (let l = 0; l < L; l++) {
       const h = `h.${l}`;
-      layernormForward(enc, a(`${l}.ln1`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
-      matmulForward(enc, a(`${l}.qkv`), a(`${l}.ln1`), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
+      layernormForward(enc, a('ln'), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
+      matmulForward(enc, a(`${l}.qkv`), a('ln'), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
       attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), a(`${l}.qkv`), a('lengths'), B, T, C, NH);
-      matmulForward(enc, a(`${l}.attproj`), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
-      residualForward(enc, a(`${l}.residual2`), residual, a(`${l}.attproj`), BT * C);
-      layernormForward(enc, a(`${l}.ln2`), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
-      matmulForward(enc, a(`${l}.fch`), a(`${l}.ln2`), p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), BT, C, 4 * C);
-      geluForward(enc, a(`${l}.fch_gelu`), a(`${l}.fch`), BT * 4 * C);
-      matmulForward(enc, a(`${l}.fcproj`), a(`${l}.fch_gelu`), p(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), BT, 4 * C, C);
-      residualForward(enc, a(`${l}.residual3`), a(`${l}.residual2`), a(`${l}.fcproj`), BT * C);
+      matmulForward(enc, a('proj'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
+      residualForward(enc, a(`${l}.residual2`), residual, a('proj'), BT * C);
+      layernormForward(enc, a('ln'), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
+      matmulForward(enc, a(`${l}.fch`), a('ln'), p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), BT, C, 4 * C);
+      geluForward(enc, a('fch_gelu'), a(`${l}.fch`), BT * 4 * C);
+      matmulForward(enc, a('proj'), a('fch_gelu'), p(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), BT, 4 * C, C);
+      residualForward(enc, a(`${l}.residual3`), a(`${l}.residual2`), a('proj'), BT * C);
       residual = a(`${l}.residual3`);
     }
     layernormForward(enc, a('lnf'), a('lnf_mean'), a('lnf_rstd'), residual, p('ln_f.weight'), p('ln_f.bias'), BT, C, eps);
@@ -233,7 +239,7 @@ export class GptRunner {
   /** Parameter gradients += d(Σ coef·logp)/dθ for the batch of the last forward. */
   backward(enc: StepEncoder): void {
     const { model, B, T, BT } = this;
-    const { nEmbd: C, nHead: NH, nLayer: L, vocabSize: V } = model.config;
+    const { nEmbd: C, nHead: NH, nLayer: L, vocabSize: V, layerNormEpsilon: eps } = model.config;
     if (!this.batch) throw new Error('backward: no batch');
     const p = (n: string) => model.p(n);
     const g = (n: string) => model.grads.get(n);
@@ -247,14 +253,18 @@ export class GptRunner {
       const h = `h.${l}`;
       const residual = l === 0 ? a('encoded') : a(`${l - 1}.residual3`);
       // residual3 = residual2 + fcproj: dresidual holds d(residual3) = d(fcproj).
-      matmulBackward(enc, a('dfch_gelu'), g(`${h}.mlp.c_proj.weight`), g(`${h}.mlp.c_proj.bias`), a('dresidual'), a(`${l}.fch_gelu`), p(`${h}.mlp.c_proj.weight`), BT, 4 * C, C);
+      geluForward(enc, a('fch_gelu'), a(`${l}.fch`), BT * 4 * C); // recomputed, not kept
+      matmulBackward(enc, a('dfch_gelu'), g(`${h}.mlp.c_proj.weight`), g(`${h}.mlp.c_proj.bias`), a('dresidual'), a('fch_gelu'), p(`${h}.mlp.c_proj.weight`), BT, 4 * C, C);
       geluBackward(enc, a('dfch'), a(`${l}.fch`), a('dfch_gelu'), BT * 4 * C);
-      matmulBackward(enc, a('dln'), g(`${h}.mlp.c_fc.weight`), g(`${h}.mlp.c_fc.bias`), a('dfch'), a(`${l}.ln2`), p(`${h}.mlp.c_fc.weight`), BT, C, 4 * C);
+      // ln2 recomputed (same kernel, same inputs: bitwise the forward's values)
+      layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
+      matmulBackward(enc, a('dln'), g(`${h}.mlp.c_fc.weight`), g(`${h}.mlp.c_fc.bias`), a('dfch'), a('ln'), p(`${h}.mlp.c_fc.weight`), BT, C, 4 * C);
       layernormBackward(enc, a('dresidual'), g(`${h}.ln_2.weight`), g(`${h}.ln_2.bias`), a('dln'), a(`${l}.residual2`), p(`${h}.ln_2.weight`), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), BT, C);
       // residual2 = residual + attproj: dresidual now holds d(residual2) = d(attproj).
       matmulBackward(enc, a('datty'), g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), a('dresidual'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), BT, C, C);
       attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), a(`${l}.qkv`), a(`${l}.att_lse`), a('lengths'), B, T, C, NH);
-      matmulBackward(enc, a('dln'), g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), a('dqkv'), a(`${l}.ln1`), p(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
+      layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
+      matmulBackward(enc, a('dln'), g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), a('dqkv'), a('ln'), p(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
       layernormBackward(enc, a('dresidual'), g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), a('dln'), residual, p(`${h}.ln_1.weight`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), BT, C);
     }
     encoderBackward(enc, g('wte.weight'), g('wpe.weight'), a('dresidual'), this.buckets, B, T, C);
