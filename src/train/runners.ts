@@ -1,11 +1,14 @@
 // Activation arenas are sized per batch shape (B, T); batches are padded to multiples of 8,
-// so a run meets a few shapes. Keep the most recent few, free the rest.
+// so a run meets a few shapes. Keep the most recent few, free the rest — and keep older shapes
+// only while they hold little: at GPT-2 small one 2 × 512 arena is ~460 MB, and a second one
+// would break a 2 GB budget (docs/perf.md).
 import { GptRunner, type GptModel } from '../model/gpt';
 
 export class RunnerPool {
   private runners = new Map<string, GptRunner>();
 
-  constructor(private model: GptModel, private keep = 3) {}
+  /** `keep` shapes at most; shapes other than the newest only while they total ≤ `spareBytes`. */
+  constructor(private model: GptModel, private keep = 3, private spareBytes = 64 * 2 ** 20) {}
 
   get(B: number, T: number): GptRunner {
     const key = `${B}x${T}`;
@@ -16,7 +19,7 @@ export class RunnerPool {
       r = new GptRunner(this.model, B, T);
     }
     this.runners.set(key, r);
-    while (this.runners.size > this.keep) {
+    while (this.runners.size > this.keep || (this.runners.size > 1 && this.bytes - r.acts.bytes > this.spareBytes)) {
       const [oldKey, old] = this.runners.entries().next().value as [string, GptRunner];
       old.destroy();
       this.runners.delete(oldKey);
