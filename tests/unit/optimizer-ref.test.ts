@@ -139,6 +139,20 @@ describe('bf16 rounding', () => {
 });
 
 describe('AdamW with bf16 moments (reference)', () => {
+  it('cannot decay v with β2 = 0.999 (a limit of round-to-nearest, documented here): 0.999·v rounds back to v', () => {
+    // bf16 spacing is 2⁻⁷..2⁻⁸ relative, so a 0.1% decrease is under half a spacing everywhere;
+    // v then only grows (on gradients with g² above ~2–4·v), so long runs keep early, larger v.
+    // With β2 = 0.99 the 1% decrease survives.
+    const seed = freshSeed();
+    const rng = new Rng(seed);
+    for (let k = 0; k < 1000; k++) {
+      const v = toBf16(Math.exp(rng.uniform(-40, 5)));
+      expect(toBf16(0.999 * v), `v=${v} seed=${seed}`).toBe(v);
+      expect(toBf16(0.99 * v), `v=${v} seed=${seed}`).toBeLessThan(v);
+    }
+  });
+
+
   it('is AdamW with m and v rounded to bf16 before the parameter update', () => {
     const seed = freshSeed();
     const rng = new Rng(seed);
