@@ -12,6 +12,7 @@ import { benchMatmul, type MatmulResult } from './matmul-bench';
 import { measurePeak } from './peak';
 import { kernelShares } from './profile';
 import { emptyPhases, median, phaseMedians, round } from './stats';
+import { memoryPlan, type MemoryPlanOptions, type MemoryPlanResult } from './memory-plan';
 
 export interface StepCase {
   preset: string;
@@ -30,6 +31,8 @@ export interface BenchOptions {
   matmulShapes: Array<[number, number, number]>;
   reps: number;
   profile: boolean;
+  /** SPEC §8's memory plan (GPT-2 small, DPO 8 × 512); null skips it. */
+  memory: MemoryPlanOptions | null;
   log: (line: string) => void;
 }
 
@@ -125,6 +128,12 @@ export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInf
     o.log(`training step ${c.preset} (B=${c.B}, T=${c.T}${c.reduced ? ', reduced' : ''})…`);
     train_step.push(await stepCase(gpu, peer, c, o));
   }
+  let memory: MemoryPlanResult | null = null;
+  if (o.memory) {
+    const m = o.memory;
+    o.log(`memory plan ${m.preset} DPO ${m.pairs} pairs × ${m.T} (micro-batches of ${m.microPairs}, ${m.momentsDtype} moments${m.run ? ', one micro-batch executed' : ''})…`);
+    memory = await memoryPlan(gpu, m);
+  }
   const ratios = matmul.map((m) => m.ratio).filter((r): r is number => r !== null);
   const largest = matmul.reduce((a, b) => (a.M * a.N * a.K >= b.M * b.N * b.K ? a : b), matmul[0]);
   return {
@@ -135,6 +144,7 @@ export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInf
     matmul,
     matmul_fraction_of_ceiling: largest ? round(largest.gflops / ceiling, 3) : null,
     train_step,
+    memory,
     peer: peer ? { name: peer.name, version: peer.version, adapter: peer.adapter } : null,
     ratios: {
       train_step_vs_peer: Object.fromEntries(train_step.filter((s) => s.ratio !== null).map((s) => [s.preset, s.ratio])),
@@ -163,5 +173,16 @@ export function benchMarkdown(r: BenchReport): string {
   lines.push('', '| matmul M×N×K | PrefPlay GFLOP/s | peer GFLOP/s | ratio |', '|---|---|---|---|');
   for (const m of r.matmul) lines.push(`| ${m.M}×${m.N}×${m.K} | ${m.gflops} | ${m.peer_gflops ?? '–'} | ${m.ratio !== null ? `${m.ratio}×` : '–'} |`);
   lines.push('', `FMA ceiling ${r.ceiling_gflops} GFLOP/s; largest matmul at ${((r.matmul_fraction_of_ceiling ?? 0) * 100).toFixed(0)} % of it.`);
+  const m = r.memory;
+  if (m) {
+    const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
+    const ran = m.ran ? ` One micro-batch ran: forward ${m.ran.forward_ms} ms, backward ${m.ran.backward_ms} ms, AdamW ${m.ran.optimizer_ms} ms.` : '';
+    lines.push(
+      '',
+      `Memory: a ${m.preset} DPO update of ${m.pairs} pairs × ${m.seq_len} tokens as ${m.grad_accum} micro-batches of ${m.micro_batch_pairs} pair(s), ${m.moments_dtype} AdamW moments, ` +
+        `allocates ${gb(m.total_bytes)} (parameters ${gb(m.bytes.params)}, gradients ${gb(m.bytes.grads)}, moments ${gb(m.bytes.optimizer)}, activations ${gb(m.bytes.activations)}): ` +
+        `${m.within_limit ? 'within' : 'over'} the ${gb(m.limit_bytes)} budget (all in one micro-batch with f32 moments: ${gb(m.naive_estimate_bytes)}).${ran}`,
+    );
+  }
   return lines.join('\n');
 }

@@ -171,6 +171,12 @@ export class GptRunner {
     return this.acts.get(name);
   }
 
+  /** GPU bytes held: the activation arena and, after a backward, the batch's token buckets. */
+  get bytes(): number {
+    const b = this.buckets;
+    return this.acts.bytes + (b ? b.ids.buffer.size + b.offsets.buffer.size + b.positions.buffer.size : 0);
+  }
+
   /** Upload a batch whose shape matches this runner (B sequences, padded to T). */
   setBatch(batch: HostBatch): void {
     if (batch.B !== this.B || batch.T !== this.T) throw new Error(`batch is ${batch.B}×${batch.T}, runner is ${this.B}×${this.T}`);

@@ -7,6 +7,7 @@ import { nodeGpu } from '../../engine/node';
 import { presetConfig } from '../../model/config';
 import { benchMarkdown, DEFAULT_CASES, DEFAULT_MATMUL, runBench, type StepCase } from '../../bench/run';
 import { loadTfjsWebgpuInNode } from '../../bench/peer-node';
+import { DEFAULT_MEMORY_PLAN } from '../../bench/memory-plan';
 
 /** `preset:BxT`, optionally `:reduced` and/or `:nopeer`, e.g. `builtin:8x128`. */
 export function parseCase(text: string): StepCase {
@@ -33,6 +34,8 @@ export const bench: Command = {
     reps: { type: 'string', valueName: 'N', description: 'Timed repetitions per measurement (medians are reported)', default: '3' },
     'no-peer': { type: 'boolean', description: 'Skip TensorFlow.js (no ratios)' },
     'no-profile': { type: 'boolean', description: 'Skip the per-kernel timestamp profile' },
+    'no-memory-plan': { type: 'boolean', description: 'Skip the GPT-2-small DPO 8 × 512 memory plan (buffers allocated, not run)' },
+    'memory-run': { type: 'boolean', description: 'Also execute one micro-batch and the AdamW update of the memory plan (tens of minutes on a software adapter)' },
   },
   details: [
     'Ours and the peer run alternately in one process on one adapter; ratios are ours ÷ peer speed (higher is better).',
@@ -44,7 +47,8 @@ export const bench: Command = {
     const log = (line: string) => console.error(line);
     const gpu = await nodeGpu('prefplay-bench');
     const peer = opts['no-peer'] ? null : await loadTfjsWebgpuInNode();
-    const report = await runBench(gpu, peer, { cases, matmulShapes: DEFAULT_MATMUL, reps, profile: !opts['no-profile'], log });
+    const memory = opts['no-memory-plan'] ? null : { ...DEFAULT_MEMORY_PLAN, run: !!opts['memory-run'] };
+    const report = await runBench(gpu, peer, { cases, matmulShapes: DEFAULT_MATMUL, reps, profile: !opts['no-profile'], memory, log });
     const md = benchMarkdown(report);
     if (typeof opts.json === 'string') writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
     if (typeof opts.markdown === 'string') writeFileSync(opts.markdown, md + '\n');

@@ -1,0 +1,95 @@
+// SPEC §8's memory target: one GPT-2-small DPO update at batch 8 × 512 tokens within 2 GB.
+// What the trainer holds through a run: parameters, gradients, the AdamW moments, and one
+// activation arena for the micro-batch shape (RunnerPool keeps no second large one). The 8 pairs
+// run as gradient-accumulation micro-batches of `microPairs` pairs — 2·microPairs sequences,
+// chosen and rejected — so activations scale with the micro-batch, not the update's batch.
+// The figure is the byte size of every buffer actually created on the adapter for that plan;
+// with `run`, one micro-batch forward + backward and one AdamW update also execute on it.
+import type { GpuContext } from '../engine/gpu';
+import { StepEncoder } from '../engine/encoder';
+import { GptModel, GptRunner } from '../model/gpt';
+import { presetConfig } from '../model/config';
+import { memoryEstimate } from '../store/memory';
+import { OptimizerState } from '../train/optimizer-state';
+import { TRAIN_DEFAULTS, type MomentsDtype } from '../train/config';
+import { Rng } from '../util/rng';
+import { benchBatch, benchCoefficients, benchWeights } from './workload';
+import { round } from './stats';
+
+export interface MemoryPlanOptions {
+  preset: string;
+  /** Pairs per update (the batch size a user asks for). */
+  pairs: number;
+  T: number;
+  /** Pairs per micro-batch; pairs / microPairs micro-batches accumulate into one update. */
+  microPairs: number;
+  momentsDtype: MomentsDtype;
+  /** Execute one micro-batch and the update too (slow on a software adapter). */
+  run: boolean;
+}
+
+export const DEFAULT_MEMORY_PLAN: MemoryPlanOptions = { preset: 'gpt2', pairs: 8, T: 512, microPairs: 1, momentsDtype: 'bf16', run: false };
+
+/** The budget SPEC §8 sets: 2 GB. */
+export const MEMORY_LIMIT_BYTES = 2e9;
+
+export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {
+  const config = presetConfig(o.preset);
+  if (o.pairs % o.microPairs !== 0) throw new Error(`memory plan: ${o.pairs} pairs do not split into micro-batches of ${o.microPairs}`);
+  const B = 2 * o.microPairs;
+  const model = new GptModel(gpu, config);
+  const grads = model.grads;
+  const opt = new OptimizerState(model, { ...TRAIN_DEFAULTS, objective: { method: 'dpo' }, optimizer: 'adamw', momentsDtype: o.momentsDtype, batchSize: o.microPairs, gradAccum: o.pairs / o.microPairs });
+  const runner = new GptRunner(model, B, o.T);
+  let ran: { forward_ms: number; backward_ms: number; optimizer_ms: number } | null = null;
+  try {
+    if (o.run) {
+      model.upload(benchWeights(config, 1));
+      const batch = benchBatch(config, B, o.T, 2);
+      runner.setBatch(batch);
+      const d = gpu.device;
+      let t0 = performance.now();
+      let enc = new StepEncoder(gpu, 'plan:forward');
+      runner.forward(enc);
+      enc.submit();
+      await runner.readStats();
+      const forward_ms = performance.now() - t0;
+      t0 = performance.now();
+      runner.setCoefficients(benchCoefficients(batch, new Rng(3)));
+      enc = new StepEncoder(gpu, 'plan:backward');
+      enc.clear(grads.whole());
+      runner.backward(enc);
+      enc.submit();
+      await d.queue.onSubmittedWorkDone();
+      const backward_ms = performance.now() - t0;
+      t0 = performance.now();
+      await opt.gradNorm();
+      opt.apply(1e-5, 1);
+      await d.queue.onSubmittedWorkDone();
+      ran = { forward_ms: round(forward_ms, 0), backward_ms: round(backward_ms, 0), optimizer_ms: round(performance.now() - t0, 0) };
+    }
+    const bytes = { params: model.params.bytes, grads: grads.bytes, optimizer: opt.bytes, activations: runner.bytes };
+    const total = bytes.params + bytes.grads + bytes.optimizer + bytes.activations;
+    return {
+      preset: o.preset,
+      pairs: o.pairs,
+      seq_len: o.T,
+      micro_batch_pairs: o.microPairs,
+      grad_accum: o.pairs / o.microPairs,
+      moments_dtype: o.momentsDtype,
+      bytes,
+      total_bytes: total,
+      limit_bytes: MEMORY_LIMIT_BYTES,
+      within_limit: total <= MEMORY_LIMIT_BYTES,
+      /** The same update without accumulation and with f32 moments (estimate, not allocated). */
+      naive_estimate_bytes: memoryEstimate(config, o.pairs, o.T, 'adamw', 'f32').perRun,
+      ran,
+    };
+  } finally {
+    runner.destroy();
+    opt.destroy();
+    model.destroy();
+  }
+}
+
+export type MemoryPlanResult = Awaited<ReturnType<typeof memoryPlan>>;

@@ -1,0 +1,32 @@
+// The bench's memory plan allocates (and with `run`, executes) what a DPO update holds; its byte
+// count must agree with the estimate the page shows (src/store/memory.ts), which the unit tests
+// then use for GPT-2 small at 8 × 512 without allocating 2 GB in CI.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { testGpu } from '../helpers/gpu';
+import type { GpuContext } from '../../src/engine/gpu';
+import { memoryPlan } from '../../src/bench/memory-plan';
+import { memoryEstimate } from '../../src/store/memory';
+import { presetConfig } from '../../src/model/config';
+
+let gpu: GpuContext;
+beforeAll(async () => {
+  gpu = await testGpu();
+});
+
+describe('bench memory plan', () => {
+  it.each(['f32', 'bf16'] as const)('tiny, 4 pairs × 32 as micro-batches of 2 (%s moments): runs, and its bytes match the estimate', async (dtype) => {
+    const plan = await memoryPlan(gpu, { preset: 'tiny', pairs: 4, T: 32, microPairs: 2, momentsDtype: dtype, run: true });
+    expect(plan.grad_accum).toBe(2);
+    expect(plan.ran && plan.ran.forward_ms >= 0 && plan.ran.backward_ms >= 0).toBe(true);
+    const est = memoryEstimate(presetConfig('tiny'), 2, 32, 'adamw', dtype);
+    expect(plan.bytes.params + plan.bytes.grads + plan.bytes.optimizer).toBeGreaterThanOrEqual(est.state);
+    expect(plan.bytes.params + plan.bytes.grads + plan.bytes.optimizer).toBeLessThan(est.state + 64 * 1024); // alignment padding only
+    expect(plan.bytes.activations).toBeGreaterThanOrEqual(est.activations);
+    expect(plan.bytes.activations).toBeLessThan(est.activations + 64 * 1024); // padding and the encoder's token buckets
+    expect(plan.total_bytes).toBe(plan.bytes.params + plan.bytes.grads + plan.bytes.optimizer + plan.bytes.activations);
+  });
+
+  it('refuses pairs that do not split into micro-batches', async () => {
+    await expect(memoryPlan(gpu, { preset: 'tiny', pairs: 3, T: 8, microPairs: 2, momentsDtype: 'f32', run: false })).rejects.toThrow(/3 pairs do not split into micro-batches of 2/);
+  });
+});
