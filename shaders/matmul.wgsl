@@ -15,6 +15,8 @@
 //                     every invocation of the workgroup and workgroup arrays are memory, so this
 //                     runs ~10× faster there (docs/perf.md). _nn4/_nt4/_tn4 are its vec4-load
 //                     forms for aligned shapes (one 16-byte load feeds four FMAs).
+// CPU adapters with `subgroups` take shaders/matmul_subgroup.wgsl (32×4 blocks per lane, A
+// shared across the 4 lanes by subgroupBroadcast) where aligned; matmul_blocked* is its fallback.
 
 override TRANS_A: bool = false;    // A stored (K,M) instead of (M,K)
 override TRANS_B: bool = false;    // B stored (N,K) instead of (K,N)

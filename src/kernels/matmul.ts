@@ -10,16 +10,23 @@ import { isCpuAdapter } from './plan';
 const TILE = 64;
 /** Outputs per workgroup side of the register-blocked kernels (8×8 invocations × 4×4 each). */
 const BLOCK_TILE = 32;
+/** Workgroup tile of shaders/matmul_subgroup.wgsl: ROWS rows × (4 lanes × 4) columns. */
+const SG_ROWS = 32;
+const SG_COLS = 16;
 
 /**
  * Which kernel shape computes products on an adapter: `tiled` stages 64×64 tiles through
  * workgroup memory (GPUs); `blocked` keeps a 4×4 block per invocation in registers with no
- * barriers (CPU adapters such as SwiftShader, where barriers and workgroup memory are slow).
+ * barriers (CPU adapters such as SwiftShader, where barriers and workgroup memory are slow);
+ * `subgroup` (CPU adapters with the `subgroups` feature) gives each lane of a 4-lane subgroup
+ * a 32×4 block of the same 32 rows, loading each A value once and broadcasting it
+ * (shaders/matmul_subgroup.wgsl), and falls back to `blocked` for unaligned shapes.
  */
-export type MatmulPlan = 'tiled' | 'blocked';
+export type MatmulPlan = 'tiled' | 'blocked' | 'subgroup';
 
 export function matmulPlanFor(adapter: AdapterSummary): MatmulPlan {
-  return isCpuAdapter(adapter) ? 'blocked' : 'tiled';
+  if (!isCpuAdapter(adapter)) return 'tiled';
+  return adapter.features.includes('subgroups') ? 'subgroup' : 'blocked';
 }
 
 function check(name: string, v: View, n: number): void {
@@ -42,6 +49,15 @@ function blockedEntry(M: number, N: number, K: number, transA: boolean, transB: 
   return 'matmul_blocked';
 }
 
+/** The subgroup-shared entry point for a layout and shape, or null when it does not apply. */
+function subgroupEntry(M: number, N: number, K: number, transA: boolean, transB: boolean): string | null {
+  if (K % 4 !== 0) return null;
+  if (!transA && !transB && N % 4 === 0) return 'matmul_sg_nn';
+  if (!transA && transB) return 'matmul_sg_nt';
+  if (transA && !transB && M % 4 === 0 && N % 4 === 0) return 'matmul_sg_tn';
+  return null;
+}
+
 /**
  * The generic product C (M,N) = op(A) (M,K) · op(B) (K,N) [+ bias (N)] [+= C].
  * TRANS_A: A stored (K,M); TRANS_B: B stored (N,K); ACCUMULATE: add into C.
@@ -53,6 +69,12 @@ export function matmulTiled(enc: StepEncoder, c: View, a: View, b: View, bias: V
   const bindings = [c, a, b, bias ?? a];
   if (plan === 'tiled') {
     enc.dispatch({ shader: 'matmul', entryPoint: 'matmul', constants }, bindings, params(M, N, K, 0), [Math.ceil(N / TILE), Math.ceil(M / TILE)]);
+    return;
+  }
+  // 'subgroup' needs the device feature (a GPU context without it, or a forced plan, falls back)
+  const sg = plan === 'subgroup' && enc.gpu.features.has('subgroups') ? subgroupEntry(M, N, K, constants.TRANS_A, constants.TRANS_B) : null;
+  if (sg) {
+    enc.dispatch({ shader: 'matmul_subgroup', entryPoint: sg, constants: { ACCUMULATE: constants.ACCUMULATE, HAS_BIAS: constants.HAS_BIAS } }, bindings, params(M, N, K, 0), [Math.ceil(N / SG_COLS), Math.ceil(M / SG_ROWS)]);
     return;
   }
   const entryPoint = blockedEntry(M, N, K, constants.TRANS_A, constants.TRANS_B);

@@ -1,6 +1,7 @@
 // Tier 2: shaders/matmul.wgsl on real WebGPU (Dawn) against the float64 reference, at
 // shapes that are not multiples of the 64×64 tile, and 1×N / N×1, with fresh random inputs,
-// for both kernel shapes (tiled and register-blocked, with its vec4 forms).
+// for every kernel shape (tiled, register-blocked with its vec4 forms, and the subgroup-shared
+// forms of shaders/matmul_subgroup.wgsl, which fall back to register-blocked when unaligned).
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
@@ -26,10 +27,13 @@ const SHAPES: Array<[number, number, number]> = [
   [128, 64, 64],
   [70, 36, 20], // channels multiples of 4, rows not: the vec4 register-blocked kernels
   [9, 12, 132],
+  [68, 36, 20], // R % 4 = 0: all three subgroup forms (nn, nt, tn), rows not a multiple of 32
+  [100, 44, 52], // subgroup forms with rows and columns past the 32×16 workgroup tile
+  [36, 37, 20], // IC odd: forward and dweight fall back, dinp takes the subgroup nt form with N % 4 ≠ 0
 ];
 
-// Both kernel shapes run on any adapter; each adapter gets one by default (matmulPlanFor).
-const PLANS: MatmulPlan[] = ['tiled', 'blocked'];
+// Every kernel shape runs on any adapter; each adapter gets one by default (matmulPlanFor).
+const PLANS: MatmulPlan[] = ['tiled', 'blocked', 'subgroup'];
 const CASES = PLANS.flatMap((plan) => SHAPES.map(([R, IC, OC]) => [plan, R, IC, OC] as const));
 
 describe('matmul kernels on WebGPU', () => {
@@ -65,6 +69,25 @@ describe('matmul kernels on WebGPU', () => {
     expectClose(await readF32(d, vDinp), ref.dinp, { rtol: 1e-4, atol: 1e-5, what: `dinp seed=${seed}` });
     expectClose(await readF32(d, vDw), ref.dweight.map((g, i) => g + dw0[i]), { rtol: 1e-4, atol: 1e-5, what: `dweight seed=${seed}` });
     expectClose(await readF32(d, vDb), ref.dbias.map((g, i) => g + db0[i]), { rtol: 1e-4, atol: 1e-5, what: `dbias seed=${seed}` });
+  });
+
+  it('the subgroup plan dispatches the subgroup forms (nn, nt, tn) where aligned', () => {
+    expect(gpu.features.has('subgroups')).toBe(true);
+    const d = gpu.device;
+    const [R, IC, OC] = [68, 36, 20];
+    const enc = new StepEncoder(gpu);
+    const used: string[] = [];
+    const dispatch = enc.dispatch.bind(enc);
+    enc.dispatch = (spec, ...rest) => {
+      used.push(`${spec.shader}:${spec.entryPoint}`);
+      dispatch(spec, ...rest);
+    };
+    const v = (n: string, shape: number[]) => createView(d, n, shape);
+    matmulForward(enc, v('o', [R, OC]), v('i', [R, IC]), v('w', [IC, OC]), v('b', [OC]), R, IC, OC, 'subgroup');
+    matmulBackward(enc, v('di', [R, IC]), v('dw', [IC, OC]), null, v('do', [R, OC]), v('i2', [R, IC]), v('w2', [IC, OC]), R, IC, OC, 'subgroup');
+    matmulForward(enc, v('o3', [R, 37]), v('i3', [R, 37 + 3]), v('w3', [37 + 3, 37]), null, R, 37 + 3, 37, 'subgroup');
+    enc.submit();
+    expect(used).toEqual(['matmul_subgroup:matmul_sg_nn', 'matmul_subgroup:matmul_sg_nt', 'matmul_subgroup:matmul_sg_tn', 'matmul:matmul_blocked']);
   });
 
   it('reuses cached pipelines and uniforms across calls', async () => {
