@@ -12,6 +12,9 @@ export interface AdapterSummary {
   features: string[];
   limits: Record<string, number>;
   isFallbackAdapter: boolean;
+  /** Subgroup sizes the adapter may use (0 when it does not say). */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 export interface GpuContext {
@@ -60,6 +63,8 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
     features: [...adapter.features].map(String).sort(),
     limits,
     isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter),
+    subgroupMinSize: Number((info as { subgroupMinSize?: number })?.subgroupMinSize ?? 0),
+    subgroupMaxSize: Number((info as { subgroupMaxSize?: number })?.subgroupMaxSize ?? 0),
   };
 }
 

@@ -26,7 +26,8 @@ export type MatmulPlan = 'tiled' | 'blocked' | 'subgroup';
 
 export function matmulPlanFor(adapter: AdapterSummary): MatmulPlan {
   if (!isCpuAdapter(adapter)) return 'tiled';
-  return adapter.features.includes('subgroups') ? 'subgroup' : 'blocked';
+  // the shader's 4-invocation workgroup must be one whole subgroup: lanes 0–3 broadcast to each other
+  return adapter.features.includes('subgroups') && adapter.subgroupMinSize >= 4 ? 'subgroup' : 'blocked';
 }
 
 function check(name: string, v: View, n: number): void {
