@@ -2,7 +2,8 @@
 //   grad_norm_partials  partials (G)  = Σ grads² over each workgroup's grid-stride share   (stage 1)
 //   grad_norm_finish    out (1)       = Σ partials                                          (stage 2)
 //   adamw_step          params, m, v (n) updated from grads (n)    — torch.optim.AdamW
-//   adamw_step_bf16     the same with m, v stored as bf16, two per u32 word (ceil(n/2) words)
+//   adamw_step_bf16     the same with m, v stored as bf16, two per u32 word (ceil(n/2) words),
+//                       rounded stochastically
 //   sgd_step            params (n) -= lr·clip·grads (n)            — torch.optim.SGD, no momentum
 // Both steps clip as torch.nn.utils.clip_grad_norm_, reading normSq (1) on the GPU:
 //   clip = min(1, maxGradNorm / (sqrt(normSq) + 1e-6)) when maxGradNorm > 0, else 1.
@@ -25,6 +26,7 @@ struct Hp {
   step_size: f32,  // lr / (1 − beta1^step)
   bc2_sqrt: f32,   // sqrt(1 − beta2^step)
   max_grad_norm: f32,
+  step: u32,       // 1-based step count: seeds adamw_step_bf16's stochastic rounding
 }
 
 struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32 }
@@ -107,9 +109,14 @@ fn adamw_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 // f32 pattern. Plain u32 bit operations, so every adapter runs it (no shader-f16 needed).
 // The math is adamw_step's in f32; the new m, v are rounded to bf16 and the rounded values
 // (what is stored, so what a resumed run sees) drive the parameter update.
+// The rounding is stochastic (bf16_bits_sr): round-to-nearest would freeze v, since v·β2 with
+// β2 = 0.999 moves v by 0.1 %, under half a bf16 spacing, and rounds back to v every step.
+// The random bits hash (index_base + element, step), so runs are deterministic and resumable;
+// index_base is the range's first arena element, so per-tensor dispatches draw the same bits
+// as one dispatch over the arena.
 // m, v may start mid-binding (m_base, v_base words): per-tensor ranges need not sit at the
 // storage-offset alignment (see src/kernels/optimizer.ts).
-struct Bf16Params { n: u32, m_base: u32, v_base: u32, _p: u32 }
+struct Bf16Params { n: u32, m_base: u32, v_base: u32, index_base: u32 }
 
 @group(0) @binding(0) var<storage, read_write> b_params: array<f32>;
 @group(0) @binding(1) var<storage, read_write> b_m: array<u32>;
@@ -119,25 +126,38 @@ struct Bf16Params { n: u32, m_base: u32, v_base: u32, _p: u32 }
 @group(0) @binding(5) var<storage, read> b_hp: Hp;
 @group(0) @binding(6) var<uniform> pb: Bf16Params;
 
-// f32 -> bf16 bits (low 16 of the result), round to nearest, ties to even. Overflow rounds to
-// ±Inf as IEEE rounding does; NaN is tested on the bits (a NaN whose payload sits in the low
-// 16 bits would otherwise round to Inf) and stays a quiet NaN with its sign.
-fn bf16_bits(x: f32) -> u32 {
+// PCG hash (Jarzynski & Olano 2020): u32 -> u32, well mixed for consecutive inputs; u32
+// arithmetic wraps. pcgHash in src/reference/optimizer.ts is the same function.
+fn pcg_hash(x: u32) -> u32 {
+  let s = x * 747796405u + 2891336453u;
+  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
+  return (w >> 22u) ^ w;
+}
+
+// f32 -> bf16 bits (low 16 of the result), rounded stochastically with r's low 16 bits: adding
+// them before the cut rounds away from zero with probability (low half)/2¹⁶, so E[result] = x
+// (including across binades: the carry walks the exponent). Only values above the largest
+// bf16, within one spacing of it, can reach Inf; ±Inf stay (low half 0). NaN is tested on the
+// bits (a NaN whose payload sits in the low 16 bits could carry into Inf) and stays a quiet
+// NaN with its sign. The sum stays below 2³² for every non-NaN b.
+fn bf16_bits_sr(x: f32, r: u32) -> u32 {
   let b = bitcast<u32>(x);
   if ((b & 0x7fffffffu) > 0x7f800000u) { return (b >> 16u) | 0x0040u; }
-  return (b + 0x7fffu + ((b >> 16u) & 1u)) >> 16u;
+  return (b + (r & 0xffffu)) >> 16u;
 }
 
 fn bf16_lo(w: u32) -> f32 { return bitcast<f32>(w << 16u); }
 fn bf16_hi(w: u32) -> f32 { return bitcast<f32>(w & 0xffff0000u); }
 
 // One element's update from its stored moments m0, v0; writes the parameter and returns the
-// new moments' bf16 bits (m, v).
-fn adamw_bf16_one(i: u32, m0: f32, v0: f32, clip: f32) -> vec2u {
+// new moments' bf16 bits (m, v). key = pcg_hash(step); the element's 32 random bits round m
+// (low 16) and v (high 16).
+fn adamw_bf16_one(i: u32, m0: f32, v0: f32, clip: f32, key: u32) -> vec2u {
   let h = b_hp;
   let g = b_grads[i] * clip;
   let p = b_params[i] * h.decay;
-  let bits = vec2u(bf16_bits(m0 + h.one_minus_beta1 * (g - m0)), bf16_bits(v0 * h.beta2 + h.one_minus_beta2 * g * g));
+  let r = pcg_hash(pb.index_base + i + key);
+  let bits = vec2u(bf16_bits_sr(m0 + h.one_minus_beta1 * (g - m0), r), bf16_bits_sr(v0 * h.beta2 + h.one_minus_beta2 * g * g, r >> 16u));
   let m = bf16_lo(bits.x);
   let v = bf16_lo(bits.y);
   b_params[i] = p - h.step_size * (m / (sqrt(v) / h.bc2_sqrt + h.eps));
@@ -148,16 +168,17 @@ fn adamw_bf16_one(i: u32, m0: f32, v0: f32, clip: f32) -> vec2u {
 fn adamw_step_bf16(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let clip = clip_coef(b_norm_sq[0], b_hp.max_grad_norm);
   let words = pb.n / 2u + (pb.n & 1u);
+  let key = pcg_hash(b_hp.step);
   for (var k = gid.x; k < words; k += nwg.x * WG) {
     let wm = b_m[pb.m_base + k];
     let wv = b_v[pb.v_base + k];
     let i = 2u * k;
-    let lo = adamw_bf16_one(i, bf16_lo(wm), bf16_lo(wv), clip);
+    let lo = adamw_bf16_one(i, bf16_lo(wm), bf16_lo(wv), clip, key);
     // an odd n leaves the last word's high half unused: keep its bits as they are
     var m_hi = wm & 0xffff0000u;
     var v_hi = wv & 0xffff0000u;
     if (i + 1u < pb.n) {
-      let hi = adamw_bf16_one(i + 1u, bf16_hi(wm), bf16_hi(wv), clip);
+      let hi = adamw_bf16_one(i + 1u, bf16_hi(wm), bf16_hi(wv), clip, key);
       m_hi = hi.x << 16u;
       v_hi = hi.y << 16u;
     }

@@ -43,7 +43,8 @@ function finiteAtLeast(field: string, x: number, lo: number): void {
 
 /**
  * The Hp struct as f32 words. Bias corrections and step size are computed here in float64
- * (as torch does in Python) and rounded once.
+ * (as torch does in Python) and rounded once. Word 10 holds the step as a u32 (its bits, not
+ * a float): adamw_step_bf16 hashes it into its rounding bits.
  */
 export function packOptimizerHp(h: OptimizerHp): Float32Array {
   finiteAtLeast('lr', h.lr, 0);
@@ -58,6 +59,7 @@ export function packOptimizerHp(h: OptimizerHp): Float32Array {
   const bc2 = 1 - h.beta2 ** h.step;
   const out = new Float32Array(OPTIMIZER_HP_SIZE);
   out.set([h.lr, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.eps, 1 - h.lr * h.weightDecay, h.lr / bc1, Math.sqrt(bc2), h.maxGradNorm]);
+  new Uint32Array(out.buffer)[10] = h.step >>> 0;
   return out;
 }
 
@@ -97,7 +99,12 @@ export function bf16Words(n: number): number {
   return Math.ceil(n / 2);
 }
 
-/** x (n) -> bf16Words(n) words in adamw_step_bf16's layout (2k low, 2k+1 high), rounded to nearest even. */
+/**
+ * x (n) -> bf16Words(n) words in adamw_step_bf16's layout (2k low, 2k+1 high), rounded to
+ * nearest even. Used once per value (checkpoint restore, tests), so it keeps the lower error
+ * of round-to-nearest; the kernel rounds stochastically because it rounds the same v every
+ * step, where round-to-nearest's bias accumulates (v·0.999 rounds back to v).
+ */
 export function packBf16(x: Float32Array): Uint32Array {
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
   const out = new Uint32Array(bf16Words(x.length));
@@ -130,10 +137,14 @@ function alignedBinding(device: GPUDevice, v: View): { view: View; base: number 
 /**
  * AdamW as adamwStep with m and v stored as bf16, two elements per u32 word: params, grads (n),
  * m, v (bf16Words(n) words; element 2k in the low half of word k). The f32 math is adamwStep's;
- * new moments are rounded to nearest even bf16. An odd n leaves the last word's high half as is.
+ * new moments are rounded to bf16 stochastically (unbiased), with random bits hashed from
+ * (indexBase + element, hp's step) — see bf16RoundingBits. indexBase: the range's first
+ * element in the parameter arena, so per-tensor calls draw the bits one whole-arena call
+ * would. An odd n leaves the last word's high half as is.
  */
-export function adamwStepBf16(enc: StepEncoder, params: View, m: View, v: View, grads: View, normSq: View, hp: View, n: number): void {
+export function adamwStepBf16(enc: StepEncoder, params: View, m: View, v: View, grads: View, normSq: View, hp: View, n: number, indexBase = 0): void {
   checkN('adamwStepBf16', n);
+  if (!Number.isInteger(indexBase) || indexBase < 0 || indexBase > 0xffffffff) throw new Error(`adamwStepBf16: indexBase = ${indexBase} must be a 32-bit unsigned integer`);
   for (const x of [params, grads]) check('adamwStepBf16', x, n);
   for (const x of [m, v]) check('adamwStepBf16', x, bf16Words(n));
   check('adamwStepBf16', normSq, 1);
@@ -144,7 +155,7 @@ export function adamwStepBf16(enc: StepEncoder, params: View, m: View, v: View, 
     throw new Error(`adamwStepBf16: ${m.name} and ${v.name} overlap once aligned to ${d.limits.minStorageBufferOffsetAlignment} bytes: keep the moments in separate buffers`);
   }
   const groups = optimizerGroups(bf16Words(n));
-  enc.dispatch({ shader: 'optimizer', entryPoint: 'adamw_step_bf16' }, [params, M.view, V.view, grads, normSq, hp], uniformWords(n, M.base, V.base, 0), [groups]);
+  enc.dispatch({ shader: 'optimizer', entryPoint: 'adamw_step_bf16' }, [params, M.view, V.view, grads, normSq, hp], uniformWords(n, M.base, V.base, indexBase), [groups]);
 }
 
 /** SGD without momentum or weight decay: params (n) -= lr·clip·grads (n). */

@@ -22,7 +22,8 @@ export function decays(name: string): boolean {
  * element offset, so no word straddles two tensors — in particular not a decay and a no-decay
  * one — and a per-tensor step with its own word range touches no other tensor's moments (an
  * odd-length tensor's last word pairs it with padding, which the kernel leaves as is). Without
- * weight decay the whole arena is still one dispatch, as with f32 moments.
+ * weight decay the whole arena is still one dispatch, as with f32 moments; per-tensor steps
+ * pass the tensor's arena offset as indexBase, so both draw the same stochastic-rounding bits.
  */
 class Bf16Moments {
   readonly words: View;
@@ -55,7 +56,7 @@ class Bf16Moments {
     return out;
   }
 
-  /** One tensor's moments from f32, rounded to nearest even bf16. */
+  /** One tensor's moments from f32, rounded to nearest even bf16 (once, so no bias builds up: see packBf16). */
   upload(name: string, values: Float32Array): void {
     const w = this.get(name);
     const words = packBf16(values);
@@ -127,7 +128,7 @@ export class OptimizerState {
       for (const name of model.params.names()) {
         const p = model.params.get(name);
         const h = decays(name) ? this.hp : this.hpNoDecay;
-        if (m16 && v16) adamwStepBf16(enc, p, m16.get(name), v16.get(name), g.get(name), this.normSq, h, p.length);
+        if (m16 && v16) adamwStepBf16(enc, p, m16.get(name), v16.get(name), g.get(name), this.normSq, h, p.length, model.params.layout.offsets.get(name)!);
         else adamwStep(enc, p, this.m!.get(name), this.v!.get(name), g.get(name), this.normSq, h, p.length);
       }
     }

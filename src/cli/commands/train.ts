@@ -41,7 +41,7 @@ export const train: Command = {
     'batch-size': { type: 'string', valueName: 'N', description: 'Pairs per micro-batch', default: String(TRAIN_DEFAULTS.batchSize) },
     'grad-accum': { type: 'string', valueName: 'N', description: 'Micro-batches per update', default: '1' },
     optimizer: { type: 'string', valueName: 'adamw|sgd', description: 'AdamW (β1 0.9, β2 0.999, eps 1e-8) or plain SGD (no momentum, no weight decay)', default: 'adamw' },
-    'moments-dtype': { type: 'string', valueName: 'f32|bf16', description: 'Storage of the AdamW moments: bf16 halves their memory (GPT-2 small: 996 → 498 MB), the math stays f32; bf16 v cannot decay with β2 0.999, so it suits short runs', default: 'f32' },
+    'moments-dtype': { type: 'string', valueName: 'f32|bf16', description: 'Storage of the AdamW moments: bf16 halves their memory (GPT-2 small: 996 → 498 MB); the math stays f32 and bf16 values are rounded stochastically (unbiased, so v still decays with β2 0.999)', default: 'f32' },
     'weight-decay': { type: 'string', valueName: 'WD', description: 'AdamW weight decay (not on biases and LayerNorm weights)', default: '0' },
     'max-grad-norm': { type: 'string', valueName: 'G', description: 'Global-norm clipping; 0 disables', default: '1' },
     seed: { type: 'string', valueName: 'S', description: 'Seed of the data order and the train/eval split', default: String(TRAIN_DEFAULTS.seed) },
