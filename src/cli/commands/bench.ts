@@ -4,24 +4,18 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from '../command';
 import { intOption, UsageError } from '../command';
 import { nodeGpu } from '../../engine/node';
-import { presetConfig } from '../../model/config';
 import { benchMarkdown, DEFAULT_CASES, DEFAULT_MATMUL, runBench, type StepCase } from '../../bench/run';
 import { loadTfjsWebgpuInNode } from '../../bench/peer-node';
 import { DEFAULT_MEMORY_PLAN } from '../../bench/memory-plan';
+import { parseStepCase } from '../../bench/cases';
 
 /** `preset:BxT`, optionally `:reduced` and/or `:nopeer`, e.g. `builtin:8x128`. */
 export function parseCase(text: string): StepCase {
-  const m = /^(\w+):(\d+)x(\d+)((?::(?:reduced|nopeer))*)$/.exec(text);
-  if (!m) throw new UsageError(`--case "${text}": expected PRESET:BxT[:reduced][:nopeer], e.g. builtin:8x128`);
-  const [, preset, B, T, flags] = m;
   try {
-    presetConfig(preset);
+    return parseStepCase(text);
   } catch (e) {
-    throw new UsageError(`--case "${text}": ${(e as Error).message}`);
+    throw new UsageError(`--${(e as Error).message}`, { cause: e });
   }
-  if (+B < 1 || +T < 2) throw new UsageError(`--case "${text}": B must be ≥ 1 and T ≥ 2`);
-  const reduced = flags.includes(':reduced');
-  return { preset, B: +B, T: +T, reduced, peer: !flags.includes(':nopeer'), ...(reduced ? { reps: 1 } : {}) };
 }
 
 export const bench: Command = {

@@ -1,0 +1,26 @@
+// Parsing `PRESET:BxT[:reduced][:nopeer]` training-step cases and `MxNxK` matmul shapes, shared
+// by the CLI (`bench --case`) and the bench page (`bench.html?cases=`).
+import { presetConfig } from '../model/config';
+import type { StepCase } from './run';
+
+/** `preset:BxT`, optionally `:reduced` and/or `:nopeer`, e.g. `builtin:8x128`. Throws an Error naming the bad part. */
+export function parseStepCase(text: string): StepCase {
+  const m = /^(\w+):(\d+)x(\d+)((?::(?:reduced|nopeer))*)$/.exec(text);
+  if (!m) throw new Error(`case "${text}": expected PRESET:BxT[:reduced][:nopeer], e.g. builtin:8x128`);
+  const [, preset, B, T, flags] = m;
+  try {
+    presetConfig(preset);
+  } catch (e) {
+    throw new Error(`case "${text}": ${(e as Error).message}`, { cause: e });
+  }
+  if (+B < 1 || +T < 2) throw new Error(`case "${text}": B must be ≥ 1 and T ≥ 2`);
+  const reduced = flags.includes(':reduced');
+  return { preset, B: +B, T: +T, reduced, peer: !flags.includes(':nopeer'), ...(reduced ? { reps: 1 } : {}) };
+}
+
+/** `MxNxK`, e.g. `512x512x512`. */
+export function parseMatmulShape(text: string): [number, number, number] {
+  const m = /^(\d+)x(\d+)x(\d+)$/.exec(text);
+  if (!m || [m[1], m[2], m[3]].some((x) => +x < 1)) throw new Error(`matmul shape "${text}": expected MxNxK with positive integers, e.g. 512x512x512`);
+  return [+m[1], +m[2], +m[3]];
+}
