@@ -153,7 +153,8 @@ export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
     ['gradient_checkpointing', false],
     ['report_to', 'none'],
   ];
-  return { ...m, args };
+  const notes = c.momentsDtype === 'bf16' ? [...m.notes, 'PrefPlay kept AdamW\'s moments in bf16 (stochastic rounding); optim="adamw_torch" keeps them in float32 — the same update, more memory.'] : m.notes;
+  return { ...m, args, notes };
 }
 
 function importLines({ name, modules }: TrlTrainerSpec): string[] {

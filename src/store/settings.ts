@@ -27,6 +27,7 @@ export function settingsProblems(s: TrainSettings): string[] {
   if (!(s.lr > 0)) out.push('Learning rate must be > 0');
   if (!(s.evalFraction >= 0 && s.evalFraction < 1)) out.push('Eval fraction must be in [0, 1)');
   if (!(s.maxGradNorm >= 0)) out.push('Max grad norm must be ≥ 0 (0 disables clipping)');
+  if (s.momentsDtype === 'bf16' && s.optimizer !== 'adamw') out.push('bf16 moments need AdamW (SGD keeps no moments)');
   if (s.maxLength !== null) int(s.maxLength, 2, 'Max length');
   if (s.maxPromptLength !== null) int(s.maxPromptLength, 1, 'Max prompt length');
   return out;

@@ -90,6 +90,7 @@ export function encodeConfig(cards: readonly MethodCard[], s: TrainSettings, dat
   });
   if (s.schedule !== DEFAULT_SETTINGS.schedule) parts.push(`sched=${s.schedule}`);
   if (s.optimizer !== DEFAULT_SETTINGS.optimizer) parts.push(`opt=${s.optimizer}`);
+  if ((s.momentsDtype ?? 'f32') !== DEFAULT_SETTINGS.momentsDtype) parts.push(`moments=${s.momentsDtype}`);
   if (s.maxLength !== null) parts.push(`maxlen=${s.maxLength}`);
   if (s.maxPromptLength !== null) parts.push(`maxprompt=${s.maxPromptLength}`);
   if (dataset) parts.push(`data=${enc(dataset)}`);
@@ -126,6 +127,11 @@ export function decodeConfig(search: string): UrlConfig {
   if (opt) {
     if (opt === 'adamw' || opt === 'sgd') settings.optimizer = opt;
     else out.problems.push(`opt: "${opt}" is not adamw or sgd`);
+  }
+  const moments = q.get('moments');
+  if (moments) {
+    if (moments === 'f32' || moments === 'bf16') settings.momentsDtype = moments;
+    else out.problems.push(`moments: "${moments}" is not f32 or bf16`);
   }
   for (const [key, name] of [['maxlen', 'maxLength'], ['maxprompt', 'maxPromptLength']] as const) {
     const v = q.get(key);

@@ -67,6 +67,8 @@ describe('TRL script: trainer and arguments per method', () => {
     // exo_pair with ε 0 writes PrefPlay's effective ε; sgd; constant schedule with warmup
     expect(args(run({ method: 'dpo', lossType: 'exo_pair' })).label_smoothing).toEqual({ float: 1e-3 });
     expect(args(run({ method: 'dpo' }, { optimizer: 'sgd' })).optim).toBe('sgd');
+    expect(trlScript(run({ method: 'dpo' }, { momentsDtype: 'bf16' }))).toMatch(/# Note: PrefPlay kept AdamW's moments in bf16 .*adamw_torch/);
+    expect(trlScript(run({ method: 'dpo' }))).not.toMatch(/moments in bf16/);
     expect(args(run({ method: 'dpo' }, { schedule: 'constant', warmupSteps: 3 })).lr_scheduler_type).toBe('constant_with_warmup');
     expect(args(run({ method: 'dpo' }, { schedule: 'constant' })).lr_scheduler_type).toBe('constant');
     // eval every N updates only when there is an eval set

@@ -40,9 +40,16 @@ export function SettingsForm() {
       </label>
       <label>
         Optimizer{' '}
-        <select value={s.optimizer} onChange={(e) => update({ optimizer: e.target.value as TrainSettings['optimizer'], ...(e.target.value === 'sgd' ? { weightDecay: 0 } : {}) })}>
+        <select value={s.optimizer} onChange={(e) => update({ optimizer: e.target.value as TrainSettings['optimizer'], ...(e.target.value === 'sgd' ? { weightDecay: 0, momentsDtype: 'f32' } : {}) })}>
           <option value="adamw">AdamW</option>
           <option value="sgd">SGD</option>
+        </select>
+      </label>
+      <label title="bf16 halves the optimizer's memory (stochastic rounding keeps the moments unbiased); SGD keeps no moments">
+        AdamW moments{' '}
+        <select value={s.momentsDtype ?? 'f32'} disabled={s.optimizer !== 'adamw'} onChange={(e) => update({ momentsDtype: e.target.value as 'f32' | 'bf16' })}>
+          <option value="f32">f32</option>
+          <option value="bf16">bf16 (half the memory)</option>
         </select>
       </label>
       <NumberField label="Max length" value={s.maxLength} nullable placeholder="auto" onChange={(v) => update({ maxLength: v })} onClear={() => update({ maxLength: null })} />

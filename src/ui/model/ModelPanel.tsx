@@ -14,6 +14,7 @@ export function ModelPanel() {
   const batchSize = useApp((s) => s.settings.batchSize);
   const maxLength = useApp((s) => s.settings.maxLength);
   const optimizer = useApp((s) => s.settings.optimizer);
+  const momentsDtype = useApp((s) => s.settings.momentsDtype);
   const runs = useApp((s) => s.cards.length);
   const [preset, setPreset] = useState<'tiny' | 'builtin'>('builtin');
   const [seed, setSeed] = useState(0);
@@ -27,7 +28,7 @@ export function ModelPanel() {
   };
   const info = model.info;
   const c = info?.config;
-  const mem = c && memoryEstimate(c, batchSize, maxLength ?? Math.min(1024, c.nPositions), optimizer);
+  const mem = c && memoryEstimate(c, batchSize, maxLength ?? Math.min(1024, c.nPositions), optimizer, momentsDtype);
   return (
     <section aria-labelledby="model-h" className="region">
       <h2 id="model-h">Model</h2>

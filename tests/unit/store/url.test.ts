@@ -36,6 +36,15 @@ describe('URL configuration', () => {
     expect(() => parseRunToken('orpo:x')).toThrow(/"x" is not a number/);
   });
 
+  it('carries bf16 AdamW moments, and names a bad value', () => {
+    const settings = { ...DEFAULT_SETTINGS, momentsDtype: 'bf16' as const };
+    const q = encodeConfig(PRESETS['dpo-vs-orpo'].cards(), settings, null);
+    expect(q).toContain('&moments=bf16');
+    expect({ ...DEFAULT_SETTINGS, ...decodeConfig(q).settings }).toEqual(settings);
+    expect(encodeConfig(PRESETS['dpo-vs-orpo'].cards(), DEFAULT_SETTINGS, null)).not.toContain('moments=');
+    expect(decodeConfig('?moments=f16').problems).toEqual(['moments: "f16" is not f32 or bf16']);
+  });
+
   it('drops duplicate runs', () => {
     expect(decodeConfig('?runs=orpo:0.1,orpo:0.1,orpo:0.2').cards!.map((c) => c.id)).toEqual(['orpo-0.1', 'orpo-0.2']);
   });
