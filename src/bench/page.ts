@@ -71,6 +71,7 @@ async function run(): Promise<void> {
   button.disabled = true;
   log.textContent = '';
   document.body.dataset.state = 'running';
+  let device: GPUDevice | null = null;
   try {
     const cases = field('cases').value.split(/[\s,]+/).filter(Boolean).map(parseStepCase);
     const matmulShapes = field('matmul').value.split(/[\s,]+/).filter(Boolean).map(parseMatmulShape);
@@ -80,6 +81,7 @@ async function run(): Promise<void> {
     const adapter = gpu && isSecureContext ? await requestAdapter(gpu) : null;
     if (!adapter) throw new Error(explainNoWebGPU({ hasGpu: Boolean(gpu), secure: isSecureContext, userAgent: navigator.userAgent }).message);
     const ctx = await createContext(adapter, webShaders, 'prefplay-bench');
+    device = ctx.device;
     const peer = field('peer').checked ? (say('loading TensorFlow.js…'), await loadPeer()) : null;
     const memory = field('memory').checked ? DEFAULT_MEMORY_PLAN : null;
     const report = await runBench(ctx, peer, { cases, matmulShapes, reps, profile: field('profile').checked, memory, log: say });
@@ -87,12 +89,12 @@ async function run(): Promise<void> {
     say(`ratios: ${JSON.stringify(report.ratios)}`);
     offerJson(report);
     (window as unknown as { benchReport: BenchReport }).benchReport = report;
-    ctx.device.destroy();
     document.body.dataset.state = 'done';
   } catch (e) {
     say(`error: ${(e as Error).message}`);
     document.body.dataset.state = 'error';
   } finally {
+    device?.destroy();
     button.disabled = false;
   }
 }

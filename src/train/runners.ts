@@ -1,7 +1,8 @@
 // Activation arenas are sized per batch shape (B, T); batches are padded to multiples of 8,
 // so a run meets a few shapes. Keep the most recent few, free the rest — and keep older shapes
 // only while they hold little: at GPT-2 small one 2 × 512 arena is ~460 MB, and a second one
-// would break a 2 GB budget (docs/perf.md).
+// would break a 2 GB budget (docs/perf.md). Old arenas are freed before a new one is created,
+// so two large ones never exist at once.
 import { GptRunner, type GptModel } from '../model/gpt';
 
 export class RunnerPool {
@@ -15,22 +16,28 @@ export class RunnerPool {
     let r = this.runners.get(key);
     if (r) {
       this.runners.delete(key);
+      this.evict(this.keep - 1);
     } else {
+      this.evict(this.keep - 1); // every kept runner becomes a spare of the new one
       r = new GptRunner(this.model, B, T);
     }
     this.runners.set(key, r);
-    while (this.runners.size > this.keep || (this.runners.size > 1 && this.bytes - r.acts.bytes > this.spareBytes)) {
+    return r;
+  }
+
+  /** Free least recently used runners until at most `count` remain within the spare budget. */
+  private evict(count: number): void {
+    while (this.runners.size > count || (this.runners.size > 0 && this.bytes > this.spareBytes)) {
       const [oldKey, old] = this.runners.entries().next().value as [string, GptRunner];
       old.destroy();
       this.runners.delete(oldKey);
     }
-    return r;
   }
 
-  /** GPU bytes held by activations. */
+  /** GPU bytes held by activations (and the token buckets of each runner's last backward). */
   get bytes(): number {
     let n = 0;
-    for (const r of this.runners.values()) n += r.acts.bytes;
+    for (const r of this.runners.values()) n += r.bytes;
     return n;
   }
 

@@ -25,6 +25,8 @@ const SHAPES: Array<[number, number, number, number, number[]]> = [
   [2, 67, 48, 3, [60, 0]], // HS=16, an empty sequence
   [2, 9, 36, 3, [9, 4]], // HS=12: 3 vec4s, T not a multiple of the 4-key blocks
   [1, 6, 256, 2, [6]], // HS=128, the largest the kernels hold
+  [2, 1, 4, 1, [1, 0]], // T=1, HS=4 (one vec4), an empty sequence
+  [1, 7, 8, 2, [7]], // HS=4 with 2 heads, T not a multiple of 4
 ];
 
 function runForward(B: number, T: number, C: number, NH: number, qkv: Float32Array, lengths: number[], rng: Rng) {
