@@ -14,6 +14,14 @@ import { attentionForward, attentionBackward, attentionRowStatsSize, MAX_HEAD_SI
 import { geluForward, geluBackward } from '../kernels/gelu';
 import { residualForward } from '../kernels/residual';
 import { logprobForward, logprobBackward, lmHeadScratchSize, sequenceSums } from '../kernels/logprob';
+import { packF16, unpackF16, f16Words } from '../kernels/convert';
+
+/**
+ * Storage of the per-layer qkv and fch activations (7C of the 10C floats kept per token and
+ * layer): f32, or f16 packed two per u32 word (half their bytes; the math stays f32, through one
+ * shared f32 scratch).
+ */
+export type ActivationsDtype = 'f32' | 'f16';
 
 /** Vocabulary rows per LM-head chunk: bounds the logits scratch to BT × LM_CHUNK floats. */
 export const LM_CHUNK = 4096;
@@ -77,27 +85,31 @@ export class GptModel {
   }
 }
 
-function activationSpec(c: GPTConfig, B: number, T: number, scratch: number): TensorSpec[] {
+function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dtype: ActivationsDtype): TensorSpec[] {
   const { nEmbd: C, nHead: NH, nLayer: L } = c;
   const BT = B * T;
+  const f16 = dtype === 'f16';
   const s: TensorSpec[] = [{ name: 'encoded', shape: [BT, C] }];
   // Kept per layer: what the backward cannot cheaply recompute. LayerNorm outputs and GELU are
   // recomputed in the backward from the kept residuals / fch (one cheap kernel each), and the
   // projections are consumed by the residual adds at once: those live in shared scratch below.
+  // With f16 activations qkv and fch are kept as `qkv_f16` / `fch_f16`: u32 words, two values each.
   for (let l = 0; l < L; l++) {
     s.push(
       { name: `${l}.ln1_mean`, shape: [BT] },
       { name: `${l}.ln1_rstd`, shape: [BT] },
-      { name: `${l}.qkv`, shape: [BT, 3 * C] },
+      f16 ? { name: `${l}.qkv_f16`, shape: [f16Words(BT * 3 * C)] } : { name: `${l}.qkv`, shape: [BT, 3 * C] },
       { name: `${l}.atty`, shape: [BT, C] },
       { name: `${l}.att_lse`, shape: [attentionRowStatsSize(B, T, NH)] },
       { name: `${l}.residual2`, shape: [BT, C] },
       { name: `${l}.ln2_mean`, shape: [BT] },
       { name: `${l}.ln2_rstd`, shape: [BT] },
-      { name: `${l}.fch`, shape: [BT, 4 * C] },
+      f16 ? { name: `${l}.fch_f16`, shape: [f16Words(BT * 4 * C)] } : { name: `${l}.fch`, shape: [BT, 4 * C] },
       { name: `${l}.residual3`, shape: [BT, C] },
     );
   }
+  // f16: the qkv (3C) or fch (4C) of the layer being computed, in f32; never both live at once.
+  if (f16) s.push({ name: 'unpacked', shape: [BT, 4 * C] });
   // shared by every layer: written and read within one layer's forward or backward
   s.push(
     { name: 'ln', shape: [BT, C] },
@@ -138,8 +150,8 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number): Te
 }
 
 /** Bytes of a GptRunner's activation arena for B sequences of T tokens (what memory estimates count). */
-export function activationBytes(c: GPTConfig, B: number, T: number): number {
-  return 4 * activationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c))).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+export function activationBytes(c: GPTConfig, B: number, T: number, dtype: ActivationsDtype = 'f32'): number {
+  return 4 * activationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c)), dtype).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 export interface SequenceStats {
@@ -159,12 +171,44 @@ export class GptRunner {
   private buckets: EncoderBuckets | null = null;
   batch: HostBatch | null = null;
 
-  constructor(readonly model: GptModel, readonly B: number, readonly T: number) {
+  constructor(readonly model: GptModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32') {
     const c = model.config;
     if (T > c.nPositions) throw new Error(`sequence length ${T} exceeds the model's n_positions ${c.nPositions}`);
+    if (activationsDtype !== 'f32' && activationsDtype !== 'f16') throw new Error(`activationsDtype must be f32 or f16, got ${String(activationsDtype)}`);
     this.BT = B * T;
     this.chunk = lmChunk(c);
-    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, activationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk)), { separate: true });
+    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, activationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk), activationsDtype), { separate: true });
+  }
+
+  /**
+   * Layer l's qkv ('qkv', BT×3C) or fch ('fch', BT×4C) as f32 for a kernel to write: the kept
+   * tensor, or with f16 activations the shared scratch (then `keep` stores it).
+   */
+  private f32Act(l: number, what: 'qkv' | 'fch'): View {
+    return this.activationsDtype === 'f16' ? this.a('unpacked') : this.a(`${l}.${what}`);
+  }
+
+  /**
+   * f16 activations: pack the scratch into layer l's storage, then unpack it back, so the rest of
+   * the forward reads the rounded values. The backward can only see the rounded values (it
+   * unpacks them), so the forward must compute with them too: then the log-probs, and the
+   * objective's coefficients made from them, belong to one function, f with qkv and fch rounded
+   * to f16, and the backward is exactly its gradient (the rounding's derivative taken as 1,
+   * straight-through). Computing the forward with the unrounded values and the backward with
+   * the rounded ones would evaluate the Jacobians of a different point than the one scored:
+   * a gradient of no function. The cost is one elementwise dispatch per tensor and layer.
+   */
+  private keep(enc: StepEncoder, l: number, what: 'qkv' | 'fch', n: number): void {
+    if (this.activationsDtype === 'f32') return;
+    packF16(enc, this.a(`${l}.${what}_f16`), this.a('unpacked'), n);
+    unpackF16(enc, this.a('unpacked'), this.a(`${l}.${what}_f16`), n);
+  }
+
+  /** Layer l's qkv or fch as f32 for the backward: the kept tensor, or unpacked into the scratch. */
+  private restore(enc: StepEncoder, l: number, what: 'qkv' | 'fch', n: number): View {
+    if (this.activationsDtype === 'f32') return this.a(`${l}.${what}`);
+    unpackF16(enc, this.a('unpacked'), this.a(`${l}.${what}_f16`), n);
+    return this.a('unpacked');
   }
 
   a(name: string): View {
@@ -205,13 +249,17 @@ export class GptRunner {
     for (let l = 0; l < L; l++) {
       const h = `h.${l}`;
       layernormForward(enc, a('ln'), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
-      matmulForward(enc, a(`${l}.qkv`), a('ln'), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
-      attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), a(`${l}.qkv`), a('lengths'), B, T, C, NH);
+      const qkv = this.f32Act(l, 'qkv');
+      matmulForward(enc, qkv, a('ln'), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
+      this.keep(enc, l, 'qkv', BT * 3 * C);
+      attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), qkv, a('lengths'), B, T, C, NH);
       matmulForward(enc, a('proj'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
       residualForward(enc, a(`${l}.residual2`), residual, a('proj'), BT * C);
       layernormForward(enc, a('ln'), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
-      matmulForward(enc, a(`${l}.fch`), a('ln'), p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), BT, C, 4 * C);
-      geluForward(enc, a('fch_gelu'), a(`${l}.fch`), BT * 4 * C);
+      const fch = this.f32Act(l, 'fch');
+      matmulForward(enc, fch, a('ln'), p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), BT, C, 4 * C);
+      this.keep(enc, l, 'fch', BT * 4 * C);
+      geluForward(enc, a('fch_gelu'), fch, BT * 4 * C);
       matmulForward(enc, a('proj'), a('fch_gelu'), p(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), BT, 4 * C, C);
       residualForward(enc, a(`${l}.residual3`), a(`${l}.residual2`), a('proj'), BT * C);
       residual = a(`${l}.residual3`);
@@ -259,16 +307,18 @@ export class GptRunner {
       const h = `h.${l}`;
       const residual = l === 0 ? a('encoded') : a(`${l - 1}.residual3`);
       // residual3 = residual2 + fcproj: dresidual holds d(residual3) = d(fcproj).
-      geluForward(enc, a('fch_gelu'), a(`${l}.fch`), BT * 4 * C); // recomputed, not kept
+      const fch = this.restore(enc, l, 'fch', BT * 4 * C);
+      geluForward(enc, a('fch_gelu'), fch, BT * 4 * C); // recomputed, not kept
       matmulBackward(enc, a('dfch_gelu'), g(`${h}.mlp.c_proj.weight`), g(`${h}.mlp.c_proj.bias`), a('dresidual'), a('fch_gelu'), p(`${h}.mlp.c_proj.weight`), BT, 4 * C, C);
-      geluBackward(enc, a('dfch'), a(`${l}.fch`), a('dfch_gelu'), BT * 4 * C);
+      geluBackward(enc, a('dfch'), fch, a('dfch_gelu'), BT * 4 * C);
       // ln2 recomputed (same kernel, same inputs: bitwise the forward's values)
       layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
       matmulBackward(enc, a('dln'), g(`${h}.mlp.c_fc.weight`), g(`${h}.mlp.c_fc.bias`), a('dfch'), a('ln'), p(`${h}.mlp.c_fc.weight`), BT, C, 4 * C);
       layernormBackward(enc, a('dresidual'), g(`${h}.ln_2.weight`), g(`${h}.ln_2.bias`), a('dln'), a(`${l}.residual2`), p(`${h}.ln_2.weight`), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), BT, C);
       // residual2 = residual + attproj: dresidual now holds d(residual2) = d(attproj).
       matmulBackward(enc, a('datty'), g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), a('dresidual'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), BT, C, C);
-      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), a(`${l}.qkv`), a(`${l}.att_lse`), a('lengths'), B, T, C, NH);
+      const qkv = this.restore(enc, l, 'qkv', BT * 3 * C);
+      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), qkv, a(`${l}.att_lse`), a('lengths'), B, T, C, NH);
       layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
       matmulBackward(enc, a('dln'), g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), a('dqkv'), a('ln'), p(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
       layernormBackward(enc, a('dresidual'), g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), a('dln'), residual, p(`${h}.ln_1.weight`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), BT, C);
