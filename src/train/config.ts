@@ -1,6 +1,7 @@
 // A training run's configuration: a typed plain object with TRL's defaults (STYLE 14).
 import type { ObjectiveSpec } from './objectives';
 import type { ScheduleKind } from './schedule';
+import type { ActivationsDtype } from '../model/gpt';
 
 /** Storage of the AdamW moments m and v: f32, or bf16 (half the memory; the math stays f32). */
 export type MomentsDtype = 'f32' | 'bf16';
@@ -25,6 +26,8 @@ export interface TrainConfig {
   maxGradNorm: number;
   /** AdamW moment storage; absent (configs saved before the option existed) means 'f32'. */
   momentsDtype?: MomentsDtype;
+  /** Storage of the per-layer qkv and fch activations (src/model/gpt.ts); absent means 'f32'. */
+  activationsDtype?: ActivationsDtype;
   seed: number;
   /** Fraction of pairs held out for eval_ metrics (0 = none). */
   evalFraction: number;
@@ -46,6 +49,7 @@ export const TRAIN_DEFAULTS: Omit<TrainConfig, 'objective'> = {
   weightDecay: 0,
   maxGradNorm: 1.0,
   momentsDtype: 'f32',
+  activationsDtype: 'f32',
   seed: 42,
   evalFraction: 0,
   evalEvery: 0,
@@ -76,5 +80,6 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!['adamw', 'sgd'].includes(c.optimizer)) throw new Error(`optimizer must be adamw or sgd, got ${c.optimizer}`);
   if (c.momentsDtype !== undefined && !['f32', 'bf16'].includes(c.momentsDtype)) throw new Error(`momentsDtype must be f32 or bf16 (storage of the AdamW moments), got ${c.momentsDtype}`);
   if (c.momentsDtype === 'bf16' && c.optimizer !== 'adamw') throw new Error('momentsDtype bf16 applies to adamw only: SGD here keeps no moments');
+  if (c.activationsDtype !== undefined && !['f32', 'f16'].includes(c.activationsDtype)) throw new Error(`activationsDtype must be f32 or f16 (storage of the per-layer qkv and fch activations), got ${String(c.activationsDtype)}`);
   if (!['linear', 'cosine', 'constant'].includes(c.schedule)) throw new Error(`schedule must be linear, cosine or constant, got ${c.schedule}`);
 }

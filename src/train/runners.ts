@@ -3,13 +3,16 @@
 // only while they hold little: at GPT-2 small one 2 × 512 arena is ~460 MB, and a second one
 // would break a 2 GB budget (docs/perf.md). Old arenas are freed before a new one is created,
 // so two large ones never exist at once.
-import { GptRunner, type GptModel } from '../model/gpt';
+import { GptRunner, type GptModel, type ActivationsDtype } from '../model/gpt';
 
 export class RunnerPool {
   private runners = new Map<string, GptRunner>();
 
-  /** `keep` shapes at most; shapes other than the newest only while they total ≤ `spareBytes`. */
-  constructor(private model: GptModel, private keep = 3, private spareBytes = 64 * 2 ** 20) {}
+  /**
+   * `keep` shapes at most; shapes other than the newest only while they total ≤ `spareBytes`.
+   * Every runner stores its qkv and fch as `activationsDtype`.
+   */
+  constructor(private model: GptModel, private keep = 3, private spareBytes = 64 * 2 ** 20, readonly activationsDtype: ActivationsDtype = 'f32') {}
 
   get(B: number, T: number): GptRunner {
     const key = `${B}x${T}`;
@@ -19,7 +22,7 @@ export class RunnerPool {
       this.evict(this.keep - 1);
     } else {
       this.evict(this.keep - 1); // every kept runner becomes a spare of the new one
-      r = new GptRunner(this.model, B, T);
+      r = new GptRunner(this.model, B, T, this.activationsDtype);
     }
     this.runners.set(key, r);
     return r;

@@ -54,7 +54,9 @@ export abstract class BaseTrainer {
     validateTrainConfig(cfg);
     if (trainSize === 0) throw new Error('no training examples');
     this.cfg = cfg;
-    this.runners = new RunnerPool(model);
+    // reference sums and the policy use the same runners: with f16 activations both are the
+    // same rounded function, so the log-ratios start at exactly 0
+    this.runners = new RunnerPool(model, undefined, undefined, cfg.activationsDtype ?? 'f32');
     this.optimizer = new OptimizerState(model, cfg);
   }
 
