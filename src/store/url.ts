@@ -91,6 +91,7 @@ export function encodeConfig(cards: readonly MethodCard[], s: TrainSettings, dat
   if (s.schedule !== DEFAULT_SETTINGS.schedule) parts.push(`sched=${s.schedule}`);
   if (s.optimizer !== DEFAULT_SETTINGS.optimizer) parts.push(`opt=${s.optimizer}`);
   if ((s.momentsDtype ?? 'f32') !== DEFAULT_SETTINGS.momentsDtype) parts.push(`moments=${s.momentsDtype}`);
+  if ((s.activationsDtype ?? 'f32') !== DEFAULT_SETTINGS.activationsDtype) parts.push(`acts=${s.activationsDtype}`);
   if (s.maxLength !== null) parts.push(`maxlen=${s.maxLength}`);
   if (s.maxPromptLength !== null) parts.push(`maxprompt=${s.maxPromptLength}`);
   if (dataset) parts.push(`data=${enc(dataset)}`);
@@ -132,6 +133,11 @@ export function decodeConfig(search: string): UrlConfig {
   if (moments) {
     if (moments === 'f32' || moments === 'bf16') settings.momentsDtype = moments;
     else out.problems.push(`moments: "${moments}" is not f32 or bf16`);
+  }
+  const acts = q.get('acts');
+  if (acts) {
+    if (acts === 'f32' || acts === 'f16') settings.activationsDtype = acts;
+    else out.problems.push(`acts: "${acts}" is not f32 or f16`);
   }
   for (const [key, name] of [['maxlen', 'maxLength'], ['maxprompt', 'maxPromptLength']] as const) {
     const v = q.get(key);

@@ -5,6 +5,7 @@ import type { Tokenizer } from '../tokenizer/types';
 import { pairLogps, type PairLogps } from '../train/logps';
 import type { PairIds } from '../train/pairs';
 import { RunnerPool } from '../train/runners';
+import type { ActivationsDtype } from '../model/gpt';
 import type { PairMeta } from './protocol';
 
 /** Pairs shown in the table (the first training pairs). */
@@ -29,9 +30,9 @@ export function averages(r: PairLogps, n = r.chosen.length): { chosen: number[];
   };
 }
 
-/** A_w, A_l of `pairs` under the model's current weights. */
-export async function pairAverages(model: GptModel, pairs: readonly PairIds[], batchSize: number): Promise<{ chosen: number[]; rejected: number[] }> {
-  const runners = new RunnerPool(model);
+/** A_w, A_l of `pairs` under the model's current weights (activations stored as the run stores them). */
+export async function pairAverages(model: GptModel, pairs: readonly PairIds[], batchSize: number, activationsDtype: ActivationsDtype = 'f32'): Promise<{ chosen: number[]; rejected: number[] }> {
+  const runners = new RunnerPool(model, undefined, undefined, activationsDtype);
   try {
     return averages(await pairLogps(model, runners, pairs, batchSize));
   } finally {

@@ -96,7 +96,8 @@ export class Session {
   /** Reference sums (shared by every run that needs them) and the pair table's starting point. */
   private async startingPoint(gpu: GpuContext, needRef: boolean): Promise<void> {
     const model = new GptModel(gpu, this.base.config);
-    const runners = new RunnerPool(model);
+    // the runs' own activation storage, so reference sums match what their steps compute
+    const runners = new RunnerPool(model, undefined, undefined, this.spec.settings.activationsDtype ?? 'f32');
     const bs = this.spec.settings.batchSize;
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
     try {
@@ -188,7 +189,7 @@ export class Session {
     if (!r.live) return;
     if (r.checkpointStep !== r.step) await this.checkpoint(r);
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
-    this.emit({ type: 'pairs-run', runId: r.spec.id, step: r.step, ...(await pairAverages(r.model!, table, this.spec.settings.batchSize)) });
+    this.emit({ type: 'pairs-run', runId: r.spec.id, step: r.step, ...(await pairAverages(r.model!, table, this.spec.settings.batchSize, this.spec.settings.activationsDtype ?? 'f32')) });
     this.emit(r.event());
   }
 

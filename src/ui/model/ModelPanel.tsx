@@ -15,6 +15,7 @@ export function ModelPanel() {
   const maxLength = useApp((s) => s.settings.maxLength);
   const optimizer = useApp((s) => s.settings.optimizer);
   const momentsDtype = useApp((s) => s.settings.momentsDtype);
+  const activationsDtype = useApp((s) => s.settings.activationsDtype);
   const runs = useApp((s) => s.cards.length);
   const [preset, setPreset] = useState<'tiny' | 'builtin'>('builtin');
   const [seed, setSeed] = useState(0);
@@ -28,7 +29,7 @@ export function ModelPanel() {
   };
   const info = model.info;
   const c = info?.config;
-  const mem = c && memoryEstimate(c, batchSize, maxLength ?? Math.min(1024, c.nPositions), optimizer, momentsDtype);
+  const mem = c && memoryEstimate(c, batchSize, maxLength ?? Math.min(1024, c.nPositions), optimizer, momentsDtype, activationsDtype);
   return (
     <section aria-labelledby="model-h" className="region">
       <h2 id="model-h">Model</h2>

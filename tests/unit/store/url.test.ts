@@ -36,13 +36,16 @@ describe('URL configuration', () => {
     expect(() => parseRunToken('orpo:x')).toThrow(/"x" is not a number/);
   });
 
-  it('carries bf16 AdamW moments, and names a bad value', () => {
+  it('carries bf16 AdamW moments and f16 activations, and names a bad value', () => {
     const settings = { ...DEFAULT_SETTINGS, momentsDtype: 'bf16' as const };
     const q = encodeConfig(PRESETS['dpo-vs-orpo'].cards(), settings, null);
     expect(q).toContain('&moments=bf16');
     expect({ ...DEFAULT_SETTINGS, ...decodeConfig(q).settings }).toEqual(settings);
     expect(encodeConfig(PRESETS['dpo-vs-orpo'].cards(), DEFAULT_SETTINGS, null)).not.toContain('moments=');
     expect(decodeConfig('?moments=f16').problems).toEqual(['moments: "f16" is not f32 or bf16']);
+    const f16 = { ...DEFAULT_SETTINGS, activationsDtype: 'f16' as const };
+    expect({ ...DEFAULT_SETTINGS, ...decodeConfig(encodeConfig([], f16, null)).settings }).toEqual(f16);
+    expect(decodeConfig('?acts=bf16').problems).toEqual(['acts: "bf16" is not f32 or f16']);
   });
 
   it('drops duplicate runs', () => {
