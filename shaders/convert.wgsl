@@ -6,9 +6,11 @@
 // Packing rounds on the bits (f16_bits), not with pack2x16float: WGSL leaves that built-in's
 // result indeterminate when a value is outside the f16 range (SwiftShader returns 0xffff for
 // 1e6, and a NaN spoils the other half of its word) and does not fix its rounding direction.
-// f16_bits is round to nearest even everywhere, overflow to ±Inf, NaN to a quiet NaN: the same
-// bits as src/reference/f16.ts on every adapter. Unpacking with unpack2x16float is exact
-// (every f16 is an f32), subnormals included.
+// f16_bits is round to nearest even everywhere, overflow (|x| ≥ 65520) to ±Inf, NaN to a quiet
+// NaN: the same bits as src/reference/f16.ts on every adapter for every non-NaN input (a NaN
+// keeps its sign and top payload bits here; the reference writes 0x7e00). Unpacking with
+// unpack2x16float is exact (every f16 is an f32), subnormals included where the backend keeps
+// them. Activations past ±65504 become ±Inf: only a diverging run gets there.
 
 struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32 }
 

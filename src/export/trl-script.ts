@@ -153,7 +153,9 @@ export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
     ['gradient_checkpointing', false],
     ['report_to', 'none'],
   ];
-  const notes = c.momentsDtype === 'bf16' ? [...m.notes, 'PrefPlay kept AdamW\'s moments in bf16 (stochastic rounding); optim="adamw_torch" keeps them in float32 — the same update, more memory.'] : m.notes;
+  const notes = [...m.notes];
+  if (c.momentsDtype === 'bf16') notes.push('PrefPlay kept AdamW\'s moments in bf16 (stochastic rounding); optim="adamw_torch" keeps them in float32 — the same update, more memory.');
+  if (c.activationsDtype === 'f16') notes.push('PrefPlay stored each layer\'s qkv and MLP activations in f16 (and computed with the rounded values); this script keeps float32 activations, so curves differ slightly more.');
   return { ...m, args, notes };
 }
 

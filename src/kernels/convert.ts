@@ -12,7 +12,8 @@ export function f16Words(n: number): number {
 }
 
 function checkN(name: string, n: number): void {
-  if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff) throw new Error(`${name}: n = ${n} must be a positive 32-bit integer`);
+  // (n + 1) / 2 words are computed in u32: n = 2³² − 1 would wrap
+  if (!Number.isInteger(n) || n <= 0 || n > 0xfffffffe) throw new Error(`${name}: n = ${n} must be a positive integer below 2³² − 1`);
 }
 
 function check(name: string, v: View, need: number, what: string): void {

@@ -137,7 +137,7 @@ function toF64(params: ParamMap, config: GPTConfig): Map<string, Float64Array> {
   return out;
 }
 
-function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number[]): SeqCache {
+function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number[], round?: (x: number) => number): SeqCache {
   const { nEmbd: C, nHead: NH, vocabSize: V, nLayer: L, layerNormEpsilon: eps } = cfg;
   const T = tokens.length;
   const HS = C / NH;
@@ -152,6 +152,7 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
     const h = `h.${l}`;
     const ln1 = layernorm(x, g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), T, C, eps);
     const qkv = linear(ln1.out, g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), T, C, 3 * C);
+    if (round) qkv.forEach((v, i) => (qkv[i] = round(v)));
     // q at [0,C), k at [C,2C), v at [2C,3C); head n uses channels [n·HS, (n+1)·HS) of each.
     const att = new Float64Array(NH * T * T);
     const y = new Float64Array(T * C);
@@ -183,6 +184,7 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
     for (let i = 0; i < T * C; i++) x2[i] = x[i] + proj[i];
     const ln2 = layernorm(x2, g(`${h}.ln_2.weight`), g(`${h}.ln_2.bias`), T, C, eps);
     const fc = linear(ln2.out, g(`${h}.mlp.c_fc.weight`), g(`${h}.mlp.c_fc.bias`), T, C, 4 * C);
+    if (round) fc.forEach((v, i) => (fc[i] = round(v)));
     const gelu = new Float64Array(T * 4 * C);
     for (let i = 0; i < gelu.length; i++) {
       const u = fc[i];
@@ -213,8 +215,12 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
   return { tokens: [...tokens], layers, lnf, logprobs };
 }
 
-/** Forward pass over ragged sequences (each 1 ≤ len ≤ nPositions, ids in [0, V)). */
-export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number[][]): GPT2RefResult {
+/**
+ * Forward pass over ragged sequences (each 1 ≤ len ≤ nPositions, ids in [0, V)). `roundActivations`
+ * (e.g. toF16) is applied to every layer's qkv and fc as they are computed — the model GptRunner
+ * computes with f16 activation storage; the backward then takes the rounding's derivative as 1.
+ */
+export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number[][], roundActivations?: (x: number) => number): GPT2RefResult {
   const P = toF64(params, config);
   const V = config.vocabSize;
   const C = config.nEmbd;
@@ -227,7 +233,7 @@ export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number
     seq.forEach((id, t) => {
       if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`gpt2 reference: sequence ${s} position ${t}: token ${id} is outside [0, ${V})`);
     });
-    const cache = forwardSeq(P, config, seq);
+    const cache = forwardSeq(P, config, seq, roundActivations);
     caches.push(cache);
     const lp: number[] = [];
     const ml: number[] = [];

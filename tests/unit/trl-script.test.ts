@@ -68,7 +68,8 @@ describe('TRL script: trainer and arguments per method', () => {
     expect(args(run({ method: 'dpo', lossType: 'exo_pair' })).label_smoothing).toEqual({ float: 1e-3 });
     expect(args(run({ method: 'dpo' }, { optimizer: 'sgd' })).optim).toBe('sgd');
     expect(trlScript(run({ method: 'dpo' }, { momentsDtype: 'bf16' }))).toMatch(/# Note: PrefPlay kept AdamW's moments in bf16 .*adamw_torch/);
-    expect(trlScript(run({ method: 'dpo' }))).not.toMatch(/moments in bf16/);
+    expect(trlScript(run({ method: 'dpo' }))).not.toMatch(/moments in bf16|activations in f16/);
+    expect(trlScript(run({ method: 'dpo' }, { activationsDtype: 'f16' }))).toMatch(/# Note: PrefPlay stored each layer's qkv and MLP activations in f16/);
     expect(args(run({ method: 'dpo' }, { schedule: 'constant', warmupSteps: 3 })).lr_scheduler_type).toBe('constant_with_warmup');
     expect(args(run({ method: 'dpo' }, { schedule: 'constant' })).lr_scheduler_type).toBe('constant');
     // eval every N updates only when there is an eval set
