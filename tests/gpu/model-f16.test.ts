@@ -10,32 +10,17 @@ import { expectClose, freshSeed } from '../helpers/close';
 import type { GpuContext } from '../../src/engine/gpu';
 import { StepEncoder } from '../../src/engine/encoder';
 import { GptModel, GptRunner, activationBytes } from '../../src/model/gpt';
-import { buildBatch, type SequenceSpec } from '../../src/model/batch';
+import { buildBatch } from '../../src/model/batch';
 import { paramSpec, presetConfig, type GPTConfig } from '../../src/model/config';
 import { gpt2ForwardRef, gpt2BackwardRef } from '../../src/reference/gpt2';
 import { toF16 } from '../../src/reference/f16';
 import { Rng } from '../../src/util/rng';
+import { randomParams, randomSeqs } from '../helpers/random-model';
 
 let gpu: GpuContext;
 beforeAll(async () => {
   gpu = await testGpu();
 });
-
-/** Random weights at a scale where every path matters (as tests/gpu/model.test.ts). */
-function randomParams(config: GPTConfig, rng: Rng): Map<string, Float32Array> {
-  const m = new Map<string, Float32Array>();
-  for (const s of paramSpec(config)) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const isLnWeight = /ln_\w+\.weight$/.test(s.name);
-    const scale = s.name.endsWith('bias') ? 0.05 : 0.3;
-    m.set(s.name, Float32Array.from({ length: n }, () => (isLnWeight ? 1 + 0.2 * rng.normal() : scale * rng.normal())));
-  }
-  return m;
-}
-
-function randomSeqs(rng: Rng, V: number, lengths: number[]): SequenceSpec[] {
-  return lengths.map((n) => ({ ids: Array.from({ length: n }, () => rng.int(V)), promptLen: 1 + rng.int(n - 1) }));
-}
 
 /** max |got − want| / max |want|: the error relative to the tensor's scale. */
 function scaledError(got: ArrayLike<number>, want: ArrayLike<number>): number {
@@ -49,34 +34,39 @@ function scaledError(got: ArrayLike<number>, want: ArrayLike<number>): number {
 
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 24 };
 
+/** An f16-activation runner's forward on random weights and 3 ragged sequences; `tokenLogps` lines its log-probs up with the reference's. */
+async function f16Forward() {
+  const seed = freshSeed();
+  const rng = new Rng(seed);
+  const weights = randomParams(config, rng);
+  const seqs = randomSeqs(rng, config.vocabSize, [17, 5, 23]);
+  const batch = buildBatch(seqs, config.eosTokenId, 24);
+  const model = new GptModel(gpu, config);
+  model.upload(weights);
+  const runner = new GptRunner(model, batch.B, batch.T, 'f16');
+  runner.setBatch(batch);
+  const enc = new StepEncoder(gpu, 'forward');
+  runner.forward(enc);
+  enc.submit();
+  const logp = await runner.readTokenLogps();
+  const got = seqs.flatMap((s, b) => Array.from({ length: s.ids.length - 1 }, (_, t) => logp[b * batch.T + t]));
+  const ids = seqs.map((s) => [...s.ids]);
+  const destroy = () => {
+    runner.destroy();
+    model.destroy();
+  };
+  return { seed, rng, weights, seqs, ids, batch, model, runner, got, destroy };
+}
+
 describe('f16 activations: GPT-2 on WebGPU vs the float64 reference', () => {
   it('log-probs, sums and every parameter gradient within the f16 tolerances', async () => {
-    const seed = freshSeed();
-    const rng = new Rng(seed);
-    const weights = randomParams(config, rng);
-    const seqs = randomSeqs(rng, config.vocabSize, [17, 5, 23]);
-    const batch = buildBatch(seqs, config.eosTokenId, 24);
-    const model = new GptModel(gpu, config);
-    model.upload(weights);
-    const runner = new GptRunner(model, batch.B, batch.T, 'f16');
+    const { seed, rng, weights, seqs, ids, batch, model, runner, got, destroy } = await f16Forward();
     expect(runner.acts.has('0.qkv')).toBe(false);
-    runner.setBatch(batch);
     const coefRef = seqs.map((s) => Array.from({ length: s.ids.length - 1 }, () => rng.uniform(-1, 1)));
     const coef = new Float32Array(batch.B * batch.T);
     coefRef.forEach((row, b) => row.forEach((c, t) => (coef[b * batch.T + t] = c)));
-
-    let enc = new StepEncoder(gpu, 'forward');
-    runner.forward(enc);
-    enc.submit();
-    const ref = gpt2ForwardRef(weights, config, seqs.map((s) => [...s.ids]));
-    const logp = await runner.readTokenLogps();
-    const got: number[] = [], want: number[] = [];
-    seqs.forEach((s, b) => {
-      for (let t = 0; t < s.ids.length - 1; t++) {
-        got.push(logp[b * batch.T + t]);
-        want.push(ref.logp[b][t]);
-      }
-    });
+    const ref = gpt2ForwardRef(weights, config, ids);
+    const want = ref.logp.flat();
     const logpErr = got.reduce((m, x, i) => Math.max(m, Math.abs(x - want[i])), 0);
     // measured max |Δ log p| 1.1e-3…5.3e-3 over 7 seeds (log-probs ≈ −2…−7); halves swapped in
     // pack_f16: 4.2. The f32 path passes 1e-4 relative.
@@ -86,7 +76,7 @@ describe('f16 activations: GPT-2 on WebGPU vs the float64 reference', () => {
     expectClose(stats.logp, wantS, { rtol: 0, atol: 0.1, what: `sequence sums (f16 activations) seed=${seed}` });
 
     runner.setCoefficients(coef);
-    enc = new StepEncoder(gpu, 'backward');
+    const enc = new StepEncoder(gpu, 'backward');
     enc.clear(model.grads.whole());
     runner.backward(enc);
     enc.submit();
@@ -102,46 +92,24 @@ describe('f16 activations: GPT-2 on WebGPU vs the float64 reference', () => {
     }
     const worst = Object.entries(errs).sort((x, y) => y[1] - x[1])[0];
     console.log(`f16 activations seed=${seed}: max |Δ logp| ${logpErr.toExponential(2)}; worst gradient d${worst[0]} ${worst[1].toExponential(2)} of its scale`);
-    runner.destroy();
-    model.destroy();
+    destroy();
   });
 
-  it('computes the rounded model: log-probs and gradients match a float64 model with qkv and fch rounded to f16', async () => {
+  it('computes the rounded model: its log-probs sit far closer to a float64 model with qkv and fc rounded to f16 than to the unrounded one', async () => {
     // The forward must use the values it keeps (pack, then unpack back) so the backward is the
     // gradient of the function scored. Against the float64 model rounded the same way only f32
     // error remains — plus the values where an f32 activation and its float64 twin straddle an
     // f16 rounding boundary — so the runner must sit much closer to the rounded model than to
     // the unrounded one. Without the round trip it would be the other way round.
-    const seed = freshSeed();
-    const rng = new Rng(seed);
-    const weights = randomParams(config, rng);
-    const seqs = randomSeqs(rng, config.vocabSize, [17, 5, 23]);
-    const batch = buildBatch(seqs, config.eosTokenId, 24);
-    const model = new GptModel(gpu, config);
-    model.upload(weights);
-    const runner = new GptRunner(model, batch.B, batch.T, 'f16');
-    runner.setBatch(batch);
-    const enc = new StepEncoder(gpu, 'forward');
-    runner.forward(enc);
-    enc.submit();
-    const ref = gpt2ForwardRef(weights, config, seqs.map((s) => [...s.ids]), toF16);
-    const logp = await runner.readTokenLogps();
-    const got: number[] = [], want: number[] = [];
-    seqs.forEach((s, b) => {
-      for (let t = 0; t < s.ids.length - 1; t++) {
-        got.push(logp[b * batch.T + t]);
-        want.push(ref.logp[b][t]);
-      }
-    });
-    const plain = gpt2ForwardRef(weights, config, seqs.map((s) => [...s.ids]));
-    const wantPlain = seqs.flatMap((s, b) => plain.logp[b]);
+    const { seed, weights, ids, got, destroy } = await f16Forward();
+    const want = gpt2ForwardRef(weights, config, ids, toF16).logp.flat();
+    const wantPlain = gpt2ForwardRef(weights, config, ids).logp.flat();
     const rms = (w: number[]) => Math.sqrt(got.reduce((a, x, i) => a + (x - w[i]) ** 2, 0) / got.length);
     const [errR, errU] = [rms(want), rms(wantPlain)];
     console.log(`f16 activations, seed=${seed}: rms |Δ logp| vs rounded model ${errR.toExponential(2)}, vs unrounded ${errU.toExponential(2)}`);
     // measured over 6 seeds: errR / errU 0.013…0.22; a forward on unrounded values gives ≫ 1
     expect(errR, `seed=${seed}`).toBeLessThan(0.5 * errU);
-    runner.destroy();
-    model.destroy();
+    destroy();
   });
 
   it('the f32 runner keeps qkv and fch as f32 tensors; f16 saves exactly the packed bytes', () => {

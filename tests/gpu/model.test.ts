@@ -12,28 +12,13 @@ import { buildBatch, type SequenceSpec } from '../../src/model/batch';
 import { paramSpec, presetConfig, type GPTConfig } from '../../src/model/config';
 import { gpt2ForwardRef, gpt2BackwardRef } from '../../src/reference/gpt2';
 import { Rng } from '../../src/util/rng';
+import { randomParams, randomSeqs } from '../helpers/random-model';
 import { forceAdapterClass, type AdapterClass } from '../../src/kernels/plan';
 
 let gpu: GpuContext;
 beforeAll(async () => {
   gpu = await testGpu();
 });
-
-/** Random weights at a scale where every path matters (LayerNorm gains and biases too). */
-function randomParams(config: GPTConfig, rng: Rng): Map<string, Float32Array> {
-  const m = new Map<string, Float32Array>();
-  for (const s of paramSpec(config)) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const isLnWeight = /ln_\w+\.weight$/.test(s.name);
-    const scale = s.name.endsWith('bias') ? 0.05 : 0.3;
-    m.set(s.name, Float32Array.from({ length: n }, () => (isLnWeight ? 1 + 0.2 * rng.normal() : scale * rng.normal())));
-  }
-  return m;
-}
-
-function randomSeqs(rng: Rng, V: number, lengths: number[]): SequenceSpec[] {
-  return lengths.map((n) => ({ ids: Array.from({ length: n }, () => rng.int(V)), promptLen: 1 + rng.int(n - 1) }));
-}
 
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 24 };
 

@@ -6,11 +6,12 @@ import { testGpu } from '../helpers/gpu';
 import { freshSeed } from '../helpers/close';
 import type { GpuContext } from '../../src/engine/gpu';
 import { GptModel } from '../../src/model/gpt';
-import { paramSpec, presetConfig, type GPTConfig } from '../../src/model/config';
+import { presetConfig, type GPTConfig } from '../../src/model/config';
 import { Trainer } from '../../src/train/trainer';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/train/config';
 import type { PairIds } from '../../src/train/pairs';
 import { Rng } from '../../src/util/rng';
+import { randomPairs, randomParams } from '../helpers/random-model';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -20,19 +21,10 @@ beforeAll(async () => {
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 32 };
 
 function weights(rng: Rng): Map<string, Float32Array> {
-  const m = new Map<string, Float32Array>();
-  for (const s of paramSpec(config)) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const ln = /ln_\w+\.weight$/.test(s.name);
-    m.set(s.name, Float32Array.from({ length: n }, () => (ln ? 1 + 0.1 * rng.normal() : 0.1 * rng.normal())));
-  }
-  return m;
+  return randomParams(config, rng, { scale: 0.1, biasScale: 0.1, lnSpread: 0.1 });
 }
 
-function pairs(rng: Rng, n: number): PairIds[] {
-  const ids = (k: number) => Array.from({ length: k }, () => rng.int(256));
-  return Array.from({ length: n }, (_, i) => ({ promptIds: ids(2 + rng.int(6)), chosenIds: [...ids(1 + rng.int(8)), config.eosTokenId], rejectedIds: [...ids(1 + rng.int(8)), config.eosTokenId], index: i }));
-}
+const pairs = (rng: Rng, n: number): PairIds[] => randomPairs(rng, n, config.eosTokenId);
 
 const KEYS = ['loss', 'rewards/margins', 'rewards/chosen', 'logps/chosen', 'grad_norm'] as const;
 

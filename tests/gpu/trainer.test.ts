@@ -13,6 +13,7 @@ import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/train/config';
 import { createObjective, type ObjectiveSpec, type PairObjective } from '../../src/train/objectives';
 import { promptFor, type PairIds } from '../../src/train/pairs';
 import { Rng } from '../../src/util/rng';
+import { randomPairs, randomParams } from '../helpers/random-model';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -22,19 +23,10 @@ beforeAll(async () => {
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 32 };
 
 function weights(rng: Rng, scale = 0.2): Map<string, Float32Array> {
-  const m = new Map<string, Float32Array>();
-  for (const s of paramSpec(config)) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const ln = /ln_\w+\.weight$/.test(s.name);
-    m.set(s.name, Float32Array.from({ length: n }, () => (ln ? 1 + 0.1 * rng.normal() : scale * rng.normal())));
-  }
-  return m;
+  return randomParams(config, rng, { scale, biasScale: scale, lnSpread: 0.1 });
 }
 
-function pairs(rng: Rng, n: number): PairIds[] {
-  const ids = (k: number) => Array.from({ length: k }, () => rng.int(256));
-  return Array.from({ length: n }, (_, i) => ({ promptIds: ids(2 + rng.int(6)), chosenIds: [...ids(1 + rng.int(8)), config.eosTokenId], rejectedIds: [...ids(1 + rng.int(8)), config.eosTokenId], index: i }));
-}
+const pairs = (rng: Rng, n: number): PairIds[] => randomPairs(rng, n, config.eosTokenId);
 
 function cfg(objective: ObjectiveSpec, over: Partial<TrainConfig> = {}): TrainConfig {
   return { ...TRAIN_DEFAULTS, objective, steps: 1, lr: 1e-3, ...over };

@@ -1,10 +1,11 @@
 // Float64 logits for the ONNX tests, from the independent GPT-2 in src/reference/gpt2.ts:
 // logits (T,V) = ln_f output (T,C) · wteᵀ, taken from the reference's forward cache.
 import { gpt2ForwardRef } from '../../src/reference/gpt2';
-import { paramSpec, type GPTConfig } from '../../src/model/config';
+import type { GPTConfig } from '../../src/model/config';
 import type { BatchLogits } from '../../src/onnx/session';
 import type { LogitsModel } from '../../src/onnx/generate';
 import { Rng } from '../../src/util/rng';
+export { randomParams } from './random-model';
 
 /** Per sequence, its (len, V) logits row-major. */
 export function refLogits(params: Map<string, Float32Array>, config: GPTConfig, seqs: number[][]): Float64Array[] {
@@ -39,18 +40,6 @@ export function refLogitsModel(params: Map<string, Float32Array>, config: GPTCon
       return { B: seqs.length, T, V, lengths: seqs.map((s) => s.length), logits };
     },
   };
-}
-
-/** Random weights at a scale where every path matters (LayerNorm gains and biases too). */
-export function randomParams(config: GPTConfig, rng: Rng): Map<string, Float32Array> {
-  const m = new Map<string, Float32Array>();
-  for (const s of paramSpec(config)) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const isLnWeight = /ln_\w+\.weight$/.test(s.name);
-    const scale = s.name.endsWith('bias') ? 0.05 : 0.3;
-    m.set(s.name, Float32Array.from({ length: n }, () => (isLnWeight ? 1 + 0.2 * rng.normal() : scale * rng.normal())));
-  }
-  return m;
 }
 
 export function randomIds(rng: Rng, V: number, lengths: number[]): number[][] {
