@@ -27,9 +27,10 @@ const SHAPES: Array<[number, number, number]> = [
   [128, 64, 64],
   [70, 36, 20], // channels multiples of 4, rows not: the vec4 register-blocked kernels
   [9, 12, 132],
-  [68, 36, 20], // R % 4 = 0: all three subgroup forms (nn, nt, tn), rows not a multiple of 32
+  [68, 52, 20], // R % 4 = 0: all three subgroup forms (nn, nt, tn), rows not a multiple of 32
   [100, 44, 52], // subgroup forms with rows and columns past the 32×16 workgroup tile
-  [36, 37, 20], // IC odd: forward and dweight fall back, dinp takes the subgroup nt form with N % 4 ≠ 0
+  [52, 37, 20], // IC odd: forward and dweight fall back, dinp takes the subgroup nt form with N % 4 ≠ 0
+  [8, 36, 20], // 8 rows: the subgroup plan falls back (a 32-row strip would be 4× the work)
 ];
 
 // Every kernel shape runs on any adapter; each adapter gets one by default (matmulPlanFor).
@@ -74,7 +75,7 @@ describe('matmul kernels on WebGPU', () => {
   it('the subgroup plan dispatches the subgroup forms (nn, nt, tn) where aligned', () => {
     expect(gpu.features.has('subgroups')).toBe(true);
     const d = gpu.device;
-    const [R, IC, OC] = [68, 36, 20];
+    const [R, IC, OC] = [68, 52, 20];
     const enc = new StepEncoder(gpu);
     const used: string[] = [];
     const dispatch = enc.dispatch.bind(enc);
@@ -86,8 +87,9 @@ describe('matmul kernels on WebGPU', () => {
     matmulForward(enc, v('o', [R, OC]), v('i', [R, IC]), v('w', [IC, OC]), v('b', [OC]), R, IC, OC, 'subgroup');
     matmulBackward(enc, v('di', [R, IC]), v('dw', [IC, OC]), null, v('do', [R, OC]), v('i2', [R, IC]), v('w2', [IC, OC]), R, IC, OC, 'subgroup');
     matmulForward(enc, v('o3', [R, 37]), v('i3', [R, 37 + 3]), v('w3', [37 + 3, 37]), null, R, 37 + 3, 37, 'subgroup');
+    matmulForward(enc, v('o4', [8, OC]), v('i4', [8, IC]), v('w4', [IC, OC]), null, 8, IC, OC, 'subgroup'); // 8 rows: 4× waste
     enc.submit();
-    expect(used).toEqual(['matmul_subgroup:matmul_sg_nn', 'matmul_subgroup:matmul_sg_nt', 'matmul_subgroup:matmul_sg_tn', 'matmul:matmul_blocked']);
+    expect(used).toEqual(['matmul_subgroup:matmul_sg_nn', 'matmul_subgroup:matmul_sg_nt', 'matmul_subgroup:matmul_sg_tn', 'matmul:matmul_blocked', 'matmul:matmul_blocked_nn4']);
   });
 
   it('reuses cached pipelines and uniforms across calls', async () => {
