@@ -1,22 +1,19 @@
-// A runnable Hugging Face TRL script for a PrefPlay run (SPEC §1.6): the same objective and
-// hyperparameters, the same train/eval pairs as TRL-ready JSONL, so the experiment scales to GPUs.
-// Pure TypeScript: the CLI (`export-trl`) and the page both call it.
+// A runnable Hugging Face TRL script for a PrefPlay run: the same objective and hyperparameters,
+// the same train/eval pairs as TRL-ready JSONL, so the experiment scales to GPUs (docs/export.md).
+// Pure TypeScript: the CLI (`export-trl`) and the page both call it. Each method's trainer, config
+// names and notes come from its descriptor (src/train/objectives/).
 //
-// TRL names checked against huggingface/trl (main, 2026, and the 1.13.0 wheel):
-// trl/trainer/dpo_config.py (beta, loss_type as a list, loss_weights, label_smoothing,
-// discopop_tau, max_length; 'sigmoid_norm' and 'sft' loss types; max_prompt_length deprecated in
-// 0.28 and removed in 0.29, PR #4969), trl/experimental/orpo/orpo_config.py (beta = λ,
-// max_length), trl/experimental/cpo/cpo_config.py (loss_type 'sigmoid' | 'simpo', beta,
-// simpo_gamma, cpo_alpha, label_smoothing, max_length), trl/trainer/kto_config.py (beta,
-// desirable_weight, undesirable_weight, loss_type; KTO went to trl.experimental in 0.25 and back to
-// the stable API in 1.x), and transformers TrainingArguments (learning_rate, lr_scheduler_type,
-// warmup_steps, max_steps, per_device_train_batch_size, gradient_accumulation_steps,
-// max_grad_norm, seed, weight_decay, optim, adam_beta1/2, adam_epsilon). Each import tries the
-// current location first and falls back to the older one.
+// The script targets TRL 1.9.0 (pinned in requirements.txt; checked against its sources, tag
+// v1.9.0, July 2026): trl/trainer/dpo_config.py (beta, loss_type as a list, loss_weights,
+// label_smoothing, discopop_tau, max_length; no max_prompt_length since 0.29, PR #4969),
+// trl/experimental/orpo and trl/experimental/cpo (their tokenize_row prepends bos_token_id to
+// every prompt: trl/experimental/utils.py add_bos_token_if_needed), trl/trainer/kto_config.py and
+// kto_trainer.py (which refuses per_device_train_batch_size ≤ 1 when it computes the KL term), and
+// transformers TrainingArguments. Each import tries the current location first, then the older one.
 import type { Example } from '../data/types';
 import { trlJsonlLine } from '../data/export';
 import type { TrainConfig } from '../train/config';
-import type { ObjectiveSpec } from '../train/objectives';
+import { methodDescriptor, normalizeOptions, type MethodOption, type ObjectiveSpec, type OptionValue, type PyValue, type TrlTarget } from '../train/objectives';
 
 /** What the script reproduces: the run's configuration plus its data limits. */
 export interface TrlRun {
@@ -34,7 +31,7 @@ export interface TrlRun {
 }
 
 /** A Python literal: floats are marked so `1` prints as `1.0`. */
-type Py = number | { float: number } | string | boolean | null | Py[];
+type Py = PyValue;
 
 const fl = (x: number): Py => ({ float: x });
 
@@ -53,65 +50,40 @@ function py(v: Py): string {
 
 export interface TrlTrainerSpec {
   /** e.g. "DPO" for DPOTrainer / DPOConfig. */
-  name: 'DPO' | 'ORPO' | 'CPO' | 'KTO';
+  name: TrlTarget['trainer'];
   /** Modules to import the trainer and config from, tried in order (current location first). */
-  modules: string[];
+  modules: readonly string[];
   usesRefModel: boolean;
+  /** The TRL trainer puts the tokenizer's BOS before every prompt (PrefPlay does not). */
+  prependsBos: boolean;
+  /** The smallest per-device batch the TRL trainer accepts. */
+  minBatchSize: number;
   /** Config keyword arguments in script order. */
   args: Array<[string, Py]>;
   /** Differences TRL cannot express, written into the script as comments. */
   notes: string[];
 }
 
-function methodArgs(o: ObjectiveSpec): Omit<TrlTrainerSpec, 'args'> & { args: Array<[string, Py]> } {
-  switch (o.method) {
-    case 'dpo': {
-      const types = o.lossType === undefined ? ['sigmoid'] : typeof o.lossType === 'string' ? [o.lossType] : [...o.lossType];
-      const args: Array<[string, Py]> = [['beta', fl(o.beta ?? 0.1)], ['loss_type', types.length === 1 ? types[0] : types]];
-      if (o.lossWeights) args.push(['loss_weights', o.lossWeights.map(fl)]);
-      const notes: string[] = [];
-      let eps = o.labelSmoothing ?? 0;
-      if (types.includes('exo_pair') && eps === 0) {
-        eps = 1e-3;
-        notes.push('exo_pair with label_smoothing 0 uses ε = 1e-3 in PrefPlay (the EXO paper\'s value), written here explicitly.');
-      }
-      args.push(['label_smoothing', fl(eps)]);
-      if (types.includes('discopop')) args.push(['discopop_tau', fl(o.discopopTau ?? 0.05)]);
-      if (types.includes('sigmoid_norm')) notes.push('loss_type "sigmoid_norm" (length-normalised DPO) needs a recent TRL (1.x); older releases reject it.');
-      return { name: 'DPO', modules: ['trl'], usesRefModel: true, args, notes };
-    }
-    case 'orpo': {
-      const notes = o.nllIncludesPrompt === false ? ['PrefPlay ran ORPO with the NLL over completion tokens only; TRL\'s ORPOTrainer always includes the prompt.'] : [];
-      return { name: 'ORPO', modules: ['trl.experimental.orpo', 'trl'], usesRefModel: false, args: [['beta', fl(o.beta ?? 0.1)]], notes };
-    }
-    case 'simpo':
-      return {
-        name: 'CPO',
-        modules: ['trl.experimental.cpo', 'trl'],
-        usesRefModel: false,
-        args: [['loss_type', 'simpo'], ['beta', fl(o.beta ?? 0.1)], ['simpo_gamma', fl(o.simpoGamma ?? 0.5)], ['cpo_alpha', fl(o.cpoAlpha ?? 0)], ['label_smoothing', fl(o.labelSmoothing ?? 0)]],
-        notes: [],
-      };
-    case 'cpo':
-      return {
-        name: 'CPO',
-        modules: ['trl.experimental.cpo', 'trl'],
-        usesRefModel: false,
-        args: [['loss_type', 'sigmoid'], ['beta', fl(o.beta ?? 0.1)], ['cpo_alpha', fl(o.cpoAlpha ?? 1)], ['label_smoothing', fl(o.labelSmoothing ?? 0)]],
-        notes: [],
-      };
-    case 'sft':
-      // PrefPlay's SFT baseline is TRL DPO's `sft` loss: token-mean NLL on the chosen completions.
-      return { name: 'DPO', modules: ['trl'], usesRefModel: false, args: [['loss_type', 'sft']], notes: [] };
-    case 'kto':
-      return {
-        name: 'KTO',
-        modules: ['trl', 'trl.experimental.kto'],
-        usesRefModel: true,
-        args: [['beta', fl(o.beta ?? 0.1)], ['desirable_weight', fl(o.desirableWeight ?? 1)], ['undesirable_weight', fl(o.undesirableWeight ?? 1)], ['loss_type', o.lossType ?? 'kto']],
-        notes: [],
-      };
+/** An option's value as a Python literal: numbers are floats, one-element lists of a multiple choice a string. */
+function optionPy(o: MethodOption, v: OptionValue): Py {
+  if (typeof v === 'number') return fl(v);
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  const list = [...(v as ReadonlyArray<string | number>)];
+  if (o.kind === 'choice' && list.length === 1) return list[0] as string;
+  return list.map((x) => (typeof x === 'number' ? fl(x) : x));
+}
+
+/** The trainer and its method arguments, from the method's descriptor (src/train/objectives/). */
+function methodArgs(spec: ObjectiveSpec): TrlTrainerSpec {
+  const d = methodDescriptor(spec.method);
+  const { method: _m, ...given } = spec;
+  const v = normalizeOptions(spec.method, given);
+  const args: Array<[string, Py]> = (d.trl.fixed ?? []).map(([k, x]) => [k, x]);
+  for (const o of d.options) {
+    if (o.trl === null || v[o.key] === undefined || (o.trlWhen && !o.trlWhen(v))) continue;
+    args.push([o.trl, d.trl.value?.(o.key, v) ?? optionPy(o, v[o.key])]);
   }
+  return { name: d.trl.trainer, modules: d.trl.modules, usesRefModel: d.trl.usesRefModel, prependsBos: d.trl.prependsBos ?? false, minBatchSize: d.trl.minBatchSize?.(v) ?? 1, args, notes: d.trl.notes?.(v) ?? [] };
 }
 
 const SCHEDULERS = { linear: 'linear', cosine: 'cosine', constant: 'constant' } as const;
@@ -122,6 +94,9 @@ export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
   if (!Number.isInteger(run.maxLength) || run.maxLength < 2) throw new Error(`maxLength must be an integer ≥ 2, got ${run.maxLength}`);
   if (!Number.isInteger(run.maxPromptLength) || run.maxPromptLength < 1) throw new Error(`maxPromptLength must be an integer ≥ 1, got ${run.maxPromptLength}`);
   const m = methodArgs(c.objective);
+  const minBatch = m.minBatchSize;
+  const batchSize = Math.max(c.batchSize, minBatch);
+  if (batchSize !== c.batchSize) m.notes.push(`PrefPlay ran with batch size ${c.batchSize}; TRL's ${m.name}Trainer refuses a per-device batch below ${minBatch} (its KL estimate pairs examples within a batch), so this script uses ${minBatch}.`);
   const scheduler = c.schedule === 'constant' && c.warmupSteps > 0 ? 'constant_with_warmup' : SCHEDULERS[c.schedule];
   const evalEvery = run.hasEval && c.evalEvery > 0 ? c.evalEvery : 0;
   const args: Array<[string, Py]> = [
@@ -132,8 +107,8 @@ export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
     ['lr_scheduler_type', scheduler],
     ['warmup_steps', c.warmupSteps],
     ['max_steps', c.steps],
-    ['per_device_train_batch_size', c.batchSize],
-    ['per_device_eval_batch_size', c.batchSize],
+    ['per_device_train_batch_size', batchSize],
+    ['per_device_eval_batch_size', batchSize],
     ['gradient_accumulation_steps', c.gradAccum],
     ['max_grad_norm', fl(c.maxGradNorm)],
     ['optim', c.optimizer === 'sgd' ? 'sgd' : 'adamw_torch'],
@@ -177,7 +152,7 @@ export function trlScript(run: TrlRun): string {
     `# PrefPlay run exported for Hugging Face TRL: method ${c.objective.method}, ${name}Trainer.`,
     '# Same objective and hyperparameters as the browser/CLI run; data.jsonl holds the same training',
     '# pairs (eval.jsonl the held-out ones). Data order and float rounding differ, so curves match in',
-    '# trend, not bit for bit. Run:  pip install -r requirements.txt && python train.py',
+    `# trend, not bit for bit. Written for TRL ${TRL_VERSION}. Run:  pip install -r requirements.txt && python train.py`,
     ...spec.notes.map((n) => `# Note: ${n}`),
     'import dataclasses',
     '',
@@ -211,13 +186,28 @@ export function trlScript(run: TrlRun): string {
     '        return example',
     '    ids = tokenizer(example["prompt"], add_special_tokens=False)["input_ids"]',
     '    if len(ids) > MAX_PROMPT_LENGTH:',
-    '        example["prompt"] = tokenizer.decode(ids[-MAX_PROMPT_LENGTH:])',
+    '        ids = ids[-MAX_PROMPT_LENGTH:]',
+    '        # a byte-level tokenizer can cut inside a UTF-8 character: drop its leftover bytes',
+    '        # (at most 3) rather than turn them into U+FFFD',
+    '        text = tokenizer.decode(ids)',
+    '        while text.startswith("\\ufffd") and len(ids) > 1:',
+    '            ids = ids[1:]',
+    '            text = tokenizer.decode(ids)',
+    '        example["prompt"] = text',
     '    return example',
     '',
     '',
     'train_dataset = load_dataset("json", data_files="data.jsonl", split="train").map(cut_prompt)',
     run.hasEval ? 'eval_dataset = load_dataset("json", data_files="eval.jsonl", split="train").map(cut_prompt)' : 'eval_dataset = None',
     '',
+    ...(spec.prependsBos
+      ? [
+          `# ${name}Trainer puts tokenizer.bos_token_id before every prompt when the tokenizer has one; PrefPlay`,
+          '# reads prompts as tokenized (GPT-2 tokenizers add no BOS). Switched off while the trainer tokenizes.',
+          'bos_token = tokenizer.bos_token',
+          'tokenizer.bos_token = None',
+        ]
+      : []),
     `trainer = ${name}Trainer(`,
     '    model=model,',
     ...(spec.usesRefModel ? ['    ref_model=AutoModelForCausalLM.from_pretrained(REF_MODEL) if REF_MODEL else None,'] : []),
@@ -226,6 +216,7 @@ export function trlScript(run: TrlRun): string {
     '    eval_dataset=eval_dataset,',
     '    processing_class=tokenizer,',
     ')',
+    ...(spec.prependsBos ? ['tokenizer.bos_token = bos_token'] : []),
     'trainer.train()',
     'if eval_dataset is not None:',
     '    print(trainer.evaluate())',
@@ -236,7 +227,10 @@ export function trlScript(run: TrlRun): string {
   return lines.join('\n');
 }
 
-export const TRL_REQUIREMENTS = ['trl', 'transformers', 'datasets', 'accelerate', 'torch'];
+/** The TRL release train.py is written for (its config names, import paths and tokenization). */
+export const TRL_VERSION = '1.9.0';
+/** requirements.txt: TRL pinned, the rest at least what TRL 1.9.0 itself requires. */
+export const TRL_REQUIREMENTS = [`trl==${TRL_VERSION}`, 'transformers>=4.56.2', 'datasets>=4.7.0', 'accelerate>=1.4.0', 'torch'];
 
 export function trlReadme(run: TrlRun): string {
   const spec = trlTrainerSpec(run);
@@ -252,7 +246,7 @@ export function trlReadme(run: TrlRun): string {
     '',
     'Run',
     '  python3 -m venv .venv && . .venv/bin/activate',
-    `  pip install ${TRL_REQUIREMENTS.join(' ')}`,
+    '  pip install -r requirements.txt',
     '  python train.py',
     '',
     'To scale up, set MODEL in train.py to a larger GPT-2-family checkpoint (e.g. "gpt2") and',
@@ -268,7 +262,7 @@ export function trlReadme(run: TrlRun): string {
 export function trlExportFiles(run: Omit<TrlRun, 'hasEval'>, train: readonly Example[], evalSet: readonly Example[] = []): Map<string, string> {
   if (!train.length) throw new Error('TRL export: no training examples');
   const full: TrlRun = { ...run, hasEval: evalSet.length > 0 };
-  const unpaired = run.config.objective.method === 'kto';
+  const unpaired = methodDescriptor(run.config.objective.method).data === 'unpaired';
   for (const ex of [...train, ...evalSet]) {
     if ((ex.kind === 'unpaired') !== unpaired) throw new Error(`TRL export: method ${run.config.objective.method} needs ${unpaired ? 'unpaired (KTO)' : 'paired'} examples, got a ${ex.kind} example (line ${ex.line})`);
   }

@@ -3,20 +3,22 @@
 import type { StateCreator } from 'zustand';
 import type { TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
-import { DEFAULT_PRESET, newCard, PRESETS, type CardMethod, type MethodCard, type PresetId } from './presets';
+import { DEFAULT_METHOD_PRESET, METHOD_PRESETS, newCard, type MethodCard, type MethodPresetId } from './presets';
+import type { Method, OptionValue } from '../train/objectives';
 import { DEFAULT_SETTINGS } from './settings';
 
 export interface ConfigSlice {
-  preset: PresetId | 'custom';
+  preset: MethodPresetId | 'custom';
   cards: MethodCard[];
   settings: TrainSettings;
   /** EMA weight of the charts' train curves (0: raw). */
   smoothing: number;
   /** Parts of the URL's configuration that could not be used, in words. */
   urlProblems: string[];
-  applyPreset(id: PresetId): void;
-  updateCard(id: string, patch: Partial<Omit<MethodCard, 'id' | 'method'>>): void;
-  addCard(method: CardMethod): void;
+  applyPreset(id: MethodPresetId): void;
+  /** Changes option values of one card (the id stays: runs and charts keep their colour). */
+  updateCard(id: string, values: Record<string, OptionValue>): void;
+  addCard(method: Method): void;
   removeCard(id: string): void;
   updateSettings(patch: Partial<TrainSettings>): void;
   setSmoothing(v: number): void;
@@ -34,16 +36,16 @@ export function uniqueIds(cards: MethodCard[]): MethodCard[] {
 }
 
 export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (set, get) => ({
-  preset: DEFAULT_PRESET,
-  cards: PRESETS[DEFAULT_PRESET].cards(),
+  preset: DEFAULT_METHOD_PRESET,
+  cards: METHOD_PRESETS[DEFAULT_METHOD_PRESET].cards(),
   settings: DEFAULT_SETTINGS,
   smoothing: 0,
   urlProblems: [],
   applyPreset(id) {
-    set({ preset: id, cards: PRESETS[id].cards() });
+    set({ preset: id, cards: METHOD_PRESETS[id].cards() });
   },
-  updateCard(id, patch) {
-    set((s) => ({ preset: 'custom', cards: s.cards.map((c) => (c.id === id ? { ...c, ...patch } : c)) }));
+  updateCard(id, values) {
+    set((s) => ({ preset: 'custom', cards: s.cards.map((c) => (c.id === id ? { ...c, values: { ...c.values, ...values } } : c)) }));
   },
   addCard(method) {
     set((s) => ({ preset: 'custom', cards: uniqueIds([...s.cards, newCard(method)]) }));

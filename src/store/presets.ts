@@ -1,116 +1,101 @@
-// Method cards (one run each), their one-line formulas and the comparison presets. A card is a
-// typed plain object; objectiveOf() turns it into the engine's ObjectiveSpec exactly as the
-// CLI's flags do, so a page run and `npm run cli -- train` with the same values agree.
-import { DPO_LOSS_TYPES, type DpoLossType, type ObjectiveSpec } from '../train/objectives';
+// Method cards (one run each) and the comparison presets. A card is a method plus its option
+// values; everything about a method (options, defaults, ranges, labels, formula) comes from its
+// descriptor in src/train/objectives/, so a card trains exactly what the CLI's flags train.
+import { defaultValues, isMethod, METHOD_DESCRIPTORS, methodDescriptor, runToken, specProblems, type Method, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
 
-export const CARD_METHODS = ['dpo', 'orpo', 'simpo', 'cpo', 'sft'] as const;
-export type CardMethod = (typeof CARD_METHODS)[number];
+/** Methods the page offers: those that train on preference pairs (the page's data). */
+export const CARD_METHODS: readonly Method[] = METHOD_DESCRIPTORS.filter((d) => d.data === 'pairs').map((d) => d.name);
 
 export interface MethodCard {
   id: string;
-  method: CardMethod;
-  /** DPO only. */
-  lossType: DpoLossType;
-  /** β (DPO, SimPO, CPO) or λ (ORPO: TRL's `beta`). */
-  beta: number;
-  /** ε of DPO robust / exo_pair, CPO/SimPO label smoothing. */
-  labelSmoothing: number;
-  /** SimPO target margin γ. */
-  gamma: number;
-  /** NLL weight α of CPO (and SimPO). */
-  alpha: number;
+  method: Method;
+  /** Option key → value; every option of the method is present (defaults filled in). */
+  values: Record<string, OptionValue>;
 }
 
-export const METHOD_LABEL: Record<CardMethod, string> = { dpo: 'DPO', orpo: 'ORPO', simpo: 'SimPO', cpo: 'CPO', sft: 'SFT' };
+export const methodLabel = (m: Method): string => methodDescriptor(m).label;
 
-const DPO_FORMULA: Record<DpoLossType, string> = {
-  sigmoid: '−log σ(βΔ),  Δ = (S_w − S_ref,w) − (S_l − S_ref,l)',
-  robust: '[−(1−ε) log σ(βΔ) + ε log σ(−βΔ)] / (1 − 2ε)',
-  hinge: 'max(0, 1 − βΔ)',
-  ipo: '(r_w/|y_w| − r_l/|y_l| − 1/(2β))²',
-  sigmoid_norm: '−log σ(β(r_w/|y_w| − r_l/|y_l|))',
-  exo_pair: 'σ(βΔ)[log σ(βΔ) − log(1−ε)] + σ(−βΔ)[log σ(−βΔ) − log ε]',
-  nca_pair: '−log σ(βr_w) − ½ log σ(−βr_w) − ½ log σ(−βr_l)',
-  sppo_hard: '(r_w − 1/(2β))² + (r_l + 1/(2β))²',
-  apo_zero: '1 − σ(βr_w) + σ(βr_l)',
-  apo_down: 'σ(βr_w) + 1 − σ(βΔ)',
-  discopop: '(1−m)(−log σ(βΔ)) + m·e^(−βΔ),  m = σ(βΔ/τ)',
-  sft: '−Σ S_w / Σ |y_w|  (NLL of the chosen answers)',
-};
-
-export function formulaOf(c: MethodCard): string {
-  switch (c.method) {
-    case 'dpo':
-      return DPO_FORMULA[c.lossType];
-    case 'orpo':
-      return 'NLL + λ·(−log σ(ℓ)),  ℓ = log odds(A_w) − log odds(A_l),  odds(A) = e^A / (1 − e^A)';
-    case 'simpo':
-      return '−log σ(β(A_w − A_l) − γ)  (+ α·NLL)';
-    case 'cpo':
-      return '−log σ(β(S_w − S_l)) + α·NLL';
-    case 'sft':
-      return '−mean over chosen tokens of log π(y_t | x, y_<t)';
-  }
+/** A card with the method's defaults, overridden by `values`. */
+export function newCard(method: Method, values: Record<string, OptionValue> = {}, id?: string): MethodCard {
+  const c = { id: '', method, values: { ...defaultValues(method), ...values } };
+  return { ...c, id: id ?? cardKey(c) };
 }
 
 export function objectiveOf(c: MethodCard): ObjectiveSpec {
-  switch (c.method) {
-    case 'dpo':
-      return { method: 'dpo', beta: c.beta, labelSmoothing: c.labelSmoothing, lossType: c.lossType };
-    case 'orpo':
-      return { method: 'orpo', beta: c.beta, nllIncludesPrompt: true };
-    case 'simpo':
-      return { method: 'simpo', beta: c.beta, labelSmoothing: c.labelSmoothing, simpoGamma: c.gamma, cpoAlpha: c.alpha };
-    case 'cpo':
-      return { method: 'cpo', beta: c.beta, labelSmoothing: c.labelSmoothing, cpoAlpha: c.alpha };
-    case 'sft':
-      return { method: 'sft' };
-  }
+  const known = new Set(methodDescriptor(c.method).options.map((o) => o.key));
+  return { method: c.method, ...Object.fromEntries(Object.entries(c.values).filter(([k]) => known.has(k))) };
 }
 
-/** Which hyperparameters a card shows. */
-export function cardFields(m: CardMethod): Array<'lossType' | 'beta' | 'labelSmoothing' | 'gamma' | 'alpha'> {
-  return { dpo: ['lossType', 'beta', 'labelSmoothing'], orpo: ['beta'], simpo: ['beta', 'gamma', 'alpha'], cpo: ['beta', 'alpha'], sft: [] }[m] as never;
+export function formulaOf(c: MethodCard): string {
+  return methodDescriptor(c.method).formula(c.values);
 }
 
-export function betaName(m: CardMethod): string {
-  return m === 'orpo' ? 'λ' : 'β';
+/** The options a card shows, given its values (e.g. ε only for DPO's robust and exo_pair). */
+export function cardOptions(c: MethodCard): MethodOption[] {
+  return methodDescriptor(c.method).options.filter((o) => o.show?.(c.values) ?? true);
 }
 
-export function newCard(method: CardMethod, patch: Partial<MethodCard> = {}): MethodCard {
-  const base: MethodCard = { id: '', method, lossType: 'sigmoid', beta: method === 'simpo' ? 2 : 0.1, labelSmoothing: 0, gamma: 0.5, alpha: method === 'cpo' ? 1 : 0 };
-  const c = { ...base, ...patch };
-  return { ...c, id: patch.id ?? cardKey(c) };
+/** What keeps the card from training, in words naming the option (empty when none). */
+export function cardProblems(c: MethodCard): string[] {
+  return specProblems(objectiveOf(c));
 }
 
-/** A readable id, unique within a comparison: dpo-sigmoid-0.1, orpo-0.25, … */
-export function cardKey(c: MethodCard): string {
-  if (c.method === 'sft') return 'sft';
-  if (c.method === 'dpo') return `dpo-${c.lossType}-${c.beta}`;
-  return `${c.method}-${c.beta}`;
+/** A readable id, unique within a comparison: dpo-sigmoid-0.1, orpo-0.25, … (the URL token). */
+export function cardKey(c: Omit<MethodCard, 'id'>): string {
+  return runToken(objectiveOf({ ...c, id: '' })).replaceAll(':', '-');
 }
 
-/** Labels that tell the runs apart: "DPO" and "ORPO" when that is enough, else with the values that differ. */
+/**
+ * A card saved by an older version of the page ({ lossType, beta, labelSmoothing, gamma, alpha }
+ * beside the method), or a current one; null when it names no method the page knows.
+ */
+export function cardFromSaved(raw: unknown): MethodCard | null {
+  const r = raw as Record<string, unknown> | null;
+  if (!r || !isMethod(r.method)) return null;
+  const method = r.method;
+  const keys = new Set(methodDescriptor(method).options.map((o) => o.key));
+  const old: Record<string, unknown> = { ...r, simpoGamma: r.gamma, cpoAlpha: r.alpha };
+  const src = (r.values && typeof r.values === 'object' ? r.values : old) as Record<string, unknown>;
+  const values = Object.fromEntries(Object.entries(src).filter(([k, v]) => keys.has(k) && v !== undefined)) as Record<string, OptionValue>;
+  return newCard(method, values, typeof r.id === 'string' && r.id ? r.id : undefined);
+}
+
+function valueText(o: MethodOption, v: OptionValue | undefined): string {
+  const text = Array.isArray(v) ? v.join('+') : String(v);
+  return o.kind === 'choice' ? text : `${o.label}=${text}`;
+}
+
+/**
+ * Labels that tell the runs apart: "DPO" and "ORPO" when that is enough; else, within each
+ * method, the options whose values differ, in option order, until every label is unique.
+ */
 export function runLabels(cards: readonly MethodCard[]): string[] {
   return cards.map((c) => {
     const same = cards.filter((o) => o.method === c.method);
-    let label = METHOD_LABEL[c.method];
-    if (c.method === 'dpo' && same.some((o) => o.lossType !== c.lossType)) label += ` ${c.lossType}`;
-    if (same.length > 1 && (c.method !== 'dpo' || same.filter((o) => o.lossType === c.lossType).length > 1)) label += ` ${betaName(c.method)}=${c.beta}`;
+    const d = methodDescriptor(c.method);
+    let label = d.label;
+    if (same.length < 2) return label;
+    let group = same;
+    for (const o of d.options) {
+      const key = (x: MethodCard) => JSON.stringify(x.values[o.key]);
+      if (new Set(group.map(key)).size < 2) continue;
+      label += ` ${valueText(o, c.values[o.key])}`;
+      group = group.filter((x) => key(x) === key(c));
+      if (group.length < 2) break;
+    }
     return label;
   });
 }
 
-export const PRESETS = {
+/** Comparisons one click away. */
+export const METHOD_PRESETS = {
   'dpo-vs-orpo': { label: 'DPO vs ORPO', cards: () => [newCard('dpo'), newCard('orpo')] },
-  'dpo-loss-types': { label: 'DPO loss types', cards: () => (['sigmoid', 'ipo', 'hinge', 'robust'] as const).map((t) => newCard('dpo', { lossType: t, labelSmoothing: t === 'robust' ? 0.1 : 0 })) },
+  'dpo-loss-types': { label: 'DPO loss types', cards: () => ['sigmoid', 'ipo', 'hinge', 'robust'].map((t) => newCard('dpo', { lossType: t, labelSmoothing: t === 'robust' ? 0.1 : 0 })) },
   'orpo-lambda': { label: 'ORPO λ sweep', cards: () => [0.05, 0.1, 0.5, 1].map((beta) => newCard('orpo', { beta })) },
 } as const;
 
-export type PresetId = keyof typeof PRESETS;
-export const DEFAULT_PRESET: PresetId = 'dpo-vs-orpo';
-
-export { DPO_LOSS_TYPES };
+export type MethodPresetId = keyof typeof METHOD_PRESETS;
+export const DEFAULT_METHOD_PRESET: MethodPresetId = 'dpo-vs-orpo';
 
 /** One colour per run, in card order (colour-blind-safe Tableau 10 order). */
 export const RUN_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#e15759', '#76b7b2', '#edc948', '#9c755f'];

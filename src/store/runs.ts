@@ -5,7 +5,7 @@ import type { EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
 import { reduceEvents, type EventState, type RunView } from './events';
 import { engine } from './workers';
-import { objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
+import { cardFromSaved, cardProblems, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
 import { settingsProblems } from './settings';
 import { dataFileName, type DataSource } from './data';
 import { sameModel, type ModelRef } from './model';
@@ -80,6 +80,8 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       const s = get();
       const problems = settingsProblems(s.settings);
       if (!s.cards.length) problems.push('Add at least one method.');
+      const labels = runLabels(s.cards);
+      s.cards.forEach((c, i) => problems.push(...cardProblems(c).map((p) => `${labels[i]}: ${p}.`)));
       if (s.model.status !== 'ready') problems.push(s.model.status === 'loading' ? 'The model is still loading.' : 'Load a model first (Model panel).');
       if (!s.data.blob || !s.data.source || s.data.status !== 'ready') problems.push(s.data.status === 'reading' ? 'The data file is still being read.' : 'Choose preference pairs first (Data panel): upload a file or pick a built-in set.');
       else if (!s.data.result?.report.accepted) problems.push('The data file has no accepted pairs: see the validation report.');
@@ -119,8 +121,10 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
 
 /** Runs that were going when the page closed come back paused, resumable from their checkpoint. */
 export function interrupted(saved: SavedSession): SavedSession {
+  const session = saved.session && { ...saved.session, cards: saved.session.cards.map(cardFromSaved).filter((c): c is MethodCard => c !== null) };
   return {
     ...saved,
+    session,
     runs: saved.runs.map((r) =>
       ['queued', 'preparing', 'running'].includes(r.status) || (r.status === 'paused' && !r.message)
         ? { ...r, status: 'paused', etaSeconds: undefined, message: `Interrupted at step ${r.step} by a page reload. Resume continues from the checkpoint at step ${r.checkpointStep}.` }

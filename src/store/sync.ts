@@ -3,7 +3,7 @@
 import { useApp, type AppState } from './index';
 import { decodeConfig, encodeConfig } from './url';
 import { DEFAULT_SETTINGS } from './settings';
-import { PRESETS, type MethodCard, type PresetId } from './presets';
+import { cardFromSaved, METHOD_PRESETS, type MethodCard, type MethodPresetId } from './presets';
 import { BUILTIN_SETS } from './assets';
 import { defaultModelRef, type ModelRef } from './model';
 import { loadBlob, loadKv, saveSoon } from './persist';
@@ -12,7 +12,7 @@ import type { DataSource } from './data';
 import type { TrainSettings } from '../worker/protocol';
 
 interface SavedConfig {
-  preset: PresetId | 'custom';
+  preset: MethodPresetId | 'custom';
   cards: MethodCard[];
   settings: TrainSettings;
   smoothing: number;
@@ -28,7 +28,9 @@ export async function hydrate(): Promise<void> {
     loadKv<SavedSession | null>('session').catch(() => undefined),
   ]);
   const settings = { ...DEFAULT_SETTINGS, ...config?.settings, ...url.settings };
-  const cards = url.cards ?? config?.cards;
+  // cards saved by an older page had their options beside the method: cardFromSaved reads both
+  const savedCards = config?.cards?.map(cardFromSaved).filter((c): c is MethodCard => c !== null);
+  const cards = url.cards ?? (savedCards?.length ? savedCards : undefined);
   useApp.setState({
     settings,
     ...(cards ? { cards, preset: matchPreset(cards) } : {}),
@@ -54,9 +56,9 @@ export async function hydrate(): Promise<void> {
   follow();
 }
 
-function matchPreset(cards: MethodCard[]): PresetId | 'custom' {
+function matchPreset(cards: MethodCard[]): MethodPresetId | 'custom' {
   const key = (cs: MethodCard[]) => JSON.stringify(cs.map(({ id: _id, ...c }) => c));
-  for (const [id, p] of Object.entries(PRESETS)) if (key(p.cards()) === key(cards)) return id as PresetId;
+  for (const [id, p] of Object.entries(METHOD_PRESETS)) if (key(p.cards()) === key(cards)) return id as MethodPresetId;
   return 'custom';
 }
 

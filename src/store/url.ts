@@ -1,9 +1,11 @@
 // The configuration in the URL's query string, so a colleague can reproduce a comparison:
 //   ?runs=dpo:sigmoid:0.1,orpo:0.1&lr=0.0005&steps=60&bs=4&seed=42&data=arithmetic
-// Run tokens: dpo:LOSS_TYPE:β[:ε], orpo:λ, simpo:β:γ[:α], cpo:β:α, sft.
-import { DPO_LOSS_TYPES, type DpoLossType } from '../train/objectives';
+// Run tokens (written and read by the method registry, src/train/objectives/registry.ts): the
+// method, then its options in their URL order — dpo:LOSS_TYPE:β[:ε[:τ]], orpo:λ, simpo:β:γ[:α[:ε]],
+// cpo:β:α[:ε], sft; trailing values at their defaults are left out, lists are joined by '/'.
+import { methodDescriptor, parseRunToken, runToken, type OptionValue } from '../train/objectives';
 import type { TrainSettings } from '../worker/protocol';
-import { newCard, type MethodCard } from './presets';
+import { CARD_METHODS, newCard, objectiveOf, type MethodCard } from './presets';
 import { DEFAULT_SETTINGS } from './settings';
 
 type NumKey = 'lr' | 'steps' | 'batchSize' | 'gradAccum' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'weightDecay' | 'checkpointEvery';
@@ -32,59 +34,18 @@ export interface UrlConfig {
   problems: string[];
 }
 
-function runToken(c: MethodCard): string {
-  switch (c.method) {
-    case 'dpo':
-      return ['dpo', c.lossType, c.beta, ...(c.labelSmoothing ? [c.labelSmoothing] : [])].join(':');
-    case 'orpo':
-      return `orpo:${c.beta}`;
-    case 'simpo':
-      return ['simpo', c.beta, c.gamma, ...(c.alpha ? [c.alpha] : [])].join(':');
-    case 'cpo':
-      return `cpo:${c.beta}:${c.alpha}`;
-    case 'sft':
-      return 'sft';
-  }
+/** A card from its URL token (the method registry reads and checks the values). */
+export function parseCardToken(t: string): MethodCard {
+  const { method, ...values } = parseRunToken(t);
+  if (!CARD_METHODS.includes(method)) throw new Error(`"${t}": ${method} trains on ${methodDescriptor(method).data}, not on preference pairs; the page trains pairs (use the CLI)`);
+  return newCard(method, values as Record<string, OptionValue>);
 }
 
-export function parseRunToken(t: string): MethodCard {
-  const [method, ...rest] = t.split(':');
-  const nums = (from: number) => rest.slice(from).map((x) => {
-    const v = Number(x);
-    if (x === '' || !Number.isFinite(v)) throw new Error(`"${t}": "${x}" is not a number`);
-    return v;
-  });
-  switch (method) {
-    case 'dpo': {
-      const lossType = (rest[0] ?? 'sigmoid') as DpoLossType;
-      if (!DPO_LOSS_TYPES.includes(lossType)) throw new Error(`"${t}": unknown DPO loss type "${rest[0]}"`);
-      const [beta = 0.1, labelSmoothing = 0] = nums(1);
-      return newCard('dpo', { lossType, beta, labelSmoothing });
-    }
-    case 'orpo': {
-      const [beta = 0.1] = nums(0);
-      return newCard('orpo', { beta });
-    }
-    case 'simpo': {
-      const [beta = 2, gamma = 0.5, alpha = 0] = nums(0);
-      return newCard('simpo', { beta, gamma, alpha });
-    }
-    case 'cpo': {
-      const [beta = 0.1, alpha = 1] = nums(0);
-      return newCard('cpo', { beta, alpha });
-    }
-    case 'sft':
-      return newCard('sft');
-    default:
-      throw new Error(`"${t}": unknown method "${method}" (dpo, orpo, simpo, cpo, sft)`);
-  }
-}
-
-/** `:` and `,` stay readable (both are allowed in a query). */
-const enc = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2C/gi, ',');
+/** `:`, `,` and `/` stay readable (all are allowed in a query). */
+const enc = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2C/gi, ',').replace(/%2F/gi, '/');
 
 export function encodeConfig(cards: readonly MethodCard[], s: TrainSettings, dataset: string | null): string {
-  const parts = [`runs=${enc(cards.map(runToken).join(','))}`];
+  const parts = [`runs=${enc(cards.map((c) => runToken(objectiveOf(c))).join(','))}`];
   NUM_KEYS.forEach(([key, name], i) => {
     if (i < ALWAYS || s[name] !== DEFAULT_SETTINGS[name]) parts.push(`${key}=${enc(String(s[name]))}`);
   });
@@ -104,7 +65,7 @@ export function decodeConfig(search: string): UrlConfig {
   const runs = q.get('runs');
   if (runs) {
     try {
-      const cards = runs.split(',').filter(Boolean).map(parseRunToken);
+      const cards = runs.split(',').filter(Boolean).map(parseCardToken);
       const seen = new Set<string>();
       out.cards = cards.filter((c) => !seen.has(c.id) && seen.add(c.id));
     } catch (e) {

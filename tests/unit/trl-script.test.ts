@@ -21,12 +21,12 @@ const run = (objective: ObjectiveSpec, over: Partial<TrainConfig> = {}): TrlRun 
 const args = (r: TrlRun) => Object.fromEntries(trlTrainerSpec(r).args);
 
 // TrainingArguments fields the script may set, and each TRL config's own fields (huggingface/trl
-// 1.13: trl/trainer/{dpo,kto}_config.py, trl/experimental/{orpo,cpo}/*_config.py).
+// v1.9.0: trl/trainer/{dpo,kto}_config.py, trl/experimental/{orpo,cpo}/*_config.py).
 const TRAINING_ARGS = ['output_dir', 'learning_rate', 'lr_scheduler_type', 'warmup_steps', 'max_steps', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps', 'max_grad_norm', 'optim', 'weight_decay', 'adam_beta1', 'adam_beta2', 'adam_epsilon', 'seed', 'data_seed', 'logging_steps', 'eval_strategy', 'eval_steps', 'save_strategy', 'bf16', 'fp16', 'gradient_checkpointing', 'report_to'];
 const TRL_FIELDS: Record<string, string[]> = {
   DPO: ['beta', 'loss_type', 'loss_weights', 'label_smoothing', 'discopop_tau', 'max_length', 'truncation_mode', 'precompute_ref_log_probs'],
   ORPO: ['beta', 'max_length', 'max_completion_length'],
-  CPO: ['beta', 'loss_type', 'simpo_gamma', 'cpo_alpha', 'label_smoothing', 'max_length', 'max_completion_length'],
+  CPO: ['beta', 'loss_type', 'simpo_gamma', 'cpo_alpha', 'alpha', 'label_smoothing', 'max_length', 'max_completion_length'],
   KTO: ['beta', 'loss_type', 'desirable_weight', 'undesirable_weight', 'max_length'],
 };
 
@@ -77,8 +77,26 @@ describe('TRL script: trainer and arguments per method', () => {
     expect(args(run({ method: 'dpo' }, { evalEvery: 10 })).eval_strategy).toBe('no');
   });
 
+  it('AlphaPO is CPOConfig simpo with alpha; DPO\'s old name aot_pair is written as TRL main\'s aot_unpaired', () => {
+    expect(args(run({ method: 'alphapo', beta: 2.5, alpha: 0.3 }))).toMatchObject({ loss_type: 'simpo', beta: { float: 2.5 }, alpha: { float: 0.3 }, simpo_gamma: { float: 0.5 }, cpo_alpha: { float: 0 } });
+    expect(args(run({ method: 'dpo', lossType: 'aot_pair' })).loss_type).toBe('aot_unpaired');
+  });
+
+  it('KTO with batch size 1 exports batch 2 (TRL refuses 1 when it estimates the KL) and says so', () => {
+    const kto = trlTrainerSpec(run({ method: 'kto' }, { batchSize: 1 }));
+    expect(Object.fromEntries(kto.args).per_device_train_batch_size).toBe(2);
+    expect(kto.notes.join()).toMatch(/batch size 1; TRL's KTOTrainer refuses a per-device batch below 2/);
+    expect(Object.fromEntries(trlTrainerSpec(run({ method: 'kto', lossType: 'apo_zero_unpaired' }, { batchSize: 1 })).args).per_device_train_batch_size).toBe(1);
+    expect(Object.fromEntries(trlTrainerSpec(run({ method: 'dpo' }, { batchSize: 1 })).args).per_device_train_batch_size).toBe(1);
+  });
+
+  it('ORPO and CPO scripts switch the BOS off while TRL tokenizes; DPO and KTO leave it', () => {
+    for (const m of ['orpo', 'cpo', 'simpo'] as const) expect(trlScript(run({ method: m }))).toMatch(/tokenizer\.bos_token = None\ntrainer = \w+Trainer\([\s\S]*tokenizer\.bos_token = bos_token\ntrainer\.train\(\)/);
+    for (const m of ['dpo', 'kto', 'sft'] as const) expect(trlScript(run({ method: m }))).not.toContain('bos_token = None');
+  });
+
   it('every argument is a field TRL defines for that config', () => {
-    const objectives: ObjectiveSpec[] = [{ method: 'dpo', lossType: 'discopop' }, { method: 'orpo' }, { method: 'simpo' }, { method: 'cpo' }, { method: 'sft' }, { method: 'kto' }];
+    const objectives: ObjectiveSpec[] = [{ method: 'dpo', lossType: 'discopop' }, { method: 'orpo' }, { method: 'simpo' }, { method: 'cpo' }, { method: 'alphapo' }, { method: 'sft' }, { method: 'kto' }];
     for (const o of objectives) {
       const s = trlTrainerSpec({ ...run(o, { evalEvery: 2 }), hasEval: true });
       const known = new Set([...TRAINING_ARGS, ...TRL_FIELDS[s.name]]);
@@ -111,6 +129,7 @@ import os
 class AutoTokenizer:
     pad_token = None
     eos_token = "<|endoftext|>"
+    bos_token = "<|endoftext|>"
     @classmethod
     def from_pretrained(cls, path):
         assert os.path.exists(os.path.join(path, "tokenizer.json")), path
@@ -137,7 +156,7 @@ def make_trainer(name):
             self.record = {"trainer": name, "model": model.path, "ref_model": ref_model.path if ref_model else None,
                            "args": dataclasses.asdict(args), "train": train_dataset.rows,
                            "eval": eval_dataset.rows if eval_dataset is not None else None,
-                           "pad_token": processing_class.pad_token}
+                           "pad_token": processing_class.pad_token, "bos_token": processing_class.bos_token}
         def train(self):
             with open(os.environ["FAKE_TRL_RECORD"], "w", encoding="utf-8") as f: json.dump(self.record, f)
         def evaluate(self): return {}
@@ -183,7 +202,8 @@ describe('export-trl', () => {
     try {
       expect(await main(['init', '--preset', 'tiny', '--seed', '4', '--out', join(dir, 'start')])).toBe(0);
       const long = 'x'.repeat(40);
-      const pairs = Array.from({ length: 10 }, (_, i) => ({ prompt: i === 0 ? `${long} question ${i}?` : `Question ${i}?`, chosen: ` good ${i}`, rejected: ` bad ${i}` }));
+      // pair 1's prompt is Korean (3 bytes a character): cutting 16 bytes from the left lands inside one
+      const pairs = Array.from({ length: 10 }, (_, i) => ({ prompt: i === 0 ? `${long} question ${i}?` : i === 1 ? '서울은 어느 나라의 수도입니까??' : `Question ${i}?`, chosen: ` good ${i}`, rejected: ` bad ${i}` }));
       await writeFile(join(dir, 'pairs.jsonl'), pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
       const runDir = join(dir, 'run');
       await mkdir(runDir);
@@ -204,7 +224,8 @@ describe('export-trl', () => {
       const copy = await readCheckpointDir(join(out, 'model'));
       expect(copy.config).toEqual(start.config);
       expect(Array.from(copy.params.get('wte.weight')!)).toEqual(Array.from(start.params.get('wte.weight')!));
-      expect(await readFile(join(out, 'README.txt'), 'utf8')).toMatch(/pip install trl transformers datasets accelerate torch/);
+      expect(await readFile(join(out, 'README.txt'), 'utf8')).toMatch(/pip install -r requirements.txt/);
+      expect(await readFile(join(out, 'requirements.txt'), 'utf8')).toMatch(/^trl==1\.9\.0\ntransformers>=/);
       const py = await readFile(join(out, 'train.py'), 'utf8');
       expect(py).toContain('ORPOConfig');
       expect(py).toContain('    max_length=64,');
@@ -232,6 +253,11 @@ describe('export-trl', () => {
       expect(trainRows.length + evalRec.length).toBe(10);
       for (const row of [...trainRows, ...evalRec]) expect(new TextEncoder().encode(row.prompt).length).toBeLessThanOrEqual(16);
       expect([...trainRows, ...evalRec].some((row) => row.prompt === 'xxxx question 0?')).toBe(true);
+      // a cut inside a UTF-8 character drops the character's leftover bytes (no U+FFFD)
+      expect([...trainRows, ...evalRec].some((row) => row.prompt === '도입니까??')).toBe(true);
+      for (const row of [...trainRows, ...evalRec]) expect(row.prompt).not.toContain('\ufffd');
+      // ORPO prepends the tokenizer's BOS in TRL: the script switches it off while the trainer tokenizes
+      expect(rec.bos_token).toBeNull();
       // older TRL (the config has max_prompt_length): passed through, prompts left to TRL
       const old = await runScript(out, fakeDir, true);
       expect((old.args as Record<string, unknown>).max_prompt_length).toBe(16);
@@ -257,6 +283,8 @@ describe('export-trl', () => {
         [{ method: 'dpo', lossType: ['sigmoid', 'discopop'], lossWeights: [1, 2] }, 'DPOTrainer'],
         [{ method: 'simpo', beta: 2 }, 'CPOTrainer'],
         [{ method: 'cpo' }, 'CPOTrainer'],
+        [{ method: 'alphapo', alpha: 0.5, cpoAlpha: 0.1 }, 'CPOTrainer'],
+        [{ method: 'dpo', lossType: 'aot_pair' }, 'DPOTrainer'],
         [{ method: 'sft' }, 'DPOTrainer'],
         [{ method: 'kto', desirableWeight: 1.2 }, 'KTOTrainer'],
       ];
@@ -267,6 +295,7 @@ describe('export-trl', () => {
         for (const [name, text] of files) await writeFile(join(dir, name), text);
         const rec = await runScript(dir, fakeDir, false);
         expect(rec.trainer, objective.method).toBe(trainer);
+        expect(rec.bos_token, objective.method).toBe(trainer === 'CPOTrainer' ? null : '<|endoftext|>');
         expect((rec.args as Record<string, unknown>).eval_steps).toBe(3);
       }
     } finally {

@@ -10,10 +10,11 @@ import { loadModelArg } from '../model-load';
 import { saveCheckpoint } from '../../model/checkpoint';
 import { writeCheckpointDir } from '../../model/checkpoint-node';
 import { processSource } from '../../data/pipeline';
-import { DataError, DEFAULT_MAX_LENGTH, DEFAULT_MAX_PROMPT_LENGTH, type Example } from '../../data/types';
+import { DataError, type Example } from '../../data/types';
+import { cliLengths } from '../pairs-load';
 import { splitTrainEval } from '../../data/split';
 import { TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig } from '../../train/config';
-import { createObjective } from '../../train/objectives';
+import { createObjective, methodDescriptor } from '../../train/objectives';
 import type { Tokenizer } from '../../tokenizer/types';
 import { trlExportFiles } from '../../export/trl-script';
 
@@ -44,11 +45,9 @@ export const exportTrl: Command = {
     const ref = run.ref_model ? await loadModelArg(resolvePath(runDir, run.ref_model)) : null;
     const optLength = opts['max-length'] === undefined ? undefined : intOption(opts, 'max-length', 0, 2);
     const optPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
-    const maxLength = run.max_length ?? optLength ?? Math.min(DEFAULT_MAX_LENGTH, ckpt.config.nPositions);
-    const maxPromptLength = run.max_prompt_length ?? optPrompt ?? Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(maxLength / 2));
-    if (maxLength > ckpt.config.nPositions) throw new UsageError(`max length ${maxLength} exceeds the model's n_positions (${ckpt.config.nPositions})`);
+    const { maxLength, maxPromptLength } = cliLengths(ckpt.config.nPositions, run.max_length ?? optLength, run.max_prompt_length ?? optPrompt);
     if (run.max_length === undefined && optLength === undefined) console.error(`run.json does not record --max-length: using ${maxLength} and max prompt length ${maxPromptLength} (pass --max-length / --max-prompt-length if the run used others)`);
-    const kto = run.config.objective.method === 'kto';
+    const kto = methodDescriptor(run.config.objective.method).data === 'unpaired';
     const examples = await acceptedExamples(resolvePath(runDir, run.pairs), ckpt.tokenizer, maxLength, maxPromptLength, kto);
     // the same partition as `train` (splitTrainEval over the usable examples, in file order)
     const split = splitTrainEval(examples, run.config.evalFraction, run.config.seed);

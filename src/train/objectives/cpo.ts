@@ -9,6 +9,7 @@
 import { checkFinite, checkPairBatch, requireInRange, requireNonNegative, requirePositive } from './check';
 import { logSigmoid, sigmoid } from './math';
 import { averages, ordered, pairMetrics, scaled } from './metrics';
+import type { MethodDescriptor } from './descriptor';
 import { PAIR_METRICS, type PairBatch, type PairObjective, type PairResult } from './types';
 
 export interface CpoOptions {
@@ -81,3 +82,41 @@ export function cpoObjective(opts: CpoOptions = {}): PairObjective {
 export function simpoObjective(opts: SimpoOptions = {}): PairObjective {
   return cpoFamily('simpo', opts);
 }
+
+const smoothing = { key: 'labelSmoothing', kind: 'number', default: 0, min: 0, max: 0.5, maxOpen: true, step: 0.05, label: 'ε', help: 'ε: conservative label smoothing', cli: 'label-smoothing', trl: 'label_smoothing', show: () => false } as const;
+
+export const SIMPO_METHOD: MethodDescriptor = {
+  name: 'simpo',
+  label: 'SimPO',
+  description: 'Length-normalised reward margin with a target gap γ; no reference model.',
+  data: 'pairs',
+  needsReference: false,
+  trlName: "CPOTrainer (loss_type='simpo', cpo_alpha=0)",
+  options: [
+    // β = 2: the SimPO paper's setting (TRL's generic CPOConfig default is 0.1; the export writes β explicitly)
+    { key: 'beta', kind: 'number', default: 2, min: 0, minOpen: true, step: 0.1, label: 'β', help: 'β: reward scale', cli: 'beta', url: 0, urlAlways: true, trl: 'beta' },
+    { key: 'simpoGamma', kind: 'number', default: 0.5, min: 0, step: 0.1, label: 'γ', help: 'γ: target reward margin', cli: 'simpo-gamma', url: 1, urlAlways: true, trl: 'simpo_gamma' },
+    { key: 'cpoAlpha', kind: 'number', default: 0, min: 0, step: 0.1, label: 'α (NLL)', help: 'α: weight of the NLL term', cli: 'cpo-alpha', url: 2, trl: 'cpo_alpha' },
+    { ...smoothing, url: 3 },
+  ],
+  formula: () => '−log σ(β(A_w − A_l) − γ)  (+ α·NLL)',
+  create: (v) => simpoObjective(v as SimpoOptions),
+  trl: { trainer: 'CPO', modules: ['trl.experimental.cpo', 'trl'], usesRefModel: false, prependsBos: true, fixed: [['loss_type', 'simpo']] },
+};
+
+export const CPO_METHOD: MethodDescriptor = {
+  name: 'cpo',
+  label: 'CPO',
+  description: 'Reference-free sigmoid preference loss on sequence log-probs plus NLL.',
+  data: 'pairs',
+  needsReference: false,
+  trlName: "CPOTrainer (loss_type='sigmoid')",
+  options: [
+    { key: 'beta', kind: 'number', default: 0.1, min: 0, minOpen: true, step: 0.05, label: 'β', help: 'β: reward scale', cli: 'beta', url: 0, urlAlways: true, trl: 'beta' },
+    { key: 'cpoAlpha', kind: 'number', default: 1, min: 0, step: 0.1, label: 'α (NLL)', help: 'α: weight of the NLL term', cli: 'cpo-alpha', url: 1, urlAlways: true, trl: 'cpo_alpha' },
+    { ...smoothing, url: 2 },
+  ],
+  formula: () => '−log σ(β(S_w − S_l)) + α·NLL',
+  create: (v) => cpoObjective(v as CpoOptions),
+  trl: { trainer: 'CPO', modules: ['trl.experimental.cpo', 'trl'], usesRefModel: false, prependsBos: true, fixed: [['loss_type', 'sigmoid']] },
+};

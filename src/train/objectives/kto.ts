@@ -7,6 +7,7 @@
 import { checkFinite, checkUnpairedBatch, ObjectiveOptionError, requireNonNegative, requirePositive } from './check';
 import { sigmoid } from './math';
 import { meanLogOdds } from './metrics';
+import type { MethodDescriptor } from './descriptor';
 import type { UnpairedBatch, UnpairedObjective, UnpairedResult } from './types';
 
 export const KTO_LOSS_TYPES = ['kto', 'apo_zero_unpaired'] as const;
@@ -104,3 +105,21 @@ export function ktoObjective(opts: KtoOptions = {}): UnpairedObjective {
     },
   };
 }
+
+export const KTO_METHOD: MethodDescriptor = {
+  name: 'kto',
+  label: 'KTO',
+  description: 'Unpaired desirable/undesirable examples against a KL baseline.',
+  data: 'unpaired',
+  needsReference: true,
+  trlName: 'KTOTrainer',
+  options: [
+    { key: 'beta', kind: 'number', default: 0.1, min: 0, minOpen: true, step: 0.05, label: 'β', help: 'β: reward scale', cli: 'beta', url: 0, urlAlways: true, trl: 'beta' },
+    { key: 'desirableWeight', kind: 'number', default: 1, min: 0, step: 0.1, label: 'w_d', help: 'weight of desirable examples', cli: 'desirable-weight', url: 1, trl: 'desirable_weight' },
+    { key: 'undesirableWeight', kind: 'number', default: 1, min: 0, step: 0.1, label: 'w_u', help: 'weight of undesirable examples', cli: 'undesirable-weight', url: 2, trl: 'undesirable_weight' },
+    { key: 'lossType', kind: 'choice', default: 'kto', choices: KTO_LOSS_TYPES, label: 'loss type', help: 'KTO loss type: kto or apo_zero_unpaired', cli: 'loss-type', url: 3, trl: 'loss_type' },
+  ],
+  formula: (v) => (v.lossType === 'apo_zero_unpaired' ? 'desirable 1 − σ(βr), undesirable σ(βr)' : 'desirable w_d(1 − σ(β(r − z₀))), undesirable w_u(1 − σ(β(z₀ − r)))'),
+  create: (v) => ktoObjective(v as KtoOptions),
+  trl: { trainer: 'KTO', modules: ['trl', 'trl.experimental.kto'], usesRefModel: true, minBatchSize: (v) => (v.lossType === 'apo_zero_unpaired' ? 1 : 2) },
+};

@@ -9,6 +9,7 @@
 import { checkFinite, checkPairBatch, requirePositive } from './check';
 import { dLogOdds, logOdds, logSigmoid, sigmoid } from './math';
 import { averages, ordered, pairMetrics, scaled } from './metrics';
+import type { MethodDescriptor } from './descriptor';
 import { PAIR_METRICS, type PairBatch, type PairObjective, type PairResult } from './types';
 
 export interface OrpoOptions {
@@ -70,3 +71,25 @@ export function orpoObjective(opts: OrpoOptions = {}): PairObjective {
     },
   };
 }
+
+export const ORPO_METHOD: MethodDescriptor = {
+  name: 'orpo',
+  label: 'ORPO',
+  description: 'SFT plus an odds-ratio penalty; no reference model.',
+  data: 'pairs',
+  needsReference: false,
+  trlName: 'ORPOTrainer',
+  options: [
+    { key: 'beta', kind: 'number', default: 0.1, min: 0, minOpen: true, step: 0.05, label: 'λ', help: "λ: weight of the odds-ratio term (TRL's beta)", cli: 'beta', url: 0, urlAlways: true, trl: 'beta' },
+    { key: 'nllIncludesPrompt', kind: 'boolean', default: true, label: 'NLL over the prompt too', help: 'NLL over prompt + completion (TRL); the flag restricts it to the chosen completion', cli: 'nll-exclude-prompt', url: 1, trl: null, show: () => false },
+  ],
+  formula: () => 'NLL + λ·(−log σ(ℓ)),  ℓ = log odds(A_w) − log odds(A_l),  odds(A) = e^A / (1 − e^A)',
+  create: (v) => orpoObjective(v as OrpoOptions),
+  trl: {
+    trainer: 'ORPO',
+    modules: ['trl.experimental.orpo', 'trl'],
+    usesRefModel: false,
+    prependsBos: true,
+    notes: (v) => (v.nllIncludesPrompt === false ? ["PrefPlay ran ORPO with the NLL over completion tokens only; TRL's ORPOTrainer always includes the prompt."] : []),
+  },
+};

@@ -4,6 +4,7 @@
 // Rejected statistics are still required: every method reports log_odds/rejected (SPEC §5).
 import { checkFinite, checkPairBatch } from './check';
 import { ordered, pairMetrics } from './metrics';
+import type { MethodDescriptor } from './descriptor';
 import type { PairBatch, PairObjective, PairResult } from './types';
 
 /** SFT has no rewards: loss, logps (sums S), logits and log-odds. */
@@ -35,3 +36,17 @@ export function sftObjective(): PairObjective {
     },
   };
 }
+
+export const SFT_METHOD: MethodDescriptor = {
+  name: 'sft',
+  label: 'SFT',
+  description: 'Plain supervised fine-tuning on the chosen answers: the baseline.',
+  data: 'pairs',
+  needsReference: false,
+  trlName: "SFTTrainer on chosen completions (DPOTrainer loss_type='sft')",
+  options: [],
+  formula: () => '−mean over chosen tokens of log π(y_t | x, y_<t)',
+  create: () => sftObjective(),
+  // PrefPlay's SFT baseline is TRL DPO's `sft` loss: token-mean NLL on the chosen completions
+  trl: { trainer: 'DPO', modules: ['trl'], usesRefModel: false, fixed: [['loss_type', 'sft']] },
+};

@@ -83,7 +83,7 @@ export interface UnpairedResult {
   dLogp: Float64Array;
 }
 
-export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto';
+export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto' | 'alphapo';
 
 interface ObjectiveBase {
   readonly method: Method;

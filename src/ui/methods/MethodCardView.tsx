@@ -1,13 +1,14 @@
 import { useApp } from '../../store';
-import { betaName, cardFields, DPO_LOSS_TYPES, formulaOf, type MethodCard } from '../../store/presets';
-import type { DpoLossType } from '../../train/objectives';
+import { cardOptions, cardProblems, formulaOf, type MethodCard } from '../../store/presets';
+import type { MethodOption } from '../../train/objectives';
 import { NumberField } from './NumberField';
 
-// One run: its method, hyperparameters and one-line formula.
+// One run: its method, hyperparameters and one-line formula. The fields come from the method's
+// descriptor (src/train/objectives/), so a new option appears here without an edit.
 export function MethodCardView({ card, label, color }: { card: MethodCard; label: string; color: string }) {
   const update = useApp((s) => s.updateCard);
   const remove = useApp((s) => s.removeCard);
-  const fields = cardFields(card.method);
+  const problems = cardProblems(card);
   return (
     <article className="method-card" aria-label={`${label} method`} style={{ borderTopColor: color }}>
       <header>
@@ -21,25 +22,45 @@ export function MethodCardView({ card, label, color }: { card: MethodCard; label
         <code>{formulaOf(card)}</code>
       </p>
       <div className="fields">
-        {fields.includes('lossType') && (
-          <label>
-            loss type{' '}
-            <select value={card.lossType} onChange={(e) => update(card.id, { lossType: e.target.value as DpoLossType })} aria-label={`${label} loss type`}>
-              {DPO_LOSS_TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
-        {fields.includes('beta') && <NumberField label={betaName(card.method)} ariaLabel={`${label} ${betaName(card.method)}`} value={card.beta} min={0} step={0.05} onChange={(beta) => update(card.id, { beta })} />}
-        {fields.includes('labelSmoothing') && (card.lossType === 'robust' || card.lossType === 'exo_pair' || card.method !== 'dpo') && (
-          <NumberField label="ε" ariaLabel={`${label} label smoothing`} value={card.labelSmoothing} min={0} step={0.05} onChange={(labelSmoothing) => update(card.id, { labelSmoothing })} />
-        )}
-        {fields.includes('gamma') && <NumberField label="γ" ariaLabel={`${label} γ`} value={card.gamma} min={0} step={0.1} onChange={(gamma) => update(card.id, { gamma })} />}
-        {fields.includes('alpha') && <NumberField label="α (NLL)" ariaLabel={`${label} α`} value={card.alpha} min={0} step={0.1} onChange={(alpha) => update(card.id, { alpha })} />}
+        {cardOptions(card).map((o) => (
+          <OptionField key={o.key} option={o} card={card} label={label} onChange={(v) => update(card.id, { [o.key]: v })} />
+        ))}
       </div>
+      {problems.length > 0 && (
+        <p className="notice error" role="alert">
+          {problems.join('; ')}
+        </p>
+      )}
     </article>
   );
+}
+
+function OptionField({ option: o, card, label, onChange }: { option: MethodOption; card: MethodCard; label: string; onChange(v: number | string | boolean): void }) {
+  const value = card.values[o.key];
+  const aria = `${label} ${o.key === 'labelSmoothing' ? 'label smoothing' : o.label}`;
+  switch (o.kind) {
+    case 'number':
+      return <NumberField label={o.label} ariaLabel={aria} value={typeof value === 'number' ? value : null} min={o.min} step={o.step} onChange={onChange} />;
+    case 'choice':
+      return (
+        <label title={o.help}>
+          {o.label}{' '}
+          <select value={Array.isArray(value) ? String(value[0]) : String(value)} onChange={(e) => onChange(e.target.value)} aria-label={aria}>
+            {o.choices.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+      );
+    case 'boolean':
+      return (
+        <label title={o.help}>
+          <input type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} aria-label={aria} /> {o.label}
+        </label>
+      );
+    case 'numbers':
+      return null;
+  }
 }

@@ -1,9 +1,10 @@
 import { useApp } from '../../store';
-import { CARD_METHODS, METHOD_LABEL, PRESETS, runLabels, RUN_COLORS, type CardMethod, type PresetId } from '../../store/presets';
+import { CARD_METHODS, METHOD_PRESETS, methodLabel, runLabels, RUN_COLORS, type MethodPresetId } from '../../store/presets';
+import type { Method } from '../../train/objectives';
 import { MethodCardView } from './MethodCardView';
 import { SettingsForm } from './SettingsForm';
 
-// Methods (SPEC §1.4): a card per run, presets, the shared settings, and Start. Every run starts
+// Methods: a card per run, presets, the shared settings, and Start. Every run starts
 // from the same weights, data order and seed.
 export function MethodsPanel() {
   const preset = useApp((s) => s.preset);
@@ -13,14 +14,14 @@ export function MethodsPanel() {
   const start = useApp((s) => s.startComparison);
   const busy = useApp((s) => s.runs.some((r) => ['queued', 'preparing', 'running'].includes(r.status)) && s.session?.live === true);
   const labels = runLabels(cards);
-  const startLabel = preset !== 'custom' ? `Start ${PRESETS[preset].label}` : `Start ${cards.length} run${cards.length === 1 ? '' : 's'}`;
+  const startLabel = preset !== 'custom' ? `Start ${METHOD_PRESETS[preset].label}` : `Start ${cards.length} run${cards.length === 1 ? '' : 's'}`;
   return (
     <section aria-labelledby="methods-h" className="region region-wide">
       <h2 id="methods-h">Methods</h2>
       <div className="row" role="radiogroup" aria-label="Preset">
-        {(Object.keys(PRESETS) as PresetId[]).map((id) => (
+        {(Object.keys(METHOD_PRESETS) as MethodPresetId[]).map((id) => (
           <label key={id} className="chip">
-            <input type="radio" name="preset" checked={preset === id} onChange={() => applyPreset(id)} /> {PRESETS[id].label}
+            <input type="radio" name="preset" checked={preset === id} onChange={() => applyPreset(id)} /> {METHOD_PRESETS[id].label}
           </label>
         ))}
         {preset === 'custom' && <span className="muted">custom</span>}
@@ -33,11 +34,11 @@ export function MethodsPanel() {
       <div className="row">
         <label>
           Add a method{' '}
-          <select value="" onChange={(e) => e.target.value && addCard(e.target.value as CardMethod)}>
+          <select value="" onChange={(e) => e.target.value && addCard(e.target.value as Method)}>
             <option value="">—</option>
             {CARD_METHODS.map((m) => (
               <option key={m} value={m}>
-                {METHOD_LABEL[m]}
+                {methodLabel(m)}
               </option>
             ))}
           </select>

@@ -1,17 +1,21 @@
 // A method card trains exactly what the CLI's flags train: the same objective values and
 // derivatives on random batches, for every card method and DPO loss type.
 import { describe, it, expect } from 'vitest';
-import { objectiveOf, newCard, runLabels, PRESETS, type MethodCard } from '../../../src/store/presets';
+import { objectiveOf, newCard, runLabels, METHOD_PRESETS as PRESETS, type MethodCard } from '../../../src/store/presets';
 import { objectiveFromOptions } from '../../../src/cli/commands/train';
-import { createObjective, DPO_LOSS_TYPES, type PairObjective } from '../../../src/train/objectives';
+import { createObjective, DPO_LOSS_TYPES, methodDescriptor, type PairObjective } from '../../../src/train/objectives';
 import { Rng } from '../../../src/util/rng';
 import { freshSeed } from '../../helpers/close';
 
+/** The CLI flags that say what the card says, from the registry's flag names. */
 function flags(c: MethodCard): Record<string, unknown> {
-  const f: Record<string, unknown> = { method: c.method, beta: String(c.beta), 'label-smoothing': String(c.labelSmoothing) };
-  if (c.method === 'dpo') f['loss-type'] = c.lossType;
-  if (c.method === 'simpo') Object.assign(f, { 'simpo-gamma': String(c.gamma), 'cpo-alpha': String(c.alpha) });
-  if (c.method === 'cpo') f['cpo-alpha'] = String(c.alpha);
+  const f: Record<string, unknown> = { method: c.method };
+  for (const o of methodDescriptor(c.method).options) {
+    const v = c.values[o.key];
+    if (v === undefined) continue;
+    if (o.kind === 'boolean') f[o.cli] = v !== o.default;
+    else f[o.cli] = Array.isArray(v) ? v.join(',') : String(v);
+  }
   return f;
 }
 
@@ -30,8 +34,9 @@ describe('method cards', () => {
   const cards: MethodCard[] = [
     ...DPO_LOSS_TYPES.map((t) => newCard('dpo', { lossType: t, beta: 0.3, labelSmoothing: t === 'robust' || t === 'exo_pair' ? 0.1 : 0 })),
     newCard('orpo', { beta: 0.25 }),
-    newCard('simpo', { beta: 2, gamma: 0.7, alpha: 0.3 }),
-    newCard('cpo', { beta: 0.2, alpha: 1.5 }),
+    newCard('orpo', { beta: 0.25, nllIncludesPrompt: false }),
+    newCard('simpo', { beta: 2, simpoGamma: 0.7, cpoAlpha: 0.3 }),
+    newCard('cpo', { beta: 0.2, cpoAlpha: 1.5 }),
     newCard('sft'),
   ];
   it('compute what the CLI computes for the same values', () => {

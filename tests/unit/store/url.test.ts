@@ -1,8 +1,8 @@
 // The URL carries a comparison's configuration: encode → decode is the identity, bad values are
 // reported (never silently used), and defaults stay out of the URL.
 import { describe, it, expect } from 'vitest';
-import { decodeConfig, encodeConfig, parseRunToken } from '../../../src/store/url';
-import { newCard, PRESETS } from '../../../src/store/presets';
+import { decodeConfig, encodeConfig, parseCardToken } from '../../../src/store/url';
+import { newCard, METHOD_PRESETS as PRESETS } from '../../../src/store/presets';
 import { DEFAULT_SETTINGS } from '../../../src/store/settings';
 
 describe('URL configuration', () => {
@@ -22,7 +22,7 @@ describe('URL configuration', () => {
   it('writes readable run tokens and only the settings that matter', () => {
     const q = encodeConfig(PRESETS['dpo-vs-orpo'].cards(), DEFAULT_SETTINGS, null);
     expect(q).toBe(`?runs=dpo:sigmoid:0.1,orpo:0.1&lr=0.0005&steps=${DEFAULT_SETTINGS.steps}&bs=4&seed=42&eval=0.1`);
-    const cards = [newCard('dpo', { lossType: 'robust', beta: 0.2, labelSmoothing: 0.1 }), newCard('simpo', { beta: 2.5, gamma: 1, alpha: 0.5 }), newCard('cpo', { beta: 0.3, alpha: 2 }), newCard('sft')];
+    const cards = [newCard('dpo', { lossType: 'robust', beta: 0.2, labelSmoothing: 0.1 }), newCard('simpo', { beta: 2.5, simpoGamma: 1, cpoAlpha: 0.5 }), newCard('cpo', { beta: 0.3, cpoAlpha: 2 }), newCard('dpo', { lossType: ['sigmoid', 'sft'], lossWeights: [1, 0.5] }), newCard('orpo', { nllIncludesPrompt: false }), newCard('sft')];
     const back = decodeConfig(encodeConfig(cards, DEFAULT_SETTINGS, null));
     expect(back.cards).toEqual(cards);
   });
@@ -31,9 +31,9 @@ describe('URL configuration', () => {
     const r = decodeConfig('?runs=dpo:bogus:0.1&lr=abc&sched=weekly&opt=adam&steps=5');
     expect(r.cards).toBeUndefined();
     expect(r.settings).toEqual({ steps: 5 });
-    expect(r.problems).toEqual(['runs: "dpo:bogus:0.1": unknown DPO loss type "bogus"', 'lr: "abc" is not a number', 'sched: "weekly" is not linear, cosine or constant', 'opt: "adam" is not adamw or sgd']);
-    expect(() => parseRunToken('ppo:0.1')).toThrow(/unknown method "ppo"/);
-    expect(() => parseRunToken('orpo:x')).toThrow(/"x" is not a number/);
+    expect(r.problems).toEqual(['runs: "dpo:bogus:0.1": dpo: option lossType "bogus" is unknown; expected one of sigmoid, robust, hinge, ipo, sigmoid_norm, exo_pair, nca_pair, bco_pair, sppo_hard, aot, aot_unpaired, apo_zero, apo_down, discopop, sft', 'lr: "abc" is not a number', 'sched: "weekly" is not linear, cosine or constant', 'opt: "adam" is not adamw or sgd']);
+    expect(() => parseCardToken('ppo:0.1')).toThrow(/unknown method "ppo"/);
+    expect(() => parseCardToken('orpo:x')).toThrow(/"x" is not a number/);
   });
 
   it('carries bf16 AdamW moments and f16 activations, and names a bad value', () => {
@@ -46,6 +46,13 @@ describe('URL configuration', () => {
     const f16 = { ...DEFAULT_SETTINGS, activationsDtype: 'f16' as const };
     expect({ ...DEFAULT_SETTINGS, ...decodeConfig(encodeConfig([], f16, null)).settings }).toEqual(f16);
     expect(decodeConfig('?acts=bf16').problems).toEqual(['acts: "bf16" is not f32 or f16']);
+  });
+
+  it('refuses out-of-range values and methods the page cannot train, naming them', () => {
+    expect(decodeConfig('?runs=orpo:-5').problems).toEqual(['runs: "orpo:-5": orpo: option beta must be > 0, got -5']);
+    expect(decodeConfig('?runs=dpo:robust:0.1:0.7').problems[0]).toMatch(/labelSmoothing/);
+    expect(decodeConfig('?runs=kto:0.1').problems).toEqual(['runs: "kto:0.1": kto trains on unpaired, not on preference pairs; the page trains pairs (use the CLI)']);
+    expect(decodeConfig('?runs=orpo:0.1:1:2').problems[0]).toMatch(/orpo takes at most 2 values/);
   });
 
   it('drops duplicate runs', () => {
