@@ -1,4 +1,5 @@
-import { useState, type ReactNode } from 'react';
+import { useRef, type ReactNode } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
 
 export interface Column<T> {
   header: string;
@@ -18,12 +19,21 @@ interface Props<T> {
 
 const OVERSCAN = 6;
 
-// A table that renders only the rows in view (thousands of preview rows stay cheap), with ARIA
-// table semantics: aria-rowcount and aria-rowindex tell assistive technology where it is.
+// A table that renders only the rows in view (thousands of preview rows stay cheap; TanStack
+// Virtual picks the rows), with ARIA table semantics: aria-rowcount and aria-rowindex tell
+// assistive technology where it is.
 export function VirtualTable<T>({ label, rows, columns, rowKey, rowHeight = 30, height = 300 }: Props<T>) {
-  const [top, setTop] = useState(0);
-  const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
-  const last = Math.min(rows.length, Math.ceil((top + height) / rowHeight) + OVERSCAN);
+  const body = useRef<HTMLDivElement>(null);
+  const bodyHeight = Math.min(height, rows.length * rowHeight + 2);
+  const virtual = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => body.current,
+    estimateSize: () => rowHeight,
+    getItemKey: (i) => rowKey(rows[i], i),
+    overscan: OVERSCAN,
+    initialRect: { width: 0, height: bodyHeight },
+    useFlushSync: false,
+  });
   const grid = { gridTemplateColumns: columns.map((c) => c.width).join(' ') };
   return (
     <div className="vtable" role="table" aria-label={label} aria-rowcount={rows.length + 1}>
@@ -36,23 +46,20 @@ export function VirtualTable<T>({ label, rows, columns, rowKey, rowHeight = 30, 
           ))}
         </div>
       </div>
-      <div className="vtable-body" style={{ height: Math.min(height, rows.length * rowHeight + 2) }} onScroll={(e) => setTop(e.currentTarget.scrollTop)} tabIndex={0}>
-        <div role="rowgroup" style={{ height: rows.length * rowHeight, position: 'relative' }}>
-          {rows.slice(first, last).map((row, k) => {
-            const i = first + k;
-            return (
-              <div role="row" aria-rowindex={i + 2} key={rowKey(row, i)} className="vtable-row" style={{ ...grid, position: 'absolute', top: i * rowHeight, height: rowHeight, left: 0, right: 0 }}>
-                {columns.map((c) => {
-                  const v = c.cell(row);
-                  return (
-                    <div role="cell" key={c.header} title={typeof v === 'string' ? v : undefined}>
-                      {v}
-                    </div>
-                  );
-                })}
-              </div>
-            );
-          })}
+      <div ref={body} className="vtable-body" style={{ height: bodyHeight }} tabIndex={0}>
+        <div role="rowgroup" style={{ height: virtual.getTotalSize(), position: 'relative' }}>
+          {virtual.getVirtualItems().map(({ index: i, key, start }) => (
+            <div role="row" aria-rowindex={i + 2} key={key} className="vtable-row" style={{ ...grid, position: 'absolute', top: start, height: rowHeight, left: 0, right: 0 }}>
+              {columns.map((c) => {
+                const v = c.cell(rows[i]);
+                return (
+                  <div role="cell" key={c.header} title={typeof v === 'string' ? v : undefined}>
+                    {v}
+                  </div>
+                );
+              })}
+            </div>
+          ))}
         </div>
       </div>
     </div>

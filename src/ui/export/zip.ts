@@ -1,63 +1,19 @@
-// A minimal ZIP writer (stored entries, no compression; CRC-32; UTF-8 names), enough to hand a
-// model folder or a TRL export over as one download without a dependency.
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
+// A folder (files by path, "model/config.json") as one zip, written by fflate; it runs the same in
+// the page and in Node. Weights are stored as they are: float bytes barely deflate and can be
+// large, so deflating them would only hold up the page. Text files (JSON, JSONL, Python) deflate at
+// level 1: on JSONL it shrinks as far as level 6 does (8x) in two thirds of the time (~50 MB/s).
+import { strToU8, zipSync, type Zippable } from 'fflate';
 
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+const STORED = /\.(safetensors|onnx|bin|pt|pth|gguf|npy|npz)$/i;
+
+export function zipBytes(files: ReadonlyMap<string, Uint8Array | string>): Uint8Array {
+  const tree: Zippable = {};
+  for (const [path, content] of files) {
+    tree[path] = [typeof content === 'string' ? strToU8(content) : content, { level: STORED.test(path) ? 0 : 1 }];
+  }
+  return zipSync(tree);
 }
 
 export function zip(files: ReadonlyMap<string, Uint8Array | string>): Blob {
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  for (const [path, content] of files) {
-    const name = enc.encode(path);
-    const data = typeof content === 'string' ? enc.encode(content) : content;
-    const crc = crc32(data);
-    const local = new Uint8Array(30 + name.length);
-    const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true);
-    lv.setUint16(4, 20, true);
-    lv.setUint16(6, 0x0800, true); // UTF-8 names
-    lv.setUint32(14, crc, true);
-    lv.setUint32(18, data.length, true);
-    lv.setUint32(22, data.length, true);
-    lv.setUint16(26, name.length, true);
-    local.set(name, 30);
-    const cd = new Uint8Array(46 + name.length);
-    const cv = new DataView(cd.buffer);
-    cv.setUint32(0, 0x02014b50, true);
-    cv.setUint16(4, 20, true);
-    cv.setUint16(6, 20, true);
-    cv.setUint16(8, 0x0800, true);
-    cv.setUint32(16, crc, true);
-    cv.setUint32(20, data.length, true);
-    cv.setUint32(24, data.length, true);
-    cv.setUint16(28, name.length, true);
-    cv.setUint32(42, offset, true);
-    cd.set(name, 46);
-    parts.push(local, data);
-    central.push(cd);
-    offset += local.length + data.length;
-  }
-  const size = central.reduce((n, c) => n + c.length, 0);
-  const end = new Uint8Array(22);
-  const ev = new DataView(end.buffer);
-  ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, files.size, true);
-  ev.setUint16(10, files.size, true);
-  ev.setUint32(12, size, true);
-  ev.setUint32(16, offset, true);
-  return new Blob([...parts, ...central, end].map((p) => p as Uint8Array<ArrayBuffer>), { type: 'application/zip' });
+  return new Blob([zipBytes(files) as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
 }
