@@ -2,7 +2,8 @@
 // N rows (tokens), C channels, V vocabulary, W columns in the current chunk (≤ chunk),
 // v0 its first vocabulary id. src/kernels/logprob.ts loops over chunks of wte (V,C):
 //   logits (N,W) = hidden (N,C) · wte[v0:v0+W]ᵀ          matmul.wgsl, TRANS_B
-//   forward   logprob_forward_chunk   online max / logsumexp per row -> logp, lse, meanLogit (N)
+//   forward   logprob_forward_chunk   online max / logsumexp per row -> logp, lse, meanLogit,
+//             entropy (−Σ p log p), correct (argmax = target, first maximum wins) (N)
 //   backward  logprob_backward_chunk  logits -> dlogits in place, then two matmuls
 //             dhidden (N,C) (=, then +=) = dlogits · wte[v0:v0+W];  dwte[v0:v0+W] += dlogitsᵀ · hidden
 // plus sequence_sums: out (B) = Σ_t values (B,T) · weights (B,T).
@@ -17,65 +18,97 @@ struct ChunkParams { N: u32, W: u32, v0: u32, V: u32, first: u32, last: u32, _p0
 
 var<workgroup> red_a: array<f32, WG>;
 var<workgroup> red_b: array<f32, WG>;
+var<workgroup> red_i: array<u32, WG>;
 
 // ---- forward: one workgroup per row (grid-stride over rows) ----
-// state (N,4): running max, Σ exp(logit − max), Σ logits, target logit; read and written
-// between chunks, turned into the outputs on the last chunk. state and logits share the
+// state (N,6): running max m, Σ exp(z − m), Σ z, target logit, Σ exp(z − m)·(z − m), argmax
+// (an f32 index, exact below 2^24); read and written between chunks, turned into the outputs on
+// the last chunk. With se = Σ exp(z − m) and sz = Σ exp(z − m)·(z − m), the entropy is
+// log se − sz/se: both terms ≥ 0, so nothing cancels. When the max moves from m to m',
+// sz becomes exp(m − m')·(sz + (m − m')·se). state and logits share the
 // scratch buffer, so logits is bound read_write too: WebGPU rejects a buffer bound both
 // writable and read-only in one dispatch, even on disjoint ranges.
 @group(0) @binding(0) var<storage, read_write> f_logp: array<f32>;
 @group(0) @binding(1) var<storage, read_write> f_lse: array<f32>;
 @group(0) @binding(2) var<storage, read_write> f_mean: array<f32>;
-@group(0) @binding(3) var<storage, read_write> f_state: array<f32>;
-@group(0) @binding(4) var<storage, read_write> f_logits: array<f32>;
-@group(0) @binding(5) var<storage, read> f_targets: array<u32>;
-@group(0) @binding(6) var<uniform> fp: ChunkParams;
+@group(0) @binding(3) var<storage, read_write> f_entropy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> f_correct: array<f32>;
+@group(0) @binding(5) var<storage, read_write> f_state: array<f32>;
+@group(0) @binding(6) var<storage, read_write> f_logits: array<f32>;
+@group(0) @binding(7) var<storage, read> f_targets: array<u32>;
+@group(0) @binding(8) var<uniform> fp: ChunkParams;
 
 @compute @workgroup_size(WG)
 fn logprob_forward_chunk(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   for (var r = wg.x; r < fp.N; r += nwg.x) {
     let row = r * fp.W;
-    // pass 1: chunk max and Σ logits
+    // pass 1: chunk max, its first index, and Σ logits
     var m = NEG_BIG;
+    var mi = 0u;
     var lin = 0.0;
     for (var j = li; j < fp.W; j += WG) {
       let x = f_logits[row + j];
-      m = max(m, x);
+      if (x > m) { m = x; mi = j; }
       lin += x;
     }
     red_a[li] = m;
     red_b[li] = lin;
+    red_i[li] = mi;
     workgroupBarrier();
     for (var s = WG / 2u; s > 0u; s >>= 1u) {
       if (li < s) {
-        red_a[li] = max(red_a[li], red_a[li + s]);
+        let o = red_a[li + s];
+        if (o > red_a[li] || (o == red_a[li] && red_i[li + s] < red_i[li])) {
+          red_a[li] = o;
+          red_i[li] = red_i[li + s];
+        }
         red_b[li] += red_b[li + s];
       }
       workgroupBarrier();
     }
     let cm = red_a[0];
     let clin = red_b[0];
+    let ci = red_i[0];
     workgroupBarrier();
-    // pass 2: Σ exp(logit − chunk max)
+    // pass 2: Σ exp(logit − chunk max) and Σ exp(logit − chunk max)·(logit − chunk max)
     var e = 0.0;
-    for (var j = li; j < fp.W; j += WG) { e += exp(f_logits[row + j] - cm); }
+    var ez = 0.0;
+    for (var j = li; j < fp.W; j += WG) {
+      let d = f_logits[row + j] - cm;
+      let x = exp(d);
+      e += x;
+      ez = fma(x, d, ez);
+    }
     red_a[li] = e;
+    red_b[li] = ez;
     workgroupBarrier();
     for (var s = WG / 2u; s > 0u; s >>= 1u) {
-      if (li < s) { red_a[li] += red_a[li + s]; }
+      if (li < s) {
+        red_a[li] += red_a[li + s];
+        red_b[li] += red_b[li + s];
+      }
       workgroupBarrier();
     }
     if (li == 0u) {
+      let k = r * 6u;
       var mx = cm;
       var se = red_a[0];
+      var sz = red_b[0];
       var sl = clin;
       var tl = 0.0;
+      var am = f32(fp.v0 + ci);
       if (fp.first == 0u) {
-        let om = f_state[r * 4u];
+        let om = f_state[k];
+        let ose = f_state[k + 1u];
         mx = max(om, cm);
-        se = f_state[r * 4u + 1u] * exp(om - mx) + se * exp(cm - mx);
-        sl += f_state[r * 4u + 2u];
-        tl = f_state[r * 4u + 3u];
+        let a = exp(om - mx);
+        let b = exp(cm - mx);
+        sz = a * (f_state[k + 4u] + (om - mx) * ose) + b * (sz + (cm - mx) * se);
+        se = ose * a + se * b;
+        sl += f_state[k + 2u];
+        tl = f_state[k + 3u];
+        // chunks arrive in vocabulary order: on a tie the earlier chunk's index stays
+        if (!(cm > om)) { am = f_state[k + 5u]; }
       }
       let t = f_targets[r];
       if (t != IGNORE && t >= fp.v0 && t < fp.v0 + fp.W) { tl = f_logits[row + t - fp.v0]; }
@@ -84,11 +117,15 @@ fn logprob_forward_chunk(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgrou
         f_lse[r] = l;
         f_mean[r] = sl / f32(fp.V);
         f_logp[r] = select(tl - l, 0.0, t == IGNORE);
+        f_entropy[r] = log(se) - sz / se;
+        f_correct[r] = select(0.0, 1.0, t != IGNORE && am == f32(t));
       } else {
-        f_state[r * 4u] = mx;
-        f_state[r * 4u + 1u] = se;
-        f_state[r * 4u + 2u] = sl;
-        f_state[r * 4u + 3u] = tl;
+        f_state[k] = mx;
+        f_state[k + 1u] = se;
+        f_state[k + 2u] = sl;
+        f_state[k + 3u] = tl;
+        f_state[k + 4u] = sz;
+        f_state[k + 5u] = am;
       }
     }
     workgroupBarrier();

@@ -39,7 +39,7 @@ export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {
   const B = 2 * o.microPairs;
   const model = new GptModel(gpu, config);
   const grads = model.grads;
-  const opt = new OptimizerState(model, { ...TRAIN_DEFAULTS, objective: { method: 'dpo' }, optimizer: 'adamw', momentsDtype: o.momentsDtype, batchSize: o.microPairs, gradAccum: o.pairs / o.microPairs });
+  const opt = new OptimizerState(model, { ...TRAIN_DEFAULTS, optimizer: 'adamw', momentsDtype: o.momentsDtype });
   const runner = new GptRunner(model, B, o.T);
   let ran: { forward_ms: number; backward_ms: number; optimizer_ms: number } | null = null;
   try {

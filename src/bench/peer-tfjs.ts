@@ -8,7 +8,7 @@ import type * as TF from '@tensorflow/tfjs-core';
 import type { GPTConfig } from '../model/config';
 import { paramSpec } from '../model/config';
 import type { BenchBatch } from './workload';
-import { median, type PhaseTimes } from './stats';
+import type { PhaseTimes } from './stats';
 
 type Tf = typeof TF;
 
@@ -141,21 +141,3 @@ export function peerBytes(tf: Tf): number {
   return m.numBytesInGPU ?? m.numBytes;
 }
 
-/** Median ms of tf.matMul (M,K)·(K,N) over `reps` runs after a warm-up, each waited for. */
-export async function peerMatmulMs(tf: Tf, M: number, N: number, K: number, reps: number): Promise<number> {
-  const a = tf.randomNormal([M, K]) as TF.Tensor2D;
-  const b = tf.randomNormal([K, N]) as TF.Tensor2D;
-  const once = async () => {
-    const t0 = performance.now();
-    const c = tf.matMul(a, b);
-    await peerIdle(tf);
-    const ms = performance.now() - t0;
-    c.dispose();
-    return ms;
-  };
-  await once();
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) ms.push(await once());
-  tf.dispose([a, b]);
-  return median(ms);
-}

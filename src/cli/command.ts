@@ -48,6 +48,11 @@ export function intOption(opts: Record<string, unknown>, name: string, fallback:
   return n;
 }
 
+/** An integer option that may be absent (undefined: the command's own default applies). */
+export function optionalIntOption(opts: Record<string, unknown>, name: string, min = 0): number | undefined {
+  return opts[name] === undefined ? undefined : intOption(opts, name, 0, min);
+}
+
 export function numberOption(opts: Record<string, unknown>, name: string, fallback: number): number {
   const v = opts[name];
   if (v === undefined) return fallback;

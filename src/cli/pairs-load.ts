@@ -3,15 +3,11 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { UsageError } from './command';
 import { processSource } from '../data/pipeline';
-import { DataError, DEFAULT_MAX_LENGTH, DEFAULT_MAX_PROMPT_LENGTH, type ValidationReport } from '../data/types';
+import { DataError, type ValidationReport } from '../data/types';
+import { resolveLengths } from '../data/tokenize';
 import type { Tokenizer } from '../tokenizer/types';
-import type { PairIds } from '../train/pairs';
+import type { LoadedPairs, PairIds } from '../train/pairs';
 import type { UnpairedIds } from '../train/kto-trainer';
-
-export interface LoadedPairs {
-  pairs: PairIds[];
-  report: ValidationReport;
-}
 
 export interface LoadedExamples extends LoadedPairs {
   unpaired: UnpairedIds[];
@@ -28,9 +24,7 @@ export async function loadPairsFile(path: string, tokenizer: Tokenizer, nPositio
 export async function loadExamplesFile(path: string, tokenizer: Tokenizer, nPositions: number, maxLength?: number, maxPromptLength?: number): Promise<LoadedExamples> {
   const st = await stat(path).catch(() => null);
   if (!st?.isFile()) throw new UsageError(`--pairs ${path}: no such file`);
-  const ml = maxLength ?? Math.min(DEFAULT_MAX_LENGTH, nPositions);
-  if (ml > nPositions) throw new UsageError(`--max-length ${ml} exceeds the model's n_positions (${nPositions})`);
-  const mpl = maxPromptLength ?? Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(ml / 2));
+  const { maxLength: ml, maxPromptLength: mpl } = cliLengths(nPositions, maxLength, maxPromptLength);
   const pairs: PairIds[] = [];
   const unpaired: UnpairedIds[] = [];
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -55,4 +49,13 @@ export async function loadExamplesFile(path: string, tokenizer: Tokenizer, nPosi
   }
   if (!pairs.length && !unpaired.length) throw new UsageError(`${path}: no usable examples`);
   return { pairs, unpaired, report };
+}
+
+/** resolveLengths with its errors as one-line usage errors naming the flag. */
+export function cliLengths(nPositions: number, maxLength?: number | null, maxPromptLength?: number | null) {
+  try {
+    return resolveLengths(nPositions, maxLength, maxPromptLength);
+  } catch (e) {
+    throw new UsageError(`--${(e as Error).message.replace(/^max (prompt )?length/, (m) => m.replace(/ /g, '-'))}`, { cause: e });
+  }
 }

@@ -4,7 +4,7 @@ export * from './types';
 export { processSource, processText, sniffSyntax, type ProcessOptions, type ProcessHooks, type Progress } from './pipeline';
 export { detectShape, normalizeRow, splitCommonPrefix, type NormalizedRow } from './shapes';
 export { rendererFor, plainRenderer, ChatTemplateRenderer, type Renderer } from './render';
-export { resolveTruncation, planTruncation, tokenizeExample, measureExample, exampleLength, type Truncation, type TruncationPlan } from './tokenize';
+export { resolveTruncation, resolveLengths, planTruncation, tokenizeExample, measureExample, exampleLength, type Truncation, type TruncationPlan, type Lengths } from './tokenize';
 export { splitTrainEval, lengthBucketedBatches, type BucketOptions } from './split';
 export { trlRecord, trlJsonlLine } from './export';
 export { byteChunks, ChunkDecoder, LineSplitter, type ByteSource } from './text-stream';

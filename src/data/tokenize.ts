@@ -30,6 +30,26 @@ export function resolveTruncation(o: DataOptions = {}): Truncation {
   return t;
 }
 
+export interface Lengths {
+  maxLength: number;
+  maxPromptLength: number;
+}
+
+/**
+ * The truncation lengths for a model with `nPositions` positions — the one rule the CLI, the
+ * page and the exports share, so they tokenize a file into the same ids: max_length defaults to
+ * min(1024, n_positions) (TRL's default, capped by the model), max_prompt_length to
+ * min(512, ⌊max_length / 2⌋). null or undefined means the default.
+ */
+export function resolveLengths(nPositions: number, maxLength?: number | null, maxPromptLength?: number | null): Lengths {
+  const ml = maxLength ?? Math.min(DEFAULT_MAX_LENGTH, nPositions);
+  if (!Number.isInteger(ml) || ml < 2) throw new Error(`max length must be an integer ≥ 2, got ${ml}`);
+  if (ml > nPositions) throw new Error(`max length ${ml} exceeds the model's n_positions (${nPositions}); lower it`);
+  const mpl = maxPromptLength ?? Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(ml / 2));
+  if (!Number.isInteger(mpl) || mpl < 1) throw new Error(`max prompt length must be an integer ≥ 1, got ${mpl}`);
+  return { maxLength: ml, maxPromptLength: mpl };
+}
+
 /** How many tokens of a prompt of length `prompt` and of each completion are kept. */
 export interface TruncationPlan {
   prompt: number;

@@ -1,4 +1,4 @@
-// The data worker's API (comlink; see ./parse.worker.ts): the page hands over a File and gets
+// The data worker's API (comlink; exposed by src/worker/data.worker.ts): the page hands over a File and gets
 // back plain, structured-clonable results while parsing runs off the UI thread. The file is read
 // through Blob.stream(), so a 100 MB file is never one string; progress arrives at most every
 // PROGRESS_MS through the page's Comlink.proxy callback.

@@ -37,3 +37,26 @@ export async function readF32(device: GPUDevice, view: View, chunk?: number): Pr
 export async function readU32(device: GPUDevice, view: View, chunk?: number): Promise<Uint32Array> {
   return new Uint32Array(await readback(device, view, chunk));
 }
+
+/** Several small views in one copy and one map (a step's per-sequence sums): one round trip, not one each. */
+export async function readManyF32(device: GPUDevice, views: readonly View[]): Promise<Float32Array[]> {
+  const starts: number[] = [];
+  let bytes = 0;
+  for (const v of views) {
+    starts.push(bytes);
+    bytes += Math.ceil(v.size / 4) * 4;
+  }
+  if (bytes > READBACK_CHUNK) throw new Error(`readManyF32: ${bytes} bytes; read large views one by one`);
+  const staging = device.createBuffer({ label: `readback:${views.map((v) => v.name).join('+')}`, size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  try {
+    const enc = device.createCommandEncoder({ label: 'readback:many' });
+    views.forEach((v, i) => enc.copyBufferToBuffer(v.buffer, v.offset, staging, starts[i], Math.ceil(v.size / 4) * 4));
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ, 0, Math.max(4, bytes));
+    const all = staging.getMappedRange(0, Math.max(4, bytes)).slice(0);
+    staging.unmap();
+    return views.map((v, i) => new Float32Array(all, starts[i], v.size / 4));
+  } finally {
+    staging.destroy();
+  }
+}

@@ -7,20 +7,16 @@ import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { rowWorkgroup } from './plan';
+import { checkDims, checkView } from './check';
 
 /** Largest head size the kernels hold in their private row arrays (MAX_H4 vec4s in the shader). */
 export const MAX_HEAD_SIZE = 128;
 
 const WG = 64;
 
-function check(name: string, v: View, n: number): void {
-  if (v.length < n) throw new Error(`${name}: ${v.name} holds ${v.length} elements, needs ${n}`);
-}
 
-function checkDims(name: string, B: number, T: number, C: number, NH: number): void {
-  for (const [k, v] of Object.entries({ B, T, C, NH })) {
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`${name}: ${k}=${v} must be a positive integer`);
-  }
+function checkAttentionDims(name: string, B: number, T: number, C: number, NH: number): void {
+  checkDims(name, { B, T, C, NH });
   if (C % NH !== 0) throw new Error(`${name}: C=${C} is not a multiple of NH=${NH}`);
   const HS = C / NH;
   if (HS % 4 !== 0 || HS > MAX_HEAD_SIZE) throw new Error(`${name}: head size C/NH = ${HS} must be a multiple of 4 and at most ${MAX_HEAD_SIZE}`);
@@ -42,11 +38,11 @@ function grid(enc: StepEncoder, T: number, NH: number, B: number): { constants: 
  * lse (B,NH,T) = log Σ_{t2 ≤ t} exp(q_t·k_t2 / sqrt(HS)). Rows t ≥ lengths[b] get out = 0, lse = 0.
  */
 export function attentionForward(enc: StepEncoder, out: View, lse: View, qkv: View, lengths: View, B: number, T: number, C: number, NH: number): void {
-  checkDims('attentionForward', B, T, C, NH);
-  check('attentionForward', out, B * T * C);
-  check('attentionForward', lse, attentionRowStatsSize(B, T, NH));
-  check('attentionForward', qkv, B * T * 3 * C);
-  check('attentionForward', lengths, B);
+  checkAttentionDims('attentionForward', B, T, C, NH);
+  checkView('attentionForward', out, B * T * C);
+  checkView('attentionForward', lse, attentionRowStatsSize(B, T, NH));
+  checkView('attentionForward', qkv, B * T * 3 * C);
+  checkView('attentionForward', lengths, B);
   const { constants, groups } = grid(enc, T, NH, B);
   enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward', constants }, [out, lse, qkv, lengths], params(B, T, C, NH), groups);
 }
@@ -57,15 +53,15 @@ export function attentionForward(enc: StepEncoder, out: View, lse: View, qkv: Vi
  * entry do not matter.
  */
 export function attentionBackward(enc: StepEncoder, dqkv: View, delta: View, dout: View, out: View, qkv: View, lse: View, lengths: View, B: number, T: number, C: number, NH: number): void {
-  checkDims('attentionBackward', B, T, C, NH);
+  checkAttentionDims('attentionBackward', B, T, C, NH);
   const rows = attentionRowStatsSize(B, T, NH);
-  check('attentionBackward', dqkv, B * T * 3 * C);
-  check('attentionBackward', delta, rows);
-  check('attentionBackward', dout, B * T * C);
-  check('attentionBackward', out, B * T * C);
-  check('attentionBackward', qkv, B * T * 3 * C);
-  check('attentionBackward', lse, rows);
-  check('attentionBackward', lengths, B);
+  checkView('attentionBackward', dqkv, B * T * 3 * C);
+  checkView('attentionBackward', delta, rows);
+  checkView('attentionBackward', dout, B * T * C);
+  checkView('attentionBackward', out, B * T * C);
+  checkView('attentionBackward', qkv, B * T * 3 * C);
+  checkView('attentionBackward', lse, rows);
+  checkView('attentionBackward', lengths, B);
   const { constants, groups } = grid(enc, T, NH, B);
   const p = params(B, T, C, NH);
   enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_dq', constants }, [dqkv, delta, dout, out, qkv, lse, lengths], p, groups);

@@ -5,6 +5,7 @@ import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { strideGroups } from './grid';
+import { checkView } from './check';
 
 /** u32 words holding n packed f16 values. */
 export function f16Words(n: number): number {
@@ -16,22 +17,19 @@ function checkN(name: string, n: number): void {
   if (!Number.isInteger(n) || n <= 0 || n > 0xfffffffe) throw new Error(`${name}: n = ${n} must be a positive integer below 2³² − 1`);
 }
 
-function check(name: string, v: View, need: number, what: string): void {
-  if (v.length < need) throw new Error(`${name}: ${v.name} holds ${v.length} ${what}, needs ${need}`);
-}
 
 /** packed (ceil(n/2) u32 words) = inp (n f32) rounded to f16. */
 export function packF16(enc: StepEncoder, packed: View, inp: View, n: number): void {
   checkN('packF16', n);
-  check('packF16', packed, f16Words(n), 'words');
-  check('packF16', inp, n, 'elements');
+  checkView('packF16', packed, f16Words(n), 'words');
+  checkView('packF16', inp, n, 'elements');
   enc.dispatch({ shader: 'convert', entryPoint: 'pack_f16' }, [packed, inp], params(n, 0, 0, 0), [strideGroups(f16Words(n))]);
 }
 
 /** out (n f32) = the f16 values in packed (ceil(n/2) words); exact (every f16 is an f32). */
 export function unpackF16(enc: StepEncoder, out: View, packed: View, n: number): void {
   checkN('unpackF16', n);
-  check('unpackF16', out, n, 'elements');
-  check('unpackF16', packed, f16Words(n), 'words');
+  checkView('unpackF16', out, n, 'elements');
+  checkView('unpackF16', packed, f16Words(n), 'words');
   enc.dispatch({ shader: 'convert', entryPoint: 'unpack_f16' }, [out, packed], params(n, 0, 0, 0), [strideGroups(f16Words(n))]);
 }

@@ -4,11 +4,9 @@ import type { GpuContext } from '../engine/gpu';
 import { createView, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
-import { MAX_GROUPS, strideGroups } from './grid';
+import { STRIDED_MAX_GROUPS, strideGroups } from './grid';
+import { checkView } from './check';
 
-function check(name: string, v: View, n: number): void {
-  if (v.length < n) throw new Error(`${name}: ${v.name} holds ${v.length} elements, needs ${n}`);
-}
 
 /** Positions b·T+t grouped by token id (CSR): bucket u holds positions[offsets[u] .. offsets[u+1]) of ids[u]. */
 export interface TokenBuckets {
@@ -86,10 +84,10 @@ export function prepareEncoderBackward(gpu: GpuContext, tokens: ArrayLike<number
 
 /** out (B,T,C) = wte (V,C)[inp (B,T)] + wpe (P,C)[t]; inp is u32 token ids; an id ≥ V yields NaN. */
 export function encoderForward(enc: StepEncoder, out: View, inp: View, wte: View, wpe: View, B: number, T: number, C: number): void {
-  check('encoderForward', out, B * T * C);
-  check('encoderForward', inp, B * T);
-  check('encoderForward', wte, C);
-  check('encoderForward', wpe, T * C);
+  checkView('encoderForward', out, B * T * C);
+  checkView('encoderForward', inp, B * T);
+  checkView('encoderForward', wte, C);
+  checkView('encoderForward', wpe, T * C);
   const V = Math.floor(wte.length / C);
   enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_forward' }, [out, inp, wte, wpe], params(B, T, C, V), [strideGroups(B * T * C)]);
 }
@@ -99,14 +97,14 @@ export function encoderBackward(enc: StepEncoder, dwte: View, dwpe: View, dout: 
   if (buckets.B !== B || buckets.T !== T) {
     throw new Error(`encoderBackward: buckets were built for B=${buckets.B} T=${buckets.T}, called with B=${B} T=${T}`);
   }
-  check('encoderBackward', dwte, buckets.V * C);
-  check('encoderBackward', dwpe, T * C);
-  check('encoderBackward', dout, B * T * C);
+  checkView('encoderBackward', dwte, buckets.V * C);
+  checkView('encoderBackward', dwpe, T * C);
+  checkView('encoderBackward', dout, B * T * C);
   enc.dispatch(
     { shader: 'encoder', entryPoint: 'encoder_backward_wte' },
     [dwte, dout, buckets.ids, buckets.offsets, buckets.positions],
     params(B, T, C, buckets.used),
-    [Math.ceil(C / 64), Math.min(buckets.used, MAX_GROUPS)],
+    [Math.ceil(C / 64), Math.min(buckets.used, STRIDED_MAX_GROUPS)],
   );
   enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_backward_wpe' }, [dwpe, dout], params(B, T, C, 0), [strideGroups(T * C)]);
 }

@@ -6,14 +6,13 @@ import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { matmulTiled } from './matmul';
 import { rowWorkgroup } from './plan';
+import { checkDims, checkView } from './check';
 
 /** Chunks are multiples of 64 rows of wte so each sub-view's byte offset v0·C·4 is 256-byte aligned. */
 export const CHUNK_ALIGN = 64;
-const MAX_GROUPS = 65535;
+/** WebGPU's guaranteed maxComputeWorkgroupsPerDimension: one workgroup per row, rows beyond it loop. */
+const MAX_DISPATCH_GROUPS = 65535;
 
-function check(name: string, v: View, n: number): void {
-  if (v.length < n) throw new Error(`${name}: ${v.name} holds ${v.length} elements, needs ${n}`);
-}
 
 function checkChunk(name: string, chunk: number): void {
   if (!Number.isInteger(chunk) || chunk <= 0 || chunk % CHUNK_ALIGN !== 0) {
@@ -25,9 +24,12 @@ function alignElems(n: number): number {
   return Math.ceil(n / CHUNK_ALIGN) * CHUNK_ALIGN;
 }
 
-/** Elements of scratch the forward and backward need: chunk logits (N,chunk), then forward state (N,4). */
+/** Floats of forward state kept per row between chunks (see shaders/logprob.wgsl). */
+const STATE = 6;
+
+/** Elements of scratch the forward and backward need: chunk logits (N,chunk), then forward state (N,6). */
 export function lmHeadScratchSize(N: number, chunk: number): number {
-  return alignElems(N * chunk) + 4 * N;
+  return alignElems(N * chunk) + STATE * N;
 }
 
 /** A window of `length` elements starting `start` elements into v; start·4 must keep the offset aligned. */
@@ -44,30 +46,30 @@ function chunks(V: number, chunk: number): Array<{ v0: number; W: number; first:
 
 function checkShapes(name: string, hidden: View, wte: View, targets: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
   checkChunk(name, chunk);
-  for (const [k, d] of Object.entries({ N, C, V })) {
-    if (!Number.isInteger(d) || d <= 0) throw new Error(`${name}: ${k} = ${d} must be a positive integer`);
-  }
-  check(name, hidden, N * C);
-  check(name, wte, V * C);
-  check(name, targets, N);
-  check(name, scratch, lmHeadScratchSize(N, chunk));
+  checkDims(name, { N, C, V });
+  // the forward keeps the running argmax as an f32, exact for indices below 2^24
+  if (V > 2 ** 24) throw new Error(`${name}: V = ${V} exceeds 2^24`);
+  checkView(name, hidden, N * C);
+  checkView(name, wte, V * C);
+  checkView(name, targets, N);
+  checkView(name, scratch, lmHeadScratchSize(N, chunk));
 }
 
 /**
  * hidden (N,C), wte (V,C), targets (N) u32 -> logp (N) = logit[target] − logsumexp,
- * lse (N) = logsumexp (kept for the backward), meanLogit (N) = mean_v logit. IGNORE rows get logp 0.
+ * lse (N) = logsumexp (kept for the backward), meanLogit (N) = mean_v logit,
+ * entropy (N) = −Σ_v p_v log p_v of the softmax, correct (N) = 1 where argmax_v logit = target
+ * (the first maximum on a tie, as torch.argmax), else 0. IGNORE rows get logp 0 and correct 0.
  * scratch holds lmHeadScratchSize(N, chunk) elements.
  */
-export function logprobForward(enc: StepEncoder, logp: View, lse: View, meanLogit: View, hidden: View, wte: View, targets: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
+export function logprobForward(enc: StepEncoder, logp: View, lse: View, meanLogit: View, entropy: View, correct: View, hidden: View, wte: View, targets: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
   checkShapes('logprobForward', hidden, wte, targets, scratch, N, C, V, chunk);
-  check('logprobForward', logp, N);
-  check('logprobForward', lse, N);
-  check('logprobForward', meanLogit, N);
-  const state = sub(scratch, alignElems(N * chunk), 4 * N, [N, 4], 'state');
+  for (const v of [logp, lse, meanLogit, entropy, correct]) checkView('logprobForward', v, N);
+  const state = sub(scratch, alignElems(N * chunk), STATE * N, [N, STATE], 'state');
   for (const { v0, W, first, last } of chunks(V, chunk)) {
     const logits = sub(scratch, 0, N * W, [N, W], 'logits');
     matmulTiled(enc, logits, hidden, sub(wte, v0 * C, W * C, [W, C], `rows${v0}`), null, N, W, C, { TRANS_B: true });
-    enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_forward_chunk', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [logp, lse, meanLogit, state, logits, targets], params(N, W, v0, V, Number(first), Number(last), 0, 0), [Math.min(N, MAX_GROUPS)]);
+    enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_forward_chunk', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [logp, lse, meanLogit, entropy, correct, state, logits, targets], params(N, W, v0, V, Number(first), Number(last), 0, 0), [Math.min(N, MAX_DISPATCH_GROUPS)]);
   }
 }
 
@@ -77,15 +79,15 @@ export function logprobForward(enc: StepEncoder, logp: View, lse: View, meanLogi
  */
 export function logprobBackward(enc: StepEncoder, dhidden: View, dwte: View, coef: View, hidden: View, wte: View, targets: View, lse: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
   checkShapes('logprobBackward', hidden, wte, targets, scratch, N, C, V, chunk);
-  check('logprobBackward', dhidden, N * C);
-  check('logprobBackward', dwte, V * C);
-  check('logprobBackward', coef, N);
-  check('logprobBackward', lse, N);
+  checkView('logprobBackward', dhidden, N * C);
+  checkView('logprobBackward', dwte, V * C);
+  checkView('logprobBackward', coef, N);
+  checkView('logprobBackward', lse, N);
   for (const { v0, W, first } of chunks(V, chunk)) {
     const dlogits = sub(scratch, 0, N * W, [N, W], 'logits');
     const wteRows = sub(wte, v0 * C, W * C, [W, C], `rows${v0}`);
     matmulTiled(enc, dlogits, hidden, wteRows, null, N, W, C, { TRANS_B: true });
-    enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_backward_chunk' }, [dlogits, coef, targets, lse], params(N, W, v0, V, 0, 0, 0, 0), [Math.ceil(W / 64), Math.min(N, MAX_GROUPS)]);
+    enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_backward_chunk' }, [dlogits, coef, targets, lse], params(N, W, v0, V, 0, 0, 0, 0), [Math.ceil(W / 64), Math.min(N, MAX_DISPATCH_GROUPS)]);
     matmulTiled(enc, dhidden, dlogits, wteRows, null, N, C, W, { ACCUMULATE: !first });
     matmulTiled(enc, sub(dwte, v0 * C, W * C, [W, C], `rows${v0}`), dlogits, hidden, null, W, C, N, { TRANS_A: true, ACCUMULATE: true });
   }
@@ -93,8 +95,8 @@ export function logprobBackward(enc: StepEncoder, dhidden: View, dwte: View, coe
 
 /** values, weights (B,T) -> out (B): out[b] = Σ_t values[b,t]·weights[b,t] (e.g. per-sequence log-prob sums). */
 export function sequenceSums(enc: StepEncoder, out: View, values: View, weights: View, B: number, T: number): void {
-  check('sequenceSums', out, B);
-  check('sequenceSums', values, B * T);
-  check('sequenceSums', weights, B * T);
-  enc.dispatch({ shader: 'logprob', entryPoint: 'sequence_sums', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [out, values, weights], params(B, T, 0, 0), [Math.min(B, MAX_GROUPS)]);
+  checkView('sequenceSums', out, B);
+  checkView('sequenceSums', values, B * T);
+  checkView('sequenceSums', weights, B * T);
+  enc.dispatch({ shader: 'logprob', entryPoint: 'sequence_sums', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [out, values, weights], params(B, T, 0, 0), [Math.min(B, MAX_DISPATCH_GROUPS)]);
 }

@@ -6,6 +6,7 @@ import { params } from '../engine/uniforms';
 
 import type { AdapterSummary } from '../engine/gpu';
 import { isCpuAdapter } from './plan';
+import { checkView } from './check';
 
 const TILE = 64;
 /** Outputs per workgroup side of the register-blocked kernels (8×8 invocations × 4×4 each). */
@@ -30,9 +31,6 @@ export function matmulPlanFor(adapter: AdapterSummary): MatmulPlan {
   return adapter.features.includes('subgroups') && adapter.subgroupMinSize >= 4 ? 'subgroup' : 'blocked';
 }
 
-function check(name: string, v: View, n: number): void {
-  if (v.length < n) throw new Error(`${name}: ${v.name} holds ${v.length} elements, needs ${n}`);
-}
 
 export interface MatmulFlags {
   TRANS_A?: boolean;
@@ -90,10 +88,10 @@ export function matmulTiled(enc: StepEncoder, c: View, a: View, b: View, bias: V
 
 /** out (R,OC) = inp (R,IC) · weight (IC,OC) + bias (OC). */
 export function matmulForward(enc: StepEncoder, out: View, inp: View, weight: View, bias: View | null, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
-  check('matmulForward', out, R * OC);
-  check('matmulForward', inp, R * IC);
-  check('matmulForward', weight, IC * OC);
-  if (bias) check('matmulForward', bias, OC);
+  checkView('matmulForward', out, R * OC);
+  checkView('matmulForward', inp, R * IC);
+  checkView('matmulForward', weight, IC * OC);
+  if (bias) checkView('matmulForward', bias, OC);
   matmulTiled(enc, out, inp, weight, bias, R, OC, IC, { plan });
 }
 
@@ -102,15 +100,15 @@ export function matmulForward(enc: StepEncoder, out: View, inp: View, weight: Vi
  * Each output has its own dispatch so every invocation owns what it writes (no atomics).
  */
 export function matmulBackward(enc: StepEncoder, dinp: View | null, dweight: View, dbias: View | null, dout: View, inp: View, weight: View, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
-  check('matmulBackward', dout, R * OC);
-  check('matmulBackward', dweight, IC * OC);
+  checkView('matmulBackward', dout, R * OC);
+  checkView('matmulBackward', dweight, IC * OC);
   if (dinp) {
-    check('matmulBackward', dinp, R * IC);
+    checkView('matmulBackward', dinp, R * IC);
     matmulTiled(enc, dinp, dout, weight, null, R, IC, OC, { TRANS_B: true, plan });
   }
   matmulTiled(enc, dweight, inp, dout, null, IC, OC, R, { TRANS_A: true, ACCUMULATE: true, plan });
   if (dbias) {
-    check('matmulBackward', dbias, OC);
+    checkView('matmulBackward', dbias, OC);
     enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 64)]);
   }
 }

@@ -7,6 +7,7 @@ import type { StepEncoder } from '../engine/encoder';
 import { params as uniformWords } from '../engine/uniforms';
 import { bf16Bits, type OptimizerHp } from '../reference/optimizer';
 import { rowWorkgroup } from './plan';
+import { checkView } from './check';
 
 export type { OptimizerHp } from '../reference/optimizer';
 
@@ -15,13 +16,10 @@ export const OPTIMIZER_HP_SIZE = 16;
 
 const WG = 256;
 /** Elementwise kernels grid-stride: 4096·256 ≈ 1M invocations, more work loops (n up to 2³² − 1). */
-const MAX_GROUPS = 4096;
+const OPTIMIZER_MAX_GROUPS = 4096;
 /** Stage-1 workgroups of the norm: fixed for a given n, so the sum order is deterministic. */
 const NORM_GROUPS = 1024;
 
-function check(name: string, v: View, n: number): void {
-  if (v.length < n) throw new Error(`${name}: ${v.name} holds ${v.length} elements, needs ${n}`);
-}
 
 function checkN(name: string, n: number): void {
   if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff) throw new Error(`${name}: n = ${n} must be a positive 32-bit integer`);
@@ -29,7 +27,7 @@ function checkN(name: string, n: number): void {
 
 /** Workgroups of the grid-stride elementwise kernels for n elements. */
 export function optimizerGroups(n: number): number {
-  return Math.min(MAX_GROUPS, Math.ceil(n / WG));
+  return Math.min(OPTIMIZER_MAX_GROUPS, Math.ceil(n / WG));
 }
 
 /** Elements of the `partials` scratch gradNormSquared needs for n gradients. */
@@ -65,7 +63,7 @@ export function packOptimizerHp(h: OptimizerHp): Float32Array {
 
 /** Write this step's hyperparameters into hp (OPTIMIZER_HP_SIZE elements); ordered before later submits. */
 export function writeOptimizerHp(device: GPUDevice, hp: View, h: OptimizerHp): void {
-  check('writeOptimizerHp', hp, OPTIMIZER_HP_SIZE);
+  checkView('writeOptimizerHp', hp, OPTIMIZER_HP_SIZE);
   const words = packOptimizerHp(h);
   device.queue.writeBuffer(hp.buffer, hp.offset, words.buffer, words.byteOffset, words.byteLength);
 }
@@ -76,10 +74,10 @@ export function writeOptimizerHp(device: GPUDevice, hp: View, h: OptimizerHp): v
  */
 export function gradNormSquared(enc: StepEncoder, out: View, partials: View, grads: View, n: number): void {
   checkN('gradNormSquared', n);
-  check('gradNormSquared', out, 1);
-  check('gradNormSquared', grads, n);
+  checkView('gradNormSquared', out, 1);
+  checkView('gradNormSquared', grads, n);
   const G = gradNormPartialsSize(n);
-  check('gradNormSquared', partials, G);
+  checkView('gradNormSquared', partials, G);
   const constants = { RWG: rowWorkgroup(enc.gpu.adapter, WG) };
   enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_partials', constants }, [partials, grads], uniformWords(n, 0, 0, 0), [G]);
   enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_finish', constants }, [out, partials], uniformWords(G, 0, 0, 0), [1]);
@@ -88,9 +86,9 @@ export function gradNormSquared(enc: StepEncoder, out: View, partials: View, gra
 /** AdamW (torch.optim.AdamW) on params, m, v (n) with grads (n) clipped by normSq (1); hp from writeOptimizerHp. */
 export function adamwStep(enc: StepEncoder, params: View, m: View, v: View, grads: View, normSq: View, hp: View, n: number): void {
   checkN('adamwStep', n);
-  for (const x of [params, m, v, grads]) check('adamwStep', x, n);
-  check('adamwStep', normSq, 1);
-  check('adamwStep', hp, OPTIMIZER_HP_SIZE);
+  for (const x of [params, m, v, grads]) checkView('adamwStep', x, n);
+  checkView('adamwStep', normSq, 1);
+  checkView('adamwStep', hp, OPTIMIZER_HP_SIZE);
   enc.dispatch({ shader: 'optimizer', entryPoint: 'adamw_step' }, [params, m, v, grads, normSq, hp], uniformWords(n, 0, 0, 0), [optimizerGroups(n)]);
 }
 
@@ -145,10 +143,10 @@ function alignedBinding(device: GPUDevice, v: View): { view: View; base: number 
 export function adamwStepBf16(enc: StepEncoder, params: View, m: View, v: View, grads: View, normSq: View, hp: View, n: number, indexBase = 0): void {
   checkN('adamwStepBf16', n);
   if (!Number.isInteger(indexBase) || indexBase < 0 || indexBase > 0xffffffff) throw new Error(`adamwStepBf16: indexBase = ${indexBase} must be a 32-bit unsigned integer`);
-  for (const x of [params, grads]) check('adamwStepBf16', x, n);
-  for (const x of [m, v]) check('adamwStepBf16', x, bf16Words(n));
-  check('adamwStepBf16', normSq, 1);
-  check('adamwStepBf16', hp, OPTIMIZER_HP_SIZE);
+  for (const x of [params, grads]) checkView('adamwStepBf16', x, n);
+  for (const x of [m, v]) checkView('adamwStepBf16', x, bf16Words(n));
+  checkView('adamwStepBf16', normSq, 1);
+  checkView('adamwStepBf16', hp, OPTIMIZER_HP_SIZE);
   const d = enc.gpu.device;
   const M = alignedBinding(d, m), V = alignedBinding(d, v);
   if (M.view.buffer === V.view.buffer && M.view.offset < V.view.offset + V.view.size && V.view.offset < M.view.offset + M.view.size) {
@@ -161,9 +159,9 @@ export function adamwStepBf16(enc: StepEncoder, params: View, m: View, v: View, 
 /** SGD without momentum or weight decay: params (n) -= lr·clip·grads (n). */
 export function sgdStep(enc: StepEncoder, params: View, grads: View, normSq: View, hp: View, n: number): void {
   checkN('sgdStep', n);
-  check('sgdStep', params, n);
-  check('sgdStep', grads, n);
-  check('sgdStep', normSq, 1);
-  check('sgdStep', hp, OPTIMIZER_HP_SIZE);
+  checkView('sgdStep', params, n);
+  checkView('sgdStep', grads, n);
+  checkView('sgdStep', normSq, 1);
+  checkView('sgdStep', hp, OPTIMIZER_HP_SIZE);
   enc.dispatch({ shader: 'optimizer', entryPoint: 'sgd_step' }, [params, grads, normSq, hp], uniformWords(n, 0, 0, 0), [optimizerGroups(n)]);
 }

@@ -18,7 +18,7 @@ export interface GPTConfig {
 export const BYTE_VOCAB = 257;
 export const BYTE_EOT = 256;
 
-export const PRESETS = {
+export const MODEL_PRESETS = {
   /** ≤ 100k parameters, for tests on software WebGPU. */
   tiny: { vocabSize: BYTE_VOCAB, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5, bosTokenId: BYTE_EOT, eosTokenId: BYTE_EOT },
   /**
@@ -31,11 +31,10 @@ export const PRESETS = {
   gpt2: { vocabSize: 50257, nPositions: 1024, nEmbd: 768, nLayer: 12, nHead: 12, layerNormEpsilon: 1e-5, bosTokenId: 50256, eosTokenId: 50256 },
 } satisfies Record<string, GPTConfig>;
 
-export type PresetName = keyof typeof PRESETS;
 
 export function presetConfig(name: string): GPTConfig {
-  const p = (PRESETS as Record<string, GPTConfig>)[name];
-  if (!p) throw new Error(`unknown preset "${name}" (presets: ${Object.keys(PRESETS).join(', ')})`);
+  const p = (MODEL_PRESETS as Record<string, GPTConfig>)[name];
+  if (!p) throw new Error(`unknown preset "${name}" (presets: ${Object.keys(MODEL_PRESETS).join(', ')})`);
   return { ...p };
 }
 

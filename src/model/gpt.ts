@@ -4,7 +4,7 @@
 import type { GpuContext } from '../engine/gpu';
 import { Arena, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
-import { readF32 } from '../engine/readback';
+import { readF32, readManyF32 } from '../engine/readback';
 import { paramSpec, validateConfig, type GPTConfig } from './config';
 import type { HostBatch } from './batch';
 import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
@@ -125,6 +125,8 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dty
     { name: 'logp', shape: [BT] },
     { name: 'lse', shape: [BT] },
     { name: 'mean_logit', shape: [BT] },
+    { name: 'entropy', shape: [BT] },
+    { name: 'correct', shape: [BT] },
     { name: 'lm_scratch', shape: [scratch] },
     // backward: the residual stream's gradient accumulates in dresidual; the rest are written.
     { name: 'dresidual', shape: [BT, C] },
@@ -141,10 +143,12 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dty
     { name: 'completion_mask', shape: [BT] },
     { name: 'nll_mask', shape: [BT] },
     { name: 'coef', shape: [BT] },
-    // per-sequence sums, read back each step: [S (B), NLL sum (B), mean-logit sum (B)]
+    // per-sequence sums, read back each step: S, NLL sum, mean-logit sum, entropy sum, correct count (B each)
     { name: 'seq_logp', shape: [B] },
     { name: 'seq_nll', shape: [B] },
     { name: 'seq_logit', shape: [B] },
+    { name: 'seq_entropy', shape: [B] },
+    { name: 'seq_correct', shape: [B] },
   );
   return s;
 }
@@ -161,6 +165,10 @@ export interface SequenceStats {
   nll: Float64Array;
   /** Σ over completion tokens of the token's mean-over-vocabulary logit. */
   logitSum: Float64Array;
+  /** Σ over completion tokens of the entropy of the predicted distribution (nats). */
+  entropySum: Float64Array;
+  /** Completion tokens whose argmax prediction is the token itself. */
+  correctCount: Float64Array;
 }
 
 /** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
@@ -265,17 +273,19 @@ export class GptRunner {
       residual = a(`${l}.residual3`);
     }
     layernormForward(enc, a('lnf'), a('lnf_mean'), a('lnf_rstd'), residual, p('ln_f.weight'), p('ln_f.bias'), BT, C, eps);
-    logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('lnf'), p('wte.weight'), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
+    logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), p('wte.weight'), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
     sequenceSums(enc, a('seq_logp'), a('logp'), a('completion_mask'), B, T);
     sequenceSums(enc, a('seq_nll'), a('logp'), a('nll_mask'), B, T);
     sequenceSums(enc, a('seq_logit'), a('mean_logit'), a('completion_mask'), B, T);
+    sequenceSums(enc, a('seq_entropy'), a('entropy'), a('completion_mask'), B, T);
+    sequenceSums(enc, a('seq_correct'), a('correct'), a('completion_mask'), B, T);
   }
 
   /** Per-sequence sums of the last forward (one small readback). */
   async readStats(): Promise<SequenceStats> {
-    const d = this.model.gpu.device;
-    const [logp, nll, logit] = await Promise.all([readF32(d, this.a('seq_logp')), readF32(d, this.a('seq_nll')), readF32(d, this.a('seq_logit'))]);
-    return { logp: Float64Array.from(logp), nll: Float64Array.from(nll), logitSum: Float64Array.from(logit) };
+    const names = ['seq_logp', 'seq_nll', 'seq_logit', 'seq_entropy', 'seq_correct'];
+    const [logp, nll, logitSum, entropySum, correctCount] = (await readManyF32(this.model.gpu.device, names.map((n) => this.a(n)))).map((x) => Float64Array.from(x));
+    return { logp, nll, logitSum, entropySum, correctCount };
   }
 
   /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */

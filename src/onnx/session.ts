@@ -82,17 +82,6 @@ export class OnnxLm {
   }
 }
 
-/** log-softmax of one row (float64). */
-export function logSoftmaxRow(logits: Float32Array, offset: number, V: number): Float64Array {
-  let max = -Infinity;
-  for (let v = 0; v < V; v++) max = Math.max(max, logits[offset + v]);
-  let sum = 0;
-  for (let v = 0; v < V; v++) sum += Math.exp(logits[offset + v] - max);
-  const lse = max + Math.log(sum);
-  const out = new Float64Array(V);
-  for (let v = 0; v < V; v++) out[v] = logits[offset + v] - lse;
-  return out;
-}
 
 /**
  * Per-position next-token log-probs from ORT logits: out[b][t] = log p(seq[t+1] | seq[..t]),

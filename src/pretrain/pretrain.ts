@@ -1,18 +1,16 @@
 // Next-token pretraining on the engine (no React, no Node APIs): packed rows of B×T tokens,
 // loss = token-mean cross-entropy over every predicted position. Each update is recorded as
 // zero-grad → forward → backward (constant per-position coefficients −1/N) → grad norm →
-// AdamW in ONE queue submission; the only readback is the per-row log-prob sums (B floats)
+// AdamW (the trainer's OptimizerState: decay on every weight but biases and LayerNorm gains)
+// in ONE queue submission; the only readback is the per-row log-prob sums (B floats)
 // and the squared grad norm (1 float), awaited together.
 // Dimensions: B rows, T tokens per row, N = B·(T−1) predicted tokens.
-import { createView, Arena, type View } from '../engine/arena';
 import { StepEncoder } from '../engine/encoder';
 import { readF32 } from '../engine/readback';
 import { buildBatch, type HostBatch } from '../model/batch';
-import { paramSpec } from '../model/config';
 import { GptModel, GptRunner } from '../model/gpt';
-import { adamwStep, gradNormPartialsSize, gradNormSquared, OPTIMIZER_HP_SIZE, writeOptimizerHp } from '../kernels/optimizer';
 import { getLr } from '../train/schedule';
-import { decays } from '../train/trainer';
+import { OptimizerState } from '../train/optimizer-state';
 
 export interface PretrainHp {
   /** Rows per update. */
@@ -56,13 +54,7 @@ export function rowsBatch(rows: readonly (readonly number[])[], T: number, padId
 export class Pretrainer {
   readonly runner: GptRunner;
   step = 0;
-  private m: Arena;
-  private v: Arena;
-  private hp: View;
-  private hpNoDecay: View;
-  private normSq: View;
-  private partials: View;
-  private nParams: number;
+  private optimizer: OptimizerState;
   /** Predicted tokens per batch. */
   readonly N: number;
 
@@ -71,20 +63,9 @@ export class Pretrainer {
     if (!Number.isInteger(B) || B < 1) throw new Error(`batchSize must be a positive integer, got ${B}`);
     if (!Number.isInteger(T) || T < 2) throw new Error(`seqLen must be an integer ≥ 2, got ${T}`);
     if (!Number.isInteger(cfg.steps) || cfg.steps < 1) throw new Error(`steps must be a positive integer, got ${cfg.steps}`);
-    const d = model.gpu.device;
     this.runner = new GptRunner(model, B, T);
     this.N = B * (T - 1);
-    this.nParams = model.params.whole().length;
-    this.m = new Arena(d, 'pretrain.adam.m', paramSpec(model.config));
-    this.v = new Arena(d, 'pretrain.adam.v', paramSpec(model.config));
-    this.hp = createView(d, 'pretrain.hp', [OPTIMIZER_HP_SIZE]);
-    this.hpNoDecay = createView(d, 'pretrain.hp_no_decay', [OPTIMIZER_HP_SIZE]);
-    this.normSq = createView(d, 'pretrain.grad_norm_sq', [1]);
-    this.partials = createView(d, 'pretrain.norm_partials', [gradNormPartialsSize(this.nParams)]);
-    const enc = new StepEncoder(model.gpu, 'pretrain.init');
-    enc.clear(this.m.whole());
-    enc.clear(this.v.whole());
-    enc.submit();
+    this.optimizer = new OptimizerState(model, { ...cfg, optimizer: 'adamw', momentsDtype: 'f32' });
   }
 
   /** Uploads the batch and its coefficients: −1/N at every predicted position (d loss / d logp). */
@@ -108,24 +89,16 @@ export class Pretrainer {
     if (batch.B !== cfg.batchSize) throw new Error(`trainStep: ${batch.B} rows, expected ${cfg.batchSize}`);
     this.load(batch);
     const lr = getLr(this.step, { lr: cfg.lr, kind: 'cosine', warmupSteps: cfg.warmupSteps, totalSteps: cfg.steps });
-    const d = model.gpu.device;
-    const opt = { lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, step: this.step + 1, maxGradNorm: cfg.maxGradNorm };
-    writeOptimizerHp(d, this.hp, { ...opt, weightDecay: cfg.weightDecay });
-    writeOptimizerHp(d, this.hpNoDecay, { ...opt, weightDecay: 0 });
     const enc = new StepEncoder(model.gpu, 'pretrain.step');
     enc.clear(model.grads.whole());
     this.runner.forward(enc);
     this.runner.backward(enc);
-    gradNormSquared(enc, this.normSq, this.partials, model.grads.whole(), this.nParams);
-    for (const name of model.params.names()) {
-      const p = model.params.get(name);
-      adamwStep(enc, p, this.m.get(name), this.v.get(name), model.grads.get(name), this.normSq, decays(name) ? this.hp : this.hpNoDecay, p.length);
-    }
+    this.optimizer.encodeGradNorm(enc);
+    this.optimizer.encodeApply(enc, lr, this.step + 1);
     enc.submit();
-    const [sums, nsq] = await Promise.all([readF32(d, this.runner.a('seq_logp')), readF32(d, this.normSq)]);
+    const [sums, gradNorm] = await Promise.all([readF32(model.gpu.device, this.runner.a('seq_logp')), this.optimizer.readGradNorm()]);
     this.step++;
     const loss = this.lossFromSums(sums);
-    const gradNorm = Math.sqrt(nsq[0]);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new Error(`pretraining diverged at step ${this.step}: loss ${loss}, grad norm ${gradNorm}`);
     return { loss, gradNorm, lr };
   }
@@ -152,8 +125,6 @@ export class Pretrainer {
 
   destroy(): void {
     this.runner.destroy();
-    this.m.destroy();
-    this.v.destroy();
-    for (const v of [this.hp, this.hpNoDecay, this.normSq, this.partials]) v.buffer.destroy();
+    this.optimizer.destroy();
   }
 }

@@ -1,6 +1,7 @@
 // float64 reference for the LM-head log-prob family: the specification shaders/logprob.wgsl
 // must match. N rows (tokens), C channels, V vocabulary; the head is tied to wte (V,C):
-// logits[r,v] = hidden[r]·wte[v].  hidden (N,C), wte (V,C), targets (N) -> logp, lse, meanLogit (N).
+// logits[r,v] = hidden[r]·wte[v].  hidden (N,C), wte (V,C), targets (N) -> logp, lse, meanLogit,
+// entropy, correct (N).
 type Arr = ArrayLike<number>;
 
 /** A target id meaning "no next token here": logp 0 and no gradient. */
@@ -24,18 +25,39 @@ function logSumExp(z: Float64Array): number {
   return m + Math.log(s);
 }
 
-export function logprobForwardRef(hidden: Arr, wte: Arr, targets: Arr, N: number, C: number, V: number): { logp: Float64Array; lse: Float64Array; meanLogit: Float64Array } {
+/** Index of the first maximum (torch.argmax's tie rule). */
+function argmax(z: Float64Array): number {
+  let best = 0;
+  for (let v = 1; v < z.length; v++) if (z[v] > z[best]) best = v;
+  return best;
+}
+
+/**
+ * logp = logit[target] − lse (0 at IGNORE), lse = logsumexp, meanLogit = mean_v logit,
+ * entropy = −Σ_v p_v log p_v of the softmax (nats), correct = 1 when argmax = target (first
+ * maximum wins a tie; 0 at IGNORE).
+ */
+export function logprobForwardRef(hidden: Arr, wte: Arr, targets: Arr, N: number, C: number, V: number): { logp: Float64Array; lse: Float64Array; meanLogit: Float64Array; entropy: Float64Array; correct: Float64Array } {
   const logp = new Float64Array(N);
   const lse = new Float64Array(N);
   const meanLogit = new Float64Array(N);
+  const entropy = new Float64Array(N);
+  const correct = new Float64Array(N);
   for (let r = 0; r < N; r++) {
     const z = rowLogits(hidden, wte, r, C, V);
     lse[r] = logSumExp(z);
     meanLogit[r] = z.reduce((a, b) => a + b, 0) / V;
+    let h = 0;
+    for (const x of z) {
+      const lp = x - lse[r];
+      h -= Math.exp(lp) * lp;
+    }
+    entropy[r] = h;
     const t = targets[r];
     logp[r] = t === IGNORE ? 0 : z[t] - lse[r];
+    correct[r] = t !== IGNORE && argmax(z) === t ? 1 : 0;
   }
-  return { logp, lse, meanLogit };
+  return { logp, lse, meanLogit, entropy, correct };
 }
 
 /** Gradients of Σ_r coef[r]·logp[r] with respect to hidden (N,C) and wte (V,C). */

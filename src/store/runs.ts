@@ -9,7 +9,7 @@ import { cardFromSaved, cardProblems, objectiveOf, RUN_COLORS, runLabels, type M
 import { settingsProblems } from './settings';
 import { dataFileName, type DataSource } from './data';
 import { sameModel, type ModelRef } from './model';
-import { saveKv, saveSoon } from './persist';
+import { saveSoon } from './persist';
 
 export interface SessionView {
   id: string;
@@ -131,8 +131,4 @@ export function interrupted(saved: SavedSession): SavedSession {
         : { ...r, etaSeconds: undefined },
     ),
   };
-}
-
-export async function clearSavedSession(): Promise<void> {
-  await saveKv('session', null);
 }

@@ -1,6 +1,6 @@
 // The comparison's shared settings: TRL's defaults (TRAIN_DEFAULTS) with page-sized steps and
 // an eval split, plus truncation and checkpoint interval.
-import { TRAIN_DEFAULTS } from '../train/config';
+import { problemText, TRAIN_DEFAULTS, trainConfigProblems } from '../train/config';
 import type { TrainSettings } from '../worker/protocol';
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -13,22 +13,29 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   checkpointEvery: 10,
 };
 
-/** Problems that would make the engine refuse the settings, in words (empty: fine). */
+/** Form labels of the settings' fields, so the validator's problems read as the page words them. */
+const LABELS: Record<string, string> = {
+  steps: 'Steps',
+  batchSize: 'Batch size',
+  gradAccum: 'Gradient accumulation',
+  warmupSteps: 'Warmup steps',
+  seed: 'Seed',
+  evalEvery: 'Eval every',
+  checkpointEvery: 'Checkpoint every',
+  lr: 'Learning rate',
+  evalFraction: 'Eval fraction',
+  maxGradNorm: 'Max grad norm',
+  weightDecay: 'Weight decay',
+  momentsDtype: 'AdamW moments',
+  activationsDtype: 'Activations',
+  maxLength: 'Max length',
+  maxPromptLength: 'Max prompt length',
+};
+
+/**
+ * Problems that would make the engine refuse the settings, in words (empty: fine): the engine's
+ * own validator (src/train/config.ts), with the form's labels for the field names.
+ */
 export function settingsProblems(s: TrainSettings): string[] {
-  const out: string[] = [];
-  const int = (v: number, min: number, what: string) => (!Number.isInteger(v) || v < min) && out.push(`${what} must be a whole number ≥ ${min}`);
-  int(s.steps, 1, 'Steps');
-  int(s.batchSize, 1, 'Batch size');
-  int(s.gradAccum, 1, 'Gradient accumulation');
-  int(s.warmupSteps, 0, 'Warmup steps');
-  int(s.seed, 0, 'Seed');
-  int(s.evalEvery, 0, 'Eval every');
-  int(s.checkpointEvery, 1, 'Checkpoint every');
-  if (!(s.lr > 0)) out.push('Learning rate must be > 0');
-  if (!(s.evalFraction >= 0 && s.evalFraction < 1)) out.push('Eval fraction must be in [0, 1)');
-  if (!(s.maxGradNorm >= 0)) out.push('Max grad norm must be ≥ 0 (0 disables clipping)');
-  if (s.momentsDtype === 'bf16' && s.optimizer !== 'adamw') out.push('bf16 moments need AdamW (SGD keeps no moments)');
-  if (s.maxLength !== null) int(s.maxLength, 2, 'Max length');
-  if (s.maxPromptLength !== null) int(s.maxPromptLength, 1, 'Max prompt length');
-  return out;
+  return trainConfigProblems(s).map((p) => problemText(p, LABELS[p.field] ?? p.field));
 }

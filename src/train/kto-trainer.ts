@@ -10,6 +10,7 @@ import { createObjective, type UnpairedObjective } from './objectives';
 import type { TrainConfig } from './config';
 import { batchLength, promptFor } from './pairs';
 import { BaseTrainer, meanMetrics, prefixed, type Metrics, type MicroResult } from './trainer';
+import { batchTokens, unpairedTokenMetrics } from './token-metrics';
 
 export interface UnpairedIds {
   promptIds: readonly number[];
@@ -20,10 +21,16 @@ export interface UnpairedIds {
   line?: number;
 }
 
-interface Reference {
+/** (N) reference sums of the main sequences x_i‖y_i and of the KL sequences x_i‖y_partner(i). */
+export interface UnpairedLogps {
   main: Float64Array;
   kl: Float64Array;
 }
+
+type Reference = UnpairedLogps;
+
+/** Reference sums of the train and eval examples. */
+export type UnpairedReference = { train: Reference; eval: Reference };
 
 /** KL partner of example i: the previous example's completion within its chunk of `bs` (wrapping). */
 export function klPartner(i: number, n: number, bs: number): number {
@@ -32,7 +39,7 @@ export function klPartner(i: number, n: number, bs: number): number {
   return i === start ? end - 1 : i - 1;
 }
 
-export function checkUnpaired(xs: readonly UnpairedIds[], model: GptModel): void {
+export function checkUnpaired(xs: readonly UnpairedIds[], model: Pick<GptModel, 'config'>): void {
   const c = model.config;
   for (const x of xs) {
     const where = x.line !== undefined ? `example at line ${x.line}` : `example ${x.index}`;
@@ -42,9 +49,8 @@ export function checkUnpaired(xs: readonly UnpairedIds[], model: GptModel): void
   }
 }
 
-export class KtoTrainer extends BaseTrainer {
+export class KtoTrainer extends BaseTrainer<UnpairedReference> {
   readonly objective: UnpairedObjective;
-  reference: { train: Reference; eval: Reference } | null = null;
 
   constructor(model: GptModel, readonly train: readonly UnpairedIds[], readonly evalSet: readonly UnpairedIds[], cfg: TrainConfig) {
     const objective = createObjective(cfg.objective);
@@ -57,6 +63,10 @@ export class KtoTrainer extends BaseTrainer {
 
   protected dataIndex(i: number): number {
     return this.train[i].index;
+  }
+
+  protected exampleTokens(i: number): number {
+    return Math.max(1, this.train[i].promptIds.length) + this.train[i].completionIds.length; // an empty prompt reads BOS
   }
 
   /** Main sequences x_i‖y_i, then KL sequences x_i‖y_partner(i), for examples `idx` of `xs`. */
@@ -128,7 +138,8 @@ export class KtoTrainer extends BaseTrainer {
     if (!this.reference) throw new Error('KtoTrainer: call prepare() before training');
     const { batch, runner, stats } = await this.forward(this.train, idx);
     this.check(stats.logp, 'log-probs', idx);
-    const res = this.objective.compute(this.input(this.train, idx, batch, stats, this.reference.train));
+    const ref = this.reference.train;
+    const res = this.objectiveResult(() => this.objective.compute(this.input(this.train, idx, batch, stats, ref)), idx);
     this.check([res.loss], 'loss', idx);
     // Only the main sequences carry gradient; the KL rows (b ≥ n) get zero coefficients.
     const n = idx.length;
@@ -140,7 +151,8 @@ export class KtoTrainer extends BaseTrainer {
     const enc = new StepEncoder(this.model.gpu, 'backward');
     runner.backward(enc);
     enc.submit();
-    return { metrics: res.metrics, tokens: batch.lengths.reduce((a, b) => a + b, 0) };
+    this.numTokens += batchTokens(batch.lengths, n); // the examples, not their KL sequences (TRL)
+    return { metrics: { ...res.metrics, ...unpairedTokenMetrics(stats, batch.completionLens, n, this.numTokens) }, tokens: batch.lengths.reduce((a, b) => a + b, 0) };
   }
 
   async evaluate(): Promise<Metrics> {
@@ -149,7 +161,7 @@ export class KtoTrainer extends BaseTrainer {
     for (let s = 0; s < this.evalSet.length; s += this.cfg.batchSize) {
       const idx = Array.from({ length: Math.min(this.cfg.batchSize, this.evalSet.length - s) }, (_, j) => s + j);
       const { batch, stats } = await this.forward(this.evalSet, idx);
-      all.push(this.objective.compute(this.input(this.evalSet, idx, batch, stats, this.reference.eval)).metrics);
+      all.push({ ...this.objective.compute(this.input(this.evalSet, idx, batch, stats, this.reference.eval)).metrics, ...unpairedTokenMetrics(stats, batch.completionLens, idx.length, this.numTokens) });
     }
     return prefixed(meanMetrics(all), 'eval_');
   }

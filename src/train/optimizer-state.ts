@@ -11,6 +11,9 @@ import type { TrainConfig } from './config';
 
 export type Moments = { m: Map<string, Float32Array>; v: Map<string, Float32Array> };
 
+/** The optimizer's part of a configuration (TrainConfig has it; pretraining passes its own). */
+export type OptimizerHp = Pick<TrainConfig, 'optimizer' | 'beta1' | 'beta2' | 'eps' | 'weightDecay' | 'maxGradNorm' | 'momentsDtype'>;
+
 /** Hugging Face's decay rule: every weight but biases and LayerNorm gains. */
 export function decays(name: string): boolean {
   return !name.endsWith('.bias') && !/(^|\.)ln_(1|2|f)\.weight$/.test(name);
@@ -79,7 +82,7 @@ export class OptimizerState {
   private partials: View;
   private n: number;
 
-  constructor(private model: GptModel, private cfg: TrainConfig) {
+  constructor(private model: GptModel, private cfg: OptimizerHp) {
     const d = model.gpu.device;
     this.n = model.params.whole().length;
     this.hp = createView(d, 'optimizer.hp', [OPTIMIZER_HP_SIZE]);
@@ -105,18 +108,37 @@ export class OptimizerState {
   /** ‖g‖ over every parameter gradient (one 4-byte readback). */
   async gradNorm(): Promise<number> {
     const enc = new StepEncoder(this.model.gpu, 'grad-norm');
-    gradNormSquared(enc, this.normSq, this.partials, this.model.grads.whole(), this.n);
+    this.encodeGradNorm(enc);
     enc.submit();
+    return this.readGradNorm();
+  }
+
+  /** Records ‖g‖² into the norm buffer (apply's clipping reads it there). */
+  encodeGradNorm(enc: StepEncoder): void {
+    gradNormSquared(enc, this.normSq, this.partials, this.model.grads.whole(), this.n);
+  }
+
+  /** ‖g‖ as last recorded by encodeGradNorm, once its submission is done. */
+  async readGradNorm(): Promise<number> {
     return Math.sqrt((await readF32(this.model.gpu.device, this.normSq))[0]);
   }
 
   /** Update k (1-based `step`) with learning rate lr; clipping reads the norm on the GPU. */
   apply(lr: number, step: number): void {
+    const enc = new StepEncoder(this.model.gpu, 'optimizer');
+    this.encodeApply(enc, lr, step);
+    enc.submit();
+  }
+
+  /**
+   * Records update k into `enc` (after encodeGradNorm, in the same or an earlier submission).
+   * The hyperparameters are written to their buffers now, so submit before the next call.
+   */
+  encodeApply(enc: StepEncoder, lr: number, step: number): void {
     const { cfg, model, m16, v16 } = this;
     const d = model.gpu.device;
     const hp = { lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weightDecay, step, maxGradNorm: cfg.maxGradNorm };
     writeOptimizerHp(d, this.hp, hp);
-    const enc = new StepEncoder(model.gpu, 'optimizer');
     const g = model.grads;
     if (cfg.optimizer === 'sgd') {
       sgdStep(enc, model.params.whole(), g.whole(), this.normSq, this.hp, this.n);
@@ -132,7 +154,6 @@ export class OptimizerState {
         else adamwStep(enc, p, this.m!.get(name), this.v!.get(name), g.get(name), this.normSq, h, p.length);
       }
     }
-    enc.submit();
   }
 
   /** Both moments as f32 maps by parameter name, whatever the storage (checkpoint format). */

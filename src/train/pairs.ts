@@ -2,6 +2,13 @@
 // x‖y_l; a batch of n pairs is [chosen_0..chosen_{n−1}, rejected_0..rejected_{n−1}].
 import { buildBatch, type HostBatch, type SequenceSpec } from '../model/batch';
 import type { GPTConfig } from '../model/config';
+import type { ValidationReport } from '../data/types';
+
+/** A data file read for training: its usable pairs and the validation report. */
+export interface LoadedPairs {
+  pairs: PairIds[];
+  report: ValidationReport;
+}
 
 /** Token ids of one pair as trained on (completions include end-of-text where the data says so). */
 export interface PairIds {

@@ -6,21 +6,23 @@
 import { StepEncoder } from '../engine/encoder';
 import type { GptModel, SequenceStats } from '../model/gpt';
 import type { HostBatch } from '../model/batch';
-import { createObjective, type PairObjective, type PairResult } from './objectives';
+import { createObjective, ObjectiveNumericError, type PairObjective, type PairResult } from './objectives';
 import { validateTrainConfig, type TrainConfig } from './config';
 import { getLr } from './schedule';
-import { checkPairs, type PairIds } from './pairs';
+import { checkPairs, promptFor, type PairIds } from './pairs';
 import { forwardPairs, pairLogps } from './logps';
 import { RunnerPool } from './runners';
 import { OptimizerState, type Moments } from './optimizer-state';
 import { Rng } from '../util/rng';
+import { batchTokens, pairTokenMetrics, RUNNING_METRICS } from './token-metrics';
 
 export type Metrics = Record<string, number>;
 export { decays } from './optimizer-state';
 
+/** The NaN guard's stop: the update (1-based) and the data indices (and file lines, when known) of its examples. */
 export class TrainingError extends Error {
   override name = 'TrainingError';
-  constructor(message: string, readonly step: number, readonly pairs: number[]) {
+  constructor(message: string, readonly step: number, readonly pairs: number[], readonly lines: number[] = []) {
     super(message);
   }
 }
@@ -31,11 +33,15 @@ export interface ReferenceLogps {
   rejected: Float64Array;
 }
 
-export interface TrainerState {
+/** What a resume snapshot holds besides weights and moments; R: the trainer's reference sums. */
+export interface TrainerState<R = PairReference> {
   /** Updates done. */
   step: number;
-  reference: { train: ReferenceLogps; eval: ReferenceLogps } | null;
+  reference: R | null;
 }
+
+/** Reference sums of the train and eval pairs. */
+export type PairReference = { train: ReferenceLogps; eval: ReferenceLogps };
 
 export interface MicroResult {
   metrics: Metrics;
@@ -43,9 +49,13 @@ export interface MicroResult {
   tokens: number;
 }
 
-export abstract class BaseTrainer {
+/** R: the reference sums this trainer's objective reads (null until prepare() or restore()). */
+export abstract class BaseTrainer<R = unknown> {
   readonly cfg: TrainConfig;
   step = 0;
+  /** Tokens read by training forwards so far (TRL's num_tokens); restore() recounts them. */
+  numTokens = 0;
+  reference: R | null = null;
   protected runners: RunnerPool;
   protected optimizer: OptimizerState;
   private orders = new Map<number, number[]>();
@@ -60,10 +70,32 @@ export abstract class BaseTrainer {
     this.optimizer = new OptimizerState(model, cfg);
   }
 
+  /** Reference sums for train and eval examples from the weights on the GPU, or from `refWeights`. */
+  abstract prepare(refWeights?: Map<string, Float32Array>): Promise<void>;
+  /** Held-out metrics (prefix `eval_`); {} without eval examples. */
+  abstract evaluate(): Promise<Metrics>;
+
+  /** Restore a snapshot's step, reference sums and optimizer moments. */
+  restore(state: TrainerState<R>, moments: Moments | null): void {
+    this.step = state.step;
+    this.numTokens = this.tokensBefore(state.step);
+    this.reference = state.reference;
+    this.optimizer.restore(moments);
+  }
+
   /** Forward, objective and backward of micro-batch `idx` (gradients += 1/gradAccum of its loss). */
   protected abstract microStep(idx: number[]): Promise<MicroResult>;
   /** Data indices of training examples, for error messages. */
   protected abstract dataIndex(i: number): number;
+  /** Tokens training example i adds to num_tokens: prompt + completion, both sides of a pair. */
+  protected abstract exampleTokens(i: number): number;
+
+  /** num_tokens after `steps` updates, counted on the host over the same seeded micro-batches. */
+  private tokensBefore(steps: number): number {
+    let n = 0;
+    for (let g = 0; g < steps * this.cfg.gradAccum; g++) for (const i of this.microBatch(g)) n += this.exampleTokens(i);
+    return n;
+  }
 
   /** Example indices of micro-batch g: consecutive slices of per-epoch seeded permutations. */
   protected microBatch(g: number): number[] {
@@ -95,7 +127,21 @@ export abstract class BaseTrainer {
     }
   }
 
-  /** One optimizer update; returns its metrics (TRL names, SPEC §5). */
+  /**
+   * Runs the objective; a non-finite loss or derivative (ObjectiveNumericError, positions within
+   * the micro-batch) becomes a TrainingError naming the step and the examples' data indices.
+   */
+  protected objectiveResult<T>(compute: () => T, idx: readonly number[]): T {
+    try {
+      return compute();
+    } catch (e) {
+      if (!(e instanceof ObjectiveNumericError)) throw e;
+      const list = [...new Set(e.indices.map((j) => this.dataIndex(idx[j])))];
+      throw new TrainingError(`${e.message.replace(/ for (pairs?|examples?) [\d, ]+$/, '')} at step ${this.step + 1} (pairs ${list.join(', ')}): lower the learning rate or check these rows`, this.step + 1, list);
+    }
+  }
+
+  /** One optimizer update; returns its metrics (TRL names, docs/objectives.md). */
   async trainStep(): Promise<Metrics> {
     const { cfg, model } = this;
     const t0 = performance.now();
@@ -145,9 +191,8 @@ export abstract class BaseTrainer {
   }
 }
 
-export class Trainer extends BaseTrainer {
+export class Trainer extends BaseTrainer<PairReference> {
   readonly objective: PairObjective;
-  reference: TrainerState['reference'] = null;
 
   constructor(model: GptModel, readonly train: readonly PairIds[], readonly evalSet: readonly PairIds[], cfg: TrainConfig) {
     const objective = createObjective(cfg.objective);
@@ -160,6 +205,11 @@ export class Trainer extends BaseTrainer {
 
   protected dataIndex(i: number): number {
     return this.train[i].index;
+  }
+
+  protected exampleTokens(i: number): number {
+    const p = this.train[i];
+    return 2 * promptFor(p, this.model.config.bosTokenId).length + p.chosenIds.length + p.rejectedIds.length;
   }
 
   private forwardPairs(pairs: readonly PairIds[]) {
@@ -206,13 +256,14 @@ export class Trainer extends BaseTrainer {
   protected async microStep(idx: number[]): Promise<MicroResult> {
     const { batch, stats, runner } = await this.forwardPairs(idx.map((i) => this.train[i]));
     this.check(stats.logp, 'log-probs', idx);
-    const res = this.objective.compute(this.objectiveInput(idx, batch, stats, this.reference?.train ?? null));
+    const res = this.objectiveResult(() => this.objective.compute(this.objectiveInput(idx, batch, stats, this.reference?.train ?? null)), idx);
     this.check([res.loss], 'loss', idx);
     runner.setCoefficients(coefficients(batch, res, idx.length, 1 / this.cfg.gradAccum));
     const enc = new StepEncoder(this.model.gpu, 'backward');
     runner.backward(enc);
     enc.submit();
-    return { metrics: res.metrics, tokens: batch.lengths.reduce((a, b) => a + b, 0) };
+    this.numTokens += batchTokens(batch.lengths, batch.B);
+    return { metrics: { ...res.metrics, ...pairTokenMetrics(stats, batch.completionLens, idx.length, this.numTokens) }, tokens: batch.lengths.reduce((a, b) => a + b, 0) };
   }
 
   /** Held-out metrics (prefix `eval_`), averaged over batches as TRL's evaluation loop does. */
@@ -223,16 +274,9 @@ export class Trainer extends BaseTrainer {
     for (let i = 0; i < this.evalSet.length; i += bs) {
       const idx = Array.from({ length: Math.min(bs, this.evalSet.length - i) }, (_, j) => i + j);
       const { batch, stats } = await this.forwardPairs(idx.map((k) => this.evalSet[k]));
-      all.push(this.objective.compute(this.objectiveInput(idx, batch, stats, this.reference?.eval ?? null)).metrics);
+      all.push({ ...this.objective.compute(this.objectiveInput(idx, batch, stats, this.reference?.eval ?? null)).metrics, ...pairTokenMetrics(stats, batch.completionLens, idx.length, this.numTokens) });
     }
     return prefixed(meanMetrics(all), 'eval_');
-  }
-
-  /** Restore a checkpoint's step, reference sums and optimizer moments. */
-  restore(state: TrainerState, moments: Moments | null): void {
-    this.step = state.step;
-    this.reference = state.reference;
-    this.optimizer.restore(moments);
   }
 }
 
@@ -258,8 +302,9 @@ export function meanMetrics(all: readonly Metrics[]): Metrics {
   const count: Metrics = {};
   for (const m of all) {
     for (const [k, v] of Object.entries(m)) {
-      sum[k] = (sum[k] ?? 0) + v;
-      count[k] = (count[k] ?? 0) + 1;
+      const last = RUNNING_METRICS.has(k); // a running total: the last value, not the mean
+      sum[k] = (last ? 0 : (sum[k] ?? 0)) + v;
+      count[k] = (last ? 0 : (count[k] ?? 0)) + 1;
     }
   }
   return Object.fromEntries(Object.keys(sum).map((k) => [k, sum[k] / count[k]]));

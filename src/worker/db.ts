@@ -1,21 +1,16 @@
 // The app's IndexedDB (idb), shared by the page (settings, data, runs) and the engine worker
-// (checkpoints, SPEC §9). Values are structured clones: Maps, typed arrays and Blobs as they are.
+// (each run's resume snapshot: weights, moments, trainer state, metric rows). Values are
+// structured clones: Maps, typed arrays and Blobs as they are. The object store keeps its
+// original name 'checkpoints' so data saved by earlier versions still loads.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { TrainerState } from '../train/trainer';
-import type { GPTConfig } from '../model/config';
+import type { ResumeSnapshot, SnapshotStore } from '../train/training-run';
 
-export interface StoredCheckpoint {
+/** A run's resume snapshot as stored: the snapshot, keyed by session and run. */
+export interface StoredSnapshot extends ResumeSnapshot {
   /** `${sessionId}/${runId}` */
   key: string;
   sessionId: string;
   runId: string;
-  step: number;
-  config: GPTConfig;
-  params: Map<string, Float32Array>;
-  moments: { m: Map<string, Float32Array>; v: Map<string, Float32Array> } | null;
-  state: TrainerState;
-  /** The run's metrics rows up to `step`: the page's own copy is saved on a timer and may lag. */
-  rows?: Record<string, number>[];
   savedAt: number;
 }
 
@@ -24,7 +19,8 @@ interface PrefPlayDB extends DBSchema {
   kv: { key: string; value: unknown };
   /** Uploaded files by key ('data', 'model/<file name>'). */
   blobs: { key: string; value: Blob };
-  checkpoints: { key: string; value: StoredCheckpoint };
+  /** Resume snapshots by snapshotKey (the store's name predates the rename). */
+  checkpoints: { key: string; value: StoredSnapshot };
 }
 
 export const DB_NAME = 'prefplay';
@@ -43,18 +39,26 @@ export function openAppDb(): Promise<IDBPDatabase<PrefPlayDB>> {
   return db;
 }
 
-export const checkpointKey = (sessionId: string, runId: string) => `${sessionId}/${runId}`;
+export const snapshotKey = (sessionId: string, runId: string) => `${sessionId}/${runId}`;
 
-export async function saveCheckpoint(c: StoredCheckpoint): Promise<void> {
+export async function saveResumeSnapshot(c: StoredSnapshot): Promise<void> {
   await (await openAppDb()).put('checkpoints', c, c.key);
 }
 
-export async function loadCheckpoint(sessionId: string, runId: string): Promise<StoredCheckpoint | undefined> {
-  return (await openAppDb()).get('checkpoints', checkpointKey(sessionId, runId));
+export async function loadResumeSnapshot(sessionId: string, runId: string): Promise<StoredSnapshot | undefined> {
+  return (await openAppDb()).get('checkpoints', snapshotKey(sessionId, runId));
 }
 
-/** Drops every checkpoint not of this session (one comparison is kept). */
-export async function pruneCheckpoints(keepSessionId: string): Promise<void> {
+/** One run's snapshots in IndexedDB, as TrainingRun stores them. */
+export function idbSnapshotStore(sessionId: string, runId: string): SnapshotStore {
+  return {
+    load: () => loadResumeSnapshot(sessionId, runId),
+    save: (s) => saveResumeSnapshot({ ...s, key: snapshotKey(sessionId, runId), sessionId, runId, savedAt: Date.now() }),
+  };
+}
+
+/** Drops every resume snapshot not of this session (one comparison is kept). */
+export async function pruneResumeSnapshots(keepSessionId: string): Promise<void> {
   const d = await openAppDb();
   for (const key of await d.getAllKeys('checkpoints')) {
     if (!key.startsWith(`${keepSessionId}/`)) await d.delete('checkpoints', key);

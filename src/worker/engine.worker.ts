@@ -5,7 +5,7 @@ import { createContext, explainNoWebGPU, requestAdapter, type GpuContext } from 
 import { webShaders } from '../engine/shaders-web';
 import { gpuSelfTest } from '../engine/selftest';
 import type { LoadedCheckpoint } from '../model/checkpoint';
-import { loadCheckpoint, pruneCheckpoints } from './db';
+import { idbSnapshotStore, loadResumeSnapshot, pruneResumeSnapshots } from './db';
 import { Emitter } from './emitter';
 import { loadModelSource } from './model-source';
 import { Session } from './session';
@@ -56,11 +56,11 @@ function requireModel(): { ckpt: LoadedCheckpoint; info: ModelInfo } {
   return model;
 }
 
-/** A run's weights: from the GPU while it is alive, else from its last checkpoint. */
+/** A run's weights: from the GPU while it is alive, else from its last resume snapshot. */
 async function runWeights(runId: string, sessionId: string): Promise<Map<string, Float32Array>> {
   const run = session?.spec.sessionId === sessionId ? session.runs.find((r) => r.spec.id === runId) : undefined;
   if (run?.live) return run.model!.download();
-  const c = await loadCheckpoint(sessionId, runId);
+  const c = await loadResumeSnapshot(sessionId, runId);
   if (!c) throw new Error(`no weights saved for run "${runId}" (checkpoints are kept for models up to 50M parameters)`);
   if (JSON.stringify(c.config) !== JSON.stringify(requireModel().ckpt.config)) throw new Error('the loaded model differs from the one this run trained: load the same model to export it');
   return c.params;
@@ -88,8 +88,8 @@ const api: EngineApi = {
     const old = session;
     session = null;
     await old?.dispose();
-    if (!spec.resume) await pruneCheckpoints(spec.sessionId);
-    const s = new Session(spec, model!.ckpt, { gpu, emit: (ev) => emitter.push(ev) });
+    if (!spec.resume) await pruneResumeSnapshots(spec.sessionId);
+    const s = new Session(spec, model!.ckpt, { gpu, emit: (ev) => emitter.push(ev), store: idbSnapshotStore });
     session = s;
     try {
       await s.start();
@@ -101,9 +101,6 @@ const api: EngineApi = {
     } finally {
       emitter.flush();
     }
-  },
-  async hasSession(sessionId) {
-    return session?.spec.sessionId === sessionId;
   },
   async pause(runId) {
     requireSession().pause(runId);

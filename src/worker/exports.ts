@@ -6,7 +6,7 @@ import { processSource } from '../data/pipeline';
 import { splitTrainEval } from '../data/split';
 import type { Example } from '../data/types';
 import { trlExportFiles } from '../export/trl-script';
-import { resolveLengths } from './lengths';
+import { resolveLengths } from '../data/tokenize';
 import { judgeFor, judgeSamples, winRate, type PairRef, type WinRate } from '../judge';
 import type { Session } from './session';
 

@@ -6,7 +6,7 @@ import type { Tokenizer } from '../tokenizer/types';
 import { processSource, type Progress } from '../data/pipeline';
 import { measureExample } from '../data/tokenize';
 import type { Shape, ValidationReport } from '../data/types';
-import { resolveLengths } from './lengths';
+import { resolveLengths } from '../data/tokenize';
 
 export interface InspectOptions {
   name: string;

@@ -1,15 +1,10 @@
 // A data file -> preference pairs as token ids for the model's tokenizer, as the CLI's
 // loadPairsFile does (same parser, same truncation), so page and CLI train on the same ids.
 import { processSource } from '../data/pipeline';
-import type { Shape, ValidationReport } from '../data/types';
+import type { Shape } from '../data/types';
 import type { Tokenizer } from '../tokenizer/types';
-import type { PairIds } from '../train/pairs';
-import { resolveLengths } from './lengths';
-
-export interface LoadedPairs {
-  pairs: PairIds[];
-  report: ValidationReport;
-}
+import type { LoadedPairs, PairIds } from '../train/pairs';
+import { resolveLengths } from '../data/tokenize';
 
 export async function loadPairs(file: Blob, name: string, format: Shape | 'auto', tokenizer: Tokenizer, nPositions: number, maxLength: number | null, maxPromptLength: number | null): Promise<LoadedPairs> {
   const lengths = resolveLengths(nPositions, maxLength, maxPromptLength);

@@ -5,6 +5,7 @@ import type { AdapterSummary } from '../engine/gpu';
 import type { SelfTestResult } from '../engine/selftest';
 import type { GPTConfig } from '../model/config';
 import type { TrainConfig } from '../train/config';
+import type { Metrics } from '../train/trainer';
 import type { ObjectiveSpec } from '../train/objectives';
 import type { Shape } from '../data/types';
 import type { SampleSet } from './exports';
@@ -35,11 +36,11 @@ export interface ModelInfo {
 
 /** Settings shared by every run of a comparison (same weights, data order and seed). */
 export interface TrainSettings extends Omit<TrainConfig, 'objective'> {
-  /** Prompt + completion tokens; null: min(1024, n_positions), as the CLI. */
+  /** Prompt + completion tokens; null: the CLI's default, min(1024, n_positions) (resolveLengths, src/data/tokenize.ts). */
   maxLength: number | null;
-  /** Prompt tokens, cut from the left; null: min(512, maxLength / 2). */
+  /** Prompt tokens, cut from the left; null: min(512, ⌊maxLength / 2⌋) (resolveLengths). */
   maxPromptLength: number | null;
-  /** Save a checkpoint (IndexedDB) every N updates and at the end. */
+  /** Save a resume snapshot (IndexedDB) every N updates and at the end. */
   checkpointEvery: number;
 }
 
@@ -71,7 +72,8 @@ export interface PairMeta {
   rejected: string;
 }
 
-export type Metrics = Record<string, number>;
+/** One metrics row (the trainer's: TRL names; eval rows carry `eval_` names plus step and epoch). */
+export type { Metrics };
 
 export type EngineEvent =
   | { type: 'session'; phase: 'loading-data' | 'reference' | 'training' | 'idle' | 'error'; message: string; trainPairs?: number; evalPairs?: number }
@@ -101,8 +103,6 @@ export interface EngineApi {
   loadModel(source: ModelSource): Promise<ModelInfo>;
   /** Start a comparison; resolves once data, reference and runs are ready and training began. */
   start(spec: SessionSpec): Promise<void>;
-  /** Whether a session with this id is alive in the worker. */
-  hasSession(sessionId: string): Promise<boolean>;
   /** No id: every run. Resume also recovers from a lost device (from the last checkpoints). */
   pause(runId?: string): Promise<void>;
   resume(runId?: string): Promise<void>;

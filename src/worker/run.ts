@@ -1,12 +1,10 @@
-// One run of a comparison: its model and Trainer on the GPU (rebuilt from a checkpoint after a
-// lost device), its status and its timing (tokens/s, ETA).
-import type { GpuContext } from '../engine/gpu';
-import { GptModel } from '../model/gpt';
-import type { GPTConfig } from '../model/config';
+// One run of a comparison as the page sees it: its TrainingRun (src/train/training-run.ts: the
+// model, trainer, cadence and snapshots; rebuilt from its last resume snapshot after a lost
+// device), its status and its timing (tokens/s, ETA).
+import type { GptModel } from '../model/gpt';
 import type { TrainConfig } from '../train/config';
-import { Trainer, type ReferenceLogps } from '../train/trainer';
-import type { PairIds } from '../train/pairs';
-import type { StoredCheckpoint } from './db';
+import type { Metrics } from '../train/trainer';
+import type { TrainingRun } from '../train/training-run';
 import type { EngineEvent, RunSpec, RunStatus } from './protocol';
 
 const FINAL: readonly RunStatus[] = ['done', 'stopped', 'failed'];
@@ -14,13 +12,8 @@ const FINAL: readonly RunStatus[] = ['done', 'stopped', 'failed'];
 export class Run {
   status: RunStatus = 'queued';
   message: string | undefined;
-  model: GptModel | null = null;
-  trainer: Trainer | null = null;
-  /** Updates done; kept when the GPU objects are gone. */
-  step = 0;
-  checkpointStep = 0;
-  /** Every metrics row emitted (train and eval), so a checkpoint can carry the rows it covers. */
-  rows: Record<string, number>[] = [];
+  /** Set once the session has its data (Session.start). */
+  training: TrainingRun | null = null;
   private lastAt = 0;
   private roundMs = 0;
   private tps = 0;
@@ -34,29 +27,27 @@ export class Run {
     return FINAL.includes(this.status);
   }
 
+  /** Whether the GPU state exists. */
   get live(): boolean {
-    return this.trainer !== null;
+    return this.training?.live ?? false;
   }
 
-  /** Fresh GPU state: the checkpoint's weights, step and moments, else the starting weights. */
-  build(gpu: GpuContext, config: GPTConfig, weights: Map<string, Float32Array>, train: readonly PairIds[], evalSet: readonly PairIds[], ckpt: StoredCheckpoint | undefined, reference: { train: ReferenceLogps; eval: ReferenceLogps } | null): void {
-    this.destroy();
-    const model = new GptModel(gpu, config);
-    try {
-      model.upload(ckpt?.params ?? weights);
-      const trainer = new Trainer(model, train, evalSet, this.cfg);
-      if (ckpt) trainer.restore(ckpt.state, ckpt.moments);
-      else trainer.restore({ step: 0, reference: trainer.objective.needsReference ? reference : null }, null);
-      this.model = model;
-      this.trainer = trainer;
-    } catch (e) {
-      model.destroy();
-      throw e;
-    }
-    this.step = ckpt?.step ?? 0;
-    this.checkpointStep = ckpt?.step ?? 0;
-    this.rows = (ckpt?.rows ?? []).filter((m) => m.step <= this.step);
-    this.lastAt = 0;
+  get model(): GptModel | null {
+    return this.training?.model ?? null;
+  }
+
+  /** Updates done; kept when the GPU objects are gone. */
+  get step(): number {
+    return this.training?.step ?? 0;
+  }
+
+  get checkpointStep(): number {
+    return this.training?.checkpointStep ?? 0;
+  }
+
+  /** Every metrics row of the run (train and eval). */
+  get rows(): Metrics[] {
+    return this.training?.rows ?? [];
   }
 
   /** Called after each update: the time between two updates of this run is one round of all runs. */
@@ -87,15 +78,9 @@ export class Run {
     };
   }
 
+  /** Frees the GPU state (TrainingRun.release); the run's step and rows stay. */
   destroy(): void {
-    try {
-      this.trainer?.destroy();
-      this.model?.destroy();
-    } catch {
-      // buffers of a lost device may already be gone
-    }
-    this.trainer = null;
-    this.model = null;
+    this.training?.release();
     this.lastAt = 0;
   }
 }

@@ -1,31 +1,35 @@
 // A comparison: every run starts from the same weights, data order and seed, and the runs
-// advance interleaved (one update each, round-robin) so their curves grow together. Methods
-// with a reference share one reference computation. A lost device or an out-of-memory error
-// pauses every run; resuming rebuilds them from their last checkpoint (IndexedDB).
+// advance interleaved (one update each, round-robin) so their curves grow together. Each run is
+// a TrainingRun (src/train/training-run.ts: split, reference, cadence, NaN guard, snapshots);
+// this file only schedules them and speaks the page's protocol. Methods with a reference share
+// one reference computation. A lost device or an out-of-memory error pauses every run; resuming
+// rebuilds them from their last resume snapshot (the injected store: IndexedDB in the worker).
 import type { GpuContext } from '../engine/gpu';
 import { GptModel } from '../model/gpt';
 import type { LoadedCheckpoint } from '../model/checkpoint';
 import { paramCount } from '../model/config';
-import { splitTrainEval } from '../data/split';
 import { pairLogps } from '../train/logps';
 import { RunnerPool } from '../train/runners';
 import { createObjective } from '../train/objectives';
-import { TrainingError, type ReferenceLogps } from '../train/trainer';
+import { validateTrainConfig } from '../train/config';
+import { TrainingError, type Metrics } from '../train/trainer';
 import type { PairIds } from '../train/pairs';
-import { loadCheckpoint, saveCheckpoint, checkpointKey, type StoredCheckpoint } from './db';
+import { TrainingRun, type ResumeSnapshot, type RunEvents, type RunReference, type SnapshotStore } from '../train/training-run';
 import { loadPairs } from './pairs';
 import { averages, pairAverages, pairMeta, PAIR_TABLE_SIZE } from './pair-table';
 import { Run } from './run';
-import type { EngineEvent, Metrics, PauseCause, SessionSpec } from './protocol';
+import type { EngineEvent, PauseCause, SessionSpec } from './protocol';
 import type { SamplePrompt } from './exports';
 
-/** Models above this size are not checkpointed (a GPT-2-small checkpoint would be 1.5 GB). */
+/** Models above this size get no resume snapshots (a GPT-2-small one would be 1.5 GB). */
 export const CHECKPOINT_MAX_PARAMS = 50_000_000;
 
 export interface SessionDeps {
   /** The current device, acquiring a new one after a loss. */
   gpu(): Promise<GpuContext>;
   emit(ev: EngineEvent): void;
+  /** Where a run's resume snapshots live (the worker: IndexedDB, src/worker/db.ts). */
+  store(sessionId: string, runId: string): SnapshotStore;
 }
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -34,7 +38,8 @@ export class Session {
   readonly runs: Run[];
   private train: PairIds[] = [];
   private evalSet: PairIds[] = [];
-  private reference: { train: ReferenceLogps; eval: ReferenceLogps } | null = null;
+  /** Reference sums shared by every run that needs them (same split, same starting weights). */
+  private reference: RunReference | null = null;
   private looping = false;
   private current: Run | null = null;
   private down: PauseCause | null = null;
@@ -47,7 +52,8 @@ export class Session {
   ) {
     const { maxLength: _ml, maxPromptLength: _mpl, checkpointEvery: _ce, ...train } = spec.settings;
     this.runs = spec.runs.map((r) => {
-      createObjective(r.objective); // bad options fail here, naming the option
+      // the engine's one validator: bad settings or method options fail here, naming the field
+      validateTrainConfig({ ...spec.settings, objective: r.objective, nPositions: base.config.nPositions });
       return new Run(r, { ...train, objective: r.objective });
     });
   }
@@ -60,55 +66,74 @@ export class Session {
     const { settings, data } = this.spec;
     this.emit({ type: 'session', phase: 'loading-data', message: `Tokenizing ${data.name}…` });
     const { pairs } = await loadPairs(data.file, data.name, data.format, this.base.tokenizer, this.base.config.nPositions, settings.maxLength, settings.maxPromptLength);
-    const split = splitTrainEval(pairs, settings.evalFraction, settings.seed);
-    if (!split.train.length) throw new Error('no training pairs left after the eval split: lower the eval fraction or add pairs');
-    this.train = split.train;
-    this.evalSet = split.eval;
-    const counts = { trainPairs: split.train.length, evalPairs: split.eval.length };
+    const store = paramCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
+    for (const r of this.runs) {
+      r.training = new TrainingRun({ base: this.base, data: { kind: 'pairs', items: pairs }, config: r.cfg, checkpointEvery: settings.checkpointEvery, store: store ? this.deps.store(this.spec.sessionId, r.spec.id) : undefined, events: this.runEvents(r) });
+    }
+    // every run splits the same way (same seed and fraction): the first one's split is the session's
+    this.train = this.runs[0].training!.train as PairIds[];
+    this.evalSet = this.runs[0].training!.evalSet as PairIds[];
+    const counts = { trainPairs: this.train.length, evalPairs: this.evalSet.length };
     const gpu = await this.deps.gpu();
-    const ckpts = await Promise.all(this.runs.map((r) => (this.spec.resume ? loadCheckpoint(this.spec.sessionId, r.spec.id) : Promise.resolve(undefined))));
-    const needRef = this.runs.some((r, i) => createObjective(r.cfg.objective).needsReference && !ckpts[i]);
+    const needRef = !this.spec.resume && this.runs.some((r) => createObjective(r.cfg.objective).needsReference);
     this.emit({ type: 'session', phase: 'reference', message: needRef ? 'Computing reference log-probs from the starting weights…' : 'Scoring the pairs with the starting weights…', ...counts });
-    await this.startingPoint(gpu, needRef);
-    for (const [i, r] of this.runs.entries()) {
+    await this.startingPoint(gpu);
+    for (const r of this.runs) {
       r.status = 'preparing';
       this.emit(r.event());
-      await this.build(r, gpu, ckpts[i]);
+      const snap = await this.build(r, gpu, this.spec.resume);
       r.status = r.step >= r.cfg.steps ? 'done' : 'running';
-      if (ckpts[i]) this.restoreRows(r, ckpts[i]);
+      if (snap) this.restoreRows(r, snap);
       this.emit(r.event());
     }
     this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training pairs${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
     void this.loop();
   }
 
-  /** A run's GPU state; running out of memory here is an error the user can act on. */
-  private async build(r: Run, gpu: GpuContext, ckpt: StoredCheckpoint | undefined): Promise<void> {
+  /** How a run's reports reach the page. */
+  private runEvents(r: Run): RunEvents {
+    return {
+      metrics: (rows) => this.emit({ type: 'metrics', runId: r.spec.id, rows }),
+      status: (s) => {
+        if (s.kind === 'snapshot-failed') r.message = `Could not save a checkpoint in this browser's storage (${s.error.message}); if the GPU is lost, this run restarts from its last saved step (${s.checkpointStep}). Free some disk space or leave private browsing.`;
+      },
+    };
+  }
+
+  /**
+   * A run's GPU state (from its last snapshot when `resume`), sharing the session's reference
+   * sums; running out of memory here is an error the user can act on.
+   */
+  private async build(r: Run, gpu: GpuContext, resume: boolean): Promise<ResumeSnapshot | undefined> {
+    r.destroy();
+    const training = r.training!;
     gpu.device.pushErrorScope('out-of-memory');
-    r.build(gpu, this.base.config, this.base.params, this.train, this.evalSet, ckpt, this.reference);
+    let snap: ResumeSnapshot | undefined;
+    let failure: unknown = null;
+    try {
+      snap = await training.start(gpu, { resume, reference: this.reference });
+    } catch (e) {
+      failure = e;
+    }
     const oom = await gpu.device.popErrorScope().catch(() => null);
     if (oom) {
       r.destroy();
       throw new Error(`not enough GPU memory for ${r.spec.label} (${oom.message}): lower the batch size or the max length, run fewer methods at once, or pick a smaller model`);
     }
+    if (failure) throw failure;
+    this.reference ??= training.reference;
+    return snap;
   }
 
-  /** Reference sums (shared by every run that needs them) and the pair table's starting point. */
-  private async startingPoint(gpu: GpuContext, needRef: boolean): Promise<void> {
+  /** The pair table's starting point: the first training pairs under the starting weights. */
+  private async startingPoint(gpu: GpuContext): Promise<void> {
     const model = new GptModel(gpu, this.base.config);
-    // the runs' own activation storage, so reference sums match what their steps compute
+    // the runs' own activation storage, so the table matches what their steps compute
     const runners = new RunnerPool(model, undefined, undefined, this.spec.settings.activationsDtype ?? 'f32');
-    const bs = this.spec.settings.batchSize;
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
     try {
       model.upload(this.base.params);
-      if (needRef) {
-        const [t, e] = [await pairLogps(model, runners, this.train, bs), await pairLogps(model, runners, this.evalSet, bs)];
-        this.reference = { train: { chosen: t.chosen, rejected: t.rejected }, eval: { chosen: e.chosen, rejected: e.rejected } };
-        this.emit({ type: 'pairs-start', pairs: pairMeta(table, this.base.tokenizer), ...averages(t, table.length) });
-      } else {
-        this.emit({ type: 'pairs-start', pairs: pairMeta(table, this.base.tokenizer), ...averages(await pairLogps(model, runners, table, bs)) });
-      }
+      this.emit({ type: 'pairs-start', pairs: pairMeta(table, this.base.tokenizer), ...averages(await pairLogps(model, runners, table, this.spec.settings.batchSize)) });
     } finally {
       runners.destroy();
       model.destroy();
@@ -137,17 +162,15 @@ export class Session {
     }
   }
 
+  /** One update of `r` (its eval and snapshot when due: TrainingRun.advance), guarded for a lost device and OOM. */
   private async step(r: Run): Promise<void> {
-    const trainer = r.trainer!;
-    const device = r.model!.gpu.device;
-    const rows: Metrics[] = [];
+    const training = r.training!;
+    const device = training.model!.gpu.device;
+    let rows: Metrics[] = [];
     let failure: unknown = null;
     device.pushErrorScope('out-of-memory');
     try {
-      const m = await trainer.trainStep();
-      rows.push(m);
-      const { evalEvery, steps } = r.cfg;
-      if (this.evalSet.length && (m.step === steps || (evalEvery > 0 && m.step % evalEvery === 0))) rows.push({ ...(await trainer.evaluate()), epoch: m.epoch, step: m.step });
+      rows = await training.advance();
     } catch (e) {
       failure = e;
     }
@@ -156,19 +179,14 @@ export class Session {
     if (this.down || this.disposed) return; // the device went away mid-step: the run rewinds on resume
     if (oom) return this.pauseAll('out-of-memory', `${r.spec.label} ran out of GPU memory at step ${r.step + 1} (${oom.message}). Lower the batch size or the max length, or run fewer methods at once, then press Resume: runs continue from their last checkpoint.`);
     if (failure) return this.fail(r, failure);
-    r.step = trainer.step;
     r.tick(rows[0].tokens_per_second);
-    r.rows.push(...rows);
-    this.emit({ type: 'metrics', runId: r.spec.id, rows });
-    try {
-      if (r.step >= r.cfg.steps) {
-        r.status = 'done';
+    if (training.done) {
+      r.status = 'done';
+      try {
         await this.finish(r);
-      } else if (r.step % this.spec.settings.checkpointEvery === 0) {
-        await this.checkpoint(r);
+      } catch (e) {
+        if (!this.down && !this.disposed) return this.fail(r, e);
       }
-    } catch (e) {
-      if (!this.down && !this.disposed) return this.fail(r, e);
     }
     this.emit(r.event());
   }
@@ -176,37 +194,20 @@ export class Session {
   private fail(r: Run, e: unknown): void {
     r.status = 'failed';
     if (e instanceof TrainingError) {
-      const lines = e.pairs.map((i) => this.train.find((p) => p.index === i)?.line).filter((l) => l !== undefined);
-      r.message = `${r.spec.label} stopped at step ${e.step}: ${e.message}.${lines.length ? ` File lines: ${lines.join(', ')}.` : ''}`;
+      r.message = `${r.spec.label} stopped at step ${e.step}: ${e.message}.${e.lines.length ? ` File lines: ${e.lines.join(', ')}.` : ''}`;
     } else {
       r.message = `${r.spec.label} failed at step ${r.step + 1}: ${(e as Error)?.message ?? String(e)}`;
     }
     this.emit(r.event());
   }
 
-  /** Last checkpoint and the per-pair table of a run that ended (done or stopped). */
+  /** Last snapshot and the per-pair table of a run that ended (done or stopped). */
   private async finish(r: Run): Promise<void> {
     if (!r.live) return;
-    if (r.checkpointStep !== r.step) await this.checkpoint(r);
+    await r.training!.finish();
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
     this.emit({ type: 'pairs-run', runId: r.spec.id, step: r.step, ...(await pairAverages(r.model!, table, this.spec.settings.batchSize, this.spec.settings.activationsDtype ?? 'f32')) });
     this.emit(r.event());
-  }
-
-  private async checkpoint(r: Run): Promise<void> {
-    const model = r.model!;
-    const trainer = r.trainer!;
-    if (paramCount(model.config) > CHECKPOINT_MAX_PARAMS) return;
-    const [params, moments] = [await model.download(), await trainer.optimizerState()];
-    const { sessionId } = this.spec;
-    try {
-      const rows = r.rows.filter((m) => m.step <= trainer.step);
-      await saveCheckpoint({ key: checkpointKey(sessionId, r.spec.id), sessionId, runId: r.spec.id, step: trainer.step, config: model.config, params, moments, state: { step: trainer.step, reference: trainer.reference }, rows, savedAt: Date.now() });
-    } catch (e) {
-      r.message = `Could not save a checkpoint in this browser's storage (${(e as Error).message}); if the GPU is lost, this run restarts from its last saved step (${r.checkpointStep}). Free some disk space or leave private browsing.`;
-      return;
-    }
-    r.checkpointStep = trainer.step;
   }
 
   /** The first held-out prompts (training prompts when nothing is held out), as text. */
@@ -258,28 +259,27 @@ export class Session {
   }
 
   /**
-   * The page's rows for a run rebuilt from `ckpt`: exactly the checkpoint's rows (steps after it
-   * are redone; steps the page had not saved yet before a reload come back from the checkpoint).
+   * The page's rows for a run rebuilt from `snap`: exactly the snapshot's rows (steps after it
+   * are redone; steps the page had not saved yet before a reload come back from the snapshot).
    */
-  private restoreRows(r: Run, ckpt: StoredCheckpoint | undefined): void {
-    if (ckpt?.rows) {
+  private restoreRows(r: Run, snap: ResumeSnapshot | undefined): void {
+    if (snap?.rows) {
       this.emit({ type: 'rewind', runId: r.spec.id, step: 0 });
-      if (ckpt.rows.length) this.emit({ type: 'metrics', runId: r.spec.id, rows: ckpt.rows.filter((m) => m.step <= r.step) });
+      if (snap.rows.length) this.emit({ type: 'metrics', runId: r.spec.id, rows: snap.rows.filter((m) => m.step <= r.step) });
     } else {
       this.emit({ type: 'rewind', runId: r.spec.id, step: r.step });
     }
   }
 
-  /** After a loss or an out-of-memory error: every unfinished run from its last checkpoint. */
+  /** After a loss or an out-of-memory error: every unfinished run from its last snapshot. */
   private async recover(): Promise<Run[]> {
     const gpu = await this.deps.gpu();
     const rebuilt: Run[] = [];
     for (const r of this.runs) {
-      if (r.final || r.live) continue;
-      const ckpt = await loadCheckpoint(this.spec.sessionId, r.spec.id);
-      await this.build(r, gpu, ckpt);
-      r.message = ckpt ? `Resumed from the checkpoint at step ${ckpt.step}.` : 'Restarted from step 0 (no checkpoint yet).';
-      this.restoreRows(r, ckpt);
+      if (r.final || r.live || !r.training) continue;
+      const snap = await this.build(r, gpu, true);
+      r.message = snap ? `Resumed from the checkpoint at step ${snap.step}.` : 'Restarted from step 0 (no checkpoint yet).';
+      this.restoreRows(r, snap);
       this.emit(r.event());
       rebuilt.push(r);
     }

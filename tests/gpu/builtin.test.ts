@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { testGpu } from '../helpers/gpu';
 import type { GpuContext } from '../../src/engine/gpu';
 import { readCheckpointDir } from '../../src/model/checkpoint-node';
-import { PRESETS } from '../../src/model/config';
+import { MODEL_PRESETS } from '../../src/model/config';
 import { GptModel } from '../../src/model/gpt';
 import { initParams } from '../../src/model/init';
 import { corpusDocs, RowPacker } from '../../src/pretrain/corpus';
@@ -31,7 +31,7 @@ interface Log {
 describe('built-in model', () => {
   it('has learned: held-out loss as logged, far below a random init', async () => {
     const ckpt = await readCheckpointDir(dir);
-    expect(ckpt.config).toEqual(PRESETS.builtin);
+    expect(ckpt.config).toEqual(MODEL_PRESETS.builtin);
     expect(ckpt.tokenizer.kind).toBe('byte');
     const log = JSON.parse(readFileSync(join(dir, 'training-log.json'), 'utf8')) as Log;
     const T = log.hyperparameters.seqLen;

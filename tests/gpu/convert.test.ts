@@ -9,7 +9,7 @@ import { createView } from '../../src/engine/arena';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32, readU32 } from '../../src/engine/readback';
 import { packF16, unpackF16, f16Words } from '../../src/kernels/convert';
-import { MAX_GROUPS, ELEMENTWISE_WG } from '../../src/kernels/grid';
+import { STRIDED_MAX_GROUPS, ELEMENTWISE_WG } from '../../src/kernels/grid';
 import { f16Bits, f16Value, packF16 as packRef } from '../../src/reference/f16';
 import { Rng } from '../../src/util/rng';
 
@@ -46,7 +46,7 @@ async function roundTrip(x: Float32Array): Promise<{ words: Uint32Array; back: F
 }
 
 describe('f16 pack/unpack kernels on WebGPU', () => {
-  it.each([1, 2, 255, 513, 3001, 2 * MAX_GROUPS * ELEMENTWISE_WG + 77])('n=%i: words bit-exact vs the reference, unpack exact', async (n) => {
+  it.each([1, 2, 255, 513, 3001, 2 * STRIDED_MAX_GROUPS * ELEMENTWISE_WG + 77])('n=%i: words bit-exact vs the reference, unpack exact', async (n) => {
     const seed = freshSeed();
     const rng = new Rng(seed);
     const x = values(n, rng);

@@ -1,6 +1,6 @@
 // Tier 2: shaders/encoder.wgsl on real WebGPU (Dawn) against the float64 reference, with
 // repeated token ids, C not a multiple of 64, P > T, and more distinct ids than the capped
-// dispatch (MAX_GROUPS). dwte and dwpe accumulate onto pre-filled random values; rows of
+// dispatch (STRIDED_MAX_GROUPS). dwte and dwpe accumulate onto pre-filled random values; rows of
 // unused ids and positions ≥ T must be left as they were.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
@@ -10,7 +10,7 @@ import { createView } from '../../src/engine/arena';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
 import { encoderForward, encoderBackward, prepareEncoderBackward } from '../../src/kernels/encoder';
-import { MAX_GROUPS } from '../../src/kernels/grid';
+import { STRIDED_MAX_GROUPS } from '../../src/kernels/grid';
 import { encoderForwardRef, encoderBackwardRef } from '../../src/reference/encoder';
 import { Rng } from '../../src/util/rng';
 
@@ -83,7 +83,7 @@ describe('encoder kernels on WebGPU', () => {
   it('backward strides over more distinct ids than the capped dispatch', async () => {
     const seed = freshSeed();
     const rng = new Rng(seed);
-    const B = 2, T = MAX_GROUPS / 2 + 40, C = 3, V = 9000;
+    const B = 2, T = STRIDED_MAX_GROUPS / 2 + 40, C = 3, V = 9000;
     const tokens = rng.shuffle(Array.from({ length: V }, (_, i) => i)).slice(0, B * T);
     await backward(B, T, C, V, T, tokens, rng, seed);
   });

@@ -9,7 +9,7 @@ import { createView } from '../../src/engine/arena';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
 import { geluForward, geluBackward } from '../../src/kernels/gelu';
-import { MAX_GROUPS, ELEMENTWISE_WG } from '../../src/kernels/grid';
+import { STRIDED_MAX_GROUPS, ELEMENTWISE_WG } from '../../src/kernels/grid';
 import { geluForwardRef, geluBackwardRef } from '../../src/reference/gelu';
 import { Rng } from '../../src/util/rng';
 
@@ -33,7 +33,7 @@ async function run(inp: Float32Array, rng: Rng): Promise<{ out: Float32Array; di
 }
 
 describe('gelu kernels on WebGPU', () => {
-  it.each([1, 255, 257, 3001, MAX_GROUPS * ELEMENTWISE_WG + 77])('n=%i on [-5, 5] matches float64 (forward and written dinp)', async (n) => {
+  it.each([1, 255, 257, 3001, STRIDED_MAX_GROUPS * ELEMENTWISE_WG + 77])('n=%i on [-5, 5] matches float64 (forward and written dinp)', async (n) => {
     const seed = freshSeed();
     const rng = new Rng(seed);
     const inp = rng.floats(n, -5, 5);

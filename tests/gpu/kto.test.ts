@@ -11,6 +11,7 @@ import { gpt2ForwardRef } from '../../src/reference/gpt2';
 import { KtoTrainer, klPartner, type UnpairedIds } from '../../src/train/kto-trainer';
 import { TRAIN_DEFAULTS } from '../../src/train/config';
 import { Rng } from '../../src/util/rng';
+import { refTokenStats } from '../helpers/token-stats';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -45,7 +46,12 @@ describe('KTO trainer', () => {
     const r = xs.map((x) => S(policy, [...x.promptIds], x.completionIds) - S(ref, [...x.promptIds], x.completionIds));
     const kl = Math.max(0, xs.reduce((acc, x, i) => acc + S(policy, [...x.promptIds], xs[klPartner(i, 4, 4)].completionIds) - S(ref, [...x.promptIds], xs[klPartner(i, 4, 4)].completionIds), 0) / 4);
     const losses = xs.map((x, i) => (x.label ? 1.5 * (1 - sig(beta * (r[i] - kl))) : 1 - sig(beta * (kl - r[i]))));
+    // entropy over the examples' completion tokens only, not the KL sequences; no token accuracy
+    const seqs = xs.map((x) => [...x.promptIds, ...x.completionIds]);
+    const H = seqs.map((q, i) => refTokenStats(gpt2ForwardRef(policy, config, [q]), 0, q, xs[i].promptIds.length, config.vocabSize).entropySum);
     const want = {
+      entropy: H.reduce((a, b) => a + b, 0) / xs.reduce((a, x) => a + x.completionIds.length, 0),
+      num_tokens: seqs.reduce((a, q) => a + q.length, 0),
       loss: losses.reduce((a, b) => a + b, 0) / 4,
       kl,
       'rewards/chosen': (beta * (r[0] + r[2])) / 2,
@@ -53,6 +59,7 @@ describe('KTO trainer', () => {
     };
     for (const [k, v] of Object.entries(want)) expectClose([m[k]], [v], { rtol: 1e-4, atol: 1e-6, what: `${k} seed=${seed}` });
     expect(m.step).toBe(1);
+    expect(m).not.toHaveProperty('mean_token_accuracy');
     trainer.destroy();
     model.destroy();
   });

@@ -1,6 +1,6 @@
 // Tier 2: shaders/layernorm.wgsl on real WebGPU (Dawn) against the float64 reference:
 // C below, at and above the 256-wide workgroup, C = 1, and N beyond the capped row
-// dispatch (MAX_GROUPS) so workgroups stride over rows. dinp and the parameter gradients
+// dispatch (STRIDED_MAX_GROUPS) so workgroups stride over rows. dinp and the parameter gradients
 // accumulate onto pre-filled random values.
 import { describe, it, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
@@ -10,7 +10,7 @@ import { createView } from '../../src/engine/arena';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
 import { layernormForward, layernormBackward } from '../../src/kernels/layernorm';
-import { MAX_GROUPS } from '../../src/kernels/grid';
+import { STRIDED_MAX_GROUPS } from '../../src/kernels/grid';
 import { layernormForwardRef, layernormBackwardRef } from '../../src/reference/layernorm';
 import { Rng } from '../../src/util/rng';
 
@@ -26,7 +26,7 @@ const SHAPES: Array<[number, number]> = [
   [5, 256],
   [4, 257],
   [2, 1100],
-  [MAX_GROUPS + 5, 3],
+  [STRIDED_MAX_GROUPS + 5, 3],
 ];
 
 describe('layernorm kernels on WebGPU', () => {

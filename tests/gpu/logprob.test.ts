@@ -1,7 +1,8 @@
 // Tier 2: shaders/logprob.wgsl (chunked LM head) on real WebGPU against the float64 reference:
 // V not a multiple of the chunk, V smaller than one chunk, N not a multiple of the 64-row
 // matmul tile, one IGNORE row, dhidden pre-filled with garbage (it is written) and dwte
-// pre-filled with random values (it accumulates).
+// pre-filled with random values (it accumulates); entropy and argmax = target, with ties
+// inside one chunk and across chunks.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
@@ -12,6 +13,7 @@ import { readF32 } from '../../src/engine/readback';
 import { logprobForward, logprobBackward, sequenceSums, lmHeadScratchSize } from '../../src/kernels/logprob';
 import { logprobForwardRef, logprobBackwardRef, sequenceSumsRef, IGNORE } from '../../src/reference/logprob';
 import { Rng } from '../../src/util/rng';
+import { forceAdapterClass, type AdapterClass } from '../../src/kernels/plan';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -35,21 +37,75 @@ function setup(N: number, C: number, V: number, seed: number) {
   return { rng, hidden, wte, targets };
 }
 
+/** float64 logits of row r: the top two values and the first argmax. */
+function top2(hidden: ArrayLike<number>, wte: ArrayLike<number>, r: number, C: number, V: number): { arg: number; gap: number } {
+  let [a, b, arg] = [-Infinity, -Infinity, 0];
+  for (let v = 0; v < V; v++) {
+    let z = 0;
+    for (let c = 0; c < C; c++) z += hidden[r * C + c] * wte[v * C + c];
+    if (z > a) [a, b, arg] = [z, a, v];
+    else if (z > b) b = z;
+  }
+  return { arg, gap: a - b };
+}
+
+function views(N: number) {
+  const d = gpu.device;
+  return { logp: createView(d, 'logp', [N]), lse: createView(d, 'lse', [N]), mean: createView(d, 'mean', [N]), entropy: createView(d, 'entropy', [N]), correct: createView(d, 'correct', [N]) };
+}
+
 describe('logprob kernels on WebGPU', () => {
   it.each(SHAPES)('forward N=%i C=%i V=%i chunk=%i matches float64', async (N, C, V, chunk) => {
     const seed = freshSeed();
     const { rng, hidden, wte, targets } = setup(N, C, V, seed);
     const d = gpu.device;
+    // every third row predicts its own argmax, so `correct` sees both outcomes
+    const tops = Array.from({ length: N }, (_, r) => top2(hidden, wte, r, C, V));
+    for (let r = 1; r < N; r += 3) targets[r] = tops[r].arg;
     const vLogp = createView(d, 'logp', [N], rng.floats(N)), vLse = createView(d, 'lse', [N]), vMean = createView(d, 'mean', [N]);
+    const vEnt = createView(d, 'entropy', [N], rng.floats(N)), vCorrect = createView(d, 'correct', [N], rng.floats(N));
     const enc = new StepEncoder(gpu);
-    logprobForward(enc, vLogp, vLse, vMean, createView(d, 'hidden', [N, C], hidden), createView(d, 'wte', [V, C], wte), createView(d, 'targets', [N], targets), createView(d, 'scratch', [lmHeadScratchSize(N, chunk)]), N, C, V, chunk);
+    logprobForward(enc, vLogp, vLse, vMean, vEnt, vCorrect, createView(d, 'hidden', [N, C], hidden), createView(d, 'wte', [V, C], wte), createView(d, 'targets', [N], targets), createView(d, 'scratch', [lmHeadScratchSize(N, chunk)]), N, C, V, chunk);
     enc.submit();
     const ref = logprobForwardRef(hidden, wte, targets, N, C, V);
     const logp = await readF32(d, vLogp);
     expectClose(logp, ref.logp, { rtol: 1e-4, atol: 1e-5, what: `logp seed=${seed}` });
     expectClose(await readF32(d, vLse), ref.lse, { rtol: 1e-4, atol: 1e-5, what: `lse seed=${seed}` });
     expectClose(await readF32(d, vMean), ref.meanLogit, { rtol: 1e-4, atol: 1e-5, what: `meanLogit seed=${seed}` });
-    if (N > 2) expect(logp[2]).toBe(0);
+    expectClose(await readF32(d, vEnt), ref.entropy, { rtol: 1e-4, atol: 1e-5, what: `entropy seed=${seed}` });
+    // f32 logits may order a near-tie differently from float64: compare rows with a clear maximum
+    const correct = await readF32(d, vCorrect);
+    const clear = tops.map((t) => t.gap > 1e-3);
+    expect(Array.from(correct).filter((_, r) => clear[r]), `correct seed=${seed}`).toEqual(Array.from(ref.correct).filter((_, r) => clear[r]));
+    expect(correct.every((x) => x === 0 || x === 1)).toBe(true);
+    if (N > 1) expect(correct).toContain(1);
+    if (N > 2) expect([logp[2], correct[2]]).toEqual([0, 0]);
+  });
+
+  it.each<AdapterClass>(['cpu', 'gpu'])('argmax ties go to the first maximum, within a chunk and across chunks (torch.argmax; %s row width)', async (cls) => {
+    forceAdapterClass(cls);
+    // C=2, V=200, chunk 64; wte rows in ±0.1 except v=10, 20 = (3, 0) and v=70, 150 = (0, 5).
+    // Rows 0–1, hidden (1, 0): logits 3 tie at 10 and 20 inside chunk 0. Rows 2–3, hidden (1, 1):
+    // logits 5 tie at 70 and 150, across chunks 1 and 2.
+    const [N, C, V, chunk] = [4, 2, 200, 64];
+    const rng = new Rng(freshSeed());
+    const wte = Float32Array.from({ length: V * C }, () => rng.uniform(-0.1, 0.1));
+    wte.set([3, 0], 10 * C);
+    wte.set([3, 0], 20 * C);
+    wte.set([0, 5], 70 * C);
+    wte.set([0, 5], 150 * C);
+    const hidden = Float32Array.from([1, 0, 1, 0, 1, 1, 1, 1]);
+    const targets = Uint32Array.from([10, 20, 70, 150]);
+    const d = gpu.device;
+    const v = views(N);
+    const enc = new StepEncoder(gpu);
+    logprobForward(enc, v.logp, v.lse, v.mean, v.entropy, v.correct, createView(d, 'hidden', [N, C], hidden), createView(d, 'wte', [V, C], wte), createView(d, 'targets', [N], targets), createView(d, 'scratch', [lmHeadScratchSize(N, chunk)]), N, C, V, chunk);
+    enc.submit();
+    const ref = logprobForwardRef(hidden, wte, targets, N, C, V);
+    expect(Array.from(ref.correct)).toEqual([1, 0, 1, 0]);
+    expect(Array.from(await readF32(d, v.correct))).toEqual([1, 0, 1, 0]);
+    expectClose(await readF32(d, v.entropy), ref.entropy, { rtol: 1e-4, atol: 1e-5, what: 'entropy (ties)' });
+    forceAdapterClass(null);
   });
 
   it.each(SHAPES)('backward N=%i C=%i V=%i chunk=%i matches float64, writes dhidden, accumulates dwte', async (N, C, V, chunk) => {
@@ -65,7 +121,8 @@ describe('logprob kernels on WebGPU', () => {
     const vDhidden = createView(d, 'dhidden', [N, C], rng.floats(N * C)); // garbage: written, not accumulated
     const vDwte = createView(d, 'dwte', [V, C], dwte0);
     const enc = new StepEncoder(gpu);
-    logprobForward(enc, createView(d, 'logp', [N]), vLse, createView(d, 'mean', [N]), vHidden, vWte, vTargets, vScratch, N, C, V, chunk);
+    const v = views(N);
+    logprobForward(enc, v.logp, vLse, v.mean, v.entropy, v.correct, vHidden, vWte, vTargets, vScratch, N, C, V, chunk);
     logprobBackward(enc, vDhidden, vDwte, createView(d, 'coef', [N], coef), vHidden, vWte, vTargets, vLse, vScratch, N, C, V, chunk);
     enc.submit();
     const ref = logprobBackwardRef(coef, hidden, wte, targets, N, C, V);
@@ -87,7 +144,8 @@ describe('logprob kernels on WebGPU', () => {
     enc.clear(dwte);
     const vHidden = createView(d, 'hidden', [N, C], hidden), vWte = createView(d, 'wte', [V, C], wte), vTargets = createView(d, 'targets', [N], targets);
     const vScratch = createView(d, 'scratch', [lmHeadScratchSize(N, chunk)]), vLse = createView(d, 'lse', [N]);
-    logprobForward(enc, createView(d, 'logp', [N]), vLse, createView(d, 'mean', [N]), vHidden, vWte, vTargets, vScratch, N, C, V, chunk);
+    const v = views(N);
+    logprobForward(enc, v.logp, vLse, v.mean, v.entropy, v.correct, vHidden, vWte, vTargets, vScratch, N, C, V, chunk);
     logprobBackward(enc, createView(d, 'dhidden', [N, C]), dwte, createView(d, 'coef', [N], coef), vHidden, vWte, vTargets, vLse, vScratch, N, C, V, chunk);
     enc.submit();
     const all = await readF32(d, arena);
@@ -99,8 +157,8 @@ describe('logprob kernels on WebGPU', () => {
   it('rejects a chunk that would misalign wte sub-views', () => {
     const d = gpu.device;
     const v = createView(d, 'v', [4096]);
-    expect(() => logprobForward(new StepEncoder(gpu), v, v, v, v, v, v, v, 2, 4, 10, 96 + 1)).toThrow(/chunk 97 must be a positive multiple of 64/);
-    expect(() => logprobForward(new StepEncoder(gpu), v, v, v, v, v, v, createView(d, 's', [10]), 2, 4, 10, 64)).toThrow(/s holds 10 elements, needs/);
+    expect(() => logprobForward(new StepEncoder(gpu), v, v, v, v, v, v, v, v, v, 2, 4, 10, 96 + 1)).toThrow(/chunk 97 must be a positive multiple of 64/);
+    expect(() => logprobForward(new StepEncoder(gpu), v, v, v, v, v, v, v, v, createView(d, 's', [10]), 2, 4, 10, 64)).toThrow(/s holds 10 elements, needs/);
   });
 
   it.each([

@@ -64,6 +64,23 @@ describe('GPT-2 on WebGPU vs the float64 reference', () => {
     const stats = await runner.readStats();
     const wantS = seqs.map((s, b) => ref.logp[b].slice(s.promptLen - 1).reduce((x, y) => x + y, 0));
     expectClose(stats.logp, wantS, { rtol: 1e-4, atol: 1e-5, what: `sequence sums seed=${seed}` });
+    // entropy and argmax = target from the reference's full log-softmax; `correct` only where
+    // float64 has a clear maximum (f32 may order a near-tie differently)
+    const V = config.vocabSize;
+    const correct = await readF32(gpu.device, runner.a('correct'));
+    const wantH = seqs.map((s, b) => {
+      let h = 0;
+      for (let t = s.promptLen - 1; t < s.ids.length - 1; t++) {
+        const lp = ref.cache.seqs[b].logprobs.slice(t * V, (t + 1) * V);
+        h -= lp.reduce((a, x) => a + Math.exp(x) * x, 0);
+        const order = Array.from(lp.keys()).sort((i, j) => lp[j] - lp[i] || i - j);
+        if (lp[order[0]] - lp[order[1]] > 1e-4) expect(correct[b * batch.T + t], `correct b=${b} t=${t} seed=${seed}`).toBe(order[0] === s.ids[t + 1] ? 1 : 0);
+      }
+      return h;
+    });
+    expectClose(stats.entropySum, wantH, { rtol: 1e-4, atol: 1e-5, what: `entropy sums seed=${seed}` });
+    const gotCorrect = seqs.map((s, b) => correct.slice(b * batch.T + s.promptLen - 1, b * batch.T + s.ids.length - 1).reduce((a, x) => a + x, 0));
+    expect(Array.from(stats.correctCount)).toEqual(gotCorrect);
 
     runner.setCoefficients(coef);
     enc = new StepEncoder(gpu, 'backward');

@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import type { GpuContext } from '../../src/engine/gpu';
 import { Arena } from '../../src/engine/arena';
-import { readF32, readU32 } from '../../src/engine/readback';
+import { readF32, readU32, readManyF32 } from '../../src/engine/readback';
 import { Rng } from '../../src/util/rng';
 import { freshSeed } from '../helpers/close';
 
@@ -25,6 +25,19 @@ describe('readback', () => {
     expect(Array.from(await readF32(gpu.device, b))).toEqual(Array.from(data));
     expect((await readU32(gpu.device, b, 8)).length).toBe(1001);
     await expect(readF32(gpu.device, b, 6)).rejects.toThrow(/chunk 6 must be a positive multiple of 4/);
+    arena.destroy();
+  });
+
+  it('readManyF32 returns each view as readF32 does, in one map', async () => {
+    const rng = new Rng(freshSeed());
+    const arena = new Arena(gpu.device, 'many', [{ name: 'a', shape: [3] }, { name: 'b', shape: [1] }, { name: 'c', shape: [5] }], { separate: true });
+    const views = ['a', 'b', 'c'].map((n) => arena.get(n));
+    for (const v of views) {
+      const data = rng.floats(v.length);
+      gpu.device.queue.writeBuffer(v.buffer, v.offset, data.buffer, data.byteOffset, data.byteLength);
+    }
+    const many = await readManyF32(gpu.device, views);
+    for (const [i, v] of views.entries()) expect(Array.from(many[i])).toEqual(Array.from(await readF32(gpu.device, v)));
     arena.destroy();
   });
 });

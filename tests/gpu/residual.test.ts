@@ -1,6 +1,6 @@
 // Tier 2: shaders/residual.wgsl on real WebGPU (Dawn) against the float64 reference, with
 // sizes that are not multiples of the 256-wide workgroup and one beyond the capped grid
-// (MAX_GROUPS·256), so the grid-stride loop runs more than once.
+// (STRIDED_MAX_GROUPS·256), so the grid-stride loop runs more than once.
 import { describe, it, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
@@ -9,7 +9,7 @@ import { createView } from '../../src/engine/arena';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
 import { residualForward, accumulate } from '../../src/kernels/residual';
-import { MAX_GROUPS, ELEMENTWISE_WG } from '../../src/kernels/grid';
+import { STRIDED_MAX_GROUPS, ELEMENTWISE_WG } from '../../src/kernels/grid';
 import { residualForwardRef, accumulateRef } from '../../src/reference/residual';
 import { Rng } from '../../src/util/rng';
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
   gpu = await testGpu();
 });
 
-const SIZES = [1, 255, 257, 1000, MAX_GROUPS * ELEMENTWISE_WG + 333];
+const SIZES = [1, 255, 257, 1000, STRIDED_MAX_GROUPS * ELEMENTWISE_WG + 333];
 
 describe('residual kernels on WebGPU', () => {
   it.each(SIZES)('forward n=%i matches float64', async (n) => {

@@ -14,6 +14,7 @@ import { createObjective, type ObjectiveSpec, type PairObjective } from '../../s
 import { promptFor, type PairIds } from '../../src/train/pairs';
 import { Rng } from '../../src/util/rng';
 import { randomPairs, randomParams } from '../helpers/random-model';
+import { refTokenStats } from '../helpers/token-stats';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -47,7 +48,8 @@ function refStats(w: Map<string, Float32Array>, ps: PairIds[]) {
   const S = seqs.map((_, s) => r.logp[s].slice(promptLens[s] - 1).reduce((a, b) => a + b, 0));
   const all = seqs.map((_, s) => r.logp[s].reduce((a, b) => a + b, 0));
   const logitSum = seqs.map((_, s) => r.meanLogit[s].slice(promptLens[s] - 1).reduce((a, b) => a + b, 0));
-  return { r, seqs, promptLens, S, all, logitSum, n: ps.length };
+  const tok = seqs.map((q, s) => refTokenStats(r, s, q, promptLens[s], config.vocabSize));
+  return { r, seqs, promptLens, S, all, logitSum, tok, n: ps.length };
 }
 
 function objectiveInput(st: ReturnType<typeof refStats>, ref: ReturnType<typeof refStats> | null) {
@@ -95,6 +97,9 @@ describe('trainer step 1 vs float64', () => {
       'logps/rejected': mean(P.S.slice(n)),
       'logits/chosen': P.logitSum.slice(0, n).reduce((a, b) => a + b, 0) / lens.slice(0, n).reduce((a, b) => a + b, 0),
       'logits/rejected': P.logitSum.slice(n).reduce((a, b) => a + b, 0) / lens.slice(n).reduce((a, b) => a + b, 0),
+      entropy: P.tok.reduce((a, t) => a + t.entropySum, 0) / lens.reduce((a, b) => a + b, 0),
+      mean_token_accuracy: P.tok.slice(0, n).reduce((a, t) => a + t.correctCount, 0) / lens.slice(0, n).reduce((a, b) => a + b, 0),
+      num_tokens: P.seqs.reduce((a, s) => a + s.length, 0),
     };
     // rewards are β·(S − S_ref) of f32 sums that are each ~100× larger than the difference: the
     // absolute tolerance follows the sums' size (16 f32 ulps of the largest, times β)
@@ -197,10 +202,32 @@ describe('trainer updates', () => {
     resumed.restore(saved.state, saved.moments);
     const again = await resumed.trainStep();
     expect(again.step).toBe(5);
+    expect(again.num_tokens).toBe(history[4].num_tokens); // recounted on restore, not restarted
     expectClose([again.loss, again['rewards/margins'], again.grad_norm], [history[4].loss, history[4]['rewards/margins'], history[4].grad_norm], { rtol: 1e-5, atol: 1e-7, what: 'resumed step 5' });
     for (const t of [trainer, resumed]) t.destroy();
     model.destroy();
     model2.destroy();
+  });
+
+  it('num_tokens is a running total of prompt + completion tokens that restore() recounts (shuffled epochs, accumulation)', async () => {
+    const rng = new Rng(freshSeed());
+    const ps = pairs(rng, 5);
+    const model = new GptModel(gpu, config);
+    model.upload(weights(rng));
+    const c = cfg({ method: 'sft' }, { batchSize: 2, gradAccum: 2, steps: 3 });
+    const trainer = new Trainer(model, ps, [], c);
+    const totals: number[] = [];
+    for (let i = 0; i < 3; i++) totals.push((await trainer.trainStep()).num_tokens);
+    // 5 pairs in micro-batches of 2, 2 per step: the first epoch ends inside step 2 and the next is reshuffled
+    expect(totals[0]).toBeGreaterThan(0);
+    expect(totals[2]).toBeGreaterThan(totals[1]);
+    const fresh = new Trainer(model, ps, [], c);
+    for (let k = 0; k <= 3; k++) {
+      fresh.restore({ step: k, reference: null }, null);
+      expect(fresh.numTokens, `after ${k} steps`).toBe(k ? totals[k - 1] : 0);
+    }
+    for (const t of [trainer, fresh]) t.destroy();
+    model.destroy();
   });
 
   it('stops on a non-finite log-prob and names the step and the pairs', async () => {

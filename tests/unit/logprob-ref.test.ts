@@ -22,6 +22,24 @@ describe('logprob reference', () => {
     expect(meanLogit[1]).toBeCloseTo(1, 12);
   });
 
+  it('entropy is −Σ p log p of the softmax; correct is argmax = target, the first maximum winning a tie', () => {
+    // hidden (3,1) = 1, wte (3,1): every row's logits are [2, 2, 1]
+    const z = [2, 2, 1];
+    const l = Math.log(2 * Math.exp(2) + Math.E);
+    const h = -z.reduce((s, x) => s + Math.exp(x - l) * (x - l), 0);
+    const { entropy, correct } = logprobForwardRef([1, 1, 1], [2, 2, 1], [0, 1, IGNORE], 3, 1, 3);
+    expect(entropy[0]).toBeCloseTo(h, 12);
+    expect(entropy[2]).toBeCloseTo(h, 12); // computed at IGNORE rows too; the masks decide what counts
+    expect(Array.from(correct)).toEqual([1, 0, 0]); // torch.argmax([2, 2, 1]) = 0
+  });
+
+  it('entropy is log V for equal logits and tends to 0 for one dominant logit', () => {
+    const { entropy } = logprobForwardRef([0, 1000], [1, 1, 1, 1, 2], [0, 4], 2, 1, 5);
+    expect(entropy[0]).toBeCloseTo(Math.log(5), 12);
+    expect(entropy[1]).toBeGreaterThanOrEqual(0);
+    expect(entropy[1]).toBeLessThan(1e-12);
+  });
+
   it('stays finite for large logits (max subtracted)', () => {
     const { logp, lse } = logprobForwardRef([1000], [1, -1, 0.5], [0], 1, 1, 3);
     expect(lse[0]).toBeCloseTo(1000, 9);

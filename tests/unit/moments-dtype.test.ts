@@ -16,7 +16,7 @@ describe('momentsDtype', () => {
 
   it('rejects other dtypes and bf16 with SGD, saying why', () => {
     expect(() => validateTrainConfig({ ...base, momentsDtype: 'fp16' as never })).toThrow(/momentsDtype must be f32 or bf16 .*got fp16/);
-    expect(() => validateTrainConfig({ ...base, optimizer: 'sgd', momentsDtype: 'bf16' })).toThrow(/bf16 applies to adamw only/);
+    expect(() => validateTrainConfig({ ...base, optimizer: 'sgd', momentsDtype: 'bf16' })).toThrow(/momentsDtype applies to adamw only/);
   });
 
   it('halves the moments in the memory estimate: GPT-2 small 996 MB → 498 MB', () => {

@@ -1,7 +1,7 @@
 // `init`: a randomly initialised model folder (SPEC §3 layout) from a named preset.
 import type { Command } from '../command';
 import { intOption, requireString, UsageError } from '../command';
-import { BYTE_VOCAB, PRESETS, paramCount, presetConfig } from '../../model/config';
+import { BYTE_VOCAB, MODEL_PRESETS, paramCount, presetConfig } from '../../model/config';
 import { initParams } from '../../model/init';
 import { saveCheckpoint } from '../../model/checkpoint';
 import { writeCheckpointDir } from '../../model/checkpoint-node';
@@ -10,7 +10,7 @@ export const init: Command = {
   name: 'init',
   summary: 'Write a randomly initialised GPT-2 model folder (config.json, model.safetensors, tokenizer) from a preset.',
   options: {
-    preset: { type: 'string', valueName: 'NAME', description: `Model size: ${Object.keys(PRESETS).join(', ')}` },
+    preset: { type: 'string', valueName: 'NAME', description: `Model size: ${Object.keys(MODEL_PRESETS).join(', ')}` },
     seed: { type: 'string', valueName: 'N', description: 'Random seed; the same seed gives the same weights', default: '0' },
     out: { type: 'string', valueName: 'DIR', description: 'Folder to write (created if missing; its model files are overwritten)' },
   },
@@ -21,7 +21,7 @@ export const init: Command = {
   ],
   async run(opts) {
     const name = requireString(opts, 'preset');
-    if (!Object.hasOwn(PRESETS, name)) throw new UsageError(`unknown preset "${name}" (presets: ${Object.keys(PRESETS).join(', ')})`);
+    if (!Object.hasOwn(MODEL_PRESETS, name)) throw new UsageError(`unknown preset "${name}" (presets: ${Object.keys(MODEL_PRESETS).join(', ')})`);
     const seed = intOption(opts, 'seed', 0, 0);
     if (seed > 0xffffffff) throw new UsageError(`--seed must be an integer from 0 to 4294967295, got "${String(opts.seed)}"`);
     const out = requireString(opts, 'out');

@@ -3,8 +3,9 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { intOption, requireString, UsageError, type OptionSpec } from '../command';
-import { configFromHF, PRESETS } from '../../model/config';
+import { intOption, optionalIntOption, requireString, UsageError, type OptionSpec } from '../command';
+import { cliLengths } from '../pairs-load';
+import { configFromHF, MODEL_PRESETS } from '../../model/config';
 import { ByteTokenizer } from '../../tokenizer/byte';
 import { loadTokenizerFromFiles } from '../../tokenizer/load';
 import { readTokenizerDir } from '../../tokenizer/node-files';
@@ -33,7 +34,7 @@ export interface PairsSetup {
 }
 
 async function modelTokenizer(model: string): Promise<{ tokenizer: Tokenizer; nPositions: number }> {
-  if (model === 'builtin') return { tokenizer: new ByteTokenizer(), nPositions: PRESETS.builtin.nPositions };
+  if (model === 'builtin') return { tokenizer: new ByteTokenizer(), nPositions: MODEL_PRESETS.builtin.nPositions };
   try {
     const tokenizer = await loadTokenizerFromFiles(await readTokenizerDir(model));
     let nPositions = Infinity;
@@ -65,9 +66,7 @@ export async function pairsSetup(opts: Record<string, unknown>): Promise<PairsSe
   const syntax = String(opts.syntax ?? 'auto');
   if (syntax !== 'auto' && !SYNTAXES.includes(syntax as Syntax)) throw new UsageError(`--syntax must be auto or one of ${SYNTAXES.join(', ')}, got "${syntax}"`);
   const { tokenizer, nPositions } = await modelTokenizer(String(opts.model ?? 'builtin'));
-  const maxLength = intOption(opts, 'max-length', Math.min(DEFAULT_MAX_LENGTH, nPositions), 2);
-  if (maxLength > nPositions) throw new UsageError(`--max-length ${maxLength} exceeds the model's n_positions (${nPositions})`);
-  const maxPromptLength = intOption(opts, 'max-prompt-length', Math.min(DEFAULT_MAX_PROMPT_LENGTH, Math.floor(maxLength / 2)), 1);
+  const { maxLength, maxPromptLength } = cliLengths(nPositions, optionalIntOption(opts, 'max-length', 2), optionalIntOption(opts, 'max-prompt-length', 1));
   const mcl = opts['max-completion-length'] === undefined ? null : intOption(opts, 'max-completion-length', 0, 1);
   return { path, format: format as Shape | 'auto', syntax: syntax as Syntax | 'auto', tokenizer, maxLength, maxPromptLength, maxCompletionLength: mcl };
 }

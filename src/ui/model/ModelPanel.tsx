@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useApp } from '../../store';
 import { BUILTIN_MODEL_FILES } from '../../store/assets';
 import { memoryEstimate } from '../../store/memory';
+import { resolveLengths } from '../../data/tokenize';
 import { formatBytes } from '../data/DataPanel';
 import { paramCount, presetConfig } from '../../model/config';
 
@@ -29,7 +30,7 @@ export function ModelPanel() {
   };
   const info = model.info;
   const c = info?.config;
-  const mem = c && memoryEstimate(c, batchSize, maxLength ?? Math.min(1024, c.nPositions), optimizer, momentsDtype, activationsDtype);
+  const mem = c && memoryEstimate(c, batchSize, maxLength ?? resolveLengths(c.nPositions).maxLength, optimizer, momentsDtype, activationsDtype);
   return (
     <section aria-labelledby="model-h" className="region">
       <h2 id="model-h">Model</h2>

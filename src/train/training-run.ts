@@ -1,0 +1,265 @@
+// One training run, whoever drives it: the CLI's `train`, each run of the page's comparison (the
+// engine worker) and the tests. It owns what every driver used to repeat: the seeded train/eval
+// split, the reference sums (computed once, from the starting weights or separate reference
+// weights, or handed over by another run of the same comparison), the cadence (an eval every
+// `evalEvery` updates and after the last; a resume snapshot every `checkpointEvery` updates and at
+// the end), the NaN guard's error (naming the update, the data indices and the file lines) and a
+// validated config. Storage and event delivery are injected — a SnapshotStore (IndexedDB in the
+// worker, memory in tests, none in the CLI) and RunEvents (metrics.jsonl, worker messages) — so
+// pause, resume and device loss can be tested in Node. Layering: docs/design.md.
+import type { GpuContext } from '../engine/gpu';
+import type { GPTConfig } from '../model/config';
+import { GptModel } from '../model/gpt';
+import { splitTrainEval } from '../data/split';
+import { validateTrainConfig, type TrainConfig } from './config';
+import { Trainer, TrainingError, type BaseTrainer, type Metrics, type PairReference, type TrainerState } from './trainer';
+import { checkUnpaired, KtoTrainer, type UnpairedIds, type UnpairedReference } from './kto-trainer';
+import { checkPairs, type PairIds } from './pairs';
+import type { Moments } from './optimizer-state';
+
+/** Preference pairs (DPO, ORPO, …) or unpaired examples (KTO), as tokenized from one file. */
+export type Examples = { kind: 'pairs'; items: readonly PairIds[] } | { kind: 'unpaired'; items: readonly UnpairedIds[] };
+
+/** Reference sums of the train and eval examples, as the run's trainer reads them. */
+export type RunReference = PairReference | UnpairedReference;
+
+/** Everything needed to continue a run after its GPU state is gone (a lost device, a reload). */
+export interface ResumeSnapshot {
+  /** Updates done. */
+  step: number;
+  config: GPTConfig;
+  params: Map<string, Float32Array>;
+  /** f32 AdamW moments by parameter name; null with SGD. */
+  moments: Moments | null;
+  state: TrainerState<RunReference>;
+  /**
+   * The run's metrics rows up to `step` (train rows, and eval rows carrying step and epoch); a
+   * driver's own copy may lag (the page saves its copy on a timer). Absent in old snapshots.
+   */
+  rows?: Metrics[];
+}
+
+/** Where one run's resume snapshots go; load() returns the last one saved. */
+export interface SnapshotStore {
+  load(): Promise<ResumeSnapshot | undefined>;
+  save(s: ResumeSnapshot): Promise<void>;
+}
+
+/** What a run reports besides metrics. */
+export type RunStatus =
+  /** Reference sums are being computed (a forward pass over every example). */
+  | { kind: 'reference' }
+  | { kind: 'snapshot'; step: number }
+  /** Saving failed; training goes on, and a resume would restart from `checkpointStep`. */
+  | { kind: 'snapshot-failed'; step: number; checkpointStep: number; error: Error };
+
+export interface RunEvents {
+  /** The rows of one update, in order: its train row, then its eval row when one was due. */
+  metrics?(rows: Metrics[]): void;
+  status?(s: RunStatus): void;
+}
+
+export interface TrainingRunOptions {
+  /** The starting weights and their model shape. */
+  base: { config: GPTConfig; params: Map<string, Float32Array> };
+  data: Examples;
+  config: TrainConfig;
+  /** Reference weights (the CLI's --ref-model); default: the starting weights. */
+  refWeights?: Map<string, Float32Array>;
+  /** Resume snapshots every N updates (and at the end); 0 or absent: only at the end. */
+  checkpointEvery?: number;
+  store?: SnapshotStore;
+  events?: RunEvents;
+}
+
+export interface StartOptions {
+  /** Continue from the store's last snapshot when there is one. */
+  resume?: boolean;
+  /** Reference sums another run of the same comparison computed (same split, same starting weights). */
+  reference?: RunReference | null;
+}
+
+/** A memory SnapshotStore: keeps the last snapshot (tests, and drivers with nowhere to persist). */
+export function memorySnapshotStore(): SnapshotStore & { last: ResumeSnapshot | undefined; saves: number } {
+  return {
+    last: undefined,
+    saves: 0,
+    async load() {
+      return this.last;
+    },
+    async save(s) {
+      this.last = { ...s, rows: s.rows?.map((r) => ({ ...r })) };
+      this.saves++;
+    },
+  };
+}
+
+export class TrainingRun {
+  readonly cfg: TrainConfig;
+  readonly kind: Examples['kind'];
+  readonly train: readonly (PairIds | UnpairedIds)[];
+  readonly evalSet: readonly (PairIds | UnpairedIds)[];
+  readonly checkpointEvery: number;
+  /** Updates done (kept while the GPU state is gone). */
+  step = 0;
+  /** Step of the last resume snapshot saved (0: none). */
+  checkpointStep = 0;
+  /** Every metrics row of this run so far. */
+  rows: Metrics[] = [];
+  model: GptModel | null = null;
+  trainer: Trainer | KtoTrainer | null = null;
+  private ref: RunReference | null = null;
+
+  constructor(private o: TrainingRunOptions) {
+    validateTrainConfig({ ...o.config, checkpointEvery: o.checkpointEvery || undefined });
+    this.cfg = o.config;
+    this.kind = o.data.kind;
+    this.checkpointEvery = o.checkpointEvery ?? 0;
+    const split = splitTrainEval<PairIds | UnpairedIds>(o.data.items, o.config.evalFraction, o.config.seed);
+    if (!split.train.length) throw new Error(`no training ${o.data.kind === 'pairs' ? 'pairs' : 'examples'} left after the eval split: lower the eval fraction or add ${o.data.kind === 'pairs' ? 'pairs' : 'examples'}`);
+    // fail before any GPU work on an example this model cannot take
+    const check = (xs: readonly (PairIds | UnpairedIds)[]) => (this.kind === 'pairs' ? checkPairs(xs as PairIds[], o.base.config) : checkUnpaired(xs as UnpairedIds[], o.base));
+    check(split.train);
+    check(split.eval);
+    this.train = split.train;
+    this.evalSet = split.eval;
+  }
+
+  /** Whether the GPU state (model, trainer) exists. */
+  get live(): boolean {
+    return this.trainer !== null;
+  }
+
+  get done(): boolean {
+    return this.step >= this.cfg.steps;
+  }
+
+  /** The reference sums in use (null before start(), or for an objective without a reference). */
+  get reference(): RunReference | null {
+    return this.ref;
+  }
+
+  /**
+   * Builds the GPU state: from the store's last snapshot (resume), else from the starting weights
+   * with reference sums (handed over, kept from an earlier start, or computed here). Returns the
+   * snapshot it resumed from.
+   */
+  async start(gpu: GpuContext, so: StartOptions = {}): Promise<ResumeSnapshot | undefined> {
+    this.release();
+    const snap = so.resume && this.o.store ? await this.o.store.load() : undefined;
+    if (snap && JSON.stringify(snap.config) !== JSON.stringify(this.o.base.config)) throw new Error('the saved snapshot is of another model shape: start the run again');
+    const model = new GptModel(gpu, this.o.base.config);
+    let trainer: Trainer | KtoTrainer | null = null;
+    try {
+      model.upload(snap?.params ?? this.o.base.params);
+      trainer = this.kind === 'pairs' ? new Trainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg) : new KtoTrainer(model, this.train as UnpairedIds[], this.evalSet as UnpairedIds[], this.cfg);
+      // a pairs trainer gets pair sums and an unpaired one unpaired sums: both come from a run of the same kind
+      const t = trainer as BaseTrainer<RunReference>;
+      if (snap) {
+        t.restore(snap.state, snap.moments);
+      } else if (trainer.objective.needsReference) {
+        const given = this.ref ?? so.reference ?? null;
+        if (given) t.restore({ step: 0, reference: given }, null);
+        else {
+          this.o.events?.status?.({ kind: 'reference' });
+          await trainer.prepare(this.o.refWeights);
+        }
+      }
+    } catch (e) {
+      trainer?.destroy();
+      model.destroy();
+      throw e;
+    }
+    this.model = model;
+    this.trainer = trainer;
+    this.ref = trainer.reference;
+    this.step = snap?.step ?? 0;
+    this.checkpointStep = snap?.step ?? 0;
+    this.rows = (snap?.rows ?? []).filter((m) => m.step <= this.step);
+    return snap;
+  }
+
+  private requireLive(): { model: GptModel; trainer: Trainer | KtoTrainer } {
+    if (!this.model || !this.trainer) throw new Error('the run has no GPU state: call start()');
+    return { model: this.model, trainer: this.trainer };
+  }
+
+  /**
+   * One optimizer update, its eval when due, and a resume snapshot when due. Returns (and sends
+   * to events.metrics) the update's rows. A non-finite value throws the trainer's TrainingError
+   * with the file lines of the examples filled in.
+   */
+  async advance(): Promise<Metrics[]> {
+    const { trainer } = this.requireLive();
+    if (this.done) throw new Error(`the run is done (${this.step} of ${this.cfg.steps} updates)`);
+    const { evalEvery, steps } = this.cfg;
+    const rows: Metrics[] = [];
+    try {
+      const m = await trainer.trainStep();
+      rows.push(m);
+      if (this.evalSet.length && (m.step === steps || (evalEvery > 0 && m.step % evalEvery === 0))) rows.push({ ...(await trainer.evaluate()), epoch: m.epoch, step: m.step });
+    } catch (e) {
+      throw e instanceof TrainingError ? this.withLines(e) : e;
+    }
+    this.step = trainer.step;
+    this.rows.push(...rows);
+    this.o.events?.metrics?.(rows);
+    if (this.done) await this.finish();
+    else if (this.checkpointEvery > 0 && this.step % this.checkpointEvery === 0) await this.snapshot();
+    return rows;
+  }
+
+  /** Updates until the last (the CLI's loop). */
+  async run(): Promise<void> {
+    while (!this.done) await this.advance();
+  }
+
+  /** The snapshot a run that ends (done or stopped) leaves behind, unless it is already saved. */
+  async finish(): Promise<void> {
+    if (this.live && this.checkpointStep !== this.step) await this.snapshot();
+  }
+
+  /** Saves a resume snapshot now; false when there is no store, no GPU state, or saving failed. */
+  async snapshot(): Promise<boolean> {
+    const store = this.o.store;
+    if (!store || !this.model || !this.trainer) return false;
+    const { model, trainer } = this;
+    const step = trainer.step;
+    const [params, moments] = [await model.download(), await trainer.optimizerState()];
+    try {
+      await store.save({ step, config: model.config, params, moments, state: { step, reference: trainer.reference }, rows: this.rows.filter((m) => m.step <= step) });
+    } catch (e) {
+      this.o.events?.status?.({ kind: 'snapshot-failed', step, checkpointStep: this.checkpointStep, error: e as Error });
+      return false;
+    }
+    this.checkpointStep = step;
+    this.o.events?.status?.({ kind: 'snapshot', step });
+    return true;
+  }
+
+  /** The current weights (the run must be live). */
+  weights(): Promise<Map<string, Float32Array>> {
+    return this.requireLive().model.download();
+  }
+
+  /** Frees the GPU state; step, rows and reference sums stay for the next start(). */
+  release(): void {
+    try {
+      this.trainer?.destroy();
+      this.model?.destroy();
+    } catch {
+      // buffers of a lost device may already be gone
+    }
+    this.trainer = null;
+    this.model = null;
+  }
+
+  /** The guard's error with the file lines of its examples (data indices are unique in a file). */
+  private withLines(e: TrainingError): TrainingError {
+    const byIndex = new Map(this.train.map((x) => [x.index, x.line]));
+    const lines = e.pairs.map((i) => byIndex.get(i)).filter((l): l is number => l !== undefined);
+    const out = new TrainingError(e.message, e.step, e.pairs, lines);
+    out.stack = e.stack;
+    return out;
+  }
+}

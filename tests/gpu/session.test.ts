@@ -1,0 +1,140 @@
+// The engine worker's Session in Node, on real WebGPU, with an in-memory snapshot store instead
+// of IndexedDB: a user pause and resume, a lost device (the pause-for-device-loss path, then
+// resume rebuilding every run from its last snapshot) and the NaN stop. Each interrupted
+// comparison must end with exactly the rows of an uninterrupted one (the page's view: metrics
+// events with rewinds applied), as the e2e reliability test checks in a browser.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { testGpu } from '../helpers/gpu';
+import { randomParams } from '../helpers/random-model';
+import type { GpuContext } from '../../src/engine/gpu';
+import { presetConfig, type GPTConfig } from '../../src/model/config';
+import type { LoadedCheckpoint } from '../../src/model/checkpoint';
+import { ByteTokenizer } from '../../src/tokenizer/byte';
+import { DEFAULT_SETTINGS } from '../../src/store/settings';
+import { memorySnapshotStore, type SnapshotStore } from '../../src/train/training-run';
+import type { Metrics } from '../../src/train/trainer';
+import { Session } from '../../src/worker/session';
+import type { EngineEvent, RunSpec, TrainSettings } from '../../src/worker/protocol';
+import { Rng } from '../../src/util/rng';
+
+let gpu: GpuContext;
+beforeAll(async () => {
+  gpu = await testGpu();
+});
+
+const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 48 };
+const base = { config, params: randomParams(config, new Rng(21), { scale: 0.2, biasScale: 0.2, lnSpread: 0.1 }), tokenizer: new ByteTokenizer(), tokenizerFiles: {} } as LoadedCheckpoint;
+const rng = new Rng(8);
+const file = new Blob([
+  Array.from({ length: 8 }, () => {
+    const a = 1 + rng.int(9), b = 1 + rng.int(9);
+    return JSON.stringify({ prompt: `${a}+${b}=`, chosen: String(a + b), rejected: String(a + b + 1) });
+  }).join('\n') + '\n',
+]);
+const settings: TrainSettings = { ...DEFAULT_SETTINGS, steps: 4, batchSize: 2, lr: 1e-3, evalFraction: 0.25, evalEvery: 2, checkpointEvery: 2 };
+const RUNS: RunSpec[] = [
+  { id: 'dpo', label: 'DPO', objective: { method: 'dpo', beta: 0.1 } },
+  { id: 'ipo', label: 'IPO', objective: { method: 'dpo', beta: 0.1, lossType: ['ipo'] } as RunSpec['objective'] },
+];
+
+/** A session whose events build the page's view of every run's rows (rewinds applied). */
+function open(onEvent: (ev: EngineEvent, s: Session) => void = () => {}, over: Partial<TrainSettings> = {}, runs = RUNS) {
+  const stores = new Map<string, ReturnType<typeof memorySnapshotStore>>();
+  const rows = new Map<string, Metrics[]>();
+  const events: EngineEvent[] = [];
+  const session: Session = new Session({ sessionId: 's', runs, settings: { ...settings, ...over }, data: { file, name: 'arith.jsonl', format: 'auto' }, resume: false }, base, {
+    gpu: async () => gpu,
+    emit: (ev) => {
+      events.push(ev);
+      if (ev.type === 'metrics') rows.set(ev.runId, [...(rows.get(ev.runId) ?? []), ...ev.rows]);
+      if (ev.type === 'rewind') rows.set(ev.runId, (rows.get(ev.runId) ?? []).filter((m) => m.step <= ev.step));
+      onEvent(ev, session);
+    },
+    store: (_s, runId): SnapshotStore => {
+      if (!stores.has(runId)) stores.set(runId, memorySnapshotStore());
+      return stores.get(runId)!;
+    },
+  });
+  return { session, stores, rows, events };
+}
+
+const idle = async (s: Session, until: () => boolean) => {
+  for (let i = 0; i < 3000 && !until(); i++) await new Promise((r) => setTimeout(r, 10));
+  // the loop checks for pauses between updates: wait for it to let go of the runs
+  for (let i = 0; i < 3000 && (s as unknown as { looping: boolean }).looping; i++) await new Promise((r) => setTimeout(r, 10));
+};
+
+const timeless = (rows: Metrics[] | undefined) => (rows ?? []).map(({ tokens_per_second: _t, ...m }) => m);
+
+describe('Session (worker) with an in-memory store', () => {
+  let baseline: Map<string, Metrics[]>;
+
+  it('an uninterrupted comparison: every run done, one reference for both, snapshots at 2 and 4', async () => {
+    const { session, rows, stores, events } = open();
+    await session.start();
+    await idle(session, () => session.runs.every((r) => r.final));
+    expect(session.runs.map((r) => [r.status, r.step])).toEqual([['done', 4], ['done', 4]]);
+    expect(rows.get('dpo')!.map((m) => m.step)).toEqual([1, 2, 2, 3, 4, 4]);
+    expect(stores.get('dpo')!.last!.step).toBe(4);
+    expect(stores.get('dpo')!.saves).toBe(2);
+    // both runs read the same reference sums (computed once)
+    expect(session.runs[1].training!.reference).toBe(session.runs[0].training!.reference);
+    expect(events.filter((e) => e.type === 'pairs-run')).toHaveLength(2);
+    baseline = rows;
+    await session.dispose();
+  });
+
+  it('pause and resume by the user: the same rows as without the pause', async () => {
+    let paused = false;
+    const { session, rows } = open((ev, s) => {
+      if (!paused && ev.type === 'metrics' && ev.runId === 'ipo' && ev.rows[0].step === 1) {
+        paused = true;
+        s.pause();
+      }
+    });
+    await session.start();
+    await idle(session, () => paused);
+    expect(session.runs.map((r) => [r.status, r.step])).toEqual([['paused', 1], ['paused', 1]]);
+    await session.resume();
+    await idle(session, () => session.runs.every((r) => r.final));
+    for (const id of ['dpo', 'ipo']) expect(timeless(rows.get(id)), id).toEqual(timeless(baseline.get(id)));
+    await session.dispose();
+  });
+
+  it('a lost device pauses every run; resume rebuilds each from its last snapshot and redoes the lost updates', async () => {
+    let lost = false;
+    const { session, rows, events } = open((ev, s) => {
+      // dpo has done update 3, its snapshot is at 2; ipo is at 2 (its snapshot too)
+      if (!lost && ev.type === 'metrics' && ev.runId === 'dpo' && ev.rows[0].step === 3) {
+        lost = true;
+        s.pauseAll('device-lost', 'The GPU device was lost.');
+      }
+    });
+    await session.start();
+    await idle(session, () => lost);
+    expect(session.runs.map((r) => [r.status, r.live, r.checkpointStep])).toEqual([['paused', false, 2], ['paused', false, 2]]);
+    expect(rows.get('dpo')!.at(-1)!.step).toBe(3); // the page saw update 3 before the loss
+    expect(events).toContainEqual({ type: 'notice', cause: 'device-lost', message: 'The GPU device was lost.' });
+    await session.resume();
+    expect(session.runs.map((r) => r.message)).toEqual(['Resumed from the checkpoint at step 2.', 'Resumed from the checkpoint at step 2.']);
+    expect(events).toContainEqual({ type: 'rewind', runId: 'dpo', step: 0 });
+    await idle(session, () => session.runs.every((r) => r.final));
+    for (const id of ['dpo', 'ipo']) expect(timeless(rows.get(id)), id).toEqual(timeless(baseline.get(id)));
+    expect(events).toContainEqual({ type: 'notice', cause: null, message: null });
+    await session.dispose();
+  });
+
+  it('a loss that becomes NaN stops that run, naming the step, the pairs and their file lines', async () => {
+    const { session } = open(() => {}, { lr: 1e30, maxGradNorm: 0, evalFraction: 0, steps: 6 }, [RUNS[0]]);
+    await session.start();
+    await idle(session, () => session.runs.every((r) => r.final));
+    const [r] = session.runs;
+    expect(r.status).toBe('failed');
+    expect(r.message).toMatch(/^DPO stopped at step \d: non-finite .* \(pairs [\d, ]+\): lower the learning rate or check these rows\. File lines: [\d, ]+\.$/);
+    await session.dispose();
+  });
+
+  it('refuses bad settings up front, naming the field', () => {
+    expect(() => open(() => {}, { lr: 0 })).toThrow('lr must be > 0, got 0');
+  });
+});
