@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 // The engine (everything in src/ but ui/ and store/) runs in a worker and in Node:
-// it must not import React, zustand or chart libraries (STYLE 11).
+// it must not import React, zustand or chart libraries (docs/design.md).
 const uiOnly = ['react', 'react-dom', 'react-dom/*', 'react/*', 'zustand', 'zustand/*', 'recharts'];
 
 export default tseslint.config(

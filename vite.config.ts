@@ -37,7 +37,7 @@ function prefplayAssets(): Plugin {
 }
 
 // The page is fully static: everything (model, data, shaders, wasm) is served from its own
-// origin, so nothing leaves the browser (SPEC §9).
+// origin, so nothing leaves the browser (docs/design.md).
 export default defineConfig({
   plugins: [react(), prefplayAssets()],
   base: './',

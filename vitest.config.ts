@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-// Three tiers (SPEC §7): unit (pure TS, float64 references), gpu (WGSL on real Dawn WebGPU
+// Three tiers (docs/design.md): unit (pure TS, float64 references), gpu (WGSL on real Dawn WebGPU
 // in Node), e2e (the built app in headless Chromium). GPU tiers run one file at a time:
 // SwiftShader already uses every core.
 export default defineConfig({

@@ -5,7 +5,7 @@
 //   backward dinp     dinp (R,IC)    = dout (R,OC) · weightᵀ        TRANS_B    M=R,  K=OC, N=IC
 //   backward dweight  dweight (IC,OC) += inpᵀ · dout                TRANS_A    M=IC, K=R,  N=OC
 // and matmul_backward_bias: dbias (OC) += Σ_r dout (r, OC).
-// Activation gradients are written (=), parameter gradients accumulate (+=) — STYLE 5.
+// Activation gradients are written (=), parameter gradients accumulate (+=) — docs/design.md.
 //
 // Two kernel shapes compute the same product; src/kernels/matmul.ts picks one per adapter:
 //   matmul            64×64 tile per workgroup staged through workgroup memory (GPUs).

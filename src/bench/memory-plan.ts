@@ -1,4 +1,4 @@
-// SPEC §8's memory target: one GPT-2-small DPO update at batch 8 × 512 tokens within 2 GB.
+// docs/perf.md's memory target: one GPT-2-small DPO update at batch 8 × 512 tokens within 2 GB.
 // What the trainer holds through a run: parameters, gradients, the AdamW moments, and one
 // activation arena for the micro-batch shape (RunnerPool keeps no second large one). The 8 pairs
 // run as gradient-accumulation micro-batches of `microPairs` pairs — 2·microPairs sequences,
@@ -30,7 +30,7 @@ export interface MemoryPlanOptions {
 
 export const DEFAULT_MEMORY_PLAN: MemoryPlanOptions = { preset: 'gpt2', pairs: 8, T: 512, microPairs: 1, momentsDtype: 'bf16', run: false };
 
-/** The budget SPEC §8 sets: 2 GB. */
+/** The budget docs/perf.md sets: 2 GB. */
 export const MEMORY_LIMIT_BYTES = 2e9;
 
 export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {

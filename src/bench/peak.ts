@@ -1,5 +1,5 @@
 // The adapter's measured arithmetic ceiling (GFLOP/s of register-only FMAs, shaders/peak.wgsl),
-// the yardstick for "matmul ≥ 50 % of the ceiling" (SPEC §8).
+// the yardstick for "matmul ≥ 50 % of the ceiling" (docs/perf.md).
 import type { GpuContext } from '../engine/gpu';
 import { createView, type View } from '../engine/arena';
 import { StepEncoder } from '../engine/encoder';

@@ -31,7 +31,7 @@ export interface BenchOptions {
   matmulShapes: Array<[number, number, number]>;
   reps: number;
   profile: boolean;
-  /** SPEC §8's memory plan (GPT-2 small, DPO 8 × 512); null skips it. */
+  /** docs/perf.md's memory plan (GPT-2 small, DPO 8 × 512); null skips it. */
   memory: MemoryPlanOptions | null;
   log: (line: string) => void;
 }

@@ -1,4 +1,4 @@
-// PrefPlay's headless CLI: `npm run cli -- <command> [options]` (SPEC §6). Same engine as
+// PrefPlay's headless CLI: `npm run cli -- <command> [options]` (README.md). Same engine as
 // the page, on Node + Dawn WebGPU. Bad input: one line on stderr, exit code 2.
 import { parseArgs } from 'node:util';
 import { commands } from './commands/index';

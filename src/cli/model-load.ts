@@ -1,4 +1,4 @@
-// --model DIR|builtin for the commands that run the model: the checkpoint folder (SPEC §3)
+// --model DIR|builtin for the commands that run the model: the checkpoint folder (docs/export.md)
 // on the GPU, plus its tokenizer. `builtin` is the folder shipped under public/models/builtin.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -1,4 +1,4 @@
-// CSV / TSV rows: the first record is the header (column names = field names of SPEC §4).
+// CSV / TSV rows: the first record is the header (column names = field names of docs/data-formats.md).
 // Records are cut by a quote-aware scan (a quoted cell may span lines; the record's line is its
 // first), then each record's cells are parsed by papaparse. A quote that never closes rejects
 // its own record only: reading restarts on the next line.

@@ -1,4 +1,4 @@
-// Accepted examples -> TRL-ready JSON Lines (SPEC §1.6): one object per line that TRL's
+// Accepted examples -> TRL-ready JSON Lines (README.md): one object per line that TRL's
 // DPOTrainer / ORPOTrainer (paired) or KTOTrainer (unpaired) loads with
 // `load_dataset("json", data_files=...)`.
 //   string data:         {"prompt": str, "chosen": str, "rejected": str}      (explicit prompt;

@@ -1,4 +1,4 @@
-// Preference data (SPEC §4): parse, validate, render, tokenize, split and batch. Pure TypeScript,
+// Preference data (docs/data-formats.md): parse, validate, render, tokenize, split and batch. Pure TypeScript,
 // no GPU: runs in a worker, the page and Node.
 export * from './types';
 export { processSource, processText, sniffSyntax, type ProcessOptions, type ProcessHooks, type Progress } from './pipeline';

@@ -1,4 +1,4 @@
-// Conversational rows -> prompt/completion strings (SPEC §4): with the model's chat template
+// Conversational rows -> prompt/completion strings (docs/data-formats.md): with the model's chat template
 // (@huggingface/jinja) when its tokenizer has one, else with a plain template. As in TRL, the
 // completion is the part of the rendered whole conversation after the rendered prompt (the
 // prompt is rendered with the generation prompt).

@@ -1,4 +1,4 @@
-// Row shapes of SPEC §4: which one a row has, and the row in one normalized form — strings or
+// Row shapes of docs/data-formats.md: which one a row has, and the row in one normalized form — strings or
 // message lists, prompt split off — or the exact field and reason it cannot be used.
 import type { Message, RejectCode, Shape, WarningCode } from './types';
 

@@ -1,4 +1,4 @@
-// Deterministic data order (SPEC §1.4: every method sees the same data order for a seed):
+// Deterministic data order (README.md: every method sees the same data order for a seed):
 // the train/eval split and length-bucketed batches, both drawn from src/util/rng.ts.
 import { Rng } from '../util/rng';
 

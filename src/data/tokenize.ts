@@ -1,4 +1,4 @@
-// Examples -> token ids as trained on (SPEC §4): prompt and each completion encoded separately
+// Examples -> token ids as trained on (docs/data-formats.md): prompt and each completion encoded separately
 // with no special tokens, the end-of-text token appended to completions of string data, then the
 // prompt cut from the LEFT to maxPromptLength and each completion from the RIGHT so that
 // prompt + completion ≤ maxLength (and ≤ maxCompletionLength when set).

@@ -1,4 +1,4 @@
-// Shapes shared by the preference-data pipeline (SPEC §4): file -> records -> normalized
+// Shapes shared by the preference-data pipeline (docs/data-formats.md): file -> records -> normalized
 // examples -> token ids -> batches. Plain data only: everything here is structured-clonable so it
 // crosses the worker boundary unchanged.
 
@@ -7,7 +7,7 @@ export const SYNTAXES = ['jsonl', 'json', 'csv', 'tsv', 'yaml'] as const;
 export type Syntax = (typeof SYNTAXES)[number];
 
 /**
- * Row shape (the "format" of SPEC §4), detected from the rows or chosen by the user:
+ * Row shape (the "format" of docs/data-formats.md), detected from the rows or chosen by the user:
  * - standard:       {prompt: str, chosen: str, rejected: str}
  * - implicit:       {chosen: str, rejected: str}, prompt = their longest common prefix
  * - conversational: prompt/chosen/rejected as [{role, content}] lists (prompt optional: then the
@@ -63,7 +63,7 @@ export interface UnpairedExample {
 export type Example = PreferencePair | UnpairedExample;
 
 /**
- * Token ids as trained on (SPEC §6 `logps`): promptIds (≤ maxPromptLength, cut from the left),
+ * Token ids as trained on (README.md `logps`): promptIds (≤ maxPromptLength, cut from the left),
  * completion ids with the end-of-text token appended for string data, cut from the right so that
  * prompt + completion ≤ maxLength.
  */
@@ -131,7 +131,7 @@ export interface LengthStats {
 }
 
 /**
- * The validation report (SPEC §4, CLI `validate`). Every row read is counted exactly once:
+ * The validation report (docs/data-formats.md, CLI `validate`). Every row read is counted exactly once:
  * rows = accepted + rejectedCount. Lists are capped at `maxReported` entries each; the counts
  * are always exact and `omitted` says how many entries were left out of the lists.
  */

@@ -1,4 +1,4 @@
-// A buffer arena: one GPUBuffer carved into named, aligned views (STYLE 4). Parameters,
+// A buffer arena: one GPUBuffer carved into named, aligned views (docs/design.md). Parameters,
 // their gradients and both Adam moments are four arenas built from one size table, so
 // an optimizer step is one pass over contiguous memory and zeroing is one clearBuffer.
 
@@ -62,7 +62,7 @@ export class Arena {
    * `separate`: one GPUBuffer per tensor instead of one packed buffer. WebGPU checks buffer
    * usage per buffer, not per range: a dispatch may not bind one buffer both read-only and
    * writable, so tensors that a kernel reads and writes together (activations) must live in
-   * different buffers. Parameters, gradients and Adam moments stay packed (STYLE 4).
+   * different buffers. Parameters, gradients and Adam moments stay packed (docs/design.md).
    */
   constructor(device: GPUDevice, readonly label: string, specs: readonly TensorSpec[], opts: { separate?: boolean; extraUsage?: number } = {}) {
     const align = device.limits.minStorageBufferOffsetAlignment;

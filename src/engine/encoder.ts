@@ -29,7 +29,7 @@ export class StepEncoder {
 
   /**
    * Dispatch a kernel. `bindings` are the storage views in @binding order (outputs, then
-   * inputs — STYLE 2); the uniform Params, when given, takes the next binding index.
+   * inputs — docs/design.md); the uniform Params, when given, takes the next binding index.
    */
   dispatch(spec: KernelSpec, bindings: View[], uniform: Uint32Array | null, workgroups: [number, number?, number?], label?: string): void {
     const { device, pipelines, uniforms } = this.gpu;

@@ -1,4 +1,4 @@
-// Pipelines are built once and cached by (shader, entry point, override constants) — STYLE 9.
+// Pipelines are built once and cached by (shader, entry point, override constants) — docs/design.md.
 // Shader text comes from a ShaderSources function so the same launchers run in the app
 // (Vite `?raw` imports, ./shaders-web.ts) and in Node (file reads, ./shaders-node.ts).
 

@@ -1,4 +1,4 @@
-// A model folder (SPEC §3): config.json + model.safetensors + tokenizer files, read and written
+// A model folder (docs/export.md): config.json + model.safetensors + tokenizer files, read and written
 // through a name -> bytes function so the same code serves File objects in the browser and
 // the file system in Node (./checkpoint-node.ts).
 import type { GPTConfig } from './config';

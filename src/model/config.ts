@@ -1,4 +1,4 @@
-// GPT-2 configuration and the one parameter size table (STYLE 4, 14). Names are Hugging Face
+// GPT-2 configuration and the one parameter size table (docs/design.md). Names are Hugging Face
 // GPT2LMHeadModel's without the `transformer.` prefix; the LM head is tied to wte.
 // Dimensions: V vocab, P positions, C channels, L layers, NH heads, HS = C/NH head size.
 import type { TensorSpec } from '../engine/arena';

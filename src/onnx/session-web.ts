@@ -1,7 +1,7 @@
 // onnxruntime-web in the browser (page or worker): the WebGPU execution provider when the
 // browser has WebGPU, else wasm. The runtime's .wasm is a Vite asset of this app (`?url`), so it
 // is served from the app's own origin; the JS glue is inside ORT's bundled ESM build. Nothing is
-// fetched from a CDN (SPEC §9).
+// fetched from a CDN (docs/design.md).
 import * as ort from 'onnxruntime-web';
 import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import { OnnxLm } from './session';

@@ -1,4 +1,4 @@
-// The built-in preference sets (SPEC §4 standard rows {prompt, chosen, rejected}), written to
+// The built-in preference sets (docs/data-formats.md standard rows {prompt, chosen, rejected}), written to
 // public/data/ by scripts/make-sets.ts. Prompts use the built-in model's Q/A template
 // (qaPrompt) so the pretrained model completes them. Deterministic for a given seed.
 import { Rng } from '../util/rng';

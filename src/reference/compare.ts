@@ -1,4 +1,4 @@
-// |got − want| ≤ atol + rtol·|want|, reporting the worst element (STYLE 7). Used by the
+// |got − want| ≤ atol + rtol·|want|, reporting the worst element (docs/design.md). Used by the
 // kernel tests and by the page's GPU self-check.
 
 export interface CloseReport {

@@ -1,4 +1,4 @@
-// One zustand store made of slices (STYLE 13); components select narrowly.
+// One zustand store made of slices (docs/design.md); components select narrowly.
 import { create } from 'zustand';
 import { createGpuSlice, type GpuSlice } from './engine';
 import { createDataSlice, type DataSlice } from './data';

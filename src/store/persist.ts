@@ -1,4 +1,4 @@
-// Page state in IndexedDB (SPEC §1.7): settings, the data file, the model's files and the last
+// Page state in IndexedDB (README.md): settings, the data file, the model's files and the last
 // comparison with its metrics. Saves are debounced; failures are reported, never fatal.
 import { openAppDb } from '../worker/db';
 

@@ -1,4 +1,4 @@
-// Startup and persistence (SPEC §1.7): restore settings, data, model and the last comparison
+// Startup and persistence (README.md): restore settings, data, model and the last comparison
 // from IndexedDB, let the URL's configuration win, then keep the URL and IndexedDB in step.
 import { useApp, type AppState } from './index';
 import { decodeConfig, encodeConfig } from './url';

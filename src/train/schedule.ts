@@ -1,4 +1,4 @@
-// The learning-rate schedule as one pure function (STYLE 14), as Hugging Face's
+// The learning-rate schedule as one pure function (docs/design.md), as Hugging Face's
 // get_{linear,cosine,constant}_schedule_with_warmup: update k (0-based) uses getLr(k).
 
 export type ScheduleKind = 'linear' | 'cosine' | 'constant';

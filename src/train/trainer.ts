@@ -1,4 +1,4 @@
-// The training loop (SPEC §2, §5): per update, for each micro-batch: GPU forward → per-sequence
+// The training loop (docs/design.md, docs/objectives.md): per update, for each micro-batch: GPU forward → per-sequence
 // sums read back → the objective (pure float64) → per-token coefficients → GPU backward; then
 // the global gradient norm is read back (NaN guard, `grad_norm`) and the optimizer runs on
 // the GPU. The metrics of step k are those of the forward passes that produced update k.

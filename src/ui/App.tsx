@@ -10,7 +10,7 @@ import { ChartsPanel } from './charts/ChartsPanel';
 import { FormulaExplorer } from './explorer/FormulaExplorer';
 import { ExportPanel } from './export/ExportPanel';
 
-// The page's regions in the order a user works (SPEC §1): data → model → methods → charts, then
+// The page's regions in the order a user works (README.md): data → model → methods → charts, then
 // the formula explorer and exports. GPU status sits on top; everything that needs no GPU
 // (data preview, formula explorer) stays usable without one.
 export function App() {

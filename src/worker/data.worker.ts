@@ -1,4 +1,4 @@
-// The data worker: parses and validates files off the UI thread (SPEC §4: large files stream in
+// The data worker: parses and validates files off the UI thread (docs/data-formats.md: large files stream in
 // a worker). Needs no GPU, so the data panel works without WebGPU.
 import * as Comlink from 'comlink';
 import { dataWorkerApi } from '../data/worker-api';

@@ -1,5 +1,5 @@
 // Engine events to the page in batches, at most one message per FLUSH_MS, so a fast GPU never
-// floods the UI thread (STYLE 13: throttled metrics).
+// floods the UI thread (docs/design.md: throttled metrics).
 import type { EngineEvent, EventSink } from './protocol';
 
 export const FLUSH_MS = 150;

@@ -1,5 +1,5 @@
 // The engine worker: owns the GPUDevice, the starting weights and the comparison's runs, so
-// the page never blocks (SPEC §2). A lost device pauses the runs; resume() acquires a new one.
+// the page never blocks (docs/design.md). A lost device pauses the runs; resume() acquires a new one.
 import * as Comlink from 'comlink';
 import { createContext, explainNoWebGPU, requestAdapter, type GpuContext } from '../engine/gpu';
 import { webShaders } from '../engine/shaders-web';

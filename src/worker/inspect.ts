@@ -1,4 +1,4 @@
-// The data panel's view of a file (SPEC §1.2), streamed in a worker: the validation report, the
+// The data panel's view of a file (README.md), streamed in a worker: the validation report, the
 // first accepted rows for the preview table, and a histogram of token lengths before truncation.
 import { loadTokenizerFromFiles, type TokenizerFiles } from '../tokenizer/load';
 import { ByteTokenizer } from '../tokenizer/byte';

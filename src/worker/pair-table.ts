@@ -1,4 +1,4 @@
-// The per-pair table (SPEC §1.5: which pairs flipped): per-token average log-probs A = S/|y| of
+// The per-pair table (README.md: which pairs flipped): per-token average log-probs A = S/|y| of
 // the first pairs, under the starting weights and under each run's weights, one forward pass.
 import type { GptModel } from '../model/gpt';
 import type { Tokenizer } from '../tokenizer/types';

@@ -1,4 +1,4 @@
-// Tier 3, the product (SPEC §1): upload a file through the real input, load a model folder, one
+// Tier 3, the product (README.md): upload a file through the real input, load a model folder, one
 // click runs DPO vs ORPO on Chromium's WebGPU; the charts' data tables must equal the CLI's
 // metrics.jsonl for the same file, model, settings and seed (Dawn in Node: same engine, another
 // WebGPU implementation, so within 1e-3 relative); a reload restores the runs; no request leaves

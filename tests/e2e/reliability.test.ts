@@ -1,4 +1,4 @@
-// Tier 3, SPEC §9: a lost GPU device pauses the runs with a message and Resume continues them
+// Tier 3, docs/design.md: a lost GPU device pauses the runs with a message and Resume continues them
 // from their last checkpoint (IndexedDB), recomputing exactly the updates that were lost; a run
 // that produces NaN stops, naming the step and the pairs.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';

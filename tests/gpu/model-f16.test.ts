@@ -1,4 +1,4 @@
-// Accuracy of f16 activation storage (GptRunner activationsDtype 'f16', SPEC §8): the whole
+// Accuracy of f16 activation storage (GptRunner activationsDtype 'f16', docs/perf.md): the whole
 // GPT-2 on WebGPU with qkv and fch kept as packed f16, against the float64 reference of the
 // unrounded model — log-probs, sums and every parameter gradient — at tolerances set from the
 // measured errors (f16 keeps 11 significant bits: relative rounding up to 2⁻¹¹ ≈ 4.9e-4); a layout

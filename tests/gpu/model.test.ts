@@ -1,4 +1,4 @@
-// Tier 3 of STYLE 7: the whole GPT-2 on WebGPU against the independent float64 model in
+// Tier 3 of the testing recipe (docs/design.md): the whole GPT-2 on WebGPU against the independent float64 model in
 // src/reference/gpt2.ts — per-token log-probs, mean logits, per-sequence sums and every
 // parameter gradient by name; and padding never changes a result.
 import { describe, it, expect, beforeAll } from 'vitest';

@@ -1,4 +1,4 @@
-// SPEC §8's memory target from the engine's own size tables (tests/gpu/memory-plan.test.ts ties
+// docs/perf.md's memory target from the engine's own size tables (tests/gpu/memory-plan.test.ts ties
 // these estimates to the buffers actually allocated).
 import { describe, it, expect } from 'vitest';
 import { memoryEstimate } from '../../src/store/memory';

@@ -1,4 +1,4 @@
-// `bench`: SPEC §8 — matmul GFLOP/s, per-kernel shares, training-step ms and tokens/s for each
+// `bench`: docs/perf.md — matmul GFLOP/s, per-kernel shares, training-step ms and tokens/s for each
 // preset, and the same step in TensorFlow.js's WebGPU backend on the same adapter, as ratios.
 import { writeFileSync } from 'node:fs';
 import type { Command } from '../command';

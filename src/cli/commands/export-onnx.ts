@@ -1,4 +1,4 @@
-// `export-onnx`: a model folder as an ONNX graph (SPEC §6): input `input_ids` int64
+// `export-onnx`: a model folder as an ONNX graph (README.md): input `input_ids` int64
 // (batch, sequence) -> output `logits` float32 (batch, sequence, vocab), weights as initializers.
 import { writeFile } from 'node:fs/promises';
 import type { Command } from '../command';

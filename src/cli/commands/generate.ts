@@ -1,5 +1,5 @@
 // `generate`: continue a prompt with the model exported to ONNX and run by onnxruntime-web (its
-// wasm backend in Node): temperature, top-k and a seed; greedy at temperature 0 (SPEC §6).
+// wasm backend in Node): temperature, top-k and a seed; greedy at temperature 0 (README.md).
 import type { Command } from '../command';
 import { intOption, numberOption, requireString, UsageError } from '../command';
 import { loadModelArg } from '../model-load';

@@ -1,4 +1,4 @@
-// `init`: a randomly initialised model folder (SPEC §3 layout) from a named preset.
+// `init`: a randomly initialised model folder (docs/export.md layout) from a named preset.
 import type { Command } from '../command';
 import { intOption, requireString, UsageError } from '../command';
 import { BYTE_VOCAB, MODEL_PRESETS, paramCount, presetConfig } from '../../model/config';

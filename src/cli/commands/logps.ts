@@ -1,4 +1,4 @@
-// `logps`: per-pair completion log-prob sums computed by the WGSL engine (SPEC §6).
+// `logps`: per-pair completion log-prob sums computed by the WGSL engine (README.md).
 import { createWriteStream } from 'node:fs';
 import type { Command } from '../command';
 import { intOption, requireString } from '../command';

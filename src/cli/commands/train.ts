@@ -1,4 +1,4 @@
-// `train`: one preference-optimization run on the GPU (SPEC §6); writes DIR/metrics.jsonl
+// `train`: one preference-optimization run on the GPU (README.md); writes DIR/metrics.jsonl
 // (one JSON object per update, TRL's metric names; eval lines carry `eval_` keys) and DIR/model/.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';

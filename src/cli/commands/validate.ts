@@ -1,4 +1,4 @@
-// `validate --pairs FILE`: the JSON validation report of a preference-data file (SPEC §4, §6).
+// `validate --pairs FILE`: the JSON validation report of a preference-data file (docs/data-formats.md, README.md).
 import type { Command } from '../command';
 import { intOption } from '../command';
 import { DEFAULT_MAX_REPORTED } from '../../data/types';

@@ -1,5 +1,5 @@
 // Input validation for objective batches and options, and the output check that names the pairs
-// whose loss or derivative is not finite (SPEC §9: stop at that step and name the pairs).
+// whose loss or derivative is not finite (docs/design.md: stop at that step and name the pairs).
 import type { PairBatch, UnpairedBatch, Vec } from './types';
 
 /**

@@ -1,4 +1,4 @@
-// Metrics shared by the paired methods (SPEC §5, TRL names). Rewards arrive already scaled
+// Metrics shared by the paired methods (docs/objectives.md, TRL names). Rewards arrive already scaled
 // by β; `logps` are whatever TRL logs for the method (sums S for DPO/CPO, averages A for
 // ORPO/SimPO).
 import { logOdds, mean } from './math';

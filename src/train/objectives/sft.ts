@@ -1,7 +1,7 @@
 // SFT on the chosen completions: the token-mean cross-entropy over the batch's chosen completion
 // tokens (TRL DPOTrainer loss_type 'sft' / SFTTrainer with completion_only_loss):
 //   loss = −Σ_i S_w,i / Σ_i |y_w,i|,   ∂loss/∂S_w,i = −1 / Σ_j |y_w,j|,   ∂loss/∂S_l,i = 0.
-// Rejected statistics are still required: every method reports log_odds/rejected (SPEC §5).
+// Rejected statistics are still required: every method reports log_odds/rejected (docs/objectives.md).
 import { checkFinite, checkPairBatch } from './check';
 import { ordered, pairMetrics } from './metrics';
 import type { MethodDescriptor } from './descriptor';

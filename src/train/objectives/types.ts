@@ -1,4 +1,4 @@
-// Contract between the engine and the preference objectives (SPEC §2, §5). N pairs per batch
+// Contract between the engine and the preference objectives (docs/design.md, docs/objectives.md). N pairs per batch
 // (or N unpaired examples for KTO); every per-sequence array has shape (N,) and index i is the
 // same pair in all of them. Objectives are pure float64 functions: they return the loss, the
 // per-step metrics under TRL's names and the exact derivative of the loss with respect to each
@@ -41,9 +41,9 @@ export interface PairBatch {
 }
 
 export interface PairResult {
-  /** Scalar loss of the batch (averaged over pairs, SPEC §5). */
+  /** Scalar loss of the batch (averaged over pairs, docs/objectives.md). */
   loss: number;
-  /** `metricNames` → value, TRL's names and semantics (SPEC §5). */
+  /** `metricNames` → value, TRL's names and semantics (docs/objectives.md). */
   metrics: Record<string, number>;
   /** (N,) ∂loss/∂chosenLogp[i]. */
   dChosenLogp: Float64Array;
@@ -111,7 +111,7 @@ export interface UnpairedObjective extends ObjectiveBase {
 
 export type Objective = PairObjective | UnpairedObjective;
 
-/** Metrics every paired method reports (SPEC §5), in display order. */
+/** Metrics every paired method reports (docs/objectives.md), in display order. */
 export const PAIR_METRICS = [
   'loss',
   'rewards/chosen',

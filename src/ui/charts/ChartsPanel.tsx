@@ -6,7 +6,7 @@ import { RunsBar } from './RunsBar';
 import { PairTable } from './PairTable';
 import { Samples } from './Samples';
 
-// Charts (SPEC §1.5): progress, then small multiples per metric with one colour per run, the
+// Charts (README.md): progress, then small multiples per metric with one colour per run, the
 // per-pair table and the samples.
 export function ChartsPanel() {
   const runs = useApp((s) => s.runs);

@@ -3,7 +3,7 @@ import { useApp } from '../../store';
 const f = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
 
 // Per-pair margins A_w − A_l (per-token average log-probs) under the starting weights and each
-// run's final weights; a pair "flipped" when the sign changed (SPEC §1.5).
+// run's final weights; a pair "flipped" when the sign changed (README.md).
 export function PairTable() {
   const pairs = useApp((s) => s.pairs);
   const runs = useApp((s) => s.runs);

@@ -53,7 +53,7 @@ function RunRow({ run }: { run: RunView }) {
   );
 }
 
-// Progress of every run (SPEC §1.5) and the controls for all of them.
+// Progress of every run (README.md) and the controls for all of them.
 export function RunsBar() {
   const runs = useApp((s) => s.runs);
   const phase = useApp((s) => s.phase);

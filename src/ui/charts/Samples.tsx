@@ -3,7 +3,7 @@ import { useApp } from '../../store';
 import { engine } from '../../store/workers';
 import type { SampleSet } from '../../worker/exports';
 
-// Generated samples before and after training (SPEC §1.5): greedy continuations of the first
+// Generated samples before and after training (README.md): greedy continuations of the first
 // held-out prompts, from the starting weights and from each run, through the ONNX export.
 export function Samples() {
   const session = useApp((s) => s.session);

@@ -1,4 +1,4 @@
-// Chart series from run metrics (STYLE 13): smoothing (debiased EMA, as TensorBoard) on train
+// Chart series from run metrics (docs/design.md): smoothing (debiased EMA, as TensorBoard) on train
 // curves, downsampling to a bounded number of points, and the raw values for data tables.
 import type { Metrics } from '../../worker/protocol';
 import type { RunView } from '../../store/events';

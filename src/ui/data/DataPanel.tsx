@@ -6,7 +6,7 @@ import { ReportView } from './ReportView';
 import { PreviewTable } from './PreviewTable';
 import { LengthHistogram } from './LengthHistogram';
 
-// Data (SPEC §1.2): pick or drop a preference file, see how it was read.
+// Data (README.md): pick or drop a preference file, see how it was read.
 export function DataPanel() {
   const source = useApp((s) => s.data.source);
   const status = useApp((s) => s.data.status);

@@ -10,7 +10,7 @@ const REJECTED_COLUMNS: Column<Rejected>[] = [
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
-// The validation report (SPEC §1.2): counts, format, truncation, and every rejected row.
+// The validation report (README.md): counts, format, truncation, and every rejected row.
 export function ReportView({ report: r }: { report: ValidationReport }) {
   const t = r.truncation;
   return (

@@ -4,7 +4,7 @@ import { dataWorker, engine } from '../../store/workers';
 import { metricsCsv, metricsJsonl } from '../../store/metrics-export';
 import { downloadBlob, saveFolder } from './download';
 
-// Exports (SPEC §1.6): metrics, each run's model, a runnable TRL experiment, the dataset as
+// Exports (README.md): metrics, each run's model, a runnable TRL experiment, the dataset as
 // TRL-ready JSONL. Charts export as PNG from each chart.
 export function ExportPanel() {
   const runs = useApp((s) => s.runs);

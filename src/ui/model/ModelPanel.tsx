@@ -8,7 +8,7 @@ import { paramCount, presetConfig } from '../../model/config';
 
 const compact = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${Math.round(n / 1e3)}k`);
 
-// Model (SPEC §1.3): the built-in model, a seeded fresh one, or a Hugging Face GPT-2 folder.
+// Model (README.md): the built-in model, a seeded fresh one, or a Hugging Face GPT-2 folder.
 export function ModelPanel() {
   const model = useApp((s) => s.model);
   const loadModel = useApp((s) => s.loadModel);

@@ -1,5 +1,5 @@
 // DPO loss types: derivatives vs central finite differences on random batches, and each loss
-// type's value at a fixed input computed here from the SPEC §5 table with plain Math.
+// type's value at a fixed input computed here from the docs/objectives.md table with plain Math.
 import { describe, expect, it } from 'vitest';
 import { DPO_LOSS_TYPES, dpoObjective, type DpoLossType, type DpoOptions, type PairBatch } from '../../../src/train/objectives';
 import { canonicalDpoLossType, DPO_LOSS_TYPE_ALIASES } from '../../../src/train/objectives/dpo';
@@ -132,7 +132,7 @@ const HAND: Record<Exclude<DpoLossType, 'sft'>, () => number> = {
   }),
 };
 
-describe('DPO loss values at a fixed input (SPEC §5 table, plain Math)', () => {
+describe('DPO loss values at a fixed input (docs/objectives.md table, plain Math)', () => {
   for (const [t, hand] of Object.entries(HAND)) {
     it(t, () => {
       const got = dpoObjective({ ...OPTS[t], lossType: t as DpoLossType, beta: B }).compute(FIXED).loss;

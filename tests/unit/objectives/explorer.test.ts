@@ -1,4 +1,4 @@
-// Formula explorer: SPEC §5's worked check (0.8 / 0.2), seed 000's score form, and the
+// Formula explorer: docs/objectives.md's worked check (0.8 / 0.2), seed 000's score form, and the
 // gradients against central differences in log-probability.
 import { describe, expect, it } from 'vitest';
 import { dpoObjective, exploreFormulas, type ExplorerInput } from '../../../src/train/objectives';

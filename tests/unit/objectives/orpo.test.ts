@@ -1,4 +1,4 @@
-// ORPO: derivatives (including averages A close to 0), SPEC §5's worked odds-ratio values, the
+// ORPO: derivatives (including averages A close to 0), docs/objectives.md's worked odds-ratio values, the
 // NLL token mean and the TRL metrics (rewards β·A, logps A, log_odds_ratio, log_odds_chosen).
 import { describe, expect, it } from 'vitest';
 import { log1mexp, MAX_AVG_LOGP, orpoObjective, type PairBatch } from '../../../src/train/objectives';
@@ -63,7 +63,7 @@ describe('ORPO derivatives match central finite differences', () => {
   });
 });
 
-describe('ORPO worked values (SPEC §5)', () => {
+describe('ORPO worked values (docs/objectives.md)', () => {
   // One-token completions: A = ln P, so P(chosen) = 0.8, P(rejected) = 0.2.
   const b: PairBatch = {
     chosenLogp: [Math.log(0.8)],
@@ -78,9 +78,9 @@ describe('ORPO worked values (SPEC §5)', () => {
     chosenNllCount: [2],
   };
 
-  // SPEC prints L_OR = 0.06058; exactly it is −log σ(ln 16) = ln(17/16) = 0.0606246 (a 4.5e−5
-  // slip in the SPEC's last digits). The test pins the exact value and the SPEC's within 5e−5.
-  it('odds ratio 16, log-odds ratio ln 16 = 2.7726, L_OR = ln(17/16) ≈ 0.06058 (SPEC)', () => {
+  // The product brief printed L_OR = 0.06058; exactly it is −log σ(ln 16) = ln(17/16) = 0.0606246
+  // (docs/objectives.md, note 1). The test pins the exact value and the printed one within 5e−5.
+  it('odds ratio 16, log-odds ratio ln 16 = 2.7726, L_OR = ln(17/16) ≈ 0.06058', () => {
     const res = orpoObjective({ beta: 0.1 }).compute(b);
     expect(res.metrics.log_odds_chosen).toBeCloseTo(2.7726, 4);
     expect(Math.exp(res.metrics.log_odds_chosen)).toBeCloseTo(16, 10);

@@ -1,4 +1,4 @@
-// The registry, the exact metric names of every method (SPEC §5 / TRL), and the errors bad
+// The registry, the exact metric names of every method (docs/objectives.md / TRL), and the errors bad
 // input and bad options produce.
 import { describe, expect, it } from 'vitest';
 import { createObjective, methodDescriptor, METHODS, ObjectiveInputError, ObjectiveNumericError, type PairBatch, type PairObjective } from '../../../src/train/objectives';
