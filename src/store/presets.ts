@@ -37,7 +37,14 @@ export function cardOptions(c: MethodCard): MethodOption[] {
 
 /** What keeps the card from training, in words naming the option (empty when none). */
 export function cardProblems(c: MethodCard): string[] {
-  return specProblems(objectiveOf(c));
+  // "orpo: option beta must be > 0" → "λ must be > 0": the card's own label for the option
+  const options = methodDescriptor(c.method).options;
+  return specProblems(objectiveOf(c)).map((p) => {
+    const o = options.find((x) => p.startsWith(`${c.method}: option ${x.key} `));
+    if (!o) return p.replace(`${c.method}: `, '');
+    const rest = p.slice(`${c.method}: option ${o.key} `.length).replace(new RegExp(`^${o.key} `), '');
+    return `${o.label} ${rest}`;
+  });
 }
 
 /** A readable id, unique within a comparison: dpo-sigmoid-0.1, orpo-0.25, … (the URL token). */

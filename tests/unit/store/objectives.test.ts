@@ -1,7 +1,7 @@
 // A method card trains exactly what the CLI's flags train: the same objective values and
 // derivatives on random batches, for every card method and DPO loss type.
 import { describe, it, expect } from 'vitest';
-import { objectiveOf, newCard, runLabels, METHOD_PRESETS as PRESETS, type MethodCard } from '../../../src/store/presets';
+import { cardProblems, objectiveOf, newCard, runLabels, METHOD_PRESETS as PRESETS, type MethodCard } from '../../../src/store/presets';
 import { objectiveFromOptions } from '../../../src/cli/commands/train';
 import { createObjective, DPO_LOSS_TYPES, methodDescriptor, type PairObjective } from '../../../src/train/objectives';
 import { Rng } from '../../../src/util/rng';
@@ -59,5 +59,12 @@ describe('method cards', () => {
     expect(runLabels(PRESETS['dpo-loss-types'].cards())).toEqual(['DPO sigmoid', 'DPO ipo', 'DPO hinge', 'DPO robust']);
     expect(runLabels(PRESETS['orpo-lambda'].cards())).toEqual(['ORPO λ=0.05', 'ORPO λ=0.1', 'ORPO λ=0.5', 'ORPO λ=1']);
     expect(runLabels([newCard('dpo'), newCard('dpo', { beta: 0.5 }), newCard('orpo')])).toEqual(['DPO β=0.1', 'DPO β=0.5', 'ORPO']);
+  });
+
+  it('name a bad value by the label the card shows', () => {
+    expect(cardProblems(newCard('orpo'))).toEqual([]);
+    expect(cardProblems(newCard('orpo', { beta: -1 }))).toEqual(['λ must be > 0, got -1']);
+    expect(cardProblems(newCard('dpo', { lossType: 'robust', labelSmoothing: 0.7 }))).toEqual(['ε is 0.7, expected 0 ≤ value < 0.5']);
+    expect(cardProblems(newCard('simpo', { simpoGamma: -2 }))).toEqual(['γ must be ≥ 0, got -2']);
   });
 });
