@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCheckpointDir } from '../model/checkpoint-node';
-import type { LoadedCheckpoint } from '../model/checkpoint';
+import type { LoadedCheckpoint, LoadOptions } from '../model/checkpoint';
 import { UsageError } from './command';
 
 export function builtinModelDir(): string {
@@ -17,11 +17,12 @@ export function builtinModelDir(): string {
   throw new UsageError('the built-in model (public/models/builtin) is not in this checkout: pass --model DIR (create one with `npm run cli -- init`)');
 }
 
-export async function loadModelArg(model: string): Promise<LoadedCheckpoint & { dir: string }> {
+/** `opts.limits`: the GPU's, when the caller already has a device (else the documented cap applies). */
+export async function loadModelArg(model: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint & { dir: string }> {
   const dir = model === 'builtin' ? builtinModelDir() : model;
   if (!existsSync(dir)) throw new UsageError(`--model ${model}: no such folder`);
   try {
-    return { ...(await readCheckpointDir(dir)), dir };
+    return { ...(await readCheckpointDir(dir, opts)), dir };
   } catch (e) {
     throw new UsageError(`--model ${model}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }

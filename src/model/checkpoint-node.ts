@@ -2,9 +2,9 @@
 // ./checkpoint.ts instead.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint';
+import { loadCheckpoint, type LoadedCheckpoint, type LoadOptions } from './checkpoint';
 
-export async function readCheckpointDir(dir: string): Promise<LoadedCheckpoint> {
+export async function readCheckpointDir(dir: string, opts: LoadOptions = {}): Promise<LoadedCheckpoint> {
   const s = await stat(dir).catch(() => null);
   if (!s) throw new Error(`model folder "${dir}" does not exist`);
   if (!s.isDirectory()) throw new Error(`model path "${dir}" is a file; expected a folder with config.json and model.safetensors`);
@@ -16,7 +16,7 @@ export async function readCheckpointDir(dir: string): Promise<LoadedCheckpoint> 
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;
       }
-    });
+    }, opts);
   } catch (e) {
     throw new Error(`model folder "${dir}": ${(e as Error).message}`, { cause: e });
   }

@@ -2,8 +2,8 @@
 // through a name -> bytes function so the same code serves File objects in the browser and
 // the file system in Node (./checkpoint-node.ts).
 import type { GPTConfig } from './config';
-import { BYTE_EOT, BYTE_VOCAB, configFromHF, configToHF, paramSpec, validateConfig } from './config';
-import { parseSafetensors, readTensorF32, serializeSafetensors } from './safetensors';
+import { BYTE_EOT, BYTE_VOCAB, checkParamBytes, configFromHF, configToHF, HF_FIELD, paramCount, paramSpec, validateConfig, type ParamLimits } from './config';
+import { parseSafetensors, readTensorF32, serializeSafetensors, type SafeTensorsFile } from './safetensors';
 import type { Tokenizer } from '../tokenizer/types';
 import { ByteTokenizer, byteLevelTokenizerJson, bytesToUnicode, EOT_TEXT } from '../tokenizer/byte';
 import { loadTokenizerFromFiles, type TokenizerFiles as TokenizerLoadFiles } from '../tokenizer/load';
@@ -41,7 +41,18 @@ const IGNORED = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 const shapeStr = (s: readonly number[]) => `[${s.join(', ')}]`;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-export async function loadCheckpoint(read: ReadFile): Promise<LoadedCheckpoint> {
+export interface LoadOptions {
+  /** The GPU's limits when a device is known: the parameters must fit its buffers (else MAX_PARAM_BYTES). */
+  limits?: ParamLimits | null;
+}
+
+/**
+ * Every size is checked before anything is built from it: config.json's fields against their
+ * bounds (validateConfig), then the parameters it implies against the tensors model.safetensors
+ * holds and against the device's limits, in closed form, so a bad file fails in one line, fast,
+ * with no allocation that grows with its numbers.
+ */
+export async function loadCheckpoint(read: ReadFile, opts: LoadOptions = {}): Promise<LoadedCheckpoint> {
   const configBytes = await read('config.json');
   if (!configBytes) throw new Error('config.json not found in the model folder');
   let json: unknown;
@@ -58,7 +69,7 @@ export async function loadCheckpoint(read: ReadFile): Promise<LoadedCheckpoint> 
     if (await read('model.safetensors.index.json')) throw new Error('model.safetensors not found: sharded checkpoints (model.safetensors.index.json) are not supported');
     throw new Error('model.safetensors not found in the model folder (pytorch_model.bin is not supported; save with safe_serialization=True)');
   }
-  const params = paramsFromSafetensors(weights, config);
+  const params = paramsFromSafetensors(weights, config, opts.limits ?? null);
 
   const tokenizerFiles: TokenizerFiles = {};
   for (const [key, name] of Object.entries(TOKENIZER_FILE_NAMES) as Array<[keyof TokenizerFiles, string]>) {
@@ -109,9 +120,11 @@ function isByteLevel(files: TokenizerFiles): boolean {
 }
 
 /** model.safetensors -> paramSpec tensors, naming any missing, misshapen or unexpected tensor. */
-export function paramsFromSafetensors(bytes: Uint8Array, config: GPTConfig): Map<string, Float32Array> {
+export function paramsFromSafetensors(bytes: Uint8Array, config: GPTConfig, limits: ParamLimits | null = null): Map<string, Float32Array> {
   const file = parseSafetensors(bytes);
   const where = 'model.safetensors';
+  checkImpliedSize(config, file);
+  checkParamBytes(config, limits, 'config.json');
   const specs = paramSpec(config);
   const expected = new Map(specs.map((s) => [s.name, s.shape]));
   const stored = new Map<string, string>(); // bare name -> name in the file
@@ -136,12 +149,16 @@ export function paramsFromSafetensors(bytes: Uint8Array, config: GPTConfig): Map
     const list = unexpected.slice(0, 5).map((n) => `"${n}"`).join(', ') + (unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : '');
     throw new Error(`${where}: unexpected tensor ${list} (not part of a GPT-2 with n_layer=${config.nLayer}; does config.json match the weights?)`);
   }
-  const params = new Map<string, Float32Array>();
+  // every name and shape before any data is read
   for (const { name, shape } of specs) {
     const fileName = stored.get(name);
     if (fileName === undefined) throw new Error(`${where}: missing tensor "${name}" (expected shape ${shapeStr(shape)})`);
     const info = file.tensors.get(fileName)!;
     if (shapeStr(info.shape) !== shapeStr(shape)) throw new Error(`${where}: tensor "${fileName}" has shape ${shapeStr(info.shape)}, expected ${shapeStr(shape)}`);
+  }
+  const params = new Map<string, Float32Array>();
+  for (const { name } of specs) {
+    const fileName = stored.get(name)!;
     const data = readTensorF32(file, fileName);
     const bad = data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new Error(`${where}: tensor "${fileName}" has a non-finite value (${data[bad]}) at element ${bad}`);
@@ -157,6 +174,39 @@ export function paramsFromSafetensors(bytes: Uint8Array, config: GPTConfig): Map
     }
   }
   return params;
+}
+
+/**
+ * The parameters config.json implies (closed form) against the elements the file's tensors hold
+ * (its header): more than the file has is refused when a field disagrees with the file's layer
+ * count or embedding shapes, naming that field.
+ */
+function checkImpliedSize(config: GPTConfig, file: SafeTensorsFile): void {
+  let held = 0;
+  let layers = 0;
+  const shapes = new Map<string, number[]>();
+  for (const [name, t] of file.tensors) {
+    const bare = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
+    if (IGNORED.test(bare) || bare === 'lm_head.weight') continue;
+    held += t.shape.reduce((a, d) => a * d, 1);
+    const layer = /^h\.(\d+)\./.exec(bare);
+    if (layer) layers = Math.max(layers, Number(layer[1]) + 1);
+    if (bare === 'wte.weight' || bare === 'wpe.weight') shapes.set(bare, t.shape);
+  }
+  const need = paramCount(config);
+  if (need <= held) return;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const [wte, wpe] = [shapes.get('wte.weight'), shapes.get('wpe.weight')];
+  const why: Array<[keyof GPTConfig, boolean, string]> = [
+    ['nLayer', config.nLayer > layers, `${n(layers)} layer${layers === 1 ? '' : 's'}`],
+    ['vocabSize', wte !== undefined && config.vocabSize > wte[0], `wte.weight with ${n(wte?.[0] ?? 0)} rows`],
+    ['nPositions', wpe !== undefined && config.nPositions > wpe[0], `wpe.weight with ${n(wpe?.[0] ?? 0)} rows`],
+    ['nEmbd', wte !== undefined && config.nEmbd > (wte[1] ?? 0), `wte.weight with ${n(wte?.[1] ?? 0)} columns`],
+  ];
+  const hit = why.find(([, bad]) => bad);
+  // else a tensor is missing or misshapen: the tensor-by-tensor check names it (the config is
+  // within its bounds, so its table is small)
+  if (hit) throw new Error(`config.json: ${HF_FIELD[hit[0]]} = ${n(config[hit[0]])} implies ${n(need)} parameters but model.safetensors holds ${n(held)} (${hit[2]}); does config.json belong to these weights?`);
 }
 
 /**

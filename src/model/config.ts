@@ -38,21 +38,122 @@ export function presetConfig(name: string): GPTConfig {
   return { ...p };
 }
 
-export function validateConfig(c: GPTConfig): void {
-  const ints: Array<keyof GPTConfig> = ['vocabSize', 'nPositions', 'nEmbd', 'nLayer', 'nHead'];
+/**
+ * Bounds on a config's sizes, checked before anything is built from it (README.md, "Model
+ * folders"). Each is far above every GPT-2 (V 50257, P 1024, C ≤ 1600, L ≤ 48, NH ≤ 25) and
+ * keeps every size the engine computes an exact integer well inside what WebGPU addresses:
+ * - vocabSize 2²⁰: 4× the largest vocabularies in use (~256k); token ids travel as u32.
+ * - nPositions 2¹⁶: 64× GPT-2's 1024; activations grow linearly with it (attention keeps no T×T).
+ * - nEmbd 2¹⁴: one c_fc weight (C, 4C) is then 4 GiB of f32, past any storage binding.
+ * - nLayer 1024: 20× GPT-2 XL; every layer is 12 tensors and ~30 dispatches per pass.
+ * - headSize (n_embd / n_head) 128: the attention kernels hold a head's row in 32 vec4s
+ *   (shaders/attention.wgsl, MAX_H4); every GPT-2 size has 64.
+ */
+export const CONFIG_LIMITS = {
+  vocabSize: 1 << 20,
+  nPositions: 1 << 16,
+  nEmbd: 1 << 14,
+  nLayer: 1024,
+  headSize: 128,
+} as const;
+
+/**
+ * The most parameter bytes (f32, ~1.07 billion parameters) a model may have when no GPU device
+ * is known: 2³² − 4 bytes, the largest storage binding a 32-bit range expresses (Vulkan's
+ * maxStorageBufferRange is a uint32, so Dawn on Vulkan, the CLI's backend, reports at most
+ * this). The gradient norm and the optimizer bind the whole parameter arena at once, so no
+ * device trains more; with a device, its own maxBufferSize and maxStorageBufferBindingSize apply.
+ */
+export const MAX_PARAM_BYTES = 2 ** 32 - 4;
+
+/** The device limits that bound the parameter arena (a GPUSupportedLimits has both). */
+export interface ParamLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+/** Hugging Face config.json names of the GPTConfig fields, for error messages. */
+export const HF_FIELD: Record<keyof GPTConfig, string> = {
+  vocabSize: 'vocab_size',
+  nPositions: 'n_positions',
+  nEmbd: 'n_embd',
+  nLayer: 'n_layer',
+  nHead: 'n_head',
+  layerNormEpsilon: 'layer_norm_epsilon',
+  bosTokenId: 'bos_token_id',
+  eosTokenId: 'eos_token_id',
+};
+
+/** Smallest positive normal f32: a smaller LayerNorm epsilon is 0 or subnormal on the GPU. */
+const F32_MIN_NORMAL = 2 ** -126;
+
+/**
+ * Every field in range, each error one line naming the field (Hugging Face name) and why;
+ * `where` prefixes it ("config.json" for a loaded file). O(1): nothing is built per layer.
+ */
+export function validateConfig(c: GPTConfig, where = 'config'): void {
+  const bad = (k: keyof GPTConfig, why: string): never => {
+    throw new Error(`${where}: ${HF_FIELD[k]} = ${String(c[k])} ${why}`);
+  };
+  const ints = ['vocabSize', 'nPositions', 'nEmbd', 'nLayer', 'nHead'] as const;
   for (const k of ints) {
-    if (!Number.isInteger(c[k]) || (c[k] as number) <= 0) throw new Error(`config.${k} must be a positive integer, got ${c[k]}`);
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(k, 'must be a positive integer');
+    if (k !== 'nHead' && v > CONFIG_LIMITS[k]) bad(k, `is more than ${CONFIG_LIMITS[k].toLocaleString('en-US')}, the largest PrefPlay supports`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new Error(`config.n_embd (${c.nEmbd}) must be divisible by n_head (${c.nHead})`);
-  if (!(c.layerNormEpsilon > 0)) throw new Error(`config.layer_norm_epsilon must be > 0, got ${c.layerNormEpsilon}`);
+  if (c.nHead > c.nEmbd || c.nEmbd % c.nHead !== 0) bad('nHead', `must divide n_embd (${c.nEmbd})`);
+  const hs = c.nEmbd / c.nHead;
+  if (hs > CONFIG_LIMITS.headSize) {
+    bad('nHead', `gives head size n_embd/n_head = ${hs}, more than ${CONFIG_LIMITS.headSize} (the attention kernels' limit; every GPT-2 size has 64)`);
+  }
+  const eps = c.layerNormEpsilon;
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || !(eps > 0)) bad('layerNormEpsilon', 'must be a finite number > 0');
+  if (!Number.isFinite(Math.fround(eps))) bad('layerNormEpsilon', 'is not representable in f32 (it rounds to Infinity there)');
+  if (Math.fround(eps) < F32_MIN_NORMAL) bad('layerNormEpsilon', `is below ${F32_MIN_NORMAL.toExponential(3)}, the smallest normal f32 (it would be 0 or subnormal on the GPU)`);
+  if (eps > 1) bad('layerNormEpsilon', 'is more than 1 (it is added to a variance; GPT-2 uses 1e-5)');
   for (const k of ['bosTokenId', 'eosTokenId'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] >= c.vocabSize) throw new Error(`config.${k} ${c[k]} is outside the vocabulary [0, ${c.vocabSize})`);
+    if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] >= c.vocabSize) bad(k, `is outside the vocabulary [0, ${c.vocabSize})`);
   }
+  checkParamBytes(c, null, where);
+}
+
+/** Bytes of the parameter tensors of one layer, in paramSpec order (f32). */
+function layerTensorBytes(C: number): number[] {
+  return [C, C, 3 * C * C, 3 * C, C * C, C, C, C, 4 * C * C, 4 * C, 4 * C * C, C].map((n) => 4 * n);
+}
+
+const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
+
+/**
+ * Bytes of the parameter arena (src/engine/arena.ts layoutArena: each tensor aligned to `align`
+ * bytes, at most 256 on every WebGPU device), in closed form: O(1) however many layers.
+ */
+export function paramArenaBytes(c: GPTConfig, align = 256): number {
+  const C = c.nEmbd;
+  const layer = layerTensorBytes(C).reduce((a, b) => a + alignUp(b, align), 0);
+  return alignUp(4 * c.vocabSize * C, align) + alignUp(4 * c.nPositions * C, align) + c.nLayer * layer + 2 * alignUp(4 * C, align);
+}
+
+/**
+ * The parameter arena must fit one buffer and one storage binding: the device's limits when
+ * known, else MAX_PARAM_BYTES. One line naming the sizes that set it.
+ */
+export function checkParamBytes(c: GPTConfig, limits: ParamLimits | null, where = 'config'): void {
+  const bytes = paramArenaBytes(c);
+  const cap = limits ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : MAX_PARAM_BYTES;
+  if (bytes <= cap) return;
+  const from = limits
+    ? `this GPU's limit (maxBufferSize ${limits.maxBufferSize}, maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}; the optimizer binds all parameters at once)`
+    : 'the cap with no GPU known (4 GiB − 4, the largest storage binding; the optimizer binds all parameters at once)';
+  const n = (x: number) => x.toLocaleString('en-US');
+  throw new Error(`${where}: vocab_size ${n(c.vocabSize)}, n_positions ${n(c.nPositions)}, n_embd ${n(c.nEmbd)} and n_layer ${n(c.nLayer)} imply ${n(paramCount(c))} parameters, ${n(bytes)} bytes as f32, more than ${n(cap)} bytes, ${from}`);
 }
 
 /** Every parameter tensor with its shape, in Hugging Face order. Conv1D weights are (in, out). */
 export function paramSpec(c: GPTConfig): TensorSpec[] {
   const { vocabSize: V, nPositions: P, nEmbd: C, nLayer: L } = c;
+  // the table grows with L: a config that skipped validateConfig must not make it unbounded
+  if (!Number.isInteger(L) || L < 0 || L > CONFIG_LIMITS.nLayer) throw new Error(`config: n_layer = ${L} must be an integer from 0 to ${CONFIG_LIMITS.nLayer}`);
   const specs: TensorSpec[] = [
     { name: 'wte.weight', shape: [V, C] },
     { name: 'wpe.weight', shape: [P, C] },
@@ -78,24 +179,29 @@ export function paramSpec(c: GPTConfig): TensorSpec[] {
   return specs;
 }
 
+/** Parameters of paramSpec(c), in closed form (exact: every bounded config stays below 2⁵³). */
 export function paramCount(c: GPTConfig): number {
-  return paramSpec(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  const { vocabSize: V, nPositions: P, nEmbd: C, nLayer: L } = c;
+  return V * C + P * C + L * (12 * C * C + 13 * C) + 2 * C;
 }
 
 /** config.json (Hugging Face names) -> GPTConfig, naming the field that is wrong. */
 export function configFromHF(json: Record<string, unknown>): GPTConfig {
-  if (json.model_type !== undefined && json.model_type !== 'gpt2') throw new Error(`config.json: model_type "${String(json.model_type)}" is not supported (only "gpt2")`);
+  // a value as JSON, cut short: a message stays one readable line whatever the file holds
+  const show = (v: unknown) => String(JSON.stringify(v)).slice(0, 80);
+  if (json.model_type !== undefined && json.model_type !== 'gpt2') throw new Error(`config.json: model_type ${show(json.model_type)} is not supported (only "gpt2")`);
   const act = json.activation_function;
-  if (act !== undefined && act !== 'gelu_new') throw new Error(`config.json: activation_function "${String(act)}" is not supported (only "gelu_new")`);
+  if (act !== undefined && act !== 'gelu_new') throw new Error(`config.json: activation_function ${show(act)} is not supported (only "gelu_new")`);
   if (json.tie_word_embeddings === false) throw new Error('config.json: tie_word_embeddings=false is not supported (the LM head is tied to wte)');
-  const num = (k: string, fallback?: number): number => {
+  const num = (k: string, fallback?: unknown): number => {
     const v = json[k] ?? fallback;
-    if (typeof v !== 'number') throw new Error(`config.json: field "${k}" must be a number, got ${JSON.stringify(json[k])}`);
+    if (v === undefined) throw new Error(`config.json: field "${k}" is missing`);
+    if (typeof v !== 'number') throw new Error(`config.json: field "${k}" must be a number, got ${show(v)}`);
     return v;
   };
   const cfg: GPTConfig = {
     vocabSize: num('vocab_size'),
-    nPositions: num('n_positions', json.n_ctx as number | undefined),
+    nPositions: num('n_positions', json.n_ctx),
     nEmbd: num('n_embd'),
     nLayer: num('n_layer'),
     nHead: num('n_head'),
@@ -103,7 +209,7 @@ export function configFromHF(json: Record<string, unknown>): GPTConfig {
     bosTokenId: num('bos_token_id', 50256),
     eosTokenId: num('eos_token_id', 50256),
   };
-  validateConfig(cfg);
+  validateConfig(cfg, 'config.json');
   return cfg;
 }
 

@@ -38,10 +38,10 @@ function fail(msg: string): never {
 export function parseSafetensors(bytes: Uint8Array): SafeTensorsFile {
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = dv.getUint32(0, true);
-  const hi = dv.getUint32(4, true);
-  const n = hi * 2 ** 32 + lo;
-  if (hi !== 0 || n > MAX_HEADER_BYTES) fail(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
+  // a u64: BigInt, so a huge length prints exactly (2⁶² is 4611686018427387904, not ...8000)
+  const length = dv.getBigUint64(0, true);
+  if (length > BigInt(MAX_HEADER_BYTES)) fail(`header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
+  const n = Number(length);
   if (n < 2) fail(`header length ${n} is too small for a JSON object`);
   if (8 + n > bytes.length) fail(`header length ${n} runs past the end of the ${bytes.length}-byte file (truncated?)`);
   let text: string;
@@ -57,6 +57,7 @@ export function parseSafetensors(bytes: Uint8Array): SafeTensorsFile {
     fail(`header is not valid JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
+  checkDuplicateKeys(text);
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const tensors = new Map<string, SafeTensorInfo>();
@@ -76,6 +77,45 @@ export function parseSafetensors(bytes: Uint8Array): SafeTensorsFile {
     if (sorted[i].begin < sorted[i - 1].end) fail(`tensor "${sorted[i].name}" overlaps tensor "${sorted[i - 1].name}"`);
   }
   return { bytes, tensors, metadata };
+}
+
+/**
+ * JSON.parse keeps the last of two equal keys; a header with one is ambiguous (which tensor is
+ * meant?), so it is refused, naming the key. `text` is valid JSON (already parsed): one pass
+ * tracks, for every open object, the keys seen so far (decoded, so "a" and "\u0061" are equal).
+ */
+function checkDuplicateKeys(text: string): void {
+  const stack: Array<{ keys: Set<string> | null; name: string | null; expectKey: boolean }> = [];
+  let lastKey: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      const token = text.slice(i, j + 1);
+      i = j;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(token) as string;
+        if (top.keys.has(key)) {
+          const shown = JSON.stringify(key).slice(0, 200);
+          fail(stack.length === 1 ? `header has the key ${shown} twice (a duplicate tensor name)` : `header entry ${JSON.stringify(top.name).slice(0, 200)} has the key ${shown} twice`);
+        }
+        top.keys.add(key);
+        top.expectKey = false;
+        lastKey = key;
+      }
+    } else if (ch === 0x7b || ch === 0x5b) {
+      // for messages, the top-level key (tensor name) this value sits under
+      const name = stack.length === 0 ? null : stack.length === 1 ? lastKey : stack[stack.length - 1].name;
+      stack.push(ch === 0x7b ? { keys: new Set(), name, expectKey: true } : { keys: null, name, expectKey: false });
+    } else if (ch === 0x7d || ch === 0x5d) {
+      stack.pop();
+    } else if (ch === 0x2c) {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    }
+  }
 }
 
 function validateEntry(name: string, entry: unknown, dataLength: number, dataStart: number): SafeTensorInfo {

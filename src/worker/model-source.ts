@@ -1,7 +1,7 @@
 // Starting weights for a comparison, on the host: the built-in model fetched from the page's own
 // origin, a seeded fresh initialisation, or a Hugging Face GPT-2 folder the user picked.
 import { byteTokenizerFiles, loadCheckpoint, readerFromFiles, type LoadedCheckpoint, type ReadFile } from '../model/checkpoint';
-import { paramCount, presetConfig } from '../model/config';
+import { paramCount, presetConfig, type ParamLimits } from '../model/config';
 import { initParams } from '../model/init';
 import { ByteTokenizer } from '../tokenizer/byte';
 import type { ModelInfo, ModelSource } from './protocol';
@@ -19,7 +19,8 @@ export const MODEL_FILE_NAMES = [
   'chat_template.jinja',
 ];
 
-export async function loadModelSource(src: ModelSource): Promise<{ ckpt: LoadedCheckpoint; info: ModelInfo }> {
+/** `limits`: the engine's device limits when it has a device (a folder must fit them), else null. */
+export async function loadModelSource(src: ModelSource, limits: ParamLimits | null = null): Promise<{ ckpt: LoadedCheckpoint; info: ModelInfo }> {
   let ckpt: LoadedCheckpoint;
   let name: string;
   if (src.kind === 'fresh') {
@@ -27,10 +28,10 @@ export async function loadModelSource(src: ModelSource): Promise<{ ckpt: LoadedC
     ckpt = { config, params: initParams(config, src.seed), tokenizer: new ByteTokenizer(), tokenizerFiles: byteTokenizerFiles(config) };
     name = `fresh ${src.preset} (random init, seed ${src.seed})`;
   } else if (src.kind === 'builtin') {
-    ckpt = await loadCheckpoint(originReader(src.baseUrl, src.files));
+    ckpt = await loadCheckpoint(originReader(src.baseUrl, src.files), { limits });
     name = 'built-in';
   } else {
-    ckpt = await loadCheckpoint(readerFromFiles(folderFiles(src.files)));
+    ckpt = await loadCheckpoint(readerFromFiles(folderFiles(src.files)), { limits });
     name = src.name;
   }
   const t = ckpt.tokenizer;
