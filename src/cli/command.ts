@@ -1,6 +1,7 @@
 // A CLI command: its options (node:util parseArgs config), help text and action.
 // Every failure becomes one line on stderr and a non-zero exit (see ./main.ts).
 import type { ParseArgsConfig } from 'node:util';
+import { decimalNumber } from '../train/config';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
 
@@ -40,11 +41,15 @@ export function requireString(opts: Record<string, unknown>, name: string): stri
   return v;
 }
 
+/**
+ * A whole-number option, written in decimal (1e3 is 1000; 0x10 is refused). Its range beyond
+ * `min` is the validator's (src/train/config.ts), so the CLI and the page agree.
+ */
 export function intOption(opts: Record<string, unknown>, name: string, fallback: number, min = 0): number {
   const v = opts[name];
   if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${String(v)}"`);
+  const n = typeof v === 'string' ? decimalNumber(v) : null;
+  if (n === null || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${String(v)}"`);
   return n;
 }
 
@@ -53,10 +58,34 @@ export function optionalIntOption(opts: Record<string, unknown>, name: string, m
   return opts[name] === undefined ? undefined : intOption(opts, name, 0, min);
 }
 
+/** A number option, written in decimal: digits, optional sign, decimal point, exponent. */
 export function numberOption(opts: Record<string, unknown>, name: string, fallback: number): number {
   const v = opts[name];
   if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${String(v)}"`);
+  const n = typeof v === 'string' ? decimalNumber(v) : null;
+  if (n === null) throw new UsageError(`--${name} must be a decimal number (like 0.5, -1 or 5e-4), got "${String(v)}"`);
   return n;
+}
+
+/**
+ * `--name -1` as `--name=-1` for an option that takes a value: parseArgs would otherwise call a
+ * negative number "ambiguous" (it looks like a flag), and the real problem (beta must be > 0, or
+ * none) would go unsaid.
+ */
+export function joinNegativeValues(args: readonly string[], options: Record<string, { type: string }>): string[] {
+  const takesValue = (a: string) => a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string';
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (next !== undefined && takesValue(a) && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // the page, on Node + Dawn WebGPU. Bad input: one line on stderr, exit code 2.
 import { parseArgs } from 'node:util';
 import { commands } from './commands/index';
-import { helpText, UsageError, type Command } from './command';
+import { helpText, joinNegativeValues, UsageError, type Command } from './command';
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -20,7 +20,7 @@ async function runCommand(cmd: Command, argv: string[]): Promise<number> {
   const options = { ...cmd.options, help: { type: 'boolean' as const, short: 'h' } };
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    const parsed = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false });
+    const parsed = parseArgs({ args: joinNegativeValues(argv, options), options: options as never, strict: true, allowPositionals: false });
     values = parsed.values as typeof values;
   } catch (e) {
     throw new UsageError(`${cmd.name}: ${(e as Error).message.split('\n')[0]} (see \`npm run cli -- ${cmd.name} --help\`)`);

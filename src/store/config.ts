@@ -5,7 +5,7 @@ import type { TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
 import { DEFAULT_METHOD_PRESET, METHOD_PRESETS, newCard, type MethodCard, type MethodPresetId } from './presets';
 import type { Method, OptionValue } from '../train/objectives';
-import { DEFAULT_SETTINGS } from './settings';
+import { applySettings, DEFAULT_SETTINGS, type Refusal } from './settings';
 
 export interface ConfigSlice {
   preset: MethodPresetId | 'custom';
@@ -20,7 +20,11 @@ export interface ConfigSlice {
   updateCard(id: string, values: Record<string, OptionValue>): void;
   addCard(method: Method): void;
   removeCard(id: string): void;
-  updateSettings(patch: Partial<TrainSettings>): void;
+  /**
+   * Applies the values the validator accepts (with the loaded model and data) and returns the
+   * refused ones, which keep their last valid value: an invalid setting is never stored.
+   */
+  updateSettings(patch: Partial<TrainSettings>): Refusal[];
   setSmoothing(v: number): void;
 }
 
@@ -54,9 +58,12 @@ export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (s
     set((s) => ({ preset: 'custom', cards: s.cards.filter((c) => c.id !== id) }));
   },
   updateSettings(patch) {
-    const before = get().settings;
-    set({ settings: { ...before, ...patch } });
-    if (patch.maxLength !== undefined || patch.maxPromptLength !== undefined) void get().inspectData();
+    const { settings: before, model, data } = get();
+    const { settings, refused } = applySettings(before, patch, { nPositions: model.info?.config.nPositions, examples: data.result?.report.accepted });
+    if (refused.length === Object.keys(patch).length) return refused;
+    set({ settings });
+    if (settings.maxLength !== before.maxLength || settings.maxPromptLength !== before.maxPromptLength) void get().inspectData();
+    return refused;
   },
   setSmoothing(v) {
     set({ smoothing: v });

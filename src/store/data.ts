@@ -8,6 +8,7 @@ import type { AppState } from './index';
 import { dataWorker } from './workers';
 import { assetUrl, BUILTIN_SETS } from './assets';
 import { saveBlob, saveKv } from './persist';
+import { trainConfigProblems } from '../train/config';
 
 export interface DataSource {
   kind: 'upload' | 'builtin';
@@ -88,15 +89,19 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
     const onProgress = (p: { bytes: number; totalBytes: number | null }) => {
       if (mine === seq && p.totalBytes) set((s) => ({ data: { ...s.data, progress: p.bytes / p.totalBytes! } }));
     };
+    // Lengths the model cannot take are the settings form's problem (it names the Max length
+    // field): the file is read with the default lengths meanwhile, not reported as unreadable.
+    const nPositions = model.info?.config.nPositions ?? 1024;
+    const lengthsFit = !trainConfigProblems({ ...settings, nPositions }).some((p) => p.field === 'maxLength' || p.field === 'maxPromptLength');
     try {
       const result = await dataWorker().inspect(
         data.blob,
         {
           name: dataFileName(data.source),
           format: data.format,
-          nPositions: model.info?.config.nPositions ?? 1024,
-          maxLength: settings.maxLength,
-          maxPromptLength: settings.maxPromptLength,
+          nPositions,
+          maxLength: lengthsFit ? settings.maxLength : null,
+          maxPromptLength: lengthsFit ? settings.maxPromptLength : null,
           tokenizerFiles: model.info?.tokenizerFiles,
         },
         Comlink.proxy(onProgress),

@@ -1,6 +1,6 @@
 // The comparison's shared settings: TRL's defaults (TRAIN_DEFAULTS) with page-sized steps and
 // an eval split, plus truncation and checkpoint interval.
-import { problemText, TRAIN_DEFAULTS, trainConfigProblems } from '../train/config';
+import { problemText, TRAIN_DEFAULTS, trainConfigProblems, type ConfigProblem } from '../train/config';
 import type { TrainSettings } from '../worker/protocol';
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -32,10 +32,64 @@ const LABELS: Record<string, string> = {
   maxPromptLength: 'Max prompt length',
 };
 
+/** What the validator can check only with the model and the data at hand. */
+export interface SettingsContext {
+  /** The loaded model's n_positions. */
+  nPositions?: number;
+  /** Accepted pairs of the data file. */
+  examples?: number;
+}
+
+/** A problem's message with the form's label for its field. */
+export function labelled(p: ConfigProblem): string {
+  return problemText(p, LABELS[p.field] ?? p.field);
+}
+
 /**
  * Problems that would make the engine refuse the settings, in words (empty: fine): the engine's
  * own validator (src/train/config.ts), with the form's labels for the field names.
  */
-export function settingsProblems(s: TrainSettings): string[] {
-  return trainConfigProblems(s).map((p) => problemText(p, LABELS[p.field] ?? p.field));
+export function settingsProblems(s: TrainSettings, ctx: SettingsContext = {}): string[] {
+  return trainConfigProblems({ ...s, ...ctx }).map(labelled);
+}
+
+/** A setting the validator refused, and why in the form's words. */
+export interface Refusal {
+  key: keyof TrainSettings;
+  message: string;
+}
+
+/**
+ * `patch` over `base`, less every value the validator refuses (those keep base's value), so an
+ * invalid setting is never stored: the form, the URL and saved settings all come through here.
+ * A value that only clashes with another (SGD with weight decay) is refused on the patch's side.
+ */
+export function applySettings(base: TrainSettings, patch: Partial<TrainSettings>, ctx: SettingsContext = {}): { settings: TrainSettings; refused: Refusal[] } {
+  const problems = (s: TrainSettings) => trainConfigProblems({ ...s, ...ctx });
+  const keys = (Object.keys(patch) as Array<keyof TrainSettings>).filter((k) => k in DEFAULT_SETTINGS);
+  const before = new Set(problems(base).map((p) => p.field));
+  const refused: Refusal[] = [];
+  let next: TrainSettings = { ...base };
+  for (const k of keys) (next as unknown as Record<string, unknown>)[k] = patch[k];
+  const refuse = (key: keyof TrainSettings, message: string) => {
+    refused.push({ key, message });
+    next = { ...next, [key]: base[key] };
+  };
+  // values refused by name
+  for (const p of problems(next)) {
+    const key = p.field as keyof TrainSettings;
+    if (keys.includes(key) && !refused.some((r) => r.key === key)) refuse(key, labelled(p));
+  }
+  // new problems elsewhere: refuse the patch value whose removal clears them
+  let fresh = problems(next).filter((p) => !before.has(p.field));
+  for (const k of keys) {
+    if (!fresh.length) break;
+    if (refused.some((r) => r.key === k)) continue;
+    const after = problems({ ...next, [k]: base[k] }).filter((p) => !before.has(p.field));
+    if (after.length < fresh.length) {
+      refuse(k, fresh.filter((p) => !after.some((a) => a.field === p.field)).map(labelled).join('; '));
+      fresh = after;
+    }
+  }
+  return { settings: next, refused };
 }

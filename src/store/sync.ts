@@ -1,9 +1,10 @@
 // Startup and persistence (README.md): restore settings, data, model and the last comparison
 // from IndexedDB, let the URL's configuration win, then keep the URL and IndexedDB in step.
 import { useApp, type AppState } from './index';
-import { decodeConfig, encodeConfig } from './url';
-import { DEFAULT_SETTINGS } from './settings';
-import { cardFromSaved, METHOD_PRESETS, type MethodCard, type MethodPresetId } from './presets';
+import { applyUrlSettings, decodeConfig, encodeConfig } from './url';
+import { applySettings, DEFAULT_SETTINGS } from './settings';
+import { trainConfigProblems } from '../train/config';
+import { cardFromSaved, cardProblems, METHOD_PRESETS, type MethodCard, type MethodPresetId } from './presets';
 import { BUILTIN_SETS } from './assets';
 import { defaultModelRef, type ModelRef } from './model';
 import { loadBlob, loadKv, saveSoon } from './persist';
@@ -27,7 +28,11 @@ export async function hydrate(): Promise<void> {
     loadKv<ModelRef>('model').catch(() => undefined),
     loadKv<SavedSession | null>('session').catch(() => undefined),
   ]);
-  const settings = { ...DEFAULT_SETTINGS, ...config?.settings, ...url.settings };
+  // saved settings pass the validator too: a page before it was there could save junk (bs=99999)
+  const savedSettings = applySettings(DEFAULT_SETTINGS, config?.settings ?? {}).settings;
+  const fromUrl = applyUrlSettings(savedSettings, url.settings ?? {});
+  urlProblems = [...urlProblems, ...fromUrl.problems];
+  const settings = fromUrl.settings;
   // cards saved by an older page had their options beside the method: cardFromSaved reads both
   const savedCards = config?.cards?.map(cardFromSaved).filter((c): c is MethodCard => c !== null);
   const cards = url.cards ?? (savedCards?.length ? savedCards : undefined);
@@ -53,7 +58,34 @@ export async function hydrate(): Promise<void> {
     urlProblems = [...urlProblems, `This link's data (${wanted}) was uploaded by whoever made it; upload the same file to reproduce the comparison.`];
   }
   useApp.setState({ urlProblems });
+  if (url.settings?.maxLength != null || url.settings?.maxPromptLength != null) checkLengthsOnLoad(savedSettings);
   follow();
+}
+
+/**
+ * The URL's max lengths against the model's n_positions, once the model has loaded (the URL is
+ * read before): a length the model cannot take is refused like any other URL value, and the
+ * saved or default one stays.
+ */
+function checkLengthsOnLoad(saved: TrainSettings): void {
+  const check = (s: AppState): boolean => {
+    if (s.model.status === 'error') return true;
+    if (!s.model.info) return false;
+    const lengths = { maxLength: s.settings.maxLength, maxPromptLength: s.settings.maxPromptLength };
+    const base = { ...s.settings, maxLength: saved.maxLength, maxPromptLength: saved.maxPromptLength };
+    const ctx = { nPositions: s.model.info.config.nPositions };
+    let r = applyUrlSettings(base, lengths, ctx);
+    // the saved lengths may not fit this model either: then the default (null) stays
+    if (r.problems.length && trainConfigProblems({ ...r.settings, ...ctx }).some((p) => p.field === 'maxLength' || p.field === 'maxPromptLength')) {
+      r = { ...applyUrlSettings({ ...base, maxLength: null, maxPromptLength: null }, lengths, ctx), problems: r.problems };
+    }
+    if (r.problems.length) useApp.setState({ settings: r.settings, urlProblems: [...s.urlProblems, ...r.problems] });
+    return true;
+  };
+  if (check(useApp.getState())) return;
+  const stop = useApp.subscribe((s) => {
+    if (check(s)) stop();
+  });
 }
 
 function matchPreset(cards: MethodCard[]): MethodPresetId | 'custom' {
@@ -68,12 +100,18 @@ let following = false;
 function follow(): void {
   if (following) return;
   following = true;
+  // every way into the settings passes the validator (applySettings); this is the last guard
+  let valid = useApp.getState().settings;
+  const validSettings = (s: TrainSettings) => (trainConfigProblems(s).length ? valid : (valid = s));
+  // a card with an out-of-range value shows the problem on the card; URL and IndexedDB keep its last valid values
+  let validCards = useApp.getState().cards.filter((c) => !cardProblems(c).length);
+  const cardsToKeep = (cards: MethodCard[]) => (cards.some((c) => cardProblems(c).length) ? validCards : (validCards = cards));
   const write = (s: AppState) => {
-    const query = encodeConfig(s.cards, s.settings, s.data.source?.name ?? null);
+    const query = encodeConfig(cardsToKeep(s.cards), validSettings(s.settings), s.data.source?.name ?? null);
     if (query !== location.search) history.replaceState(null, '', query + location.hash);
     saveSoon('config', () => {
       const { preset, cards, settings, smoothing } = useApp.getState();
-      return { preset, cards, settings, smoothing } satisfies SavedConfig;
+      return { preset, cards: cardsToKeep(cards), settings: validSettings(settings), smoothing } satisfies SavedConfig;
     });
   };
   write(useApp.getState());

@@ -6,7 +6,8 @@
 import { methodDescriptor, parseRunToken, runToken, type OptionValue } from '../train/objectives';
 import type { TrainSettings } from '../worker/protocol';
 import { CARD_METHODS, newCard, objectiveOf, type MethodCard } from './presets';
-import { DEFAULT_SETTINGS } from './settings';
+import { applySettings, DEFAULT_SETTINGS, type SettingsContext } from './settings';
+import { decimalNumber } from '../train/config';
 
 type NumKey = 'lr' | 'steps' | 'batchSize' | 'gradAccum' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'weightDecay' | 'checkpointEvery';
 
@@ -25,6 +26,25 @@ const NUM_KEYS: Array<[string, NumKey]> = [
   ['ckpt', 'checkpointEvery'],
 ];
 const ALWAYS = 5;
+const LENGTH_KEYS: Array<[string, 'maxLength' | 'maxPromptLength']> = [
+  ['maxlen', 'maxLength'],
+  ['maxprompt', 'maxPromptLength'],
+];
+const OTHER_KEYS: Record<string, keyof TrainSettings> = { sched: 'schedule', opt: 'optimizer', moments: 'momentsDtype', acts: 'activationsDtype' };
+
+/** The query key of a setting: batchSize -> bs. */
+export function urlKey(name: keyof TrainSettings): string {
+  return [...NUM_KEYS, ...LENGTH_KEYS, ...Object.entries(OTHER_KEYS)].find(([, n]) => n === name)?.[0] ?? name;
+}
+
+/**
+ * The URL's settings over `base` (the saved or default settings): what the validator refuses keeps
+ * base's value and is said in words, naming the query key; `ctx` adds the model and the data.
+ */
+export function applyUrlSettings(base: TrainSettings, patch: Partial<TrainSettings>, ctx: SettingsContext = {}): { settings: TrainSettings; problems: string[] } {
+  const { settings, refused } = applySettings(base, patch, ctx);
+  return { settings, problems: refused.map((r) => `${urlKey(r.key)}: ${r.message}`) };
+}
 
 export interface UrlConfig {
   cards?: MethodCard[];
@@ -73,11 +93,11 @@ export function decodeConfig(search: string): UrlConfig {
     }
   }
   const settings: Partial<TrainSettings> = {};
-  for (const [key, name] of NUM_KEYS) {
+  for (const [key, name] of [...NUM_KEYS, ...LENGTH_KEYS]) {
     const v = q.get(key);
     if (v === null) continue;
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) out.problems.push(`${key}: "${v}" is not a number`);
+    const n = decimalNumber(v);
+    if (n === null) out.problems.push(`${key}: "${v}" is not a number`);
     else settings[name] = n;
   }
   const sched = q.get('sched');
@@ -100,9 +120,11 @@ export function decodeConfig(search: string): UrlConfig {
     if (acts === 'f32' || acts === 'f16') settings.activationsDtype = acts;
     else out.problems.push(`acts: "${acts}" is not f32 or f16`);
   }
-  for (const [key, name] of [['maxlen', 'maxLength'], ['maxprompt', 'maxPromptLength']] as const) {
-    const v = q.get(key);
-    if (v !== null) settings[name] = Number.isFinite(Number(v)) ? Number(v) : (out.problems.push(`${key}: "${v}" is not a number`), null);
+  // the validator's verdict, against the defaults (sync.ts checks again against the saved settings)
+  const { refused } = applySettings(DEFAULT_SETTINGS, settings);
+  for (const r of refused) {
+    out.problems.push(`${urlKey(r.key)}: ${r.message}`);
+    delete settings[r.key];
   }
   if (Object.keys(settings).length) out.settings = settings;
   const data = q.get('data');

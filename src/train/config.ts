@@ -1,5 +1,8 @@
 // A training run's configuration: a typed plain object with TRL's defaults, and its one validator.
 import { createObjective, type ObjectiveSpec } from './objectives';
+import { decimalNumber } from '../util/number';
+
+export { decimalNumber };
 import type { ScheduleKind } from './schedule';
 import type { ActivationsDtype } from '../model/gpt';
 
@@ -71,38 +74,75 @@ export interface RunSettings {
   checkpointEvery?: number;
   /** The model's n_positions, when known: maxLength may not exceed it. */
   nPositions?: number;
+  /** Examples (pairs) in the data, when known: the eval split must leave one to train on. */
+  examples?: number;
 }
 
 /**
+ * Upper bounds of values that can only be a mistake (a typo, an extra digit, a pasted link). They
+ * live here, in the one validator, so the CLI, the page's form and its URL refuse the same values.
+ */
+export const CONFIG_LIMITS = {
+  /** Updates (also warmup, eval and checkpoint intervals): at the fastest rates here (tens of
+   * updates a second on a tiny model) a million updates take a day, and every update keeps a
+   * metrics row in memory and on the charts. */
+  steps: 1_000_000,
+  /** Pairs per micro-batch: 4096 pairs are 8192 sequences, whose activations exceed any GPU's
+   * memory at lengths worth training; larger batches are gradient accumulation's job. */
+  batchSize: 4096,
+  /** Micro-batches per update: 4096 × even one pair is a larger batch than any run here needs. */
+  gradAccum: 4096,
+  /** Peak learning rate: Adam moves every weight by about lr per update, so above 1 a run only
+   * diverges (fine-tuning uses 1e-6 to 1e-3). */
+  lr: 1,
+  /** Adam's ε: above 1 it outweighs √v for every gradient of a trained model. */
+  eps: 1,
+  /** The seed is read as an unsigned 32-bit integer (src/util/rng.ts): a larger one would alias a
+   * smaller seed. */
+  seed: 2 ** 32 - 1,
+  /** Tokens, when the model is not known yet (a URL read before the model loads): GPT-2's
+   * checkpoints have 1024 positions, and one pair of 65,536 tokens would need over 100 GB of
+   * activations at GPT-2 small. With the model known, its n_positions is the bound. */
+  maxLength: 65_536,
+} as const;
+
+/**
  * Every problem of a configuration, each naming its field — the one validator behind the CLI's
- * flags, the page's settings form and the engine. `objective` is checked when present (the page's
- * shared settings have none).
+ * flags, the page's settings form and URL, and the engine. `objective` is checked when present
+ * (the page's shared settings have none).
  */
 export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { objective?: ObjectiveSpec } & RunSettings): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const add = (field: string, rest: string) => out.push({ field, message: `${field} ${rest}` });
-  const int = (k: keyof typeof c, min: number) => {
+  const int = (k: keyof typeof c, min: number, max: number, why = '') => {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < min) add(k, `must be a whole number ≥ ${min}, got ${v}`);
+    else if (v > max) add(k, `must be ≤ ${max}${why}, got ${v}`);
   };
-  const pos = (k: keyof typeof c, allowZero: boolean) => {
+  const pos = (k: keyof typeof c, allowZero: boolean, max = Infinity, why = '') => {
     const v = c[k] as number;
     if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) add(k, `must be ${allowZero ? '≥ 0' : '> 0'}, got ${v}`);
+    else if (v > max) add(k, `must be ≤ ${max}${why}, got ${v}`);
   };
-  int('steps', 1);
-  int('batchSize', 1);
-  int('gradAccum', 1);
-  int('warmupSteps', 0);
-  int('seed', 0);
-  int('evalEvery', 0);
-  if (c.checkpointEvery !== undefined) int('checkpointEvery', 1);
-  pos('lr', false);
-  pos('eps', false);
+  const L = CONFIG_LIMITS;
+  int('steps', 1, L.steps, ' (a day of updates at the fastest rates here)');
+  int('batchSize', 1, L.batchSize, ' (pairs per micro-batch; use gradient accumulation for more)');
+  int('gradAccum', 1, L.gradAccum);
+  int('warmupSteps', 0, L.steps);
+  int('seed', 0, L.seed);
+  int('evalEvery', 0, L.steps);
+  if (c.checkpointEvery !== undefined) int('checkpointEvery', 1, L.steps);
+  pos('lr', false, L.lr, ' (Adam moves every weight by about lr per update)');
+  pos('eps', false, L.eps);
   pos('weightDecay', true);
   pos('maxGradNorm', true);
+  // decoupled decay scales every weight by (1 − lr·wd) per update: at lr·wd ≥ 1 it erases them
+  if (c.optimizer === 'adamw' && c.weightDecay > 0 && c.lr > 0 && c.lr <= L.lr && c.lr * c.weightDecay >= 1) add('weightDecay', `must be < 1 / lr (${1 / c.lr}): AdamW scales the weights by 1 − lr·weightDecay each update, got ${c.weightDecay}`);
   if (!(c.beta1 >= 0 && c.beta1 < 1)) add('beta1', `must be in [0, 1), got ${c.beta1}`);
   if (!(c.beta2 >= 0 && c.beta2 < 1)) add('beta2', `must be in [0, 1), got ${c.beta2}`);
-  if (!(c.evalFraction >= 0 && c.evalFraction < 1)) add('evalFraction', `must be in [0, 1), got ${c.evalFraction}`);
+  // holding out more than half of the data is a typo (0.99 for 0.09), not an experiment
+  if (!(c.evalFraction >= 0 && c.evalFraction <= 0.5)) add('evalFraction', `must be between 0 and 0.5, got ${c.evalFraction}`);
+  else if (c.examples !== undefined && c.examples >= 1 && c.evalFraction > 0 && c.examples - evalCount(c.examples, c.evalFraction) < 1) add('evalFraction', `must leave at least one of the ${c.examples} examples for training, got ${c.evalFraction}`);
   if (!['adamw', 'sgd'].includes(c.optimizer)) add('optimizer', `must be adamw or sgd, got ${c.optimizer}`);
   if (c.momentsDtype !== undefined && !['f32', 'bf16'].includes(c.momentsDtype)) add('momentsDtype', `must be f32 or bf16 (storage of the AdamW moments), got ${c.momentsDtype}`);
   // SGD here has no momentum and no weight decay: options of AdamW alone are mistakes, not no-ops
@@ -111,10 +151,15 @@ export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { object
   if (c.activationsDtype !== undefined && !['f32', 'f16'].includes(c.activationsDtype)) add('activationsDtype', `must be f32 or f16 (storage of the per-layer qkv and fch activations), got ${String(c.activationsDtype)}`);
   if (!['linear', 'cosine', 'constant'].includes(c.schedule)) add('schedule', `must be linear, cosine or constant, got ${c.schedule}`);
   if (c.maxLength != null) {
-    int('maxLength', 2);
-    if (c.nPositions !== undefined && c.maxLength > c.nPositions) add('maxLength', `must be ≤ the model's n_positions (${c.nPositions}), got ${c.maxLength}`);
+    if (c.nPositions !== undefined && Number.isInteger(c.maxLength) && c.maxLength > c.nPositions) add('maxLength', `must be ≤ the model's n_positions (${c.nPositions}), got ${c.maxLength}`);
+    else int('maxLength', 2, c.nPositions ?? L.maxLength, ' (longer than any model takes)');
   }
-  if (c.maxPromptLength != null) int('maxPromptLength', 1);
+  if (c.maxPromptLength != null) {
+    // the prompt is cut to leave room for the completion: a limit of the whole length leaves none
+    const whole = c.maxLength ?? c.nPositions;
+    if (whole != null && Number.isInteger(c.maxPromptLength) && c.maxPromptLength >= whole) add('maxPromptLength', `must be < ${c.maxLength != null ? 'the max length' : "the model's n_positions"} (${whole}), so completions keep a token, got ${c.maxPromptLength}`);
+    else int('maxPromptLength', 1, L.maxLength - 1, ' (longer than any model takes)');
+  }
   if (c.objective) {
     try {
       createObjective(c.objective);
@@ -123,6 +168,12 @@ export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { object
     }
   }
   return out;
+}
+
+/** How many of n examples the eval split holds out (src/data/split.ts splitTrainEval's rule). */
+function evalCount(n: number, fraction: number): number {
+  const k = Math.round(n * fraction);
+  return fraction > 0 && n >= 2 ? Math.min(Math.max(k, 1), n - 1) : k;
 }
 
 /** Throws the configuration's problems as one error (engine entry points: Trainer, TrainingRun). */
@@ -142,3 +193,4 @@ export class ConfigError extends Error {
 export function problemText(p: ConfigProblem, name: string): string {
   return name + p.message.slice(p.field.length);
 }
+

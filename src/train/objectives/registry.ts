@@ -4,6 +4,7 @@
 // or downstream names a method.
 import { ALPHAPO_METHOD } from './alphapo';
 import { ObjectiveOptionError } from './check';
+import { decimalNumber } from '../../util/number';
 import { CPO_METHOD, SIMPO_METHOD } from './cpo';
 import type { MethodDescriptor, MethodOption, OptionValue, OptionValues } from './descriptor';
 import { DPO_METHOD } from './dpo';
@@ -162,8 +163,8 @@ export function parseRunToken(token: string): MethodSpec {
 /** An option's value from text (a CLI flag or a URL token part); `where` prefixes the error. */
 export function parseOptionText(o: MethodOption, raw: string, where: string): OptionValue {
   const number = (x: string) => {
-    const n = Number(x);
-    if (x.trim() === '' || !Number.isFinite(n)) throw new Error(`${where}: "${x}" is not a number`);
+    const n = decimalNumber(x);
+    if (n === null) throw new Error(`${where}: "${x}" is not a decimal number`);
     return n;
   };
   switch (o.kind) {

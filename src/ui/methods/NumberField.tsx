@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { decimalNumber } from '../../util/number';
 
 interface Props {
   label: string;
@@ -17,7 +18,7 @@ interface Props {
 export function NumberField({ label, ariaLabel, value, min, step, nullable, placeholder, onChange, onClear }: Props) {
   const [text, setText] = useState(value === null ? '' : String(value));
   useEffect(() => {
-    setText((t) => (Number(t) === value && t.trim() !== '' ? t : value === null ? '' : String(value)));
+    setText((t) => (decimalNumber(t) === value ? t : value === null ? '' : String(value)));
   }, [value]);
   return (
     <label>
@@ -30,12 +31,12 @@ export function NumberField({ label, ariaLabel, value, min, step, nullable, plac
         placeholder={placeholder}
         min={min}
         step={step}
-        aria-invalid={text.trim() !== '' && !Number.isFinite(Number(text))}
+        aria-invalid={text.trim() !== '' && decimalNumber(text) === null}
         onChange={(e) => {
           const t = e.target.value;
           setText(t);
           if (t.trim() === '' && nullable) onClear?.();
-          else if (t.trim() !== '' && Number.isFinite(Number(t))) onChange(Number(t));
+          else if (decimalNumber(t) !== null) onChange(decimalNumber(t)!);
         }}
       />
     </label>

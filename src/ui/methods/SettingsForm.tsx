@@ -1,3 +1,4 @@
+import { Fragment, useState } from 'react';
 import { useApp } from '../../store';
 import { settingsProblems } from '../../store/settings';
 import { NumberField } from './NumberField';
@@ -19,16 +20,41 @@ const FIELDS: Array<[NumKey, string]> = [
   ['checkpointEvery', 'Checkpoint every'],
 ];
 
-// Settings every run shares (TRL's names and defaults).
+/** A value the store refused, shown at its field (the store keeps the last valid value). */
+function FieldError({ message }: { message?: string }) {
+  return message ? (
+    <small className="field-error" role="alert" style={{ color: '#b42318', flexBasis: '100%' }}>
+      {message}
+    </small>
+  ) : null;
+}
+
+// Settings every run shares (TRL's names and defaults). A typed value the validator refuses stays
+// in its field with the reason beside it; the store, the URL and IndexedDB keep the last valid one.
 export function SettingsForm() {
   const s = useApp((st) => st.settings);
-  const update = useApp((st) => st.updateSettings);
-  const problems = settingsProblems(s);
+  const updateSettings = useApp((st) => st.updateSettings);
+  const nPositions = useApp((st) => st.model.info?.config.nPositions);
+  const examples = useApp((st) => st.data.result?.report.accepted);
+  const [errors, setErrors] = useState<Partial<Record<keyof TrainSettings, string>>>({});
+  const update = (patch: Partial<TrainSettings>) => {
+    const refused = updateSettings(patch);
+    setErrors((e) => {
+      const next = { ...e };
+      for (const k of Object.keys(patch) as Array<keyof TrainSettings>) delete next[k];
+      for (const r of refused) next[r.key] = r.message;
+      return next;
+    });
+  };
+  const problems = settingsProblems(s, { nPositions, examples });
   return (
     <fieldset className="settings">
       <legend>Shared settings</legend>
       {FIELDS.map(([k, label]) => (
-        <NumberField key={k} label={label} value={s[k]} min={0} onChange={(v) => update({ [k]: v } as Partial<TrainSettings>)} />
+        <Fragment key={k}>
+          <NumberField label={label} value={s[k]} min={0} onChange={(v) => update({ [k]: v } as Partial<TrainSettings>)} />
+          <FieldError message={errors[k]} />
+        </Fragment>
       ))}
       <label>
         Schedule{' '}
@@ -60,7 +86,12 @@ export function SettingsForm() {
         </select>
       </label>
       <NumberField label="Max length" value={s.maxLength} nullable placeholder="auto" onChange={(v) => update({ maxLength: v })} onClear={() => update({ maxLength: null })} />
+      <FieldError message={errors.maxLength} />
       <NumberField label="Max prompt length" value={s.maxPromptLength} nullable placeholder="auto" onChange={(v) => update({ maxPromptLength: v })} onClear={() => update({ maxPromptLength: null })} />
+      <FieldError message={errors.maxPromptLength} />
+      {(['schedule', 'optimizer', 'momentsDtype', 'activationsDtype'] as const).map((k) => (
+        <FieldError key={k} message={errors[k]} />
+      ))}
       {problems.length > 0 && (
         <p className="notice warn" role="alert">
           {problems.join('. ')}.

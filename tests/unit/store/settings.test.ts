@@ -23,7 +23,7 @@ describe('settings problems', () => {
     const c = { ...DEFAULT_SETTINGS, lr: -1, evalFraction: 1, optimizer: 'sgd' as const, weightDecay: 0.1, maxLength: 100, nPositions: 64, objective: { method: 'dpo' as const } };
     expect(trainConfigProblems(c)).toEqual([
       { field: 'lr', message: 'lr must be > 0, got -1' },
-      { field: 'evalFraction', message: 'evalFraction must be in [0, 1), got 1' },
+      { field: 'evalFraction', message: 'evalFraction must be between 0 and 0.5, got 1' },
       { field: 'weightDecay', message: 'weightDecay applies to adamw only: SGD here has no weight decay (got 0.1)' },
       { field: 'maxLength', message: "maxLength must be ≤ the model's n_positions (64), got 100" },
     ]);

@@ -33,7 +33,7 @@ describe('URL configuration', () => {
     expect(r.settings).toEqual({ steps: 5 });
     expect(r.problems).toEqual(['runs: "dpo:bogus:0.1": dpo: option lossType "bogus" is unknown; expected one of sigmoid, robust, hinge, ipo, sigmoid_norm, exo_pair, nca_pair, bco_pair, sppo_hard, aot, aot_unpaired, apo_zero, apo_down, discopop, sft', 'lr: "abc" is not a number', 'sched: "weekly" is not linear, cosine or constant', 'opt: "adam" is not adamw or sgd']);
     expect(() => parseCardToken('ppo:0.1')).toThrow(/unknown method "ppo"/);
-    expect(() => parseCardToken('orpo:x')).toThrow(/"x" is not a number/);
+    expect(() => parseCardToken('orpo:x')).toThrow(/λ: "x" is not a decimal number/);
   });
 
   it('carries bf16 AdamW moments and f16 activations, and names a bad value', () => {
