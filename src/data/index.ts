@@ -2,9 +2,10 @@
 // no GPU: runs in a worker, the page and Node.
 export * from './types';
 export { processSource, processText, sniffSyntax, type ProcessOptions, type ProcessHooks, type Progress } from './pipeline';
-export { detectShape, normalizeRow, splitCommonPrefix, type NormalizedRow } from './shapes';
+export { detectShape, normalizeRow, rowShape, checkUnread, splitCommonPrefix, DATA_FIELDS, type NormalizedRow } from './shapes';
+export { CANNOT_ENCODE } from './validate';
 export { rendererFor, plainRenderer, ChatTemplateRenderer, type Renderer } from './render';
-export { resolveTruncation, resolveLengths, planTruncation, tokenizeExample, measureExample, exampleLength, type Truncation, type TruncationPlan, type Lengths } from './tokenize';
+export { resolveTruncation, resolveLengths, planTruncation, tokenizeExample, measureExample, exampleLength, encodeProblem, type Truncation, type TruncationPlan, type Lengths } from './tokenize';
 export { splitTrainEval, lengthBucketedBatches, type BucketOptions } from './split';
 export { trlRecord, trlJsonlLine } from './export';
 export { byteChunks, ChunkDecoder, LineSplitter, type ByteSource } from './text-stream';

@@ -48,16 +48,92 @@ export function detectShape(row: Row): Shape | null {
   return 'implicit';
 }
 
+const SCORES = ['score_chosen', 'score_rejected'];
+
 /** The fields each shape reads (CSV columns outside these are reported as ignored). */
 export const SHAPE_FIELDS: Record<Shape, string[]> = {
-  standard: ['prompt', 'chosen', 'rejected'],
-  implicit: ['chosen', 'rejected'],
-  conversational: ['prompt', 'chosen', 'rejected'],
-  'hh-rlhf': ['chosen', 'rejected'],
-  ultrafeedback: ['prompt', 'chosen', 'rejected', 'score_chosen', 'score_rejected'],
-  orca: ['system', 'question', 'chosen', 'rejected'],
+  standard: ['prompt', 'chosen', 'rejected', ...SCORES],
+  implicit: ['chosen', 'rejected', ...SCORES],
+  conversational: ['prompt', 'chosen', 'rejected', ...SCORES],
+  'hh-rlhf': ['chosen', 'rejected', ...SCORES],
+  ultrafeedback: ['prompt', 'chosen', 'rejected', ...SCORES],
+  orca: ['system', 'question', 'chosen', 'rejected', ...SCORES],
   kto: ['prompt', 'completion', 'label'],
 };
+
+/** Every field some shape reads: a row that carries one its own shape does not read is rejected, never trimmed. */
+export const DATA_FIELDS = [...new Set(Object.values(SHAPE_FIELDS).flat())];
+
+/**
+ * Shapes that can share a file, row by row: they normalize to the same kind of example (strings,
+ * or message lists) and export to the same TRL columns. A standard row keeps its prompt in an
+ * implicit file, an implicit row gets the common prefix in a standard file, and so on.
+ */
+const FAMILY: Record<Shape, 'strings' | 'messages' | 'orca' | 'kto'> = {
+  standard: 'strings',
+  implicit: 'strings',
+  'hh-rlhf': 'strings',
+  conversational: 'messages',
+  ultrafeedback: 'messages',
+  orca: 'orca',
+  kto: 'kto',
+};
+
+const LAYOUT: Record<Shape, string> = {
+  standard: 'prompt/chosen/rejected strings',
+  implicit: 'chosen/rejected strings',
+  'hh-rlhf': 'chosen/rejected transcripts',
+  conversational: 'message lists',
+  ultrafeedback: 'a prompt string and message lists',
+  orca: 'system/question/chosen/rejected',
+  kto: 'prompt/completion/label',
+};
+
+/** Whether a field value carries anything (an empty string or list, or null, carries nothing). */
+const hasContent = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '') && !(Array.isArray(v) && v.length === 0);
+
+/** The field that sets a row of shape `own` apart from the file's shape. */
+function telltale(own: Shape, row: Row): string {
+  if (own === 'kto') return 'completion';
+  if (own === 'orca') return 'question';
+  return ['chosen', 'rejected', 'prompt'].find((k) => Array.isArray(row[k])) ?? 'chosen';
+}
+
+/**
+ * The shape one row is read with in a file whose format is `fileShape`. A detected format lets
+ * each row use its own shape within the format's family (standard, implicit and HH rows mix;
+ * conversational and ultrafeedback rows mix); a chosen format is used for every row. A row whose
+ * own fields belong to another family (message lists, orca's `question`, KTO's completion/label)
+ * is rejected as `mixed-format`: read with the file's format it would fail or lose those fields.
+ */
+export function rowShape(row: Row, fileShape: Shape, source: 'detected' | 'chosen'): Shape {
+  const own = detectShape(row);
+  if (!own || own === fileShape) return fileShape;
+  if (FAMILY[own] === FAMILY[fileShape]) return source === 'detected' ? own : fileShape;
+  if (FAMILY[own] === 'strings') return fileShape; // missing-field / wrong-type name the field
+  const how = source === 'detected' ? 'detected from the first rows' : 'chosen';
+  throw new RowError(
+    'mixed-format',
+    telltale(own, row),
+    `this row is ${own} (${LAYOUT[own]}) but the file's format is ${fileShape} (${LAYOUT[fileShape]}, ${how}); one file holds one kind of row: fix the row or split the file`,
+  );
+}
+
+function unreadHint(shape: Shape, field: string): string {
+  if (shape === 'orca' && field === 'prompt') return 'a row with "question" is read as orca (system + question); keep either "prompt" or "question"';
+  if (shape === 'kto') return `a row with "completion" and "label" is read as KTO, which has no "${field}"; split paired and unpaired rows into two files`;
+  if (field === 'prompt') return `the ${shape} format (chosen) takes the prompt from chosen/rejected; choose the standard format or auto-detection to use this row's prompt`;
+  if (field === 'system' && FAMILY[shape] === 'messages') return 'put the system prompt first in the prompt messages, as {"role": "system", "content": …}';
+  if (field === 'system') return `the ${shape} format has no system prompt; fold it into "prompt", or use the orca format (system/question/chosen/rejected)`;
+  return `the ${shape} format does not read it`;
+}
+
+/** Throws `unread-field` when the row carries a data field its shape would not read (and so lose). */
+export function checkUnread(row: Row, shape: Shape): void {
+  const reads = SHAPE_FIELDS[shape];
+  const lost = DATA_FIELDS.find((k) => !reads.includes(k) && hasContent(row[k]));
+  if (lost) throw new RowError('unread-field', lost, `"${lost}" would be ignored: ${unreadHint(shape, lost)}`);
+}
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
@@ -141,10 +217,32 @@ function label(row: Row, textual: boolean): boolean {
   throw new RowError('wrong-type', 'label', `"label" must be true or false, got ${typeName(v)}`);
 }
 
-const optionalNumber = (row: Row, k: string) => (typeof row[k] === 'number' ? (row[k] as number) : undefined);
+/** score_chosen / score_rejected: a number (or a numeric string, as CSV cells are), kept on any pair. */
+function score(row: Row, k: string): number | undefined {
+  if (!present(row, k)) return undefined;
+  const v = row[k];
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    if (v.trim() === '') return undefined;
+    const n = Number(v);
+    if (Number.isFinite(n)) return n;
+  }
+  throw new RowError('wrong-type', k, `"${k}" must be a number, got ${typeName(v)}`);
+}
 
 /** Normalizes one row of a known shape; throws RowError naming the field and the reason. */
 export function normalizeRow(row: Row, shape: Shape, textual = false): NormalizedRow {
+  const out = normalizeFields(row, shape, textual);
+  if (out.kind === 'pair') {
+    const [c, r] = [score(row, 'score_chosen'), score(row, 'score_rejected')];
+    if (c !== undefined) out.scoreChosen = c;
+    if (r !== undefined) out.scoreRejected = r;
+    if (c !== undefined && c === r) out.warnings.push({ code: 'tied-scores', message: `score_chosen equals score_rejected (${c})` });
+  }
+  return out;
+}
+
+function normalizeFields(row: Row, shape: Shape, textual: boolean): NormalizedRow {
   const warnings: NormalizedRow['warnings'] = [];
   switch (shape) {
     case 'standard': {
@@ -192,9 +290,6 @@ export function normalizeRow(row: Row, shape: Shape, textual = false): Normalize
       if (promptText !== null) {
         const user = prompt.find((m) => m.role === 'user');
         if (!user || user.content !== promptText) warnings.push({ code: 'prompt-mismatch', message: '"prompt" differs from the user turn repeated in chosen/rejected; the user turn was used' });
-        out.scoreChosen = optionalNumber(row, 'score_chosen');
-        out.scoreRejected = optionalNumber(row, 'score_rejected');
-        if (out.scoreChosen !== undefined && out.scoreChosen === out.scoreRejected) warnings.push({ code: 'tied-scores', message: `score_chosen equals score_rejected (${out.scoreChosen})` });
       }
       return out;
     }

@@ -93,12 +93,6 @@ export function countTokens(tok: Tokenizer, text: string): number {
   return tok.kind === 'byte' ? utf8Length(text) : tok.encode(text).length;
 }
 
-function completionIds(tok: Tokenizer, text: string, appendEos: boolean): number[] {
-  const ids = tok.encode(text);
-  if (appendEos) ids.push(tok.eosTokenId);
-  return ids;
-}
-
 export interface TokenizeResult {
   ids: TokenizedExample;
   plan: TruncationPlan;
@@ -106,11 +100,45 @@ export interface TokenizeResult {
   lengths: number[];
 }
 
+/** The texts of an example as encoded: prompt, then each completion. */
+export function exampleTexts(ex: Example): string[] {
+  return ex.kind === 'pair' ? [ex.prompt, ex.chosen, ex.rejected] : [ex.prompt, ex.completion];
+}
+
+/** Each text of exampleTexts(ex) as token ids: untruncated, no end-of-text token. */
+export function encodeExample(ex: Example, tok: Tokenizer): number[][] {
+  return exampleTexts(ex).map((t) => tok.encode(t));
+}
+
+/**
+ * Why `tok` cannot encode `text` (`ids` = tok.encode(text)): 'no tokens' or 'only unknown tokens'
+ * when text with a visible character (besides special-token strings) has no ordinary token; null
+ * when it can. A tokenizer with an empty vocabulary encodes everything to []; training on such a
+ * row would learn end-of-text only.
+ */
+export function encodeProblem(tok: Tokenizer, text: string, ids: readonly number[]): 'no tokens' | 'only unknown tokens' | null {
+  if (tok.kind === 'byte') return null; // one token per byte: every text encodes
+  const { unkTokenId, specialTokens } = tok;
+  let unknown = false;
+  for (const id of ids) {
+    if (id === unkTokenId) unknown = true;
+    else if (!specialTokens?.has(id)) return null;
+  }
+  let visible = text;
+  for (const s of specialTokens?.values() ?? []) if (s) visible = visible.split(s).join('');
+  if (visible.trim() === '') return null;
+  return unknown ? 'only unknown tokens' : 'no tokens';
+}
+
 /** Encodes and truncates one example. `plan.emptied >= 0` means a completion lost every token. */
 export function tokenizeExample(ex: Example, tok: Tokenizer, t: Truncation): TokenizeResult {
-  const promptIds = tok.encode(ex.prompt);
-  const comps = ex.kind === 'pair' ? [ex.chosen, ex.rejected] : [ex.completion];
-  const compIds = comps.map((c) => completionIds(tok, c, ex.appendEos));
+  return tokenizeEncoded(ex, encodeExample(ex, tok), tok, t);
+}
+
+/** tokenizeExample from encodeExample's ids (not modified). */
+export function tokenizeEncoded(ex: Example, encoded: readonly number[][], tok: Tokenizer, t: Truncation): TokenizeResult {
+  const promptIds = encoded[0];
+  const compIds = encoded.slice(1).map((c) => (ex.appendEos ? [...c, tok.eosTokenId] : c));
   const plan = planTruncation(promptIds.length, compIds.map((c) => c.length), t);
   const p = promptIds.slice(promptIds.length - plan.prompt);
   const cs = compIds.map((c, i) => c.slice(0, plan.completions[i]));
@@ -127,6 +155,12 @@ export function measureExample(ex: Example, tok: Tokenizer): number[] {
   const eos = ex.appendEos ? 1 : 0;
   const comps = ex.kind === 'pair' ? [ex.chosen, ex.rejected] : [ex.completion];
   return [countTokens(tok, ex.prompt), ...comps.map((c) => countTokens(tok, c) + eos)];
+}
+
+/** measureExample from encodeExample's ids. */
+export function encodedLengths(ex: Example, encoded: readonly number[][]): number[] {
+  const eos = ex.appendEos ? 1 : 0;
+  return encoded.map((ids, i) => ids.length + (i > 0 ? eos : 0));
 }
 
 /** Sequence length used for batching: prompt + the longer completion. */

@@ -95,6 +95,9 @@ export type RejectCode =
   | 'empty-completion'
   | 'identical' // chosen identical to rejected
   | 'template' // the chat template failed on this row
+  | 'mixed-format' // the row's fields are another format's than the file's (read as the file's, they would be lost)
+  | 'unread-field' // the row carries a field its format does not read (prompt and question, system in a standard row, …)
+  | 'unencodable' // the tokenizer encodes a non-empty text to no tokens, or to unknown tokens only
   | 'truncated-away'; // no completion token left after truncation
 
 export interface RejectedRow {
@@ -138,6 +141,16 @@ export interface LengthStats {
 export interface ValidationReport {
   /** The row shape used (detected or chosen); null when no row had a known shape. */
   format: Shape | null;
+  /**
+   * Accepted rows by the shape each was read with, when a detected format let rows of one family
+   * mix (standard rows in an implicit file, …); absent when every accepted row used `format`.
+   */
+  formats?: Partial<Record<Shape, number>>;
+  /**
+   * One line on the whole file: "3 of 4 rows accepted, 1 rejected", or the file-wide cause when
+   * there is one ("the tokenizer cannot encode the data: …").
+   */
+  summary: string;
   syntax: Syntax;
   shapeSource: 'detected' | 'chosen';
   /** Rendering of conversational rows. */

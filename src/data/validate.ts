@@ -6,8 +6,8 @@ import type { Tokenizer } from '../tokenizer/types';
 import type { RawRecord } from './records';
 import type { Renderer } from './render';
 import { DupIndex, hashTexts } from './dup-index';
-import { detectShape, normalizeRow, RowError, SHAPE_FIELDS, type NormalizedRow } from './shapes';
-import { measureExample, planTruncation, resolveTruncation, tokenizeExample, type Truncation } from './tokenize';
+import { checkUnread, detectShape, normalizeRow, rowShape, RowError, SHAPE_FIELDS, type NormalizedRow } from './shapes';
+import { encodedLengths, encodeExample, encodeProblem, exampleTexts, measureExample, planTruncation, resolveTruncation, tokenizeEncoded, type Truncation } from './tokenize';
 import {
   DEFAULT_MAX_REPORTED,
   SHAPES,
@@ -21,6 +21,9 @@ import {
   type TokenizedExample,
   type ValidationReport,
 } from './types';
+
+/** How the report's summary starts when every row was rejected because the tokenizer cannot encode its text. */
+export const CANNOT_ENCODE = 'the tokenizer cannot encode the data';
 
 /** Rows read before the shape is decided by majority. */
 export const DETECT_ROWS = 64;
@@ -69,6 +72,10 @@ export class Validator {
   private promptCut = 0;
   private completionCut = 0;
   private dropped = 0;
+  /** Rows rejected as `unencodable` (the tokenizer cannot encode their text). */
+  private unencodable = 0;
+  /** Accepted rows by the shape each was read with (rowShape). */
+  private formatCounts: Partial<Record<Shape, number>> = {};
   private seen = new DupIndex();
   private stats = { prompt: new Stats(), completion: new Stats(), total: new Stats() };
   private labels = { desirable: 0, undesirable: 0 };
@@ -146,22 +153,27 @@ export class Validator {
     }
     let norm: NormalizedRow;
     let ex: Example;
+    let shape: Shape;
     try {
-      norm = normalizeRow(row, this.shape, rec.textual === true);
+      shape = rowShape(row, this.shape, this.shapeSource);
+      norm = normalizeRow(row, shape, rec.textual === true);
+      checkUnread(row, shape);
       ex = this.render(norm, line, index);
     } catch (e) {
       if (e instanceof RowError) return this.reject(line, index, e.code, e.reason, e.field);
       return this.reject(line, index, 'template', `chat template failed: ${(e as Error).message.split('\n')[0]}`);
     }
-    for (const w of norm.warnings) this.warn({ line, index, ...w });
-    this.measure(ex, line, index);
+    if (!this.measure(ex, line, index, norm.warnings)) return;
+    this.formatCounts[shape] = (this.formatCounts[shape] ?? 0) + 1;
   }
 
   private render(n: NormalizedRow, line: number, index: number): Example {
     if (n.text) {
-      return n.kind === 'pair'
-        ? { kind: 'pair', ...n.text, appendEos: true, line, index }
-        : { kind: 'unpaired', ...n.text, label: n.label, appendEos: true, line, index };
+      if (n.kind === 'unpaired') return { kind: 'unpaired', ...n.text, label: n.label, appendEos: true, line, index };
+      const ex: Example = { kind: 'pair', ...n.text, appendEos: true, line, index };
+      if (n.scoreChosen !== undefined) ex.scoreChosen = n.scoreChosen;
+      if (n.scoreRejected !== undefined) ex.scoreRejected = n.scoreRejected;
+      return ex;
     }
     this.usesRenderer = true;
     const r = this.o.renderer;
@@ -179,21 +191,36 @@ export class Validator {
     return { kind: 'unpaired', prompt, completion: r.completion(m.prompt, m.completion, prompt), label: n.label, appendEos: r.appendEos, line, index, messages: m };
   }
 
-  private measure(ex: Example, line: number, index: number): void {
+  /** Token checks and counts of a rendered row (with its shape's warnings); false when it is rejected here. */
+  private measure(ex: Example, line: number, index: number, rowWarnings: NormalizedRow['warnings']): boolean {
     const tok = this.o.tokenizer;
+    const names = ex.kind === 'pair' ? ['chosen', 'rejected'] : ['completion'];
+    // the byte tokenizer encodes any text and is counted without encoding; others encode once here
+    const encoded = tok.kind === 'byte' ? null : encodeExample(ex, tok);
+    if (encoded) {
+      const texts = exampleTexts(ex);
+      for (let i = 0; i < texts.length; i++) {
+        const problem = encodeProblem(tok, texts[i], encoded[i]);
+        if (!problem) continue;
+        this.unencodable++;
+        this.reject(line, index, 'unencodable', `the tokenizer encodes this text to ${problem}`, i === 0 ? 'prompt' : names[i - 1]);
+        return false;
+      }
+    }
     let lengths: number[];
     let ids: TokenizedExample | null = null;
     if (this.o.tokenize) {
-      const res = tokenizeExample(ex, tok, this.trunc);
+      const res = tokenizeEncoded(ex, encoded ?? encodeExample(ex, tok), tok, this.trunc);
       lengths = res.lengths;
       ids = res.ids;
-    } else lengths = measureExample(ex, tok);
+    } else lengths = encoded ? encodedLengths(ex, encoded) : measureExample(ex, tok);
     const plan = planTruncation(lengths[0], lengths.slice(1), this.trunc);
-    const names = ex.kind === 'pair' ? ['chosen', 'rejected'] : ['completion'];
     if (plan.emptied >= 0) {
       this.dropped++;
-      return this.reject(line, index, 'truncated-away', `no completion token left after truncation (prompt ${plan.prompt} tokens, max_length ${this.trunc.maxLength})`, names[plan.emptied]);
+      this.reject(line, index, 'truncated-away', `no completion token left after truncation (prompt ${plan.prompt} tokens, max_length ${this.trunc.maxLength})`, names[plan.emptied]);
+      return false;
     }
+    for (const w of rowWarnings) this.warn({ line, index, ...w });
     const total = lengths[0] + Math.max(...lengths.slice(1));
     if (plan.promptCut || plan.completionCut) {
       this.truncated++;
@@ -201,8 +228,8 @@ export class Validator {
       if (plan.completionCut) this.completionCut++;
       if (total > 4 * this.trunc.maxLength) this.warn({ line, index, code: 'long-row', message: `${total} tokens before truncation (max_length ${this.trunc.maxLength}): most of the row is cut` });
       if (ex.kind === 'pair' && plan.completions[0] === plan.completions[1] && lengths[1] > plan.completions[0] && lengths[2] > plan.completions[1]) {
-        const a = ids ? (ids as { chosenIds: number[] }).chosenIds : tok.encode(ex.chosen).slice(0, plan.completions[0]);
-        const b = ids ? (ids as { rejectedIds: number[] }).rejectedIds : tok.encode(ex.rejected).slice(0, plan.completions[1]);
+        const a = ids ? (ids as { chosenIds: number[] }).chosenIds : (encoded?.[1] ?? tok.encode(ex.chosen)).slice(0, plan.completions[0]);
+        const b = ids ? (ids as { rejectedIds: number[] }).rejectedIds : (encoded?.[2] ?? tok.encode(ex.rejected)).slice(0, plan.completions[1]);
         if (a.every((x, i) => x === b[i])) this.warn({ line, index, code: 'identical-after-truncation', message: 'chosen and rejected are identical once truncated: the pair carries no preference' });
       }
     }
@@ -217,6 +244,7 @@ export class Validator {
     if (ex.kind === 'unpaired') this.labels[ex.label ? 'desirable' : 'undesirable']++;
     this.accepted++;
     this.o.onExample?.(ex, ids);
+    return true;
   }
 
   finish(syntax: Syntax, bytes: number): ValidationReport {
@@ -224,6 +252,7 @@ export class Validator {
     const t = this.trunc;
     const report: ValidationReport = {
       format: this.shape,
+      summary: this.summary(),
       syntax,
       shapeSource: this.shapeSource,
       template: this.usesRenderer ? this.o.renderer.kind : 'none',
@@ -240,7 +269,18 @@ export class Validator {
       bytes,
     };
     if (this.shape === 'kto') report.labels = { ...this.labels };
+    if (Object.keys(this.formatCounts).some((k) => k !== this.shape)) report.formats = { ...this.formatCounts };
     return report;
+  }
+
+  private summary(): string {
+    const rows = this.index;
+    if (rows === 0) return 'the file has no rows';
+    if (this.accepted === 0 && this.unencodable > 0 && this.unencodable === this.rejectedCount) {
+      return `${CANNOT_ENCODE}: every row (${rows}) has a text it encodes to no tokens or only unknown tokens; is it this data's model?`;
+    }
+    if (this.accepted === 0 && !this.shape) return `no row has a known format: all ${rows} rows rejected`;
+    return this.rejectedCount === 0 ? `all ${rows} rows accepted` : `${this.accepted} of ${rows} rows accepted, ${this.rejectedCount} rejected`;
   }
 }
 

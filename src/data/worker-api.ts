@@ -7,7 +7,7 @@ import { loadTokenizerFromFiles, type TokenizerFiles } from '../tokenizer/load';
 import type { Tokenizer } from '../tokenizer/types';
 import { trlJsonlLine } from './export';
 import { processSource, type Progress } from './pipeline';
-import type { DataOptions, Example, TokenizedExample, ValidationReport } from './types';
+import { DataError, type DataOptions, type Example, type TokenizedExample, type ValidationReport } from './types';
 
 export interface WorkerDataOptions extends DataOptions {
   /** File name (decides the syntax by extension); defaults to File.name. */
@@ -55,7 +55,13 @@ function throttled(cb: ProgressCallback | undefined): (p: Progress) => void {
 async function run(file: Blob, opts: WorkerDataOptions, onProgress: ProgressCallback | undefined, onExample: (ex: Example, ids: TokenizedExample | null) => void, tokenize: boolean): Promise<ValidationReport> {
   const { tokenizerFiles, previewRows: _p, ...data } = opts;
   const name = opts.name ?? (file as File).name;
-  return processSource(file, { ...data, name, size: file.size, tokenizer: await tokenizerFor(tokenizerFiles), tokenize }, { onExample, afterChunk: throttled(onProgress) });
+  try {
+    return await processSource(file, { ...data, name, size: file.size, tokenizer: await tokenizerFor(tokenizerFiles), tokenize }, { onExample, afterChunk: throttled(onProgress) });
+  } catch (e) {
+    // a file the pipeline cannot read at all: the error names it
+    if (e instanceof DataError && name) throw new Error(`${name}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 export const dataWorkerApi: DataWorkerApi = {

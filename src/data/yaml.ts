@@ -5,6 +5,7 @@
 import { parseDocument, LineCounter, isMap, isSeq, isScalar, type Document, type Node, type YAMLSeq } from 'yaml';
 import type { ParserContext, RecordParser } from './records';
 import { ROW_KEYS } from './records';
+import { DataError } from './types';
 
 export function yamlParser(ctx: ParserContext): RecordParser {
   const pieces: string[] = [];
@@ -21,6 +22,21 @@ function rowsNode(doc: Document): { seq: YAMLSeq | null; key: string | null } {
   const seqs = c.items.filter((p) => isSeq(p.value) && isScalar(p.key)).map((p) => ({ key: String((p.key as { value: unknown }).value), seq: p.value as YAMLSeq }));
   const pick = seqs.find((s) => s.key === 'pairs') ?? seqs.find((s) => ROW_KEYS.includes(s.key)) ?? seqs.find((s) => isMap(s.seq.items[0]));
   return pick ?? { seq: null, key: null };
+}
+
+/**
+ * A node as plain data. Aliases are expanded here; past the yaml package's alias budget (a
+ * "billion laughs" document) it throws, and the whole file is refused: the anchors are
+ * document-wide, so no row can be read on its own.
+ */
+function toData(toJS: () => unknown): unknown {
+  try {
+    return toJS();
+  } catch (e) {
+    const m = (e as Error).message.split('\n')[0];
+    const why = /alias/i.test(m) ? 'its aliases expand to too much data (a resource-exhaustion "billion laughs" document?)' : `${m.charAt(0).toLowerCase()}${m.slice(1)}`;
+    throw new DataError(`invalid YAML: ${why}`);
+  }
 }
 
 const yamlReason = (message: string) => {
@@ -44,10 +60,9 @@ function readYaml(text: string, ctx: ParserContext): void {
       ctx.emit({ line: 1, error: 'invalid YAML: no list of rows (expected a top-level `pairs:` list)' });
       return;
     }
-    for (const item of seq.items) {
-      const node = item as Node;
-      ctx.emit({ line: lc.linePos(node.range?.[0] ?? 0).line, value: node.toJS(doc) });
-    }
+    // every row is read before any is emitted: a refused file emits none
+    const rows = seq.items.map((item) => ({ line: lc.linePos((item as Node).range?.[0] ?? 0).line, value: toData(() => (item as Node).toJS(doc)) }));
+    for (const r of rows) ctx.emit(r);
     return;
   }
   if (!readItemwise(text, ctx)) {
@@ -87,10 +102,10 @@ function readItemwise(text: string, ctx: ParserContext): boolean {
     else if (ind > indent) items.at(-1)!.body.push(l);
     else break;
   }
-  for (const item of items) {
+  const rows = items.map((item) => {
     const doc = parseDocument(item.body.join('\n'), { prettyErrors: false, uniqueKeys: true, merge: true });
-    if (doc.errors.length) ctx.emit({ line: item.line, error: yamlReason(doc.errors[0].message) });
-    else ctx.emit({ line: item.line, value: doc.toJS() });
-  }
+    return doc.errors.length ? { line: item.line, error: yamlReason(doc.errors[0].message) } : { line: item.line, value: toData(() => doc.toJS()) };
+  });
+  for (const r of rows) ctx.emit(r);
   return true;
 }

@@ -86,10 +86,18 @@ class HFTokenizerAdapter implements Tokenizer {
     readonly bosTokenId: number,
     readonly chatTemplate: string | undefined,
     private readonly cleanUpSpaces: boolean,
+    /** The model's unknown token (`unk_token` / `unk_id`), when it has one. */
+    readonly unkTokenId: number | undefined,
+    /** Special added tokens, id -> text: they carry no text of the data (the data pipeline's encodability check). */
+    readonly specialTokens: ReadonlyMap<number, string>,
   ) {}
 
   encode(text: string): number[] {
-    return this.tok.encode(text, { add_special_tokens: false }).ids;
+    const ids = this.tok.encode(text, { add_special_tokens: false }).ids;
+    // WordLevel models give `undefined` for out-of-vocabulary words: that is the unknown token
+    if (ids.every(Number.isInteger)) return ids;
+    const unk = this.unkTokenId;
+    return unk === undefined ? ids.filter(Number.isInteger) : ids.map((id) => (Number.isInteger(id) ? id : unk));
   }
 
   decode(ids: readonly number[]): string {
@@ -136,5 +144,17 @@ export async function loadTokenizerFromFiles(files: TokenizerFiles): Promise<Tok
   let vocabSize = 0;
   for (const id of tok.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
   const template = files.chatTemplate ?? chatTemplateOf(cfg);
-  return new HFTokenizerAdapter(tok, vocabSize, eos, bos, template, cfg.clean_up_tokenization_spaces === true);
+  return new HFTokenizerAdapter(tok, vocabSize, eos, bos, template, cfg.clean_up_tokenization_spaces === true, unknownId(json.model as Json, tok), specialTokens(json));
+}
+
+/** `unk_token` (BPE, WordPiece, WordLevel) or `unk_id` (Unigram) of tokenizer.json's model. */
+function unknownId(model: Json, tok: HFTokenizer): number | undefined {
+  if (typeof model.unk_id === 'number') return model.unk_id;
+  return typeof model.unk_token === 'string' ? tok.token_to_id(model.unk_token) : undefined;
+}
+
+function specialTokens(json: Json): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const t of json.added_tokens as Json[]) if (t && t.special === true && typeof t.id === 'number' && typeof t.content === 'string') out.set(t.id, t.content);
+  return out;
 }

@@ -8,6 +8,10 @@ export interface Tokenizer {
   readonly bosTokenId: number;
   /** Jinja chat template when the model ships one (tokenizer_config.json). */
   readonly chatTemplate?: string;
+  /** The unknown token, when the vocabulary has one (Hugging Face tokenizers). */
+  readonly unkTokenId?: number;
+  /** Special tokens (id → text), which carry no text of the data. */
+  readonly specialTokens?: ReadonlyMap<number, string>;
   /** Text -> ids, with no special tokens added. */
   encode(text: string): number[];
   decode(ids: readonly number[]): string;

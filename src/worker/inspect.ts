@@ -5,7 +5,7 @@ import { ByteTokenizer } from '../tokenizer/byte';
 import type { Tokenizer } from '../tokenizer/types';
 import { processSource, type Progress } from '../data/pipeline';
 import { measureExample } from '../data/tokenize';
-import type { Shape, ValidationReport } from '../data/types';
+import { DataError, type Shape, type ValidationReport } from '../data/types';
 import { resolveLengths } from '../data/tokenize';
 
 export interface InspectOptions {
@@ -45,7 +45,7 @@ export const PREVIEW_ROWS = 5000;
 const CLIP = 400;
 const BINS = 24;
 
-const clip = (s: string) => (s.length > CLIP ? s.slice(0, CLIP - 1) + '…' : s);
+const clip = (s: string) => (s.length > CLIP ? s.slice(0, /[\uD800-\uDBFF]/.test(s[CLIP - 2]) ? CLIP - 2 : CLIP - 1) + '…' : s);
 
 let cached: { key: string; tok: Tokenizer } | null = null;
 
@@ -71,7 +71,7 @@ export async function inspect(file: Blob, opts: InspectOptions, onProgress?: (p:
   const preview: PreviewRow[] = [];
   const totals: number[] = [];
   let last = 0;
-  const report = await processSource(
+  const source = processSource(
     file,
     { name: opts.name, size: file.size, format: opts.format, tokenizer, ...lengths },
     {
@@ -91,5 +91,13 @@ export async function inspect(file: Blob, opts: InspectOptions, onProgress?: (p:
       },
     },
   );
+  let report: ValidationReport;
+  try {
+    report = await source;
+  } catch (e) {
+    // a file the pipeline cannot read at all: the error names it, as the CLI's does
+    if (e instanceof DataError) throw new Error(`${opts.name}: ${e.message}`, { cause: e });
+    throw e;
+  }
   return { report, preview, histogram: histogram(totals, lengths.maxLength) };
 }

@@ -14,11 +14,57 @@ export const PAIR_TABLE_SIZE = 100;
 const CLIP = 80;
 
 function clip(s: string): string {
-  return s.length > CLIP ? s.slice(0, CLIP - 1) + '…' : s;
+  if (s.length <= CLIP) return s;
+  let n = CLIP - 1;
+  if (/[\uD800-\uDBFF]/.test(s[n - 1])) n--; // never half an emoji
+  return s.slice(0, n) + '…';
+}
+
+const isContinuation = (id: number) => id >= 0x80 && id <= 0xbf;
+/** Bytes in the UTF-8 character a lead byte starts (1 for anything else). */
+const charBytes = (id: number) => (id >= 0xf0 && id <= 0xf7 ? 4 : id >= 0xe0 && id <= 0xef ? 3 : id >= 0xc0 && id <= 0xdf ? 2 : 1);
+
+/** [lo, hi): the byte ids less a partial character at either end (byte tokenizer: one id per byte). */
+function wholeBytes(ids: readonly number[]): [number, number] {
+  let lo = 0;
+  while (lo < 3 && lo < ids.length && isContinuation(ids[lo])) lo++;
+  let hi = ids.length;
+  let j = hi - 1;
+  while (j > lo && hi - j < 4 && isContinuation(ids[j])) j--;
+  if (j >= lo && hi - j < charBytes(ids[j])) hi = j;
+  return [lo, hi];
+}
+
+/** [lo, hi): any tokenizer, by decoding: at most 3 ids dropped at an end that decodes to U+FFFD only when that clears it. */
+function wholeTokens(ids: readonly number[], tok: Tokenizer): [number, number] {
+  let lo = 0;
+  let hi = ids.length;
+  if (tok.decode(ids).startsWith('\uFFFD')) {
+    const k = [1, 2, 3].find((k) => k <= hi && !tok.decode(ids.slice(k, hi)).startsWith('\uFFFD'));
+    if (k !== undefined) lo = k;
+  }
+  if (tok.decode(ids.slice(lo, hi)).endsWith('\uFFFD')) {
+    const k = [1, 2, 3].find((k) => hi - k >= lo && !tok.decode(ids.slice(lo, hi - k)).endsWith('\uFFFD'));
+    if (k !== undefined) hi -= k;
+  }
+  return [lo, hi];
+}
+
+/**
+ * Token ids as table text. Truncation cuts a prompt from the left and a completion from the
+ * right at a token boundary, which for byte-level tokenizers can fall inside a multi-byte
+ * character (Korean, emoji): decoded, those partial bytes are U+FFFD. They are dropped for
+ * display and the cut is marked with "…". End-of-text tokens are left out.
+ */
+export function displayText(ids: readonly number[], tok: Tokenizer): string {
+  const kept = ids.filter((id) => id !== tok.eosTokenId);
+  const [lo, hi] = tok.kind === 'byte' ? wholeBytes(kept) : wholeTokens(kept, tok);
+  const text = tok.decode(kept.slice(lo, hi));
+  return (lo > 0 ? '…' : '') + text + (hi < kept.length ? '…' : '');
 }
 
 export function pairMeta(pairs: readonly PairIds[], tok: Tokenizer): PairMeta[] {
-  const text = (ids: readonly number[]) => clip(tok.decode(ids.filter((id) => id !== tok.eosTokenId)));
+  const text = (ids: readonly number[]) => clip(displayText(ids, tok));
   return pairs.map((p) => ({ index: p.index, line: p.line ?? null, prompt: text(p.promptIds), chosen: text(p.chosenIds), rejected: text(p.rejectedIds) }));
 }
 

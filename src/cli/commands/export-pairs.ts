@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { Command } from '../command';
 import { requireString, UsageError } from '../command';
 import { trlJsonlLine } from '../../data/export';
+import { CANNOT_ENCODE } from '../../data/validate';
 import { pairsOptions, pairsSetup, runPairs } from './pairs-common';
 
 export const exportPairs: Command = {
@@ -34,6 +35,7 @@ export const exportPairs: Command = {
     await Promise.race([once(out, 'finish'), failed]);
     const what = report.format === 'kto' ? 'example(s)' : 'pair(s)';
     console.log(`wrote ${report.accepted} ${what} to ${outPath}${report.rejectedCount ? `; ${report.rejectedCount} row(s) rejected (run validate for the list)` : ''}`);
+    if (report.summary.startsWith(CANNOT_ENCODE)) console.error(`${setup.path}: ${report.summary}`);
     return report.accepted === 0 ? 1 : 0;
   },
 };

@@ -32,6 +32,11 @@ export function ReportView({ report: r }: { report: ValidationReport }) {
           {fmt(r.tokens.completion.mean)}).
         </p>
       )}
+      {r.accepted === 0 && r.summary && (
+        <p className="notice error" role="alert">
+          {r.summary}
+        </p>
+      )}
       {r.labels && (
         <p className="notice warn">
           Unpaired (KTO) data: {r.labels.desirable} desirable, {r.labels.undesirable} undesirable. The page’s methods train on pairs; use the CLI for KTO.

@@ -146,9 +146,17 @@ describe('fixtures: every format', () => {
     expect(rejections(c.report)).toEqual([[4, 'label', 'wrong-type']]);
   });
 
-  it('a manual format override beats detection', async () => {
+  it('a manual format override beats detection, but never discards a field', async () => {
+    const hh = await run('hh-rlhf.jsonl', { format: 'implicit' });
+    expect([hh.report.format, hh.report.shapeSource, hh.report.accepted]).toEqual(['implicit', 'chosen', 2]);
+    expect(hh.examples[0].prompt).toBe('\n\nHuman: What is a good name for a cat?\n\nAssistant:');
+    // implicit reads no prompt: rows that carry one are rejected, naming the field, not trimmed
     const { report } = await run('standard.tsv', { format: 'implicit' });
-    expect([report.format, report.shapeSource]).toEqual(['implicit', 'chosen']);
-    expect(report.accepted).toBe(3);
+    expect([report.format, report.shapeSource, report.accepted]).toEqual(['implicit', 'chosen', 1]);
+    expect(rejections(report)).toEqual([
+      [2, 'prompt', 'unread-field'],
+      [3, 'prompt', 'unread-field'],
+      [4, 'rejected', 'identical'],
+    ]);
   });
 });

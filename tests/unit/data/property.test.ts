@@ -24,7 +24,9 @@ function serialize(rows: Array<Record<string, string>>, syntax: Syntax): string 
     case 'tsv':
       return Papa.unparse(rows, { quotes: true, delimiter: '\t' });
     case 'yaml':
-      return stringify({ pairs: rows });
+      // double-quoted scalars: the yaml package writes " \n" as a block scalar that reads back as
+      // "\n" (its own round trip, seed 952677561), which is not what this property tests
+      return stringify({ pairs: rows }, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
   }
 }
 

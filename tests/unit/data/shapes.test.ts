@@ -74,18 +74,16 @@ describe('normalizeRow', () => {
 });
 
 describe('shape detection over a file', () => {
-  it('the majority shape wins; odd rows are rejected against it, with the reason', async () => {
+  it('the majority shape wins; an implicit row in a standard file gets its common prefix, odd rows are rejected with the reason', async () => {
     const rows = [
       ...Array.from({ length: 5 }, (_, i) => ({ prompt: `p${i}`, chosen: 'a', rejected: 'b' })),
-      { chosen: 'a', rejected: 'b' }, // implicit-looking row in a standard file
+      { chosen: 'Q: a', rejected: 'Q: b' }, // implicit row in a standard file
       { text: 'nothing known' },
     ];
-    const { report } = await processText(rows.map((r) => JSON.stringify(r)).join('\n'));
-    expect([report.format, report.accepted]).toEqual(['standard', 5]);
-    expect(report.rejected.map((r) => [r.line, r.field, r.code])).toEqual([
-      [6, 'prompt', 'missing-field'],
-      [7, 'prompt', 'missing-field'],
-    ]);
+    const { report, examples } = await processText(rows.map((r) => JSON.stringify(r)).join('\n'));
+    expect([report.format, report.accepted, report.formats]).toEqual(['standard', 6, { standard: 5, implicit: 1 }]);
+    expect(examples[5]).toMatchObject({ prompt: 'Q:', chosen: ' a', rejected: ' b' });
+    expect(report.rejected.map((r) => [r.line, r.field, r.code])).toEqual([[7, 'prompt', 'missing-field']]);
   });
 
   it('no known shape: every row rejected as unrecognized, fields named', async () => {
