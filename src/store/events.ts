@@ -1,5 +1,5 @@
 // Engine events -> the runs slice's state, as a pure function (tested in tests/unit).
-import type { EngineEvent, GpuStatus, Metrics, PairMeta, PauseCause, RunStatus } from '../worker/protocol';
+import type { EngineEvent, GpuStatus, Metrics, PairMeta, PauseCause, RunStatus, TimedProgress } from '../worker/protocol';
 
 export interface RunView {
   id: string;
@@ -24,6 +24,11 @@ export interface PairsView {
   runs: Record<string, { step: number; chosen: number[]; rejected: number[] }>;
 }
 
+/** A pass over the whole data set in progress: the comparison's (no runId) or a run's eval pass. */
+export interface PassView extends TimedProgress {
+  runId?: string;
+}
+
 export interface EventState {
   runs: RunView[];
   pairs: PairsView | null;
@@ -33,6 +38,8 @@ export interface EventState {
   evalPairs: number | null;
   gpuNotice: { cause: PauseCause; message: string } | null;
   gpu: GpuStatus | { state: 'checking' };
+  /** The pass in progress (absent or null: none). */
+  progress?: PassView | null;
 }
 
 export const isEvalRow = (row: Metrics) => Object.keys(row).some((k) => k.startsWith('eval_'));
@@ -47,6 +54,11 @@ export function reduceEvents(s: EventState, events: readonly EngineEvent[]): Eve
     switch (ev.type) {
       case 'session':
         out = { ...out, phase: ev.phase, phaseMessage: ev.message, trainPairs: ev.trainPairs ?? out.trainPairs, evalPairs: ev.evalPairs ?? out.evalPairs };
+        if (ev.phase === 'idle' || ev.phase === 'error' || ev.phase === 'training') out = { ...out, progress: null };
+        break;
+      case 'progress':
+        // (late reports of a cancelled comparison find no runs)
+        if (runs.length) out = { ...out, progress: ev.progress.done < ev.progress.total ? { ...ev.progress, runId: ev.runId } : null };
         break;
       case 'run':
         patchRun(ev.runId, (r) => ({ ...r, status: ev.status, step: ev.step, total: ev.total, message: ev.message, tokensPerSecond: ev.tokensPerSecond, etaSeconds: ev.etaSeconds, checkpointStep: ev.checkpointStep ?? r.checkpointStep }));
@@ -62,7 +74,7 @@ export function reduceEvents(s: EventState, events: readonly EngineEvent[]): Eve
         patchRun(ev.runId, (r) => ({ ...r, step: ev.step, train: r.train.filter((m) => m.step <= ev.step), eval: r.eval.filter((m) => m.step <= ev.step) }));
         break;
       case 'pairs-start':
-        out = { ...out, pairs: { meta: ev.pairs, start: { chosen: ev.chosen, rejected: ev.rejected }, runs: {} } };
+        if (runs.length) out = { ...out, pairs: { meta: ev.pairs, start: { chosen: ev.chosen, rejected: ev.rejected }, runs: {} } };
         break;
       case 'pairs-run':
         if (out.pairs) out = { ...out, pairs: { ...out.pairs, runs: { ...out.pairs.runs, [ev.runId]: { step: ev.step, chosen: ev.chosen, rejected: ev.rejected } } } };

@@ -1,5 +1,6 @@
 // The runs slice: the comparison (its settings snapshot), each run's status and metrics, the
-// per-pair table, and the controls (start, pause, resume, stop). Fed by engine events.
+// per-pair table, the pass in progress, and the controls (start, cancel, pause, resume, stop).
+// Fed by engine events.
 import type { StateCreator } from 'zustand';
 import type { EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
@@ -26,6 +27,8 @@ export interface RunsSlice extends Omit<EventState, 'gpu'> {
   session: SessionView | null;
   startError: string | null;
   startComparison(): Promise<void>;
+  /** Cancels a comparison that is still starting; the page is back to where Start was pressed. */
+  cancelStart(): Promise<void>;
   pauseRun(id?: string): Promise<void>;
   resumeRun(id?: string): Promise<void>;
   stopRun(id?: string): Promise<void>;
@@ -63,7 +66,13 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
     if (!sameModel(session.modelRef, model.ref) || model.status !== 'ready') throw new Error('the model changed since this comparison ran (or is still loading): load the same model, or start a new comparison');
     if (!data.blob || !data.source || data.source.name !== session.data.name || data.source.size !== session.data.size) throw new Error(`the data changed since this comparison ran: load ${session.data.name} again, or start a new comparison`);
     set({ session: { ...session, live: true } });
-    await engine().start({ sessionId: session.id, runs: runSpecs(session.cards), settings: session.settings, data: { file: data.blob, name: dataFileName(data.source), format: data.format }, resume: true });
+    const outcome = await engine().start({ sessionId: session.id, runs: runSpecs(session.cards), settings: session.settings, data: { file: data.blob, name: dataFileName(data.source), format: data.format }, resume: true });
+    if (outcome === 'cancelled') {
+      // the runs stay as they were: paused, resumable from their checkpoints
+      const runs = get().runs.map((r) => (['queued', 'preparing', 'running'].includes(r.status) ? { ...r, status: 'paused' as const, etaSeconds: undefined } : r));
+      set({ session: { ...session, live: false }, runs, progress: null, phase: 'idle', phaseMessage: 'Cancelled: press Resume to try again.' });
+      saveSession(get);
+    }
   };
 
   return {
@@ -78,7 +87,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
     startError: null,
     async startComparison() {
       const s = get();
-      const problems = settingsProblems(s.settings);
+      const problems = settingsProblems(s.settings, { nPositions: s.model.info?.config.nPositions, examples: s.data.result?.report.accepted });
       if (!s.cards.length) problems.push('Add at least one method.');
       const labels = runLabels(s.cards);
       s.cards.forEach((c, i) => problems.push(...cardProblems(c).map((p) => `${labels[i]}: ${p}.`)));
@@ -90,9 +99,18 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       const specs = runSpecs(s.cards);
       const session: SessionView = { id: crypto.randomUUID(), settings: s.settings, cards: s.cards, data: s.data.source!, modelRef: s.model.ref!, startedAt: Date.now(), live: true };
       const runs: RunView[] = specs.map((r, i) => ({ id: r.id, label: r.label, color: RUN_COLORS[i % RUN_COLORS.length], status: 'queued', step: 0, total: s.settings.steps, checkpointStep: 0, train: [], eval: [] }));
-      set({ session, runs, pairs: null, startError: null, gpuNotice: null, phase: 'loading-data', phaseMessage: 'Starting…', trainPairs: null, evalPairs: null });
+      set({ session, runs, pairs: null, progress: null, startError: null, gpuNotice: null, phase: 'loading-data', phaseMessage: 'Starting…', trainPairs: null, evalPairs: null });
       saveSession(get);
-      await call(() => engine().start({ sessionId: session.id, runs: specs, settings: s.settings, data: { file: s.data.blob!, name: dataFileName(s.data.source!), format: s.data.format }, resume: false }));
+      await call(async () => {
+        const outcome = await engine().start({ sessionId: session.id, runs: specs, settings: s.settings, data: { file: s.data.blob!, name: dataFileName(s.data.source!), format: s.data.format }, resume: false });
+        if (outcome === 'cancelled' && get().session?.id === session.id) {
+          set({ session: null, runs: [], pairs: null, progress: null, phase: 'idle', phaseMessage: 'Cancelled before training began: change the settings or the data and press Start again.', trainPairs: null, evalPairs: null });
+          saveSession(get);
+        }
+      });
+    },
+    async cancelStart() {
+      if (get().session?.live) await call(() => engine().cancel());
     },
     async pauseRun(id) {
       if (get().session?.live) await call(() => engine().pause(id));

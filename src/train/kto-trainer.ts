@@ -11,6 +11,7 @@ import type { TrainConfig } from './config';
 import { batchLength, promptFor } from './pairs';
 import { BaseTrainer, meanMetrics, prefixed, type Metrics, type MicroResult } from './trainer';
 import { batchTokens, unpairedTokenMetrics } from './token-metrics';
+import { checkCancelled, subPass, type PassHooks } from './progress';
 
 export interface UnpairedIds {
   promptIds: readonly number[];
@@ -94,29 +95,34 @@ export class KtoTrainer extends BaseTrainer<UnpairedReference> {
     return { batch, runner, stats: await runner.readStats() };
   }
 
-  private async sums(xs: readonly UnpairedIds[]): Promise<Reference> {
+  private async sums(xs: readonly UnpairedIds[], hooks?: PassHooks): Promise<Reference> {
     const main = new Float64Array(xs.length);
     const kl = new Float64Array(xs.length);
+    hooks?.progress?.({ done: 0, total: xs.length });
     for (let s = 0; s < xs.length; s += this.cfg.batchSize) {
+      checkCancelled(hooks);
       const idx = Array.from({ length: Math.min(this.cfg.batchSize, xs.length - s) }, (_, j) => s + j);
       const { stats } = await this.forward(xs, idx);
       idx.forEach((i, j) => {
         main[i] = stats.logp[j];
         kl[i] = stats.logp[idx.length + j];
       });
+      hooks?.progress?.({ done: s + idx.length, total: xs.length });
     }
     return { main, kl };
   }
 
   /** Reference sums (main and KL sequences) from the weights on the GPU, or `refWeights`. */
-  async prepare(refWeights?: Map<string, Float32Array>): Promise<void> {
+  async prepare(refWeights?: Map<string, Float32Array>, hooks?: PassHooks): Promise<void> {
     if (this.reference) return;
     let policy: Map<string, Float32Array> | null = null;
     if (refWeights) {
       policy = await this.model.download();
       this.model.upload(refWeights);
     }
-    this.reference = { train: await this.sums(this.train), eval: await this.sums(this.evalSet) };
+    const total = this.train.length + this.evalSet.length;
+    const train = await this.sums(this.train, subPass(hooks, 0, total));
+    this.reference = { train, eval: await this.sums(this.evalSet, subPass(hooks, this.train.length, total)) };
     if (policy) this.model.upload(policy);
   }
 
@@ -155,13 +161,17 @@ export class KtoTrainer extends BaseTrainer<UnpairedReference> {
     return { metrics: { ...res.metrics, ...unpairedTokenMetrics(stats, batch.completionLens, n, this.numTokens) }, tokens: batch.lengths.reduce((a, b) => a + b, 0) };
   }
 
-  async evaluate(): Promise<Metrics> {
+  async evaluate(hooks?: PassHooks): Promise<Metrics> {
     if (!this.evalSet.length || !this.reference) return {};
     const all: Metrics[] = [];
-    for (let s = 0; s < this.evalSet.length; s += this.cfg.batchSize) {
+    const n = this.evalSet.length;
+    hooks?.progress?.({ done: 0, total: n });
+    for (let s = 0; s < n; s += this.cfg.batchSize) {
+      checkCancelled(hooks);
       const idx = Array.from({ length: Math.min(this.cfg.batchSize, this.evalSet.length - s) }, (_, j) => s + j);
       const { batch, stats } = await this.forward(this.evalSet, idx);
       all.push({ ...this.objective.compute(this.input(this.evalSet, idx, batch, stats, this.reference.eval)).metrics, ...unpairedTokenMetrics(stats, batch.completionLens, idx.length, this.numTokens) });
+      hooks?.progress?.({ done: s + idx.length, total: n });
     }
     return prefixed(meanMetrics(all), 'eval_');
   }

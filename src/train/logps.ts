@@ -5,6 +5,7 @@ import type { SequenceStats } from '../model/gpt';
 import type { HostBatch } from '../model/batch';
 import { pairBatch, type PairIds } from './pairs';
 import { RunnerPool } from './runners';
+import { checkCancelled, type PassHooks } from './progress';
 
 export interface PairLogps {
   /** (N) S(y_w), S(y_l): sums over completion tokens. */
@@ -27,10 +28,16 @@ export async function forwardPairs(model: GptModel, runners: RunnerPool, pairs: 
   return { batch, stats, runner };
 }
 
-export async function pairLogps(model: GptModel, runners: RunnerPool, pairs: readonly PairIds[], batchSize: number, onProgress?: (done: number) => void): Promise<PairLogps> {
+/**
+ * Sums of every pair, `batchSize` pairs per forward pass. Between batches it reports progress and
+ * stops (PassCancelled) when the hooks ask for it.
+ */
+export async function pairLogps(model: GptModel, runners: RunnerPool, pairs: readonly PairIds[], batchSize: number, hooks?: PassHooks): Promise<PairLogps> {
   const n = pairs.length;
   const out: PairLogps = { chosen: new Float64Array(n), rejected: new Float64Array(n), chosenLen: new Int32Array(n), rejectedLen: new Int32Array(n) };
+  hooks?.progress?.({ done: 0, total: n });
   for (let i = 0; i < n; i += batchSize) {
+    checkCancelled(hooks);
     const part = pairs.slice(i, i + batchSize);
     const { stats, batch } = await forwardPairs(model, runners, part, false);
     const k = part.length;
@@ -40,7 +47,7 @@ export async function pairLogps(model: GptModel, runners: RunnerPool, pairs: rea
       out.chosenLen[i + j] = batch.completionLens[j];
       out.rejectedLen[i + j] = batch.completionLens[k + j];
     }
-    onProgress?.(i + k);
+    hooks?.progress?.({ done: i + k, total: n });
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { getLr } from './schedule';
 import { checkPairs, promptFor, type PairIds } from './pairs';
 import { forwardPairs, pairLogps } from './logps';
 import { RunnerPool } from './runners';
+import { checkCancelled, subPass, type PassHooks } from './progress';
 import { OptimizerState, type Moments } from './optimizer-state';
 import { Rng } from '../util/rng';
 import { batchTokens, pairTokenMetrics, RUNNING_METRICS } from './token-metrics';
@@ -70,10 +71,13 @@ export abstract class BaseTrainer<R = unknown> {
     this.optimizer = new OptimizerState(model, cfg);
   }
 
-  /** Reference sums for train and eval examples from the weights on the GPU, or from `refWeights`. */
-  abstract prepare(refWeights?: Map<string, Float32Array>): Promise<void>;
-  /** Held-out metrics (prefix `eval_`); {} without eval examples. */
-  abstract evaluate(): Promise<Metrics>;
+  /**
+   * Reference sums for train and eval examples from the weights on the GPU, or from `refWeights`;
+   * `hooks` see one pass over train then eval examples and may cancel it between batches.
+   */
+  abstract prepare(refWeights?: Map<string, Float32Array>, hooks?: PassHooks): Promise<void>;
+  /** Held-out metrics (prefix `eval_`); {} without eval examples. `hooks`: as prepare's. */
+  abstract evaluate(hooks?: PassHooks): Promise<Metrics>;
 
   /** Restore a snapshot's step, reference sums and optimizer moments. */
   restore(state: TrainerState<R>, moments: Moments | null): void {
@@ -217,20 +221,23 @@ export class Trainer extends BaseTrainer<PairReference> {
   }
 
   /** S_ref for every pair, from the weights now on the GPU (call before training). */
-  async computeReference(pairs: readonly PairIds[]): Promise<ReferenceLogps> {
-    const r = await pairLogps(this.model, this.runners, pairs, this.cfg.batchSize);
+  async computeReference(pairs: readonly PairIds[], hooks?: PassHooks): Promise<ReferenceLogps> {
+    const r = await pairLogps(this.model, this.runners, pairs, this.cfg.batchSize, hooks);
     return { chosen: r.chosen, rejected: r.rejected };
   }
 
   /** Reference sums for train and eval pairs; `refWeights` replaces the starting weights as the reference. */
-  async prepare(refWeights?: Map<string, Float32Array>): Promise<void> {
+  async prepare(refWeights?: Map<string, Float32Array>, hooks?: PassHooks): Promise<void> {
     if (!this.objective.needsReference || this.reference) return;
     let policy: Map<string, Float32Array> | null = null;
     if (refWeights) {
       policy = await this.model.download();
       this.model.upload(refWeights);
     }
-    this.reference = { train: await this.computeReference(this.train), eval: await this.computeReference(this.evalSet) };
+    const total = this.train.length + this.evalSet.length;
+    const train = await this.computeReference(this.train, subPass(hooks, 0, total));
+    const evalRef = await this.computeReference(this.evalSet, subPass(hooks, this.train.length, total));
+    this.reference = { train, eval: evalRef };
     if (policy) this.model.upload(policy);
   }
 
@@ -267,14 +274,18 @@ export class Trainer extends BaseTrainer<PairReference> {
   }
 
   /** Held-out metrics (prefix `eval_`), averaged over batches as TRL's evaluation loop does. */
-  async evaluate(): Promise<Metrics> {
+  async evaluate(hooks?: PassHooks): Promise<Metrics> {
     if (this.evalSet.length === 0) return {};
     const all: Metrics[] = [];
     const bs = this.cfg.batchSize;
-    for (let i = 0; i < this.evalSet.length; i += bs) {
+    const n = this.evalSet.length;
+    hooks?.progress?.({ done: 0, total: n });
+    for (let i = 0; i < n; i += bs) {
+      checkCancelled(hooks);
       const idx = Array.from({ length: Math.min(bs, this.evalSet.length - i) }, (_, j) => i + j);
       const { batch, stats } = await this.forwardPairs(idx.map((k) => this.evalSet[k]));
       all.push({ ...this.objective.compute(this.objectiveInput(idx, batch, stats, this.reference?.eval ?? null)).metrics, ...pairTokenMetrics(stats, batch.completionLens, idx.length, this.numTokens) });
+      hooks?.progress?.({ done: i + idx.length, total: n });
     }
     return prefixed(meanMetrics(all), 'eval_');
   }

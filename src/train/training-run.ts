@@ -3,10 +3,12 @@
 // split, the reference sums (computed once, from the starting weights or separate reference
 // weights, or handed over by another run of the same comparison), the cadence (an eval every
 // `evalEvery` updates and after the last; a resume snapshot every `checkpointEvery` updates and at
-// the end), the NaN guard's error (naming the update, the data indices and the file lines) and a
-// validated config. Storage and event delivery are injected — a SnapshotStore (IndexedDB in the
-// worker, memory in tests, none in the CLI) and RunEvents (metrics.jsonl, worker messages) — so
-// pause, resume and device loss can be tested in Node. Layering: docs/design.md.
+// the end), the NaN guard's error (naming the update and the file lines) and a validated config.
+// Passes over a whole data set (reference sums, eval) report progress between batches and stop
+// when cancel() asks them to. Storage and event delivery are injected — a SnapshotStore
+// (IndexedDB in the worker, memory in tests, none in the CLI) and RunEvents (metrics.jsonl and
+// progress lines, worker messages) — so pause, resume and device loss can be tested in Node.
+// Layering: docs/design.md.
 import type { GpuContext } from '../engine/gpu';
 import type { GPTConfig } from '../model/config';
 import { GptModel } from '../model/gpt';
@@ -16,6 +18,7 @@ import { Trainer, TrainingError, type BaseTrainer, type Metrics, type PairRefere
 import { checkUnpaired, KtoTrainer, type UnpairedIds, type UnpairedReference } from './kto-trainer';
 import { checkPairs, type PairIds } from './pairs';
 import type { Moments } from './optimizer-state';
+import { PassCancelled, type PassHooks, type PassPhase, type PassProgress } from './progress';
 
 /** Preference pairs (DPO, ORPO, …) or unpaired examples (KTO), as tokenized from one file. */
 export type Examples = { kind: 'pairs'; items: readonly PairIds[] } | { kind: 'unpaired'; items: readonly UnpairedIds[] };
@@ -57,6 +60,11 @@ export interface RunEvents {
   /** The rows of one update, in order: its train row, then its eval row when one was due. */
   metrics?(rows: Metrics[]): void;
   status?(s: RunStatus): void;
+  /**
+   * A pass over the whole data set (the reference sums: train then eval examples as one pass; an
+   * eval pass), after every batch; done 0 starts a pass.
+   */
+  progress?(p: PassProgress): void;
 }
 
 export interface TrainingRunOptions {
@@ -109,6 +117,7 @@ export class TrainingRun {
   model: GptModel | null = null;
   trainer: Trainer | KtoTrainer | null = null;
   private ref: RunReference | null = null;
+  private cancelRequested = false;
 
   constructor(private o: TrainingRunOptions) {
     validateTrainConfig({ ...o.config, checkpointEvery: o.checkpointEvery || undefined });
@@ -162,7 +171,7 @@ export class TrainingRun {
         if (given) t.restore({ step: 0, reference: given }, null);
         else {
           this.o.events?.status?.({ kind: 'reference' });
-          await trainer.prepare(this.o.refWeights);
+          await trainer.prepare(this.o.refWeights, this.hooks('reference'));
         }
       }
     } catch (e) {
@@ -197,7 +206,14 @@ export class TrainingRun {
     try {
       const m = await trainer.trainStep();
       rows.push(m);
-      if (this.evalSet.length && (m.step === steps || (evalEvery > 0 && m.step % evalEvery === 0))) rows.push({ ...(await trainer.evaluate()), epoch: m.epoch, step: m.step });
+      if (this.evalSet.length && (m.step === steps || (evalEvery > 0 && m.step % evalEvery === 0))) {
+        try {
+          rows.push({ ...(await trainer.evaluate(this.hooks('eval'))), epoch: m.epoch, step: m.step });
+        } catch (e) {
+          // a cancelled eval pass (the run is being stopped) leaves out this update's eval row
+          if (!(e instanceof PassCancelled)) throw e;
+        }
+      }
     } catch (e) {
       throw e instanceof TrainingError ? this.withLines(e) : e;
     }
@@ -207,6 +223,26 @@ export class TrainingRun {
     if (this.done) await this.finish();
     else if (this.checkpointEvery > 0 && this.step % this.checkpointEvery === 0) await this.snapshot();
     return rows;
+  }
+
+  /**
+   * Stops the pass over the data set in progress (reference sums, eval) at its next batch, and
+   * every later one: for a driver that abandons or stops the run. A reference pass throws
+   * PassCancelled out of start() (the GPU state it built is freed); a cancelled eval pass leaves
+   * its eval row out of advance()'s rows.
+   */
+  cancel(): void {
+    this.cancelRequested = true;
+  }
+
+  get cancelled(): boolean {
+    return this.cancelRequested;
+  }
+
+  private hooks(phase: PassPhase): PassHooks {
+    const unit = this.kind === 'pairs' ? 'pairs' : 'examples';
+    const progress = this.o.events?.progress;
+    return { cancelled: () => this.cancelRequested, progress: progress && ((p) => progress({ phase, unit, ...p })) };
   }
 
   /** Updates until the last (the CLI's loop). */
@@ -254,11 +290,15 @@ export class TrainingRun {
     this.model = null;
   }
 
-  /** The guard's error with the file lines of its examples (data indices are unique in a file). */
+  /**
+   * The guard's error with the file lines of its examples (data indices are unique in a file);
+   * when every example has one, the message names the file lines instead of the data indices.
+   */
   private withLines(e: TrainingError): TrainingError {
     const byIndex = new Map(this.train.map((x) => [x.index, x.line]));
     const lines = e.pairs.map((i) => byIndex.get(i)).filter((l): l is number => l !== undefined);
-    const out = new TrainingError(e.message, e.step, e.pairs, lines);
+    const message = lines.length && lines.length === e.pairs.length ? e.message.replace(/\((?:pairs|examples) [\d, ]+\)/, `(file line${lines.length > 1 ? 's' : ''} ${[...lines].sort((x, y) => x - y).join(', ')})`) : e.message;
+    const out = new TrainingError(message, e.step, e.pairs, lines);
     out.stack = e.stack;
     return out;
   }

@@ -9,6 +9,7 @@ import { idbSnapshotStore, loadResumeSnapshot, pruneResumeSnapshots } from './db
 import { Emitter } from './emitter';
 import { loadModelSource } from './model-source';
 import { Session } from './session';
+import { PassCancelled } from '../train/progress';
 import { generateSamples, modelFiles, SAMPLE_PROMPTS, trlFiles } from './exports';
 import type { EngineApi, EventSink, GpuStatus, ModelInfo } from './protocol';
 
@@ -17,6 +18,8 @@ let status: GpuStatus | null = null;
 let sink: EventSink | null = null;
 let model: { ckpt: LoadedCheckpoint; info: ModelInfo } | null = null;
 let session: Session | null = null;
+/** The start() call in progress (cancel() waits for it to give up). */
+let starting: Promise<unknown> | null = null;
 const emitter = new Emitter(() => sink);
 
 async function init(): Promise<GpuStatus> {
@@ -80,7 +83,8 @@ const api: EngineApi = {
     sink = s;
   },
   async loadModel(source) {
-    model = await loadModelSource(source);
+    // refused before any allocation when its parameters exceed what this device can hold in one buffer
+    model = await loadModelSource(source, ctx?.device.limits ?? null);
     return model.info;
   },
   async start(spec) {
@@ -91,16 +95,36 @@ const api: EngineApi = {
     if (!spec.resume) await pruneResumeSnapshots(spec.sessionId);
     const s = new Session(spec, model!.ckpt, { gpu, emit: (ev) => emitter.push(ev), store: idbSnapshotStore });
     session = s;
+    const run = (async (): Promise<'started' | 'cancelled'> => {
+      try {
+        await s.start();
+        return 'started';
+      } catch (e) {
+        const current = session === s; // (false: a newer comparison replaced this one)
+        if (current) session = null;
+        await s.dispose(); // frees every GPU object of the runs (the passes free their own)
+        if (e instanceof PassCancelled) {
+          if (current) emitter.push({ type: 'session', phase: 'idle', message: 'Cancelled before training began: change the settings or the data and press Start again.' });
+          return 'cancelled';
+        }
+        emitter.push({ type: 'session', phase: 'error', message: (e as Error).message });
+        throw e;
+      } finally {
+        emitter.flush();
+      }
+    })();
+    starting = run;
     try {
-      await s.start();
-    } catch (e) {
-      if (session === s) session = null;
-      await s.dispose();
-      emitter.push({ type: 'session', phase: 'error', message: (e as Error).message });
-      throw e;
+      return await run;
     } finally {
-      emitter.flush();
+      if (starting === run) starting = null;
     }
+  },
+  async cancel() {
+    const s = session;
+    if (!s) return;
+    if (s.cancel()) await starting?.catch(() => undefined);
+    else await s.stop();
   },
   async pause(runId) {
     requireSession().pause(runId);

@@ -9,6 +9,7 @@ import type { Metrics } from '../train/trainer';
 import type { ObjectiveSpec } from '../train/objectives';
 import type { Shape } from '../data/types';
 import type { SampleSet } from './exports';
+import type { TimedProgress } from '../train/progress';
 
 export type GpuStatus =
   | { state: 'ready'; adapter: AdapterSummary }
@@ -88,7 +89,14 @@ export type EngineEvent =
   | { type: 'pairs-run'; runId: string; step: number; chosen: number[]; rejected: number[] }
   | { type: 'gpu'; status: GpuStatus }
   /** Runs paused by the engine (cause) or back to normal (null). */
-  | { type: 'notice'; cause: PauseCause | null; message: string | null };
+  | { type: 'notice'; cause: PauseCause | null; message: string | null }
+  /**
+   * A pass over the whole data set (throttled): the per-pair table or the reference sums while
+   * the comparison starts, or an eval pass of run `runId`; done = total ends it.
+   */
+  | { type: 'progress'; runId?: string; progress: TimedProgress };
+
+export type { TimedProgress };
 
 export type EventSink = (events: EngineEvent[]) => void;
 
@@ -101,8 +109,16 @@ export interface EngineApi {
   subscribe(sink: EventSink): Promise<void>;
   /** Load (host-side) the weights every run will start from. */
   loadModel(source: ModelSource): Promise<ModelInfo>;
-  /** Start a comparison; resolves once data, reference and runs are ready and training began. */
-  start(spec: SessionSpec): Promise<void>;
+  /**
+   * Start a comparison; resolves once data, reference and runs are ready and training began
+   * ('started'), or once cancel() stopped it and its GPU objects are freed ('cancelled').
+   */
+  start(spec: SessionSpec): Promise<'started' | 'cancelled'>;
+  /**
+   * Cancels a comparison that is still starting (tokenizing, per-pair table, reference
+   * log-probs) and resolves once start() has given up; one that is training is stopped instead.
+   */
+  cancel(): Promise<void>;
   /** No id: every run. Resume also recovers from a lost device (from the last checkpoints). */
   pause(runId?: string): Promise<void>;
   resume(runId?: string): Promise<void>;

@@ -4,6 +4,8 @@
 // this file only schedules them and speaks the page's protocol. Methods with a reference share
 // one reference computation. A lost device or an out-of-memory error pauses every run; resuming
 // rebuilds them from their last resume snapshot (the injected store: IndexedDB in the worker).
+// Passes over the whole data set (the per-pair table, reference sums, eval) send throttled
+// progress events; cancel() stops a comparison that is still starting between two batches.
 import type { GpuContext } from '../engine/gpu';
 import { GptModel } from '../model/gpt';
 import type { LoadedCheckpoint } from '../model/checkpoint';
@@ -15,6 +17,7 @@ import { validateTrainConfig } from '../train/config';
 import { TrainingError, type Metrics } from '../train/trainer';
 import type { PairIds } from '../train/pairs';
 import { TrainingRun, type ResumeSnapshot, type RunEvents, type RunReference, type SnapshotStore } from '../train/training-run';
+import { PassCancelled, ProgressClock, type PassHooks } from '../train/progress';
 import { loadPairs } from './pairs';
 import { averages, pairAverages, pairMeta, PAIR_TABLE_SIZE } from './pair-table';
 import { Run } from './run';
@@ -30,9 +33,14 @@ export interface SessionDeps {
   emit(ev: EngineEvent): void;
   /** Where a run's resume snapshots live (the worker: IndexedDB, src/worker/db.ts). */
   store(sessionId: string, runId: string): SnapshotStore;
+  /** Progress events of a pass at most this often, in ms (default PROGRESS_MS). */
+  progressMs?: number;
 }
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** Progress events of one pass reach the page at most this often (and at its end). */
+export const PROGRESS_MS = 200;
 
 export class Session {
   readonly runs: Run[];
@@ -44,12 +52,18 @@ export class Session {
   private current: Run | null = null;
   private down: PauseCause | null = null;
   private disposed = false;
+  /** start() has not finished (cancel() applies). */
+  private starting = false;
+  private cancelled = false;
+  /** Progress of the session's own passes (the per-pair table, the reference sums). */
+  private clock: ProgressClock;
 
   constructor(
     readonly spec: SessionSpec,
     readonly base: LoadedCheckpoint,
     private deps: SessionDeps,
   ) {
+    this.clock = new ProgressClock(deps.progressMs ?? PROGRESS_MS, (progress) => this.emit({ type: 'progress', progress }));
     const { maxLength: _ml, maxPromptLength: _mpl, checkpointEvery: _ce, ...train } = spec.settings;
     this.runs = spec.runs.map((r) => {
       // the engine's one validator: bad settings or method options fail here, naming the field
@@ -62,10 +76,41 @@ export class Session {
     if (!this.disposed) this.deps.emit(ev);
   }
 
+  /**
+   * Tokenizes the data, scores the per-pair table, computes the reference sums and builds every
+   * run, then starts the loop. Throws PassCancelled when cancel() came first; every GPU object it
+   * built is freed by then.
+   */
   async start(): Promise<void> {
+    this.starting = true;
+    try {
+      await this.prepare();
+    } finally {
+      this.starting = false;
+    }
+    void this.loop();
+  }
+
+  /**
+   * Stops a comparison that is still starting: the pass in progress ends at its next batch and
+   * start() throws PassCancelled. False when start() is over (stop the runs instead).
+   */
+  cancel(): boolean {
+    if (!this.starting) return false;
+    this.cancelled = true;
+    for (const r of this.runs) r.training?.cancel();
+    return true;
+  }
+
+  private checkCancelled(): void {
+    if (this.cancelled || this.disposed) throw new PassCancelled('the comparison was cancelled before training began');
+  }
+
+  private async prepare(): Promise<void> {
     const { settings, data } = this.spec;
     this.emit({ type: 'session', phase: 'loading-data', message: `Tokenizing ${data.name}…` });
     const { pairs } = await loadPairs(data.file, data.name, data.format, this.base.tokenizer, this.base.config.nPositions, settings.maxLength, settings.maxPromptLength);
+    this.checkCancelled();
     const store = paramCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
     for (const r of this.runs) {
       r.training = new TrainingRun({ base: this.base, data: { kind: 'pairs', items: pairs }, config: r.cfg, checkpointEvery: settings.checkpointEvery, store: store ? this.deps.store(this.spec.sessionId, r.spec.id) : undefined, events: this.runEvents(r) });
@@ -79,6 +124,7 @@ export class Session {
     this.emit({ type: 'session', phase: 'reference', message: needRef ? 'Computing reference log-probs from the starting weights…' : 'Scoring the pairs with the starting weights…', ...counts });
     await this.startingPoint(gpu);
     for (const r of this.runs) {
+      this.checkCancelled();
       r.status = 'preparing';
       this.emit(r.event());
       const snap = await this.build(r, gpu, this.spec.resume);
@@ -86,14 +132,17 @@ export class Session {
       if (snap) this.restoreRows(r, snap);
       this.emit(r.event());
     }
+    this.checkCancelled();
     this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training pairs${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
-    void this.loop();
   }
 
   /** How a run's reports reach the page. */
   private runEvents(r: Run): RunEvents {
+    // the reference pass is the session's (computed once, shared); an eval pass is the run's
+    const evalClock = new ProgressClock(this.deps.progressMs ?? PROGRESS_MS, (progress) => this.emit({ type: 'progress', runId: r.spec.id, progress }));
     return {
       metrics: (rows) => this.emit({ type: 'metrics', runId: r.spec.id, rows }),
+      progress: (p) => (p.phase === 'eval' ? evalClock : this.clock).report(p),
       status: (s) => {
         if (s.kind === 'snapshot-failed') r.message = `Could not save a checkpoint in this browser's storage (${s.error.message}); if the GPU is lost, this run restarts from its last saved step (${s.checkpointStep}). Free some disk space or leave private browsing.`;
       },
@@ -131,9 +180,10 @@ export class Session {
     // the runs' own activation storage, so the table matches what their steps compute
     const runners = new RunnerPool(model, undefined, undefined, this.spec.settings.activationsDtype ?? 'f32');
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
+    const hooks: PassHooks = { cancelled: () => this.cancelled || this.disposed, progress: (p) => this.clock.report({ phase: 'table', unit: 'pairs', ...p }) };
     try {
       model.upload(this.base.params);
-      this.emit({ type: 'pairs-start', pairs: pairMeta(table, this.base.tokenizer), ...averages(await pairLogps(model, runners, table, this.spec.settings.batchSize)) });
+      this.emit({ type: 'pairs-start', pairs: pairMeta(table, this.base.tokenizer), ...averages(await pairLogps(model, runners, table, this.spec.settings.batchSize, hooks)) });
     } finally {
       runners.destroy();
       model.destroy();
@@ -194,7 +244,9 @@ export class Session {
   private fail(r: Run, e: unknown): void {
     r.status = 'failed';
     if (e instanceof TrainingError) {
-      r.message = `${r.spec.label} stopped at step ${e.step}: ${e.message}.${e.lines.length ? ` File lines: ${e.lines.join(', ')}.` : ''}`;
+      // TrainingRun's message names the file lines when every example has one
+      const lines = e.lines.length && !/\(file lines? /.test(e.message) ? ` File lines: ${e.lines.join(', ')}.` : '';
+      r.message = `${r.spec.label} stopped at step ${e.step}: ${e.message}.${lines}`;
     } else {
       r.message = `${r.spec.label} failed at step ${r.step + 1}: ${(e as Error)?.message ?? String(e)}`;
     }
@@ -294,6 +346,9 @@ export class Session {
       r.status = 'stopped';
       r.message = undefined;
       this.emit(r.event());
+      // an eval pass in progress ends at its next batch (that update keeps its train row only);
+      // while starting, the reference pass is shared: cancel() is the way to stop it
+      if (!this.starting) r.training?.cancel();
       // the loop finishes a run it is stepping right now; the others are finished here
       if (r !== this.current && r.live && !this.down) await this.finish(r);
     }
@@ -302,6 +357,7 @@ export class Session {
   /** Ends the loop and frees the GPU (a new comparison replaces this one). */
   async dispose(): Promise<void> {
     this.disposed = true;
+    for (const r of this.runs) r.training?.cancel(); // a pass in progress ends at its next batch
     while (this.looping) await new Promise((r) => setTimeout(r, 20));
     for (const r of this.runs) r.destroy();
   }

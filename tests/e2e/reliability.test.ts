@@ -1,7 +1,11 @@
 // Tier 3, docs/design.md: a lost GPU device pauses the runs with a message and Resume continues them
 // from their last checkpoint (IndexedDB), recomputing exactly the updates that were lost; a run
-// that produces NaN stops, naming the step and the pairs.
+// that produces NaN stops, naming the step and the file lines of its pairs.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCheckpointDir, writeCheckpointDir } from '../../src/model/checkpoint-node';
+import { saveCheckpoint } from '../../src/model/checkpoint';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
 import { makeFixtures, type Fixtures } from './fixtures';
 import { chartTable, runStatus, waitForSteps } from './page';
@@ -18,14 +22,14 @@ afterAll(async () => {
   for (const s of sessions) await s.browser.close();
 });
 
-async function open(query: string): Promise<Session> {
+async function open(query: string, modelFiles = fx.modelFiles): Promise<Session> {
   const s = await openPage(baseUrl + query, { webgpu: true });
   sessions.push(s);
   const { page } = s;
   await page.getByTestId('adapter-name').waitFor({ timeout: 60_000 });
   await page.getByLabel('Preference pairs file').setInputFiles(fx.pairs);
   await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
-  await page.getByLabel('Model files').setInputFiles(fx.modelFiles);
+  await page.getByLabel('Model files').setInputFiles(modelFiles);
   await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
   return s;
 }
@@ -91,14 +95,18 @@ describe('reliability', () => {
     expect(s.consoleErrors).toEqual([]);
   });
 
-  it('stops a run whose loss becomes NaN, naming the step and the pairs', async () => {
-    const s = await open('?runs=orpo:0.1&steps=6&bs=2&seed=3&eval=0&lr=1e30&clip=0');
+  it('stops a run whose loss becomes NaN, naming the step and the file lines of its pairs', async () => {
+    // LayerNorm gains near f32's largest value: the logits overflow at the first update
+    const ckpt = await readCheckpointDir(fx.model);
+    const blown = join(fx.dir, 'tiny-blown');
+    await writeCheckpointDir(blown, saveCheckpoint(ckpt.config, new Map([...ckpt.params, ['ln_f.weight', new Float32Array(ckpt.config.nEmbd).fill(3e38)]]), 'byte'));
+    const s = await open('?runs=orpo:0.1&steps=6&bs=2&seed=3&eval=0', readdirSync(blown).map((f) => join(blown, f)));
     const { page } = s;
     await page.getByRole('button', { name: /^Start/ }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'ORPO stopped at step' });
     await alert.waitFor({ timeout: 120_000 });
     const text = (await alert.textContent()) ?? '';
-    expect(text).toMatch(/ORPO stopped at step \d: non-finite .* \(pairs [\d, ]+\): lower the learning rate or check these rows\. File lines: [\d, ]+\./);
+    expect(text).toMatch(/ORPO stopped at step \d: non-finite .* \(file lines? [\d, ]+\): lower the learning rate or check these rows\./);
     expect(await runStatus(page, 'ORPO')).toMatch(/^failed/);
     await screenshot(page, 'reliability-nan');
     expect(foreignRequests(s.requests, baseUrl)).toEqual([]);

@@ -1,12 +1,13 @@
 // The CLI end to end on real WebGPU: `init` + `logps` on pairs generated here (never seen by
 // the project) against the independent float64 GPT-2; `train` writes TRL-named metrics and a
 // model folder that loads again; bad arguments give one line and a non-zero exit.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
-import { readCheckpointDir } from '../../src/model/checkpoint-node';
+import { readCheckpointDir, writeCheckpointDir } from '../../src/model/checkpoint-node';
+import { saveCheckpoint } from '../../src/model/checkpoint';
 import { gpt2ForwardRef } from '../../src/reference/gpt2';
 import { expectClose, freshSeed } from '../helpers/close';
 import { Rng } from '../../src/util/rng';
@@ -85,6 +86,41 @@ describe('CLI on WebGPU', () => {
     expect(metrics).toHaveLength(2);
     expect(Number.isFinite(metrics[1].kl) && Number.isFinite(metrics[1].loss)).toBe(true);
     await expect(main(['train', '--model', model, '--pairs', file, '--method', 'dpo', '--out', out])).rejects.toThrow(/use --method kto/);
+  });
+
+  it('train and logps show progress of their passes on stderr (not with --quiet); the NaN stop names file lines', async () => {
+    const model = join(dir, 'tiny-progress');
+    expect(await main(['init', '--preset', 'tiny', '--seed', '8', '--out', model])).toBe(0);
+    // line 2 is rejected (invalid JSON), so the pairs sit on lines 1, 3, 4, 5
+    const file = join(dir, 'progress.jsonl');
+    const good = (i: number) => JSON.stringify({ prompt: `${i}+2=`, chosen: String(i + 2), rejected: String(i + 3) });
+    writeFileSync(file, [good(1), '{"prompt": "broken", ', good(2), good(3), good(4)].join('\n') + '\n');
+    const stderr = async (args: string[]) => {
+      const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+      try {
+        const code = await main(args).catch((e: Error) => e);
+        return { code, lines: spy.mock.calls.map((c) => c.map(String).join(' ')) };
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const trained = await stderr(['train', '--model', model, '--pairs', file, '--method', 'dpo', '--steps', '1', '--batch-size', '4', '--out', join(dir, 'run-progress')]);
+    expect(trained.code).toBe(0);
+    expect(trained.lines).toContainEqual(expect.stringMatching(/^reference log-probs: 4 \/ 4 pairs \(100 %\), \d+ s$/));
+    const quiet = await stderr(['train', '--model', model, '--pairs', file, '--method', 'dpo', '--steps', '1', '--batch-size', '4', '--out', join(dir, 'run-quiet'), '--quiet']);
+    expect(quiet.lines.filter((l) => /log-probs/.test(l))).toEqual([]);
+    const scored = await stderr(['logps', '--model', model, '--pairs', file, '--out', join(dir, 'progress-logps.jsonl')]);
+    expect(scored.lines).toContainEqual(expect.stringMatching(/^log-probs: 4 \/ 4 pairs \(100 %\), \d+ s$/));
+
+    // LayerNorm gains near f32's largest value: the logits overflow at the first update
+    const ckpt = await readCheckpointDir(model);
+    const blown = join(dir, 'tiny-blown');
+    await writeCheckpointDir(blown, saveCheckpoint(ckpt.config, new Map([...ckpt.params, ['ln_f.weight', new Float32Array(ckpt.config.nEmbd).fill(3e38)]]), 'byte'));
+    const failed = await stderr(['train', '--model', blown, '--pairs', file, '--method', 'dpo', '--steps', '2', '--batch-size', '4', '--out', join(dir, 'run-nan'), '--quiet']);
+    expect(failed.code).toBeInstanceOf(Error);
+    const message = (failed.code as Error).message;
+    expect(message).toMatch(/^non-finite .* at step 1 \(file lines 1, 3, 4, 5\): lower the learning rate or check these rows — metrics so far are in /);
+    expect(message).not.toMatch(/pairs \d/);
   });
 
   it('rejects bad arguments with a non-zero exit', async () => {

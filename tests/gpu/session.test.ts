@@ -14,6 +14,8 @@ import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore, type SnapshotStore } from '../../src/train/training-run';
 import type { Metrics } from '../../src/train/trainer';
 import { Session } from '../../src/worker/session';
+import { PassCancelled } from '../../src/train/progress';
+import { trackBuffers } from '../helpers/track-buffers';
 import type { EngineEvent, RunSpec, TrainSettings } from '../../src/worker/protocol';
 import { Rng } from '../../src/util/rng';
 
@@ -38,12 +40,13 @@ const RUNS: RunSpec[] = [
 ];
 
 /** A session whose events build the page's view of every run's rows (rewinds applied). */
-function open(onEvent: (ev: EngineEvent, s: Session) => void = () => {}, over: Partial<TrainSettings> = {}, runs = RUNS) {
+function open(onEvent: (ev: EngineEvent, s: Session) => void = () => {}, over: Partial<TrainSettings> = {}, runs = RUNS, model: LoadedCheckpoint = base, data = file) {
   const stores = new Map<string, ReturnType<typeof memorySnapshotStore>>();
   const rows = new Map<string, Metrics[]>();
   const events: EngineEvent[] = [];
-  const session: Session = new Session({ sessionId: 's', runs, settings: { ...settings, ...over }, data: { file, name: 'arith.jsonl', format: 'auto' }, resume: false }, base, {
+  const session: Session = new Session({ sessionId: 's', runs, settings: { ...settings, ...over }, data: { file: data, name: 'arith.jsonl', format: 'auto' }, resume: false }, model, {
     gpu: async () => gpu,
+    progressMs: 0, // every batch's report
     emit: (ev) => {
       events.push(ev);
       if (ev.type === 'metrics') rows.set(ev.runId, [...(rows.get(ev.runId) ?? []), ...ev.rows]);
@@ -124,14 +127,50 @@ describe('Session (worker) with an in-memory store', () => {
     await session.dispose();
   });
 
-  it('a loss that becomes NaN stops that run, naming the step, the pairs and their file lines', async () => {
-    const { session } = open(() => {}, { lr: 1e30, maxGradNorm: 0, evalFraction: 0, steps: 6 }, [RUNS[0]]);
+  it('a loss that becomes NaN stops that run, naming the step and the file lines of its pairs', async () => {
+    // LayerNorm gains near f32's largest value: the logits overflow and the log-probs are not finite
+    const blown = { ...base, params: new Map([...base.params, ['ln_f.weight', new Float32Array(config.nEmbd).fill(3e38)]]) } as LoadedCheckpoint;
+    const { session } = open(() => {}, { evalFraction: 0, steps: 6 }, [RUNS[0]], blown);
     await session.start();
     await idle(session, () => session.runs.every((r) => r.final));
     const [r] = session.runs;
     expect(r.status).toBe('failed');
-    expect(r.message).toMatch(/^DPO stopped at step \d: non-finite .* \(pairs [\d, ]+\): lower the learning rate or check these rows\. File lines: [\d, ]+\.$/);
+    expect(r.message).toMatch(/^DPO stopped at step 1: non-finite .* \(file lines? [\d, ]+\): lower the learning rate or check these rows\.$/);
     await session.dispose();
+  });
+
+  it('reports the table and reference passes; cancel() stops the reference pass, frees the GPU state, and a new comparison starts', async () => {
+    const many = new Blob([Array.from({ length: 40 }, (_, i) => JSON.stringify({ prompt: `${i}+1=`, chosen: String(i + 1), rejected: String(i + 2) })).join('\n') + '\n']);
+    const track = trackBuffers(gpu.device);
+    let cancelled: boolean | null = null;
+    const { session, events } = open((ev, s) => {
+      if (cancelled === null && ev.type === 'progress' && ev.progress.phase === 'reference' && ev.progress.done >= 4) cancelled = s.cancel();
+    }, { evalFraction: 0.25 }, RUNS, base, many);
+    try {
+      await expect(session.start()).rejects.toThrow(PassCancelled);
+    } finally {
+      track.restore();
+    }
+    expect(cancelled).toBe(true);
+    const progress = events.flatMap((e) => (e.type === 'progress' ? [[e.progress.phase, e.progress.done, e.progress.total]] : []));
+    // the per-pair table (the 30 training pairs), then the reference pass over 30 + 10 pairs until the cancel
+    expect(progress).toEqual([...[2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30].map((d) => ['table', d, 30]), ['reference', 2, 40], ['reference', 4, 40]]);
+    const last = events.filter((e) => e.type === 'progress').at(-1) as Extract<EngineEvent, { type: 'progress' }>;
+    expect(last.progress.seconds).toBeGreaterThanOrEqual(0);
+    expect(last.progress.etaSeconds).not.toBeNull();
+    expect(events.some((e) => e.type === 'session' && e.phase === 'training')).toBe(false);
+    await session.dispose();
+    expect(session.runs.every((r) => !r.live)).toBe(true);
+    expect(track.made()).toBeGreaterThan(0);
+    expect(track.alive()).toEqual([]);
+    expect(session.cancel()).toBe(false); // over: nothing left to cancel
+
+    // the user changes a setting and starts again
+    const again = open(() => {}, { steps: 2, evalFraction: 0.25 }, [RUNS[0]], base, many);
+    await again.session.start();
+    await idle(again.session, () => again.session.runs.every((r) => r.final));
+    expect(again.session.runs.map((r) => [r.status, r.step])).toEqual([['done', 2]]);
+    await again.session.dispose();
   });
 
   it('refuses bad settings up front, naming the field', () => {

@@ -17,6 +17,8 @@ import { TRAIN_DEFAULTS, ConfigError, type TrainConfig } from '../../src/train/c
 import { TrainingError, type Metrics } from '../../src/train/trainer';
 import type { UnpairedIds } from '../../src/train/kto-trainer';
 import { memorySnapshotStore, TrainingRun, type RunStatus } from '../../src/train/training-run';
+import { PassCancelled, type PassProgress } from '../../src/train/progress';
+import { trackBuffers } from '../helpers/track-buffers';
 import { Rng } from '../../src/util/rng';
 
 let gpu: GpuContext;
@@ -120,7 +122,9 @@ describe('TrainingRun', () => {
   });
 
   it('the NaN guard names the update, the data indices and the file lines; a bad config names its field', async () => {
-    const r = new TrainingRun({ base, data: { kind: 'pairs', items: pairs }, config: cfg({ objective: { method: 'orpo', beta: 0.1 }, lr: 1e30, maxGradNorm: 0, evalFraction: 0 }) });
+    // LayerNorm gains near f32's largest value: the logits overflow and the log-probs are not finite
+    const blown = { config, params: new Map([...base.params, ['ln_f.weight', new Float32Array(config.nEmbd).fill(3e38)]]) };
+    const r = new TrainingRun({ base: blown, data: { kind: 'pairs', items: pairs }, config: cfg({ objective: { method: 'orpo', beta: 0.1 }, evalFraction: 0 }) });
     await r.start(gpu);
     let err: unknown;
     try {
@@ -131,11 +135,52 @@ describe('TrainingRun', () => {
     r.release();
     expect(err).toBeInstanceOf(TrainingError);
     const e = err as TrainingError;
-    expect(e.message).toMatch(/^non-finite .* at step \d \(pairs [\d, ]+\)/);
+    expect(e.message).toMatch(/^non-finite .* at step \d \(file lines? [\d, ]+\): lower the learning rate or check these rows$/);
     expect(e.step).toBe(r.step + 1);
     expect(e.lines).toEqual(e.pairs.map((i) => i + 1));
+    expect(e.message).toContain(`(file line${e.lines.length > 1 ? 's' : ''} ${[...e.lines].sort((x, y) => x - y).join(', ')})`);
     expect(() => new TrainingRun({ base, data: { kind: 'pairs', items: pairs }, config: cfg({ lr: -1 }) })).toThrow(ConfigError);
     expect(() => new TrainingRun({ base, data: { kind: 'pairs', items: pairs }, config: cfg({ lr: -1 }) })).toThrow('lr must be > 0, got -1');
     expect(() => new TrainingRun({ base, data: { kind: 'pairs', items: pairs.slice(0, 1) }, config: cfg({ evalFraction: 0.5 }) })).toThrow(/no training pairs left/);
+  });
+
+  it('reports the reference pass (train then eval examples as one pass) and eval passes batch by batch', async () => {
+    const seen: PassProgress[] = [];
+    const r = new TrainingRun({ base, data: { kind: 'pairs', items: pairs }, config: cfg({ steps: 2, evalEvery: 0 }), events: { progress: (p) => seen.push(p) } });
+    await r.start(gpu);
+    // 4 train + 2 eval pairs, 2 per batch
+    expect(seen.map((p) => [p.phase, p.done, p.total, p.unit])).toEqual([['reference', 0, 6, 'pairs'], ['reference', 2, 6, 'pairs'], ['reference', 4, 6, 'pairs'], ['reference', 6, 6, 'pairs']]);
+    seen.length = 0;
+    await r.run();
+    expect(seen.map((p) => [p.phase, p.done, p.total])).toEqual([['eval', 0, 2], ['eval', 2, 2]]);
+    r.release();
+  });
+
+  it('cancel() stops the reference pass between batches and frees the GPU state; a cancelled eval pass leaves its row out', async () => {
+    const many = randomPairs(new Rng(12), 40, config.eosTokenId).map((p) => ({ ...p, line: p.index + 1 }));
+    const seen: PassProgress[] = [];
+    const track = trackBuffers(gpu.device);
+    let r: TrainingRun | null = null;
+    try {
+      r = new TrainingRun({ base, data: { kind: 'pairs', items: many }, config: cfg({ evalFraction: 0.25 }), events: { progress: (p) => (seen.push(p), p.done >= 4 && r!.cancel()) } });
+      await expect(r.start(gpu)).rejects.toThrow(PassCancelled);
+    } finally {
+      track.restore();
+    }
+    expect(seen.map((p) => p.done)).toEqual([0, 2, 4]); // no batch after the one that cancelled
+    expect(r.live).toBe(false);
+    expect(r.model).toBeNull();
+    expect(r.reference).toBeNull();
+    expect(track.made()).toBeGreaterThan(0);
+    expect(track.alive()).toEqual([]);
+
+    // stopping a run during an eval pass: that update keeps its train row, without the eval row
+    const e = new TrainingRun({ base, data: { kind: 'pairs', items: many }, config: cfg({ steps: 3, evalEvery: 1, evalFraction: 0.25 }), events: { progress: (p) => p.phase === 'eval' && p.done >= 2 && e.step === 0 && e.cancel() } });
+    expect(e.cancelled).toBe(false);
+    await e.start(gpu);
+    const rows = await e.advance();
+    expect(e.cancelled).toBe(true);
+    expect(rows.map((m) => [m.step, 'eval_loss' in m])).toEqual([[1, false]]);
+    e.release();
   });
 });

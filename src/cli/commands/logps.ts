@@ -9,6 +9,7 @@ import { GptModel } from '../../model/gpt';
 import { RunnerPool } from '../../train/runners';
 import { pairLogps } from '../../train/logps';
 import { checkPairs, promptFor } from '../../train/pairs';
+import { phaseName, ProgressClock, progressText } from '../../train/progress';
 
 export const logps: Command = {
   name: 'logps',
@@ -20,6 +21,7 @@ export const logps: Command = {
     'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },
     'max-prompt-length': { type: 'string', valueName: 'N', description: 'Max prompt tokens, cut from the left (default: min(512, max-length/2))' },
     'batch-size': { type: 'string', valueName: 'N', description: 'Pairs per forward pass', default: '8' },
+    quiet: { type: 'boolean', description: 'No progress lines on stderr' },
   },
   details: [
     'Each line: index, prompt_ids, chosen_ids, rejected_ids, chosen_logps, rejected_logps, chosen_length, rejected_length.',
@@ -40,7 +42,9 @@ export const logps: Command = {
     const gm = new GptModel(gpu, ckpt.config);
     gm.upload(ckpt.params);
     const runners = new RunnerPool(gm);
-    const r = await pairLogps(gm, runners, pairs, batchSize);
+    // a progress line at most every second
+    const clock = new ProgressClock(1000, (p) => console.error(`${phaseName(p.phase)}: ${progressText(p)}`), ['logps']);
+    const r = await pairLogps(gm, runners, pairs, batchSize, opts.quiet ? undefined : { progress: (p) => clock.report({ phase: 'logps', unit: 'pairs', ...p }) });
     const file = createWriteStream(out);
     pairs.forEach((p, i) => {
       const line = {

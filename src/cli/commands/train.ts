@@ -13,6 +13,7 @@ import { writeCheckpointDir } from '../../model/checkpoint-node';
 import { TrainingError } from '../../train/trainer';
 import { problemText, TRAIN_DEFAULTS, trainConfigProblems, type TrainConfig } from '../../train/config';
 import { TrainingRun, type RunEvents } from '../../train/training-run';
+import { phaseName, ProgressClock, progressText } from '../../train/progress';
 import { methodFlagOptions, objectiveFromFlags } from '../method-flags';
 import { METHOD_DESCRIPTORS, methodDescriptor } from '../../train/objectives';
 
@@ -41,7 +42,7 @@ export const train: Command = {
     'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },
     'max-prompt-length': { type: 'string', valueName: 'N', description: 'Max prompt tokens, cut from the left' },
     out: { type: 'string', valueName: 'DIR', description: 'Output folder: metrics.jsonl, run.json, model/' },
-    quiet: { type: 'boolean', description: 'No per-step lines on stderr' },
+    quiet: { type: 'boolean', description: 'No per-step or progress lines on stderr' },
   },
   details: ['Example: npm run cli -- train --model builtin --pairs pairs.jsonl --method orpo --beta 0.1 --steps 200 --out runs/orpo'],
   async run(opts) {
@@ -80,7 +81,11 @@ export const train: Command = {
     // metrics.jsonl: every row as the run reports it (train row, then eval row when one was due)
     let log: WriteStream | null = null;
     const closeLog = () => new Promise<void>((r) => (log ? log.end(r) : r()));
+    // passes over the whole data set (reference log-probs, eval): a line at most every second, and
+    // the reference pass's last one
+    const clock = new ProgressClock(1000, (p) => console.error(`${phaseName(p.phase)}: ${progressText(p)}`), ['reference']);
     const events: RunEvents = {
+      progress: opts.quiet ? undefined : (p) => clock.report(p),
       metrics(rows) {
         for (const m of rows) log?.write(JSON.stringify(m) + '\n');
         if (opts.quiet) return;
@@ -105,7 +110,8 @@ export const train: Command = {
     } catch (e) {
       await closeLog();
       if (e instanceof TrainingError) {
-        const lines = e.lines.length ? ` (file lines ${e.lines.join(', ')})` : '';
+        // TrainingRun's message names the file lines (as the page's does) when every example has one
+        const lines = e.lines.length && !/\(file lines? /.test(e.message) ? `; file lines ${e.lines.join(', ')}` : '';
         throw new Error(`${e.message}${lines} — metrics so far are in ${join(out, 'metrics.jsonl')}`, { cause: e });
       }
       throw e;

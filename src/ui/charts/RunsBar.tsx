@@ -1,5 +1,6 @@
 import { useApp } from '../../store';
-import type { RunView } from '../../store/events';
+import type { PassView, RunView } from '../../store/events';
+import { progressText, type PassPhase } from '../../train/progress';
 
 function eta(s: number | undefined): string {
   if (s === undefined || !Number.isFinite(s)) return '';
@@ -53,6 +54,23 @@ function RunRow({ run }: { run: RunView }) {
   );
 }
 
+const PASS_NAMES: Record<PassPhase, string> = { reference: 'Reference log-probs', eval: 'eval pass', table: 'Per-pair table', logps: 'Log-probs' };
+
+/** A pass over the whole data set: a progress bar with done / total, time spent and left. */
+function PassBar({ pass, runs }: { pass: PassView; runs: RunView[] }) {
+  const run = pass.runId === undefined ? undefined : runs.find((r) => r.id === pass.runId);
+  const name = run ? `${run.label} ${PASS_NAMES[pass.phase]}` : PASS_NAMES[pass.phase];
+  return (
+    <div className="pass-progress">
+      <span className="pass-name">{name}</span>
+      <progress aria-label={`${name} progress`} max={pass.total} value={pass.done} />
+      <span role="status" aria-label="Pass progress">
+        {progressText(pass)}
+      </span>
+    </div>
+  );
+}
+
 // Progress of every run (README.md) and the controls for all of them.
 export function RunsBar() {
   const runs = useApp((s) => s.runs);
@@ -62,17 +80,28 @@ export function RunsBar() {
   const pause = useApp((s) => s.pauseRun);
   const resume = useApp((s) => s.resumeRun);
   const stop = useApp((s) => s.stopRun);
-  if (!runs.length) return <p className="muted">No runs yet: pick data and methods, then press Start.</p>;
+  const cancel = useApp((s) => s.cancelStart);
+  const pass = useApp((s) => s.progress);
+  if (!runs.length) return <p className="muted">{phase === 'idle' && phaseMessage ? phaseMessage : 'No runs yet: pick data and methods, then press Start.'}</p>;
+  const starting = live && (phase === 'loading-data' || phase === 'reference');
   const anyRunning = runs.some((r) => r.status === 'running');
   const anyPaused = runs.some((r) => r.status === 'paused');
   const anyActive = runs.some((r) => !['done', 'stopped', 'failed'].includes(r.status));
   return (
     <div className="runs-bar">
       {phase !== 'training' && phase !== 'idle' && phase !== 'error' && (
-        <p role="status" aria-label="Comparison status">
-          {phaseMessage}
-        </p>
+        <div className="row">
+          <p role="status" aria-label="Comparison status">
+            {phaseMessage}
+          </p>
+          {starting && (
+            <button type="button" onClick={() => void cancel()}>
+              Cancel
+            </button>
+          )}
+        </div>
       )}
+      {pass && <PassBar pass={pass} runs={runs} />}
       <ul className="runs" aria-label="Runs">
         {runs.map((r) => (
           <RunRow key={r.id} run={r} />

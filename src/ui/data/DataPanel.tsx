@@ -52,7 +52,10 @@ export function DataPanel() {
       </div>
       {source && (
         <p role="status" aria-label="Data status">
-          <strong>{source.name}</strong> ({formatBytes(source.size)}
+          <strong className="file-name" title={source.name}>
+            {source.name}
+          </strong>{' '}
+          ({formatBytes(source.size)}
           {source.kind === 'builtin' ? ', built-in' : ''}){status === 'reading' && ` — reading${progress !== null ? ` ${Math.round(progress * 100)} %` : ''}…`}
         </p>
       )}
