@@ -1,0 +1,50 @@
+// Launchers for shaders/rmsnorm.wgsl (Llama-family RMSNorm). Dimensions: N rows (B·T), C channels.
+import type { View } from '../engine/arena';
+import type { StepEncoder } from '../engine/encoder';
+import { params } from '../engine/uniforms';
+import { STRIDED_MAX_GROUPS } from './grid';
+import { rowWorkgroup } from './plan';
+import { checkDims, checkView } from './check';
+
+/** One workgroup per row, striding when N exceeds STRIDED_MAX_GROUPS. */
+function rowGroups(N: number): number {
+  return Math.min(N, STRIDED_MAX_GROUPS);
+}
+
+/** out (N,C) = inp·rstd·weight; rstd (N) = 1/√(mean(inp²) + eps), saved for the backward. */
+export function rmsnormForward(enc: StepEncoder, out: View, rstd: View, inp: View, weight: View, N: number, C: number, eps: number): void {
+  checkDims('rmsnormForward', { N, C });
+  checkView('rmsnormForward', out, N * C);
+  checkView('rmsnormForward', rstd, N);
+  checkView('rmsnormForward', inp, N * C);
+  checkView('rmsnormForward', weight, C);
+  if (!(eps > 0)) throw new Error(`rmsnormForward: eps must be > 0, got ${eps}`);
+  enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_forward', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [out, rstd, inp, weight], params(N, C, { f: eps }, 0), [rowGroups(N)]);
+}
+
+export interface RmsnormBackwardOptions {
+  /**
+   * Add into dinp instead of writing it: for an input that is the residual stream, whose
+   * gradient every branch adds into (layernormBackward always adds). Default false: dinp =.
+   */
+  accumulate?: boolean;
+}
+
+/**
+ * dinp (N,C) = ∂/∂inp of Σ out·dout (written, or added with `accumulate`); dweight (C) +=
+ * Σ_n dout·inp·rstd (a parameter gradient: always accumulates). Two dispatches so each
+ * invocation owns what it writes.
+ */
+export function rmsnormBackward(enc: StepEncoder, dinp: View, dweight: View, dout: View, inp: View, weight: View, rstd: View, N: number, C: number, opts: RmsnormBackwardOptions = {}): void {
+  checkDims('rmsnormBackward', { N, C });
+  checkView('rmsnormBackward', dinp, N * C);
+  checkView('rmsnormBackward', dweight, C);
+  checkView('rmsnormBackward', dout, N * C);
+  checkView('rmsnormBackward', inp, N * C);
+  checkView('rmsnormBackward', weight, C);
+  checkView('rmsnormBackward', rstd, N);
+  const u = params(N, C, 0, 0);
+  const constants = { WG: rowWorkgroup(enc.gpu.adapter, 256), ACCUMULATE: opts.accumulate ?? false };
+  enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward', constants }, [dinp, dout, inp, weight, rstd], u, [rowGroups(N)]);
+  enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward_params' }, [dweight, dout, inp, rstd], u, [Math.ceil(C / 16)]);
+}
