@@ -260,7 +260,7 @@ export class GptRunner {
       const qkv = this.f32Act(l, 'qkv');
       matmulForward(enc, qkv, a('ln'), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
       this.keep(enc, l, 'qkv', BT * 3 * C);
-      attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), qkv, a('lengths'), B, T, C, NH);
+      attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), qkv, a('lengths'), B, T, NH, NH, C / NH); // GPT-2: NKV = NH
       matmulForward(enc, a('proj'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
       residualForward(enc, a(`${l}.residual2`), residual, a('proj'), BT * C);
       layernormForward(enc, a('ln'), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
@@ -328,7 +328,7 @@ export class GptRunner {
       // residual2 = residual + attproj: dresidual now holds d(residual2) = d(attproj).
       matmulBackward(enc, a('datty'), g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), a('dresidual'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), BT, C, C);
       const qkv = this.restore(enc, l, 'qkv', BT * 3 * C);
-      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), qkv, a(`${l}.att_lse`), a('lengths'), B, T, C, NH);
+      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), qkv, a(`${l}.att_lse`), a('lengths'), B, T, NH, NH, C / NH);
       layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
       matmulBackward(enc, a('dln'), g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), a('dqkv'), a('ln'), p(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
       layernormBackward(enc, a('dresidual'), g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), a('dln'), residual, p(`${h}.ln_1.weight`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), BT, C);

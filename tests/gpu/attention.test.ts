@@ -34,7 +34,7 @@ function runForward(B: number, T: number, C: number, NH: number, qkv: Float32Arr
   const vOut = createView(d, 'out', [B, T, C], rng.floats(B * T * C)); // garbage: out is written
   const vLse = createView(d, 'lse', [attentionRowStatsSize(B, T, NH)], rng.floats(B * NH * T));
   const enc = new StepEncoder(gpu);
-  attentionForward(enc, vOut, vLse, createView(d, 'qkv', [B, T, 3 * C], qkv), createView(d, 'lengths', [B], Uint32Array.from(lengths)), B, T, C, NH);
+  attentionForward(enc, vOut, vLse, createView(d, 'qkv', [B, T, 3 * C], qkv), createView(d, 'lengths', [B], Uint32Array.from(lengths)), B, T, NH, NH, C / NH);
   enc.submit();
   return { vOut, vLse };
 }
@@ -84,21 +84,24 @@ describe('attention kernels on WebGPU', () => {
     const enc = new StepEncoder(gpu);
     attentionBackward(
       enc, vDqkv, vDelta, createView(d, 'dout', [B, T, C], dout), createView(d, 'out', [B, T, C], Float32Array.from(fwd.out)),
-      createView(d, 'qkv', [B, T, 3 * C], qkv), createView(d, 'lse', [rows], Float32Array.from(fwd.lse)), createView(d, 'lengths', [B], Uint32Array.from(lengths)), B, T, C, NH,
+      createView(d, 'qkv', [B, T, 3 * C], qkv), createView(d, 'lse', [rows], Float32Array.from(fwd.lse)), createView(d, 'lengths', [B], Uint32Array.from(lengths)), B, T, NH, NH, C / NH,
     );
     enc.submit();
     const ref = attentionBackwardRef(dout, qkv, fwd.att, lengths, B, T, C, NH);
     expectClose(await readF32(d, vDqkv), ref.dqkv, { rtol: 1e-3, atol: 1e-5, what: `dqkv seed=${seed}` });
   });
 
-  it('rejects views that are too small, C not divisible by NH and head sizes that are not 4k ≤ 128', () => {
+  it('rejects views that are too small, NH not divisible by NKV and head sizes that are not 4k ≤ 128', () => {
     const d = gpu.device;
     const enc = new StepEncoder(gpu);
     const v = (n: number) => createView(d, `v${n}`, [n]);
-    expect(() => attentionForward(enc, v(4 * 8), v(2 * 4 - 1), v(4 * 24), v(1), 1, 4, 8, 2)).toThrow(/holds 7 elements, needs 8$/);
-    expect(() => attentionForward(enc, v(24), v(16), v(72), v(1), 1, 4, 6, 4)).toThrow(/C=6 is not a multiple of NH=4/);
-    expect(() => attentionForward(enc, v(4 * 258), v(4), v(12 * 258), v(1), 1, 4, 258, 1)).toThrow(/head size C\/NH = 258 must be a multiple of 4 and at most 128/);
-    expect(() => attentionForward(enc, v(4 * 10), v(8), v(12 * 10), v(1), 1, 4, 10, 2)).toThrow(/head size C\/NH = 5 must be a multiple of 4/);
-    expect(() => attentionBackward(enc, v(96), v(8), v(32), v(32), v(96), v(7), v(1), 1, 4, 8, 2)).toThrow(/holds 7 elements, needs 8$/);
+    expect(() => attentionForward(enc, v(4 * 8), v(2 * 4 - 1), v(4 * 24), v(1), 1, 4, 2, 2, 4)).toThrow(/holds 7 elements, needs 8$/);
+    expect(() => attentionForward(enc, v(4 * 12), v(12), v(4 * 20), v(1), 1, 4, 3, 2, 4)).toThrow(/NH=3 is not a multiple of NKV=2/);
+    expect(() => attentionForward(enc, v(4 * 132), v(4), v(12 * 132), v(1), 1, 4, 1, 1, 132)).toThrow(/head size HS = 132 must be a multiple of 4 and at most 128/);
+    expect(() => attentionForward(enc, v(4 * 10), v(8), v(12 * 10), v(1), 1, 4, 2, 2, 5)).toThrow(/head size HS = 5 must be a multiple of 4/);
+    expect(() => attentionForward(enc, v(4 * 8), v(8), v(4 * 24), v(1), 1, 4, 2, 0, 4)).toThrow(/NKV = 0 must be a positive integer/);
+    expect(() => attentionBackward(enc, v(96), v(8), v(32), v(32), v(96), v(7), v(1), 1, 4, 2, 2, 4)).toThrow(/holds 7 elements, needs 8$/);
+    // GQA sizes: qkv (B,T,(NH+2·NKV)·HS) = 4·(4+2)·8, out (B,T,NH·HS)
+    expect(() => attentionBackward(enc, v(191), v(16), v(128), v(128), v(192), v(16), v(1), 1, 4, 4, 1, 8)).toThrow(/v191 holds 191 elements, needs 192$/);
   });
 });
