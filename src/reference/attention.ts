@@ -1,5 +1,6 @@
 // float64 reference for causal multi-head self-attention (Hugging Face GPT2Attention):
-// the specification shaders/attention.wgsl must match.
+// the specification of shaders/attention.wgsl for GPT-2 (NKV = NH, HS = C/NH); grouped-query
+// attention with its own head size is src/reference/attention-gqa.ts.
 // Dimensions: B batch, T time, C channels, NH heads, HS = C/NH head size.
 // qkv (B,T,3C) from c_attn: q = [0,C), k = [C,2C), v = [2C,3C); head h owns channels h·HS..(h+1)·HS.
 // lengths (B): real length of each right-padded sequence; rows t ≥ lengths[b] are padding,

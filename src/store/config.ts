@@ -16,7 +16,7 @@ export interface ConfigSlice {
   /** Parts of the URL's configuration that could not be used, in words. */
   urlProblems: string[];
   applyPreset(id: MethodPresetId): void;
-  /** Changes option values of one card (the id stays: runs and charts keep their colour). */
+  /** Changes option values of one card (the id stays: runs and charts keep their colour); not while its run trains (cardLocked). */
   updateCard(id: string, values: Record<string, OptionValue>): void;
   addCard(method: Method): void;
   removeCard(id: string): void;
@@ -49,12 +49,14 @@ export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (s
     set({ preset: id, cards: METHOD_PRESETS[id].cards() });
   },
   updateCard(id, values) {
+    if (cardLocked(get(), id)) return;
     set((s) => ({ preset: 'custom', cards: s.cards.map((c) => (c.id === id ? { ...c, values: { ...c.values, ...values } } : c)) }));
   },
   addCard(method) {
     set((s) => ({ preset: 'custom', cards: uniqueIds([...s.cards, newCard(method)]) }));
   },
   removeCard(id) {
+    if (cardLocked(get(), id)) return;
     set((s) => ({ preset: 'custom', cards: s.cards.filter((c) => c.id !== id) }));
   },
   updateSettings(patch) {
@@ -69,3 +71,8 @@ export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (s
     set({ smoothing: v });
   },
 });
+
+/** A card is locked while its run trains: its values are what that run is training with. */
+export function cardLocked(s: Pick<AppState, 'session' | 'runs'>, id: string): boolean {
+  return s.session?.live === true && s.runs.some((r) => r.id === id && ['queued', 'preparing', 'running'].includes(r.status));
+}

@@ -16,6 +16,8 @@ export interface RunView {
   train: Metrics[];
   /** eval_ rows with step and epoch. */
   eval: Metrics[];
+  /** The run's card and shared settings in the URL's words (runSettingsText), for exports. */
+  settings?: string;
 }
 
 export interface PairsView {

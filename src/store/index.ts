@@ -5,8 +5,9 @@ import { createDataSlice, type DataSlice } from './data';
 import { createModelSlice, type ModelSlice } from './model';
 import { createConfigSlice, type ConfigSlice } from './config';
 import { createRunsSlice, type RunsSlice } from './runs';
+import { createChartViewSlice, type ChartViewSlice } from './chart-view';
 
-export type AppState = GpuSlice & DataSlice & ModelSlice & ConfigSlice & RunsSlice;
+export type AppState = GpuSlice & DataSlice & ModelSlice & ConfigSlice & RunsSlice & ChartViewSlice;
 
 export const useApp = create<AppState>()((...a) => ({
   ...createGpuSlice(...a),
@@ -14,4 +15,5 @@ export const useApp = create<AppState>()((...a) => ({
   ...createModelSlice(...a),
   ...createConfigSlice(...a),
   ...createRunsSlice(...a),
+  ...createChartViewSlice(...a),
 }));

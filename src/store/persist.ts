@@ -1,5 +1,5 @@
-// Page state in IndexedDB (README.md): settings, the data file, the model's files and the last
-// comparison with its metrics. Saves are debounced; failures are reported, never fatal.
+// Page state in IndexedDB (README.md): settings, the data file, the model's files, the last
+// comparison with its metrics and the runs history (./history.ts). Saves are debounced; failures are reported, never fatal.
 import { openAppDb } from '../worker/db';
 
 export async function saveKv(key: string, value: unknown): Promise<void> {

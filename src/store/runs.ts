@@ -1,6 +1,7 @@
 // The runs slice: the comparison (its settings snapshot), each run's status and metrics, the
 // per-pair table, the pass in progress, and the controls (start, cancel, pause, resume, stop).
-// Fed by engine events.
+// Fed by engine events. A new Start moves the previous comparison into the runs history
+// (./history.ts), which the runs table lists and the charts can overlay (chartRuns).
 import type { StateCreator } from 'zustand';
 import type { EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
@@ -11,6 +12,7 @@ import { settingsProblems } from './settings';
 import { dataFileName, type DataSource } from './data';
 import { sameModel, type ModelRef } from './model';
 import { saveSoon } from './persist';
+import { archive, historyKey, runSettingsText, type HistoryEntry, type SavedHistory } from './history';
 
 export interface SessionView {
   id: string;
@@ -33,13 +35,31 @@ export interface RunsSlice extends Omit<EventState, 'gpu'> {
   resumeRun(id?: string): Promise<void>;
   stopRun(id?: string): Promise<void>;
   applyEvents(events: EngineEvent[]): void;
+  /** Earlier comparisons, newest first (at most HISTORY_LIMIT, kept in IndexedDB). */
+  history: HistoryEntry[];
+  /** Keys (historyKey) of the history runs drawn on the charts. */
+  shownHistory: string[];
+  /** Draws a history run on the charts, or stops drawing it. */
+  showHistoryRun(key: string, shown: boolean): void;
+  /** Deletes a history run (its comparison goes when its last run does). */
+  deleteHistoryRun(key: string): void;
 }
+
+/**
+ * What the charts draw: the current comparison's runs plus the history runs ticked in the runs
+ * table, each with a unique id, a colour and a label naming the settings that differ among them.
+ */
+export { chartRuns } from './history';
 
 export type SavedSession = Pick<RunsSlice, 'session' | 'runs' | 'pairs' | 'trainPairs' | 'evalPairs'>;
 
 export function runSpecs(cards: readonly MethodCard[]): RunSpec[] {
   const labels = runLabels(cards);
   return cards.map((c, i) => ({ id: c.id, label: labels[i], objective: objectiveOf(c) }));
+}
+
+function saveHistory(get: () => AppState): void {
+  saveSoon('history', () => ({ entries: get().history, shown: get().shownHistory }) satisfies SavedHistory, 50);
 }
 
 function saveSession(get: () => AppState): void {
@@ -85,6 +105,21 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
     evalPairs: null,
     gpuNotice: null,
     startError: null,
+    history: [],
+    shownHistory: [],
+    showHistoryRun(key, shown) {
+      const now = get().shownHistory;
+      if (now.includes(key) === shown) return;
+      set({ shownHistory: shown ? [...now, key] : now.filter((k) => k !== key) });
+      saveHistory(get);
+    },
+    deleteHistoryRun(key) {
+      const history = get()
+        .history.map((e) => ({ ...e, runs: e.runs.filter((r) => historyKey(e.id, r.id) !== key) }))
+        .filter((e) => e.runs.length);
+      set({ history, shownHistory: get().shownHistory.filter((k) => k !== key) });
+      saveHistory(get);
+    },
     async startComparison() {
       const s = get();
       const problems = settingsProblems(s.settings, { nPositions: s.model.info?.config.nPositions, examples: s.data.result?.report.accepted });
@@ -98,7 +133,23 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       if (problems.length) return set({ startError: problems.join(' ') });
       const specs = runSpecs(s.cards);
       const session: SessionView = { id: crypto.randomUUID(), settings: s.settings, cards: s.cards, data: s.data.source!, modelRef: s.model.ref!, startedAt: Date.now(), live: true };
-      const runs: RunView[] = specs.map((r, i) => ({ id: r.id, label: r.label, color: RUN_COLORS[i % RUN_COLORS.length], status: 'queued', step: 0, total: s.settings.steps, checkpointStep: 0, train: [], eval: [] }));
+      const runs: RunView[] = specs.map((r, i) => ({
+        id: r.id,
+        label: r.label,
+        color: RUN_COLORS[i % RUN_COLORS.length],
+        status: 'queued',
+        step: 0,
+        total: s.settings.steps,
+        checkpointStep: 0,
+        train: [],
+        eval: [],
+        settings: runSettingsText(s.cards[i], s.settings, s.data.source!.name),
+      }));
+      // the comparison being replaced stays in the history
+      const history = archive(s.history, s.session, s.runs);
+      const keep = new Set(history.flatMap((e) => e.runs.map((r) => historyKey(e.id, r.id))));
+      set({ history, shownHistory: s.shownHistory.filter((k) => keep.has(k)) });
+      saveHistory(get);
       set({ session, runs, pairs: null, progress: null, startError: null, gpuNotice: null, phase: 'loading-data', phaseMessage: 'Starting…', trainPairs: null, evalPairs: null });
       saveSession(get);
       await call(async () => {
@@ -143,10 +194,14 @@ export function interrupted(saved: SavedSession): SavedSession {
   return {
     ...saved,
     session,
-    runs: saved.runs.map((r) =>
+    runs: saved.runs.map((r): RunView =>
       ['queued', 'preparing', 'running'].includes(r.status) || (r.status === 'paused' && !r.message)
         ? { ...r, status: 'paused', etaSeconds: undefined, message: `Interrupted at step ${r.step} by a page reload. Resume continues from the checkpoint at step ${r.checkpointStep}.` }
         : { ...r, etaSeconds: undefined },
-    ),
+    ).map((r): RunView => {
+      // runs saved before runs carried their settings get them from the comparison
+      const card = session?.cards.find((c) => c.id === r.id);
+      return r.settings === undefined && card && session ? { ...r, settings: runSettingsText(card, session.settings, session.data.name) } : r;
+    }),
   };
 }

@@ -1,5 +1,5 @@
-// Startup and persistence (README.md): restore settings, data, model and the last comparison
-// from IndexedDB, let the URL's configuration win, then keep the URL and IndexedDB in step.
+// Startup and persistence (README.md): restore settings, data, model, the last comparison and
+// the runs history from IndexedDB, let the URL's configuration win, then keep the URL and IndexedDB in step.
 import { useApp, type AppState } from './index';
 import { applyUrlSettings, decodeConfig, encodeConfig } from './url';
 import { applySettings, DEFAULT_SETTINGS } from './settings';
@@ -9,6 +9,7 @@ import { BUILTIN_SETS } from './assets';
 import { defaultModelRef, type ModelRef } from './model';
 import { loadBlob, loadKv, saveSoon } from './persist';
 import { interrupted, type SavedSession } from './runs';
+import { restoredHistory, type SavedHistory } from './history';
 import type { DataSource } from './data';
 import type { TrainSettings } from '../worker/protocol';
 
@@ -22,11 +23,12 @@ interface SavedConfig {
 export async function hydrate(): Promise<void> {
   const url = decodeConfig(location.search);
   let urlProblems = url.problems;
-  const [config, dataRef, modelRef, saved] = await Promise.all([
+  const [config, dataRef, modelRef, saved, history] = await Promise.all([
     loadKv<SavedConfig>('config').catch(() => undefined),
     loadKv<DataSource>('data').catch(() => undefined),
     loadKv<ModelRef>('model').catch(() => undefined),
     loadKv<SavedSession | null>('session').catch(() => undefined),
+    loadKv<SavedHistory>('history').catch(() => undefined),
   ]);
   // saved settings pass the validator too: a page before it was there could save junk (bs=99999)
   const savedSettings = applySettings(DEFAULT_SETTINGS, config?.settings ?? {}).settings;
@@ -42,6 +44,7 @@ export async function hydrate(): Promise<void> {
     smoothing: config?.smoothing ?? 0,
   });
   if (saved?.session) useApp.setState(interrupted(saved));
+  if (history?.entries?.length) useApp.setState(restoredHistory(history));
 
   const st = useApp.getState();
   void st.restoreModel(modelRef ?? defaultModelRef());

@@ -40,14 +40,26 @@ export function GpuPanel() {
   }
   const a = gpu.adapter;
   return (
-    <section className="gpu-panel" aria-label="GPU status">
-      <p role="status">
-        GPU: <strong data-testid="adapter-name">{a.description || a.device || a.architecture || a.vendor || 'WebGPU adapter'}</strong>{' '}
-        <span className="muted">
-          ({[a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unknown vendor'}
-          {a.isFallbackAdapter ? ', software' : ''})
+    <section className="gpu-panel gpu-ready" aria-label="GPU status">
+      <div className="gpu-line">
+        <p role="status">
+          GPU: <strong data-testid="adapter-name">{a.description || a.device || a.architecture || a.vendor || 'WebGPU adapter'}</strong>{' '}
+          <span className="muted">
+            ({[a.vendor, a.architecture].filter(Boolean).join(' · ') || 'unknown vendor'}
+            {a.isFallbackAdapter ? ', software' : ''})
+          </span>
+        </p>
+        <span className="selftest">
+          <button type="button" onClick={() => void runSelfTest()} disabled={selfTest.state === 'running'} title="Runs a matmul forward and backward on this GPU and compares it with float64">
+            Check GPU
+          </button>
+          <output aria-label="GPU check result" data-ok={selfTest.state === 'done' ? String(selfTest.result.ok) : undefined}>
+            {selfTest.state === 'running' && 'Running matmul forward and backward on the GPU…'}
+            {selfTest.state === 'done' && `${selfTest.result.ok ? '✓' : '✗'} ${selfTest.result.message}`}
+            {selfTest.state === 'error' && `✗ ${selfTest.message}`}
+          </output>
         </span>
-      </p>
+      </div>
       <details>
         <summary>Features and limits</summary>
         <p>{a.features.join(', ') || 'no optional features'}</p>
@@ -68,16 +80,6 @@ export function GpuPanel() {
           <span className="muted">Destroys the GPU device as a driver reset would: running comparisons pause and resume from their last checkpoint.</span>
         </p>
       </details>
-      <div className="selftest">
-        <button type="button" onClick={() => void runSelfTest()} disabled={selfTest.state === 'running'}>
-          Check GPU
-        </button>
-        <output aria-label="GPU check result" data-ok={selfTest.state === 'done' ? String(selfTest.result.ok) : undefined}>
-          {selfTest.state === 'running' && 'Running matmul forward and backward on the GPU…'}
-          {selfTest.state === 'done' && `${selfTest.result.ok ? '✓' : '✗'} ${selfTest.result.message}`}
-          {selfTest.state === 'error' && `✗ ${selfTest.message}`}
-        </output>
-      </div>
     </section>
   );
 }

@@ -15,7 +15,7 @@ export interface StoredSnapshot extends ResumeSnapshot {
 }
 
 interface PrefPlayDB extends DBSchema {
-  /** Page state by name: settings, data and model references, the last session and its runs. */
+  /** Page state by name: settings, data and model references, the last session and its runs, the runs history ('history'). */
   kv: { key: string; value: unknown };
   /** Uploaded files by key ('data', 'model/<file name>'). */
   blobs: { key: string; value: Blob };

@@ -10,8 +10,8 @@ import { Emitter } from './emitter';
 import { loadModelSource } from './model-source';
 import { Session } from './session';
 import { PassCancelled } from '../train/progress';
-import { generateSamples, modelFiles, SAMPLE_PROMPTS, trlFiles } from './exports';
-import type { EngineApi, EventSink, GpuStatus, ModelInfo } from './protocol';
+import { generateSamples, modelFiles, SAMPLE_PROMPTS, savedSamplePrompts, trlFiles } from './exports';
+import type { EngineApi, EventSink, GpuStatus, ModelInfo, SessionSpec } from './protocol';
 
 let ctx: GpuContext | null = null;
 let status: GpuStatus | null = null;
@@ -72,6 +72,17 @@ async function runWeights(runId: string, sessionId: string): Promise<Map<string,
 function requireSession(): Session {
   if (!session) throw new Error('no comparison is running in the engine: press Start');
   return session;
+}
+
+/**
+ * The comparison `spec` names: the live one, or (after a reload) one built from the page's saved
+ * spec that never starts: its runs know their settings, and their weights are the last resume
+ * snapshots (runWeights).
+ */
+function sessionFor(sessionId: string, spec?: SessionSpec): { session: Session; live: boolean } {
+  if (session && session.spec.sessionId === sessionId) return { session, live: true };
+  if (!spec || spec.sessionId !== sessionId) return { session: requireSession(), live: true };
+  return { session: new Session(spec, requireModel().ckpt, { gpu, emit: () => undefined, store: idbSnapshotStore }), live: false };
 }
 
 const api: EngineApi = {
@@ -144,15 +155,28 @@ const api: EngineApi = {
     const files = Object.fromEntries(modelFiles(m.ckpt, runId === null ? m.ckpt.params : await runWeights(runId, sessionId)));
     return Comlink.transfer(files, Object.values(files).map((b) => b.buffer as ArrayBuffer));
   },
-  async exportTrl(runId) {
-    return Object.fromEntries(await trlFiles(requireSession(), runId));
+  async exportTrl(runId, spec) {
+    return Object.fromEntries(await trlFiles(sessionFor(spec?.sessionId ?? session?.spec.sessionId ?? '', spec).session, runId));
   },
-  async samples(sessionId) {
+  async samples(sessionId, spec) {
     const m = requireModel();
-    const s = requireSession();
-    const models = [{ id: 'start', params: m.ckpt.params }];
-    for (const r of s.runs) if (r.step > 0) models.push({ id: r.spec.id, params: await runWeights(r.spec.id, sessionId) });
-    return generateSamples(m.ckpt, models, s.samplePrompts(SAMPLE_PROMPTS), s.spec.data.name);
+    const { session: s, live } = sessionFor(sessionId, spec);
+    const models: Array<{ id: string; params: Map<string, Float32Array> }> = [{ id: 'start', params: m.ckpt.params }];
+    const steps: Record<string, number> = {};
+    for (const r of s.runs) {
+      if (live) {
+        if (r.step > 0) models.push({ id: r.spec.id, params: await runWeights(r.spec.id, sessionId) });
+        steps[r.spec.id] = r.step;
+        continue;
+      }
+      // a run the engine no longer holds: its last resume snapshot, when one was kept
+      const snap = await loadResumeSnapshot(sessionId, r.spec.id);
+      if (!snap || snap.step === 0) continue;
+      models.push({ id: r.spec.id, params: await runWeights(r.spec.id, sessionId) });
+      steps[r.spec.id] = snap.step;
+    }
+    const prompts = live ? s.samplePrompts(SAMPLE_PROMPTS) : await savedSamplePrompts(s, SAMPLE_PROMPTS);
+    return { ...(await generateSamples(m.ckpt, models, prompts, s.spec.data.name)), steps };
   },
 };
 

@@ -9,6 +9,7 @@ import { trlExportFiles } from '../export/trl-script';
 import { resolveLengths } from '../data/tokenize';
 import { judgeFor, judgeSamples, winRate, type PairRef, type WinRate } from '../judge';
 import type { Session } from './session';
+import { loadPairs } from './pairs';
 
 export function modelFiles(base: LoadedCheckpoint, params: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
   return checkpointFiles(base.config, params, base.tokenizer.kind === 'byte' ? 'byte' : base.tokenizerFiles);
@@ -31,6 +32,8 @@ export async function trlFiles(session: Session, runId: string): Promise<Map<str
 
 export interface SampleSet {
   backend: string;
+  /** By run id: the step of the weights that generated (a run's last snapshot after a reload). */
+  steps?: Record<string, number>;
   prompts: string[];
   /** By model: 'start' for the starting weights, else the run id. */
   outputs: Record<string, string[]>;
@@ -47,6 +50,20 @@ export interface SamplePrompt {
 }
 
 export const SAMPLE_PROMPTS = 6;
+
+/**
+ * Session.samplePrompts for a comparison that is not running (after a reload): the same data
+ * file, truncation and seeded split as its runs, so the prompts are the ones it would use.
+ */
+export async function savedSamplePrompts(session: Session, n: number): Promise<SamplePrompt[]> {
+  const { settings, data } = session.spec;
+  const base = session.base;
+  const { pairs } = await loadPairs(data.file, data.name, data.format, base.tokenizer, base.config.nPositions, settings.maxLength, settings.maxPromptLength);
+  const split = splitTrainEval(pairs, settings.evalFraction, settings.seed);
+  const tok = base.tokenizer;
+  const text = (ids: readonly number[]) => tok.decode(ids.filter((id) => id !== tok.eosTokenId));
+  return (split.eval.length ? split.eval : split.train).slice(0, n).map((p) => ({ prompt: text(p.promptIds), pair: { chosen: text(p.chosenIds), rejected: text(p.rejectedIds) } }));
+}
 export const SAMPLE_TOKENS = 40;
 
 /** Greedy continuations of the prompts under each set of weights, scored by the set's judge. */

@@ -127,8 +127,14 @@ export interface EngineApi {
   simulateDeviceLoss(): Promise<void>;
   /** A run's current (or last checkpointed) weights as a model folder (file name -> bytes); null: the starting weights. */
   exportModel(runId: string | null, sessionId: string): Promise<Record<string, Uint8Array>>;
-  /** A runnable TRL experiment for one run of the live comparison: path -> content. */
-  exportTrl(runId: string): Promise<Record<string, Uint8Array | string>>;
-  /** Greedy samples from the starting weights and every run's weights, for the first held-out prompts. */
-  samples(sessionId: string): Promise<SampleSet>;
+  /**
+   * A runnable TRL experiment for one run: path -> content. `spec`: the comparison as the page
+   * saved it, for a run the engine no longer holds (after a reload).
+   */
+  exportTrl(runId: string, spec?: SessionSpec): Promise<Record<string, Uint8Array | string>>;
+  /**
+   * Greedy samples from the starting weights and every run's weights, for the first held-out
+   * prompts. `spec`: as for exportTrl; the runs' weights then come from their last resume snapshots.
+   */
+  samples(sessionId: string, spec?: SessionSpec): Promise<SampleSet>;
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { openPage, screenshot, type Session } from './browser';
+import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
 const sessions: Session[] = [];
@@ -33,6 +34,8 @@ describe('bad data in the page', () => {
     const s = await openPage(baseUrl, { webgpu: false });
     sessions.push(s);
     const { page } = s;
+    await page.getByRole('tab', { name: 'Data' }).waitFor({ timeout: 60_000 });
+    await openTab(page, 'Data');
     await page.getByRole('heading', { name: 'Data', level: 2 }).waitFor({ timeout: 60_000 });
 
     // an implicit first row, then a row with its own prompt: both accepted, the prompt kept

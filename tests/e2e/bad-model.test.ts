@@ -7,6 +7,7 @@ import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPage, type Session } from './browser';
 import { makeFixtures, type Fixtures } from './fixtures';
+import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
 
@@ -31,6 +32,7 @@ describe('a bad model folder', () => {
   it('n_layer 10,000,000: one clear error, the page stays responsive and loads a good folder next', async () => {
     const { page } = s;
     await page.getByTestId('adapter-name').waitFor({ timeout: 60_000 });
+    await openTab(page, 'Model');
     const t0 = Date.now();
     await page.getByLabel('Model files').setInputFiles(badFiles);
     const alert = page.getByRole('alert').filter({ hasText: 'Could not load the model' });

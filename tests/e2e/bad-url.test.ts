@@ -3,6 +3,7 @@
 // form that the validator refuses is named at its field and not stored either.
 import { describe, it, expect, inject, afterAll } from 'vitest';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
+import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
 const sessions: Session[] = [];
@@ -36,6 +37,7 @@ describe('junk in a link', () => {
     expect(new URL(page.url()).searchParams.get('runs')).not.toContain('-5');
 
     // a refused value typed into the form: named at the field, not stored
+    await openTab(page, 'Settings');
     await page.getByLabel('Batch size', { exact: true }).fill('99999');
     expect(await page.locator('.field-error').textContent()).toMatch(/^Batch size must be ≤ 4096/);
     await page.getByLabel('Steps', { exact: true }).fill('7');
@@ -66,6 +68,7 @@ describe('junk in a link', () => {
     // the built-in model has 128 positions; the URL is read before it loads
     await expect.poll(() => notice.textContent(), { timeout: 30_000 }).toContain("maxlen: Max length must be ≤ the model's n_positions (128), got 500");
     expect(await page.getByLabel('Max length', { exact: true }).inputValue()).toBe('');
+    await openTab(page, 'Data');
     await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
     expect(await page.getByText(/Check the file’s format/).count()).toBe(0);
     await expect.poll(() => new URL(page.url()).search).not.toMatch(/maxlen|maxprompt/);

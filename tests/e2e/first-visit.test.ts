@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
 import { makeFixtures } from './fixtures';
 import { runStatus, waitForSteps } from './page';
+import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
 let s: Session | null = null;
@@ -19,11 +20,13 @@ describe('first visit', () => {
     s = await openPage(baseUrl, { webgpu: true });
     const { page } = s;
     await page.getByTestId('adapter-name').waitFor({ timeout: 60_000 });
+    await openTab(page, 'Data');
     if (existsSync('public/data/seed-examples.jsonl')) {
       // a built-in set is ready on a first visit; an upload replaces it
       await expect.poll(() => page.getByRole('status', { name: 'Data status' }).textContent(), { timeout: 30_000 }).toMatch(/seed-examples.*built-in/);
     }
     await page.getByLabel('Preference pairs file').setInputFiles(fx.pairs);
+    await openTab(page, 'Model');
     await page.getByTestId('model-name').waitFor({ timeout: 60_000 });
     const model = (await page.getByRole('group', { name: 'Model details' }).textContent()) ?? '';
     expect(model).toMatch(/built-in|fresh builtin/);
@@ -31,6 +34,7 @@ describe('first visit', () => {
     await page.getByRole('button', { name: 'Start DPO vs ORPO' }).click();
     await waitForSteps(page, ['DPO', 'ORPO'], 2, 120_000);
     // the page stays responsive while the worker trains: a slider answers at once
+    await openTab(page, 'Formulas');
     const t1 = Date.now();
     await page.getByRole('slider', { name: 'P(chosen)' }).fill('0.5');
     await expect.poll(() => page.getByRole('row', { name: /^odds\(chosen\)/ }).textContent(), { timeout: 5_000 }).toMatch(/1\.0000/);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
 import { makeFixtures, type Fixtures } from './fixtures';
+import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
 const sessions: Session[] = [];
@@ -42,6 +43,7 @@ describe('long names and long passes', () => {
     expect(name).toHaveLength(240);
     const file = join(fx.dir, name);
     copyFileSync(fx.pairs, file);
+    await openTab(page, 'Data');
     await page.getByLabel('Preference pairs file').setInputFiles(file);
     await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
     const shown = page.getByRole('status', { name: 'Data status' }).locator('.file-name');
@@ -51,15 +53,21 @@ describe('long names and long passes', () => {
     mkdirSync(folder);
     for (const f of readdirSync(fx.model)) copyFileSync(join(fx.model, f), join(folder, f));
     await page.getByLabel('Model folder').setInputFiles(folder);
+    await openTab(page, 'Model');
     await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('model-name').textContent()).toBe(`model-${'y'.repeat(234)}`);
     await page.getByText('Features and limits').click(); // the adapter's limits table, open
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 900 });
       expect(await sideways(page), `scrolls sideways at ${width} px`).toBeLessThanOrEqual(0);
-      // the name is cut, not the page widened
+      // the names are cut or wrapped, not the page widened (each in its own tab)
+      await openTab(page, 'Data');
       const box = await shown.boundingBox();
       expect(box!.x + box!.width).toBeLessThanOrEqual(width);
+      await openTab(page, 'Model');
+      const modelBox = await page.getByTestId('model-name').boundingBox();
+      expect(modelBox!.x + modelBox!.width).toBeLessThanOrEqual(width);
+      expect(await sideways(page), `scrolls sideways at ${width} px (Model tab)`).toBeLessThanOrEqual(0);
     }
     await screenshot(page, 'long-names-390');
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -77,8 +85,10 @@ describe('long names and long passes', () => {
     sessions.push(s);
     const { page } = s;
     await page.getByTestId('adapter-name').waitFor({ timeout: 60_000 });
+    await openTab(page, 'Data');
     await page.getByLabel('Preference pairs file').setInputFiles(file);
     await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
+    await openTab(page, 'Model');
     await page.getByLabel('Model files').setInputFiles(fx.modelFiles);
     await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: /^Start/ }).click();

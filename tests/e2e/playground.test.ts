@@ -4,7 +4,7 @@
 // WebGPU implementation, so within 1e-3 relative); a reload restores the runs; no request leaves
 // the page's origin.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { main } from '../../src/cli/main';
@@ -13,6 +13,7 @@ import { unzip } from './unzip';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
 import { makeFixtures, cliMetrics, type Fixtures } from './fixtures';
 import { chartTable, column, runStep, waitForSteps } from './page';
+import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
 const STEPS = 5;
@@ -24,11 +25,11 @@ const RUNS = ['DPO', 'ORPO'];
 /** [chart title, series label, metric]: what the page charts, against the CLI's names. */
 const COMPARED: Array<[string, string, string]> = [
   ['Loss', 'loss', 'loss'],
-  ['Log-probs: chosen vs rejected', 'chosen', 'logps/chosen'],
-  ['Log-probs: chosen vs rejected', 'rejected', 'logps/rejected'],
+  ['Log-probs: chosen vs rejected', 'chosen', 'logps_avg/chosen'],
+  ['Log-probs: chosen vs rejected', 'rejected', 'logps_avg/rejected'],
   ['Log-odds: chosen vs rejected', 'chosen', 'log_odds/chosen'],
   ['Log-odds: chosen vs rejected', 'rejected', 'log_odds/rejected'],
-  ['Reward margins', 'margin', 'rewards/margins'],
+  ['Margins: chosen − rejected', 'margin', 'margins_avg'],
   ['Reward accuracy', 'accuracy', 'rewards/accuracies'],
   ['NLL', 'NLL', 'nll_loss'],
   ['Grad norm', 'grad norm', 'grad_norm'],
@@ -69,6 +70,7 @@ describe('playground', () => {
   it('uploads pairs and a model, runs DPO vs ORPO, and charts the CLI’s numbers', async () => {
     const { page } = s;
     await page.getByTestId('adapter-name').waitFor({ timeout: 60_000 });
+    await openTab(page, 'Data');
     await page.getByLabel('Preference pairs file').setInputFiles(fx.pairs);
     await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('accepted-count').textContent()).toBe('10');
@@ -78,6 +80,7 @@ describe('playground', () => {
     expect(rejected).toMatch(/9.*identical/i);
     expect(await page.getByRole('table', { name: 'Preview of accepted pairs' }).getByRole('row').count()).toBe(11);
 
+    await openTab(page, 'Model');
     await page.getByLabel('Model files').setInputFiles(fx.modelFiles);
     await expect.poll(() => page.getByRole('group', { name: 'Model details' }).textContent(), { timeout: 30_000 }).toMatch(/35,744 parameters/);
     expect(await page.getByRole('group', { name: 'Model details' }).textContent()).toMatch(/byte-level/);
@@ -90,7 +93,6 @@ describe('playground', () => {
     const charts = page.getByRole('region', { name: 'Charts' });
     mkdirSync('test-results/screenshots', { recursive: true });
     await charts.screenshot({ path: 'test-results/screenshots/playground-training.png' });
-    copyFileSync('test-results/screenshots/playground-training.png', 'docs/screenshot.png');
     await waitForSteps(page, RUNS, STEPS, 180_000, true);
     await screenshot(page, 'playground-done');
 
@@ -136,6 +138,7 @@ describe('playground', () => {
     expect(await samples.getByRole('row').count()).toBe(1 + 3 + 1); // header, three held-out prompts, win rates
     expect(await samples.getByRole('row', { name: /^Judge’s win rate/ }).textContent()).toMatch(/^Judge’s win rate(\d+ % \(\d\/3\)){3}$/);
     expect(await page.getByText(/Judge “reference”/).count()).toBe(1);
+    await openTab(page, 'Export');
     // exports: metrics, the trained model (the CLI's weights), the TRL experiment (the CLI's files)
     const csv = new TextDecoder().decode(await download(page, 'Metrics CSV'));
     expect(csv.split('\n')[0]).toMatch(/^run,step,loss,/);
@@ -166,9 +169,11 @@ describe('playground', () => {
     await page.reload();
     await expect.poll(() => page.getByRole('list', { name: 'Runs' }).textContent(), { timeout: 30_000 }).toMatch(/done · step 5\/5.*done · step 5\/5/);
     expect(await runStep(page, 'ORPO')).toBe(STEPS);
+    await openTab(page, 'Data');
     expect(await page.getByTestId('accepted-count').textContent()).toBe('10');
     expect(await page.getByLabel('Steps', { exact: true }).inputValue()).toBe(String(STEPS));
     expect(new URL(page.url()).searchParams.get('runs')).toBe('dpo:sigmoid:0.1,orpo:0.1');
+    await openTab(page, 'Model');
     await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
     expect(await chartTable(page, 'Loss')).toEqual(lossBefore);
     await screenshot(page, 'playground-restored');

@@ -9,6 +9,7 @@ import { saveCheckpoint } from '../../src/model/checkpoint';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
 import { makeFixtures, type Fixtures } from './fixtures';
 import { chartTable, runStatus, waitForSteps } from './page';
+import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
 const STEPS = 60;
@@ -27,8 +28,10 @@ async function open(query: string, modelFiles = fx.modelFiles): Promise<Session>
   sessions.push(s);
   const { page } = s;
   await page.getByTestId('adapter-name').waitFor({ timeout: 60_000 });
+  await openTab(page, 'Data');
   await page.getByLabel('Preference pairs file').setInputFiles(fx.pairs);
   await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
+  await openTab(page, 'Model');
   await page.getByLabel('Model files').setInputFiles(modelFiles);
   await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
   return s;
@@ -81,7 +84,9 @@ describe('reliability', () => {
     await expect.poll(() => runStatus(page, 'DPO'), { timeout: 30_000 }).toMatch(/^paused/);
     expect(await page.getByRole('list', { name: 'Runs' }).textContent()).toMatch(/Interrupted at step \d+ by a page reload\. Resume continues from the checkpoint at step \d+/);
     const before = await chartTable(page, 'Loss');
+    await openTab(page, 'Model');
     await page.getByTestId('model-name').waitFor({ timeout: 30_000 });
+    await openTab(page, 'Data');
     await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Resume from checkpoints' }).click();
     await waitForSteps(page, ['DPO', 'ORPO'], STEPS, 180_000, true);

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
+import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
 const sessions: Session[] = [];
@@ -31,7 +32,10 @@ describe('app shell', () => {
     expect(await output.getAttribute('data-ok'), text).toBe('true');
     expect(text).toMatch(/match float64/);
     expect(await result.count()).toBeGreaterThan(0);
-    for (const region of ['Data', 'Model', 'Methods', 'Charts']) {
+    // the charts are always in view; data, model and methods are tabs of the side panel
+    await expect(page.getByRole('heading', { name: 'Charts', level: 2 }).count()).resolves.toBe(1);
+    for (const region of ['Data', 'Model', 'Methods'] as const) {
+      await openTab(page, region);
       await expect(page.getByRole('heading', { name: region, level: 2 }).count()).resolves.toBe(1);
     }
     expect(foreignRequests(s.requests, baseUrl)).toEqual([]);
@@ -47,6 +51,7 @@ describe('app shell', () => {
     const heading = page.getByRole('heading', { name: 'WebGPU is not available' });
     await heading.waitFor({ timeout: 60_000 });
     expect(await page.getByText(/enable-unsafe-webgpu/).count()).toBeGreaterThan(0);
+    await openTab(page, 'Data');
     await expect(page.getByRole('heading', { name: 'Data', level: 2 }).count()).resolves.toBe(1);
     // the data preview and the formula explorer need no GPU
     const dir = mkdtempSync(join(tmpdir(), 'prefplay-shell-'));
@@ -56,11 +61,15 @@ describe('app shell', () => {
     await page.getByTestId('accepted-count').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('accepted-count').textContent()).toBe('1');
     expect(await page.getByRole('table', { name: 'Rejected rows' }).textContent()).toMatch(/2.*rejected/);
-    await page.getByRole('button', { name: 'Seed 000’s example' }).click();
+    await openTab(page, 'Formulas');
+    await page.getByRole('button', { name: /^The worked example: P\(chosen\) 0\.8 vs P\(rejected\) 0\.2$/ }).click();
     const explorer = page.getByRole('table', { name: /One pair/ });
     expect(await explorer.getByRole('row', { name: /^odds ratio/ }).textContent()).toMatch(/16\.0000/);
     expect(await explorer.getByRole('row', { name: /^probability ratio/ }).textContent()).toMatch(/4\.0000/);
-    expect(await page.getByRole('complementary', { name: 'Seed 000 worked example' }).textContent()).toMatch(/probability ratio.*odds ratio is .* 16/);
+    expect(await page.getByRole('complementary', { name: 'Worked example' }).textContent()).toMatch(/probability ratio.*odds ratio is .* 16/);
+    // the losses and gradients plotted against P(chosen)
+    expect(await page.getByRole('figure', { name: /^Loss against P\(chosen\)/ }).locator('.recharts-line').count()).toBe(2);
+    expect(await page.getByRole('figure', { name: /^Gradient .* against P\(chosen\)/ }).locator('.recharts-line').count()).toBe(2);
     await page.getByRole('button', { name: /^Start/ }).click();
     expect(await page.getByRole('alert').filter({ hasText: 'Cannot start yet' }).textContent()).toMatch(/Training needs WebGPU/);
     await screenshot(page, 'shell-no-webgpu');

@@ -107,3 +107,35 @@ export function exploreFormulas(input: ExplorerInput): ExplorerResult {
     },
   };
 }
+
+/** One point of the explorer's curves: the losses and their gradients at P. */
+export interface ExplorerCurvePoint {
+  /** The probability on the x axis (P(chosen) or P(rejected); the other stays at its input value). */
+  p: number;
+  dpoLoss: number;
+  orpoLoss: number;
+  /** ∂loss/∂ln P of the answer on the x axis. */
+  dpoGrad: number;
+  orpoGrad: number;
+}
+
+/**
+ * The DPO and ORPO losses and their gradients as one probability sweeps (0, 1) on `n` evenly
+ * spaced points from 0.01 to 0.99, every other input held: what the explorer plots.
+ */
+export function explorerCurves(input: ExplorerInput, against: 'chosen' | 'rejected', n = 50): ExplorerCurvePoint[] {
+  if (!Number.isInteger(n) || n < 2) throw new RangeError(`formula explorer: n is ${String(n)}, expected an integer ≥ 2`);
+  const out: ExplorerCurvePoint[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = Math.round((0.01 + (0.98 * i) / (n - 1)) * 1e6) / 1e6;
+    const r = exploreFormulas(against === 'chosen' ? { ...input, pChosen: p } : { ...input, pRejected: p });
+    out.push({
+      p,
+      dpoLoss: r.dpo.loss,
+      orpoLoss: r.orpo.loss,
+      dpoGrad: against === 'chosen' ? r.dpo.dLogpChosen : r.dpo.dLogpRejected,
+      orpoGrad: against === 'chosen' ? r.orpo.dLogpChosen : r.orpo.dLogpRejected,
+    });
+  }
+  return out;
+}

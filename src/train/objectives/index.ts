@@ -24,5 +24,5 @@ export { exploreFormulas } from './explorer';
 export type { ExplorerInput, ExplorerResult } from './explorer';
 export { ObjectiveInputError, ObjectiveNumericError, ObjectiveOptionError, LOGP_SLACK_PER_TOKEN } from './check';
 export { MAX_AVG_LOGP, log1mexp, logOdds, logSigmoid, sigmoid } from './math';
-export { PAIR_METRICS } from './types';
+export { PAIR_METRICS, SHARED_LOGP_METRICS } from './types';
 export type { Method, NllScope, Objective, PairBatch, PairObjective, PairResult, UnpairedBatch, UnpairedObjective, UnpairedResult, Vec } from './types';

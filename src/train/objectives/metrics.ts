@@ -1,6 +1,8 @@
 // Metrics shared by the paired methods (docs/objectives.md, TRL names). Rewards arrive already scaled
 // by β; `logps` are whatever TRL logs for the method (sums S for DPO/CPO, averages A for
-// ORPO/SimPO).
+// ORPO/SimPO). PrefPlay adds the same quantities on one definition for every method
+// (`logps_avg/*`, `logps_sum/*`, `margins_avg`, `margins_sum`), so runs of different methods can be
+// charted on one scale.
 import { logOdds, mean } from './math';
 import type { PairBatch, Vec } from './types';
 
@@ -42,8 +44,33 @@ export function logRatios(logp: Vec, ref: Vec): Float64Array {
   return Float64Array.from({ length: logp.length }, (_, i) => logp[i] - ref[i]);
 }
 
+/** PrefPlay's method-independent log-prob metrics (names in SHARED_LOGP_METRICS), from the batch's sums. */
+export function sharedLogpMetrics(b: PairBatch): Record<string, number> {
+  const n = b.chosenLogp.length;
+  let aw = 0;
+  let al = 0;
+  let sw = 0;
+  let sl = 0;
+  for (let i = 0; i < n; i++) {
+    aw += b.chosenLogp[i] / b.chosenLen[i];
+    al += b.rejectedLogp[i] / b.rejectedLen[i];
+    sw += b.chosenLogp[i];
+    sl += b.rejectedLogp[i];
+  }
+  const k = n > 0 ? 1 / n : 0;
+  return {
+    'logps_avg/chosen': aw * k,
+    'logps_avg/rejected': al * k,
+    margins_avg: (aw - al) * k,
+    'logps_sum/chosen': sw * k,
+    'logps_sum/rejected': sl * k,
+    margins_sum: (sw - sl) * k,
+  };
+}
+
 /**
- * rewards/* (when rewards are given: β-scaled, per pair), logps/*, logits/* and log_odds/*.
+ * rewards/* (when rewards are given: β-scaled, per pair), logps/*, logits/*, log_odds/* and the
+ * shared logps_avg/*, logps_sum/*, margins_avg, margins_sum.
  * `rewards/accuracies` is the mean of 1[reward_w > reward_l] (strict, as TRL).
  */
 export function pairMetrics(
@@ -73,7 +100,7 @@ export function pairMetrics(
   m['logits/rejected'] = tokenMean(b.rejectedLogitSum, b.rejectedLogitCount);
   m['log_odds/chosen'] = meanLogOdds(b.chosenLogp, b.chosenLen);
   m['log_odds/rejected'] = meanLogOdds(b.rejectedLogp, b.rejectedLen);
-  return m;
+  return Object.assign(m, sharedLogpMetrics(b));
 }
 
 /** Orders `metrics` by `names` and asserts the two sets are equal (a programming error otherwise). */

@@ -5,10 +5,10 @@
 import { checkFinite, checkPairBatch } from './check';
 import { ordered, pairMetrics } from './metrics';
 import type { MethodDescriptor } from './descriptor';
-import type { PairBatch, PairObjective, PairResult } from './types';
+import { SHARED_LOGP_METRICS, type PairBatch, type PairObjective, type PairResult } from './types';
 
-/** SFT has no rewards: loss, logps (sums S), logits and log-odds. */
-export const SFT_METRICS = ['loss', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected'] as const;
+/** SFT has no rewards: loss, logps (sums S), logits, log-odds and the shared log-prob metrics. */
+export const SFT_METRICS = ['loss', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected', ...SHARED_LOGP_METRICS] as const;
 
 export function sftObjective(): PairObjective {
   return {

@@ -111,6 +111,12 @@ export interface UnpairedObjective extends ObjectiveBase {
 
 export type Objective = PairObjective | UnpairedObjective;
 
+/**
+ * PrefPlay's additions, the same definition for every paired method (docs/objectives.md): mean
+ * per-token average A = S/|y| of each side and their difference, and the same with the sums S.
+ */
+export const SHARED_LOGP_METRICS = ['logps_avg/chosen', 'logps_avg/rejected', 'margins_avg', 'logps_sum/chosen', 'logps_sum/rejected', 'margins_sum'] as const;
+
 /** Metrics every paired method reports (docs/objectives.md), in display order. */
 export const PAIR_METRICS = [
   'loss',
@@ -124,4 +130,5 @@ export const PAIR_METRICS = [
   'logits/rejected',
   'log_odds/chosen',
   'log_odds/rejected',
+  ...SHARED_LOGP_METRICS,
 ] as const;

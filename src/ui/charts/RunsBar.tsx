@@ -1,13 +1,7 @@
 import { useApp } from '../../store';
 import type { PassView, RunView } from '../../store/events';
 import { progressText, type PassPhase } from '../../train/progress';
-
-function eta(s: number | undefined): string {
-  if (s === undefined || !Number.isFinite(s)) return '';
-  if (s < 60) return `${Math.round(s)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-}
+import { formatEta } from '../format';
 
 const STATUS: Record<RunView['status'], string> = { queued: 'queued', preparing: 'preparing', running: 'training', paused: 'paused', done: 'done', stopped: 'stopped', failed: 'failed' };
 
@@ -25,7 +19,7 @@ function RunRow({ run }: { run: RunView }) {
       <span aria-label={`${run.label} status`} role="status">
         {STATUS[run.status]} · step {run.step}/{run.total}
         {run.tokensPerSecond ? ` · ${run.tokensPerSecond.toFixed(run.tokensPerSecond < 100 ? 1 : 0)} tokens/s` : ''}
-        {run.status === 'running' && run.etaSeconds !== undefined ? ` · ETA ${eta(run.etaSeconds)}` : ''}
+        {run.status === 'running' && run.etaSeconds !== undefined ? ` · ETA ${formatEta(run.etaSeconds)}` : ''}
         {run.checkpointStep > 0 ? ` · checkpoint at ${run.checkpointStep}` : ''}
       </span>
       <span className="run-buttons">
@@ -71,22 +65,50 @@ function PassBar({ pass, runs }: { pass: PassView; runs: RunView[] }) {
   );
 }
 
-// Progress of every run (README.md) and the controls for all of them.
+/** Pause, resume and stop every run: beside Start in the run controls (RunControls). */
+export function AllRunsButtons() {
+  const runs = useApp((s) => s.runs);
+  const live = useApp((s) => s.session?.live ?? false);
+  const pause = useApp((s) => s.pauseRun);
+  const resume = useApp((s) => s.resumeRun);
+  const stop = useApp((s) => s.stopRun);
+  const anyRunning = runs.some((r) => r.status === 'running');
+  const anyPaused = runs.some((r) => r.status === 'paused');
+  const anyActive = runs.some((r) => !['done', 'stopped', 'failed'].includes(r.status));
+  if (!anyRunning && !anyPaused && !anyActive) return null;
+  return (
+    <span className="all-runs">
+      {anyRunning && live && (
+        <button type="button" onClick={() => void pause()}>
+          Pause all
+        </button>
+      )}
+      {anyPaused && (
+        <button type="button" onClick={() => void resume()}>
+          {live ? 'Resume all' : 'Resume from checkpoints'}
+        </button>
+      )}
+      {anyActive && (
+        <button type="button" onClick={() => void stop()}>
+          Stop all
+        </button>
+      )}
+    </span>
+  );
+}
+
+// Progress of every run (README.md), one line each with its own controls; the controls for all
+// runs sit beside Start (AllRunsButtons).
 export function RunsBar() {
   const runs = useApp((s) => s.runs);
   const phase = useApp((s) => s.phase);
   const phaseMessage = useApp((s) => s.phaseMessage);
   const live = useApp((s) => s.session?.live ?? false);
-  const pause = useApp((s) => s.pauseRun);
-  const resume = useApp((s) => s.resumeRun);
-  const stop = useApp((s) => s.stopRun);
   const cancel = useApp((s) => s.cancelStart);
   const pass = useApp((s) => s.progress);
-  if (!runs.length) return <p className="muted">{phase === 'idle' && phaseMessage ? phaseMessage : 'No runs yet: pick data and methods, then press Start.'}</p>;
+  if (!runs.length)
+    return <p className="muted">{phase === 'idle' && phaseMessage ? phaseMessage : 'No runs yet: press Start above. The curves of every run appear here as they train, one colour per run.'}</p>;
   const starting = live && (phase === 'loading-data' || phase === 'reference');
-  const anyRunning = runs.some((r) => r.status === 'running');
-  const anyPaused = runs.some((r) => r.status === 'paused');
-  const anyActive = runs.some((r) => !['done', 'stopped', 'failed'].includes(r.status));
   return (
     <div className="runs-bar">
       {phase !== 'training' && phase !== 'idle' && phase !== 'error' && (
@@ -107,23 +129,6 @@ export function RunsBar() {
           <RunRow key={r.id} run={r} />
         ))}
       </ul>
-      <div className="row">
-        {anyRunning && live && (
-          <button type="button" onClick={() => void pause()}>
-            Pause all
-          </button>
-        )}
-        {anyPaused && (
-          <button type="button" onClick={() => void resume()}>
-            {live ? 'Resume all' : 'Resume from checkpoints'}
-          </button>
-        )}
-        {anyActive && (
-          <button type="button" onClick={() => void stop()}>
-            Stop all
-          </button>
-        )}
-      </div>
     </div>
   );
 }

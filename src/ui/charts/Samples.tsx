@@ -2,25 +2,29 @@ import { useState } from 'react';
 import { useApp } from '../../store';
 import { engine } from '../../store/workers';
 import type { SampleSet } from '../../worker/exports';
+import { savedSessionSpec } from '../saved-session';
 
 // Generated samples before and after training (README.md): greedy continuations of the first
-// held-out prompts, from the starting weights and from each run, through the ONNX export.
+// held-out prompts, from the starting weights and from each run, through the ONNX export. After a
+// reload the runs' weights are their last resume snapshots, so finished runs still generate.
 export function Samples() {
   const session = useApp((s) => s.session);
   const runs = useApp((s) => s.runs);
+  const demo = useApp((s) => s.session?.modelRef.kind === 'builtin');
   const [state, setState] = useState<{ busy: boolean; set: SampleSet | null; error: string | null }>({ busy: false, set: null, error: null });
   if (!session) return null;
   const go = async () => {
     setState({ busy: true, set: null, error: null });
     try {
-      setState({ busy: false, set: await engine().samples(session.id), error: null });
+      const spec = savedSessionSpec(useApp.getState());
+      setState({ busy: false, set: await engine().samples(session.id, spec), error: null });
     } catch (e) {
       setState({ busy: false, set: null, error: (e as Error).message });
     }
   };
   const set = state.set;
   const trained = runs.filter((r) => set?.outputs[r.id]);
-  const models = [{ id: 'start', label: 'Before training' }, ...trained.map((r) => ({ id: r.id, label: `${r.label} (step ${r.step})` }))];
+  const models = [{ id: 'start', label: 'Before training' }, ...trained.map((r) => ({ id: r.id, label: `${r.label} (step ${set?.steps?.[r.id] ?? r.step})` }))];
   const cell = (id: string, i: number) => {
     const s = set!.scores[id][i];
     return (
@@ -37,11 +41,17 @@ export function Samples() {
     <section aria-labelledby="samples-h" className="samples">
       <h3 id="samples-h">Samples before and after</h3>
       <p className="row">
-        <button type="button" onClick={() => void go()} disabled={state.busy || !session.live}>
+        <button type="button" onClick={() => void go()} disabled={state.busy}>
           {state.busy ? 'Generating…' : 'Generate samples'}
         </button>
-        <span className="muted">Greedy decoding of the first held-out prompts, up to 40 new tokens, by onnxruntime-web on this page’s own ONNX export of each model, scored by the data set’s judge.{!session.live && ' Resume the comparison to generate.'}</span>
+        <span className="muted">
+          Greedy decoding of the first held-out prompts, up to 40 new tokens, by onnxruntime-web on this page’s own ONNX export of each model, scored by the data set’s judge.
+          {!session.live && ' Runs the engine no longer holds generate from their last saved checkpoint.'}
+        </span>
       </p>
+      {demo && (
+        <p className="muted">These samples come from the built-in demo model: expect the right format and mostly wrong answers. Load a real GPT-2 folder (Model tab) for samples worth reading.</p>
+      )}
       {state.error && (
         <p className="notice error" role="alert">
           Could not generate samples: {state.error}
@@ -54,7 +64,9 @@ export function Samples() {
           </p>
           <div className="table-scroll">
             <table className="data-table samples-table">
-              <caption>Samples ({set.backend})</caption>
+              <caption>
+                Samples{demo ? ' from the built-in demo model' : ''} ({set.backend})
+              </caption>
               <thead>
                 <tr>
                   <th scope="col">Prompt</th>

@@ -1,4 +1,6 @@
 import type { ValidationReport } from '../../data/types';
+import { useApp } from '../../store';
+import { truncationSummary } from '../../worker/inspect';
 import { VirtualTable, type Column } from '../VirtualTable';
 
 type Rejected = ValidationReport['rejected'][number];
@@ -10,9 +12,12 @@ const REJECTED_COLUMNS: Column<Rejected>[] = [
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
-// The validation report (README.md): counts, format, truncation, and every rejected row.
+// The validation report (README.md): counts, format, truncation (and how much of the answers the
+// model gets to see), and every rejected row.
 export function ReportView({ report: r }: { report: ValidationReport }) {
   const t = r.truncation;
+  const kept = useApp((s) => s.data.result?.kept);
+  const summary = kept && truncationSummary(kept);
   return (
     <div className="report" aria-label="Validation report" role="group">
       <p>
@@ -26,6 +31,14 @@ export function ReportView({ report: r }: { report: ValidationReport }) {
         {t.maxCompletionLength !== null ? `, completion ≤ ${t.maxCompletionLength}` : ''}): <strong data-testid="truncated-count">{r.truncated}</strong> truncated ({t.prompt} prompts cut from the left, {t.completion} completions cut from the
         right), {t.dropped} dropped with no completion left.
       </p>
+      {summary && (
+        <div className="notice warn truncation-summary" data-testid="truncation-summary">
+          <p>{summary.text}</p>
+          <p>
+            What helps: {summary.tips.join('; ')}.
+          </p>
+        </div>
+      )}
       {r.tokens && (
         <p>
           Tokens before truncation — prompt {fmt(r.tokens.prompt.min)}–{fmt(r.tokens.prompt.max)} (mean {fmt(r.tokens.prompt.mean)}), completion {fmt(r.tokens.completion.min)}–{fmt(r.tokens.completion.max)} (mean{' '}

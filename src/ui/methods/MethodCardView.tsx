@@ -1,31 +1,39 @@
 import { useApp } from '../../store';
+import { cardLocked } from '../../store/config';
 import { cardOptions, cardProblems, formulaOf, type MethodCard } from '../../store/presets';
 import type { MethodOption } from '../../train/objectives';
 import { NumberField } from './NumberField';
 
 // One run: its method, hyperparameters and one-line formula. The fields come from the method's
-// descriptor (src/train/objectives/), so a new option appears here without an edit.
+// descriptor (src/train/objectives/), so a new option appears here without an edit. While the
+// card's run trains its fields are locked: they are what that run is training with.
 export function MethodCardView({ card, label, color }: { card: MethodCard; label: string; color: string }) {
   const update = useApp((s) => s.updateCard);
   const remove = useApp((s) => s.removeCard);
+  const locked = useApp((s) => cardLocked(s, card.id));
   const problems = cardProblems(card);
   return (
-    <article className="method-card" aria-label={`${label} method`} style={{ borderTopColor: color }}>
+    <article className={locked ? 'method-card locked' : 'method-card'} aria-label={`${label} method`} style={{ borderTopColor: color }}>
       <header>
         <span className="swatch" style={{ background: color }} aria-hidden="true" />
         <h3>{label}</h3>
-        <button type="button" className="link" onClick={() => remove(card.id)} aria-label={`Remove ${label}`}>
+        <button type="button" className="link" onClick={() => remove(card.id)} aria-label={`Remove ${label}`} disabled={locked}>
           ✕
         </button>
       </header>
       <p className="formula">
         <code>{formulaOf(card)}</code>
       </p>
-      <div className="fields">
+      <fieldset className="fields" disabled={locked}>
         {cardOptions(card).map((o) => (
           <OptionField key={o.key} option={o} card={card} label={label} onChange={(v) => update(card.id, { [o.key]: v })} />
         ))}
-      </div>
+      </fieldset>
+      {locked && (
+        <p className="muted card-lock" data-testid="card-locked">
+          Locked while this run trains.
+        </p>
+      )}
       {problems.length > 0 && (
         <p className="notice error" role="alert">
           {problems.join('; ')}

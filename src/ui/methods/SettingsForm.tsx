@@ -6,10 +6,9 @@ import type { TrainSettings } from '../../worker/protocol';
 
 type NumKey = 'steps' | 'batchSize' | 'lr' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'gradAccum' | 'weightDecay' | 'checkpointEvery';
 
+// Steps and the learning rate sit in the run controls at the top of the page (RunControls).
 const FIELDS: Array<[NumKey, string]> = [
-  ['steps', 'Steps'],
   ['batchSize', 'Batch size'],
-  ['lr', 'Learning rate'],
   ['seed', 'Seed'],
   ['warmupSteps', 'Warmup steps'],
   ['evalFraction', 'Eval fraction'],
@@ -27,6 +26,27 @@ function FieldError({ message }: { message?: string }) {
       {message}
     </small>
   ) : null;
+}
+
+/** One shared number setting with its own refusal message (the run controls' steps and learning rate). */
+export function SettingField({ k, label }: { k: NumKey; label: string }) {
+  const value = useApp((st) => st.settings[k]);
+  const updateSettings = useApp((st) => st.updateSettings);
+  const [error, setError] = useState<string | undefined>();
+  return (
+    <span className="setting-field">
+      <NumberField
+        label={label}
+        value={value}
+        min={0}
+        onChange={(v) => {
+          const refused = updateSettings({ [k]: v } as Partial<TrainSettings>);
+          setError(refused.find((r) => r.key === k)?.message);
+        }}
+      />
+      <FieldError message={error} />
+    </span>
+  );
 }
 
 // Settings every run shares (TRL's names and defaults). A typed value the validator refuses stays
@@ -50,6 +70,7 @@ export function SettingsForm() {
   return (
     <fieldset className="settings">
       <legend>Shared settings</legend>
+      <p className="muted settings-note">Steps and the learning rate are at the top of the page, next to Start.</p>
       {FIELDS.map(([k, label]) => (
         <Fragment key={k}>
           <NumberField label={label} value={s[k]} min={0} onChange={(v) => update({ [k]: v } as Partial<TrainSettings>)} />

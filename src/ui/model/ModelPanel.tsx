@@ -34,10 +34,14 @@ export function ModelPanel() {
   return (
     <section aria-labelledby="model-h" className="region">
       <h2 id="model-h">Model</h2>
+      <p className="muted">
+        Every run starts from these weights. {hasBuiltin ? 'The built-in model is a small demo model: it answers in the right format but usually wrong.' : ''} For answers worth reading, load a real model: a Hugging Face GPT-2 folder under
+        “Model folder” or “Model files”.
+      </p>
       <div className="row">
         {hasBuiltin && (
           <button type="button" onClick={() => void loadModel({ kind: 'builtin' })}>
-            Use the built-in model
+            Use the built-in demo model
           </button>
         )}
         <span>
@@ -74,8 +78,14 @@ export function ModelPanel() {
       {info && c && mem && (
         <div aria-label="Model details" role="group">
           <p role="status">
-            <strong data-testid="model-name">{info.name}</strong> · {info.params.toLocaleString('en')} parameters
+            <strong data-testid="model-name">{info.kind === 'builtin' ? 'built-in demo model' : info.name}</strong> · {info.params.toLocaleString('en')} parameters
           </p>
+          {info.kind === 'builtin' && (
+            <p className="notice warn">
+              A small demo model ({info.params.toLocaleString('en')} parameters, {info.tokenizer.kind === 'byte' ? 'byte-level' : 'its own tokenizer'}), pretrained on short question-and-answer texts: its answers have the right format but are usually wrong, so
+              the curves show what each method does while the samples stay rough. Load a real GPT-2 folder above for meaningful samples.
+            </p>
+          )}
           {!hasBuiltin && info.kind === 'fresh' && <p className="muted">This build has no pretrained built-in model yet, so runs start from random weights: the curves show the methods, the samples show noise.</p>}
           <dl className="facts">
             <dt>Layers · heads · width</dt>

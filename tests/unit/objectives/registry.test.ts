@@ -5,7 +5,8 @@ import { createObjective, methodDescriptor, METHODS, ObjectiveInputError, Object
 import { Rng } from '../../../src/util/rng';
 import { randomPairs, type PairFixture } from './fixtures';
 
-const BASE = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected'];
+const SHARED = ['logps_avg/chosen', 'logps_avg/rejected', 'margins_avg', 'logps_sum/chosen', 'logps_sum/rejected', 'margins_sum'];
+const BASE = ['loss', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'rewards/accuracies', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected', ...SHARED];
 
 const pair = (spec: Parameters<typeof createObjective>[0]) => createObjective(spec) as PairObjective;
 
@@ -17,7 +18,7 @@ describe('metric names', () => {
     ['orpo', pair({ method: 'orpo' }), [...BASE, 'nll_loss', 'log_odds_ratio', 'log_odds_chosen']],
     ['simpo', pair({ method: 'simpo' }), [...BASE, 'nll_loss']],
     ['cpo', pair({ method: 'cpo' }), [...BASE, 'nll_loss']],
-    ['sft', pair({ method: 'sft' }), ['loss', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected']],
+    ['sft', pair({ method: 'sft' }), ['loss', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected', ...SHARED]],
   ])('%s reports exactly its TRL names', (_name, obj, names) => {
     const res = obj.compute(b);
     expect(Object.keys(res.metrics)).toEqual(names);

@@ -6,8 +6,8 @@ import type { RunView } from '../../../src/store/events';
 
 const run = (id: string, n: number, withEval: boolean): RunView => ({
   id, label: id.toUpperCase(), color: '#000', status: 'running', step: n, total: n, checkpointStep: 0,
-  train: Array.from({ length: n }, (_, i) => ({ step: i + 1, loss: 1 / (i + 1), 'logps/chosen': -i, 'logps/rejected': -2 * i })),
-  eval: withEval ? [{ step: n, eval_loss: 0.25, 'eval_logps/chosen': -1, 'eval_logps/rejected': -3 }] : [],
+  train: Array.from({ length: n }, (_, i) => ({ step: i + 1, loss: 1 / (i + 1), 'logps_avg/chosen': -i, 'logps_avg/rejected': -2 * i })),
+  eval: withEval ? [{ step: n, eval_loss: 0.25, 'eval_logps_avg/chosen': -1, 'eval_logps_avg/rejected': -3 }] : [],
 });
 
 describe('chart series', () => {
@@ -34,10 +34,10 @@ describe('chart series', () => {
     expect(d.lines.map((l) => l.name)).toEqual(['A · chosen', 'A · eval chosen', 'A · rejected', 'A · eval rejected', 'B · chosen', 'B · rejected']);
     expect(d.lines.filter((l) => l.dashed).map((l) => l.name)).toEqual(['A · rejected', 'A · eval rejected', 'B · rejected']);
     expect(d.table).toHaveLength(500);
-    expect(d.table[499]['a|logps/rejected']).toBe(-998);
-    expect(d.table[2]['b|logps/chosen']).toBe(-2);
+    expect(d.table[499]['a|logps_avg/rejected']).toBe(-998);
+    expect(d.table[2]['b|logps_avg/chosen']).toBe(-2);
     expect(d.points.length).toBe(101 + 2); // A's 100 strided steps and its last, plus B's steps 2 and 3
-    expect(d.points.at(-1)!['a|eval_logps/chosen']).toBe(-1);
+    expect(d.points.at(-1)!['a|eval_logps_avg/chosen']).toBe(-1);
     const nll = chartData(CHARTS.find((c) => c.id === 'nll')!, [run('a', 3, true)], 0);
     expect(nll.lines).toEqual([]);
   });

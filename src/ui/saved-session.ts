@@ -1,0 +1,18 @@
+// The comparison the page saved, as the engine's SessionSpec: after a reload the engine holds no
+// session, yet finished runs still generate samples and export TRL scripts from it (their weights
+// are their last resume snapshots in IndexedDB).
+import type { AppState } from '../store';
+import { runSpecs } from '../store/runs';
+import { dataFileName } from '../store/data';
+import { sameModel } from '../store/model';
+import type { SessionSpec } from '../worker/protocol';
+
+/** The saved comparison's spec, or undefined while the engine holds it live; throws what to do when the data or model changed. */
+export function savedSessionSpec(s: Pick<AppState, 'session' | 'model' | 'data'>): SessionSpec | undefined {
+  const { session, model, data } = s;
+  if (!session || session.live) return undefined;
+  if (model.status !== 'ready' || !sameModel(session.modelRef, model.ref)) throw new Error('the model changed since this comparison ran (or is still loading): load the same model again (Model tab)');
+  if (!data.blob || !data.source || data.source.name !== session.data.name || data.source.size !== session.data.size)
+    throw new Error(`the data changed since this comparison ran: load ${session.data.name} again (Data tab)`);
+  return { sessionId: session.id, runs: runSpecs(session.cards), settings: session.settings, data: { file: data.blob, name: dataFileName(data.source), format: data.format }, resume: true };
+}
