@@ -1,5 +1,6 @@
 // Row shapes of docs/data-formats.md: which one a row has, and the row in one normalized form — strings or
 // message lists, prompt split off — or the exact field and reason it cannot be used.
+import { decimalNumber } from '../util/number';
 import type { Message, RejectCode, Shape, WarningCode } from './types';
 
 /** A row after shape normalization, before rendering and tokenization. */
@@ -224,8 +225,8 @@ function score(row: Row, k: string): number | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string') {
     if (v.trim() === '') return undefined;
-    const n = Number(v);
-    if (Number.isFinite(n)) return n;
+    const n = decimalNumber(v); // "0x10" is not a score
+    if (n !== null) return n;
   }
   throw new RowError('wrong-type', k, `"${k}" must be a number, got ${typeName(v)}`);
 }

@@ -3,7 +3,7 @@
 import type { StateCreator } from 'zustand';
 import type { TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
-import { DEFAULT_METHOD_PRESET, METHOD_PRESETS, newCard, type MethodCard, type MethodPresetId } from './presets';
+import { DEFAULT_METHOD_PRESET, METHOD_PRESETS, newCard, type MethodCard, type MethodPresetId, withValues } from './presets';
 import type { Method, OptionValue } from '../train/objectives';
 import { applySettings, DEFAULT_SETTINGS, type Refusal } from './settings';
 
@@ -50,7 +50,7 @@ export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (s
   },
   updateCard(id, values) {
     if (cardLocked(get(), id)) return;
-    set((s) => ({ preset: 'custom', cards: s.cards.map((c) => (c.id === id ? { ...c, values: { ...c.values, ...values } } : c)) }));
+    set((s) => ({ preset: 'custom', cards: s.cards.map((c) => (c.id === id ? withValues(c, values) : c)) }));
   },
   addCard(method) {
     set((s) => ({ preset: 'custom', cards: uniqueIds([...s.cards, newCard(method)]) }));

@@ -1,7 +1,7 @@
 // Method cards (one run each) and the comparison presets. A card is a method plus its option
 // values; everything about a method (options, defaults, ranges, labels, formula) comes from its
 // descriptor in src/train/objectives/, so a card trains exactly what the CLI's flags train.
-import { defaultValues, isMethod, METHOD_DESCRIPTORS, methodDescriptor, runToken, specProblems, type Method, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
+import { defaultValues, isMethod, METHOD_DESCRIPTORS, methodDescriptor, normalizeOptions, runToken, specProblems, type Method, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
 
 /** Methods the page offers: those that train on preference pairs (the page's data). */
 export const CARD_METHODS: readonly Method[] = METHOD_DESCRIPTORS.filter((d) => d.data === 'pairs').map((d) => d.name);
@@ -19,6 +19,20 @@ export const methodLabel = (m: Method): string => methodDescriptor(m).label;
 export function newCard(method: Method, values: Record<string, OptionValue> = {}, id?: string): MethodCard {
   const c = { id: '', method, values: { ...defaultValues(method), ...values } };
   return { ...c, id: id ?? cardKey(c) };
+}
+
+/**
+ * The card with some values changed; an option declared `resetWith` another (DPO's loss weights
+ * belong to its loss types) goes back to its default when that other one changes.
+ */
+export function withValues(c: MethodCard, patch: Record<string, OptionValue>): MethodCard {
+  const values = { ...c.values, ...patch };
+  for (const o of methodDescriptor(c.method).options) {
+    if (!o.resetWith || !(o.resetWith in patch) || o.key in patch) continue;
+    if (o.default === null) delete values[o.key];
+    else values[o.key] = o.default;
+  }
+  return { ...c, values };
 }
 
 export function objectiveOf(c: MethodCard): ObjectiveSpec {
@@ -49,7 +63,7 @@ export function cardProblems(c: MethodCard): string[] {
 
 /** A readable id, unique within a comparison: dpo-sigmoid-0.1, orpo-0.25, … (the URL token). */
 export function cardKey(c: Omit<MethodCard, 'id'>): string {
-  return runToken(objectiveOf({ ...c, id: '' })).replaceAll(':', '-');
+  return runToken(objectiveOf({ ...c, id: '' })).replace(/[:/]/g, '-'); // ids name files and keys: no '/'
 }
 
 /**
@@ -64,7 +78,13 @@ export function cardFromSaved(raw: unknown): MethodCard | null {
   const old: Record<string, unknown> = { ...r, simpoGamma: r.gamma, cpoAlpha: r.alpha };
   const src = (r.values && typeof r.values === 'object' ? r.values : old) as Record<string, unknown>;
   const values = Object.fromEntries(Object.entries(src).filter(([k, v]) => keys.has(k) && v !== undefined)) as Record<string, OptionValue>;
-  return newCard(method, values, typeof r.id === 'string' && r.id ? r.id : undefined);
+  let canonical: Record<string, OptionValue> = values;
+  try {
+    canonical = normalizeOptions(method, values); // aliases to their current names (aot_pair → aot_unpaired)
+  } catch {
+    // an out-of-range saved value stays, and the card says what is wrong with it
+  }
+  return newCard(method, canonical, typeof r.id === 'string' && r.id ? r.id : undefined);
 }
 
 function valueText(o: MethodOption, v: OptionValue | undefined): string {

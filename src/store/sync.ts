@@ -32,7 +32,9 @@ export async function hydrate(): Promise<void> {
   ]);
   // saved settings pass the validator too: a page before it was there could save junk (bs=99999)
   const savedSettings = applySettings(DEFAULT_SETTINGS, config?.settings ?? {}).settings;
-  const fromUrl = applyUrlSettings(savedSettings, url.settings ?? {});
+  // a URL with runs= is a whole configuration (the page writes every setting that is not at its
+  // default): read it over the defaults, so a shared link means the same for every visitor
+  const fromUrl = applyUrlSettings(url.cards || url.hasRuns ? DEFAULT_SETTINGS : savedSettings, url.settings ?? {});
   urlProblems = [...urlProblems, ...fromUrl.problems];
   const settings = fromUrl.settings;
   // cards saved by an older page had their options beside the method: cardFromSaved reads both

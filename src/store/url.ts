@@ -52,6 +52,8 @@ export interface UrlConfig {
   dataset?: string;
   /** Query values that could not be read, in words. */
   problems: string[];
+  /** The query carries runs= (a whole configuration, as the page writes it), even if unreadable. */
+  hasRuns?: boolean;
 }
 
 /** A card from its URL token (the method registry reads and checks the values). */
@@ -83,6 +85,7 @@ export function decodeConfig(search: string): UrlConfig {
   const q = new URLSearchParams(search);
   const out: UrlConfig = { problems: [] };
   const runs = q.get('runs');
+  if (runs !== null) out.hasRuns = true;
   if (runs) {
     try {
       const cards = runs.split(',').filter(Boolean).map(parseCardToken);

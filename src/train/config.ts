@@ -111,18 +111,22 @@ export const CONFIG_LIMITS = {
  * flags, the page's settings form and URL, and the engine. `objective` is checked when present
  * (the page's shared settings have none).
  */
-export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { objective?: ObjectiveSpec } & RunSettings): ConfigProblem[] {
+export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { objective?: ObjectiveSpec } & RunSettings, level: 'input' | 'run' = 'input'): ConfigProblem[] {
+  // 'input' (flags, form, URL, saved settings) adds the bounds past which a value can only be a
+  // typo; 'run' (the engine, a run that already happened: an old run.json, a resumed comparison)
+  // checks only what the engine needs, so nothing that trained once is refused later
+  const typo = level === 'input';
   const out: ConfigProblem[] = [];
   const add = (field: string, rest: string) => out.push({ field, message: `${field} ${rest}` });
   const int = (k: keyof typeof c, min: number, max: number, why = '') => {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < min) add(k, `must be a whole number ≥ ${min}, got ${v}`);
-    else if (v > max) add(k, `must be ≤ ${max}${why}, got ${v}`);
+    else if (v > (typo || k === 'seed' ? max : Number.MAX_SAFE_INTEGER)) add(k, `must be ≤ ${max}${why}, got ${v}`);
   };
   const pos = (k: keyof typeof c, allowZero: boolean, max = Infinity, why = '') => {
     const v = c[k] as number;
     if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) add(k, `must be ${allowZero ? '≥ 0' : '> 0'}, got ${v}`);
-    else if (v > max) add(k, `must be ≤ ${max}${why}, got ${v}`);
+    else if (typo && v > max) add(k, `must be ≤ ${max}${why}, got ${v}`);
   };
   const L = CONFIG_LIMITS;
   int('steps', 1, L.steps, ' (a day of updates at the fastest rates here)');
@@ -141,7 +145,8 @@ export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { object
   if (!(c.beta1 >= 0 && c.beta1 < 1)) add('beta1', `must be in [0, 1), got ${c.beta1}`);
   if (!(c.beta2 >= 0 && c.beta2 < 1)) add('beta2', `must be in [0, 1), got ${c.beta2}`);
   // holding out more than half of the data is a typo (0.99 for 0.09), not an experiment
-  if (!(c.evalFraction >= 0 && c.evalFraction <= 0.5)) add('evalFraction', `must be between 0 and 0.5, got ${c.evalFraction}`);
+  if (typo && !(c.evalFraction >= 0 && c.evalFraction <= 0.5)) add('evalFraction', `must be between 0 and 0.5, got ${c.evalFraction}`);
+  else if (!typo && !(c.evalFraction >= 0 && c.evalFraction < 1)) add('evalFraction', `must be in [0, 1), got ${c.evalFraction}`);
   else if (c.examples !== undefined && c.examples >= 1 && c.evalFraction > 0 && c.examples - evalCount(c.examples, c.evalFraction) < 1) add('evalFraction', `must leave at least one of the ${c.examples} examples for training, got ${c.evalFraction}`);
   if (!['adamw', 'sgd'].includes(c.optimizer)) add('optimizer', `must be adamw or sgd, got ${c.optimizer}`);
   if (c.momentsDtype !== undefined && !['f32', 'bf16'].includes(c.momentsDtype)) add('momentsDtype', `must be f32 or bf16 (storage of the AdamW moments), got ${c.momentsDtype}`);
@@ -178,7 +183,7 @@ function evalCount(n: number, fraction: number): number {
 
 /** Throws the configuration's problems as one error (engine entry points: Trainer, TrainingRun). */
 export function validateTrainConfig(c: TrainConfig & RunSettings): void {
-  const problems = trainConfigProblems(c);
+  const problems = trainConfigProblems(c, 'run');
   if (problems.length) throw new ConfigError(problems);
 }
 

@@ -21,7 +21,7 @@ import { PassCancelled, ProgressClock, type PassHooks } from '../train/progress'
 import { loadPairs } from './pairs';
 import { averages, pairAverages, pairMeta, PAIR_TABLE_SIZE } from './pair-table';
 import { Run } from './run';
-import type { EngineEvent, PauseCause, SessionSpec } from './protocol';
+import type { EngineEvent, PauseCause, RunStatus, SessionSpec } from './protocol';
 import type { SamplePrompt } from './exports';
 
 /** Models above this size get no resume snapshots (a GPT-2-small one would be 1.5 GB). */
@@ -125,11 +125,17 @@ export class Session {
     await this.startingPoint(gpu);
     for (const r of this.runs) {
       this.checkCancelled();
+      if (r.final) continue; // stopped by the user while the comparison was starting
       r.status = 'preparing';
       this.emit(r.event());
       const snap = await this.build(r, gpu, this.spec.resume);
+      // a resumed run without a snapshot starts over: the page drops the rows it had
+      if (snap || this.spec.resume) this.restoreRows(r, snap);
+      if ((r.status as RunStatus) === 'stopped') {
+        await this.finish(r); // stopped while it was being built
+        continue;
+      }
       r.status = r.step >= r.cfg.steps ? 'done' : 'running';
-      if (snap) this.restoreRows(r, snap);
       this.emit(r.event());
     }
     this.checkCancelled();
@@ -250,6 +256,7 @@ export class Session {
     } else {
       r.message = `${r.spec.label} failed at step ${r.step + 1}: ${(e as Error)?.message ?? String(e)}`;
     }
+    r.destroy(); // its GPU memory goes back to the other runs; samples and exports use its last snapshot
     this.emit(r.event());
   }
 

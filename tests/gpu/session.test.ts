@@ -173,6 +173,21 @@ describe('Session (worker) with an in-memory store', () => {
     await again.session.dispose();
   });
 
+  it('Stop during the reference pass is kept: the stopped run never trains, the other one does', async () => {
+    let stopped = false;
+    const { session } = open((ev, s) => {
+      if (!stopped && ev.type === 'progress' && ev.progress.phase === 'reference') {
+        stopped = true;
+        void s.stop('dpo');
+      }
+    });
+    await session.start();
+    await idle(session, () => session.runs.every((r) => r.final));
+    expect(stopped).toBe(true);
+    expect(session.runs.map((r) => [r.spec.id, r.status, r.step])).toEqual([['dpo', 'stopped', 0], ['ipo', 'done', 4]]);
+    await session.dispose();
+  });
+
   it('refuses bad settings up front, naming the field', () => {
     expect(() => open(() => {}, { lr: 0 })).toThrow('lr must be > 0, got 0');
   });

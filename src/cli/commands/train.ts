@@ -73,7 +73,11 @@ export const train: Command = {
     const ckpt = await loadModelArg(model);
     const refCkpt = opts['ref-model'] ? await loadModelArg(String(opts['ref-model'])) : null;
     if (refCkpt && JSON.stringify(refCkpt.config) !== JSON.stringify(ckpt.config)) throw new UsageError('--ref-model has a different configuration from --model');
-    const data = await loadExamplesFile(pairsPath, ckpt.tokenizer, ckpt.config.nPositions, optionalIntOption(opts, 'max-length', 2), optionalIntOption(opts, 'max-prompt-length', 1));
+    const [maxLength, maxPromptLength] = [optionalIntOption(opts, 'max-length', 2), optionalIntOption(opts, 'max-prompt-length', 1)];
+    // the lengths against the model, by the same rules as the page's form
+    const lengthProblems = trainConfigProblems({ ...cfg, maxLength: maxLength ?? null, maxPromptLength: maxPromptLength ?? null, nPositions: ckpt.config.nPositions });
+    if (lengthProblems.length) throw new UsageError(lengthProblems.map((p) => problemText(p, flagOf(p.field))).join('; '));
+    const data = await loadExamplesFile(pairsPath, ckpt.tokenizer, ckpt.config.nPositions, maxLength, maxPromptLength);
     const kto = methodDescriptor(objective.method).data === 'unpaired';
     if (kto && !data.unpaired.length) throw new UsageError(`--method ${objective.method} needs unpaired examples ({"prompt", "completion", "label"}); ${pairsPath} holds preference pairs`);
     if (!kto && !data.pairs.length) throw new UsageError(`--method ${objective.method} needs preference pairs; ${pairsPath} holds unpaired (KTO) examples: use ${METHOD_DESCRIPTORS.filter((d) => d.data === 'unpaired').map((d) => `--method ${d.name}`).join(' or ')}`);

@@ -29,6 +29,8 @@ interface OptionBase {
   readonly trl: string | null;
   /** Whether the page's card shows the option (default true), given the card's other values. */
   readonly show?: (v: OptionValues) => boolean;
+  /** Another option's key: when that one changes on a card, this one goes back to its default. */
+  readonly resetWith?: string;
   /** Whether the TRL export writes it (default: whenever it has a TRL name). */
   readonly trlWhen?: (v: OptionValues) => boolean;
 }

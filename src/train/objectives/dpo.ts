@@ -190,7 +190,7 @@ function resolve(opts: DpoOptions): Resolved {
     return c;
   });
   const weights = opts.lossWeights ? [...opts.lossWeights] : types.map(() => 1);
-  if (weights.length !== types.length) throw new ObjectiveOptionError(name, 'lossWeights', `has ${weights.length} weights for ${types.length} loss types`);
+  if (weights.length !== types.length) throw new ObjectiveOptionError(name, 'lossWeights', `has ${weights.length} weight${weights.length === 1 ? '' : 's'} for ${types.length} loss type${types.length === 1 ? '' : 's'}`);
   for (const w of weights) {
     if (typeof w !== 'number' || !Number.isFinite(w)) throw new ObjectiveOptionError(name, 'lossWeights', `contains ${String(w)}, expected finite numbers`);
   }
@@ -288,7 +288,7 @@ export const DPO_METHOD: MethodDescriptor = {
     { key: 'beta', kind: 'number', default: 0.1, min: 0, minOpen: true, step: 0.05, label: 'β', help: 'β: scale of the implicit reward, i.e. strength of the KL constraint to the reference (for ipo: τ)', cli: 'beta', url: 1, urlAlways: true, trl: 'beta' },
     { key: 'labelSmoothing', kind: 'number', default: 0, min: 0, max: 1, maxOpen: true, step: 0.05, label: 'ε', help: 'ε of robust (< 0.5), exo_pair (0 means 1e-3) and aot / aot_unpaired', cli: 'label-smoothing', url: 2, trl: 'label_smoothing', show: (v) => dpoTypes(v).some((t) => ['robust', 'exo_pair', 'aot', 'aot_unpaired'].includes(canonicalDpoLossType(t) ?? t)) },
     { key: 'discopopTau', kind: 'number', default: 0.05, min: 0, minOpen: true, step: 0.01, label: 'τ', help: 'τ of discopop', cli: 'discopop-tau', url: 3, trl: 'discopop_tau', show: (v) => dpoTypes(v).includes('discopop'), trlWhen: (v) => dpoTypes(v).includes('discopop') },
-    { key: 'lossWeights', kind: 'numbers', default: null, label: 'loss weights', help: 'Weights of combined loss types, one per type', cli: 'loss-weights', url: 4, trl: 'loss_weights', show: () => false, trlWhen: (v) => v.lossWeights !== undefined },
+    { key: 'lossWeights', kind: 'numbers', default: null, label: 'loss weights', help: 'Weights of combined loss types, one per type', cli: 'loss-weights', url: 4, trl: 'loss_weights', show: () => false, resetWith: 'lossType', trlWhen: (v) => v.lossWeights !== undefined },
   ],
   formula: (v) => dpoTypes(v).map((t) => DPO_FORMULA[canonicalDpoLossType(t) ?? (t as DpoLossType)] ?? t).join('  +  '),
   create: (v) => dpoObjective(v as DpoOptions),

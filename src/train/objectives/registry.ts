@@ -178,7 +178,8 @@ export function parseOptionText(o: MethodOption, raw: string, where: string): Op
       throw new Error(`${where}: "${raw}" is not 1 or 0`);
     case 'choice': {
       const names = raw.split(/[/,]/).map((x) => x.trim()).filter(Boolean);
-      return o.multiple && names.length > 1 ? names : (names[0] ?? '');
+      if (names.length > 1 && !o.multiple) throw new Error(`${where}: takes one value, got "${raw}"`);
+      return names.length > 1 ? names : (names[0] ?? '');
     }
   }
 }

@@ -45,7 +45,7 @@ describe('registry', () => {
     expect(() => createObjective({ method: 'orpo', simpoGamma: 1 } as never)).toThrow(/orpo: option simpoGamma is not an option of orpo/);
     expect(() => createObjective({ method: 'dpo', beta: 0 })).toThrow(/dpo: option beta must be > 0, got 0/);
     expect(() => createObjective({ method: 'dpo', lossType: 'robust', labelSmoothing: 0.5 })).toThrow(/labelSmoothing is 0.5/);
-    expect(() => createObjective({ method: 'dpo', lossType: ['sigmoid', 'sft'], lossWeights: [1] })).toThrow(/has 1 weights for 2 loss types/);
+    expect(() => createObjective({ method: 'dpo', lossType: ['sigmoid', 'sft'], lossWeights: [1] })).toThrow(/has 1 weight for 2 loss types/);
     expect(() => createObjective({ method: 'kto', lossType: 'bco' as never })).toThrow(/lossType "bco" is unknown/);
   });
 });
