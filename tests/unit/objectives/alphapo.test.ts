@@ -7,7 +7,7 @@ import { alphapoObjective, alphapoReward } from '../../../src/train/objectives/a
 import { CPO_METRICS } from '../../../src/train/objectives/cpo';
 import { Rng } from '../../../src/util/rng';
 import { expectClose, freshSeed } from '../../helpers/close';
-import { fdPairs, randomPairs } from './fixtures';
+import { fdPairs, randomPairs, FIXED_PAIRS } from './fixtures';
 
 function checkGradients(obj: PairObjective, seed: number, n: number): void {
   const f = randomPairs(new Rng(seed), n);
@@ -19,16 +19,7 @@ function checkGradients(obj: PairObjective, seed: number, n: number): void {
 }
 
 // Two pairs: A_w = (−1, −1.5), A_l = (−2, −0.4).
-const FIXED: PairBatch = {
-  chosenLogp: [-4, -3],
-  rejectedLogp: [-6, -2],
-  chosenLen: [4, 2],
-  rejectedLen: [3, 5],
-  chosenLogitSum: [2, -1],
-  chosenLogitCount: [4, 2],
-  rejectedLogitSum: [0.5, 4],
-  rejectedLogitCount: [3, 5],
-};
+const FIXED: PairBatch = FIXED_PAIRS;
 const AW = [-1, -1.5];
 const AL = [-2, -0.4];
 const sig = (x: number) => 1 / (1 + Math.exp(-x));

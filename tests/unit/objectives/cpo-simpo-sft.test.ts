@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { cpoObjective, sftObjective, simpoObjective, type PairBatch, type PairObjective } from '../../../src/train/objectives';
 import { Rng } from '../../../src/util/rng';
 import { expectClose, freshSeed } from '../../helpers/close';
-import { fdPairs, randomPairs } from './fixtures';
+import { fdPairs, randomPairs, FIXED_PAIRS } from './fixtures';
 
 function checkGradients(obj: PairObjective, seed: number, n: number): void {
   const f = randomPairs(new Rng(seed), n);
@@ -35,16 +35,7 @@ describe('derivatives match central finite differences', () => {
   });
 });
 
-const FIXED: PairBatch = {
-  chosenLogp: [-4, -3],
-  rejectedLogp: [-6, -2],
-  chosenLen: [4, 2],
-  rejectedLen: [3, 5],
-  chosenLogitSum: [2, -1],
-  chosenLogitCount: [4, 2],
-  rejectedLogitSum: [0.5, 4],
-  rejectedLogitCount: [3, 5],
-};
+const FIXED: PairBatch = FIXED_PAIRS;
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 const SW = [-4, -3];
 const SL = [-6, -2];

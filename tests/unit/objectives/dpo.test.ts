@@ -5,7 +5,7 @@ import { DPO_LOSS_TYPES, dpoObjective, type DpoLossType, type DpoOptions, type P
 import { canonicalDpoLossType, DPO_LOSS_TYPE_ALIASES } from '../../../src/train/objectives/dpo';
 import { Rng } from '../../../src/util/rng';
 import { expectClose, freshSeed } from '../../helpers/close';
-import { fdPairs, randomPairs } from './fixtures';
+import { fdPairs, randomPairs, FIXED_PAIRS } from './fixtures';
 
 const OPTS: Record<string, DpoOptions> = {
   robust: { labelSmoothing: 0.2 },
@@ -71,18 +71,7 @@ describe('DPO derivatives match central finite differences', () => {
 });
 
 // Two pairs, β = 0.5: r_w = (1, −0.5), r_l = (−0.5, 0.5), |y_w| = (4, 2), |y_l| = (3, 5).
-const FIXED: PairBatch = {
-  chosenLogp: [-4, -3],
-  rejectedLogp: [-6, -2],
-  chosenRefLogp: [-5, -2.5],
-  rejectedRefLogp: [-5.5, -2.5],
-  chosenLen: [4, 2],
-  rejectedLen: [3, 5],
-  chosenLogitSum: [2, -1],
-  chosenLogitCount: [4, 2],
-  rejectedLogitSum: [0.5, 4],
-  rejectedLogitCount: [3, 5],
-};
+const FIXED: PairBatch = FIXED_PAIRS;
 const B = 0.5;
 const RW = [1, -0.5];
 const RL = [-0.5, 0.5];

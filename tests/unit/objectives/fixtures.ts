@@ -102,3 +102,20 @@ export function fdPairs(f: PairFixture, field: keyof PairFixture, loss: (b: Pair
 export function fdUnpaired(f: UnpairedFixture, loss: (b: UnpairedBatch) => number): Float64Array {
   return Float64Array.from(f.logp, (_, i) => centralDiff(f.logp, i, () => loss(f)));
 }
+
+/**
+ * Two pairs with hand-checkable numbers (A_w = (−1, −1.5), A_l = (−2, −0.4)), used by the worked
+ * values of several objectives; reference-free ones ignore the reference sums.
+ */
+export const FIXED_PAIRS: PairBatch = {
+  chosenLogp: [-4, -3],
+  rejectedLogp: [-6, -2],
+  chosenRefLogp: [-5, -2.5],
+  rejectedRefLogp: [-5.5, -2.5],
+  chosenLen: [4, 2],
+  rejectedLen: [3, 5],
+  chosenLogitSum: [2, -1],
+  chosenLogitCount: [4, 2],
+  rejectedLogitSum: [0.5, 4],
+  rejectedLogitCount: [3, 5],
+};
