@@ -1,5 +1,6 @@
 // Encoder family: token + position embedding. B batch, T time, C channels, V vocab.
 //   encoder_forward       out (B,T,C) = wte (V,C)[inp (B,T)] + wpe (P,C)[t]
+//                         (HAS_WPE false: no position table, out = wte[inp]; the Llama family)
 //   encoder_backward_wte  dwte (V,C) += Σ_{pos : inp[pos] = v} dout (pos,C)
 //   encoder_backward_wpe  dwpe (T,C) += Σ_b dout (b,t,C)
 // The wte backward has no atomics: the host groups positions by token id (CSR: ids (U),
@@ -7,6 +8,9 @@
 // (used id, channel) and sums in a fixed order — deterministic.
 
 struct Params { B: u32, T: u32, C: u32, V: u32 }
+
+// false: the model has no learned positions (Llama family); wpe is bound (to wte) but never read
+override HAS_WPE: bool = true;
 
 @group(0) @binding(0) var<storage, read_write> out: array<f32>;
 @group(0) @binding(1) var<storage, read> inp: array<u32>;
@@ -24,7 +28,9 @@ fn encoder_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     let c = i % p.C;
     let id = inp[bt];
     if (id < p.V) {
-      out[i] = wte[id * p.C + c] + wpe[(bt % p.T) * p.C + c];
+      var x = wte[id * p.C + c];
+      if (HAS_WPE) { x += wpe[(bt % p.T) * p.C + c]; }
+      out[i] = x;
     } else {
       out[i] = bitcast<f32>(0x7fc00000u | id); // a quiet NaN (a constant NaN is a WGSL error)
     }

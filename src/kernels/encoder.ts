@@ -82,23 +82,28 @@ export function prepareEncoderBackward(gpu: GpuContext, tokens: ArrayLike<number
   };
 }
 
-/** out (B,T,C) = wte (V,C)[inp (B,T)] + wpe (P,C)[t]; inp is u32 token ids; an id ≥ V yields NaN. */
-export function encoderForward(enc: StepEncoder, out: View, inp: View, wte: View, wpe: View, B: number, T: number, C: number): void {
+/**
+ * out (B,T,C) = wte (V,C)[inp (B,T)] + wpe (P,C)[t]; inp is u32 token ids; an id ≥ V yields NaN.
+ * wpe null: no position table (Llama family), out = wte[inp].
+ */
+export function encoderForward(enc: StepEncoder, out: View, inp: View, wte: View, wpe: View | null, B: number, T: number, C: number): void {
   checkView('encoderForward', out, B * T * C);
   checkView('encoderForward', inp, B * T);
   checkView('encoderForward', wte, C);
-  checkView('encoderForward', wpe, T * C);
+  if (wpe) checkView('encoderForward', wpe, T * C);
   const V = Math.floor(wte.length / C);
-  enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_forward' }, [out, inp, wte, wpe], params(B, T, C, V), [strideGroups(B * T * C)]);
+  // without positions wte is bound in wpe's slot too (both read-only) and never read there
+  const constants = wpe ? undefined : { HAS_WPE: false };
+  enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_forward', constants }, [out, inp, wte, wpe ?? wte], params(B, T, C, V), [strideGroups(B * T * C)]);
 }
 
-/** dwte (V,C) += Σ over each id's positions of dout; dwpe (T,C) += Σ_b dout (b,t). Both accumulate. */
-export function encoderBackward(enc: StepEncoder, dwte: View, dwpe: View, dout: View, buckets: EncoderBuckets, B: number, T: number, C: number): void {
+/** dwte (V,C) += Σ over each id's positions of dout; dwpe (T,C) += Σ_b dout (b,t) unless null. Both accumulate. */
+export function encoderBackward(enc: StepEncoder, dwte: View, dwpe: View | null, dout: View, buckets: EncoderBuckets, B: number, T: number, C: number): void {
   if (buckets.B !== B || buckets.T !== T) {
     throw new Error(`encoderBackward: buckets were built for B=${buckets.B} T=${buckets.T}, called with B=${B} T=${T}`);
   }
   checkView('encoderBackward', dwte, buckets.V * C);
-  checkView('encoderBackward', dwpe, T * C);
+  if (dwpe) checkView('encoderBackward', dwpe, T * C);
   checkView('encoderBackward', dout, B * T * C);
   enc.dispatch(
     { shader: 'encoder', entryPoint: 'encoder_backward_wte' },
@@ -106,5 +111,5 @@ export function encoderBackward(enc: StepEncoder, dwte: View, dwpe: View, dout: 
     params(B, T, C, buckets.used),
     [Math.ceil(C / 64), Math.min(buckets.used, STRIDED_MAX_GROUPS)],
   );
-  enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_backward_wpe' }, [dwpe, dout], params(B, T, C, 0), [strideGroups(T * C)]);
+  if (dwpe) enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_backward_wpe' }, [dwpe, dout], params(B, T, C, 0), [strideGroups(T * C)]);
 }

@@ -1,4 +1,5 @@
-// Launchers for shaders/matmul.wgsl (Conv1D layout, y = x·W + b).
+// Launchers for shaders/matmul.wgsl (Conv1D layout, y = x·W + b; and nn.Linear layout,
+// y = x·Wᵀ + b with W stored (OC,IC): linearForward / linearBackward).
 // Dimensions: R rows (B·T), IC input channels, OC output channels.
 import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
@@ -107,8 +108,40 @@ export function matmulBackward(enc: StepEncoder, dinp: View | null, dweight: Vie
     matmulTiled(enc, dinp, dout, weight, null, R, IC, OC, { TRANS_B: true, plan });
   }
   matmulTiled(enc, dweight, inp, dout, null, IC, OC, R, { TRANS_A: true, ACCUMULATE: true, plan });
-  if (dbias) {
-    checkView('matmulBackward', dbias, OC);
-    enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 64)]);
+  if (dbias) biasBackward('matmulBackward', enc, dbias, dout, R, OC);
+}
+
+/** dbias (OC) += Σ_r dout (R,OC). */
+function biasBackward(kernel: string, enc: StepEncoder, dbias: View, dout: View, R: number, OC: number): void {
+  checkView(kernel, dbias, OC);
+  enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 64)]);
+}
+
+/** nn.Linear layout: out (R,OC) = inp (R,IC) · weightᵀ + bias (OC), weight stored (OC,IC). */
+export function linearForward(enc: StepEncoder, out: View, inp: View, weight: View, bias: View | null, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
+  checkView('linearForward', out, R * OC);
+  checkView('linearForward', inp, R * IC);
+  checkView('linearForward', weight, OC * IC);
+  if (bias) checkView('linearForward', bias, OC);
+  matmulTiled(enc, out, inp, weight, bias, R, OC, IC, { TRANS_B: true, plan });
+}
+
+/**
+ * nn.Linear layout, weight (OC,IC): dinp (R,IC) = dout · weight (written); dweight (OC,IC) +=
+ * doutᵀ · inp; dbias (OC) += Σ_r dout. Each is skipped when null; one dispatch per output, as
+ * matmulBackward.
+ */
+export function linearBackward(enc: StepEncoder, dinp: View | null, dweight: View | null, dbias: View | null, dout: View, inp: View, weight: View, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
+  checkView('linearBackward', dout, R * OC);
+  if (dinp) {
+    checkView('linearBackward', dinp, R * IC);
+    checkView('linearBackward', weight, OC * IC);
+    matmulTiled(enc, dinp, dout, weight, null, R, IC, OC, { plan });
   }
+  if (dweight) {
+    checkView('linearBackward', dweight, OC * IC);
+    checkView('linearBackward', inp, R * IC);
+    matmulTiled(enc, dweight, dout, inp, null, OC, IC, R, { TRANS_A: true, ACCUMULATE: true, plan });
+  }
+  if (dbias) biasBackward('linearBackward', enc, dbias, dout, R, OC);
 }

@@ -1,0 +1,416 @@
+// The Llama family (LlamaForCausalLM, Qwen2ForCausalLM, Mistral) on the GPU, with GptModel's
+// and GptRunner's API: parameters in one arena laid out by llamaParamSpec (Hugging Face names;
+// gradients and Adam moments in arenas of the same layout), activations in a per-(B,T) arena,
+// forward and backward recorded into a StepEncoder. The float64 specification is
+// src/reference/llama.ts.
+// Dimensions: B batch, T time, C hidden_size, I intermediate_size, NH query heads, NKV
+// key/value heads, HS head_dim, QC = NH·HS, KC = NKV·HS, W = QC + 2·KC, V vocab, L layers,
+// BT = B·T rows. nn.Linear weights are (out, in).
+// Per layer: x += o_proj(attn(rope(q), rope(k), v)), q|k|v = one projection of rms1(x) into the
+//            packed (BT, W) layout attention reads; x += down_proj(silu(gate)·up), gate|up = one
+//            projection of rms2(x) into the (BT, 2I) layout swiglu reads.
+//
+// Fused projections. q_proj, k_proj and v_proj (and gate_proj, up_proj) stay separate tensors
+// with their Hugging Face names, so upload, download, the optimizer's decay rule and snapshots
+// see Hugging Face's model. They run as one matmul on their rows stacked: W·C weights whose
+// rows are q_proj's, then k_proj's, then v_proj's. When the arena already holds them back to
+// back (llamaParamSpec order, sizes that keep the 256-byte alignment: no q/k/v biases between
+// them, C a multiple of 64 as in every released model) the matmul reads the arena directly;
+// otherwise (Qwen2's biases sit between the weights, or odd tiny shapes) the tensors are copied
+// into one model-wide scratch before the matmul, and in the backward the gradients are copied in,
+// accumulated there and copied back. Copies cost one read and write of the weights, small next to
+// the matmul; three separate matmuls would instead need a strided copy kernel to build the
+// packed q|k|v rows the attention and RoPE kernels read (the matmul writes whole rows only).
+import type { GpuContext } from '../engine/gpu';
+import { Arena, type TensorSpec, type View } from '../engine/arena';
+import type { StepEncoder } from '../engine/encoder';
+import { readF32, readManyF32 } from '../engine/readback';
+import { llamaBiases, llamaParamSpec, validateLlamaConfig, type LlamaFamilyConfig } from './llama-config';
+import type { HostBatch } from './batch';
+import { LM_CHUNK, type ActivationsDtype, type SequenceStats } from './gpt';
+import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
+import { rmsnormForward, rmsnormBackward } from '../kernels/rmsnorm';
+import { linearForward, linearBackward } from '../kernels/matmul';
+import { attentionForward, attentionBackward, attentionRowStatsSize, MAX_HEAD_SIZE } from '../kernels/attention';
+import { ropeForwardInPlace, ropeBackwardInPlace, qkvRopeRows } from '../kernels/rope';
+import { swigluForward, swigluBackward } from '../kernels/swiglu';
+import { residualForward } from '../kernels/residual';
+import { logprobForward, logprobBackward, lmHeadScratchSize, sequenceSums } from '../kernels/logprob';
+
+/** The LM head's chunk for this vocabulary: LM_CHUNK, or the vocabulary rounded up to 64 if smaller. */
+function lmChunk(c: LlamaFamilyConfig): number {
+  return Math.min(LM_CHUNK, Math.ceil(c.vocabSize / 64) * 64);
+}
+
+/** What the WebGPU kernels add to a valid config: the attention kernels hold a row's head in vec4s. */
+export function checkLlamaEngineConfig(c: LlamaFamilyConfig): void {
+  const hs = c.headDim;
+  if (hs % 4 !== 0 || hs > MAX_HEAD_SIZE) {
+    throw new Error(`config: head_dim = ${hs} must be a multiple of 4 and at most ${MAX_HEAD_SIZE} to train on WebGPU (SmolLM2 and Qwen2.5 use 64 and 128)`);
+  }
+}
+
+/** The stacked projections of one layer: which tensors, in row order. */
+type Group = 'qkv_w' | 'qkv_b' | 'gate_up_w';
+
+function groupNames(l: number, g: Group): string[] {
+  const p = `model.layers.${l}`;
+  if (g === 'gate_up_w') return [`${p}.mlp.gate_proj.weight`, `${p}.mlp.up_proj.weight`];
+  const kind = g === 'qkv_w' ? 'weight' : 'bias';
+  return ['q_proj', 'k_proj', 'v_proj'].map((proj) => `${p}.self_attn.${proj}.${kind}`);
+}
+
+function groupLength(c: LlamaFamilyConfig, g: Group): number {
+  const W = (c.numAttentionHeads + 2 * c.numKeyValueHeads) * c.headDim;
+  if (g === 'qkv_w') return W * c.hiddenSize;
+  if (g === 'qkv_b') return W;
+  return 2 * c.intermediateSize * c.hiddenSize;
+}
+
+/** `views` as one view when they lie back to back in one buffer, else null. */
+function spanning(views: View[], name: string): View | null {
+  let end = views[0].offset;
+  for (const v of views) {
+    if (v.buffer !== views[0].buffer || v.offset !== end) return null;
+    end += v.size;
+  }
+  const length = (end - views[0].offset) / 4;
+  return { buffer: views[0].buffer, offset: views[0].offset, size: end - views[0].offset, length, name, shape: [length] };
+}
+
+export class LlamaModel {
+  readonly params: Arena;
+  /** llamaParamSpec(config): the layout of the parameter, gradient and moment arenas. */
+  readonly spec: TensorSpec[];
+  private gradArena: Arena | null = null;
+  /** Stacking scratch for the groups whose tensors are not back to back in the arena (null: none). */
+  private packArena: Arena | null;
+
+  constructor(readonly gpu: GpuContext, readonly config: LlamaFamilyConfig) {
+    validateLlamaConfig(config);
+    checkLlamaEngineConfig(config);
+    this.spec = llamaParamSpec(config);
+    this.params = new Arena(gpu.device, 'params', this.spec);
+    const groups: Group[] = ['qkv_w', 'gate_up_w'];
+    if (llamaBiases(config).qkv) groups.push('qkv_b');
+    const scattered = groups.filter((g) => {
+      for (let l = 0; l < config.numHiddenLayers; l++) if (!spanning(groupNames(l, g).map((n) => this.params.get(n)), g)) return true;
+      return false;
+    });
+    this.packArena = scattered.length ? new Arena(gpu.device, 'llama.pack', scattered.map((g) => ({ name: g, shape: [groupLength(config, g)] })), { separate: true }) : null;
+  }
+
+  get grads(): Arena {
+    if (!this.gradArena) this.gradArena = new Arena(this.gpu.device, 'grads', this.spec);
+    return this.gradArena;
+  }
+
+  p(name: string): View {
+    return this.params.get(name);
+  }
+
+  /** The LM head (V,C): lm_head.weight, or the token embedding when tied. */
+  get headName(): string {
+    return this.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  }
+
+  /** Which stacked groups go through the scratch (for tests and memory estimates). */
+  get packedGroups(): string[] {
+    return this.packArena ? this.packArena.names() : [];
+  }
+
+  /**
+   * Layer l's group of `arena` (params or grads) as one view for a kernel: the arena's memory when
+   * the tensors are back to back, else their copy in the scratch.
+   */
+  stackIn(enc: StepEncoder, arena: Arena, l: number, g: Group): View {
+    const views = groupNames(l, g).map((n) => arena.get(n));
+    const direct = spanning(views, `${arena.label}.${l}.${g}`);
+    if (direct) return direct;
+    const scratch = this.packArena!.get(g);
+    let off = 0;
+    for (const v of views) {
+      enc.copy({ ...scratch, offset: scratch.offset + off, size: v.size }, v, v.size);
+      off += v.size;
+    }
+    return scratch;
+  }
+
+  /** After a kernel accumulated into stackIn's view of `arena`: copy the scratch back, if it was used. */
+  stackOut(enc: StepEncoder, arena: Arena, l: number, g: Group): void {
+    const views = groupNames(l, g).map((n) => arena.get(n));
+    if (spanning(views, g)) return;
+    const scratch = this.packArena!.get(g);
+    let off = 0;
+    for (const v of views) {
+      enc.copy(v, { ...scratch, offset: scratch.offset + off, size: v.size }, v.size);
+      off += v.size;
+    }
+  }
+
+  upload(weights: Map<string, Float32Array>): void {
+    for (const spec of this.spec) {
+      const w = weights.get(spec.name);
+      const view = this.params.get(spec.name);
+      if (!w) throw new Error(`missing tensor "${spec.name}" [${spec.shape.join(', ')}]`);
+      if (w.length !== view.length) throw new Error(`tensor "${spec.name}" has ${w.length} values, expected [${spec.shape.join(', ')}] = ${view.length}`);
+      this.gpu.device.queue.writeBuffer(view.buffer, view.offset, w.buffer, w.byteOffset, w.byteLength);
+    }
+  }
+
+  /** All parameters (or another arena of their layout) back on the host, by Hugging Face name. */
+  async download(arena: Arena = this.params): Promise<Map<string, Float32Array>> {
+    const all = await readF32(this.gpu.device, arena.whole());
+    const out = new Map<string, Float32Array>();
+    for (const spec of this.spec) {
+      const v = arena.get(spec.name);
+      out.set(spec.name, all.slice(v.offset / 4, v.offset / 4 + v.length));
+    }
+    return out;
+  }
+
+  destroy(): void {
+    this.params.destroy();
+    this.gradArena?.destroy();
+    this.packArena?.destroy();
+  }
+}
+
+function llamaActivationSpec(c: LlamaFamilyConfig, B: number, T: number, scratch: number): TensorSpec[] {
+  const { hiddenSize: C, intermediateSize: I, numHiddenLayers: L, numAttentionHeads: NH, numKeyValueHeads: NKV, headDim: HS } = c;
+  const BT = B * T;
+  const QC = NH * HS;
+  const W = (NH + 2 * NKV) * HS;
+  const stats = attentionRowStatsSize(B, T, NH);
+  const s: TensorSpec[] = [{ name: 'encoded', shape: [BT, C] }];
+  // Kept per layer: the residual stream, the RMSNorm rstd, q|k|v after RoPE, the attention output
+  // and its row statistics, gate|up. The RMSNorm outputs and silu(gate)·up are recomputed in the
+  // backward (one cheap kernel each); the projections' outputs go into shared scratch.
+  for (let l = 0; l < L; l++) {
+    s.push(
+      { name: `${l}.rms1_rstd`, shape: [BT] },
+      { name: `${l}.qkv`, shape: [BT, W] },
+      { name: `${l}.atty`, shape: [BT, QC] },
+      { name: `${l}.att_lse`, shape: [stats] },
+      { name: `${l}.residual2`, shape: [BT, C] },
+      { name: `${l}.rms2_rstd`, shape: [BT] },
+      { name: `${l}.gate_up`, shape: [BT, 2 * I] },
+      { name: `${l}.residual3`, shape: [BT, C] },
+    );
+  }
+  s.push(
+    // shared by every layer: written and read within one layer's forward or backward
+    { name: 'ln', shape: [BT, C] },
+    { name: 'ln_rstd', shape: [BT] },
+    { name: 'proj', shape: [BT, C] },
+    { name: 'h', shape: [BT, I] },
+    { name: 'lnf', shape: [BT, C] },
+    { name: 'lnf_rstd', shape: [BT] },
+    { name: 'logp', shape: [BT] },
+    { name: 'lse', shape: [BT] },
+    { name: 'mean_logit', shape: [BT] },
+    { name: 'entropy', shape: [BT] },
+    { name: 'correct', shape: [BT] },
+    { name: 'lm_scratch', shape: [scratch] },
+    // backward: the residual stream's gradient accumulates in dresidual; the rest are written.
+    { name: 'dresidual', shape: [BT, C] },
+    { name: 'dln', shape: [BT, C] },
+    { name: 'datty', shape: [BT, QC] },
+    { name: 'dqkv', shape: [BT, W] },
+    { name: 'att_delta', shape: [stats] },
+    { name: 'dh', shape: [BT, I] },
+    { name: 'dgate_up', shape: [BT, 2 * I] },
+    // batch inputs
+    { name: 'tokens', shape: [BT] },
+    { name: 'targets', shape: [BT] },
+    { name: 'lengths', shape: [B] },
+    { name: 'completion_mask', shape: [BT] },
+    { name: 'nll_mask', shape: [BT] },
+    { name: 'coef', shape: [BT] },
+    // per-sequence sums, read back each step: S, NLL sum, mean-logit sum, entropy sum, correct count (B each)
+    { name: 'seq_logp', shape: [B] },
+    { name: 'seq_nll', shape: [B] },
+    { name: 'seq_logit', shape: [B] },
+    { name: 'seq_entropy', shape: [B] },
+    { name: 'seq_correct', shape: [B] },
+  );
+  return s;
+}
+
+/** Bytes of a LlamaRunner's activation arena for B sequences of T tokens (what memory estimates count). */
+export function llamaActivationBytes(c: LlamaFamilyConfig, B: number, T: number): number {
+  return 4 * llamaActivationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c))).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
+export class LlamaRunner {
+  readonly acts: Arena;
+  readonly BT: number;
+  private chunk: number;
+  private buckets: EncoderBuckets | null = null;
+  batch: HostBatch | null = null;
+
+  /** Activations are f32 only for now (GptRunner's f16 storage is not ported). */
+  constructor(readonly model: LlamaModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32') {
+    const c = model.config;
+    if (T > c.maxPositionEmbeddings) throw new Error(`sequence length ${T} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings}`);
+    if (activationsDtype !== 'f32') throw new Error(`activationsDtype: the Llama family keeps f32 activations only, got ${String(activationsDtype)}`);
+    this.BT = B * T;
+    this.chunk = lmChunk(c);
+    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, llamaActivationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk)), { separate: true });
+  }
+
+  a(name: string): View {
+    return this.acts.get(name);
+  }
+
+  /** GPU bytes held: the activation arena and, after a backward, the batch's token buckets. */
+  get bytes(): number {
+    const b = this.buckets;
+    return this.acts.bytes + (b ? b.ids.buffer.size + b.offsets.buffer.size + b.positions.buffer.size : 0);
+  }
+
+  /** Upload a batch whose shape matches this runner (B sequences, padded to T). */
+  setBatch(batch: HostBatch): void {
+    if (batch.B !== this.B || batch.T !== this.T) throw new Error(`batch is ${batch.B}×${batch.T}, runner is ${this.B}×${this.T}`);
+    const q = this.model.gpu.device.queue;
+    const put = (name: string, data: Uint32Array | Float32Array) => {
+      const v = this.a(name);
+      q.writeBuffer(v.buffer, v.offset, data.buffer, data.byteOffset, data.byteLength);
+    };
+    put('tokens', batch.tokens);
+    put('targets', batch.targets);
+    put('lengths', batch.lengths);
+    put('completion_mask', batch.completionMask);
+    put('nll_mask', batch.nllMask);
+    this.buckets?.destroy();
+    this.buckets = null;
+    this.batch = batch;
+  }
+
+  private dims() {
+    const c = this.model.config;
+    const { numAttentionHeads: NH, numKeyValueHeads: NKV, headDim: HS } = c;
+    return { C: c.hiddenSize, I: c.intermediateSize, L: c.numHiddenLayers, V: c.vocabSize, NH, NKV, HS, QC: NH * HS, W: (NH + 2 * NKV) * HS, eps: c.rmsNormEps, theta: c.ropeTheta, bias: llamaBiases(c) };
+  }
+
+  forward(enc: StepEncoder): void {
+    const { model, B, T, BT } = this;
+    const { C, I, L, V, NH, NKV, HS, QC, W, eps, theta, bias } = this.dims();
+    const p = (n: string) => model.p(n);
+    const a = (n: string) => this.a(n);
+    const rows = qkvRopeRows(NH, NKV, HS);
+    encoderForward(enc, a('encoded'), a('tokens'), p('model.embed_tokens.weight'), null, B, T, C);
+    let residual = a('encoded');
+    for (let l = 0; l < L; l++) {
+      const h = `model.layers.${l}`;
+      rmsnormForward(enc, a('ln'), a(`${l}.rms1_rstd`), residual, p(`${h}.input_layernorm.weight`), BT, C, eps);
+      const qkv = a(`${l}.qkv`);
+      const wqkv = model.stackIn(enc, model.params, l, 'qkv_w');
+      // with biases, both stacks may need the scratch: different scratch tensors, so both stay valid
+      const bqkv = bias.qkv ? model.stackIn(enc, model.params, l, 'qkv_b') : null;
+      linearForward(enc, qkv, a('ln'), wqkv, bqkv, BT, C, W);
+      ropeForwardInPlace(enc, qkv, B, T, NH, HS, theta, rows.q);
+      ropeForwardInPlace(enc, qkv, B, T, NKV, HS, theta, rows.k);
+      attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), qkv, a('lengths'), B, T, NH, NKV, HS);
+      linearForward(enc, a('proj'), a(`${l}.atty`), p(`${h}.self_attn.o_proj.weight`), bias.o ? p(`${h}.self_attn.o_proj.bias`) : null, BT, QC, C);
+      residualForward(enc, a(`${l}.residual2`), residual, a('proj'), BT * C);
+      rmsnormForward(enc, a('ln'), a(`${l}.rms2_rstd`), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), BT, C, eps);
+      linearForward(enc, a(`${l}.gate_up`), a('ln'), model.stackIn(enc, model.params, l, 'gate_up_w'), null, BT, C, 2 * I);
+      swigluForward(enc, a('h'), a(`${l}.gate_up`), BT, I);
+      linearForward(enc, a('proj'), a('h'), p(`${h}.mlp.down_proj.weight`), null, BT, I, C);
+      residualForward(enc, a(`${l}.residual3`), a(`${l}.residual2`), a('proj'), BT * C);
+      residual = a(`${l}.residual3`);
+    }
+    rmsnormForward(enc, a('lnf'), a('lnf_rstd'), residual, p('model.norm.weight'), BT, C, eps);
+    logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), p(model.headName), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
+    sequenceSums(enc, a('seq_logp'), a('logp'), a('completion_mask'), B, T);
+    sequenceSums(enc, a('seq_nll'), a('logp'), a('nll_mask'), B, T);
+    sequenceSums(enc, a('seq_logit'), a('mean_logit'), a('completion_mask'), B, T);
+    sequenceSums(enc, a('seq_entropy'), a('entropy'), a('completion_mask'), B, T);
+    sequenceSums(enc, a('seq_correct'), a('correct'), a('completion_mask'), B, T);
+  }
+
+  /** Per-sequence sums of the last forward (one small readback). */
+  async readStats(): Promise<SequenceStats> {
+    const names = ['seq_logp', 'seq_nll', 'seq_logit', 'seq_entropy', 'seq_correct'];
+    const [logp, nll, logitSum, entropySum, correctCount] = (await readManyF32(this.model.gpu.device, names.map((n) => this.a(n)))).map((x) => Float64Array.from(x));
+    return { logp, nll, logitSum, entropySum, correctCount };
+  }
+
+  /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
+  async readTokenLogps(): Promise<Float32Array> {
+    return readF32(this.model.gpu.device, this.a('logp'));
+  }
+
+  /** Upload per-position coefficients dL/dlogp (B,T). */
+  setCoefficients(coef: Float32Array): void {
+    if (coef.length !== this.BT) throw new Error(`coefficients: ${coef.length} values for ${this.BT} positions`);
+    const v = this.a('coef');
+    this.model.gpu.device.queue.writeBuffer(v.buffer, v.offset, coef.buffer, coef.byteOffset, coef.byteLength);
+  }
+
+  /** Parameter gradients += d(Σ coef·logp)/dθ for the batch of the last forward. */
+  backward(enc: StepEncoder): void {
+    const { model, B, T, BT } = this;
+    const { C, I, L, V, NH, NKV, HS, QC, W, eps, theta, bias } = this.dims();
+    if (!this.batch) throw new Error('backward: no batch');
+    const p = (n: string) => model.p(n);
+    const grads = model.grads;
+    const g = (n: string) => grads.get(n);
+    const a = (n: string) => this.a(n);
+    const rows = qkvRopeRows(NH, NKV, HS);
+    if (!this.buckets) this.buckets = prepareEncoderBackward(model.gpu, this.batch.tokens, B, T, V);
+    logprobBackward(enc, a('dln'), g(model.headName), a('coef'), a('lnf'), p(model.headName), a('targets'), a('lse'), a('lm_scratch'), BT, C, V, this.chunk);
+    enc.clear(a('dresidual'));
+    const lastResidual = L > 0 ? a(`${L - 1}.residual3`) : a('encoded');
+    rmsnormBackward(enc, a('dresidual'), g('model.norm.weight'), a('dln'), lastResidual, p('model.norm.weight'), a('lnf_rstd'), BT, C, { accumulate: true });
+    for (let l = L - 1; l >= 0; l--) {
+      const h = `model.layers.${l}`;
+      const residual = l === 0 ? a('encoded') : a(`${l - 1}.residual3`);
+      // residual3 = residual2 + down(h): dresidual holds d(residual3) = d(down).
+      swigluForward(enc, a('h'), a(`${l}.gate_up`), BT, I); // recomputed, not kept
+      linearBackward(enc, a('dh'), g(`${h}.mlp.down_proj.weight`), null, a('dresidual'), a('h'), p(`${h}.mlp.down_proj.weight`), BT, I, C);
+      swigluBackward(enc, a('dgate_up'), a('dh'), a(`${l}.gate_up`), BT, I);
+      // rms2 recomputed (same kernel, same inputs: bitwise the forward's values)
+      rmsnormForward(enc, a('ln'), a('ln_rstd'), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), BT, C, eps);
+      this.stackedBackward(enc, l, 'gate_up_w', null, a('dgate_up'), 2 * I);
+      rmsnormBackward(enc, a('dresidual'), g(`${h}.post_attention_layernorm.weight`), a('dln'), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), a(`${l}.rms2_rstd`), BT, C, { accumulate: true });
+      // residual2 = residual + o_proj(atty): dresidual now holds d(residual2) = d(o_proj).
+      linearBackward(enc, a('datty'), g(`${h}.self_attn.o_proj.weight`), bias.o ? g(`${h}.self_attn.o_proj.bias`) : null, a('dresidual'), a(`${l}.atty`), p(`${h}.self_attn.o_proj.weight`), BT, QC, C);
+      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), a(`${l}.qkv`), a(`${l}.att_lse`), a('lengths'), B, T, NH, NKV, HS);
+      // gradients with respect to q and k before RoPE: the transpose rotation
+      ropeBackwardInPlace(enc, a('dqkv'), B, T, NH, HS, theta, rows.q);
+      ropeBackwardInPlace(enc, a('dqkv'), B, T, NKV, HS, theta, rows.k);
+      rmsnormForward(enc, a('ln'), a('ln_rstd'), residual, p(`${h}.input_layernorm.weight`), BT, C, eps);
+      this.stackedBackward(enc, l, 'qkv_w', bias.qkv ? 'qkv_b' : null, a('dqkv'), W);
+      rmsnormBackward(enc, a('dresidual'), g(`${h}.input_layernorm.weight`), a('dln'), residual, p(`${h}.input_layernorm.weight`), a(`${l}.rms1_rstd`), BT, C, { accumulate: true });
+    }
+    encoderBackward(enc, g('model.embed_tokens.weight'), null, a('dresidual'), this.buckets, B, T, C);
+  }
+
+  /**
+   * A stacked projection of `ln` (BT,C) into dout's (BT,OC) rows: dln = dout · W (written), then
+   * the stacked weight's (and bias's) gradients accumulate. Weight first: the scratch copy of the
+   * weights is read by the dinp product before the gradients take its place.
+   */
+  private stackedBackward(enc: StepEncoder, l: number, wg: Group, bg: Group | null, dout: View, OC: number): void {
+    const { model, BT } = this;
+    const C = model.config.hiddenSize;
+    const grads = model.grads;
+    const a = (n: string) => this.a(n);
+    const w = model.stackIn(enc, model.params, l, wg);
+    linearBackward(enc, a('dln'), null, null, dout, a('ln'), w, BT, C, OC);
+    // the gradients: the arena's own memory, or their copy in the same scratch (the weights' copy is done with)
+    const dw = model.stackIn(enc, grads, l, wg);
+    const db = bg ? model.stackIn(enc, grads, l, bg) : null;
+    linearBackward(enc, null, dw, db, dout, a('ln'), w, BT, C, OC);
+    model.stackOut(enc, grads, l, wg);
+    if (bg) model.stackOut(enc, grads, l, bg);
+  }
+
+  destroy(): void {
+    this.acts.destroy();
+    this.buckets?.destroy();
+  }
+}
