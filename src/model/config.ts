@@ -32,6 +32,11 @@ export const MODEL_PRESETS = {
 } satisfies Record<string, GPTConfig>;
 
 
+/** Hugging Face's decay rule for GPT-2: every weight but biases and LayerNorm gains. */
+export function gptDecays(name: string): boolean {
+  return !name.endsWith('.bias') && !/(^|\.)ln_(1|2|f)\.weight$/.test(name);
+}
+
 export function presetConfig(name: string): GPTConfig {
   const p = (MODEL_PRESETS as Record<string, GPTConfig>)[name];
   if (!p) throw new Error(`unknown preset "${name}" (presets: ${Object.keys(MODEL_PRESETS).join(', ')})`);

@@ -5,7 +5,8 @@ import type { GpuContext } from '../engine/gpu';
 import { Arena, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { readF32, readManyF32 } from '../engine/readback';
-import { paramSpec, validateConfig, type GPTConfig } from './config';
+import { gptDecays, paramSpec, validateConfig, type GPTConfig } from './config';
+import { sequenceConfig, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
 import type { HostBatch } from './batch';
 import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
 import { layernormForward, layernormBackward } from '../kernels/layernorm';
@@ -39,19 +40,33 @@ export function checkEngineConfig(c: GPTConfig): void {
   }
 }
 
-export class GptModel {
+export class GptModel implements TrainableModel {
   readonly params: Arena;
+  /** paramSpec(config): the layout of the parameter, gradient and moment arenas. */
+  readonly spec: TensorSpec[];
+  readonly seq: SequenceConfig;
   private gradArena: Arena | null = null;
 
   constructor(readonly gpu: GpuContext, readonly config: GPTConfig) {
     validateConfig(config);
     checkEngineConfig(config);
-    this.params = new Arena(gpu.device, 'params', paramSpec(config));
+    this.spec = paramSpec(config);
+    this.seq = sequenceConfig(config);
+    this.params = new Arena(gpu.device, 'params', this.spec);
   }
 
   get grads(): Arena {
-    if (!this.gradArena) this.gradArena = new Arena(this.gpu.device, 'grads', paramSpec(this.config));
+    if (!this.gradArena) this.gradArena = new Arena(this.gpu.device, 'grads', this.spec);
     return this.gradArena;
+  }
+
+  /** Hugging Face's rule: every weight but biases and LayerNorm gains. */
+  decays(name: string): boolean {
+    return gptDecays(name);
+  }
+
+  createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32'): GptRunner {
+    return new GptRunner(this, B, T, activationsDtype);
   }
 
   p(name: string): View {
@@ -59,7 +74,7 @@ export class GptModel {
   }
 
   upload(weights: Map<string, Float32Array>): void {
-    for (const spec of paramSpec(this.config)) {
+    for (const spec of this.spec) {
       const w = weights.get(spec.name);
       const view = this.params.get(spec.name);
       if (!w) throw new Error(`missing tensor "${spec.name}" [${spec.shape.join(', ')}]`);
@@ -72,7 +87,7 @@ export class GptModel {
   async download(arena: Arena = this.params): Promise<Map<string, Float32Array>> {
     const all = await readF32(this.gpu.device, arena.whole());
     const out = new Map<string, Float32Array>();
-    for (const spec of paramSpec(this.config)) {
+    for (const spec of this.spec) {
       const v = arena.get(spec.name);
       out.set(spec.name, all.slice(v.offset / 4, v.offset / 4 + v.length));
     }
@@ -172,7 +187,7 @@ export interface SequenceStats {
 }
 
 /** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
-export class GptRunner {
+export class GptRunner implements ModelRunner {
   readonly acts: Arena;
   readonly BT: number;
   private chunk: number;

@@ -123,6 +123,15 @@ export function llamaBiases(c: LlamaFamilyConfig): { qkv: boolean; o: boolean } 
   return { qkv: c.family === 'qwen2' || llamaBias, o: llamaBias };
 }
 
+/**
+ * AdamW's weight decay as Hugging Face's Trainer (and TRL) apply it by default: the weights of
+ * the Linear and Embedding modules, not biases and not the RMSNorm gains (input_layernorm,
+ * post_attention_layernorm, model.norm).
+ */
+export function llamaDecays(name: string): boolean {
+  return !name.endsWith('.bias') && !/(^|\.)(input_layernorm|post_attention_layernorm|norm)\.weight$/.test(name);
+}
+
 /** The embedding row that nn.Embedding(padding_idx = pad_token_id) keeps at zero, or null. */
 export function llamaPaddingRow(c: LlamaFamilyConfig): number | null {
   if (c.padTokenId === null) return null;

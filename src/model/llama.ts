@@ -25,7 +25,8 @@ import type { GpuContext } from '../engine/gpu';
 import { Arena, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { readF32, readManyF32 } from '../engine/readback';
-import { llamaBiases, llamaParamSpec, validateLlamaConfig, type LlamaFamilyConfig } from './llama-config';
+import { llamaBiases, llamaDecays, llamaParamSpec, validateLlamaConfig, type LlamaFamilyConfig } from './llama-config';
+import { sequenceConfig, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
 import type { HostBatch } from './batch';
 import { LM_CHUNK, type ActivationsDtype, type SequenceStats } from './gpt';
 import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
@@ -78,10 +79,11 @@ function spanning(views: View[], name: string): View | null {
   return { buffer: views[0].buffer, offset: views[0].offset, size: end - views[0].offset, length, name, shape: [length] };
 }
 
-export class LlamaModel {
+export class LlamaModel implements TrainableModel {
   readonly params: Arena;
   /** llamaParamSpec(config): the layout of the parameter, gradient and moment arenas. */
   readonly spec: TensorSpec[];
+  readonly seq: SequenceConfig;
   private gradArena: Arena | null = null;
   /** Stacking scratch for the groups whose tensors are not back to back in the arena (null: none). */
   private packArena: Arena | null;
@@ -90,6 +92,7 @@ export class LlamaModel {
     validateLlamaConfig(config);
     checkLlamaEngineConfig(config);
     this.spec = llamaParamSpec(config);
+    this.seq = sequenceConfig(config);
     this.params = new Arena(gpu.device, 'params', this.spec);
     const groups: Group[] = ['qkv_w', 'gate_up_w'];
     if (llamaBiases(config).qkv) groups.push('qkv_b');
@@ -107,6 +110,16 @@ export class LlamaModel {
 
   p(name: string): View {
     return this.params.get(name);
+  }
+
+  /** Weight decay on the Linear and Embedding weights only (llamaDecays). */
+  decays(name: string): boolean {
+    return llamaDecays(name);
+  }
+
+  /** A runner for B sequences of T tokens; activations are f32 only (f16 throws). */
+  createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32'): LlamaRunner {
+    return new LlamaRunner(this, B, T, activationsDtype);
   }
 
   /** The LM head (V,C): lm_head.weight, or the token embedding when tied. */
@@ -243,7 +256,7 @@ export function llamaActivationBytes(c: LlamaFamilyConfig, B: number, T: number)
 }
 
 /** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
-export class LlamaRunner {
+export class LlamaRunner implements ModelRunner {
   readonly acts: Arena;
   readonly BT: number;
   private chunk: number;

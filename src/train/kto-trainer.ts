@@ -5,7 +5,7 @@
 // log-probs, computed once before training — does not depend on the shuffle.
 import { StepEncoder } from '../engine/encoder';
 import { buildBatch, type HostBatch, type SequenceSpec } from '../model/batch';
-import type { GptModel } from '../model/gpt';
+import type { SequenceConfig, TrainableModel } from '../model/family';
 import { createObjective, type UnpairedObjective } from './objectives';
 import type { TrainConfig } from './config';
 import { batchLength, promptFor } from './pairs';
@@ -40,8 +40,8 @@ export function klPartner(i: number, n: number, bs: number): number {
   return i === start ? end - 1 : i - 1;
 }
 
-export function checkUnpaired(xs: readonly UnpairedIds[], model: Pick<GptModel, 'config'>): void {
-  const c = model.config;
+export function checkUnpaired(xs: readonly UnpairedIds[], model: { seq: SequenceConfig }): void {
+  const c = model.seq;
   for (const x of xs) {
     const where = x.line !== undefined ? `example at line ${x.line}` : `example ${x.index}`;
     if (!x.completionIds.length) throw new Error(`${where}: empty completion`);
@@ -53,7 +53,7 @@ export function checkUnpaired(xs: readonly UnpairedIds[], model: Pick<GptModel, 
 export class KtoTrainer extends BaseTrainer<UnpairedReference> {
   readonly objective: UnpairedObjective;
 
-  constructor(model: GptModel, readonly train: readonly UnpairedIds[], readonly evalSet: readonly UnpairedIds[], cfg: TrainConfig) {
+  constructor(model: TrainableModel, readonly train: readonly UnpairedIds[], readonly evalSet: readonly UnpairedIds[], cfg: TrainConfig) {
     const objective = createObjective(cfg.objective);
     if (objective.kind !== 'unpaired') throw new Error(`method "${objective.method}" trains on preference pairs: use Trainer`);
     checkUnpaired(train, model);
@@ -72,7 +72,7 @@ export class KtoTrainer extends BaseTrainer<UnpairedReference> {
 
   /** Main sequences x_i‖y_i, then KL sequences x_i‖y_partner(i), for examples `idx` of `xs`. */
   private batch(xs: readonly UnpairedIds[], idx: readonly number[]): HostBatch {
-    const bos = this.model.config.bosTokenId;
+    const bos = this.model.seq.bosTokenId;
     const seqs: SequenceSpec[] = [];
     for (const kl of [false, true]) {
       for (const i of idx) {
@@ -81,8 +81,8 @@ export class KtoTrainer extends BaseTrainer<UnpairedReference> {
         seqs.push({ ids: [...prompt, ...completion], promptLen: prompt.length });
       }
     }
-    const T = batchLength(Math.max(...seqs.map((s) => s.ids.length)), this.model.config.nPositions);
-    return buildBatch(seqs, this.model.config.eosTokenId, T);
+    const T = batchLength(Math.max(...seqs.map((s) => s.ids.length)), this.model.seq.nPositions);
+    return buildBatch(seqs, this.model.seq.eosTokenId, T);
   }
 
   private async forward(xs: readonly UnpairedIds[], idx: readonly number[]) {

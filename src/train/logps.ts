@@ -1,7 +1,7 @@
 // Forward-only per-pair log-prob sums: the `logps` command and the reference model's S_ref.
 import { StepEncoder } from '../engine/encoder';
-import type { GptModel } from '../model/gpt';
 import type { SequenceStats } from '../model/gpt';
+import type { TrainableModel } from '../model/family';
 import type { HostBatch } from '../model/batch';
 import { pairBatch, type PairIds } from './pairs';
 import { RunnerPool } from './runners';
@@ -17,8 +17,8 @@ export interface PairLogps {
 }
 
 /** One forward pass of a batch of pairs; returns the batch and its per-sequence sums. */
-export async function forwardPairs(model: GptModel, runners: RunnerPool, pairs: readonly PairIds[], nllIncludesPrompt: boolean) {
-  const batch: HostBatch = pairBatch(pairs, model.config, nllIncludesPrompt);
+export async function forwardPairs(model: TrainableModel, runners: RunnerPool, pairs: readonly PairIds[], nllIncludesPrompt: boolean) {
+  const batch: HostBatch = pairBatch(pairs, model.seq, nllIncludesPrompt);
   const runner = runners.get(batch.B, batch.T);
   runner.setBatch(batch);
   const enc = new StepEncoder(model.gpu, 'forward');
@@ -32,7 +32,7 @@ export async function forwardPairs(model: GptModel, runners: RunnerPool, pairs: 
  * Sums of every pair, `batchSize` pairs per forward pass. Between batches it reports progress and
  * stops (PassCancelled) when the hooks ask for it.
  */
-export async function pairLogps(model: GptModel, runners: RunnerPool, pairs: readonly PairIds[], batchSize: number, hooks?: PassHooks): Promise<PairLogps> {
+export async function pairLogps(model: TrainableModel, runners: RunnerPool, pairs: readonly PairIds[], batchSize: number, hooks?: PassHooks): Promise<PairLogps> {
   const n = pairs.length;
   const out: PairLogps = { chosen: new Float64Array(n), rejected: new Float64Array(n), chosenLen: new Int32Array(n), rejectedLen: new Int32Array(n) };
   hooks?.progress?.({ done: 0, total: n });

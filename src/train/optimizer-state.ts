@@ -4,8 +4,8 @@
 import { Arena, createView, type View } from '../engine/arena';
 import { StepEncoder } from '../engine/encoder';
 import { readF32, readU32 } from '../engine/readback';
-import type { GptModel } from '../model/gpt';
-import { paramSpec } from '../model/config';
+import type { TrainableModel } from '../model/family';
+import { gptDecays } from '../model/config';
 import { adamwStep, adamwStepBf16, bf16Words, gradNormPartialsSize, gradNormSquared, OPTIMIZER_HP_SIZE, packBf16, sgdStep, unpackBf16, writeOptimizerHp } from '../kernels/optimizer';
 import type { TrainConfig } from './config';
 
@@ -14,10 +14,8 @@ export type Moments = { m: Map<string, Float32Array>; v: Map<string, Float32Arra
 /** The optimizer's part of a configuration (TrainConfig has it; pretraining passes its own). */
 export type OptimizerHp = Pick<TrainConfig, 'optimizer' | 'beta1' | 'beta2' | 'eps' | 'weightDecay' | 'maxGradNorm' | 'momentsDtype'>;
 
-/** Hugging Face's decay rule: every weight but biases and LayerNorm gains. */
-export function decays(name: string): boolean {
-  return !name.endsWith('.bias') && !/(^|\.)ln_(1|2|f)\.weight$/.test(name);
-}
+/** Hugging Face's decay rule for GPT-2: every weight but biases and LayerNorm gains (each model family has its own: TrainableModel.decays). */
+export const decays = gptDecays;
 
 /**
  * bf16 moments mirror the parameter arena at half size: word w holds the moments of arena
@@ -82,7 +80,7 @@ export class OptimizerState {
   private partials: View;
   private n: number;
 
-  constructor(private model: GptModel, private cfg: OptimizerHp) {
+  constructor(private model: TrainableModel, private cfg: OptimizerHp) {
     const d = model.gpu.device;
     this.n = model.params.whole().length;
     this.hp = createView(d, 'optimizer.hp', [OPTIMIZER_HP_SIZE]);
@@ -97,8 +95,8 @@ export class OptimizerState {
       enc.clear(this.m16.words);
       enc.clear(this.v16.words);
     } else {
-      this.m = new Arena(d, 'adam.m', paramSpec(model.config));
-      this.v = new Arena(d, 'adam.v', paramSpec(model.config));
+      this.m = new Arena(d, 'adam.m', model.spec);
+      this.v = new Arena(d, 'adam.v', model.spec);
       enc.clear(this.m.whole());
       enc.clear(this.v.whole());
     }
@@ -149,7 +147,7 @@ export class OptimizerState {
       writeOptimizerHp(d, this.hpNoDecay, { ...hp, weightDecay: 0 });
       for (const name of model.params.names()) {
         const p = model.params.get(name);
-        const h = decays(name) ? this.hp : this.hpNoDecay;
+        const h = model.decays(name) ? this.hp : this.hpNoDecay;
         if (m16 && v16) adamwStepBf16(enc, p, m16.get(name), v16.get(name), g.get(name), this.normSq, h, p.length, model.params.layout.offsets.get(name)!);
         else adamwStep(enc, p, this.m!.get(name), this.v!.get(name), g.get(name), this.normSq, h, p.length);
       }

@@ -1,7 +1,7 @@
 // Preference pairs as engine sequences. A pair (x, y_w, y_l) becomes two sequences x‖y_w and
 // x‖y_l; a batch of n pairs is [chosen_0..chosen_{n−1}, rejected_0..rejected_{n−1}].
 import { buildBatch, type HostBatch, type SequenceSpec } from '../model/batch';
-import type { GPTConfig } from '../model/config';
+import type { SequenceConfig } from '../model/family';
 import type { ValidationReport } from '../data/types';
 
 /** A data file read for training: its usable pairs and the validation report. */
@@ -34,7 +34,7 @@ export function pairLength(p: PairIds): number {
 }
 
 /** Throws, naming the pair, if a pair cannot be trained on with this model. */
-export function checkPairs(pairs: readonly PairIds[], config: GPTConfig): void {
+export function checkPairs(pairs: readonly PairIds[], config: SequenceConfig): void {
   for (const p of pairs) {
     const where = p.line !== undefined ? `pair at line ${p.line}` : `pair ${p.index}`;
     if (!p.chosenIds.length || !p.rejectedIds.length) throw new Error(`${where}: empty completion`);
@@ -51,7 +51,7 @@ export function batchLength(maxLen: number, nPositions: number): number {
   return Math.min(nPositions, Math.ceil(maxLen / 8) * 8);
 }
 
-export function pairBatch(pairs: readonly PairIds[], config: GPTConfig, nllIncludesPrompt: boolean): HostBatch {
+export function pairBatch(pairs: readonly PairIds[], config: SequenceConfig, nllIncludesPrompt: boolean): HostBatch {
   const seqs: SequenceSpec[] = [];
   for (const side of ['chosen', 'rejected'] as const) {
     for (const p of pairs) {

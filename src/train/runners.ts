@@ -3,18 +3,19 @@
 // only while they hold little: at GPT-2 small one 2 × 512 arena is ~460 MB, and a second one
 // would break a 2 GB budget (docs/perf.md). Old arenas are freed before a new one is created,
 // so two large ones never exist at once.
-import { GptRunner, type GptModel, type ActivationsDtype } from '../model/gpt';
+import type { ActivationsDtype } from '../model/gpt';
+import type { ModelRunner, TrainableModel } from '../model/family';
 
 export class RunnerPool {
-  private runners = new Map<string, GptRunner>();
+  private runners = new Map<string, ModelRunner>();
 
   /**
    * `keep` shapes at most; shapes other than the newest only while they total ≤ `spareBytes`.
    * Every runner stores its qkv and fch as `activationsDtype`.
    */
-  constructor(private model: GptModel, private keep = 3, private spareBytes = 64 * 2 ** 20, readonly activationsDtype: ActivationsDtype = 'f32') {}
+  constructor(private model: TrainableModel, private keep = 3, private spareBytes = 64 * 2 ** 20, readonly activationsDtype: ActivationsDtype = 'f32') {}
 
-  get(B: number, T: number): GptRunner {
+  get(B: number, T: number): ModelRunner {
     const key = `${B}x${T}`;
     let r = this.runners.get(key);
     if (r) {
@@ -22,7 +23,7 @@ export class RunnerPool {
       this.evict(this.keep - 1);
     } else {
       this.evict(this.keep - 1); // every kept runner becomes a spare of the new one
-      r = new GptRunner(this.model, B, T, this.activationsDtype);
+      r = this.model.createRunner(B, T, this.activationsDtype);
     }
     this.runners.set(key, r);
     return r;
@@ -31,7 +32,7 @@ export class RunnerPool {
   /** Free least recently used runners until at most `count` remain within the spare budget. */
   private evict(count: number): void {
     while (this.runners.size > count || (this.runners.size > 0 && this.bytes > this.spareBytes)) {
-      const [oldKey, old] = this.runners.entries().next().value as [string, GptRunner];
+      const [oldKey, old] = this.runners.entries().next().value as [string, ModelRunner];
       old.destroy();
       this.runners.delete(oldKey);
     }

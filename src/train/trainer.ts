@@ -4,7 +4,8 @@
 // the GPU. The metrics of step k are those of the forward passes that produced update k.
 // BaseTrainer owns that skeleton; Trainer (pairs) and KtoTrainer (unpaired) fill a micro-batch.
 import { StepEncoder } from '../engine/encoder';
-import type { GptModel, SequenceStats } from '../model/gpt';
+import type { SequenceStats } from '../model/gpt';
+import type { TrainableModel } from '../model/family';
 import type { HostBatch } from '../model/batch';
 import { createObjective, ObjectiveNumericError, type PairObjective, type PairResult } from './objectives';
 import { validateTrainConfig, type TrainConfig } from './config';
@@ -61,7 +62,7 @@ export abstract class BaseTrainer<R = unknown> {
   protected optimizer: OptimizerState;
   private orders = new Map<number, number[]>();
 
-  constructor(readonly model: GptModel, protected trainSize: number, cfg: TrainConfig) {
+  constructor(readonly model: TrainableModel, protected trainSize: number, cfg: TrainConfig) {
     validateTrainConfig(cfg);
     if (trainSize === 0) throw new Error('no training examples');
     this.cfg = cfg;
@@ -198,11 +199,11 @@ export abstract class BaseTrainer<R = unknown> {
 export class Trainer extends BaseTrainer<PairReference> {
   readonly objective: PairObjective;
 
-  constructor(model: GptModel, readonly train: readonly PairIds[], readonly evalSet: readonly PairIds[], cfg: TrainConfig) {
+  constructor(model: TrainableModel, readonly train: readonly PairIds[], readonly evalSet: readonly PairIds[], cfg: TrainConfig) {
     const objective = createObjective(cfg.objective);
     if (objective.kind !== 'pair') throw new Error(`method "${objective.method}" trains on unpaired data: use KtoTrainer`);
-    checkPairs(train, model.config);
-    checkPairs(evalSet, model.config);
+    checkPairs(train, model.seq);
+    checkPairs(evalSet, model.seq);
     super(model, train.length, cfg);
     this.objective = objective;
   }
@@ -213,7 +214,7 @@ export class Trainer extends BaseTrainer<PairReference> {
 
   protected exampleTokens(i: number): number {
     const p = this.train[i];
-    return 2 * promptFor(p, this.model.config.bosTokenId).length + p.chosenIds.length + p.rejectedIds.length;
+    return 2 * promptFor(p, this.model.seq.bosTokenId).length + p.chosenIds.length + p.rejectedIds.length;
   }
 
   private forwardPairs(pairs: readonly PairIds[]) {

@@ -10,8 +10,7 @@
 // progress lines, worker messages) — so pause, resume and device loss can be tested in Node.
 // Layering: docs/design.md.
 import type { GpuContext } from '../engine/gpu';
-import type { GPTConfig } from '../model/config';
-import { GptModel } from '../model/gpt';
+import { activationsDtypeProblem, createModel, sequenceConfig, type ModelConfig, type TrainableModel } from '../model/family';
 import { splitTrainEval } from '../data/split';
 import { validateTrainConfig, type TrainConfig } from './config';
 import { Trainer, TrainingError, type BaseTrainer, type Metrics, type PairReference, type TrainerState } from './trainer';
@@ -30,7 +29,7 @@ export type RunReference = PairReference | UnpairedReference;
 export interface ResumeSnapshot {
   /** Updates done. */
   step: number;
-  config: GPTConfig;
+  config: ModelConfig;
   params: Map<string, Float32Array>;
   /** f32 AdamW moments by parameter name; null with SGD. */
   moments: Moments | null;
@@ -68,8 +67,8 @@ export interface RunEvents {
 }
 
 export interface TrainingRunOptions {
-  /** The starting weights and their model shape. */
-  base: { config: GPTConfig; params: Map<string, Float32Array> };
+  /** The starting weights and their model shape (its family picks the model: createModel). */
+  base: { config: ModelConfig; params: Map<string, Float32Array> };
   data: Examples;
   config: TrainConfig;
   /** Reference weights (the CLI's --ref-model); default: the starting weights. */
@@ -114,20 +113,23 @@ export class TrainingRun {
   checkpointStep = 0;
   /** Every metrics row of this run so far. */
   rows: Metrics[] = [];
-  model: GptModel | null = null;
+  model: TrainableModel | null = null;
   trainer: Trainer | KtoTrainer | null = null;
   private ref: RunReference | null = null;
   private cancelRequested = false;
 
   constructor(private o: TrainingRunOptions) {
     validateTrainConfig({ ...o.config, checkpointEvery: o.checkpointEvery || undefined });
+    const dtypeProblem = activationsDtypeProblem(o.base.config, o.config.activationsDtype);
+    if (dtypeProblem) throw new Error(`activationsDtype: ${dtypeProblem}`);
     this.cfg = o.config;
     this.kind = o.data.kind;
     this.checkpointEvery = o.checkpointEvery ?? 0;
     const split = splitTrainEval<PairIds | UnpairedIds>(o.data.items, o.config.evalFraction, o.config.seed);
     if (!split.train.length) throw new Error(`no training ${o.data.kind === 'pairs' ? 'pairs' : 'examples'} left after the eval split: lower the eval fraction or add ${o.data.kind === 'pairs' ? 'pairs' : 'examples'}`);
     // fail before any GPU work on an example this model cannot take
-    const check = (xs: readonly (PairIds | UnpairedIds)[]) => (this.kind === 'pairs' ? checkPairs(xs as PairIds[], o.base.config) : checkUnpaired(xs as UnpairedIds[], o.base));
+    const seq = sequenceConfig(o.base.config);
+    const check = (xs: readonly (PairIds | UnpairedIds)[]) => (this.kind === 'pairs' ? checkPairs(xs as PairIds[], seq) : checkUnpaired(xs as UnpairedIds[], { seq }));
     check(split.train);
     check(split.eval);
     this.train = split.train;
@@ -157,7 +159,7 @@ export class TrainingRun {
     this.release();
     const snap = so.resume && this.o.store ? await this.o.store.load() : undefined;
     if (snap && JSON.stringify(snap.config) !== JSON.stringify(this.o.base.config)) throw new Error('the saved snapshot is of another model shape: start the run again');
-    const model = new GptModel(gpu, this.o.base.config);
+    const model = createModel(gpu, this.o.base);
     let trainer: Trainer | KtoTrainer | null = null;
     try {
       model.upload(snap?.params ?? this.o.base.params);
@@ -188,7 +190,7 @@ export class TrainingRun {
     return snap;
   }
 
-  private requireLive(): { model: GptModel; trainer: Trainer | KtoTrainer } {
+  private requireLive(): { model: TrainableModel; trainer: Trainer | KtoTrainer } {
     if (!this.model || !this.trainer) throw new Error('the run has no GPU state: call start()');
     return { model: this.model, trainer: this.trainer };
   }

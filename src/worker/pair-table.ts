@@ -1,6 +1,6 @@
 // The per-pair table (README.md: which pairs flipped): per-token average log-probs A = S/|y| of
 // the first pairs, under the starting weights and under each run's weights, one forward pass.
-import type { GptModel } from '../model/gpt';
+import type { TrainableModel } from '../model/family';
 import type { Tokenizer } from '../tokenizer/types';
 import { pairLogps, type PairLogps } from '../train/logps';
 import type { PairIds } from '../train/pairs';
@@ -77,7 +77,7 @@ export function averages(r: PairLogps, n = r.chosen.length): { chosen: number[];
 }
 
 /** A_w, A_l of `pairs` under the model's current weights (activations stored as the run stores them). */
-export async function pairAverages(model: GptModel, pairs: readonly PairIds[], batchSize: number, activationsDtype: ActivationsDtype = 'f32'): Promise<{ chosen: number[]; rejected: number[] }> {
+export async function pairAverages(model: TrainableModel, pairs: readonly PairIds[], batchSize: number, activationsDtype: ActivationsDtype = 'f32'): Promise<{ chosen: number[]; rejected: number[] }> {
   const runners = new RunnerPool(model, undefined, undefined, activationsDtype);
   try {
     return averages(await pairLogps(model, runners, pairs, batchSize));

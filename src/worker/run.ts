@@ -1,7 +1,7 @@
 // One run of a comparison as the page sees it: its TrainingRun (src/train/training-run.ts: the
 // model, trainer, cadence and snapshots; rebuilt from its last resume snapshot after a lost
 // device), its status and its timing (tokens/s, ETA).
-import type { GptModel } from '../model/gpt';
+import type { TrainableModel } from '../model/family';
 import type { TrainConfig } from '../train/config';
 import type { Metrics } from '../train/trainer';
 import type { TrainingRun } from '../train/training-run';
@@ -32,7 +32,7 @@ export class Run {
     return this.training?.live ?? false;
   }
 
-  get model(): GptModel | null {
+  get model(): TrainableModel | null {
     return this.training?.model ?? null;
   }
 

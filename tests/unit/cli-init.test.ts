@@ -44,7 +44,7 @@ describe('cli init', () => {
     try {
       await writeFile(join(dir, 'file'), 'x');
       const cases: Array<[string[], RegExp]> = [
-        [['--preset', 'huge', '--out', dir], /unknown preset "huge" \(presets: tiny, builtin, gpt2\)/],
+        [['--preset', 'huge', '--out', dir], /unknown preset "huge" \(presets: tiny, builtin, gpt2, llama-tiny, qwen-tiny\)/],
         [['--preset', 'toString', '--out', dir], /unknown preset "toString"/],
         [['--out', dir], /missing required option --preset/],
         [['--preset', 'tiny'], /missing required option --out/],

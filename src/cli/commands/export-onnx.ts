@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from '../command';
 import { requireString, UsageError } from '../command';
-import { loadModelArg } from '../model-load';
+import { loadGptModelArg } from '../model-load';
 import { paramCount } from '../../model/config';
 import { exportGpt2Onnx } from '../../onnx/gpt2';
 
@@ -21,7 +21,7 @@ export const exportOnnx: Command = {
   async run(opts) {
     const model = requireString(opts, 'model');
     const out = requireString(opts, 'out');
-    const ckpt = await loadModelArg(model);
+    const ckpt = await loadGptModelArg(model);
     const bytes = exportGpt2Onnx(ckpt.config, ckpt.params, { metadata: { source: model === 'builtin' ? 'builtin' : ckpt.dir } });
     try {
       await writeFile(out, bytes);

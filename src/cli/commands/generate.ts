@@ -2,7 +2,7 @@
 // wasm backend in Node): temperature, top-k and a seed; greedy at temperature 0 (README.md).
 import type { Command } from '../command';
 import { intOption, numberOption, requireString, UsageError } from '../command';
-import { loadModelArg } from '../model-load';
+import { loadGptModelArg } from '../model-load';
 import { exportGpt2Onnx } from '../../onnx/gpt2';
 import { createNodeOnnxLm } from '../../onnx/session-node';
 import { generate as generateText, SAMPLING_DEFAULTS, validateSampling, type SamplingOptions } from '../../onnx/generate';
@@ -34,7 +34,7 @@ export const generate: Command = {
     } catch (e) {
       throw new UsageError((e as Error).message, { cause: e });
     }
-    const ckpt = await loadModelArg(model);
+    const ckpt = await loadGptModelArg(model);
     const lm = await createNodeOnnxLm(exportGpt2Onnx(ckpt.config, ckpt.params), { ...ckpt.config, padId: ckpt.config.eosTokenId });
     try {
       const g = await generateText(lm, ckpt.tokenizer, opts.prompt, sampling);

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command';
 import { intOption, numberOption, requireString, UsageError } from '../command';
-import { loadModelArg } from '../model-load';
+import { loadGptModelArg } from '../model-load';
 import { processSource } from '../../data/pipeline';
 import { DataError, type PreferencePair } from '../../data/types';
 import { judgeFor, judgeSamples, winRate } from '../../judge';
@@ -73,7 +73,7 @@ export const judge: Command = {
     const order = new Rng(seed).shuffle(pairs.map((_, i) => i));
     const chosen = (n === 0 ? order : order.slice(0, n)).map((i) => pairs[i]);
     const j = judgeFor(setArg);
-    const ckpt = await loadModelArg(String(opts.model));
+    const ckpt = await loadGptModelArg(String(opts.model));
     const lm = await createNodeOnnxLm(exportGpt2Onnx(ckpt.config, ckpt.params), { ...ckpt.config, padId: ckpt.config.eosTokenId });
     const items: Array<{ prompt: string; completion: string; pair: { chosen: string; rejected: string } }> = [];
     try {

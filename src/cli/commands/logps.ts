@@ -5,7 +5,7 @@ import { intOption, requireString } from '../command';
 import { loadModelArg } from '../model-load';
 import { loadPairsFile } from '../pairs-load';
 import { nodeGpu } from '../../engine/node';
-import { GptModel } from '../../model/gpt';
+import { createModel, sequenceConfig } from '../../model/family';
 import { RunnerPool } from '../../train/runners';
 import { pairLogps } from '../../train/logps';
 import { checkPairs, promptFor } from '../../train/pairs';
@@ -15,7 +15,7 @@ export const logps: Command = {
   name: 'logps',
   summary: 'Write, for every accepted pair, the token ids fed to the model and the sums of the completion tokens\' log-probs computed on the GPU.',
   options: {
-    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (config.json, model.safetensors, tokenizer), or builtin' },
+    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (config.json, model.safetensors or shards, tokenizer; GPT-2, Llama, Qwen2 or Mistral), or builtin' },
     pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml)' },
     out: { type: 'string', valueName: 'FILE.jsonl', description: 'Output, one JSON object per accepted pair' },
     'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },
@@ -36,10 +36,11 @@ export const logps: Command = {
     const maxLength = opts['max-length'] === undefined ? undefined : intOption(opts, 'max-length', 0, 2);
     const maxPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
     const batchSize = intOption(opts, 'batch-size', 8, 1);
-    const { pairs } = await loadPairsFile(pairsPath, ckpt.tokenizer, ckpt.config.nPositions, maxLength, maxPrompt);
-    checkPairs(pairs, ckpt.config);
+    const seq = sequenceConfig(ckpt.config);
+    const { pairs } = await loadPairsFile(pairsPath, ckpt.tokenizer, seq.nPositions, maxLength, maxPrompt);
+    checkPairs(pairs, seq);
     const gpu = await nodeGpu('logps');
-    const gm = new GptModel(gpu, ckpt.config);
+    const gm = createModel(gpu, ckpt);
     gm.upload(ckpt.params);
     const runners = new RunnerPool(gm);
     // a progress line at most every second
@@ -49,7 +50,7 @@ export const logps: Command = {
     pairs.forEach((p, i) => {
       const line = {
         index: p.index,
-        prompt_ids: promptFor(p, ckpt.config.bosTokenId),
+        prompt_ids: promptFor(p, seq.bosTokenId),
         chosen_ids: p.chosenIds,
         rejected_ids: p.rejectedIds,
         chosen_logps: r.chosen[i],

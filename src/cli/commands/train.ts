@@ -8,8 +8,9 @@ import { intOption, numberOption, optionalIntOption, requireString, UsageError }
 import { loadModelArg } from '../model-load';
 import { loadExamplesFile } from '../pairs-load';
 import { nodeGpu } from '../../engine/node';
-import { saveCheckpoint } from '../../model/checkpoint';
 import { writeCheckpointDir } from '../../model/checkpoint-node';
+import { saveModelCheckpoint } from '../../model/family-checkpoint';
+import { activationsDtypeProblem, sequenceConfig } from '../../model/family';
 import { TrainingError } from '../../train/trainer';
 import { problemText, TRAIN_DEFAULTS, trainConfigProblems, type TrainConfig } from '../../train/config';
 import { TrainingRun, type RunEvents } from '../../train/training-run';
@@ -33,8 +34,8 @@ export const train: Command = {
     'grad-accum': { type: 'string', valueName: 'N', description: 'Micro-batches per update', default: '1' },
     optimizer: { type: 'string', valueName: 'adamw|sgd', description: 'AdamW (β1 0.9, β2 0.999, eps 1e-8) or plain SGD (no momentum, no weight decay)', default: 'adamw' },
     'moments-dtype': { type: 'string', valueName: 'f32|bf16', description: 'Storage of the AdamW moments: bf16 halves their memory (GPT-2 small: 996 → 498 MB); the math stays f32 and bf16 values are rounded stochastically (unbiased, so v still decays with β2 0.999)', default: 'f32' },
-    'activations-dtype': { type: 'string', valueName: 'f32|f16', description: 'Storage of the per-layer qkv and fch activations: f16 keeps them at 2 bytes per value (GPT-2 small, one pair × 512 tokens: 464 → 345 MB of activations); the math stays f32, through their f16-rounded values', default: 'f32' },
-    'weight-decay': { type: 'string', valueName: 'WD', description: 'AdamW weight decay (not on biases and LayerNorm weights)', default: '0' },
+    'activations-dtype': { type: 'string', valueName: 'f32|f16', description: 'Storage of the per-layer qkv and fch activations: f16 keeps them at 2 bytes per value (GPT-2 small, one pair × 512 tokens: 464 → 345 MB of activations); the math stays f32, through their f16-rounded values. GPT-2 only: Llama-family models keep f32 activations', default: 'f32' },
+    'weight-decay': { type: 'string', valueName: 'WD', description: 'AdamW weight decay (not on biases and LayerNorm or RMSNorm weights)', default: '0' },
     'max-grad-norm': { type: 'string', valueName: 'G', description: 'Global-norm clipping; 0 disables', default: '1' },
     seed: { type: 'string', valueName: 'S', description: 'Seed of the data order and the train/eval split', default: String(TRAIN_DEFAULTS.seed) },
     'eval-fraction': { type: 'string', valueName: 'F', description: 'Fraction of pairs held out for eval_ metrics', default: '0' },
@@ -73,11 +74,14 @@ export const train: Command = {
     const ckpt = await loadModelArg(model);
     const refCkpt = opts['ref-model'] ? await loadModelArg(String(opts['ref-model'])) : null;
     if (refCkpt && JSON.stringify(refCkpt.config) !== JSON.stringify(ckpt.config)) throw new UsageError('--ref-model has a different configuration from --model');
+    const dtypeProblem = activationsDtypeProblem(ckpt.config, cfg.activationsDtype);
+    if (dtypeProblem) throw new UsageError(`--activations-dtype ${cfg.activationsDtype}: ${dtypeProblem}`);
+    const { nPositions } = sequenceConfig(ckpt.config);
     const [maxLength, maxPromptLength] = [optionalIntOption(opts, 'max-length', 2), optionalIntOption(opts, 'max-prompt-length', 1)];
     // the lengths against the model, by the same rules as the page's form
-    const lengthProblems = trainConfigProblems({ ...cfg, maxLength: maxLength ?? null, maxPromptLength: maxPromptLength ?? null, nPositions: ckpt.config.nPositions });
+    const lengthProblems = trainConfigProblems({ ...cfg, maxLength: maxLength ?? null, maxPromptLength: maxPromptLength ?? null, nPositions });
     if (lengthProblems.length) throw new UsageError(lengthProblems.map((p) => problemText(p, flagOf(p.field))).join('; '));
-    const data = await loadExamplesFile(pairsPath, ckpt.tokenizer, ckpt.config.nPositions, maxLength, maxPromptLength);
+    const data = await loadExamplesFile(pairsPath, ckpt.tokenizer, nPositions, maxLength, maxPromptLength);
     const kto = methodDescriptor(objective.method).data === 'unpaired';
     if (kto && !data.unpaired.length) throw new UsageError(`--method ${objective.method} needs unpaired examples ({"prompt", "completion", "label"}); ${pairsPath} holds preference pairs`);
     if (!kto && !data.pairs.length) throw new UsageError(`--method ${objective.method} needs preference pairs; ${pairsPath} holds unpaired (KTO) examples: use ${METHOD_DESCRIPTORS.filter((d) => d.data === 'unpaired').map((d) => `--method ${d.name}`).join(' or ')}`);
@@ -122,7 +126,7 @@ export const train: Command = {
     }
     await closeLog();
     const tokenizer = ckpt.tokenizer.kind === 'byte' ? 'byte' : ckpt.tokenizerFiles;
-    await writeCheckpointDir(join(out, 'model'), saveCheckpoint(ckpt.config, await run.weights(), tokenizer));
+    await writeCheckpointDir(join(out, 'model'), saveModelCheckpoint(ckpt.config, await run.weights(), tokenizer));
     run.release();
     console.error(`wrote ${join(out, 'metrics.jsonl')} and ${join(out, 'model')}/`);
   },
