@@ -2,13 +2,15 @@
 # Installs what PrefPlay's tests need on a fresh Debian machine:
 #   - chromium: the browser for end-to-end tests, and its SwiftShader Vulkan driver, which
 #     gives Dawn (the `webgpu` npm package) a WebGPU adapter on machines without a GPU;
-#   - libvulkan1: the Vulkan loader Dawn opens.
-# Idempotent: does nothing when both are present. Needs root (or sudo) to install.
+#   - libvulkan1: the Vulkan loader Dawn opens;
+#   - unzip: Info-ZIP, which checks the page's zip exports (CRCs, stored weights) in a unit test.
+# Idempotent: does nothing when all are present. Needs root (or sudo) to install.
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
+command -v unzip >/dev/null || need+=(unzip)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || [ -e /usr/lib/x86_64-linux-gnu/libvulkan.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libvulkan.so.1 ] || need+=(libvulkan1)
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -4,7 +4,8 @@
 import type { GpuContext } from '../engine/gpu';
 import { Arena, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
-import { readF32, readManyF32 } from '../engine/readback';
+import { readF32 } from '../engine/readback';
+import { encodeSequenceSums, readSequenceStats, writeCoefficients, type SequenceStats } from './sequence-stats';
 import { gptDecays, paramSpec, validateConfig, type GPTConfig } from './config';
 import { sequenceConfig, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
 import type { HostBatch } from './batch';
@@ -14,7 +15,7 @@ import { matmulForward, matmulBackward } from '../kernels/matmul';
 import { attentionForward, attentionBackward, attentionRowStatsSize, MAX_HEAD_SIZE } from '../kernels/attention';
 import { geluForward, geluBackward } from '../kernels/gelu';
 import { residualForward } from '../kernels/residual';
-import { logprobForward, logprobBackward, lmHeadScratchSize, sequenceSums } from '../kernels/logprob';
+import { logprobForward, logprobBackward, lmHeadScratchSize } from '../kernels/logprob';
 import { packF16, unpackF16, f16Words } from '../kernels/convert';
 
 /**
@@ -173,18 +174,7 @@ export function activationBytes(c: GPTConfig, B: number, T: number, dtype: Activ
   return 4 * activationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c)), dtype).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-export interface SequenceStats {
-  /** Σ log-probs over completion tokens (S). */
-  logp: Float64Array;
-  /** Σ log-probs over the NLL tokens. */
-  nll: Float64Array;
-  /** Σ over completion tokens of the token's mean-over-vocabulary logit. */
-  logitSum: Float64Array;
-  /** Σ over completion tokens of the entropy of the predicted distribution (nats). */
-  entropySum: Float64Array;
-  /** Completion tokens whose argmax prediction is the token itself. */
-  correctCount: Float64Array;
-}
+export type { SequenceStats } from './sequence-stats';
 
 /** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
 export class GptRunner implements ModelRunner {
@@ -289,18 +279,12 @@ export class GptRunner implements ModelRunner {
     }
     layernormForward(enc, a('lnf'), a('lnf_mean'), a('lnf_rstd'), residual, p('ln_f.weight'), p('ln_f.bias'), BT, C, eps);
     logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), p('wte.weight'), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
-    sequenceSums(enc, a('seq_logp'), a('logp'), a('completion_mask'), B, T);
-    sequenceSums(enc, a('seq_nll'), a('logp'), a('nll_mask'), B, T);
-    sequenceSums(enc, a('seq_logit'), a('mean_logit'), a('completion_mask'), B, T);
-    sequenceSums(enc, a('seq_entropy'), a('entropy'), a('completion_mask'), B, T);
-    sequenceSums(enc, a('seq_correct'), a('correct'), a('completion_mask'), B, T);
+    encodeSequenceSums(enc, a, B, T);
   }
 
   /** Per-sequence sums of the last forward (one small readback). */
   async readStats(): Promise<SequenceStats> {
-    const names = ['seq_logp', 'seq_nll', 'seq_logit', 'seq_entropy', 'seq_correct'];
-    const [logp, nll, logitSum, entropySum, correctCount] = (await readManyF32(this.model.gpu.device, names.map((n) => this.a(n)))).map((x) => Float64Array.from(x));
-    return { logp, nll, logitSum, entropySum, correctCount };
+    return readSequenceStats(this.model.gpu.device, (n) => this.a(n));
   }
 
   /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
@@ -310,9 +294,7 @@ export class GptRunner implements ModelRunner {
 
   /** Upload per-position coefficients dL/dlogp (B,T). */
   setCoefficients(coef: Float32Array): void {
-    if (coef.length !== this.BT) throw new Error(`coefficients: ${coef.length} values for ${this.BT} positions`);
-    const v = this.a('coef');
-    this.model.gpu.device.queue.writeBuffer(v.buffer, v.offset, coef.buffer, coef.byteOffset, coef.byteLength);
+    writeCoefficients(this.model.gpu.device, this.a('coef'), coef, this.BT);
   }
 
   /** Parameter gradients += d(Σ coef·logp)/dθ for the batch of the last forward. */

@@ -24,11 +24,12 @@
 import type { GpuContext } from '../engine/gpu';
 import { Arena, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
-import { readF32, readManyF32 } from '../engine/readback';
+import { readF32 } from '../engine/readback';
+import { encodeSequenceSums, readSequenceStats, writeCoefficients, type SequenceStats } from './sequence-stats';
 import { llamaBiases, llamaDecays, llamaParamSpec, validateLlamaConfig, type LlamaFamilyConfig } from './llama-config';
 import { sequenceConfig, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
 import type { HostBatch } from './batch';
-import { LM_CHUNK, type ActivationsDtype, type SequenceStats } from './gpt';
+import { LM_CHUNK, type ActivationsDtype } from './gpt';
 import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
 import { rmsnormForward, rmsnormBackward } from '../kernels/rmsnorm';
 import { linearForward, linearBackward } from '../kernels/matmul';
@@ -36,7 +37,7 @@ import { attentionForward, attentionBackward, attentionRowStatsSize, MAX_HEAD_SI
 import { ropeForwardInPlace, ropeBackwardInPlace, qkvRopeRows } from '../kernels/rope';
 import { swigluForward, swigluBackward } from '../kernels/swiglu';
 import { residualForward } from '../kernels/residual';
-import { logprobForward, logprobBackward, lmHeadScratchSize, sequenceSums } from '../kernels/logprob';
+import { logprobForward, logprobBackward, lmHeadScratchSize } from '../kernels/logprob';
 
 /** The LM head's chunk for this vocabulary: LM_CHUNK, or the vocabulary rounded up to 64 if smaller. */
 function lmChunk(c: LlamaFamilyConfig): number {
@@ -337,18 +338,12 @@ export class LlamaRunner implements ModelRunner {
     }
     rmsnormForward(enc, a('lnf'), a('lnf_rstd'), residual, p('model.norm.weight'), BT, C, eps);
     logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), p(model.headName), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
-    sequenceSums(enc, a('seq_logp'), a('logp'), a('completion_mask'), B, T);
-    sequenceSums(enc, a('seq_nll'), a('logp'), a('nll_mask'), B, T);
-    sequenceSums(enc, a('seq_logit'), a('mean_logit'), a('completion_mask'), B, T);
-    sequenceSums(enc, a('seq_entropy'), a('entropy'), a('completion_mask'), B, T);
-    sequenceSums(enc, a('seq_correct'), a('correct'), a('completion_mask'), B, T);
+    encodeSequenceSums(enc, a, B, T);
   }
 
   /** Per-sequence sums of the last forward (one small readback). */
   async readStats(): Promise<SequenceStats> {
-    const names = ['seq_logp', 'seq_nll', 'seq_logit', 'seq_entropy', 'seq_correct'];
-    const [logp, nll, logitSum, entropySum, correctCount] = (await readManyF32(this.model.gpu.device, names.map((n) => this.a(n)))).map((x) => Float64Array.from(x));
-    return { logp, nll, logitSum, entropySum, correctCount };
+    return readSequenceStats(this.model.gpu.device, (n) => this.a(n));
   }
 
   /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
@@ -358,9 +353,7 @@ export class LlamaRunner implements ModelRunner {
 
   /** Upload per-position coefficients dL/dlogp (B,T). */
   setCoefficients(coef: Float32Array): void {
-    if (coef.length !== this.BT) throw new Error(`coefficients: ${coef.length} values for ${this.BT} positions`);
-    const v = this.a('coef');
-    this.model.gpu.device.queue.writeBuffer(v.buffer, v.offset, coef.buffer, coef.byteOffset, coef.byteLength);
+    writeCoefficients(this.model.gpu.device, this.a('coef'), coef, this.BT);
   }
 
   /** Parameter gradients += d(Σ coef·logp)/dθ for the batch of the last forward. */

@@ -21,7 +21,9 @@ describe('exports', () => {
     expect(new TextDecoder().decode(back.get('데이터.jsonl'))).toBe('{"a": 1}\n');
   });
 
-  it.skipIf(!hasUnzip())('writes archives that Info-ZIP unzip reads, CRCs checked, weights stored', async () => {
+  it('writes archives that Info-ZIP unzip reads, CRCs checked, weights stored', async () => {
+    // scripts/setup-test-env.sh installs Debian's unzip; without it this test fails, it never skips
+    if (!hasUnzip()) throw new Error('unzip not found: run `bash scripts/setup-test-env.sh` (installs Debian\'s unzip)');
     const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) & 255);
     const text = '{"prompt": "2+2=", "chosen": "4", "rejected": "5"}\n'.repeat(500);
     const file = join(mkdtempSync(join(tmpdir(), 'prefplay-zip-')), 'out.zip');

@@ -1,0 +1,43 @@
+// The tail every model runner shares: per-position statistics of the LM head reduced to the
+// per-sequence sums the trainer reads back (one small readback per micro-batch), and the
+// per-position coefficients dL/dlogp the backward starts from. `a` names the runner's activation
+// views: logp, mean_logit, entropy, correct, completion_mask, nll_mask (B,T) in; seq_* (B) out.
+import type { View } from '../engine/arena';
+import type { StepEncoder } from '../engine/encoder';
+import { readManyF32 } from '../engine/readback';
+import { sequenceSums } from '../kernels/logprob';
+
+/** Per-sequence sums of the last forward, as the objectives consume them. */
+export interface SequenceStats {
+  /** (B,) Σ log-probs over completion tokens. */
+  logp: Float64Array;
+  /** (B,) Σ log-probs over the NLL tokens. */
+  nll: Float64Array;
+  /** (B,) Σ over completion tokens of the mean-over-vocabulary logit. */
+  logitSum: Float64Array;
+  /** (B,) Σ over completion tokens of the softmax entropy (nats). */
+  entropySum: Float64Array;
+  /** (B,) completion tokens whose argmax equals the target. */
+  correctCount: Float64Array;
+}
+
+const SUMS = ['seq_logp', 'seq_nll', 'seq_logit', 'seq_entropy', 'seq_correct'] as const;
+
+export function encodeSequenceSums(enc: StepEncoder, a: (name: string) => View, B: number, T: number): void {
+  sequenceSums(enc, a('seq_logp'), a('logp'), a('completion_mask'), B, T);
+  sequenceSums(enc, a('seq_nll'), a('logp'), a('nll_mask'), B, T);
+  sequenceSums(enc, a('seq_logit'), a('mean_logit'), a('completion_mask'), B, T);
+  sequenceSums(enc, a('seq_entropy'), a('entropy'), a('completion_mask'), B, T);
+  sequenceSums(enc, a('seq_correct'), a('correct'), a('completion_mask'), B, T);
+}
+
+export async function readSequenceStats(device: GPUDevice, a: (name: string) => View): Promise<SequenceStats> {
+  const [logp, nll, logitSum, entropySum, correctCount] = (await readManyF32(device, SUMS.map((n) => a(n)))).map((x) => Float64Array.from(x));
+  return { logp, nll, logitSum, entropySum, correctCount };
+}
+
+/** Uploads per-position coefficients dL/dlogp (B,T) into `coef`. */
+export function writeCoefficients(device: GPUDevice, coefView: View, coef: Float32Array, BT: number): void {
+  if (coef.length !== BT) throw new Error(`coefficients: ${coef.length} values for ${BT} positions`);
+  device.queue.writeBuffer(coefView.buffer, coefView.offset, coef.buffer, coef.byteOffset, coef.byteLength);
+}
