@@ -120,8 +120,9 @@ describe('grouped-query attention reference', () => {
     const { att } = attentionGqaForwardRef(q, k, v, lengths, B, T, NH, NKV, HS);
     const { dq, dk, dv } = attentionGqaBackwardRef(dout, q, k, v, att, lengths, B, T, NH, NKV, HS);
     expect(dv.some((g) => Math.abs(g) > 1e-3)).toBe(true);
-    expectClose(dq, centralDiff(q, f), { rtol: 1e-6, atol: 1e-8, what: `dq seed=${seed}` });
-    expectClose(dk, centralDiff(k, f), { rtol: 1e-6, atol: 1e-8, what: `dk seed=${seed}` });
-    expectClose(dv, centralDiff(v, f), { rtol: 1e-6, atol: 1e-8, what: `dv seed=${seed}` });
+    // atol 1e-7: central differences carry ~1e-8 truncation error on gradients of order 1 (seed 1418065665 hit 1.3e-8)
+    expectClose(dq, centralDiff(q, f), { rtol: 1e-6, atol: 1e-7, what: `dq seed=${seed}` });
+    expectClose(dk, centralDiff(k, f), { rtol: 1e-6, atol: 1e-7, what: `dk seed=${seed}` });
+    expectClose(dv, centralDiff(v, f), { rtol: 1e-6, atol: 1e-7, what: `dv seed=${seed}` });
   });
 });
