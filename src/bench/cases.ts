@@ -1,21 +1,25 @@
 // Parsing `PRESET:BxT[:reduced][:nopeer]` training-step cases and `MxNxK` matmul shapes, shared
-// by the CLI (`bench --case`) and the bench page (`bench.html?cases=`).
-import { presetConfig } from '../model/config';
+// by the CLI (`bench --case`) and the bench page (`bench.html?cases=`). PRESET is any model
+// preset, GPT-2's (tiny, builtin, gpt2) or the Llama family's (llama-tiny, qwen-tiny,
+// smollm2-135m, qwen2.5-0.5b); the TF.js peer implements GPT-2 only, so a Llama-family case
+// runs ours only, as with `:nopeer`.
+import { isLlamaConfig, modelPresetConfig } from '../model/family';
 import type { StepCase } from './run';
 
-/** `preset:BxT`, optionally `:reduced` and/or `:nopeer`, e.g. `builtin:8x128`. Throws an Error naming the bad part. */
+/** `preset:BxT`, optionally `:reduced` and/or `:nopeer`, e.g. `builtin:8x128`, `llama-tiny:4x32`. Throws an Error naming the bad part. */
 export function parseStepCase(text: string): StepCase {
-  const m = /^(\w+):(\d+)x(\d+)((?::(?:reduced|nopeer))*)$/.exec(text);
+  const m = /^([\w.-]+):(\d+)x(\d+)((?::(?:reduced|nopeer))*)$/.exec(text);
   if (!m) throw new Error(`case "${text}": expected PRESET:BxT[:reduced][:nopeer], e.g. builtin:8x128`);
   const [, preset, B, T, flags] = m;
+  let llama: boolean;
   try {
-    presetConfig(preset);
+    llama = isLlamaConfig(modelPresetConfig(preset));
   } catch (e) {
     throw new Error(`case "${text}": ${(e as Error).message}`, { cause: e });
   }
   if (+B < 1 || +T < 2) throw new Error(`case "${text}": B must be ≥ 1 and T ≥ 2`);
   const reduced = flags.includes(':reduced');
-  return { preset, B: +B, T: +T, reduced, peer: !flags.includes(':nopeer'), ...(reduced ? { reps: 1 } : {}) };
+  return { preset, B: +B, T: +T, reduced, peer: !llama && !flags.includes(':nopeer'), ...(reduced ? { reps: 1 } : {}) };
 }
 
 /** `MxNxK`, e.g. `512x512x512`. */

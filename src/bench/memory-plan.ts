@@ -1,19 +1,21 @@
-// docs/perf.md's memory target: one GPT-2-small DPO update at batch 8 × 512 tokens within 2 GB.
-// What the trainer holds through a run: parameters, gradients, the AdamW moments, and one
-// activation arena for the micro-batch shape (RunnerPool keeps no second large one). The 8 pairs
-// run as gradient-accumulation micro-batches of `microPairs` pairs — 2·microPairs sequences,
-// chosen and rejected — so activations scale with the micro-batch, not the update's batch.
+// docs/perf.md's memory target: one GPT-2-small DPO update at batch 8 × 512 tokens within 2 GB;
+// and the same update of SmolLM2-135M (a Llama-family model, random weights), which the README
+// states without a target. What the trainer holds through a run: parameters, gradients, the
+// AdamW moments, a Llama model's stacking scratch, and one activation arena for the micro-batch
+// shape (RunnerPool keeps no second large one). The 8 pairs run as gradient-accumulation
+// micro-batches of `microPairs` pairs — 2·microPairs sequences, chosen and rejected — so
+// activations scale with the micro-batch, not the update's batch.
 // The figure is the byte size of every buffer actually created on the adapter for that plan;
 // with `run`, one micro-batch forward + backward and one AdamW update also execute on it.
 import type { GpuContext } from '../engine/gpu';
 import { StepEncoder } from '../engine/encoder';
-import { GptModel, GptRunner } from '../model/gpt';
-import { presetConfig } from '../model/config';
+import { LlamaModel } from '../model/llama';
+import { createModel, modelPresetConfig, modelType } from '../model/family';
 import { memoryEstimate } from '../store/memory';
 import { OptimizerState } from '../train/optimizer-state';
 import { TRAIN_DEFAULTS, type MomentsDtype } from '../train/config';
 import { Rng } from '../util/rng';
-import { benchBatch, benchCoefficients, benchWeights } from './workload';
+import { benchBatch, benchCoefficients, benchModelWeights } from './workload';
 import { round } from './stats';
 
 export interface MemoryPlanOptions {
@@ -26,25 +28,33 @@ export interface MemoryPlanOptions {
   momentsDtype: MomentsDtype;
   /** Execute one micro-batch and the update too (slow on a software adapter). */
   run: boolean;
+  /** A budget to check the total against (GPT-2 small's 2 GB); none: the total is only reported. */
+  limitBytes?: number;
 }
 
-export const DEFAULT_MEMORY_PLAN: MemoryPlanOptions = { preset: 'gpt2', pairs: 8, T: 512, microPairs: 1, momentsDtype: 'bf16', run: false };
-
-/** The budget docs/perf.md sets: 2 GB. */
+/** The budget docs/perf.md sets for GPT-2 small: 2 GB. */
 export const MEMORY_LIMIT_BYTES = 2e9;
 
+export const DEFAULT_MEMORY_PLAN: MemoryPlanOptions = { preset: 'gpt2', pairs: 8, T: 512, microPairs: 1, momentsDtype: 'bf16', run: false, limitBytes: MEMORY_LIMIT_BYTES };
+
+/** SmolLM2-135M, DPO 8 pairs × 512 as micro-batches of one pair, with f32 and with bf16 moments (no budget: reported). */
+export const SMOLLM2_MEMORY_PLANS: MemoryPlanOptions[] = (['f32', 'bf16'] as const).map((momentsDtype) => ({ preset: 'smollm2-135m', pairs: 8, T: 512, microPairs: 1, momentsDtype, run: false }));
+
+/** What `npm run bench` allocates unless --no-memory-plan: GPT-2 small's plan, then SmolLM2-135M's two. */
+export const DEFAULT_MEMORY_PLANS: MemoryPlanOptions[] = [DEFAULT_MEMORY_PLAN, ...SMOLLM2_MEMORY_PLANS];
+
 export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {
-  const config = presetConfig(o.preset);
+  const config = modelPresetConfig(o.preset);
   if (o.pairs % o.microPairs !== 0) throw new Error(`memory plan: ${o.pairs} pairs do not split into micro-batches of ${o.microPairs}`);
   const B = 2 * o.microPairs;
-  const model = new GptModel(gpu, config);
+  const model = createModel(gpu, { config });
   const grads = model.grads;
   const opt = new OptimizerState(model, { ...TRAIN_DEFAULTS, optimizer: 'adamw', momentsDtype: o.momentsDtype });
-  const runner = new GptRunner(model, B, o.T);
+  const runner = model.createRunner(B, o.T, 'f32');
   let ran: { forward_ms: number; backward_ms: number; optimizer_ms: number } | null = null;
   try {
     if (o.run) {
-      model.upload(benchWeights(config, 1));
+      model.upload(benchModelWeights(config, 1));
       const batch = benchBatch(config, B, o.T, 2);
       runner.setBatch(batch);
       const d = gpu.device;
@@ -68,10 +78,13 @@ export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {
       await d.queue.onSubmittedWorkDone();
       ran = { forward_ms: round(forward_ms, 0), backward_ms: round(backward_ms, 0), optimizer_ms: round(performance.now() - t0, 0) };
     }
-    const bytes = { params: model.params.bytes, grads: grads.bytes, optimizer: opt.bytes, activations: runner.bytes };
-    const total = bytes.params + bytes.grads + bytes.optimizer + bytes.activations;
+    // scratch: the Llama family's stacking scratch for fused projections (0 for GPT-2 and whenever every group is read in place)
+    const bytes = { params: model.params.bytes, grads: grads.bytes, optimizer: opt.bytes, scratch: model instanceof LlamaModel ? model.stackScratchBytes : 0, activations: runner.bytes };
+    const total = bytes.params + bytes.grads + bytes.optimizer + bytes.scratch + bytes.activations;
+    const limit = o.limitBytes ?? null;
     return {
       preset: o.preset,
+      family: modelType(config),
       pairs: o.pairs,
       seq_len: o.T,
       micro_batch_pairs: o.microPairs,
@@ -79,8 +92,10 @@ export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {
       moments_dtype: o.momentsDtype,
       bytes,
       total_bytes: total,
-      limit_bytes: MEMORY_LIMIT_BYTES,
-      within_limit: total <= MEMORY_LIMIT_BYTES,
+      /** The page's estimate of the same plan (src/store/memory.ts), for comparison with what was allocated. */
+      estimate_bytes: memoryEstimate(config, o.microPairs, o.T, 'adamw', o.momentsDtype).perRun,
+      limit_bytes: limit,
+      within_limit: limit === null ? null : total <= limit,
       /** The same update without accumulation and with f32 moments (estimate, not allocated). */
       naive_estimate_bytes: memoryEstimate(config, o.pairs, o.T, 'adamw', 'f32').perRun,
       ran,

@@ -1,7 +1,9 @@
 // bench.html: `npm run bench` as a page. Same runBench, with navigator.gpu and the shaders Vite
 // inlines; the TensorFlow.js peer is loaded only when asked for (it is the page's largest chunk).
 // Query parameters preset the form — cases, matmul, reps, peer, profile, memory (1/0) — and
-// auto=1 starts at once (the end-to-end test drives it that way).
+// auto=1 starts at once (the end-to-end test drives it that way). Cases take any model preset,
+// Llama-family ones without the peer; the memory box allocates GPT-2 small's plan only (~2 GB;
+// `npm run bench` also allocates SmolLM2-135M's).
 import { createContext, explainNoWebGPU, requestAdapter } from '../engine/gpu';
 import { webShaders } from '../engine/shaders-web';
 import { benchMarkdown, DEFAULT_CASES, DEFAULT_MATMUL, runBench, type BenchReport, type PeerInfo } from './run';
@@ -83,7 +85,7 @@ async function run(): Promise<void> {
     const ctx = await createContext(adapter, webShaders, 'prefplay-bench');
     device = ctx.device;
     const peer = field('peer').checked ? (say('loading TensorFlow.js…'), await loadPeer()) : null;
-    const memory = field('memory').checked ? DEFAULT_MEMORY_PLAN : null;
+    const memory = field('memory').checked ? [DEFAULT_MEMORY_PLAN] : [];
     const report = await runBench(ctx, peer, { cases, matmulShapes, reps, profile: field('profile').checked, memory, log: say });
     render(benchMarkdown(report));
     say(`ratios: ${JSON.stringify(report.ratios)}`);

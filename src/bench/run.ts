@@ -1,11 +1,13 @@
 // `npm run bench`: matmul GFLOP/s against the adapter's FMA ceiling and the peer, per-kernel
 // shares of a training step (timestamp queries), and training-step ms and tokens/s for each
 // preset, ours and the TensorFlow.js peer's, measured alternately in one process on one adapter.
+// Presets of either family (GPT-2, Llama); the peer implements GPT-2 only, so a Llama-family
+// case runs ours only and its report row says why.
 import type * as TF from '@tensorflow/tfjs-core';
 import type { GpuContext } from '../engine/gpu';
-import { presetConfig } from '../model/config';
+import { isLlamaConfig, modelPresetConfig, modelType, sequenceConfig } from '../model/family';
 import { Rng } from '../util/rng';
-import { benchBatch, benchCoefficients, benchWeights } from './workload';
+import { benchBatch, benchCoefficients, benchModelWeights } from './workload';
 import { EngineStep } from './train-step';
 import { TfjsGpt, peerBytes } from './peer-tfjs';
 import { benchMatmul, type MatmulResult } from './matmul-bench';
@@ -31,8 +33,8 @@ export interface BenchOptions {
   matmulShapes: Array<[number, number, number]>;
   reps: number;
   profile: boolean;
-  /** docs/perf.md's memory plan (GPT-2 small, DPO 8 × 512); null skips it. */
-  memory: MemoryPlanOptions | null;
+  /** Memory plans to allocate (docs/perf.md: GPT-2 small and SmolLM2-135M, DPO 8 × 512); empty skips them. */
+  memory: MemoryPlanOptions[];
   log: (line: string) => void;
 }
 
@@ -46,8 +48,12 @@ export interface PeerInfo {
 export const DEFAULT_CASES: StepCase[] = [
   { preset: 'tiny', B: 4, T: 32, reduced: false, peer: true },
   { preset: 'builtin', B: 4, T: 64, reduced: false, peer: true },
+  { preset: 'llama-tiny', B: 4, T: 32, reduced: false, peer: false },
   { preset: 'gpt2', B: 1, T: 8, reduced: true, peer: false, reps: 1 },
 ];
+
+/** `peer_skipped` for a Llama-family case (the others: 'not asked for this case', 'no peer loaded'). */
+const PEER_GPT2_ONLY = 'the TF.js peer implements GPT-2 only';
 
 export const DEFAULT_MATMUL: Array<[number, number, number]> = [
   [256, 384, 128], // builtin c_attn at B·T = 256
@@ -55,14 +61,16 @@ export const DEFAULT_MATMUL: Array<[number, number, number]> = [
   [512, 512, 512],
 ];
 
-async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCase, o: BenchOptions) {
-  const config = presetConfig(c.preset);
-  if (c.T > config.nPositions) throw new Error(`bench: T=${c.T} exceeds ${c.preset}'s n_positions ${config.nPositions}`);
-  const weights = benchWeights(config, 1);
+export async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCase, o: Pick<BenchOptions, 'reps' | 'profile' | 'log'>) {
+  const config = modelPresetConfig(c.preset);
+  const maxT = sequenceConfig(config).nPositions;
+  if (c.T > maxT) throw new Error(`bench: T=${c.T} exceeds ${c.preset}'s ${isLlamaConfig(config) ? 'max_position_embeddings' : 'n_positions'} ${maxT}`);
+  const weights = benchModelWeights(config, 1);
   const batch = benchBatch(config, c.B, c.T, 2);
   const tokens = c.B * c.T;
   const ours = new EngineStep(gpu, config, weights, batch, 3);
-  const theirs = peer && c.peer ? new TfjsGpt(peer.tf, config, weights, c.B, c.T) : null;
+  const peerSkipped = isLlamaConfig(config) ? PEER_GPT2_ONLY : !c.peer ? 'not asked for this case' : !peer ? 'no peer loaded' : null;
+  const theirs = peer && !peerSkipped && !isLlamaConfig(config) ? new TfjsGpt(peer.tf, config, weights, c.B, c.T) : null;
   const rng = new Rng(4);
   const timeIt = async (f: () => Promise<unknown>) => {
     const t0 = performance.now();
@@ -92,11 +100,12 @@ async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCase, o: 
   const med = median(ms);
   const result = {
     preset: c.preset,
+    family: modelType(config),
     B: c.B,
     T: c.T,
     tokens,
     reduced: c.reduced,
-    params: ours.model.params.layout.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0),
+    params: ours.model.spec.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0),
     ms: round(med, 1),
     tokens_per_s: round((tokens * 1000) / med, 2),
     phases_ms: phaseMedians(phases),
@@ -106,6 +115,8 @@ async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCase, o: 
       ? { ms: round(median(peerMs), 1), tokens_per_s: round((tokens * 1000) / median(peerMs), 2), phases_ms: phaseMedians(peerPhases), gpu_bytes: peerBytes(peer!.tf) }
       : null,
     ratio: theirs ? round(median(peerMs) / med, 3) : null,
+    /** Why the peer did not run this case (null when it did). */
+    peer_skipped: theirs ? null : peerSkipped,
   };
   ours.destroy();
   theirs?.destroy();
@@ -128,11 +139,10 @@ export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInf
     o.log(`training step ${c.preset} (B=${c.B}, T=${c.T}${c.reduced ? ', reduced' : ''})…`);
     train_step.push(await stepCase(gpu, peer, c, o));
   }
-  let memory: MemoryPlanResult | null = null;
-  if (o.memory) {
-    const m = o.memory;
+  const memory: MemoryPlanResult[] = [];
+  for (const m of o.memory) {
     o.log(`memory plan ${m.preset} DPO ${m.pairs} pairs × ${m.T} (micro-batches of ${m.microPairs}, ${m.momentsDtype} moments${m.run ? ', one micro-batch executed' : ''})…`);
-    memory = await memoryPlan(gpu, m);
+    memory.push(await memoryPlan(gpu, m));
   }
   const ratios = matmul.map((m) => m.ratio).filter((r): r is number => r !== null);
   const largest = matmul.reduce((a, b) => (a.M * a.N * a.K >= b.M * b.N * b.K ? a : b), matmul[0]);
@@ -168,20 +178,24 @@ export function benchMarkdown(r: BenchReport): string {
   ];
   for (const s of r.train_step) {
     const p = s.phases_ms;
-    lines.push(`| ${s.preset} | ${s.B} × ${s.T}${s.reduced ? ' (reduced)' : ''} | ${s.ms} | ${s.tokens_per_s} | ${p.forward ?? '–'} / ${p.readback ?? '–'} / ${p.backward ?? '–'} / ${p.optimizer ?? '–'} | ${mb(s.peak_gpu_bytes)} | ${s.peer ? s.peer.ms : 'not run'} | ${s.ratio !== null ? `${s.ratio}×` : '–'} |`);
+    const peerCell = s.peer ? s.peer.ms : s.peer_skipped === PEER_GPT2_ONLY ? 'not run (GPT-2 only)' : 'not run';
+    lines.push(`| ${s.preset} | ${s.B} × ${s.T}${s.reduced ? ' (reduced)' : ''} | ${s.ms} | ${s.tokens_per_s} | ${p.forward ?? '–'} / ${p.readback ?? '–'} / ${p.backward ?? '–'} / ${p.optimizer ?? '–'} | ${mb(s.peak_gpu_bytes)} | ${peerCell} | ${s.ratio !== null ? `${s.ratio}×` : '–'} |`);
   }
+  const llama = r.train_step.filter((s) => s.peer_skipped === PEER_GPT2_ONLY).map((s) => `${s.preset} (${s.family})`);
+  if (llama.length) lines.push('', `Llama-family cases (${llama.join(', ')}) run ours only: ${PEER_GPT2_ONLY}.`);
   lines.push('', '| matmul M×N×K | PrefPlay GFLOP/s | peer GFLOP/s | ratio |', '|---|---|---|---|');
   for (const m of r.matmul) lines.push(`| ${m.M}×${m.N}×${m.K} | ${m.gflops} | ${m.peer_gflops ?? '–'} | ${m.ratio !== null ? `${m.ratio}×` : '–'} |`);
   lines.push('', `FMA ceiling ${r.ceiling_gflops} GFLOP/s; largest matmul at ${((r.matmul_fraction_of_ceiling ?? 0) * 100).toFixed(0)} % of it.`);
-  const m = r.memory;
-  if (m) {
-    const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
+  const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
+  for (const m of r.memory) {
     const ran = m.ran ? ` One micro-batch ran: forward ${m.ran.forward_ms} ms, backward ${m.ran.backward_ms} ms, AdamW ${m.ran.optimizer_ms} ms.` : '';
+    const scratch = m.bytes.scratch ? `, stacking scratch ${gb(m.bytes.scratch)}` : '';
+    const budget = m.limit_bytes === null ? '' : ` ${m.within_limit ? 'within' : 'over'} the ${gb(m.limit_bytes)} budget;`;
     lines.push(
       '',
       `Memory: a ${m.preset} DPO update of ${m.pairs} pairs × ${m.seq_len} tokens as ${m.grad_accum} micro-batches of ${m.micro_batch_pairs} pair(s), ${m.moments_dtype} AdamW moments, ` +
-        `allocates ${gb(m.total_bytes)} (parameters ${gb(m.bytes.params)}, gradients ${gb(m.bytes.grads)}, moments ${gb(m.bytes.optimizer)}, activations ${gb(m.bytes.activations)}): ` +
-        `${m.within_limit ? 'within' : 'over'} the ${gb(m.limit_bytes)} budget (all in one micro-batch with f32 moments: ${gb(m.naive_estimate_bytes)}).${ran}`,
+        `allocates ${gb(m.total_bytes)} (parameters ${gb(m.bytes.params)}, gradients ${gb(m.bytes.grads)}, moments ${gb(m.bytes.optimizer)}${scratch}, activations ${gb(m.bytes.activations)}):` +
+        `${budget} all in one micro-batch with f32 moments: ${gb(m.naive_estimate_bytes)}.${ran}`,
     );
   }
   return lines.join('\n');

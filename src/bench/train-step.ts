@@ -1,12 +1,13 @@
-// The engine's training step as the trainer runs it, driven directly on a GptRunner:
-// forward → per-sequence stats readback → coefficients (random, standing in for an
-// objective's) → zero grads + backward + grad norm + AdamW in one command buffer.
+// The engine's training step as the trainer runs it, driven directly on a model's runner
+// (GptRunner or LlamaRunner, through the TrainableModel interface): forward → per-sequence
+// stats readback → coefficients (random, standing in for an objective's) → zero grads +
+// backward + grad norm + AdamW in one command buffer.
 // A step is two submissions: the coefficients depend on the read-back statistics.
 import type { GpuContext } from '../engine/gpu';
 import { Arena, createView, type View } from '../engine/arena';
 import { StepEncoder } from '../engine/encoder';
-import { GptModel, GptRunner } from '../model/gpt';
-import { paramSpec, type GPTConfig } from '../model/config';
+import { LlamaModel } from '../model/llama';
+import { createModel, type ModelConfig, type ModelRunner, type TrainableModel } from '../model/family';
 import { adamwStep, gradNormPartialsSize, gradNormSquared, OPTIMIZER_HP_SIZE, writeOptimizerHp } from '../kernels/optimizer';
 import { Rng } from '../util/rng';
 import { benchCoefficients, type BenchBatch } from './workload';
@@ -16,8 +17,8 @@ import { ProfilingEncoder } from './profile';
 const HP = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1.0 };
 
 export class EngineStep {
-  readonly model: GptModel;
-  readonly runner: GptRunner;
+  readonly model: TrainableModel;
+  readonly runner: ModelRunner;
   private m: Arena;
   private v: Arena;
   private normSq: View;
@@ -27,14 +28,14 @@ export class EngineStep {
   private step = 0;
   private rng: Rng;
 
-  constructor(readonly gpu: GpuContext, readonly config: GPTConfig, weights: Map<string, Float32Array>, readonly batch: BenchBatch, seed: number) {
+  constructor(readonly gpu: GpuContext, readonly config: ModelConfig, weights: Map<string, Float32Array>, readonly batch: BenchBatch, seed: number) {
     const d = gpu.device;
-    this.model = new GptModel(gpu, config);
+    this.model = createModel(gpu, { config });
     this.model.upload(weights);
-    this.runner = new GptRunner(this.model, batch.B, batch.T);
+    this.runner = this.model.createRunner(batch.B, batch.T, 'f32');
     this.runner.setBatch(batch);
-    this.m = new Arena(d, 'adam_m', paramSpec(config));
-    this.v = new Arena(d, 'adam_v', paramSpec(config));
+    this.m = new Arena(d, 'adam_m', this.model.spec);
+    this.v = new Arena(d, 'adam_v', this.model.spec);
     this.n = this.model.params.whole().length;
     this.normSq = createView(d, 'bench.norm_sq', [1]);
     this.partials = createView(d, 'bench.norm_partials', [gradNormPartialsSize(this.n)]);
@@ -42,10 +43,11 @@ export class EngineStep {
     this.rng = new Rng(seed);
   }
 
-  /** Bytes held on the GPU by this step's arenas and buffers. */
+  /** Bytes held on the GPU by this step's arenas and buffers (activations with the token buckets; a Llama model's stacking scratch). */
   get bytes(): number {
     const g = this.model;
-    return g.params.bytes + g.grads.bytes + this.m.bytes + this.v.bytes + this.runner.acts.bytes + this.normSq.buffer.size + this.partials.buffer.size + this.hp.buffer.size;
+    const scratch = g instanceof LlamaModel ? g.stackScratchBytes : 0;
+    return g.params.bytes + g.grads.bytes + this.m.bytes + this.v.bytes + scratch + this.runner.bytes + this.normSq.buffer.size + this.partials.buffer.size + this.hp.buffer.size;
   }
 
   private recordUpdate(enc: StepEncoder): void {

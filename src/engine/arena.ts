@@ -1,6 +1,16 @@
-// A buffer arena: one GPUBuffer carved into named, aligned views (docs/design.md). Parameters,
-// their gradients and both Adam moments are four arenas built from one size table, so
-// an optimizer step is one pass over contiguous memory and zeroing is one clearBuffer.
+// A buffer arena: named, aligned views carved out of GPUBuffers (docs/design.md). Parameters,
+// their gradients and both Adam moments are arenas built from one size table and one layout, so
+// an optimizer step is one pass over each buffer's contiguous memory and zeroing is one
+// clearBuffer per buffer.
+//
+// Split arenas. One buffer may hold at most min(maxBufferSize, maxStorageBufferBindingSize)
+// bytes (the optimizer binds a whole buffer; 128 MiB on many adapters), so a packed arena larger
+// than that spans several buffers: tensors are placed in order, each inside one buffer, and a
+// new buffer starts where the next tensor would not fit. A tensor larger than one buffer may be
+// split by rows (`split`: the embedding / LM head [V, C], whose kernels work on row ranges) into
+// parts that each fit; every other tensor must fit one buffer, and the error says which does not.
+// A model small enough for one buffer gets exactly the single-buffer layout it always had.
+import { readF32 } from './readback';
 
 export interface TensorSpec {
   name: string;
@@ -20,6 +30,24 @@ export interface View {
   shape: readonly number[];
 }
 
+/** Rows [row0, row0 + rows) of a matrix (first dimension), held in `view`. */
+export interface RowPart {
+  view: View;
+  row0: number;
+  rows: number;
+}
+
+/** A matrix as one view, or as row parts in row order (a tensor split across buffers). */
+export type Rows = View | readonly RowPart[];
+
+/** A part of an arena tensor: its rows, its buffer, and its element offset in the arena's address space. */
+export interface ArenaPart extends RowPart {
+  /** Index of the buffer that holds it. */
+  chunk: number;
+  /** Element offset counted over the buffers laid back to back (the arena element index). */
+  global: number;
+}
+
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -28,102 +56,298 @@ export function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
 
+function isView(w: Rows): w is View {
+  return (w as View).buffer !== undefined;
+}
+
+/** `w` as row parts: a plain view is one part of all its whole rows of `rowLength` elements. */
+export function rowParts(w: Rows, rowLength: number): readonly RowPart[] {
+  return isView(w) ? [{ view: w, row0: 0, rows: Math.floor(w.length / rowLength) }] : w;
+}
+
+/** One placed tensor or row part of a layout. */
+export interface ArenaSlot {
+  name: string;
+  /** Rows of the tensor's first dimension held here (a whole tensor: 0 and shape[0]). */
+  row0: number;
+  rows: number;
+  /** Buffer index and byte offset inside it (a multiple of the alignment). */
+  chunk: number;
+  offset: number;
+  /** Elements. */
+  length: number;
+  /** Element offset in the arena's address space (buffers back to back). */
+  global: number;
+}
+
 export interface ArenaLayout {
-  /** Element offset (in 4-byte words) of each tensor, in spec order. */
+  /** Element offset of each tensor (its first part) in the arena's address space, in spec order. */
   offsets: Map<string, number>;
+  /** Where each tensor lies: one slot, or several row parts when it was split. */
+  slots: Map<string, ArenaSlot[]>;
+  /** Bytes of each buffer, each a multiple of the alignment and at most maxBytes. */
+  buffers: number[];
+  /** Element offset of each buffer in the arena's address space. */
+  bases: number[];
   /** Total bytes including alignment padding. */
   bytes: number;
   specs: readonly TensorSpec[];
 }
 
-/** Offsets of every tensor, each aligned to `align` bytes; pure, so tests and exporters share it. */
-export function layoutArena(specs: readonly TensorSpec[], align = 256): ArenaLayout {
+export interface ArenaLayoutOptions {
+  /** Most bytes one buffer may hold (default: no limit, one buffer). */
+  maxBytes?: number;
+  /** Tensors that may be split by rows when larger than one buffer (the embedding / LM head). */
+  split?: readonly string[];
+  /** Rows per part are rounded down to a multiple of this when at least this many fit (the LM head's chunk). */
+  rowMultiple?: number;
+  /** What sets maxBytes, for error messages (e.g. "this device's maxStorageBufferBindingSize 134217728"). */
+  limitNote?: string;
+}
+
+/**
+ * Offsets of every tensor, each aligned to `align` bytes, in buffers of at most `maxBytes`; pure,
+ * so tests, memory estimates and exporters share it.
+ */
+export function layoutArena(specs: readonly TensorSpec[], align = 256, opts: ArenaLayoutOptions = {}): ArenaLayout {
+  const cap = opts.maxBytes === undefined ? Infinity : Math.floor(opts.maxBytes / align) * align;
+  const note = opts.limitNote ?? `the ${opts.maxBytes} bytes one buffer may hold`;
+  if (!(cap >= align)) throw new Error(`arena: a buffer of at most ${opts.maxBytes} bytes cannot hold one ${align}-byte aligned tensor`);
+  const split = new Set(opts.split ?? []);
   const offsets = new Map<string, number>();
-  let bytes = 0;
+  const slots = new Map<string, ArenaSlot[]>();
+  const buffers: number[] = [];
+  let used = 0;
+  const place = (bytes: number): { chunk: number; offset: number } => {
+    let offset = alignUp(used, align);
+    if (buffers.length === 0 || offset + bytes > cap) {
+      buffers.push(0);
+      offset = 0;
+    }
+    used = offset + bytes;
+    buffers[buffers.length - 1] = used;
+    return { chunk: buffers.length - 1, offset };
+  };
+  const placed: ArenaSlot[] = [];
   for (const s of specs) {
-    if (offsets.has(s.name)) throw new Error(`arena: duplicate tensor name "${s.name}"`);
+    if (slots.has(s.name)) throw new Error(`arena: duplicate tensor name "${s.name}"`);
     for (const d of s.shape) {
       if (!Number.isInteger(d) || d <= 0) throw new Error(`arena: tensor "${s.name}" has invalid shape [${s.shape.join(', ')}]`);
     }
-    bytes = alignUp(bytes, align);
-    offsets.set(s.name, bytes / 4);
-    bytes += numel(s.shape) * 4;
+    const n = numel(s.shape);
+    const list: ArenaSlot[] = [];
+    if (n * 4 <= cap) {
+      list.push({ name: s.name, row0: 0, rows: s.shape[0], ...place(n * 4), length: n, global: 0 });
+    } else if (split.has(s.name) && s.shape.length >= 1) {
+      const R = s.shape[0];
+      const row = n / R;
+      let fit = Math.floor(cap / (row * 4));
+      if (fit < 1) throw new Error(`arena: one row of tensor "${s.name}" [${s.shape.join(', ')}] needs ${row * 4} bytes, more than ${note}`);
+      const m = opts.rowMultiple ?? 1;
+      if (fit >= m) fit -= fit % m;
+      for (let r0 = 0; r0 < R; r0 += fit) {
+        const rows = Math.min(fit, R - r0);
+        list.push({ name: s.name, row0: r0, rows, ...place(rows * row * 4), length: rows * row, global: 0 });
+      }
+    } else {
+      const how = split.size ? ` (only ${[...split].join(', ')} may be split by rows)` : '';
+      throw new Error(`arena: tensor "${s.name}" [${s.shape.join(', ')}] needs ${n * 4} bytes, more than ${note}${how}`);
+    }
+    slots.set(s.name, list);
+    placed.push(...list);
   }
-  return { offsets, bytes: Math.max(alignUp(bytes, align), align), specs };
+  if (buffers.length === 0) buffers.push(0);
+  for (let k = 0; k < buffers.length; k++) buffers[k] = Math.max(alignUp(buffers[k], align), align);
+  const bases: number[] = [];
+  let total = 0;
+  for (const b of buffers) {
+    bases.push(total / 4);
+    total += b;
+  }
+  for (const p of placed) p.global = bases[p.chunk] + p.offset / 4;
+  for (const [name, list] of slots) offsets.set(name, list[0].global);
+  return { offsets, slots, buffers, bases, bytes: total, specs };
+}
+
+export interface ArenaOptions extends ArenaLayoutOptions {
+  /** One GPUBuffer per tensor (activations): see the constructor. */
+  separate?: boolean;
+  extraUsage?: number;
+}
+
+/** The bytes one arena buffer may hold on this device: min(maxBufferSize, maxStorageBufferBindingSize). */
+export function deviceBufferCap(device: GPUDevice): number {
+  return Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+}
+
+function capNote(device: GPUDevice, maxBytes: number): string {
+  const l = device.limits;
+  const dev = `maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}`;
+  return maxBytes < deviceBufferCap(device) ? `the ${maxBytes} bytes one arena buffer may hold here (capped below this device's ${dev})` : `one storage binding on this device (${dev})`;
 }
 
 export class Arena {
-  /** The one buffer of a packed arena; null for a `separate` arena. */
+  /** The one buffer of a packed arena that fits one buffer; null for a `separate` or multi-buffer arena. */
   readonly buffer: GPUBuffer | null;
   readonly layout: ArenaLayout;
   private views = new Map<string, View>();
+  private parted = new Map<string, ArenaPart[]>();
+  private chunkBuffers: GPUBuffer[] = [];
+  private allocation: Promise<Error | null>;
 
   /**
-   * `separate`: one GPUBuffer per tensor instead of one packed buffer. WebGPU checks buffer
-   * usage per buffer, not per range: a dispatch may not bind one buffer both read-only and
-   * writable, so tensors that a kernel reads and writes together (activations) must live in
-   * different buffers. Parameters, gradients and Adam moments stay packed (docs/design.md).
+   * `separate`: one GPUBuffer per tensor instead of packed buffers. WebGPU checks buffer usage
+   * per buffer, not per range: a dispatch may not bind one buffer both read-only and writable,
+   * so tensors that a kernel reads and writes together (activations) must live in different
+   * buffers. Parameters, gradients and Adam moments stay packed (docs/design.md), in as few
+   * buffers as `maxBytes` (default: this device's buffer and binding limits) allows.
    */
-  constructor(device: GPUDevice, readonly label: string, specs: readonly TensorSpec[], opts: { separate?: boolean; extraUsage?: number } = {}) {
+  constructor(private device: GPUDevice, readonly label: string, readonly specs: readonly TensorSpec[], readonly opts: ArenaOptions = {}) {
     const align = device.limits.minStorageBufferOffsetAlignment;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | (opts.extraUsage ?? 0);
-    this.layout = layoutArena(specs, align);
-    if (opts.separate) {
-      this.buffer = null;
-      for (const s of specs) {
-        const length = numel(s.shape);
-        const size = alignUp(Math.max(4, length * 4), 16);
-        if (size > device.limits.maxBufferSize) throw new Error(`tensor "${label}.${s.name}" needs ${size} bytes, more than this device's maxBufferSize ${device.limits.maxBufferSize}`);
-        const buffer = device.createBuffer({ label: `${label}.${s.name}`, size, usage });
-        this.views.set(s.name, { buffer, offset: 0, size: length * 4, length, name: `${label}.${s.name}`, shape: s.shape });
+    const maxBytes = Math.min(opts.maxBytes ?? Infinity, deviceBufferCap(device));
+    device.pushErrorScope('out-of-memory');
+    let bytes = 0;
+    try {
+      if (opts.separate) {
+        this.layout = layoutArena(specs, align);
+        this.buffer = null;
+        for (const s of specs) {
+          const length = numel(s.shape);
+          const size = alignUp(Math.max(4, length * 4), 16);
+          if (size > device.limits.maxBufferSize) throw new Error(`tensor "${label}.${s.name}" needs ${size} bytes, more than this device's maxBufferSize ${device.limits.maxBufferSize}`);
+          const buffer = device.createBuffer({ label: `${label}.${s.name}`, size, usage });
+          bytes += size;
+          const view = { buffer, offset: 0, size: length * 4, length, name: `${label}.${s.name}`, shape: s.shape };
+          this.views.set(s.name, view);
+          this.parted.set(s.name, [{ view, row0: 0, rows: s.shape[0], chunk: -1, global: 0 }]);
+        }
+        return;
       }
-      return;
-    }
-    if (this.layout.bytes > device.limits.maxBufferSize) {
-      throw new Error(`arena "${label}" needs ${this.layout.bytes} bytes, more than this device's maxBufferSize ${device.limits.maxBufferSize}`);
-    }
-    this.buffer = device.createBuffer({ label: `arena:${label}`, size: this.layout.bytes, usage });
-    for (const s of specs) {
-      const length = numel(s.shape);
-      this.views.set(s.name, {
-        buffer: this.buffer,
-        offset: this.layout.offsets.get(s.name)! * 4,
-        size: length * 4,
-        length,
-        name: `${label}.${s.name}`,
-        shape: s.shape,
-      });
+      this.layout = layoutArena(specs, align, { ...opts, maxBytes, limitNote: opts.limitNote ?? capNote(device, maxBytes) });
+      const n = this.layout.buffers.length;
+      this.chunkBuffers = this.layout.buffers.map((size, k) => device.createBuffer({ label: n === 1 ? `arena:${label}` : `arena:${label}#${k}`, size, usage }));
+      bytes = this.layout.bytes;
+      this.buffer = n === 1 ? this.chunkBuffers[0] : null;
+      for (const s of specs) {
+        const slots = this.layout.slots.get(s.name)!;
+        const row = numel(s.shape) / s.shape[0];
+        const parts = slots.map((p): ArenaPart => {
+          const shape = slots.length === 1 ? s.shape : [p.rows, ...s.shape.slice(1)];
+          const name = slots.length === 1 ? `${label}.${s.name}` : `${label}.${s.name}[${p.row0}:${p.row0 + p.rows}]`;
+          return { view: { buffer: this.chunkBuffers[p.chunk], offset: p.offset, size: p.length * 4, length: p.length, name, shape }, row0: p.row0, rows: p.length / row, chunk: p.chunk, global: p.global };
+        });
+        this.parted.set(s.name, parts);
+        if (parts.length === 1) this.views.set(s.name, parts[0].view);
+      }
+    } finally {
+      this.allocation = device.popErrorScope().then(
+        (e) => (e ? new Error(`arena "${label}": the device could not allocate ${bytes.toLocaleString('en-US')} bytes (out of memory: ${e.message}). WebGPU does not say how much memory a GPU has; use a smaller model, bf16 moments, f16 activations, shorter sequences or smaller micro-batches`) : null),
+        () => null,
+      );
     }
   }
 
+  /** Resolves once the buffers exist; rejects with a message naming the arena and its bytes when the device ran out of memory. */
+  async allocated(): Promise<void> {
+    const e = await this.allocation;
+    if (e) throw e;
+  }
+
+  /** A tensor that lies in one buffer; a tensor split by rows has parts() instead. */
   get(name: string): View {
     const v = this.views.get(name);
-    if (!v) throw new Error(`arena "${this.label}": no tensor named "${name}" (have: ${[...this.views.keys()].slice(0, 8).join(', ')}...)`);
-    return v;
+    if (v) return v;
+    const parts = this.parted.get(name);
+    if (parts) throw new Error(`arena "${this.label}": tensor "${name}" is split by rows into ${parts.length} parts across buffers (it is larger than one buffer): use parts("${name}")`);
+    throw new Error(`arena "${this.label}": no tensor named "${name}" (have: ${[...this.parted.keys()].slice(0, 8).join(', ')}...)`);
+  }
+
+  /** A tensor's row parts in row order: one part (its whole view) unless it was split. */
+  parts(name: string): readonly ArenaPart[] {
+    const p = this.parted.get(name);
+    if (!p) this.get(name);
+    return p!;
+  }
+
+  /** The tensor for a kernel that takes row parts: its view, or its parts when split. */
+  rows(name: string): Rows {
+    const p = this.parts(name);
+    return p.length === 1 ? p[0].view : p;
   }
 
   has(name: string): boolean {
-    return this.views.has(name);
+    return this.parted.has(name);
   }
 
   names(): string[] {
-    return [...this.views.keys()];
+    return [...this.parted.keys()];
   }
 
   /** Total bytes held on the GPU. */
   get bytes(): number {
-    return this.buffer ? this.layout.bytes : [...this.views.values()].reduce((n, v) => n + v.buffer.size, 0);
+    return this.opts.separate ? [...this.views.values()].reduce((n, v) => n + v.buffer.size, 0) : this.layout.bytes;
   }
 
-  /** The whole packed arena as one view (optimizer passes, clears, downloads). */
+  /** Each buffer of a packed arena as one whole view (optimizer passes, clears, downloads). */
+  chunks(): View[] {
+    if (this.opts.separate) throw new Error(`arena "${this.label}" is separate: it has no packed buffers`);
+    return this.chunkBuffers.map((buffer, k) => {
+      const bytes = this.layout.buffers[k];
+      return { buffer, offset: 0, size: bytes, length: bytes / 4, name: buffer.label, shape: [bytes / 4] };
+    });
+  }
+
+  /** The whole packed arena as one view, when it is one buffer (else use chunks()). */
   whole(): View {
-    if (!this.buffer) throw new Error(`arena "${this.label}" is separate: it has no single view`);
-    return { buffer: this.buffer, offset: 0, size: this.layout.bytes, length: this.layout.bytes / 4, name: this.buffer.label, shape: [this.layout.bytes / 4] };
+    if (!this.buffer) {
+      throw new Error(this.opts.separate ? `arena "${this.label}" is separate: it has no single view` : `arena "${this.label}" spans ${this.chunkBuffers.length} buffers (larger than one binding): use chunks()`);
+    }
+    return this.chunks()[0];
+  }
+
+  /** An empty arena of the same tensors and layout (gradients and moments beside the parameters). */
+  twin(label: string): Arena {
+    return new Arena(this.device, label, this.specs, this.opts);
+  }
+
+  /** Writes a tensor's values (all rows, row-major) into its buffer, or its parts'. */
+  write(name: string, values: Float32Array): void {
+    const parts = this.parts(name);
+    const spec = this.specs.find((s) => s.name === name)!;
+    const n = numel(spec.shape);
+    if (values.length !== n) throw new Error(`tensor "${name}" has ${values.length} values, expected [${spec.shape.join(', ')}] = ${n}`);
+    const row = n / spec.shape[0];
+    for (const p of parts) {
+      const at = values.byteOffset + p.row0 * row * 4;
+      this.device.queue.writeBuffer(p.view.buffer, p.view.offset, values.buffer, at, p.view.length * 4);
+    }
+  }
+
+  /** Every tensor back on the host by name, in spec order; split tensors reassembled. */
+  async readAll(): Promise<Map<string, Float32Array>> {
+    const chunks = this.opts.separate ? null : await Promise.all(this.chunks().map((v) => readF32(this.device, v)));
+    const out = new Map<string, Float32Array>();
+    for (const s of this.specs) {
+      const parts = this.parts(s.name);
+      if (!chunks) {
+        out.set(s.name, await readF32(this.device, parts[0].view));
+        continue;
+      }
+      const all = new Float32Array(numel(s.shape));
+      let at = 0;
+      for (const p of parts) {
+        all.set(chunks[p.chunk].subarray(p.view.offset / 4, p.view.offset / 4 + p.view.length), at);
+        at += p.view.length;
+      }
+      out.set(s.name, all);
+    }
+    return out;
   }
 
   destroy(): void {
-    if (this.buffer) this.buffer.destroy();
-    else for (const v of this.views.values()) v.buffer.destroy();
+    for (const b of this.chunkBuffers) b.destroy();
+    if (this.opts.separate) for (const v of this.views.values()) v.buffer.destroy();
   }
 }
 

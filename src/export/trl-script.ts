@@ -28,6 +28,23 @@ export interface TrlRun {
   refModel?: string | null;
   /** Whether a held-out eval.jsonl is written. */
   hasEval?: boolean;
+  /** The starting model's config.json model_type: gpt2 (default), llama, qwen2 or mistral. */
+  modelType?: string;
+}
+
+/** What transformers builds for each model_type, and a Hub checkpoint of that family to scale up to. */
+const MODEL_FAMILIES: Record<string, { architecture: string; hubExample: string; label: string }> = {
+  gpt2: { architecture: 'GPT2LMHeadModel', hubExample: 'gpt2', label: 'GPT-2' },
+  llama: { architecture: 'LlamaForCausalLM', hubExample: 'HuggingFaceTB/SmolLM2-135M', label: 'Llama' },
+  qwen2: { architecture: 'Qwen2ForCausalLM', hubExample: 'Qwen/Qwen2.5-0.5B', label: 'Qwen2' },
+  mistral: { architecture: 'MistralForCausalLM', hubExample: 'mistralai/Mistral-7B-v0.1', label: 'Mistral' },
+};
+
+function modelFamily(run: TrlRun): { type: string; architecture: string; hubExample: string; label: string } {
+  const type = run.modelType ?? 'gpt2';
+  const f = MODEL_FAMILIES[type];
+  if (!f) throw new Error(`TRL script: unknown model_type "${type}" (expected ${Object.keys(MODEL_FAMILIES).join(', ')})`);
+  return { type, ...f };
 }
 
 /** A Python literal: floats are marked so `1` prints as `1.0`. */
@@ -146,10 +163,12 @@ export function trlScript(run: TrlRun): string {
   const c = run.config;
   const { name } = spec;
   const model = run.model ?? 'model';
+  const family = modelFamily(run);
   const refModel = spec.usesRefModel && run.refModel ? run.refModel : null;
   const lines: string[] = [
     '#!/usr/bin/env python3',
     `# PrefPlay run exported for Hugging Face TRL: method ${c.objective.method}, ${name}Trainer.`,
+    `# Starting model: ${model} (model_type ${family.type}, ${family.architecture}); AutoModelForCausalLM loads it.`,
     '# Same objective and hyperparameters as the browser/CLI run; data.jsonl holds the same training',
     '# pairs (eval.jsonl the held-out ones). Data order and float rounding differ, so curves match in',
     `# trend, not bit for bit. Written for TRL ${TRL_VERSION}. Run:  pip install -r requirements.txt && python train.py`,
@@ -161,7 +180,7 @@ export function trlScript(run: TrlRun): string {
     '',
     ...importLines(spec),
     '',
-    `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as "gpt2"`,
+    `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as ${py(family.hubExample)}`,
     `REF_MODEL = ${py(refModel)}  # None: TRL copies MODEL as the frozen reference (as PrefPlay does)`,
     `MAX_PROMPT_LENGTH = ${py(run.maxPromptLength)}  # prompt tokens kept, cut from the left`,
     '',
@@ -203,7 +222,7 @@ export function trlScript(run: TrlRun): string {
     ...(spec.prependsBos
       ? [
           `# ${name}Trainer puts tokenizer.bos_token_id before every prompt when the tokenizer has one; PrefPlay`,
-          '# reads prompts as tokenized (GPT-2 tokenizers add no BOS). Switched off while the trainer tokenizes.',
+          '# reads prompts as tokenized, with no BOS added. Switched off while the trainer tokenizes.',
           'bos_token = tokenizer.bos_token',
           'tokenizer.bos_token = None',
         ]
@@ -234,6 +253,7 @@ export const TRL_REQUIREMENTS = [`trl==${TRL_VERSION}`, 'transformers>=4.56.2', 
 
 export function trlReadme(run: TrlRun): string {
   const spec = trlTrainerSpec(run);
+  const family = modelFamily(run);
   return [
     `PrefPlay run exported for Hugging Face TRL (${run.config.objective.method} -> ${spec.name}Trainer)`,
     '',
@@ -241,7 +261,7 @@ export function trlReadme(run: TrlRun): string {
     '  train.py          the experiment: same objective and hyperparameters as the PrefPlay run',
     '  data.jsonl        the training pairs, TRL-ready ({"prompt", "chosen", "rejected"} or unpaired KTO rows)',
     ...(run.hasEval ? ['  eval.jsonl        the held-out pairs (eval_ metrics)'] : []),
-    '  model/            the starting model in Hugging Face layout (from_pretrained loads it)',
+    `  model/            the starting model in Hugging Face layout (${family.type}, ${family.architecture}; from_pretrained loads it)`,
     '  requirements.txt  the Python packages',
     '',
     'Run',
@@ -249,7 +269,7 @@ export function trlReadme(run: TrlRun): string {
     '  pip install -r requirements.txt',
     '  python train.py',
     '',
-    'To scale up, set MODEL in train.py to a larger GPT-2-family checkpoint (e.g. "gpt2") and',
+    `To scale up, set MODEL in train.py to a larger ${family.label}-family checkpoint (e.g. "${family.hubExample}") and`,
     'bf16=True on recent GPUs. Metrics are logged every step under the same names PrefPlay charts.',
     '',
   ].join('\n');

@@ -10,6 +10,10 @@ import type { GPTConfig } from './config';
 import type { LlamaFamilyConfig } from './llama-config';
 import { GptModel, type ActivationsDtype, type SequenceStats } from './gpt';
 import { LlamaModel } from './llama';
+import { activationBytes } from './gpt';
+import { llamaActivationBytes, llamaStackScratchBytes } from './llama';
+import { MODEL_PRESETS, paramCount, presetConfig } from './config';
+import { LLAMA_PRESETS, llamaParamCount, llamaPresetConfig } from './llama-config';
 
 /** A model's config: GPT-2's, or a Llama-family one (llama, qwen2, mistral). */
 export type ModelConfig = GPTConfig | LlamaFamilyConfig;
@@ -81,18 +85,52 @@ export interface TrainableModel {
   destroy(): void;
 }
 
-/** Activation storages a family's runner supports (the Llama runner keeps f32 only). */
-export function activationsDtypes(c: ModelConfig): readonly ActivationsDtype[] {
-  return isLlamaConfig(c) ? ['f32'] : ['f32', 'f16'];
+/** Activation storages a family's runner supports: f32 and f16 for both (GptRunner, LlamaRunner). */
+export function activationsDtypes(_c: ModelConfig): readonly ActivationsDtype[] {
+  return ['f32', 'f16'];
 }
 
 /** One line when `dtype` is not available for this model's family, else null. */
 export function activationsDtypeProblem(c: ModelConfig, dtype: ActivationsDtype | undefined): string | null {
   if (!dtype || activationsDtypes(c).includes(dtype)) return null;
-  return `${dtype} activations are GPT-2 only: the ${modelType(c)} (Llama-family) runner keeps f32 activations; use f32`;
+  return `${String(dtype)} activations are not available for ${modelType(c)}: use ${activationsDtypes(c).join(' or ')}`;
 }
 
 /** The model of `base.config`'s family, parameters allocated (not uploaded). */
 export function createModel(gpu: GpuContext, base: { config: ModelConfig }): TrainableModel {
   return isLlamaConfig(base.config) ? new LlamaModel(gpu, base.config) : new GptModel(gpu, base.config);
+}
+
+/** Parameters of the family's size table (paramCount, llamaParamCount). */
+export function modelParamCount(c: ModelConfig): number {
+  return isLlamaConfig(c) ? llamaParamCount(c) : paramCount(c);
+}
+
+/**
+ * Bytes of the family runner's activation arena for B sequences of T tokens (activationBytes,
+ * llamaActivationBytes: each sums the spec its runner allocates, so neither can drift).
+ */
+export function modelActivationBytes(c: ModelConfig, B: number, T: number, dtype: ActivationsDtype = 'f32'): number {
+  return isLlamaConfig(c) ? llamaActivationBytes(c, B, T, dtype) : activationBytes(c, B, T, dtype);
+}
+
+/**
+ * Model-wide GPU scratch beside the parameter, gradient and moment arenas: the Llama family's
+ * stacking scratch for fused projections whose tensors are not back to back (llamaStackScratchBytes);
+ * none for GPT-2.
+ */
+export function modelScratchBytes(c: ModelConfig, align = 256): number {
+  return isLlamaConfig(c) ? llamaStackScratchBytes(c, align) : 0;
+}
+
+/** Every named preset: GPT-2's (MODEL_PRESETS), then the Llama family's (LLAMA_PRESETS). */
+export function modelPresetNames(): string[] {
+  return [...Object.keys(MODEL_PRESETS), ...Object.keys(LLAMA_PRESETS)];
+}
+
+/** A preset's config, of either family; an unknown name throws, listing every preset. */
+export function modelPresetConfig(name: string): ModelConfig {
+  if (Object.hasOwn(LLAMA_PRESETS, name)) return llamaPresetConfig(name);
+  if (Object.hasOwn(MODEL_PRESETS, name)) return presetConfig(name);
+  throw new Error(`unknown preset "${name}" (presets: ${modelPresetNames().join(', ')})`);
 }

@@ -471,6 +471,27 @@ export const LLAMA_PRESETS = {
     rmsNormEps: 1e-6, ropeTheta: 1000000, maxPositionEmbeddings: 64, tieWordEmbeddings: false, attentionBias: false,
     bosTokenId: BYTE_EOT, eosTokenId: BYTE_EOT, padTokenId: null, torchDtype: 'float32',
   },
+  /**
+   * SmolLM2-135M's shape (HuggingFaceTB/SmolLM2-135M-Instruct config.json: 30 layers, 9 query
+   * heads over 3 key/value heads, tied head; bos <|im_start|> 1, eos <|im_end|> 2), random
+   * weights: 134,515,008 parameters, for the bench and memory plans. Real weights come from
+   * the model's own folder (`--model DIR`).
+   */
+  'smollm2-135m': {
+    family: 'llama', vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numHiddenLayers: 30, numAttentionHeads: 9, numKeyValueHeads: 3, headDim: 64,
+    rmsNormEps: 1e-5, ropeTheta: 100000, maxPositionEmbeddings: 8192, tieWordEmbeddings: true, attentionBias: false,
+    bosTokenId: 1, eosTokenId: 2, padTokenId: null, torchDtype: 'float32',
+  },
+  /**
+   * Qwen2.5-0.5B's shape (Qwen/Qwen2.5-0.5B-Instruct config.json: 24 layers, 14 query heads over
+   * 2 key/value heads, q/k/v biases, tied head; bos 151643, eos <|im_end|> 151645), random
+   * weights: 494,032,768 parameters, for the bench and memory plans.
+   */
+  'qwen2.5-0.5b': {
+    family: 'qwen2', vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numHiddenLayers: 24, numAttentionHeads: 14, numKeyValueHeads: 2, headDim: 64,
+    rmsNormEps: 1e-6, ropeTheta: 1000000, maxPositionEmbeddings: 32768, tieWordEmbeddings: true, attentionBias: false,
+    bosTokenId: 151643, eosTokenId: 151645, padTokenId: null, torchDtype: 'float32',
+  },
 } satisfies Record<string, LlamaFamilyConfig>;
 
 export function llamaPresetConfig(name: string): LlamaFamilyConfig {

@@ -22,7 +22,7 @@
 // the matmul; three separate matmuls would instead need a strided copy kernel to build the
 // packed q|k|v rows the attention and RoPE kernels read (the matmul writes whole rows only).
 import type { GpuContext } from '../engine/gpu';
-import { Arena, type TensorSpec, type View } from '../engine/arena';
+import { alignUp, Arena, layoutArena, numel, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { readF32 } from '../engine/readback';
 import { encodeSequenceSums, readSequenceStats, writeCoefficients, type SequenceStats } from './sequence-stats';
@@ -38,6 +38,7 @@ import { ropeForwardInPlace, ropeBackwardInPlace, qkvRopeRows } from '../kernels
 import { swigluForward, swigluBackward } from '../kernels/swiglu';
 import { residualForward } from '../kernels/residual';
 import { logprobForward, logprobBackward, lmHeadScratchSize } from '../kernels/logprob';
+import { packF16, unpackF16, f16Words } from '../kernels/convert';
 
 /** The LM head's chunk for this vocabulary: LM_CHUNK, or the vocabulary rounded up to 64 if smaller. */
 function lmChunk(c: LlamaFamilyConfig): number {
@@ -118,7 +119,7 @@ export class LlamaModel implements TrainableModel {
     return llamaDecays(name);
   }
 
-  /** A runner for B sequences of T tokens; activations are f32 only (f16 throws). */
+  /** A runner for B sequences of T tokens; 'f16' keeps each layer's qkv and gate_up as packed f16. */
   createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32'): LlamaRunner {
     return new LlamaRunner(this, B, T, activationsDtype);
   }
@@ -131,6 +132,11 @@ export class LlamaModel implements TrainableModel {
   /** Which stacked groups go through the scratch (for tests and memory estimates). */
   get packedGroups(): string[] {
     return this.packArena ? this.packArena.names() : [];
+  }
+
+  /** GPU bytes of the stacking scratch (0 when every group is read in place): llamaStackScratchBytes. */
+  get stackScratchBytes(): number {
+    return this.packArena?.bytes ?? 0;
   }
 
   /**
@@ -190,28 +196,37 @@ export class LlamaModel implements TrainableModel {
   }
 }
 
-function llamaActivationSpec(c: LlamaFamilyConfig, B: number, T: number, scratch: number): TensorSpec[] {
+function llamaActivationSpec(c: LlamaFamilyConfig, B: number, T: number, scratch: number, dtype: ActivationsDtype): TensorSpec[] {
   const { hiddenSize: C, intermediateSize: I, numHiddenLayers: L, numAttentionHeads: NH, numKeyValueHeads: NKV, headDim: HS } = c;
   const BT = B * T;
   const QC = NH * HS;
   const W = (NH + 2 * NKV) * HS;
   const stats = attentionRowStatsSize(B, T, NH);
+  const f16 = dtype === 'f16';
   const s: TensorSpec[] = [{ name: 'encoded', shape: [BT, C] }];
   // Kept per layer: the residual stream, the RMSNorm rstd, q|k|v after RoPE, the attention output
   // and its row statistics, gate|up. The RMSNorm outputs and silu(gate)·up are recomputed in the
   // backward (one cheap kernel each); the projections' outputs go into shared scratch.
+  // With f16 activations q|k|v (before RoPE: see LlamaRunner.keep) and gate|up are kept as
+  // `qkv_f16` / `gate_up_f16`: u32 words, two values each. They are the widest kept tensors:
+  // W + 2I of the W + QC + 2C + 2I floats kept per token and layer (SmolLM2-135M: 4032 of 5760,
+  // Qwen2.5-0.5B: 10880 of 13568). The SwiGLU output is not kept at all (recomputed into the
+  // shared `h`). atty stays f32: the attention backward's row term Σ dO·O needs the O the softmax
+  // produced, not a rounded one; the residuals carry the stream every layer adds to.
   for (let l = 0; l < L; l++) {
     s.push(
       { name: `${l}.rms1_rstd`, shape: [BT] },
-      { name: `${l}.qkv`, shape: [BT, W] },
+      f16 ? { name: `${l}.qkv_f16`, shape: [f16Words(BT * W)] } : { name: `${l}.qkv`, shape: [BT, W] },
       { name: `${l}.atty`, shape: [BT, QC] },
       { name: `${l}.att_lse`, shape: [stats] },
       { name: `${l}.residual2`, shape: [BT, C] },
       { name: `${l}.rms2_rstd`, shape: [BT] },
-      { name: `${l}.gate_up`, shape: [BT, 2 * I] },
+      f16 ? { name: `${l}.gate_up_f16`, shape: [f16Words(BT * 2 * I)] } : { name: `${l}.gate_up`, shape: [BT, 2 * I] },
       { name: `${l}.residual3`, shape: [BT, C] },
     );
   }
+  // f16: the q|k|v (W) or gate|up (2I) of the layer being computed, in f32; never both live at once.
+  if (f16) s.push({ name: 'unpacked', shape: [BT, Math.max(W, 2 * I)] });
   s.push(
     // shared by every layer: written and read within one layer's forward or backward
     { name: 'ln', shape: [BT, C] },
@@ -252,8 +267,36 @@ function llamaActivationSpec(c: LlamaFamilyConfig, B: number, T: number, scratch
 }
 
 /** Bytes of a LlamaRunner's activation arena for B sequences of T tokens (what memory estimates count). */
-export function llamaActivationBytes(c: LlamaFamilyConfig, B: number, T: number): number {
-  return 4 * llamaActivationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c))).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+export function llamaActivationBytes(c: LlamaFamilyConfig, B: number, T: number, dtype: ActivationsDtype = 'f32'): number {
+  return 4 * llamaActivationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c)), dtype).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/**
+ * Bytes of LlamaModel's stacking scratch for a parameter arena aligned to `align` bytes (256 on
+ * SwiftShader and most GPUs): one buffer per group whose tensors are not back to back in some
+ * layer (Qwen2's q/k/v biases sit between the weights; odd tiny shapes break the alignment).
+ * Memory estimates add it to the state; LlamaModel.stackScratchBytes is what was allocated.
+ */
+export function llamaStackScratchBytes(c: LlamaFamilyConfig, align = 256): number {
+  const spec = llamaParamSpec(c);
+  const { offsets } = layoutArena(spec, align);
+  const words = new Map(spec.map((s) => [s.name, numel(s.shape)]));
+  const groups: Group[] = ['qkv_w', 'gate_up_w'];
+  if (llamaBiases(c).qkv) groups.push('qkv_b');
+  let bytes = 0;
+  for (const g of groups) {
+    let scattered = false;
+    for (let l = 0; l < c.numHiddenLayers && !scattered; l++) {
+      const names = groupNames(l, g);
+      let end = offsets.get(names[0])!;
+      for (const n of names) {
+        if (offsets.get(n) !== end) scattered = true;
+        end += words.get(n)!;
+      }
+    }
+    if (scattered) bytes += alignUp(Math.max(4, groupLength(c, g) * 4), 16); // Arena's `separate` buffer size
+  }
+  return bytes;
 }
 
 /** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
@@ -264,14 +307,50 @@ export class LlamaRunner implements ModelRunner {
   private buckets: EncoderBuckets | null = null;
   batch: HostBatch | null = null;
 
-  /** Activations are f32 only for now (GptRunner's f16 storage is not ported). */
+  /** activationsDtype 'f16' keeps each layer's qkv and gate_up as packed f16 (GptRunner's habit: math in f32). */
   constructor(readonly model: LlamaModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32') {
     const c = model.config;
     if (T > c.maxPositionEmbeddings) throw new Error(`sequence length ${T} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings}`);
-    if (activationsDtype !== 'f32') throw new Error(`activationsDtype: the Llama family keeps f32 activations only, got ${String(activationsDtype)}`);
+    if (activationsDtype !== 'f32' && activationsDtype !== 'f16') throw new Error(`activationsDtype must be f32 or f16, got ${String(activationsDtype)}`);
     this.BT = B * T;
     this.chunk = lmChunk(c);
-    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, llamaActivationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk)), { separate: true });
+    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, llamaActivationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk), activationsDtype), { separate: true });
+  }
+
+  /**
+   * Layer l's qkv ('qkv', BT×W) or gate_up ('gate_up', BT×2I) as f32 for a kernel to write: the
+   * kept tensor, or with f16 activations the shared scratch (then `keep` stores it).
+   */
+  private f32Act(l: number, what: 'qkv' | 'gate_up'): View {
+    return this.activationsDtype === 'f16' ? this.a('unpacked') : this.a(`${l}.${what}`);
+  }
+
+  /**
+   * f16 activations: pack the scratch into layer l's storage, then unpack it back, so the rest of
+   * the forward reads the rounded values — as GptRunner.keep, for the same reason: the backward
+   * sees only the rounded values, so the forward computes with them too, and the backward is
+   * exactly the gradient of the model with the q|k|v and gate|up projections' outputs rounded to
+   * f16 (the rounding's derivative taken as 1).
+   * q and k are kept before RoPE (the f32 path keeps them after), and the backward rotates the
+   * unpacked values again (same kernel, same inputs: bitwise the forward's values). Rounding at
+   * the matmul outputs puts every rounding point where f32 agrees with float64 to a few ulp;
+   * after RoPE, whose f32 angles t·inv_freq differ from exact ones by up to ~t·(ln θ + 3)·2⁻²⁴
+   * relative (src/kernels/rope.ts), a few percent of the values would round to the other f16
+   * neighbour than the exact model's, and the GPU would compute a measurably different rounded
+   * model (log-probs off by ~1e-3 instead of f32 error). Cost: one more in-place RoPE of q and k
+   * per layer in the backward.
+   */
+  private keep(enc: StepEncoder, l: number, what: 'qkv' | 'gate_up', n: number): void {
+    if (this.activationsDtype === 'f32') return;
+    packF16(enc, this.a(`${l}.${what}_f16`), this.a('unpacked'), n);
+    unpackF16(enc, this.a('unpacked'), this.a(`${l}.${what}_f16`), n);
+  }
+
+  /** Layer l's qkv or gate_up as f32 for the backward: the kept tensor, or unpacked into the scratch. */
+  private restore(enc: StepEncoder, l: number, what: 'qkv' | 'gate_up', n: number): View {
+    if (this.activationsDtype === 'f32') return this.a(`${l}.${what}`);
+    unpackF16(enc, this.a('unpacked'), this.a(`${l}.${what}_f16`), n);
+    return this.a('unpacked');
   }
 
   a(name: string): View {
@@ -319,19 +398,22 @@ export class LlamaRunner implements ModelRunner {
     for (let l = 0; l < L; l++) {
       const h = `model.layers.${l}`;
       rmsnormForward(enc, a('ln'), a(`${l}.rms1_rstd`), residual, p(`${h}.input_layernorm.weight`), BT, C, eps);
-      const qkv = a(`${l}.qkv`);
+      const qkv = this.f32Act(l, 'qkv');
       const wqkv = model.stackIn(enc, model.params, l, 'qkv_w');
       // with biases, both stacks may need the scratch: different scratch tensors, so both stay valid
       const bqkv = bias.qkv ? model.stackIn(enc, model.params, l, 'qkv_b') : null;
       linearForward(enc, qkv, a('ln'), wqkv, bqkv, BT, C, W);
+      this.keep(enc, l, 'qkv', BT * W); // f16: rounded before RoPE (see keep)
       ropeForwardInPlace(enc, qkv, B, T, NH, HS, theta, rows.q);
       ropeForwardInPlace(enc, qkv, B, T, NKV, HS, theta, rows.k);
       attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), qkv, a('lengths'), B, T, NH, NKV, HS);
       linearForward(enc, a('proj'), a(`${l}.atty`), p(`${h}.self_attn.o_proj.weight`), bias.o ? p(`${h}.self_attn.o_proj.bias`) : null, BT, QC, C);
       residualForward(enc, a(`${l}.residual2`), residual, a('proj'), BT * C);
       rmsnormForward(enc, a('ln'), a(`${l}.rms2_rstd`), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), BT, C, eps);
-      linearForward(enc, a(`${l}.gate_up`), a('ln'), model.stackIn(enc, model.params, l, 'gate_up_w'), null, BT, C, 2 * I);
-      swigluForward(enc, a('h'), a(`${l}.gate_up`), BT, I);
+      const gateUp = this.f32Act(l, 'gate_up');
+      linearForward(enc, gateUp, a('ln'), model.stackIn(enc, model.params, l, 'gate_up_w'), null, BT, C, 2 * I);
+      this.keep(enc, l, 'gate_up', BT * 2 * I);
+      swigluForward(enc, a('h'), gateUp, BT, I);
       linearForward(enc, a('proj'), a('h'), p(`${h}.mlp.down_proj.weight`), null, BT, I, C);
       residualForward(enc, a(`${l}.residual3`), a(`${l}.residual2`), a('proj'), BT * C);
       residual = a(`${l}.residual3`);
@@ -375,16 +457,23 @@ export class LlamaRunner implements ModelRunner {
       const h = `model.layers.${l}`;
       const residual = l === 0 ? a('encoded') : a(`${l - 1}.residual3`);
       // residual3 = residual2 + down(h): dresidual holds d(residual3) = d(down).
-      swigluForward(enc, a('h'), a(`${l}.gate_up`), BT, I); // recomputed, not kept
+      const gateUp = this.restore(enc, l, 'gate_up', BT * 2 * I);
+      swigluForward(enc, a('h'), gateUp, BT, I); // recomputed, not kept
       linearBackward(enc, a('dh'), g(`${h}.mlp.down_proj.weight`), null, a('dresidual'), a('h'), p(`${h}.mlp.down_proj.weight`), BT, I, C);
-      swigluBackward(enc, a('dgate_up'), a('dh'), a(`${l}.gate_up`), BT, I);
+      swigluBackward(enc, a('dgate_up'), a('dh'), gateUp, BT, I);
       // rms2 recomputed (same kernel, same inputs: bitwise the forward's values)
       rmsnormForward(enc, a('ln'), a('ln_rstd'), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), BT, C, eps);
       this.stackedBackward(enc, l, 'gate_up_w', null, a('dgate_up'), 2 * I);
       rmsnormBackward(enc, a('dresidual'), g(`${h}.post_attention_layernorm.weight`), a('dln'), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), a(`${l}.rms2_rstd`), BT, C, { accumulate: true });
       // residual2 = residual + o_proj(atty): dresidual now holds d(residual2) = d(o_proj).
       linearBackward(enc, a('datty'), g(`${h}.self_attn.o_proj.weight`), bias.o ? g(`${h}.self_attn.o_proj.bias`) : null, a('dresidual'), a(`${l}.atty`), p(`${h}.self_attn.o_proj.weight`), BT, QC, C);
-      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), a(`${l}.qkv`), a(`${l}.att_lse`), a('lengths'), B, T, NH, NKV, HS);
+      const qkv = this.restore(enc, l, 'qkv', BT * W);
+      if (this.activationsDtype === 'f16') {
+        // kept before RoPE: rotate again, bitwise the forward's q and k
+        ropeForwardInPlace(enc, qkv, B, T, NH, HS, theta, rows.q);
+        ropeForwardInPlace(enc, qkv, B, T, NKV, HS, theta, rows.k);
+      }
+      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), qkv, a(`${l}.att_lse`), a('lengths'), B, T, NH, NKV, HS);
       // gradients with respect to q and k before RoPE: the transpose rotation
       ropeBackwardInPlace(enc, a('dqkv'), B, T, NH, HS, theta, rows.q);
       ropeBackwardInPlace(enc, a('dqkv'), B, T, NKV, HS, theta, rows.k);

@@ -1,9 +1,10 @@
 // An independent check of the WGSL engine: the same batch through onnxruntime-web (the exported
-// graph) and through GptRunner; the engine's per-position next-token log-probs against ORT's
-// log-softmax gathered at the same targets. Both must hold the same weights.
+// graph, ./export.ts) and through the model's runner (GptRunner or LlamaRunner, f32 activations);
+// the engine's per-position next-token log-probs against ORT's log-softmax gathered at the same
+// targets. Both must hold the same weights.
 import { StepEncoder } from '../engine/encoder';
 import { buildBatch } from '../model/batch';
-import { GptRunner, type GptModel } from '../model/gpt';
+import type { TrainableModel } from '../model/family';
 import { tokenLogps, type OnnxLm } from './session';
 
 export interface EngineCheckResult {
@@ -20,13 +21,13 @@ export interface EngineCheckResult {
 }
 
 /** seqs: ragged token ids, each 2..n_positions long (every position but the last is compared). */
-export async function checkEngineAgainstOrt(model: GptModel, lm: OnnxLm, seqs: readonly (readonly number[])[]): Promise<EngineCheckResult> {
+export async function checkEngineAgainstOrt(model: TrainableModel, lm: OnnxLm, seqs: readonly (readonly number[])[]): Promise<EngineCheckResult> {
   if (seqs.length === 0) throw new Error('engine check: no sequences');
   seqs.forEach((s, b) => {
     if (s.length < 2) throw new Error(`engine check: sequence ${b} has ${s.length} tokens; at least 2 are needed to predict one`);
   });
-  const batch = buildBatch(seqs.map((ids) => ({ ids, promptLen: 1 })), model.config.eosTokenId);
-  const runner = new GptRunner(model, batch.B, batch.T);
+  const batch = buildBatch(seqs.map((ids) => ({ ids, promptLen: 1 })), model.seq.eosTokenId);
+  const runner = model.createRunner(batch.B, batch.T, 'f32');
   let engine: Float32Array;
   try {
     runner.setBatch(batch);

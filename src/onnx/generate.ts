@@ -20,6 +20,8 @@ export interface SamplingOptions {
   /** Sample among the k most likely tokens; 0 = the whole vocabulary. */
   topK: number;
   seed: number;
+  /** Ids that end the generation besides the tokenizer's eos (config.json's eos_token_id list). */
+  stopIds?: readonly number[];
 }
 
 export const SAMPLING_DEFAULTS: SamplingOptions = { maxNewTokens: 64, temperature: 0.8, topK: 40, seed: 0 };
@@ -31,7 +33,7 @@ export interface Generation {
   ids: number[];
   /** The generated ids decoded (the prompt is not repeated). */
   text: string;
-  /** Why generation stopped: end-of-text sampled, or maxNewTokens reached. */
+  /** Why generation stopped: end-of-text (or another stop id) sampled, or maxNewTokens reached. */
   stop: 'eos' | 'length';
 }
 
@@ -40,6 +42,7 @@ export function validateSampling(o: SamplingOptions): void {
   if (!(Number.isFinite(o.temperature) && o.temperature >= 0)) throw new Error(`temperature must be a number ≥ 0, got ${o.temperature}`);
   if (!Number.isInteger(o.topK) || o.topK < 0) throw new Error(`topK must be an integer ≥ 0 (0 = no limit), got ${o.topK}`);
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new Error(`seed must be an integer from 0 to 4294967295, got ${o.seed}`);
+  if (o.stopIds?.some((id) => !Number.isInteger(id) || id < 0)) throw new Error(`stopIds must be token ids (integers ≥ 0), got [${o.stopIds.join(', ')}]`);
 }
 
 /** Index of the largest value (the first one on ties). */
@@ -73,21 +76,23 @@ export function sampleToken(row: ArrayLike<number>, offset: number, V: number, t
 }
 
 /**
- * Continues `prompt`. An empty prompt starts from the beginning-of-text token (GPT-2's
- * <|endoftext|>). Contexts longer than n_positions keep their last n_positions tokens.
+ * Continues `prompt`. An empty prompt starts from the tokenizer's beginning-of-text token (GPT-2's
+ * <|endoftext|>). Contexts longer than n_positions keep their last n_positions tokens. Stops at the
+ * tokenizer's eos or any of opts.stopIds.
  */
 export async function generate(model: LogitsModel, tokenizer: Tokenizer, prompt: string, opts: SamplingOptions): Promise<Generation> {
   validateSampling(opts);
   const promptIds = tokenizer.encode(prompt);
   const context = promptIds.length ? [...promptIds] : [tokenizer.bosTokenId];
   const rng = new Rng(opts.seed);
+  const stops = new Set([tokenizer.eosTokenId, ...(opts.stopIds ?? [])]);
   const ids: number[] = [];
   let stop: Generation['stop'] = 'length';
   for (let n = 0; n < opts.maxNewTokens; n++) {
     const window = context.length > model.nPositions ? context.slice(context.length - model.nPositions) : context;
     const out = await model.logits([window]);
     const next = sampleToken(out.logits, (window.length - 1) * out.V, out.V, opts.temperature, opts.topK, rng);
-    if (next === tokenizer.eosTokenId) {
+    if (stops.has(next)) {
       stop = 'eos';
       break;
     }

@@ -1,4 +1,4 @@
-// An exported GPT-2 graph under onnxruntime-web: ragged token sequences in, logits out. The ORT
+// An exported model graph (GPT-2 or Llama family, ./export.ts) under onnxruntime-web: ragged token sequences in, logits out. The ORT
 // module is passed in, so this file runs unchanged in Node (./session-node.ts: the wasm backend)
 // and in the browser (./session-web.ts: WebGPU with wasm fallback, files from the app's origin).
 // Dimensions: B batch, T time (the longest sequence), V vocab.
@@ -29,7 +29,7 @@ export class OnnxLm {
 
   /**
    * A session on the first execution provider in `providers` that accepts the model.
-   * `model` is the .onnx bytes (e.g. from exportGpt2Onnx); vocabSize and nPositions come from the
+   * `model` is the .onnx bytes (e.g. from exportModelOnnx); vocabSize and nPositions come from the
    * model's config and bound the inputs; padId fills the right padding.
    */
   static async create(ort: Ort, model: Uint8Array, dims: { vocabSize: number; nPositions: number; padId?: number }, providers: string[] = ['wasm']): Promise<OnnxLm> {

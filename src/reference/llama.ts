@@ -175,6 +175,20 @@ export interface LlamaRefResult {
   cache: LlamaRefCache;
 }
 
+/**
+ * Where llamaForwardRef rounds an activation: sequence `seq`, layer `layer`, element `index` of the
+ * (T, width) output of q_proj, k_proj, v_proj, gate_proj or up_proj (row-major, t·width + channel).
+ */
+export interface RoundingPoint {
+  seq: number;
+  layer: number;
+  tensor: 'q' | 'k' | 'v' | 'gate' | 'up';
+  index: number;
+}
+
+/** A rounding of activations: toF16, or one that also reads where it is (RoundingPoint). */
+export type RoundActivation = (x: number, at: RoundingPoint) => number;
+
 // inp (T,IC), w (OC,IC), b (OC) or null -> (T,OC) = inp·wᵀ + b
 function linear(inp: Arr, w: Arr, b: Arr | null, T: number, IC: number, OC: number): Float64Array {
   const out = new Float64Array(T * OC);
@@ -290,7 +304,7 @@ function toF64(params: ParamMap, cfg: LlamaConfig): Map<string, Float64Array> {
   return out;
 }
 
-function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: Arr, tokens: number[]): LlamaSeqCache {
+function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: Arr, tokens: number[], seq: number, round?: RoundActivation): LlamaSeqCache {
   const { C, I, L, NH, NKV, HS, V, eps } = d;
   const T = tokens.length;
   const G = NH / NKV;
@@ -307,9 +321,18 @@ function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: A
   for (let l = 0; l < L; l++) {
     const p = `model.layers.${l}`;
     const rms1 = rmsnorm(x, g(`${p}.input_layernorm.weight`), T, C, eps);
-    const q = rope(linear(rms1.out, g(`${p}.self_attn.q_proj.weight`), opt(`${p}.self_attn.q_proj.bias`), T, C, QC), cos, sin, T, NH, HS, false);
-    const k = rope(linear(rms1.out, g(`${p}.self_attn.k_proj.weight`), opt(`${p}.self_attn.k_proj.bias`), T, C, KC), cos, sin, T, NKV, HS, false);
+    const qPre = linear(rms1.out, g(`${p}.self_attn.q_proj.weight`), opt(`${p}.self_attn.q_proj.bias`), T, C, QC);
+    const kPre = linear(rms1.out, g(`${p}.self_attn.k_proj.weight`), opt(`${p}.self_attn.k_proj.bias`), T, C, KC);
     const v = linear(rms1.out, g(`${p}.self_attn.v_proj.weight`), opt(`${p}.self_attn.v_proj.bias`), T, C, KC);
+    // f16 activation storage rounds the projections' outputs, q and k before RoPE
+    const rounded = (a: Float64Array, tensor: RoundingPoint['tensor']) => {
+      if (round) a.forEach((x, index) => (a[index] = round(x, { seq, layer: l, tensor, index })));
+    };
+    rounded(qPre, 'q');
+    rounded(kPre, 'k');
+    rounded(v, 'v');
+    const q = rope(qPre, cos, sin, T, NH, HS, false);
+    const k = rope(kPre, cos, sin, T, NKV, HS, false);
     // query head n reads kv head floor(n/G)
     const att = new Float64Array(NH * T * T);
     const y = new Float64Array(T * QC);
@@ -343,6 +366,8 @@ function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: A
     const rms2 = rmsnorm(x2, g(`${p}.post_attention_layernorm.weight`), T, C, eps);
     const gate = linear(rms2.out, g(`${p}.mlp.gate_proj.weight`), null, T, C, I);
     const up = linear(rms2.out, g(`${p}.mlp.up_proj.weight`), null, T, C, I);
+    rounded(gate, 'gate');
+    rounded(up, 'up');
     const h = new Float64Array(T * I);
     for (let i = 0; i < h.length; i++) h[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
     const down = linear(h, g(`${p}.mlp.down_proj.weight`), null, T, I, C);
@@ -370,8 +395,14 @@ function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: A
   return { tokens: [...tokens], layers, rmsf, logprobs };
 }
 
-/** Forward pass over ragged sequences (each 1 ≤ len ≤ max_position_embeddings, ids in [0, V)). */
-export function llamaForwardRef(params: ParamMap, config: LlamaConfig, seqs: number[][]): LlamaRefResult {
+/**
+ * Forward pass over ragged sequences (each 1 ≤ len ≤ max_position_embeddings, ids in [0, V)).
+ * `roundActivations` (e.g. toF16 of ./f16.ts) is applied where f16 activation storage rounds:
+ * the outputs of q_proj and k_proj (before RoPE), v_proj, gate_proj and up_proj; the model then
+ * computes with the rounded values, the cache holds them, and llamaBackwardRef takes the
+ * rounding's derivative as 1 (straight-through).
+ */
+export function llamaForwardRef(params: ParamMap, config: LlamaConfig, seqs: number[][], roundActivations?: RoundActivation): LlamaRefResult {
   const d = llamaDims(config);
   const P = toF64(params, config);
   const { V, C } = d;
@@ -385,7 +416,7 @@ export function llamaForwardRef(params: ParamMap, config: LlamaConfig, seqs: num
     seq.forEach((id, t) => {
       if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`llama reference: sequence ${s} position ${t}: token ${id} is outside [0, ${V})`);
     });
-    const cache = forwardSeq(P, d, cos, sin, seq);
+    const cache = forwardSeq(P, d, cos, sin, seq, s, roundActivations);
     caches.push(cache);
     const lp: number[] = [];
     const ml: number[] = [];

@@ -61,7 +61,7 @@ export const createConfigSlice: StateCreator<AppState, [], [], ConfigSlice> = (s
   },
   updateSettings(patch) {
     const { settings: before, model, data } = get();
-    const { settings, refused } = applySettings(before, patch, { nPositions: model.info?.config.nPositions, examples: data.result?.report.accepted });
+    const { settings, refused } = applySettings(before, patch, { nPositions: model.info?.nPositions, examples: data.result?.report.accepted });
     if (refused.length === Object.keys(patch).length) return refused;
     set({ settings });
     if (settings.maxLength !== before.maxLength || settings.maxPromptLength !== before.maxPromptLength) void get().inspectData();

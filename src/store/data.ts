@@ -91,7 +91,7 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set, 
     };
     // Lengths the model cannot take are the settings form's problem (it names the Max length
     // field): the file is read with the default lengths meanwhile, not reported as unreadable.
-    const nPositions = model.info?.config.nPositions ?? 1024;
+    const nPositions = model.info?.nPositions ?? 1024;
     const lengthsFit = !trainConfigProblems({ ...settings, nPositions }).some((p) => p.field === 'maxLength' || p.field === 'maxPromptLength');
     try {
       const result = await dataWorker().inspect(

@@ -5,8 +5,9 @@ import type { AppState } from './index';
 import { engine } from './workers';
 import { assetUrl, BUILTIN_MODEL_FILES } from './assets';
 import { deleteBlobs, loadBlobs, saveBlob, saveKv } from './persist';
+import type { FreshPreset } from '../model/presets';
 
-export type ModelRef = { kind: 'builtin' } | { kind: 'fresh'; preset: 'tiny' | 'builtin'; seed: number } | { kind: 'files'; name: string };
+export type ModelRef = { kind: 'builtin' } | { kind: 'fresh'; preset: FreshPreset; seed: number } | { kind: 'files'; name: string };
 
 export interface ModelSlice {
   model: { ref: ModelRef | null; status: 'idle' | 'loading' | 'ready' | 'error'; info: ModelInfo | null; error: string | null };

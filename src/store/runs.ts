@@ -122,7 +122,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
     },
     async startComparison() {
       const s = get();
-      const problems = settingsProblems(s.settings, { nPositions: s.model.info?.config.nPositions, examples: s.data.result?.report.accepted });
+      const problems = settingsProblems(s.settings, { nPositions: s.model.info?.nPositions, examples: s.data.result?.report.accepted });
       if (!s.cards.length) problems.push('Add at least one method.');
       const labels = runLabels(s.cards);
       s.cards.forEach((c, i) => problems.push(...cardProblems(c).map((p) => `${labels[i]}: ${p}.`)));

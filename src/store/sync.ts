@@ -78,7 +78,7 @@ function checkLengthsOnLoad(saved: TrainSettings): void {
     if (!s.model.info) return false;
     const lengths = { maxLength: s.settings.maxLength, maxPromptLength: s.settings.maxPromptLength };
     const base = { ...s.settings, maxLength: saved.maxLength, maxPromptLength: saved.maxPromptLength };
-    const ctx = { nPositions: s.model.info.config.nPositions };
+    const ctx = { nPositions: s.model.info.nPositions };
     let r = applyUrlSettings(base, lengths, ctx);
     // the saved lengths may not fit this model either: then the default (null) stays
     if (r.problems.length && trainConfigProblems({ ...r.settings, ...ctx }).some((p) => p.field === 'maxLength' || p.field === 'maxPromptLength')) {

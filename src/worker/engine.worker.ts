@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { createContext, explainNoWebGPU, requestAdapter, type GpuContext } from '../engine/gpu';
 import { webShaders } from '../engine/shaders-web';
 import { gpuSelfTest } from '../engine/selftest';
-import type { LoadedCheckpoint } from '../model/checkpoint';
+import type { LoadedModel } from '../model/family-checkpoint';
 import { idbSnapshotStore, loadResumeSnapshot, pruneResumeSnapshots } from './db';
 import { Emitter } from './emitter';
 import { loadModelSource } from './model-source';
@@ -16,7 +16,7 @@ import type { EngineApi, EventSink, GpuStatus, ModelInfo, SessionSpec } from './
 let ctx: GpuContext | null = null;
 let status: GpuStatus | null = null;
 let sink: EventSink | null = null;
-let model: { ckpt: LoadedCheckpoint; info: ModelInfo } | null = null;
+let model: { ckpt: LoadedModel; info: ModelInfo } | null = null;
 let session: Session | null = null;
 /** The start() call in progress (cancel() waits for it to give up). */
 let starting: Promise<unknown> | null = null;
@@ -54,7 +54,7 @@ async function gpu(): Promise<GpuContext> {
   return ctx!;
 }
 
-function requireModel(): { ckpt: LoadedCheckpoint; info: ModelInfo } {
+function requireModel(): { ckpt: LoadedModel; info: ModelInfo } {
   if (!model) throw new Error('no model is loaded: pick the built-in model or load a model folder first');
   return model;
 }

@@ -1,7 +1,8 @@
 // What the page exports from the engine worker: a run's model folder, a runnable TRL experiment
 // with the same hyperparameters and split (src/export/trl-script.ts), and generated samples
 // before and after training (exported to ONNX, run by onnxruntime-web, greedy decoding).
-import { saveCheckpoint as checkpointFiles, type LoadedCheckpoint } from '../model/checkpoint';
+import { saveModelCheckpoint, type LoadedModel } from '../model/family-checkpoint';
+import { modelType, sequenceConfig } from '../model/family';
 import { processSource } from '../data/pipeline';
 import { splitTrainEval } from '../data/split';
 import type { Example } from '../data/types';
@@ -11,8 +12,9 @@ import { judgeFor, judgeSamples, winRate, type PairRef, type WinRate } from '../
 import type { Session } from './session';
 import { loadPairs } from './pairs';
 
-export function modelFiles(base: LoadedCheckpoint, params: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
-  return checkpointFiles(base.config, params, base.tokenizer.kind === 'byte' ? 'byte' : base.tokenizerFiles);
+/** The model folder in its family's layout (config.json's model_type, Hugging Face names). */
+export function modelFiles(base: LoadedModel, params: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
+  return saveModelCheckpoint(base.config, params, base.tokenizer.kind === 'byte' ? 'byte' : base.tokenizerFiles);
 }
 
 /** train.py, README.txt, requirements.txt, data.jsonl, eval.jsonl and model/ (the starting weights). */
@@ -21,11 +23,11 @@ export async function trlFiles(session: Session, runId: string): Promise<Map<str
   if (!run) throw new Error(`no run "${runId}" in this comparison`);
   const { settings, data } = session.spec;
   const base = session.base;
-  const lengths = resolveLengths(base.config.nPositions, settings.maxLength, settings.maxPromptLength);
+  const lengths = resolveLengths(sequenceConfig(base.config).nPositions, settings.maxLength, settings.maxPromptLength);
   const examples: Example[] = [];
   await processSource(data.file, { name: data.name, size: data.file.size, format: data.format, tokenizer: base.tokenizer, tokenize: true, ...lengths }, { onExample: (ex) => void (ex.kind === 'pair' && examples.push(ex)) });
   const split = splitTrainEval(examples, run.cfg.evalFraction, run.cfg.seed);
-  const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null }, split.train, split.eval));
+  const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null, modelType: modelType(base.config) }, split.train, split.eval));
   for (const [name, bytes] of modelFiles(base, base.params)) out.set(`model/${name}`, bytes);
   return out;
 }
@@ -58,7 +60,7 @@ export const SAMPLE_PROMPTS = 6;
 export async function savedSamplePrompts(session: Session, n: number): Promise<SamplePrompt[]> {
   const { settings, data } = session.spec;
   const base = session.base;
-  const { pairs } = await loadPairs(data.file, data.name, data.format, base.tokenizer, base.config.nPositions, settings.maxLength, settings.maxPromptLength);
+  const { pairs } = await loadPairs(data.file, data.name, data.format, base.tokenizer, sequenceConfig(base.config).nPositions, settings.maxLength, settings.maxPromptLength);
   const split = splitTrainEval(pairs, settings.evalFraction, settings.seed);
   const tok = base.tokenizer;
   const text = (ids: readonly number[]) => tok.decode(ids.filter((id) => id !== tok.eosTokenId));
@@ -66,18 +68,19 @@ export async function savedSamplePrompts(session: Session, n: number): Promise<S
 }
 export const SAMPLE_TOKENS = 40;
 
-/** Greedy continuations of the prompts under each set of weights, scored by the set's judge. */
-export async function generateSamples(base: LoadedCheckpoint, models: Array<{ id: string; params: ReadonlyMap<string, Float32Array> }>, prompts: SamplePrompt[], dataName: string): Promise<SampleSet> {
-  const [{ exportGpt2Onnx }, { createWebOnnxLm }, { generate }] = await Promise.all([import('../onnx/gpt2'), import('../onnx/session-web'), import('../onnx/generate')]);
+/** Greedy continuations of the prompts under each set of weights (either family), scored by the set's judge. */
+export async function generateSamples(base: LoadedModel, models: Array<{ id: string; params: ReadonlyMap<string, Float32Array> }>, prompts: SamplePrompt[], dataName: string): Promise<SampleSet> {
+  const [{ exportModelOnnx, generationConfig }, { createWebOnnxLm }, { generate }] = await Promise.all([import('../onnx/export'), import('../onnx/session-web'), import('../onnx/generate')]);
   const { config, tokenizer } = base;
+  const gen = generationConfig(config);
   const judge = judgeFor(dataName);
   const set: SampleSet = { backend: '', prompts: prompts.map((p) => p.prompt), outputs: {}, judge: { name: judge.name, description: judge.description }, scores: {}, winRates: {} };
   for (const m of models) {
-    const lm = await createWebOnnxLm(exportGpt2Onnx(config, m.params), { vocabSize: config.vocabSize, nPositions: config.nPositions, padId: config.eosTokenId }, ['wasm']);
+    const lm = await createWebOnnxLm(exportModelOnnx(config, m.params), gen, ['wasm']);
     set.backend = lm.backend;
     try {
       const texts: string[] = [];
-      for (const p of prompts) texts.push((await generate(lm, tokenizer, p.prompt, { maxNewTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, seed: 0 })).text);
+      for (const p of prompts) texts.push((await generate(lm, tokenizer, p.prompt, { maxNewTokens: SAMPLE_TOKENS, temperature: 0, topK: 0, seed: 0, stopIds: gen.stopIds })).text);
       set.outputs[m.id] = texts;
       set.scores[m.id] = judgeSamples(judge, prompts.map((p, i) => ({ prompt: p.prompt, completion: texts[i], pair: p.pair }))).map(({ score, reason }) => ({ score, reason }));
       set.winRates[m.id] = winRate(set.scores[m.id]);

@@ -1,12 +1,18 @@
 // Starting weights for a comparison, on the host: the built-in model fetched from the page's own
-// origin, a seeded fresh initialisation, or a Hugging Face GPT-2 folder the user picked.
-import { byteTokenizerFiles, loadCheckpoint, readerFromFiles, type LoadedCheckpoint, type ReadFile } from '../model/checkpoint';
-import { paramCount, presetConfig, type ParamLimits } from '../model/config';
-import { initParams } from '../model/init';
+// origin, a seeded fresh initialisation, or a Hugging Face folder the user picked (GPT-2, or
+// Llama/Qwen2/Mistral: config.json's model_type decides).
+import { loadCheckpoint, readerFromFiles, type ReadFile } from '../model/checkpoint';
+import type { ParamLimits } from '../model/config';
+import { isLlamaConfigJson, type LoadedModel } from '../model/family-checkpoint';
+import { loadLlamaCheckpoint } from '../model/llama-checkpoint';
+import { freshModel, modelSummary } from '../model/presets';
 import { ByteTokenizer } from '../tokenizer/byte';
 import type { ModelInfo, ModelSource } from './protocol';
 
-/** Files a model folder may hold that loadCheckpoint reads; anything else in a picked folder is ignored. */
+/**
+ * Files a model folder may hold that the loaders read, plus any `*.safetensors` (the shards a
+ * model.safetensors.index.json names); anything else in a picked folder is ignored.
+ */
 export const MODEL_FILE_NAMES = [
   'config.json',
   'model.safetensors',
@@ -20,18 +26,17 @@ export const MODEL_FILE_NAMES = [
 ];
 
 /** `limits`: the engine's device limits when it has a device (a folder must fit them), else null. */
-export async function loadModelSource(src: ModelSource, limits: ParamLimits | null = null): Promise<{ ckpt: LoadedCheckpoint; info: ModelInfo }> {
-  let ckpt: LoadedCheckpoint;
+export async function loadModelSource(src: ModelSource, limits: ParamLimits | null = null): Promise<{ ckpt: LoadedModel; info: ModelInfo }> {
+  let ckpt: LoadedModel;
   let name: string;
   if (src.kind === 'fresh') {
-    const config = presetConfig(src.preset);
-    ckpt = { config, params: initParams(config, src.seed), tokenizer: new ByteTokenizer(), tokenizerFiles: byteTokenizerFiles(config) };
+    ckpt = { ...freshModel(src.preset, src.seed), tokenizer: new ByteTokenizer() } as LoadedModel;
     name = `fresh ${src.preset} (random init, seed ${src.seed})`;
   } else if (src.kind === 'builtin') {
-    ckpt = await loadCheckpoint(originReader(src.baseUrl, src.files), { limits });
+    ckpt = await loadFolder(originReader(src.baseUrl, src.files), limits);
     name = 'built-in';
   } else {
-    ckpt = await loadCheckpoint(readerFromFiles(folderFiles(src.files)), { limits });
+    ckpt = await loadFolder(readerFromFiles(folderFiles(src.files)), limits);
     name = src.name;
   }
   const t = ckpt.tokenizer;
@@ -39,7 +44,7 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
     name,
     kind: src.kind,
     config: ckpt.config,
-    params: paramCount(ckpt.config),
+    ...modelSummary(ckpt.config),
     tokenizer: {
       kind: t.kind,
       vocabSize: t.vocabSize,
@@ -48,6 +53,12 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
     ...(t.kind === 'hf' ? { tokenizerFiles: { ...ckpt.tokenizerFiles } as Record<string, string> } : {}),
   };
   return { ckpt, info };
+}
+
+/** A folder of either family: config.json's model_type picks the loader. */
+async function loadFolder(read: ReadFile, limits: ParamLimits | null): Promise<LoadedModel> {
+  const config = await read('config.json');
+  return config && isLlamaConfigJson(config) ? loadLlamaCheckpoint(read, { limits }) : loadCheckpoint(read, { limits });
 }
 
 /** Same-origin files only: names not in the build's list are absent (no request, no 404). */
@@ -61,6 +72,8 @@ function originReader(baseUrl: string, files: readonly string[]): ReadFile {
   };
 }
 
+const isModelFile = (name: string) => MODEL_FILE_NAMES.includes(name) || name.endsWith('.safetensors');
+
 /**
  * The model files of a picked folder: known names only, and for a name found at several depths
  * (a folder with an onnx/ subfolder) the shallowest one.
@@ -69,7 +82,7 @@ export function folderFiles(files: readonly File[]): File[] {
   const best = new Map<string, File>();
   const depth = (f: File) => (f.webkitRelativePath || f.name).split('/').length;
   for (const f of files) {
-    if (!MODEL_FILE_NAMES.includes(f.name)) continue;
+    if (!isModelFile(f.name)) continue;
     const prev = best.get(f.name);
     if (prev && depth(prev) === depth(f)) throw new Error(`two files are named "${f.name}" at the same depth of the folder; pick one model folder`);
     if (!prev || depth(f) < depth(prev)) best.set(f.name, f);

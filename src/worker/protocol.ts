@@ -3,7 +3,8 @@
 // structured-clonable values. Events stream to the page in throttled batches.
 import type { AdapterSummary } from '../engine/gpu';
 import type { SelfTestResult } from '../engine/selftest';
-import type { GPTConfig } from '../model/config';
+import type { ModelConfig } from '../model/family';
+import type { FreshPreset } from '../model/presets';
 import type { TrainConfig } from '../train/config';
 import type { Metrics } from '../train/trainer';
 import type { ObjectiveSpec } from '../train/objectives';
@@ -20,15 +21,21 @@ export type GpuStatus =
 export type ModelSource =
   /** public/models/builtin/ on the page's own origin; `files` lists what is there. */
   | { kind: 'builtin'; baseUrl: string; files: string[] }
-  /** A seeded random initialisation of a preset (Hugging Face GPT-2 init). */
-  | { kind: 'fresh'; preset: 'tiny' | 'builtin'; seed: number }
-  /** A Hugging Face GPT-2 folder picked by the user (or a model this app exported). */
+  /** A seeded random initialisation of a preset (Hugging Face's init for its family). */
+  | { kind: 'fresh'; preset: FreshPreset; seed: number }
+  /** A Hugging Face folder (GPT-2 or Llama family) picked by the user, or a model this app exported. */
   | { kind: 'files'; name: string; files: File[] };
 
 export interface ModelInfo {
   name: string;
   kind: ModelSource['kind'];
-  config: GPTConfig;
+  config: ModelConfig;
+  /** config.json's model_type: gpt2, llama, qwen2 or mistral. */
+  family: string;
+  /** The longest sequence the model reads (n_positions; max_position_embeddings). */
+  nPositions: number;
+  /** Layers · query heads (key/value heads when fewer) · hidden width, as the model panel shows them. */
+  shape: { layers: number; heads: number; kvHeads: number; width: number };
   params: number;
   tokenizer: { kind: 'byte' | 'hf'; vocabSize: number; description: string };
   /** The tokenizer's files when it is not the byte-level one (the data worker needs them). */

@@ -7,9 +7,8 @@
 // Passes over the whole data set (the per-pair table, reference sums, eval) send throttled
 // progress events; cancel() stops a comparison that is still starting between two batches.
 import type { GpuContext } from '../engine/gpu';
-import { GptModel } from '../model/gpt';
-import type { LoadedCheckpoint } from '../model/checkpoint';
-import { paramCount } from '../model/config';
+import type { LoadedModel } from '../model/family-checkpoint';
+import { createModel, modelParamCount, sequenceConfig } from '../model/family';
 import { pairLogps } from '../train/logps';
 import { RunnerPool } from '../train/runners';
 import { createObjective } from '../train/objectives';
@@ -60,14 +59,14 @@ export class Session {
 
   constructor(
     readonly spec: SessionSpec,
-    readonly base: LoadedCheckpoint,
+    readonly base: LoadedModel,
     private deps: SessionDeps,
   ) {
     this.clock = new ProgressClock(deps.progressMs ?? PROGRESS_MS, (progress) => this.emit({ type: 'progress', progress }));
     const { maxLength: _ml, maxPromptLength: _mpl, checkpointEvery: _ce, ...train } = spec.settings;
     this.runs = spec.runs.map((r) => {
       // the engine's one validator: bad settings or method options fail here, naming the field
-      validateTrainConfig({ ...spec.settings, objective: r.objective, nPositions: base.config.nPositions });
+      validateTrainConfig({ ...spec.settings, objective: r.objective, nPositions: sequenceConfig(base.config).nPositions });
       return new Run(r, { ...train, objective: r.objective });
     });
   }
@@ -109,9 +108,9 @@ export class Session {
   private async prepare(): Promise<void> {
     const { settings, data } = this.spec;
     this.emit({ type: 'session', phase: 'loading-data', message: `Tokenizing ${data.name}…` });
-    const { pairs } = await loadPairs(data.file, data.name, data.format, this.base.tokenizer, this.base.config.nPositions, settings.maxLength, settings.maxPromptLength);
+    const { pairs } = await loadPairs(data.file, data.name, data.format, this.base.tokenizer, sequenceConfig(this.base.config).nPositions, settings.maxLength, settings.maxPromptLength);
     this.checkCancelled();
-    const store = paramCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
+    const store = modelParamCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
     for (const r of this.runs) {
       r.training = new TrainingRun({ base: this.base, data: { kind: 'pairs', items: pairs }, config: r.cfg, checkpointEvery: settings.checkpointEvery, store: store ? this.deps.store(this.spec.sessionId, r.spec.id) : undefined, events: this.runEvents(r) });
     }
@@ -182,7 +181,7 @@ export class Session {
 
   /** The pair table's starting point: the first training pairs under the starting weights. */
   private async startingPoint(gpu: GpuContext): Promise<void> {
-    const model = new GptModel(gpu, this.base.config);
+    const model = createModel(gpu, this.base);
     // the runs' own activation storage, so the table matches what their steps compute
     const runners = new RunnerPool(model, undefined, undefined, this.spec.settings.activationsDtype ?? 'f32');
     const table = this.train.slice(0, PAIR_TABLE_SIZE);

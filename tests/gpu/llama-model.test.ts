@@ -234,7 +234,7 @@ describe('Llama family on WebGPU vs the float64 reference', () => {
     expect(() => new LlamaModel(gpu, { ...base, headDim: 6 })).toThrow(/head_dim = 6 must be a multiple of 4/);
     const model = new LlamaModel(gpu, base);
     expect(() => new LlamaRunner(model, 1, 65)).toThrow(/exceeds the model's max_position_embeddings 64/);
-    expect(() => new LlamaRunner(model, 1, 8, 'f16')).toThrow(/f32 activations only/);
+    expect(() => new LlamaRunner(model, 1, 8, 'bf16' as never)).toThrow(/activationsDtype must be f32 or f16, got bf16/);
     model.destroy();
   });
 

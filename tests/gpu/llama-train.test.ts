@@ -137,13 +137,18 @@ describe.each(PRESETS)('%s through the CLI', (preset) => {
     }
   });
 
-  it('refuses f16 activations in one line naming the flag, in the CLI and in TrainingRun', async () => {
+  it('trains with f16 activations, from the CLI and through TrainingRun', async () => {
+    // accuracy of the f16 runner itself: tests/gpu/llama-f16act.test.ts
     const model = await initModel(preset, 1);
-    const pairs = pairsFile(new Rng(2), `${preset}-f16.jsonl`, 2);
-    await expect(main(['train', '--model', model, '--pairs', pairs, '--method', 'dpo', '--activations-dtype', 'f16', '--steps', '1', '--out', join(dir, `${preset}-f16-run`)])).rejects.toThrow(/^--activations-dtype f16: .*keeps f32 activations/);
-    // the same refusal from TrainingRun (the page's path), before any GPU work
+    const pairs = pairsFile(new Rng(2), `${preset}-f16.jsonl`, 4);
+    const out = join(dir, `${preset}-f16-run`);
+    expect(await main(['train', '--model', model, '--pairs', pairs, '--method', 'dpo', '--activations-dtype', 'f16', '--steps', '2', '--batch-size', '2', '--out', out, '--quiet'])).toBe(0);
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(rows).toHaveLength(2);
+    for (const r of rows) expect(finite(r.loss) && finite(r.grad_norm)).toBe(true);
+    // TrainingRun (the page's path) accepts it too
     const ckpt = await readLlamaCheckpointDir(model);
-    expect(() => new TrainingRun({ base: ckpt, data: { kind: 'pairs', items: [{ promptIds: [1], chosenIds: [2], rejectedIds: [3], index: 0 }] }, config: { ...TRAIN_DEFAULTS, objective: { method: 'dpo' }, activationsDtype: 'f16' } })).toThrow(/keeps f32 activations/);
+    expect(() => new TrainingRun({ base: ckpt, data: { kind: 'pairs', items: [{ promptIds: [1], chosenIds: [2], rejectedIds: [3], index: 0 }] }, config: { ...TRAIN_DEFAULTS, objective: { method: 'dpo' }, activationsDtype: 'f16' } })).not.toThrow();
   });
 
   it('trains with bf16 AdamW moments', async () => {

@@ -10,7 +10,8 @@ import { testGpu } from '../helpers/gpu';
 import { randomPairs, randomParams } from '../helpers/random-model';
 import type { GpuContext } from '../../src/engine/gpu';
 import { main } from '../../src/cli/main';
-import { loadGptModelArg } from '../../src/cli/model-load';
+import { loadModelArg } from '../../src/cli/model-load';
+import { sequenceConfig } from '../../src/model/family';
 import { loadExamplesFile } from '../../src/cli/pairs-load';
 import { presetConfig, type GPTConfig } from '../../src/model/config';
 import { TRAIN_DEFAULTS, ConfigError, type TrainConfig } from '../../src/train/config';
@@ -53,8 +54,8 @@ describe('TrainingRun', () => {
     expect(cli.map((m) => m.step)).toEqual([1, 2, 2, 3, 3]);
 
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
-    const ckpt = await loadGptModelArg(model);
-    const data = await loadExamplesFile(file, ckpt.tokenizer, ckpt.config.nPositions);
+    const ckpt = await loadModelArg(model);
+    const data = await loadExamplesFile(file, ckpt.tokenizer, sequenceConfig(ckpt.config).nPositions);
     const got: Metrics[] = [];
     const tr = new TrainingRun({ base: ckpt, data: { kind: 'pairs', items: data.pairs }, config: run.config, events: { metrics: (r) => got.push(...r) } });
     expect([tr.train.length, tr.evalSet.length]).toEqual([run.train_pairs, run.eval_pairs]);

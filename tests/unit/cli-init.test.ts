@@ -44,7 +44,7 @@ describe('cli init', () => {
     try {
       await writeFile(join(dir, 'file'), 'x');
       const cases: Array<[string[], RegExp]> = [
-        [['--preset', 'huge', '--out', dir], /unknown preset "huge" \(presets: tiny, builtin, gpt2, llama-tiny, qwen-tiny\)/],
+        [['--preset', 'huge', '--out', dir], /unknown preset "huge" \(presets: tiny, builtin, gpt2, llama-tiny, qwen-tiny, smollm2-135m, qwen2\.5-0\.5b\)/],
         [['--preset', 'toString', '--out', dir], /unknown preset "toString"/],
         [['--out', dir], /missing required option --preset/],
         [['--preset', 'tiny'], /missing required option --out/],

@@ -205,7 +205,23 @@ describe('presets and initLlamaParams', () => {
     expect(LLAMA_TINY).toMatchObject({ family: 'llama', numAttentionHeads: 4, numKeyValueHeads: 2, headDim: 8, tieWordEmbeddings: true });
     expect(QWEN_TINY).toMatchObject({ family: 'qwen2', numKeyValueHeads: 1, tieWordEmbeddings: false });
     for (const name of Object.keys(LLAMA_PRESETS)) validateLlamaConfig(llamaPresetConfig(name));
-    expect(() => llamaPresetConfig('gpt2')).toThrow('unknown preset "gpt2" (Llama-family presets: llama-tiny, qwen-tiny)');
+    expect(() => llamaPresetConfig('gpt2')).toThrow('unknown preset "gpt2" (Llama-family presets: llama-tiny, qwen-tiny, smollm2-135m, qwen2.5-0.5b)');
+  });
+
+  it('has SmolLM2-135M and Qwen2.5-0.5B shaped presets with the real models\' parameter counts', () => {
+    // counts as transformers reports them (sum of numel over named parameters, tied head counted once)
+    const smol = llamaPresetConfig('smollm2-135m');
+    const qwen = llamaPresetConfig('qwen2.5-0.5b');
+    expect(llamaParamCount(smol)).toBe(134_515_008);
+    expect(llamaParamCount(qwen)).toBe(494_032_768);
+    for (const c of [smol, qwen]) expect(llamaParamSpec(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0)).toBe(llamaParamCount(c));
+    expect(smol).toMatchObject({ family: 'llama', numKeyValueHeads: 3, headDim: 64, ropeTheta: 100000, rmsNormEps: 1e-5, maxPositionEmbeddings: 8192, tieWordEmbeddings: true, bosTokenId: 1, eosTokenId: 2 });
+    expect(qwen).toMatchObject({ family: 'qwen2', numKeyValueHeads: 2, headDim: 64, ropeTheta: 1e6, rmsNormEps: 1e-6, maxPositionEmbeddings: 32768, tieWordEmbeddings: true, bosTokenId: 151643, eosTokenId: 151645 });
+    // config.json round trip, and within the no-GPU parameter cap
+    for (const c of [smol, qwen]) {
+      expect(llamaConfigFromHF(llamaConfigToHF(c))).toEqual(c);
+      expect(() => checkLlamaParamBytes(c, null)).not.toThrow();
+    }
   });
 
   it('is reproducible from the seed and differs between seeds', () => {

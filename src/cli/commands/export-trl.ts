@@ -1,14 +1,16 @@
 // `export-trl`: a `train` output folder as a runnable Hugging Face TRL experiment: train.py with
 // the run's objective and hyperparameters, data.jsonl (+ eval.jsonl) with the same train/eval
-// split, the starting model in Hugging Face layout, README.txt and requirements.txt.
+// split, the starting model in Hugging Face layout (its own family's: GPT-2, Llama, Qwen2 or
+// Mistral), README.txt and requirements.txt.
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from '../command';
 import { intOption, requireString, UsageError } from '../command';
-import { loadGptModelArg } from '../model-load';
-import { saveCheckpoint } from '../../model/checkpoint';
+import { loadModelArg } from '../model-load';
 import { writeCheckpointDir } from '../../model/checkpoint-node';
+import { saveModelCheckpoint } from '../../model/family-checkpoint';
+import { modelType, sequenceConfig } from '../../model/family';
 import { processSource } from '../../data/pipeline';
 import { DataError, type Example } from '../../data/types';
 import { cliLengths } from '../pairs-load';
@@ -41,27 +43,27 @@ export const exportTrl: Command = {
     const runDir = requireString(opts, 'run');
     const out = requireString(opts, 'out');
     const run = await readRunJson(runDir);
-    const ckpt = await loadGptModelArg(resolvePath(runDir, run.model));
-    const ref = run.ref_model ? await loadGptModelArg(resolvePath(runDir, run.ref_model)) : null;
+    const ckpt = await loadModelArg(resolvePath(runDir, run.model));
+    const ref = run.ref_model ? await loadModelArg(resolvePath(runDir, run.ref_model)) : null;
     const optLength = opts['max-length'] === undefined ? undefined : intOption(opts, 'max-length', 0, 2);
     const optPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
-    const { maxLength, maxPromptLength } = cliLengths(ckpt.config.nPositions, run.max_length ?? optLength, run.max_prompt_length ?? optPrompt);
+    const { maxLength, maxPromptLength } = cliLengths(sequenceConfig(ckpt.config).nPositions, run.max_length ?? optLength, run.max_prompt_length ?? optPrompt);
     if (run.max_length === undefined && optLength === undefined) console.error(`run.json does not record --max-length: using ${maxLength} and max prompt length ${maxPromptLength} (pass --max-length / --max-prompt-length if the run used others)`);
     const kto = methodDescriptor(run.config.objective.method).data === 'unpaired';
     const examples = await acceptedExamples(resolvePath(runDir, run.pairs), ckpt.tokenizer, maxLength, maxPromptLength, kto);
     // the same partition as `train` (splitTrainEval over the usable examples, in file order)
     const split = splitTrainEval(examples, run.config.evalFraction, run.config.seed);
-    const files = trlExportFiles({ config: run.config, maxLength, maxPromptLength, model: 'model', refModel: ref ? 'ref_model' : null }, split.train, split.eval);
+    const files = trlExportFiles({ config: run.config, maxLength, maxPromptLength, model: 'model', refModel: ref ? 'ref_model' : null, modelType: modelType(ckpt.config) }, split.train, split.eval);
     try {
       await mkdir(out, { recursive: true });
       for (const [name, text] of files) await writeFile(join(out, name), text);
       const tok = (c: typeof ckpt) => (c.tokenizer.kind === 'byte' ? 'byte' : c.tokenizerFiles);
-      await writeCheckpointDir(join(out, 'model'), saveCheckpoint(ckpt.config, ckpt.params, tok(ckpt)));
-      if (ref) await writeCheckpointDir(join(out, 'ref_model'), saveCheckpoint(ref.config, ref.params, tok(ref)));
+      await writeCheckpointDir(join(out, 'model'), saveModelCheckpoint(ckpt.config, ckpt.params, tok(ckpt)));
+      if (ref) await writeCheckpointDir(join(out, 'ref_model'), saveModelCheckpoint(ref.config, ref.params, tok(ref)));
     } catch (e) {
       throw new UsageError(`--out ${out}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
-    console.log(`wrote ${out}/: train.py (${run.config.objective.method}), data.jsonl (${split.train.length} examples)${split.eval.length ? `, eval.jsonl (${split.eval.length})` : ''}, model/${ref ? ', ref_model/' : ''}, README.txt`);
+    console.log(`wrote ${out}/: train.py (${run.config.objective.method}, ${modelType(ckpt.config)}), data.jsonl (${split.train.length} examples)${split.eval.length ? `, eval.jsonl (${split.eval.length})` : ''}, model/${ref ? ', ref_model/' : ''}, README.txt`);
   },
 };
 

@@ -2,8 +2,8 @@
 // wasm backend in Node): temperature, top-k and a seed; greedy at temperature 0 (README.md).
 import type { Command } from '../command';
 import { intOption, numberOption, requireString, UsageError } from '../command';
-import { loadGptModelArg } from '../model-load';
-import { exportGpt2Onnx } from '../../onnx/gpt2';
+import { loadModelArg } from '../model-load';
+import { exportModelOnnx, generationConfig } from '../../onnx/export';
 import { createNodeOnnxLm } from '../../onnx/session-node';
 import { generate as generateText, SAMPLING_DEFAULTS, validateSampling, type SamplingOptions } from '../../onnx/generate';
 
@@ -11,8 +11,8 @@ export const generate: Command = {
   name: 'generate',
   summary: 'Continue a prompt with a model (ONNX export run by onnxruntime-web): temperature, top-k and a seed; stops at end-of-text.',
   options: {
-    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder, or builtin' },
-    prompt: { type: 'string', valueName: 'TEXT', description: 'Text to continue (empty: start from <|endoftext|>)' },
+    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (GPT-2, Llama, Qwen2 or Mistral), or builtin' },
+    prompt: { type: 'string', valueName: 'TEXT', description: "Text to continue (empty: start from the tokenizer's BOS, GPT-2's <|endoftext|>)" },
     'max-new-tokens': { type: 'string', valueName: 'N', description: 'Tokens to generate at most', default: String(SAMPLING_DEFAULTS.maxNewTokens) },
     temperature: { type: 'string', valueName: 'T', description: 'Softmax temperature; 0 is greedy (argmax)', default: String(SAMPLING_DEFAULTS.temperature) },
     'top-k': { type: 'string', valueName: 'K', description: 'Sample among the K most likely tokens; 0 = all', default: String(SAMPLING_DEFAULTS.topK) },
@@ -34,10 +34,11 @@ export const generate: Command = {
     } catch (e) {
       throw new UsageError((e as Error).message, { cause: e });
     }
-    const ckpt = await loadGptModelArg(model);
-    const lm = await createNodeOnnxLm(exportGpt2Onnx(ckpt.config, ckpt.params), { ...ckpt.config, padId: ckpt.config.eosTokenId });
+    const ckpt = await loadModelArg(model);
+    const gen = generationConfig(ckpt.config);
+    const lm = await createNodeOnnxLm(exportModelOnnx(ckpt.config, ckpt.params), gen);
     try {
-      const g = await generateText(lm, ckpt.tokenizer, opts.prompt, sampling);
+      const g = await generateText(lm, ckpt.tokenizer, opts.prompt, { ...sampling, stopIds: gen.stopIds });
       if (opts.json) console.log(JSON.stringify({ prompt: g.prompt, text: g.text, ids: g.ids, stop: g.stop }));
       else console.log(g.prompt + g.text);
     } finally {

@@ -24,7 +24,10 @@ export const init: Command = {
     'Byte-level presets (tiny, builtin) get the built-in byte tokenizer; gpt2 gets no tokenizer files:',
     'copy tokenizer.json (or vocab.json + merges.txt) from a GPT-2 checkpoint into the folder.',
     'llama-tiny (Llama, grouped-query attention, tied head) and qwen-tiny (Qwen2, q/k/v biases, untied head) are',
-    'byte-level Llama-family folders that train and logps take.',
+    'byte-level Llama-family folders that every command takes.',
+    'smollm2-135m (134.5 M parameters, 0.54 GB) and qwen2.5-0.5b (494 M, 1.98 GB) have the real models\' shapes',
+    'with random weights and no tokenizer files (for bench and memory plans); to fine-tune the real ones, pass',
+    'their Hugging Face folder to --model instead.',
   ],
   async run(opts) {
     const name = requireString(opts, 'preset');

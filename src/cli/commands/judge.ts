@@ -7,11 +7,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command';
 import { intOption, numberOption, requireString, UsageError } from '../command';
-import { loadGptModelArg } from '../model-load';
+import { loadModelArg } from '../model-load';
 import { processSource } from '../../data/pipeline';
 import { DataError, type PreferencePair } from '../../data/types';
 import { judgeFor, judgeSamples, winRate } from '../../judge';
-import { exportGpt2Onnx } from '../../onnx/gpt2';
+import { exportModelOnnx, generationConfig } from '../../onnx/export';
 import { createNodeOnnxLm } from '../../onnx/session-node';
 import { generate as generateText } from '../../onnx/generate';
 import { Rng } from '../../util/rng';
@@ -48,7 +48,7 @@ export const judge: Command = {
   name: 'judge',
   summary: "Generate completions for N prompts of a preference set and print the judged win rate (JSON) from the set's rule-based judge.",
   options: {
-    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder, or builtin', default: 'builtin' },
+    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (GPT-2, Llama, Qwen2 or Mistral), or builtin', default: 'builtin' },
     set: { type: 'string', valueName: 'NAME|FILE', description: 'Built-in set (arithmetic, arithmetic-test, politeness, politeness-test, seed-examples) or a pairs file' },
     samples: { type: 'string', valueName: 'N', description: 'Prompts to sample (drawn without replacement, seeded); 0 = all', default: '50' },
     seed: { type: 'string', valueName: 'S', description: 'Seed of the prompt draw and of sampling', default: '0' },
@@ -73,12 +73,13 @@ export const judge: Command = {
     const order = new Rng(seed).shuffle(pairs.map((_, i) => i));
     const chosen = (n === 0 ? order : order.slice(0, n)).map((i) => pairs[i]);
     const j = judgeFor(setArg);
-    const ckpt = await loadGptModelArg(String(opts.model));
-    const lm = await createNodeOnnxLm(exportGpt2Onnx(ckpt.config, ckpt.params), { ...ckpt.config, padId: ckpt.config.eosTokenId });
+    const ckpt = await loadModelArg(String(opts.model));
+    const gen = generationConfig(ckpt.config);
+    const lm = await createNodeOnnxLm(exportModelOnnx(ckpt.config, ckpt.params), gen);
     const items: Array<{ prompt: string; completion: string; pair: { chosen: string; rejected: string } }> = [];
     try {
       for (const [k, p] of chosen.entries()) {
-        const g = await generateText(lm, ckpt.tokenizer, p.prompt, { maxNewTokens, temperature, topK: 0, seed: (seed * 1_000_003 + k) >>> 0 });
+        const g = await generateText(lm, ckpt.tokenizer, p.prompt, { maxNewTokens, temperature, topK: 0, seed: (seed * 1_000_003 + k) >>> 0, stopIds: gen.stopIds });
         items.push({ prompt: p.prompt, completion: g.text, pair: { chosen: p.chosen, rejected: p.rejected } });
       }
     } finally {

@@ -15,7 +15,7 @@ export const logps: Command = {
   name: 'logps',
   summary: 'Write, for every accepted pair, the token ids fed to the model and the sums of the completion tokens\' log-probs computed on the GPU.',
   options: {
-    model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (config.json, model.safetensors or shards, tokenizer; GPT-2, Llama, Qwen2 or Mistral), or builtin' },
+    model: { type: 'string', valueName: 'DIR|builtin|hf:ORG/NAME', description: 'Model folder (config.json, model.safetensors or shards, tokenizer; GPT-2, Llama, Qwen2 or Mistral), builtin, or a Hugging Face Hub model hf:ORG/NAME[@REVISION] (downloaded into $HF_HOME/hub; HF_TOKEN for gated models)' },
     pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml)' },
     out: { type: 'string', valueName: 'FILE.jsonl', description: 'Output, one JSON object per accepted pair' },
     'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },

@@ -5,6 +5,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { intOption, optionalIntOption, requireString, UsageError, type OptionSpec } from '../command';
 import { cliLengths } from '../pairs-load';
+import { hubModelDir } from '../hub-model';
+import { isHubId } from '../../hub/id';
 import { configFromHF, MODEL_PRESETS } from '../../model/config';
 import { ByteTokenizer } from '../../tokenizer/byte';
 import { loadTokenizerFromFiles } from '../../tokenizer/load';
@@ -17,7 +19,7 @@ export const pairsOptions: Record<string, OptionSpec> = {
   pairs: { type: 'string', valueName: 'FILE', description: 'Preference data: .jsonl, .json, .csv, .tsv or .yaml' },
   format: { type: 'string', valueName: 'NAME', default: 'auto', description: `Row format: auto, ${SHAPES.join(', ')}` },
   syntax: { type: 'string', valueName: 'NAME', default: 'auto', description: `File syntax: auto (by extension, then content), ${SYNTAXES.join(', ')}` },
-  model: { type: 'string', valueName: 'DIR|builtin', default: 'builtin', description: 'Tokenizer (and n_positions) of this model: builtin, or a folder with tokenizer.json or vocab.json + merges.txt' },
+  model: { type: 'string', valueName: 'DIR|builtin|hf:ORG/NAME', default: 'builtin', description: 'Tokenizer (and n_positions) of this model: builtin, a folder with tokenizer.json or vocab.json + merges.txt, or a Hugging Face Hub model' },
   'max-length': { type: 'string', valueName: 'N', description: `Max prompt + completion tokens (default: ${DEFAULT_MAX_LENGTH}, at most the model's n_positions)` },
   'max-prompt-length': { type: 'string', valueName: 'N', description: `Max prompt tokens, cut from the left (default: ${DEFAULT_MAX_PROMPT_LENGTH}, at most half of max-length)` },
   'max-completion-length': { type: 'string', valueName: 'N', description: 'Max completion tokens (default: no limit beyond max-length)' },
@@ -33,8 +35,10 @@ export interface PairsSetup {
   maxCompletionLength: number | null;
 }
 
-async function modelTokenizer(model: string): Promise<{ tokenizer: Tokenizer; nPositions: number }> {
-  if (model === 'builtin') return { tokenizer: new ByteTokenizer(), nPositions: MODEL_PRESETS.builtin.nPositions };
+async function modelTokenizer(arg: string): Promise<{ tokenizer: Tokenizer; nPositions: number }> {
+  if (arg === 'builtin') return { tokenizer: new ByteTokenizer(), nPositions: MODEL_PRESETS.builtin.nPositions };
+  // hf:ORG/NAME[@REV]: the cached (or downloaded) snapshot folder
+  const model = isHubId(arg) ? await hubModelDir(arg) : arg;
   try {
     const tokenizer = await loadTokenizerFromFiles(await readTokenizerDir(model));
     let nPositions = Infinity;
@@ -49,7 +53,7 @@ async function modelTokenizer(model: string): Promise<{ tokenizer: Tokenizer; nP
     }
     return { tokenizer, nPositions };
   } catch (e) {
-    throw new UsageError(`--model ${model}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new UsageError(`--model ${arg}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
 }
 

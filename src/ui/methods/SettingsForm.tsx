@@ -54,7 +54,7 @@ export function SettingField({ k, label }: { k: NumKey; label: string }) {
 export function SettingsForm() {
   const s = useApp((st) => st.settings);
   const updateSettings = useApp((st) => st.updateSettings);
-  const nPositions = useApp((st) => st.model.info?.config.nPositions);
+  const nPositions = useApp((st) => st.model.info?.nPositions);
   const examples = useApp((st) => st.data.result?.report.accepted);
   const [errors, setErrors] = useState<Partial<Record<keyof TrainSettings, string>>>({});
   const update = (patch: Partial<TrainSettings>) => {

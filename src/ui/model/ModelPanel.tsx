@@ -4,11 +4,21 @@ import { BUILTIN_MODEL_FILES } from '../../store/assets';
 import { memoryEstimate } from '../../store/memory';
 import { resolveLengths } from '../../data/tokenize';
 import { formatBytes } from '../data/DataPanel';
-import { paramCount, presetConfig } from '../../model/config';
+import { FRESH_PRESETS, freshConfig, type FreshPreset } from '../../model/presets';
+import { modelParamCount } from '../../model/family';
 
 const compact = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${Math.round(n / 1e3)}k`);
 
-// Model (README.md): the built-in model, a seeded fresh one, or a Hugging Face GPT-2 folder.
+/** What the size menu says of each random-model preset. */
+const PRESET_LABELS: Record<FreshPreset, string> = {
+  builtin: 'GPT-2, built-in size',
+  tiny: 'GPT-2, tiny',
+  'llama-tiny': 'Llama, tiny (grouped-query attention)',
+  'qwen-tiny': 'Qwen2, tiny (q/k/v biases, one KV head, untied head)',
+};
+
+// Model (README.md): the built-in model, a seeded fresh one of either family, or a Hugging Face
+// GPT-2 or Llama-family (Llama, Qwen2, Mistral) folder.
 export function ModelPanel() {
   const model = useApp((s) => s.model);
   const loadModel = useApp((s) => s.loadModel);
@@ -18,7 +28,7 @@ export function ModelPanel() {
   const momentsDtype = useApp((s) => s.settings.momentsDtype);
   const activationsDtype = useApp((s) => s.settings.activationsDtype);
   const runs = useApp((s) => s.cards.length);
-  const [preset, setPreset] = useState<'tiny' | 'builtin'>('builtin');
+  const [preset, setPreset] = useState<FreshPreset>('builtin');
   const [seed, setSeed] = useState(0);
   const hasBuiltin = BUILTIN_MODEL_FILES.includes('model.safetensors');
 
@@ -30,13 +40,13 @@ export function ModelPanel() {
   };
   const info = model.info;
   const c = info?.config;
-  const mem = c && memoryEstimate(c, batchSize, maxLength ?? resolveLengths(c.nPositions).maxLength, optimizer, momentsDtype, activationsDtype);
+  const mem = c && memoryEstimate(c, batchSize, maxLength ?? resolveLengths(info.nPositions).maxLength, optimizer, momentsDtype, activationsDtype);
   return (
     <section aria-labelledby="model-h" className="region">
       <h2 id="model-h">Model</h2>
       <p className="muted">
-        Every run starts from these weights. {hasBuiltin ? 'The built-in model is a small demo model: it answers in the right format but usually wrong.' : ''} For answers worth reading, load a real model: a Hugging Face GPT-2 folder under
-        “Model folder” or “Model files”.
+        Every run starts from these weights. {hasBuiltin ? 'The built-in model is a small demo model: it answers in the right format but usually wrong.' : ''} For answers worth reading, load a real model: a Hugging Face folder (GPT-2,
+        or Llama family: SmolLM2, Qwen2.5) under “Model folder” or “Model files”.
       </p>
       <div className="row">
         {hasBuiltin && (
@@ -50,9 +60,12 @@ export function ModelPanel() {
           </button>{' '}
           <label>
             size{' '}
-            <select value={preset} onChange={(e) => setPreset(e.target.value as 'tiny' | 'builtin')}>
-              <option value="builtin">built-in size ({compact(paramCount(presetConfig('builtin')))})</option>
-              <option value="tiny">tiny ({compact(paramCount(presetConfig('tiny')))})</option>
+            <select aria-label="Random model size" value={preset} onChange={(e) => setPreset(e.target.value as FreshPreset)}>
+              {FRESH_PRESETS.map((p) => (
+                <option key={p} value={p}>
+                  {PRESET_LABELS[p]} ({compact(modelParamCount(freshConfig(p)))})
+                </option>
+              ))}
             </select>
           </label>{' '}
           <label>
@@ -68,11 +81,11 @@ export function ModelPanel() {
           Model files <input type="file" aria-label="Model files" multiple onChange={(e) => pick(e.target.files)} />
         </label>
       </div>
-      <p className="muted">A Hugging Face GPT-2 folder (config.json, model.safetensors, tokenizer.json or vocab.json + merges.txt), or a model this page exported.</p>
+      <p className="muted">A Hugging Face folder — GPT-2, Llama, Qwen2 or Mistral (config.json; model.safetensors, or model.safetensors.index.json and its shards; tokenizer.json or vocab.json + merges.txt; tokenizer_config.json for the chat template) — or a model this page exported.</p>
       {model.status === 'loading' && <p role="status">Loading the model…</p>}
       {model.status === 'error' && (
         <p className="notice error" role="alert">
-          Could not load the model: {model.error}. Pick a folder with config.json, model.safetensors and a tokenizer (GPT-2 family, safetensors weights).
+          Could not load the model: {model.error}. Pick a folder with config.json, model.safetensors and a tokenizer (GPT-2 or Llama family, safetensors weights).
         </p>
       )}
       {info && c && mem && (
@@ -83,17 +96,20 @@ export function ModelPanel() {
           {info.kind === 'builtin' && (
             <p className="notice warn">
               A small demo model ({info.params.toLocaleString('en')} parameters, {info.tokenizer.kind === 'byte' ? 'byte-level' : 'its own tokenizer'}), pretrained on short question-and-answer texts: its answers have the right format but are usually wrong, so
-              the curves show what each method does while the samples stay rough. Load a real GPT-2 folder above for meaningful samples.
+              the curves show what each method does while the samples stay rough. Load a real model folder above for meaningful samples.
             </p>
           )}
           {!hasBuiltin && info.kind === 'fresh' && <p className="muted">This build has no pretrained built-in model yet, so runs start from random weights: the curves show the methods, the samples show noise.</p>}
           <dl className="facts">
+            <dt>Family</dt>
+            <dd data-testid="model-family">{info.family}</dd>
             <dt>Layers · heads · width</dt>
             <dd>
-              {c.nLayer} · {c.nHead} · {c.nEmbd}
+              {info.shape.layers} · {info.shape.heads}
+              {info.shape.kvHeads !== info.shape.heads ? ` (${info.shape.kvHeads} key/value)` : ''} · {info.shape.width}
             </dd>
             <dt>Context</dt>
-            <dd>{c.nPositions} tokens</dd>
+            <dd>{info.nPositions} tokens</dd>
             <dt>Tokenizer</dt>
             <dd>{info.tokenizer.description}</dd>
             <dt>GPU memory</dt>

@@ -99,7 +99,7 @@ describe('the store never holds an invalid setting', () => {
     const inspected: number[] = [];
     const s = createStore<AppState>()((set, get, api) => ({
       ...createConfigSlice(set, get, api),
-      model: { info: nPositions ? { config: { nPositions } } : null },
+      model: { info: nPositions ? { nPositions } : null },
       data: { result: accepted === undefined ? null : { report: { accepted } } },
       inspectData: async () => void inspected.push(get().settings.maxLength ?? 0),
     }) as unknown as AppState);

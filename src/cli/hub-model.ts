@@ -1,0 +1,67 @@
+// `--model hf:ORG/NAME[@REVISION]` for the CLI: the model's snapshot folder in the Hugging Face
+// cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub), downloaded first when
+// it is not complete there (progress lines on stderr, at most one a second). The environment
+// follows Hugging Face's conventions: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN
+// (sent as Authorization: Bearer; gated and private models), HF_HUB_OFFLINE=1 (cache only). A
+// cached snapshot is used without the server when it cannot be reached.
+import { downloadModel, downloadProgressText, formatBytes, formatHubId, HubError, HubIdError, normalizeEndpoint, parseHubId, type DownloadProgress } from '../hub/index';
+import { hubCacheRoot, nodeHubStorage, snapshotDir } from '../hub/cache-node';
+import { UsageError } from './command';
+
+export const HUB_TOKEN_HINT = 'set HF_TOKEN to an access token of an account that has access (huggingface.co/settings/tokens; it is sent as Authorization: Bearer), e.g. HF_TOKEN=hf_… npm run cli -- …';
+
+const truthy = (v: string | undefined) => !!v && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+
+/** The snapshot folder of a Hub model id (downloading it if needed); errors are one line naming `flag`. */
+export async function hubModelDir(model: string, flag = '--model', env: Record<string, string | undefined> = process.env, log: (line: string) => void = (l) => console.error(l)): Promise<string> {
+  let id;
+  try {
+    id = parseHubId(model);
+  } catch (e) {
+    if (e instanceof HubIdError) throw new UsageError(`${flag} ${e.message}`, { cause: e });
+    throw e;
+  }
+  const root = hubCacheRoot(env);
+  const label = formatHubId(id);
+  let endpoint: string;
+  try {
+    endpoint = normalizeEndpoint(env.HF_ENDPOINT);
+  } catch (e) {
+    throw new UsageError(`HF_ENDPOINT: ${(e as Error).message}`, { cause: e });
+  }
+  let lastLine = 0;
+  let started = false;
+  const progress = (p: DownloadProgress) => {
+    const now = Date.now();
+    if (!started) {
+      started = true;
+      log(`${label}: downloading from ${endpoint} into ${root}`);
+    }
+    const finished = p.total !== null && p.done >= p.total;
+    if (now - lastLine >= 1000 || finished) {
+      lastLine = now;
+      log(`${label}: ${downloadProgressText(p)}`);
+    }
+  };
+  try {
+    const snap = await downloadModel(id, {
+      storage: nodeHubStorage(root),
+      endpoint,
+      token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || null,
+      tokenHint: HUB_TOKEN_HINT,
+      offline: truthy(env.HF_HUB_OFFLINE),
+      onProgress: progress,
+      onResume: (file, offset) => log(`${label}: continuing ${file} from byte ${offset.toLocaleString('en-US')}`),
+    });
+    const dir = snapshotDir(root, snap.key);
+    if (snap.offline && !truthy(env.HF_HUB_OFFLINE)) log(`${label}: ${endpoint} cannot be reached; using the cached snapshot ${snap.key.commit.slice(0, 12)} in ${dir}`);
+    if (snap.downloadedBytes > 0) log(`${label}: ${snap.files.length} files (${formatBytes(snap.files.reduce((a, f) => a + f.size, 0))}) in ${dir}`);
+    return dir;
+  } catch (e) {
+    if (!(e instanceof HubError)) throw e;
+    const msg = `${flag} ${e.message}`;
+    // the model named cannot be had (bad name, no access, nothing loadable): a usage error, exit 2
+    if (['auth', 'not-found', 'unsupported', 'offline'].includes(e.kind)) throw new UsageError(msg, { cause: e });
+    throw new Error(msg, { cause: e });
+  }
+}
