@@ -1,9 +1,14 @@
-// float64 token statistics of one sequence from the reference GPT-2's full log-softmax: the
-// entropy sum and argmax-hit count over its completion positions (what GptRunner.readStats sums).
-import type { GPT2RefResult } from '../../src/reference/gpt2';
+// float64 token statistics of one sequence from a reference model's full log-softmax (GPT-2's or
+// the Llama family's): the entropy sum and argmax-hit count over its completion positions (what
+// the runners' readStats sums).
+
+/** What both references keep per sequence: the [T × V] log-softmax. */
+interface RefLogSoftmax {
+  cache: { seqs: ReadonlyArray<{ logprobs: Float64Array }> };
+}
 
 /** Sequence s of `r`, completion tokens from `promptLen` on. */
-export function refTokenStats(r: GPT2RefResult, s: number, ids: readonly number[], promptLen: number, V: number): { entropySum: number; correctCount: number } {
+export function refTokenStats(r: RefLogSoftmax, s: number, ids: readonly number[], promptLen: number, V: number): { entropySum: number; correctCount: number } {
   let entropySum = 0;
   let correctCount = 0;
   for (let t = promptLen - 1; t + 1 < ids.length; t++) {
