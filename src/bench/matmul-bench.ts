@@ -1,6 +1,7 @@
-// Matmul GFLOP/s of the engine's kernel and of the peer's tf.matMul at the same shapes, taken
-// alternately (one of ours, one of theirs, …) so background load hits both alike; medians.
-// C (M,N) = A (M,K) · B (K,N), the forward layout; each call is waited for on its own.
+// Matmul GFLOP/s of the engine's kernel and of the peers' (tf.matMul, jax-js np.matmul) at the
+// same shapes, taken alternately (one of ours, one of each peer's, …) so background load hits all
+// alike; medians. C (M,N) = A (M,K) · B (K,N), the forward layout; each call is waited for on
+// its own; each side's first call (pipeline compilation) is not timed.
 import type * as TF from '@tensorflow/tfjs-core';
 import type { GpuContext } from '../engine/gpu';
 import { createView } from '../engine/arena';
@@ -9,6 +10,7 @@ import { matmulPlanFor, matmulTiled } from '../kernels/matmul';
 import { Rng } from '../util/rng';
 import { gflops, median, round } from './stats';
 import { peerIdle } from './peer-tfjs';
+import { jaxMatmul, type Jax } from './peer-jaxjs';
 
 export interface MatmulResult {
   M: number;
@@ -21,9 +23,13 @@ export interface MatmulResult {
   peer_gflops: number | null;
   /** ours ÷ peer in GFLOP/s (higher is better). */
   ratio: number | null;
+  jaxjs_ms: number | null;
+  jaxjs_gflops: number | null;
+  /** ours ÷ jax-js in GFLOP/s. */
+  ratio_jaxjs: number | null;
 }
 
-export async function benchMatmul(gpu: GpuContext, tf: typeof TF | null, M: number, N: number, K: number, reps: number): Promise<MatmulResult> {
+export async function benchMatmul(gpu: GpuContext, tf: typeof TF | null, M: number, N: number, K: number, reps: number, jax: Jax | null = null): Promise<MatmulResult> {
   const d = gpu.device;
   const rng = new Rng(M * 7919 + N * 31 + K);
   const A = rng.floats(M * K), B = rng.floats(K * N);
@@ -46,18 +52,28 @@ export async function benchMatmul(gpu: GpuContext, tf: typeof TF | null, M: numb
     out.dispose();
     return ms;
   };
+  const jm = jax ? jaxMatmul(jax, A, B, M, N, K) : null;
+  const jaxs = async () => {
+    const t0 = performance.now();
+    await jm!.run();
+    return performance.now() - t0;
+  };
   await ours();
   if (tf) await theirs();
-  const mine: number[] = [], peer: number[] = [];
+  if (jm) await jaxs();
+  const mine: number[] = [], peer: number[] = [], jx: number[] = [];
   for (let r = 0; r < reps; r++) {
     mine.push(await ours());
     if (tf) peer.push(await theirs());
+    if (jm) jx.push(await jaxs());
   }
   for (const v of [a, b, c]) v.buffer.destroy();
   if (tf) tf.dispose([ta!, tb!]);
+  jm?.destroy();
   const flops = 2 * M * N * K;
   const ms = median(mine);
   const pms = tf ? median(peer) : null;
+  const jms = jm ? median(jx) : null;
   return {
     M, N, K,
     plan: matmulPlanFor(gpu.adapter),
@@ -66,5 +82,8 @@ export async function benchMatmul(gpu: GpuContext, tf: typeof TF | null, M: numb
     peer_ms: pms === null ? null : round(pms, 2),
     peer_gflops: pms === null ? null : round(gflops(flops, pms), 4),
     ratio: pms === null ? null : round(pms / ms, 3),
+    jaxjs_ms: jms === null ? null : round(jms, 2),
+    jaxjs_gflops: jms === null ? null : round(gflops(flops, jms), 4),
+    ratio_jaxjs: jms === null ? null : round(jms / ms, 3),
   };
 }

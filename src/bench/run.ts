@@ -1,7 +1,8 @@
-// `npm run bench`: matmul GFLOP/s against the adapter's FMA ceiling and the peer, per-kernel
+// `npm run bench`: matmul GFLOP/s against the adapter's FMA ceiling and the peers, per-kernel
 // shares of a training step (timestamp queries), and training-step ms and tokens/s for each
-// preset, ours and the TensorFlow.js peer's, measured alternately in one process on one adapter.
-// Presets of either family (GPT-2, Llama); the peer implements GPT-2 only, so a Llama-family
+// preset, ours and the peers' — TensorFlow.js (src/bench/peer-tfjs.ts) and jax-js
+// (src/bench/peer-jaxjs.ts) — measured alternately in one process on one adapter.
+// Presets of either family (GPT-2, Llama); the peers implement GPT-2 only, so a Llama-family
 // case runs ours only and its report row says why.
 import type * as TF from '@tensorflow/tfjs-core';
 import type { GpuContext } from '../engine/gpu';
@@ -10,6 +11,7 @@ import { Rng } from '../util/rng';
 import { benchBatch, benchCoefficients, benchModelWeights } from './workload';
 import { EngineStep } from './train-step';
 import { TfjsGpt, peerBytes } from './peer-tfjs';
+import { JaxGpt, type LoadedJaxPeer } from './peer-jaxjs';
 import { benchMatmul, type MatmulResult } from './matmul-bench';
 import { measurePeak } from './peak';
 import { kernelShares } from './profile';
@@ -22,8 +24,10 @@ export interface StepCase {
   T: number;
   /** Smaller than a real step (batch or length cut to fit the time budget); said in the table. */
   reduced: boolean;
-  /** Run the peer on this case too. */
+  /** Run the TF.js peer on this case too. */
   peer: boolean;
+  /** Run the jax-js peer on this case too (default: as `peer`). */
+  jaxjs?: boolean;
   /** Timed repetitions for this case (default: the run's reps); a reduced case also skips the kernel profile. */
   reps?: number;
 }
@@ -36,6 +40,8 @@ export interface BenchOptions {
   /** Memory plans to allocate (docs/perf.md: GPT-2 small and SmolLM2-135M, DPO 8 × 512); empty skips them. */
   memory: MemoryPlanOptions[];
   log: (line: string) => void;
+  /** The jax-js peer (absent or null: not run). */
+  jax?: LoadedJaxPeer | null;
 }
 
 export interface PeerInfo {
@@ -54,6 +60,23 @@ export const DEFAULT_CASES: StepCase[] = [
 
 /** `peer_skipped` for a Llama-family case (the others: 'not asked for this case', 'no peer loaded'). */
 const PEER_GPT2_ONLY = 'the TF.js peer implements GPT-2 only';
+/** `jaxjs_skipped` for a Llama-family case. */
+const JAX_GPT2_ONLY = 'the jax-js peer implements GPT-2 only';
+
+/**
+ * `--large` (docs/perf.md "Larger shapes"): shapes of real models, opt-in because on a software
+ * adapter they take minutes — GPT-2 small's MLP at 2048 tokens (2048×3072×768 would be the c_fc;
+ * 2048×2048×768 is the square-ish one the issue names), its c_attn at 512 tokens, and the LM head
+ * of SmolLM2-135M (V = 49,152, C = 576) at 128 tokens.
+ */
+export const LARGE_MATMUL: Array<[number, number, number]> = [
+  [512, 2304, 768], // GPT-2 small c_attn at 512 tokens
+  [2048, 2048, 768],
+  [128, 49152, 576], // SmolLM2-135M LM head at 128 tokens
+];
+
+/** `--large`'s training steps: GPT-2 small at 1 × 128, every peer. */
+export const LARGE_CASES: StepCase[] = [{ preset: 'gpt2', B: 1, T: 128, reduced: false, peer: true, reps: 1 }];
 
 export const DEFAULT_MATMUL: Array<[number, number, number]> = [
   [256, 384, 128], // builtin c_attn at B·T = 256
@@ -61,7 +84,7 @@ export const DEFAULT_MATMUL: Array<[number, number, number]> = [
   [512, 512, 512],
 ];
 
-export async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCase, o: Pick<BenchOptions, 'reps' | 'profile' | 'log'>) {
+export async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCase, o: Pick<BenchOptions, 'reps' | 'profile' | 'log' | 'jax'>) {
   const config = modelPresetConfig(c.preset);
   const maxT = sequenceConfig(config).nPositions;
   if (c.T > maxT) throw new Error(`bench: T=${c.T} exceeds ${c.preset}'s ${isLlamaConfig(config) ? 'max_position_embeddings' : 'n_positions'} ${maxT}`);
@@ -71,6 +94,8 @@ export async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCa
   const ours = new EngineStep(gpu, config, weights, batch, 3);
   const peerSkipped = isLlamaConfig(config) ? PEER_GPT2_ONLY : !c.peer ? 'not asked for this case' : !peer ? 'no peer loaded' : null;
   const theirs = peer && !peerSkipped && !isLlamaConfig(config) ? new TfjsGpt(peer.tf, config, weights, c.B, c.T) : null;
+  const jaxSkipped = isLlamaConfig(config) ? JAX_GPT2_ONLY : !(c.jaxjs ?? c.peer) ? 'not asked for this case' : !o.jax ? 'no peer loaded' : null;
+  const jaxs = o.jax && !jaxSkipped && !isLlamaConfig(config) ? new JaxGpt(o.jax.jax, config, weights, c.B, c.T) : null;
   const rng = new Rng(4);
   const timeIt = async (f: () => Promise<unknown>) => {
     const t0 = performance.now();
@@ -78,14 +103,19 @@ export async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCa
     return performance.now() - t0;
   };
   o.log(`  ${c.preset} ${c.B}×${c.T}: warm-up`);
-  await ours.run();
+  const logpSeq0 = await ours.run(); // at the starting weights: scripts/torch_step.py prints the same number
   if (theirs) await theirs.step(batch, benchCoefficients(batch, rng));
-  const ms: number[] = [], peerMs: number[] = [];
+  if (jaxs) {
+    await jaxs.step(batch, benchCoefficients(batch, rng)); // traces and compiles the jit program
+    o.log(`  ${c.preset} jax-js first step (trace + compile + run): ${jaxs.firstStepMs!.toFixed(0)} ms`);
+  }
+  const ms: number[] = [], peerMs: number[] = [], jaxMs: number[] = [];
   const reps = c.reps ?? o.reps;
   for (let r = 0; r < reps; r++) {
     ms.push(await timeIt(() => ours.run()));
     if (theirs) peerMs.push(await timeIt(() => theirs.step(batch, benchCoefficients(batch, rng))));
-    o.log(`  ${c.preset} step ${r + 1}/${reps}: ours ${ms[r].toFixed(0)} ms${theirs ? `, peer ${peerMs[r].toFixed(0)} ms` : ''}`);
+    if (jaxs) jaxMs.push(await timeIt(() => jaxs.step(batch, benchCoefficients(batch, rng))));
+    o.log(`  ${c.preset} step ${r + 1}/${reps}: ours ${ms[r].toFixed(0)} ms${theirs ? `, tfjs ${peerMs[r].toFixed(0)} ms` : ''}${jaxs ? `, jax-js ${jaxMs[r].toFixed(0)} ms` : ''}`);
   }
   const phases = emptyPhases();
   await ours.run(phases);
@@ -111,15 +141,23 @@ export async function stepCase(gpu: GpuContext, peer: PeerInfo | null, c: StepCa
     phases_ms: phaseMedians(phases),
     peak_gpu_bytes: ours.bytes,
     kernels,
+    /** Sequence 0's completion log-prob sum at the starting weights (the first forward): `logp_seq0` of scripts/torch_step.py for the same case. */
+    check: { logp_seq0: round(logpSeq0, 5) },
     peer: theirs
       ? { ms: round(median(peerMs), 1), tokens_per_s: round((tokens * 1000) / median(peerMs), 2), phases_ms: phaseMedians(peerPhases), gpu_bytes: peerBytes(peer!.tf) }
       : null,
     ratio: theirs ? round(median(peerMs) / med, 3) : null,
     /** Why the peer did not run this case (null when it did). */
     peer_skipped: theirs ? null : peerSkipped,
+    /** The jax-js peer: median ms of the jitted step (forward, backward, clip, Adam, loss read back); its first, compiling step apart. */
+    jaxjs: jaxs ? { ms: round(median(jaxMs), 1), tokens_per_s: round((tokens * 1000) / median(jaxMs), 2), first_step_ms: round(jaxs.firstStepMs ?? NaN, 1) } : null,
+    ratio_jaxjs: jaxs ? round(median(jaxMs) / med, 3) : null,
+    /** Why the jax-js peer did not run this case (null when it did). */
+    jaxjs_skipped: jaxs ? null : jaxSkipped,
   };
   ours.destroy();
   theirs?.destroy();
+  jaxs?.destroy();
   return result;
 }
 
@@ -132,7 +170,7 @@ export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInf
   const matmul: MatmulResult[] = [];
   for (const [M, N, K] of o.matmulShapes) {
     o.log(`matmul ${M}×${N}×${K}…`);
-    matmul.push(await benchMatmul(gpu, peer?.tf ?? null, M, N, K, o.reps));
+    matmul.push(await benchMatmul(gpu, peer?.tf ?? null, M, N, K, o.reps, o.jax?.jax ?? null));
   }
   const train_step: StepResult[] = [];
   for (const c of o.cases) {
@@ -144,7 +182,9 @@ export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInf
     o.log(`memory plan ${m.preset} DPO ${m.pairs} pairs × ${m.T} (micro-batches of ${m.microPairs}, ${m.momentsDtype} moments${m.run ? ', one micro-batch executed' : ''})…`);
     memory.push(await memoryPlan(gpu, m));
   }
+  const geomean = (xs: number[]) => (xs.length ? round(Math.exp(xs.reduce((s, r) => s + Math.log(r), 0) / xs.length), 3) : null);
   const ratios = matmul.map((m) => m.ratio).filter((r): r is number => r !== null);
+  const jaxRatios = matmul.map((m) => m.ratio_jaxjs).filter((r): r is number => r !== null);
   const largest = matmul.reduce((a, b) => (a.M * a.N * a.K >= b.M * b.N * b.K ? a : b), matmul[0]);
   return {
     date: new Date().toISOString(),
@@ -155,36 +195,49 @@ export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInf
     matmul_fraction_of_ceiling: largest ? round(largest.gflops / ceiling, 3) : null,
     train_step,
     memory,
+    /** The TF.js peer (`ratio`, `train_step_vs_peer`, `matmul_vs_peer` are against it). */
     peer: peer ? { name: peer.name, version: peer.version, adapter: peer.adapter } : null,
+    /** The jax-js peer (`ratio_jaxjs`, `train_step_vs_jaxjs`, `matmul_vs_jaxjs`). */
+    jaxjs: o.jax ? { name: o.jax.name, version: o.jax.version, adapter: o.jax.adapter } : null,
     ratios: {
       train_step_vs_peer: Object.fromEntries(train_step.filter((s) => s.ratio !== null).map((s) => [s.preset, s.ratio])),
       /** Geometric mean over the shapes of ours ÷ peer GFLOP/s. */
-      matmul_vs_peer: ratios.length ? round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length), 3) : null,
+      matmul_vs_peer: geomean(ratios),
       matmul_vs_peer_min: ratios.length ? Math.min(...ratios) : null,
+      /** Ours ÷ jax-js step speed per preset (the last case of a preset wins, as for the TF.js ratio). */
+      train_step_vs_jaxjs: Object.fromEntries(train_step.filter((s) => s.ratio_jaxjs !== null).map((s) => [s.preset, s.ratio_jaxjs])),
+      matmul_vs_jaxjs: geomean(jaxRatios),
+      matmul_vs_jaxjs_min: jaxRatios.length ? Math.min(...jaxRatios) : null,
     },
   };
 }
 
 export type BenchReport = Awaited<ReturnType<typeof runBench>>;
 
-/** The README table: one row per preset, then the matmul line. */
+/** The README table: one row per preset (TF.js peer, then jax-js), then the matmul table. */
 export function benchMarkdown(r: BenchReport): string {
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const x = (ratio: number | null | undefined) => (ratio != null ? `${ratio}×` : '–');
+  const jax = r.jaxjs ?? null;
   const lines = [
-    `Adapter: ${r.adapter.description || r.adapter.architecture} (${r.adapter.vendor}${r.adapter.isFallbackAdapter ? ', software' : ''}), ${r.machine.runtime}, ${r.date.slice(0, 10)}. Peer: ${r.peer ? `${r.peer.name} ${r.peer.version}` : 'not run'}.`,
+    `Adapter: ${r.adapter.description || r.adapter.architecture} (${r.adapter.vendor}${r.adapter.isFallbackAdapter ? ', software' : ''}), ${r.machine.runtime}, ${r.date.slice(0, 10)}. ` +
+      `Peers: ${r.peer ? `${r.peer.name} ${r.peer.version}` : 'TF.js not run'}; ${jax ? `${jax.name} ${jax.version}` : 'jax-js not run'}. Speed-ups are ours ÷ peer speed.`,
     '',
-    '| preset | batch × length | PrefPlay ms/step | tokens/s | fwd / readback / bwd / opt ms | peak GPU memory | peer ms/step | speed-up |',
-    '|---|---|---|---|---|---|---|---|',
+    '| preset | batch × length | PrefPlay ms/step | tokens/s | fwd / readback / bwd / opt ms | peak GPU memory | TF.js ms/step | vs TF.js | jax-js ms/step | vs jax-js |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of r.train_step) {
     const p = s.phases_ms;
     const peerCell = s.peer ? s.peer.ms : s.peer_skipped === PEER_GPT2_ONLY ? 'not run (GPT-2 only)' : 'not run';
-    lines.push(`| ${s.preset} | ${s.B} × ${s.T}${s.reduced ? ' (reduced)' : ''} | ${s.ms} | ${s.tokens_per_s} | ${p.forward ?? '–'} / ${p.readback ?? '–'} / ${p.backward ?? '–'} / ${p.optimizer ?? '–'} | ${mb(s.peak_gpu_bytes)} | ${peerCell} | ${s.ratio !== null ? `${s.ratio}×` : '–'} |`);
+    const jaxCell = s.jaxjs ? s.jaxjs.ms : s.jaxjs_skipped === JAX_GPT2_ONLY || s.peer_skipped === PEER_GPT2_ONLY ? 'not run (GPT-2 only)' : 'not run';
+    lines.push(`| ${s.preset} | ${s.B} × ${s.T}${s.reduced ? ' (reduced)' : ''} | ${s.ms} | ${s.tokens_per_s} | ${p.forward ?? '–'} / ${p.readback ?? '–'} / ${p.backward ?? '–'} / ${p.optimizer ?? '–'} | ${mb(s.peak_gpu_bytes)} | ${peerCell} | ${x(s.ratio)} | ${jaxCell} | ${x(s.ratio_jaxjs)} |`);
   }
   const llama = r.train_step.filter((s) => s.peer_skipped === PEER_GPT2_ONLY).map((s) => `${s.preset} (${s.family})`);
-  if (llama.length) lines.push('', `Llama-family cases (${llama.join(', ')}) run ours only: ${PEER_GPT2_ONLY}.`);
-  lines.push('', '| matmul M×N×K | PrefPlay GFLOP/s | peer GFLOP/s | ratio |', '|---|---|---|---|');
-  for (const m of r.matmul) lines.push(`| ${m.M}×${m.N}×${m.K} | ${m.gflops} | ${m.peer_gflops ?? '–'} | ${m.ratio !== null ? `${m.ratio}×` : '–'} |`);
+  if (llama.length) lines.push('', `Llama-family cases (${llama.join(', ')}) run ours only: ${PEER_GPT2_ONLY}${jax ? ', and so does the jax-js peer' : ''}.`);
+  const compiled = r.train_step.filter((s) => s.jaxjs).map((s) => `${s.preset} ${s.B} × ${s.T} ${s.jaxjs!.first_step_ms} ms`);
+  if (compiled.length) lines.push('', `jax-js's first step (tracing, kernel generation and compilation, then the step; not in the medians): ${compiled.join(', ')}.`);
+  lines.push('', '| matmul M×N×K | PrefPlay GFLOP/s | TF.js GFLOP/s | vs TF.js | jax-js GFLOP/s | vs jax-js |', '|---|---|---|---|---|---|');
+  for (const m of r.matmul) lines.push(`| ${m.M}×${m.N}×${m.K} | ${m.gflops} | ${m.peer_gflops ?? '–'} | ${x(m.ratio)} | ${m.jaxjs_gflops ?? '–'} | ${x(m.ratio_jaxjs)} |`);
   lines.push('', `FMA ceiling ${r.ceiling_gflops} GFLOP/s; largest matmul at ${((r.matmul_fraction_of_ceiling ?? 0) * 100).toFixed(0)} % of it.`);
   const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
   for (const m of r.memory) {

@@ -40,12 +40,16 @@ export interface RowPart {
 /** A matrix as one view, or as row parts in row order (a tensor split across buffers). */
 export type Rows = View | readonly RowPart[];
 
-/** A part of an arena tensor: its rows, its buffer, and its element offset in the arena's address space. */
+/** A part of an arena tensor: its rows, its buffer, and its arena element index. */
 export interface ArenaPart extends RowPart {
   /** Index of the buffer that holds it. */
   chunk: number;
-  /** Element offset counted over the buffers laid back to back (the arena element index). */
-  global: number;
+  /**
+   * The arena element index of its first element: its offset in the single-buffer layout of the
+   * same tensors, whatever the split (bf16 moments seed their stochastic rounding with it, so a
+   * run draws the same bits on a device with other limits).
+   */
+  index: number;
 }
 
 export function numel(shape: readonly number[]): number {
@@ -76,19 +80,17 @@ export interface ArenaSlot {
   offset: number;
   /** Elements. */
   length: number;
-  /** Element offset in the arena's address space (buffers back to back). */
-  global: number;
+  /** Arena element index of its first element (offset in the single-buffer layout): ArenaPart.index. */
+  index: number;
 }
 
 export interface ArenaLayout {
-  /** Element offset of each tensor (its first part) in the arena's address space, in spec order. */
+  /** Element offset of each tensor in the single-buffer layout (its arena element index), in spec order. */
   offsets: Map<string, number>;
   /** Where each tensor lies: one slot, or several row parts when it was split. */
   slots: Map<string, ArenaSlot[]>;
   /** Bytes of each buffer, each a multiple of the alignment and at most maxBytes. */
   buffers: number[];
-  /** Element offset of each buffer in the arena's address space. */
-  bases: number[];
   /** Total bytes including alignment padding. */
   bytes: number;
   specs: readonly TensorSpec[];
@@ -128,16 +130,19 @@ export function layoutArena(specs: readonly TensorSpec[], align = 256, opts: Are
     buffers[buffers.length - 1] = used;
     return { chunk: buffers.length - 1, offset };
   };
-  const placed: ArenaSlot[] = [];
+  let flat = 0; // bytes of the single-buffer layout so far
   for (const s of specs) {
     if (slots.has(s.name)) throw new Error(`arena: duplicate tensor name "${s.name}"`);
     for (const d of s.shape) {
       if (!Number.isInteger(d) || d <= 0) throw new Error(`arena: tensor "${s.name}" has invalid shape [${s.shape.join(', ')}]`);
     }
     const n = numel(s.shape);
+    flat = alignUp(flat, align);
+    const base = flat / 4;
+    flat += n * 4;
     const list: ArenaSlot[] = [];
     if (n * 4 <= cap) {
-      list.push({ name: s.name, row0: 0, rows: s.shape[0], ...place(n * 4), length: n, global: 0 });
+      list.push({ name: s.name, row0: 0, rows: s.shape[0], ...place(n * 4), length: n, index: base });
     } else if (split.has(s.name) && s.shape.length >= 1) {
       const R = s.shape[0];
       const row = n / R;
@@ -147,26 +152,18 @@ export function layoutArena(specs: readonly TensorSpec[], align = 256, opts: Are
       if (fit >= m) fit -= fit % m;
       for (let r0 = 0; r0 < R; r0 += fit) {
         const rows = Math.min(fit, R - r0);
-        list.push({ name: s.name, row0: r0, rows, ...place(rows * row * 4), length: rows * row, global: 0 });
+        list.push({ name: s.name, row0: r0, rows, ...place(rows * row * 4), length: rows * row, index: base + r0 * row });
       }
     } else {
       const how = split.size ? ` (only ${[...split].join(', ')} may be split by rows)` : '';
       throw new Error(`arena: tensor "${s.name}" [${s.shape.join(', ')}] needs ${n * 4} bytes, more than ${note}${how}`);
     }
     slots.set(s.name, list);
-    placed.push(...list);
+    offsets.set(s.name, base);
   }
   if (buffers.length === 0) buffers.push(0);
   for (let k = 0; k < buffers.length; k++) buffers[k] = Math.max(alignUp(buffers[k], align), align);
-  const bases: number[] = [];
-  let total = 0;
-  for (const b of buffers) {
-    bases.push(total / 4);
-    total += b;
-  }
-  for (const p of placed) p.global = bases[p.chunk] + p.offset / 4;
-  for (const [name, list] of slots) offsets.set(name, list[0].global);
-  return { offsets, slots, buffers, bases, bytes: total, specs };
+  return { offsets, slots, buffers, bytes: buffers.reduce((a, b) => a + b, 0), specs };
 }
 
 export interface ArenaOptions extends ArenaLayoutOptions {
@@ -194,6 +191,7 @@ export class Arena {
   private parted = new Map<string, ArenaPart[]>();
   private chunkBuffers: GPUBuffer[] = [];
   private allocation: Promise<Error | null>;
+  private specIndex: Map<string, number>;
 
   /**
    * `separate`: one GPUBuffer per tensor instead of packed buffers. WebGPU checks buffer usage
@@ -206,7 +204,11 @@ export class Arena {
     const align = device.limits.minStorageBufferOffsetAlignment;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | (opts.extraUsage ?? 0);
     const maxBytes = Math.min(opts.maxBytes ?? Infinity, deviceBufferCap(device));
-    device.pushErrorScope('out-of-memory');
+    this.specIndex = new Map(specs.map((s, i) => [s.name, i]));
+    // packed arenas (parameters, gradients, moments) catch their own out-of-memory error, for
+    // allocated(); activation arenas leave it to the caller's scope (the worker pauses its runs)
+    const scoped = !opts.separate;
+    if (scoped) device.pushErrorScope('out-of-memory');
     let bytes = 0;
     try {
       if (opts.separate) {
@@ -217,10 +219,9 @@ export class Arena {
           const size = alignUp(Math.max(4, length * 4), 16);
           if (size > device.limits.maxBufferSize) throw new Error(`tensor "${label}.${s.name}" needs ${size} bytes, more than this device's maxBufferSize ${device.limits.maxBufferSize}`);
           const buffer = device.createBuffer({ label: `${label}.${s.name}`, size, usage });
-          bytes += size;
           const view = { buffer, offset: 0, size: length * 4, length, name: `${label}.${s.name}`, shape: s.shape };
           this.views.set(s.name, view);
-          this.parted.set(s.name, [{ view, row0: 0, rows: s.shape[0], chunk: -1, global: 0 }]);
+          this.parted.set(s.name, [{ view, row0: 0, rows: s.shape[0], chunk: -1, index: 0 }]);
         }
         return;
       }
@@ -231,24 +232,34 @@ export class Arena {
       this.buffer = n === 1 ? this.chunkBuffers[0] : null;
       for (const s of specs) {
         const slots = this.layout.slots.get(s.name)!;
-        const row = numel(s.shape) / s.shape[0];
         const parts = slots.map((p): ArenaPart => {
           const shape = slots.length === 1 ? s.shape : [p.rows, ...s.shape.slice(1)];
           const name = slots.length === 1 ? `${label}.${s.name}` : `${label}.${s.name}[${p.row0}:${p.row0 + p.rows}]`;
-          return { view: { buffer: this.chunkBuffers[p.chunk], offset: p.offset, size: p.length * 4, length: p.length, name, shape }, row0: p.row0, rows: p.length / row, chunk: p.chunk, global: p.global };
+          return { view: { buffer: this.chunkBuffers[p.chunk], offset: p.offset, size: p.length * 4, length: p.length, name, shape }, row0: p.row0, rows: p.rows, chunk: p.chunk, index: p.index };
         });
         this.parted.set(s.name, parts);
         if (parts.length === 1) this.views.set(s.name, parts[0].view);
       }
     } finally {
-      this.allocation = device.popErrorScope().then(
-        (e) => (e ? new Error(`arena "${label}": the device could not allocate ${bytes.toLocaleString('en-US')} bytes (out of memory: ${e.message}). WebGPU does not say how much memory a GPU has; use a smaller model, bf16 moments, f16 activations, shorter sequences or smaller micro-batches`) : null),
-        () => null,
-      );
+      this.allocation = !scoped
+        ? Promise.resolve(null)
+        : device.popErrorScope().then(
+            (e) => {
+              if (!e) return null;
+              const err = new Error(`arena "${label}": the device could not allocate ${bytes.toLocaleString('en-US')} bytes (out of memory: ${e.message}). WebGPU does not say how much memory a GPU has; use a smaller model, bf16 moments, f16 activations, shorter sequences or smaller micro-batches`);
+              console.error(err.message); // seen even where nobody awaits allocated(), as an uncaptured error would be
+              return err;
+            },
+            () => null,
+          );
     }
   }
 
-  /** Resolves once the buffers exist; rejects with a message naming the arena and its bytes when the device ran out of memory. */
+  /**
+   * Resolves once the buffers of a packed arena exist; rejects with a message naming the arena and
+   * its bytes when the device ran out of memory (a `separate` arena always resolves: its errors
+   * reach the caller's error scope).
+   */
   async allocated(): Promise<void> {
     const e = await this.allocation;
     if (e) throw e;
@@ -314,7 +325,7 @@ export class Arena {
   /** Writes a tensor's values (all rows, row-major) into its buffer, or its parts'. */
   write(name: string, values: Float32Array): void {
     const parts = this.parts(name);
-    const spec = this.specs.find((s) => s.name === name)!;
+    const spec = this.specs[this.specIndex.get(name)!];
     const n = numel(spec.shape);
     if (values.length !== n) throw new Error(`tensor "${name}" has ${values.length} values, expected [${spec.shape.join(', ')}] = ${n}`);
     const row = n / spec.shape[0];
@@ -324,23 +335,27 @@ export class Arena {
     }
   }
 
-  /** Every tensor back on the host by name, in spec order; split tensors reassembled. */
+  /**
+   * Every tensor back on the host by name, in spec order; split tensors reassembled. Buffers are
+   * read one after another (each through readback's bounded staging buffer), so the host holds the
+   * tensors plus one buffer's copy at a time.
+   */
   async readAll(): Promise<Map<string, Float32Array>> {
-    const chunks = this.opts.separate ? null : await Promise.all(this.chunks().map((v) => readF32(this.device, v)));
     const out = new Map<string, Float32Array>();
-    for (const s of this.specs) {
-      const parts = this.parts(s.name);
-      if (!chunks) {
-        out.set(s.name, await readF32(this.device, parts[0].view));
-        continue;
+    if (this.opts.separate) {
+      for (const s of this.specs) out.set(s.name, await readF32(this.device, this.get(s.name)));
+      return out;
+    }
+    for (const s of this.specs) out.set(s.name, new Float32Array(numel(s.shape)));
+    const chunks = this.chunks();
+    for (let k = 0; k < chunks.length; k++) {
+      const data = await readF32(this.device, chunks[k]);
+      for (const s of this.specs) {
+        const row = numel(s.shape) / s.shape[0];
+        for (const p of this.parts(s.name)) {
+          if (p.chunk === k) out.get(s.name)!.set(data.subarray(p.view.offset / 4, p.view.offset / 4 + p.view.length), p.row0 * row);
+        }
       }
-      const all = new Float32Array(numel(s.shape));
-      let at = 0;
-      for (const p of parts) {
-        all.set(chunks[p.chunk].subarray(p.view.offset / 4, p.view.offset / 4 + p.view.length), at);
-        at += p.view.length;
-      }
-      out.set(s.name, all);
     }
     return out;
   }

@@ -25,6 +25,21 @@ export interface GpuContext {
   uniforms: UniformPool;
   /** Resolves with the reason when the device is lost (destroyed, driver crash, OOM reset). */
   lost: Promise<GPUDeviceLostInfo>;
+  /**
+   * Caps the bytes of one parameter/gradient/moment arena buffer below the device's limits (a
+   * test hook: tests/gpu/split-arena.test.ts forces a few-KiB cap so tiny models split).
+   */
+  arenaBufferLimit?: number;
+}
+
+/**
+ * Bytes one arena buffer may hold: min(maxBufferSize, maxStorageBufferBindingSize) — a kernel
+ * (the optimizer) binds a whole buffer — or the context's lower arenaBufferLimit. Larger arenas
+ * span several buffers; a larger embedding is split by rows (src/engine/arena.ts).
+ */
+export function arenaBufferBytes(gpu: GpuContext): number {
+  const l = gpu.device.limits;
+  return Math.min(l.maxBufferSize, l.maxStorageBufferBindingSize, gpu.arenaBufferLimit ?? Infinity);
 }
 
 /** Limits the engine asks for: the adapter's maximum, not WebGPU's conservative defaults. */

@@ -8,12 +8,15 @@
 // label_smoothing, discopop_tau, max_length; no max_prompt_length since 0.29, PR #4969),
 // trl/experimental/orpo and trl/experimental/cpo (their tokenize_row prepends bos_token_id to
 // every prompt: trl/experimental/utils.py add_bos_token_if_needed), trl/trainer/kto_config.py and
-// kto_trainer.py (which refuses per_device_train_batch_size ≤ 1 when it computes the KL term), and
-// transformers TrainingArguments. Each import tries the current location first, then the older one.
+// kto_trainer.py (which refuses per_device_train_batch_size ≤ 1 when it computes the KL term),
+// trl/trainer/reward_config.py and reward_trainer.py (a model given by path is loaded with
+// AutoModelForSequenceClassification(num_labels=1) after set_seed(seed); center_rewards_coefficient),
+// and transformers TrainingArguments. Each import tries the current location first, then the older one.
 import type { Example } from '../data/types';
 import { trlJsonlLine } from '../data/export';
 import type { TrainConfig } from '../train/config';
 import { methodDescriptor, normalizeOptions, type MethodOption, type ObjectiveSpec, type OptionValue, type PyValue, type TrlTarget } from '../train/objectives';
+import { trlLoraTargets } from './peft';
 
 /** What the script reproduces: the run's configuration plus its data limits. */
 export interface TrlRun {
@@ -75,6 +78,8 @@ export interface TrlTrainerSpec {
   prependsBos: boolean;
   /** The smallest per-device batch the TRL trainer accepts. */
   minBatchSize: number;
+  /** A reward model: the trainer loads MODEL itself as AutoModelForSequenceClassification(num_labels=1). */
+  sequenceClassification: boolean;
   /** Config keyword arguments in script order. */
   args: Array<[string, Py]>;
   /** Differences TRL cannot express, written into the script as comments. */
@@ -100,7 +105,7 @@ function methodArgs(spec: ObjectiveSpec): TrlTrainerSpec {
     if (o.trl === null || v[o.key] === undefined || (o.trlWhen && !o.trlWhen(v))) continue;
     args.push([o.trl, d.trl.value?.(o.key, v) ?? optionPy(o, v[o.key])]);
   }
-  return { name: d.trl.trainer, modules: d.trl.modules, usesRefModel: d.trl.usesRefModel, prependsBos: d.trl.prependsBos ?? false, minBatchSize: d.trl.minBatchSize?.(v) ?? 1, args, notes: d.trl.notes?.(v) ?? [] };
+  return { name: d.trl.trainer, modules: d.trl.modules, usesRefModel: d.trl.usesRefModel, prependsBos: d.trl.prependsBos ?? false, minBatchSize: d.trl.minBatchSize?.(v) ?? 1, sequenceClassification: d.trl.model === 'sequence-classification', args, notes: d.trl.notes?.(v) ?? [] };
 }
 
 const SCHEDULERS = { linear: 'linear', cosine: 'cosine', constant: 'constant' } as const;
@@ -142,12 +147,14 @@ export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
     // PrefPlay trains in float32; set bf16=True to scale up on recent GPUs
     ['bf16', false],
     ['fp16', false],
-    ['gradient_checkpointing', false],
+    // activation checkpointing recomputes each layer in the backward: the same gradients
+    ['gradient_checkpointing', c.checkpointActivations === true],
     ['report_to', 'none'],
   ];
   const notes = [...m.notes];
   if (c.momentsDtype === 'bf16') notes.push('PrefPlay kept AdamW\'s moments in bf16 (stochastic rounding); optim="adamw_torch" keeps them in float32 — the same update, more memory.');
   if (c.activationsDtype === 'f16') notes.push('PrefPlay stored each layer\'s qkv and MLP activations in f16 (and computed with the rounded values); this script keeps float32 activations, so curves differ slightly more.');
+  if (c.lora && c.baseDtype && c.baseDtype !== 'f32') notes.push(`PrefPlay kept the frozen base weights in ${c.baseDtype} (the adapters and all arithmetic in float32); load MODEL with torch_dtype=torch.${c.baseDtype === 'bf16' ? 'bfloat16' : 'float16'} to match.`);
   return { ...m, args, notes };
 }
 
@@ -165,10 +172,14 @@ export function trlScript(run: TrlRun): string {
   const model = run.model ?? 'model';
   const family = modelFamily(run);
   const refModel = spec.usesRefModel && run.refModel ? run.refModel : null;
+  // a reward model: RewardTrainer loads MODEL itself (AutoModelForSequenceClassification, num_labels=1, after set_seed)
+  const seqCls = spec.sequenceClassification;
   const lines: string[] = [
     '#!/usr/bin/env python3',
     `# PrefPlay run exported for Hugging Face TRL: method ${c.objective.method}, ${name}Trainer.`,
-    `# Starting model: ${model} (model_type ${family.type}, ${family.architecture}); AutoModelForCausalLM loads it.`,
+    seqCls
+      ? `# Starting model: ${model} (model_type ${family.type}); ${name}Trainer loads it with AutoModelForSequenceClassification(num_labels=1), a causal LM getting a new score head.`
+      : `# Starting model: ${model} (model_type ${family.type}, ${family.architecture}); AutoModelForCausalLM loads it.`,
     '# Same objective and hyperparameters as the browser/CLI run; data.jsonl holds the same training',
     '# pairs (eval.jsonl the held-out ones). Data order and float rounding differ, so curves match in',
     `# trend, not bit for bit. Written for TRL ${TRL_VERSION}. Run:  pip install -r requirements.txt && python train.py`,
@@ -176,12 +187,13 @@ export function trlScript(run: TrlRun): string {
     'import dataclasses',
     '',
     'from datasets import load_dataset',
-    'from transformers import AutoModelForCausalLM, AutoTokenizer',
+    seqCls ? 'from transformers import AutoTokenizer' : 'from transformers import AutoModelForCausalLM, AutoTokenizer',
     '',
     ...importLines(spec),
+    ...(c.lora ? ['from peft import LoraConfig'] : []),
     '',
     `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as ${py(family.hubExample)}`,
-    `REF_MODEL = ${py(refModel)}  # None: TRL copies MODEL as the frozen reference (as PrefPlay does)`,
+    ...(seqCls ? [] : [`REF_MODEL = ${py(refModel)}  # None: ${c.lora ? 'with peft_config TRL uses MODEL with the adapters disabled as the reference (as PrefPlay does)' : 'TRL copies MODEL as the frozen reference (as PrefPlay does)'}`]),
     `MAX_PROMPT_LENGTH = ${py(run.maxPromptLength)}  # prompt tokens kept, cut from the left`,
     '',
     `config_kwargs = dict(`,
@@ -193,11 +205,26 @@ export function trlScript(run: TrlRun): string {
     'if HAS_MAX_PROMPT_LENGTH:',
     '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
     `args = ${name}Config(**config_kwargs)`,
+    ...(c.lora
+      ? [
+          '# LoRA as PrefPlay trained it: only the adapters learn; the reference model is MODEL with the',
+          '# adapters disabled (no second copy of the weights). GPT-2\'s Conv1D layers need fan_in_fan_out.',
+          'peft_config = LoraConfig(',
+          `    r=${py(c.lora.r)},`,
+          `    lora_alpha=${py(fl(c.lora.alpha))},`,
+          `    target_modules=${py(trlLoraTargets(c.lora, family.type))},`,
+          '    lora_dropout=0.0,',
+          '    bias="none",',
+          '    task_type="CAUSAL_LM",',
+          ...(family.type === 'gpt2' ? ['    fan_in_fan_out=True,'] : []),
+          ')',
+        ]
+      : []),
     '',
     'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
     'if tokenizer.pad_token is None:',
     '    tokenizer.pad_token = tokenizer.eos_token',
-    'model = AutoModelForCausalLM.from_pretrained(MODEL)',
+    seqCls ? `model = MODEL  # ${name}Trainer: AutoModelForSequenceClassification.from_pretrained(MODEL, num_labels=1) after set_seed(seed)` : 'model = AutoModelForCausalLM.from_pretrained(MODEL)',
     '',
     '',
     'def cut_prompt(example):',
@@ -234,6 +261,7 @@ export function trlScript(run: TrlRun): string {
     '    train_dataset=train_dataset,',
     '    eval_dataset=eval_dataset,',
     '    processing_class=tokenizer,',
+    ...(c.lora ? ['    peft_config=peft_config,'] : []),
     ')',
     ...(spec.prependsBos ? ['tokenizer.bos_token = bos_token'] : []),
     'trainer.train()',
@@ -250,6 +278,8 @@ export function trlScript(run: TrlRun): string {
 export const TRL_VERSION = '1.9.0';
 /** requirements.txt: TRL pinned, the rest at least what TRL 1.9.0 itself requires. */
 export const TRL_REQUIREMENTS = [`trl==${TRL_VERSION}`, 'transformers>=4.56.2', 'datasets>=4.7.0', 'accelerate>=1.4.0', 'torch'];
+/** A LoRA run's script also needs PEFT (LoraConfig, and TRL's peft_config path). */
+export const PEFT_REQUIREMENT = 'peft>=0.15.0';
 
 export function trlReadme(run: TrlRun): string {
   const spec = trlTrainerSpec(run);
@@ -284,12 +314,13 @@ export function trlExportFiles(run: Omit<TrlRun, 'hasEval'>, train: readonly Exa
   const full: TrlRun = { ...run, hasEval: evalSet.length > 0 };
   const unpaired = methodDescriptor(run.config.objective.method).data === 'unpaired';
   for (const ex of [...train, ...evalSet]) {
-    if ((ex.kind === 'unpaired') !== unpaired) throw new Error(`TRL export: method ${run.config.objective.method} needs ${unpaired ? 'unpaired (KTO)' : 'paired'} examples, got a ${ex.kind} example (line ${ex.line})`);
+    // KTO also takes pairs: TRL's KTOTrainer unpairs a paired data set (maybe_unpair_preference_dataset)
+    if (ex.kind === 'unpaired' && !unpaired) throw new Error(`TRL export: method ${run.config.objective.method} needs paired examples, got an unpaired example (line ${ex.line})`);
   }
   const files = new Map<string, string>();
   files.set('train.py', trlScript(full));
   files.set('README.txt', trlReadme(full));
-  files.set('requirements.txt', TRL_REQUIREMENTS.join('\n') + '\n');
+  files.set('requirements.txt', [...TRL_REQUIREMENTS, ...(run.config.lora ? [PEFT_REQUIREMENT] : [])].join('\n') + '\n');
   files.set('data.jsonl', train.map(trlJsonlLine).join(''));
   if (evalSet.length) files.set('eval.jsonl', evalSet.map(trlJsonlLine).join(''));
   return files;

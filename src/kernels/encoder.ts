@@ -1,11 +1,13 @@
 // Launchers for shaders/encoder.wgsl: token + position embedding.
 // Dimensions: B batch, T time, C channels, V vocab, P positions (wpe rows, ≥ T).
+// wte (and dwte) may be row parts (src/engine/arena.ts: an embedding larger than one storage
+// binding is split by rows): one dispatch per part, each touching only the ids in its rows.
 import type { GpuContext } from '../engine/gpu';
-import { createView, type View } from '../engine/arena';
+import { createView, type Rows, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { STRIDED_MAX_GROUPS, strideGroups } from './grid';
-import { checkView } from './check';
+import { checkRowParts, checkView } from './check';
 
 
 /** Positions b·T+t grouped by token id (CSR): bucket u holds positions[offsets[u] .. offsets[u+1]) of ids[u]. */
@@ -25,6 +27,8 @@ export interface EncoderBuckets {
   positions: View;
   /** U, the number of distinct token ids. */
   used: number;
+  /** The distinct ids on the host (ascending): which buckets fall in each row part of wte. */
+  hostIds: Uint32Array;
   B: number;
   T: number;
   V: number;
@@ -71,6 +75,7 @@ export function prepareEncoderBackward(gpu: GpuContext, tokens: ArrayLike<number
     offsets,
     positions,
     used: b.ids.length,
+    hostIds: b.ids,
     B,
     T,
     V,
@@ -84,32 +89,49 @@ export function prepareEncoderBackward(gpu: GpuContext, tokens: ArrayLike<number
 
 /**
  * out (B,T,C) = wte (V,C)[inp (B,T)] + wpe (P,C)[t]; inp is u32 token ids; an id ≥ V yields NaN.
- * wpe null: no position table (Llama family), out = wte[inp].
+ * wte: a view (V = its whole rows) or row parts covering [0, V). wpe null: no position table
+ * (Llama family), out = wte[inp].
  */
-export function encoderForward(enc: StepEncoder, out: View, inp: View, wte: View, wpe: View | null, B: number, T: number, C: number): void {
+export function encoderForward(enc: StepEncoder, out: View, inp: View, wte: Rows, wpe: View | null, B: number, T: number, C: number): void {
   checkView('encoderForward', out, B * T * C);
   checkView('encoderForward', inp, B * T);
-  checkView('encoderForward', wte, C);
+  const { parts, rows: V } = checkRowParts('encoderForward', wte, C);
+  if (V < 1) throw new Error(`encoderForward: wte holds no row of ${C} elements`);
   if (wpe) checkView('encoderForward', wpe, T * C);
-  const V = Math.floor(wte.length / C);
   // without positions wte is bound in wpe's slot too (both read-only) and never read there
   const constants = wpe ? undefined : { HAS_WPE: false };
-  enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_forward', constants }, [out, inp, wte, wpe ?? wte], params(B, T, C, V), [strideGroups(B * T * C)]);
+  for (const p of parts) {
+    enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_forward', constants }, [out, inp, p.view, wpe ?? p.view], params(B, T, C, V, p.row0, p.rows, 0, 0), [strideGroups(B * T * C)]);
+  }
 }
 
-/** dwte (V,C) += Σ over each id's positions of dout; dwpe (T,C) += Σ_b dout (b,t) unless null. Both accumulate. */
-export function encoderBackward(enc: StepEncoder, dwte: View, dwpe: View | null, dout: View, buckets: EncoderBuckets, B: number, T: number, C: number): void {
+/**
+ * dwte (V,C) += Σ over each id's positions of dout; dwpe (T,C) += Σ_b dout (b,t) unless null. Both
+ * accumulate. dwte: a view or row parts covering [0, V); each part gets one dispatch over the
+ * buckets of its ids.
+ */
+export function encoderBackward(enc: StepEncoder, dwte: Rows, dwpe: View | null, dout: View, buckets: EncoderBuckets, B: number, T: number, C: number): void {
   if (buckets.B !== B || buckets.T !== T) {
     throw new Error(`encoderBackward: buckets were built for B=${buckets.B} T=${buckets.T}, called with B=${B} T=${T}`);
   }
-  checkView('encoderBackward', dwte, buckets.V * C);
+  const { parts, rows } = checkRowParts('encoderBackward', dwte, C);
+  if (rows < buckets.V) throw new Error(`encoderBackward: dwte holds ${rows} rows of ${C}, the buckets were built for V = ${buckets.V}`);
   if (dwpe) checkView('encoderBackward', dwpe, T * C);
   checkView('encoderBackward', dout, B * T * C);
-  enc.dispatch(
-    { shader: 'encoder', entryPoint: 'encoder_backward_wte' },
-    [dwte, dout, buckets.ids, buckets.offsets, buckets.positions],
-    params(B, T, C, buckets.used),
-    [Math.ceil(C / 64), Math.min(buckets.used, STRIDED_MAX_GROUPS)],
-  );
-  if (dwpe) enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_backward_wpe' }, [dwpe, dout], params(B, T, C, 0), [strideGroups(T * C)]);
+  const ids = buckets.hostIds;
+  let u0 = 0;
+  for (const p of parts) {
+    let u1 = u0;
+    while (u1 < ids.length && ids[u1] < p.row0 + p.rows) u1++;
+    if (u1 > u0) {
+      enc.dispatch(
+        { shader: 'encoder', entryPoint: 'encoder_backward_wte' },
+        [p.view, dout, buckets.ids, buckets.offsets, buckets.positions],
+        params(B, T, C, u1, p.row0, p.rows, u0, 0),
+        [Math.ceil(C / 64), Math.min(u1 - u0, STRIDED_MAX_GROUPS)],
+      );
+    }
+    u0 = u1;
+  }
+  if (dwpe) enc.dispatch({ shader: 'encoder', entryPoint: 'encoder_backward_wpe' }, [dwpe, dout], params(B, T, C, 0, 0, 0, 0, 0), [strideGroups(T * C)]);
 }

@@ -26,12 +26,14 @@ export function layernormForward(enc: StepEncoder, out: View, mean: View, rstd: 
 
 /**
  * dinp (N,C) += ∂/∂inp (the residual stream accumulates); dweight (C) += Σ_n dout·norm;
- * dbias (C) += Σ_n dout. Two dispatches so each invocation owns what it writes.
+ * dbias (C) += Σ_n dout. Two dispatches so each invocation owns what it writes; null dweight and
+ * dbias (a frozen LayerNorm: LoRA's base) skip the second.
  */
-export function layernormBackward(enc: StepEncoder, dinp: View, dweight: View, dbias: View, dout: View, inp: View, weight: View, mean: View, rstd: View, N: number, C: number): void {
+export function layernormBackward(enc: StepEncoder, dinp: View, dweight: View | null, dbias: View | null, dout: View, inp: View, weight: View, mean: View, rstd: View, N: number, C: number): void {
   checkView('layernormBackward', dinp, N * C);
-  checkView('layernormBackward', dweight, C);
-  checkView('layernormBackward', dbias, C);
+  if ((dweight === null) !== (dbias === null)) throw new Error('layernormBackward: dweight and dbias are both given or both null');
+  if (dweight) checkView('layernormBackward', dweight, C);
+  if (dbias) checkView('layernormBackward', dbias, C);
   checkView('layernormBackward', dout, N * C);
   checkView('layernormBackward', inp, N * C);
   checkView('layernormBackward', weight, C);
@@ -39,5 +41,5 @@ export function layernormBackward(enc: StepEncoder, dinp: View, dweight: View, d
   checkView('layernormBackward', rstd, N);
   const u = params(N, C, 0, 0);
   enc.dispatch({ shader: 'layernorm', entryPoint: 'layernorm_backward', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [dinp, dout, inp, weight, mean, rstd], u, [rowGroups(N)]);
-  enc.dispatch({ shader: 'layernorm', entryPoint: 'layernorm_backward_params' }, [dweight, dbias, dout, inp, mean, rstd], u, [Math.ceil(C / 16)]);
+  if (dweight && dbias) enc.dispatch({ shader: 'layernorm', entryPoint: 'layernorm_backward_params' }, [dweight, dbias, dout, inp, mean, rstd], u, [Math.ceil(C / 16)]);
 }

@@ -1,12 +1,14 @@
 // Launchers for shaders/logprob.wgsl: LM-head log-probs with the head tied to wte (V,C),
 // computed chunk by chunk over the vocabulary so the (N,V) logits are never stored.
 // Dimensions: N rows (tokens), C channels, V vocabulary, B sequences, T time.
-import type { View } from '../engine/arena';
+// The head may be row parts (src/engine/arena.ts: a head larger than one storage binding is split
+// by rows): chunks then run part by part, in vocabulary order, never straddling two parts.
+import type { Rows, View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { matmulTiled } from './matmul';
 import { rowWorkgroup } from './plan';
-import { checkDims, checkView } from './check';
+import { checkDims, checkRowParts, checkView } from './check';
 
 /** Chunks are multiples of 64 rows of wte so each sub-view's byte offset v0·C·4 is 256-byte aligned. */
 export const CHUNK_ALIGN = 64;
@@ -37,20 +39,31 @@ function sub(v: View, start: number, length: number, shape: readonly number[], n
   return { buffer: v.buffer, offset: v.offset + start * 4, size: length * 4, length, name: `${v.name}.${name}`, shape };
 }
 
-/** Each chunk [v0, v0+W) of the vocabulary, W ≤ chunk. */
-function chunks(V: number, chunk: number): Array<{ v0: number; W: number; first: boolean; last: boolean }> {
+/**
+ * Each chunk [v0, v0+W) of the vocabulary, W ≤ chunk, part by part: `rows` is the chunk's W·C
+ * window of its part (starting k·chunk rows into it, so its offset stays 256-byte aligned).
+ */
+function chunks(head: Rows, C: number, V: number, chunk: number): Array<{ v0: number; W: number; first: boolean; last: boolean; rows: View }> {
   const out = [];
-  for (let v0 = 0; v0 < V; v0 += chunk) out.push({ v0, W: Math.min(chunk, V - v0), first: v0 === 0, last: v0 + chunk >= V });
+  const { parts } = checkRowParts('lm head', head, C);
+  for (const p of parts) {
+    for (let r = 0; r < p.rows && p.row0 + r < V; r += chunk) {
+      const v0 = p.row0 + r;
+      const W = Math.min(chunk, p.rows - r, V - v0);
+      out.push({ v0, W, first: v0 === 0, last: v0 + W >= V, rows: sub(p.view, r * C, W * C, [W, C], `rows${v0}`) });
+    }
+  }
   return out;
 }
 
-function checkShapes(name: string, hidden: View, wte: View, targets: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
+function checkShapes(name: string, hidden: View, wte: Rows, targets: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
   checkChunk(name, chunk);
   checkDims(name, { N, C, V });
   // the forward keeps the running argmax as an f32, exact for indices below 2^24
   if (V > 2 ** 24) throw new Error(`${name}: V = ${V} exceeds 2^24`);
   checkView(name, hidden, N * C);
-  checkView(name, wte, V * C);
+  const { rows } = checkRowParts(name, wte, C);
+  if (rows < V) throw new Error(`${name}: the head holds ${rows} rows of ${C}, needs V = ${V}`);
   checkView(name, targets, N);
   checkView(name, scratch, lmHeadScratchSize(N, chunk));
 }
@@ -60,15 +73,15 @@ function checkShapes(name: string, hidden: View, wte: View, targets: View, scrat
  * lse (N) = logsumexp (kept for the backward), meanLogit (N) = mean_v logit,
  * entropy (N) = −Σ_v p_v log p_v of the softmax, correct (N) = 1 where argmax_v logit = target
  * (the first maximum on a tie, as torch.argmax), else 0. IGNORE rows get logp 0 and correct 0.
- * scratch holds lmHeadScratchSize(N, chunk) elements.
+ * scratch holds lmHeadScratchSize(N, chunk) elements. wte: a view or row parts covering [0, V).
  */
-export function logprobForward(enc: StepEncoder, logp: View, lse: View, meanLogit: View, entropy: View, correct: View, hidden: View, wte: View, targets: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
+export function logprobForward(enc: StepEncoder, logp: View, lse: View, meanLogit: View, entropy: View, correct: View, hidden: View, wte: Rows, targets: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
   checkShapes('logprobForward', hidden, wte, targets, scratch, N, C, V, chunk);
   for (const v of [logp, lse, meanLogit, entropy, correct]) checkView('logprobForward', v, N);
   const state = sub(scratch, alignElems(N * chunk), STATE * N, [N, STATE], 'state');
-  for (const { v0, W, first, last } of chunks(V, chunk)) {
+  for (const { v0, W, first, last, rows } of chunks(wte, C, V, chunk)) {
     const logits = sub(scratch, 0, N * W, [N, W], 'logits');
-    matmulTiled(enc, logits, hidden, sub(wte, v0 * C, W * C, [W, C], `rows${v0}`), null, N, W, C, { TRANS_B: true });
+    matmulTiled(enc, logits, hidden, rows, null, N, W, C, { TRANS_B: true });
     enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_forward_chunk', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [logp, lse, meanLogit, entropy, correct, state, logits, targets], params(N, W, v0, V, Number(first), Number(last), 0, 0), [Math.min(N, MAX_DISPATCH_GROUPS)]);
   }
 }
@@ -76,20 +89,27 @@ export function logprobForward(enc: StepEncoder, logp: View, lse: View, meanLogi
 /**
  * coef (N) = dL/dlogp -> dhidden (N,C) written (=), dwte (V,C) accumulated (+=, the tied
  * embedding's gradient). lse (N) from logprobForward. IGNORE rows contribute nothing.
+ * wte and dwte: views, or row parts of the same rows.
  */
-export function logprobBackward(enc: StepEncoder, dhidden: View, dwte: View, coef: View, hidden: View, wte: View, targets: View, lse: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
+export function logprobBackward(enc: StepEncoder, dhidden: View, dwte: Rows | null, coef: View, hidden: View, wte: Rows, targets: View, lse: View, scratch: View, N: number, C: number, V: number, chunk: number): void {
   checkShapes('logprobBackward', hidden, wte, targets, scratch, N, C, V, chunk);
   checkView('logprobBackward', dhidden, N * C);
-  checkView('logprobBackward', dwte, V * C);
+  // dwte null: a frozen head (LoRA's base), only dhidden
+  if (dwte) {
+    const { rows: dRows } = checkRowParts('logprobBackward', dwte, C);
+    if (dRows < V) throw new Error(`logprobBackward: dwte holds ${dRows} rows of ${C}, needs V = ${V}`);
+  }
   checkView('logprobBackward', coef, N);
   checkView('logprobBackward', lse, N);
-  for (const { v0, W, first } of chunks(V, chunk)) {
+  const grads = dwte ? chunks(dwte, C, V, chunk) : null;
+  for (const [i, { v0, W, first, rows: wteRows }] of chunks(wte, C, V, chunk).entries()) {
+    const g = grads?.[i];
+    if (grads && (!g || g.v0 !== v0 || g.W !== W)) throw new Error(`logprobBackward: dwte is split into other row parts than wte (at row ${v0})`);
     const dlogits = sub(scratch, 0, N * W, [N, W], 'logits');
-    const wteRows = sub(wte, v0 * C, W * C, [W, C], `rows${v0}`);
     matmulTiled(enc, dlogits, hidden, wteRows, null, N, W, C, { TRANS_B: true });
     enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_backward_chunk' }, [dlogits, coef, targets, lse], params(N, W, v0, V, 0, 0, 0, 0), [Math.ceil(W / 64), Math.min(N, MAX_DISPATCH_GROUPS)]);
     matmulTiled(enc, dhidden, dlogits, wteRows, null, N, C, W, { ACCUMULATE: !first });
-    matmulTiled(enc, sub(dwte, v0 * C, W * C, [W, C], `rows${v0}`), dlogits, hidden, null, W, C, N, { TRANS_A: true, ACCUMULATE: true });
+    if (g) matmulTiled(enc, g.rows, dlogits, hidden, null, W, C, N, { TRANS_A: true, ACCUMULATE: true });
   }
 }
 

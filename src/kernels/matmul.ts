@@ -8,6 +8,7 @@ import { params } from '../engine/uniforms';
 import type { AdapterSummary } from '../engine/gpu';
 import { isCpuAdapter } from './plan';
 import { checkView } from './check';
+import { checkWeight, isPacked, matmulPackedB, type Weight } from './matmul-packed';
 
 const TILE = 64;
 /** Outputs per workgroup side of the register-blocked kernels (8×8 invocations × 4×4 each). */
@@ -87,27 +88,40 @@ export function matmulTiled(enc: StepEncoder, c: View, a: View, b: View, bias: V
   enc.dispatch({ shader: 'matmul', entryPoint, constants: used }, bindings, params(M, N, K, 0), [Math.ceil(N / BLOCK_TILE), Math.ceil(M / BLOCK_TILE)]);
 }
 
-/** out (R,OC) = inp (R,IC) · weight (IC,OC) + bias (OC). */
-export function matmulForward(enc: StepEncoder, out: View, inp: View, weight: View, bias: View | null, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
+/**
+ * The product of an f32 A with a weight B of either storage: f32 (matmulTiled) or packed 16-bit,
+ * widened in registers (matmulPackedB: frozen base weights, src/kernels/matmul-packed.ts).
+ */
+function weightProduct(enc: StepEncoder, c: View, a: View, b: Weight, bias: View | null, M: number, N: number, K: number, flags: MatmulFlags): void {
+  if (isPacked(b)) matmulPackedB(enc, c, a, b, bias, M, N, K, { TRANS_B: flags.TRANS_B, ACCUMULATE: flags.ACCUMULATE });
+  else matmulTiled(enc, c, a, b, bias, M, N, K, flags);
+}
+
+/** out (R,OC) = inp (R,IC) · weight (IC,OC) + bias (OC); the weight f32 or packed (Weight). */
+export function matmulForward(enc: StepEncoder, out: View, inp: View, weight: Weight, bias: View | null, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
   checkView('matmulForward', out, R * OC);
   checkView('matmulForward', inp, R * IC);
-  checkView('matmulForward', weight, IC * OC);
+  checkWeight('matmulForward', weight, IC * OC);
   if (bias) checkView('matmulForward', bias, OC);
-  matmulTiled(enc, out, inp, weight, bias, R, OC, IC, { plan });
+  weightProduct(enc, out, inp, weight, bias, R, OC, IC, { plan });
 }
 
 /**
  * dinp (R,IC) = dout · weightᵀ (written); dweight (IC,OC) += inpᵀ · dout; dbias (OC) += Σ_r dout.
- * Each output has its own dispatch so every invocation owns what it writes (no atomics).
+ * Each output has its own dispatch so every invocation owns what it writes (no atomics). A null
+ * dweight/dbias is skipped (a frozen weight: LoRA's base), and only a frozen weight may be packed.
  */
-export function matmulBackward(enc: StepEncoder, dinp: View | null, dweight: View, dbias: View | null, dout: View, inp: View, weight: View, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
+export function matmulBackward(enc: StepEncoder, dinp: View | null, dweight: View | null, dbias: View | null, dout: View, inp: View, weight: Weight, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
   checkView('matmulBackward', dout, R * OC);
-  checkView('matmulBackward', dweight, IC * OC);
   if (dinp) {
     checkView('matmulBackward', dinp, R * IC);
-    matmulTiled(enc, dinp, dout, weight, null, R, IC, OC, { TRANS_B: true, plan });
+    checkWeight('matmulBackward', weight, IC * OC);
+    weightProduct(enc, dinp, dout, weight, null, R, IC, OC, { TRANS_B: true, plan });
   }
-  matmulTiled(enc, dweight, inp, dout, null, IC, OC, R, { TRANS_A: true, ACCUMULATE: true, plan });
+  if (dweight) {
+    checkView('matmulBackward', dweight, IC * OC);
+    matmulTiled(enc, dweight, inp, dout, null, IC, OC, R, { TRANS_A: true, ACCUMULATE: true, plan });
+  }
   if (dbias) biasBackward('matmulBackward', enc, dbias, dout, R, OC);
 }
 
@@ -117,13 +131,13 @@ function biasBackward(kernel: string, enc: StepEncoder, dbias: View, dout: View,
   enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 64)]);
 }
 
-/** nn.Linear layout: out (R,OC) = inp (R,IC) · weightᵀ + bias (OC), weight stored (OC,IC). */
-export function linearForward(enc: StepEncoder, out: View, inp: View, weight: View, bias: View | null, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
+/** nn.Linear layout: out (R,OC) = inp (R,IC) · weightᵀ + bias (OC), weight stored (OC,IC), f32 or packed. */
+export function linearForward(enc: StepEncoder, out: View, inp: View, weight: Weight, bias: View | null, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
   checkView('linearForward', out, R * OC);
   checkView('linearForward', inp, R * IC);
-  checkView('linearForward', weight, OC * IC);
+  checkWeight('linearForward', weight, OC * IC);
   if (bias) checkView('linearForward', bias, OC);
-  matmulTiled(enc, out, inp, weight, bias, R, OC, IC, { TRANS_B: true, plan });
+  weightProduct(enc, out, inp, weight, bias, R, OC, IC, { TRANS_B: true, plan });
 }
 
 /**
@@ -131,12 +145,12 @@ export function linearForward(enc: StepEncoder, out: View, inp: View, weight: Vi
  * doutᵀ · inp; dbias (OC) += Σ_r dout. Each is skipped when null; one dispatch per output, as
  * matmulBackward.
  */
-export function linearBackward(enc: StepEncoder, dinp: View | null, dweight: View | null, dbias: View | null, dout: View, inp: View, weight: View, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
+export function linearBackward(enc: StepEncoder, dinp: View | null, dweight: View | null, dbias: View | null, dout: View, inp: View, weight: Weight, R: number, IC: number, OC: number, plan?: MatmulPlan): void {
   checkView('linearBackward', dout, R * OC);
   if (dinp) {
     checkView('linearBackward', dinp, R * IC);
-    checkView('linearBackward', weight, OC * IC);
-    matmulTiled(enc, dinp, dout, weight, null, R, IC, OC, { plan });
+    checkWeight('linearBackward', weight, OC * IC);
+    weightProduct(enc, dinp, dout, weight, null, R, IC, OC, { plan });
   }
   if (dweight) {
     checkView('linearBackward', dweight, OC * IC);

@@ -73,13 +73,30 @@ export function writeOptimizerHp(device: GPUDevice, hp: View, h: OptimizerHp): v
  * out and partials may share a buffer; grads must be in another.
  */
 export function gradNormSquared(enc: StepEncoder, out: View, partials: View, grads: View, n: number): void {
-  checkN('gradNormSquared', n);
-  checkView('gradNormSquared', out, 1);
-  checkView('gradNormSquared', grads, n);
+  gradNormPartials(enc, partials, grads, n);
+  gradNormFinish(enc, out, partials, gradNormPartialsSize(n));
+}
+
+/**
+ * Stage 1 of gradNormSquared: grads (n) -> partials (gradNormPartialsSize(n)). An arena of several
+ * buffers runs it once per buffer into disjoint (aligned) ranges of one partials view, then
+ * gradNormFinish once over the whole range: one norm over every buffer (unused slots stay 0).
+ */
+export function gradNormPartials(enc: StepEncoder, partials: View, grads: View, n: number): void {
+  checkN('gradNormPartials', n);
+  checkView('gradNormPartials', grads, n);
   const G = gradNormPartialsSize(n);
-  checkView('gradNormSquared', partials, G);
+  checkView('gradNormPartials', partials, G);
   const constants = { RWG: rowWorkgroup(enc.gpu.adapter, WG) };
   enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_partials', constants }, [partials, grads], uniformWords(n, 0, 0, 0), [G]);
+}
+
+/** Stage 2 of gradNormSquared: out (1) = Σ partials (G). */
+export function gradNormFinish(enc: StepEncoder, out: View, partials: View, G: number): void {
+  checkN('gradNormFinish', G);
+  checkView('gradNormFinish', out, 1);
+  checkView('gradNormFinish', partials, G);
+  const constants = { RWG: rowWorkgroup(enc.gpu.adapter, WG) };
   enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_finish', constants }, [out, partials], uniformWords(G, 0, 0, 0), [1]);
 }
 

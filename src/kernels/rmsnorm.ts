@@ -32,13 +32,13 @@ export interface RmsnormBackwardOptions {
 
 /**
  * dinp (N,C) = ∂/∂inp of Σ out·dout (written, or added with `accumulate`); dweight (C) +=
- * Σ_n dout·inp·rstd (a parameter gradient: always accumulates). Two dispatches so each
- * invocation owns what it writes.
+ * Σ_n dout·inp·rstd (a parameter gradient: always accumulates; null for a frozen weight). Two
+ * dispatches so each invocation owns what it writes.
  */
-export function rmsnormBackward(enc: StepEncoder, dinp: View, dweight: View, dout: View, inp: View, weight: View, rstd: View, N: number, C: number, opts: RmsnormBackwardOptions = {}): void {
+export function rmsnormBackward(enc: StepEncoder, dinp: View, dweight: View | null, dout: View, inp: View, weight: View, rstd: View, N: number, C: number, opts: RmsnormBackwardOptions = {}): void {
   checkDims('rmsnormBackward', { N, C });
   checkView('rmsnormBackward', dinp, N * C);
-  checkView('rmsnormBackward', dweight, C);
+  if (dweight) checkView('rmsnormBackward', dweight, C);
   checkView('rmsnormBackward', dout, N * C);
   checkView('rmsnormBackward', inp, N * C);
   checkView('rmsnormBackward', weight, C);
@@ -46,5 +46,5 @@ export function rmsnormBackward(enc: StepEncoder, dinp: View, dweight: View, dou
   const u = params(N, C, 0, 0);
   const constants = { WG: rowWorkgroup(enc.gpu.adapter, 256), ACCUMULATE: opts.accumulate ?? false };
   enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward', constants }, [dinp, dout, inp, weight, rstd], u, [rowGroups(N)]);
-  enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward_params' }, [dweight, dout, inp, rstd], u, [Math.ceil(C / 16)]);
+  if (dweight) enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward_params' }, [dweight, dout, inp, rstd], u, [Math.ceil(C / 16)]); // null: frozen (LoRA's base)
 }

@@ -4,6 +4,7 @@
 import type { GPTConfig } from './config';
 import { BYTE_EOT, BYTE_VOCAB, checkParamBytes, configFromHF, configToHF, HF_FIELD, paramCount, paramSpec, validateConfig, type ParamLimits } from './config';
 import { parseSafetensors, readTensorF32, serializeSafetensors, type SafeTensorsFile } from './safetensors';
+import { SCORE_WEIGHT } from './score-config';
 import type { Tokenizer } from '../tokenizer/types';
 import { ByteTokenizer, byteLevelTokenizerJson, bytesToUnicode, EOT_TEXT } from '../tokenizer/byte';
 import { loadTokenizerFromFiles, type TokenizerFiles as TokenizerLoadFiles } from '../tokenizer/load';
@@ -42,7 +43,7 @@ const shapeStr = (s: readonly number[]) => `[${s.join(', ')}]`;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 export interface LoadOptions {
-  /** The GPU's limits when a device is known: the parameters must fit its buffers (else MAX_PARAM_BYTES). */
+  /** The GPU's limits when a device is known: every tensor the kernels bind whole must fit one binding (parameters beyond MAX_PARAM_BYTES are refused either way). */
   limits?: ParamLimits | null;
 }
 
@@ -206,11 +207,12 @@ function checkImpliedSize(config: GPTConfig, file: SafeTensorsFile): void {
   const hit = why.find(([, bad]) => bad);
   // else a tensor is missing or misshapen: the tensor-by-tensor check names it (the config is
   // within its bounds, so its table is small)
-  if (hit) throw new Error(`config.json: ${HF_FIELD[hit[0]]} = ${n(config[hit[0]])} implies ${n(need)} parameters but model.safetensors holds ${n(held)} (${hit[2]}); does config.json belong to these weights?`);
+  if (hit) throw new Error(`config.json: ${HF_FIELD[hit[0]]} = ${n(config[hit[0]] as number)} implies ${n(need)} parameters but model.safetensors holds ${n(held)} (${hit[2]}); does config.json belong to these weights?`);
 }
 
 /**
- * The folder's files: config.json, model.safetensors (F32, `transformer.` names) and the
+ * The folder's files: config.json, model.safetensors (F32, `transformer.` names; a reward model's
+ * `score.weight` unprefixed, as GPT2ForSequenceClassification saves it) and the
  * tokenizer ('byte': the built-in byte-level one; files: carried over; null: none written).
  */
 export function saveCheckpoint(config: GPTConfig, params: ReadonlyMap<string, Float32Array>, tokenizer: 'byte' | TokenizerFiles | null): Map<string, Uint8Array> {
@@ -221,7 +223,8 @@ export function saveCheckpoint(config: GPTConfig, params: ReadonlyMap<string, Fl
     const n = shape.reduce((a, b) => a * b, 1);
     if (!data) throw new Error(`saveCheckpoint: missing parameter "${name}"`);
     if (data.length !== n) throw new Error(`saveCheckpoint: parameter "${name}" has ${data.length} elements, expected ${n} (shape ${shapeStr(shape)})`);
-    return { name: PREFIX + name, shape, data };
+    // a reward model's score head sits beside the trunk (GPT2ForSequenceClassification.score)
+    return { name: name === SCORE_WEIGHT ? name : PREFIX + name, shape, data };
   });
   const files = new Map<string, Uint8Array>();
   files.set('config.json', enc.encode(JSON.stringify(configToHF(config), null, 2) + '\n'));

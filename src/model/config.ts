@@ -2,6 +2,7 @@
 // GPT2LMHeadModel's without the `transformer.` prefix; the LM head is tied to wte.
 // Dimensions: V vocab, P positions, C channels, L layers, NH heads, HS = C/NH head size.
 import type { TensorSpec } from '../engine/arena';
+import { SCORE_WEIGHT, scoreHeadFromHF, scoreHeadToHF } from './score-config';
 
 export interface GPTConfig {
   vocabSize: number; // V
@@ -12,6 +13,14 @@ export interface GPTConfig {
   layerNormEpsilon: number;
   bosTokenId: number;
   eosTokenId: number;
+  /**
+   * A reward model (GPT2ForSequenceClassification, num_labels 1): the LM head is replaced by
+   * `score.weight` [1, C], read at the last token that is not `padTokenId` (./score-config.ts).
+   * Absent: GPT2LMHeadModel.
+   */
+  scoreHead?: boolean;
+  /** config.json's pad_token_id (reward models only; null: the last token of each sequence is read). */
+  padTokenId?: number | null;
 }
 
 /** The built-in byte-level tokenizer: 256 byte tokens plus <|endoftext|> = 256. */
@@ -63,15 +72,24 @@ export const CONFIG_LIMITS = {
 } as const;
 
 /**
- * The most parameter bytes (f32, ~1.07 billion parameters) a model may have when no GPU device
- * is known: 2³² − 4 bytes, the largest storage binding a 32-bit range expresses (Vulkan's
- * maxStorageBufferRange is a uint32, so Dawn on Vulkan, the CLI's backend, reports at most
- * this). The gradient norm and the optimizer bind the whole parameter arena at once, so no
- * device trains more; with a device, its own maxBufferSize and maxStorageBufferBindingSize apply.
+ * The most bytes one storage binding holds when no GPU device is known: 2³² − 4, the largest a
+ * 32-bit range expresses (Vulkan's maxStorageBufferRange is a uint32, so Dawn on Vulkan, the
+ * CLI's backend, reports at most this). With a device, min(maxBufferSize,
+ * maxStorageBufferBindingSize) applies. Every parameter tensor a kernel binds whole must fit one
+ * binding; the embedding / LM head is split by rows and the arenas span several buffers
+ * (src/engine/arena.ts), so the model as a whole need not.
  */
-export const MAX_PARAM_BYTES = 2 ** 32 - 4;
+export const MAX_BINDING_BYTES = 2 ** 32 - 4;
 
-/** The device limits that bound the parameter arena (a GPUSupportedLimits has both). */
+/**
+ * The most f32 parameter bytes a model may have: 64 GiB (~17 billion parameters). WebGPU does not
+ * report a GPU's memory, so this is no device's measure; it is where no single GPU can train
+ * (training holds four such arenas: parameters, gradients, two Adam moments). What a device
+ * cannot allocate is reported when the buffers are made (Arena.allocated).
+ */
+export const MAX_PARAM_BYTES = 2 ** 36;
+
+/** The device limits that bound one parameter buffer and binding (a GPUSupportedLimits has both). */
 export interface ParamLimits {
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
@@ -87,6 +105,8 @@ export const HF_FIELD: Record<keyof GPTConfig, string> = {
   layerNormEpsilon: 'layer_norm_epsilon',
   bosTokenId: 'bos_token_id',
   eosTokenId: 'eos_token_id',
+  scoreHead: 'architectures',
+  padTokenId: 'pad_token_id',
 };
 
 /** Smallest positive normal f32: a smaller LayerNorm epsilon is 0 or subnormal on the GPU. */
@@ -119,6 +139,8 @@ export function validateConfig(c: GPTConfig, where = 'config'): void {
   for (const k of ['bosTokenId', 'eosTokenId'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] >= c.vocabSize) bad(k, `is outside the vocabulary [0, ${c.vocabSize})`);
   }
+  const pad = c.padTokenId;
+  if (pad !== undefined && pad !== null && (!Number.isInteger(pad) || pad < 0 || pad >= c.vocabSize)) bad('padTokenId', `is outside the vocabulary [0, ${c.vocabSize})`);
   checkParamBytes(c, null, where);
 }
 
@@ -136,22 +158,46 @@ const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 export function paramArenaBytes(c: GPTConfig, align = 256): number {
   const C = c.nEmbd;
   const layer = layerTensorBytes(C).reduce((a, b) => a + alignUp(b, align), 0);
-  return alignUp(4 * c.vocabSize * C, align) + alignUp(4 * c.nPositions * C, align) + c.nLayer * layer + 2 * alignUp(4 * C, align);
+  return alignUp(4 * c.vocabSize * C, align) + alignUp(4 * c.nPositions * C, align) + c.nLayer * layer + (c.scoreHead ? 3 : 2) * alignUp(4 * C, align);
 }
 
 /**
- * The parameter arena must fit one buffer and one storage binding: the device's limits when
- * known, else MAX_PARAM_BYTES. One line naming the sizes that set it.
+ * What no split can make fit, in one line naming the sizes that set it: more than MAX_PARAM_BYTES
+ * of parameters, or a tensor the kernels bind whole (every one but wte, which is split by rows
+ * when larger: src/engine/arena.ts) larger than one storage binding — the device's limits when
+ * known, else MAX_BINDING_BYTES.
  */
 export function checkParamBytes(c: GPTConfig, limits: ParamLimits | null, where = 'config'): void {
-  const bytes = paramArenaBytes(c);
-  const cap = limits ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : MAX_PARAM_BYTES;
-  if (bytes <= cap) return;
-  const from = limits
-    ? `this GPU's limit (maxBufferSize ${limits.maxBufferSize}, maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}; the optimizer binds all parameters at once)`
-    : 'the cap with no GPU known (4 GiB − 4, the largest storage binding; the optimizer binds all parameters at once)';
   const n = (x: number) => x.toLocaleString('en-US');
-  throw new Error(`${where}: vocab_size ${n(c.vocabSize)}, n_positions ${n(c.nPositions)}, n_embd ${n(c.nEmbd)} and n_layer ${n(c.nLayer)} imply ${n(paramCount(c))} parameters, ${n(bytes)} bytes as f32, more than ${n(cap)} bytes, ${from}`);
+  const bytes = paramArenaBytes(c);
+  if (bytes > MAX_PARAM_BYTES) {
+    throw new Error(`${where}: vocab_size ${n(c.vocabSize)}, n_positions ${n(c.nPositions)}, n_embd ${n(c.nEmbd)} and n_layer ${n(c.nLayer)} imply ${n(paramCount(c))} parameters, ${n(bytes)} bytes as f32, more than ${n(MAX_PARAM_BYTES)} bytes, ${PARAM_CAP_NOTE}`);
+  }
+  const C = c.nEmbd;
+  const whole: Array<[string, number[], string]> = [['wpe.weight', [c.nPositions, C], `n_positions ${n(c.nPositions)} and n_embd ${n(C)}`]];
+  if (c.nLayer > 0) whole.push(['h.0.mlp.c_fc.weight', [C, 4 * C], `n_embd ${n(C)}`]);
+  whole.push(['wte.weight (one row)', [1, C], `n_embd ${n(C)}`]);
+  checkBindings(where, whole, limits);
+}
+
+/** Why MAX_PARAM_BYTES, for messages. */
+export const PARAM_CAP_NOTE = 'PrefPlay\'s cap (64 GiB of f32 parameters: training holds four times that, more than any single GPU)';
+
+/**
+ * Throws for the first tensor (name, shape, the config fields that set it) larger than one storage
+ * binding: the device's min(maxBufferSize, maxStorageBufferBindingSize), else MAX_BINDING_BYTES.
+ */
+export function checkBindings(where: string, whole: ReadonlyArray<readonly [string, readonly number[], string]>, limits: ParamLimits | null): void {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const cap = limits ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : MAX_BINDING_BYTES;
+  for (const [name, shape, fields] of whole) {
+    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
+    if (bytes <= cap) continue;
+    const from = limits
+      ? `this GPU's limit (maxBufferSize ${limits.maxBufferSize}, maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}; a kernel binds this tensor whole)`
+      : 'the largest storage binding with no GPU known (4 GiB − 4; a kernel binds this tensor whole)';
+    throw new Error(`${where}: ${fields} ${fields.includes(' and ') ? 'make' : 'makes'} ${name} [${shape.map(n).join(', ')}] ${n(bytes)} bytes as f32, more than ${n(cap)} bytes, ${from}`);
+  }
 }
 
 /** Every parameter tensor with its shape, in Hugging Face order. Conv1D weights are (in, out). */
@@ -181,13 +227,15 @@ export function paramSpec(c: GPTConfig): TensorSpec[] {
     );
   }
   specs.push({ name: 'ln_f.weight', shape: [C] }, { name: 'ln_f.bias', shape: [C] });
+  // a reward model's score head (GPT2ForSequenceClassification.score, nn.Linear [num_labels, C])
+  if (c.scoreHead) specs.push({ name: SCORE_WEIGHT, shape: [1, C] });
   return specs;
 }
 
 /** Parameters of paramSpec(c), in closed form (exact: every bounded config stays below 2⁵³). */
 export function paramCount(c: GPTConfig): number {
   const { vocabSize: V, nPositions: P, nEmbd: C, nLayer: L } = c;
-  return V * C + P * C + L * (12 * C * C + 13 * C) + 2 * C;
+  return V * C + P * C + L * (12 * C * C + 13 * C) + (c.scoreHead ? 3 : 2) * C;
 }
 
 /** config.json (Hugging Face names) -> GPTConfig, naming the field that is wrong. */
@@ -214,6 +262,11 @@ export function configFromHF(json: Record<string, unknown>): GPTConfig {
     bosTokenId: num('bos_token_id', 50256),
     eosTokenId: num('eos_token_id', 50256),
   };
+  if (scoreHeadFromHF(json)) {
+    const pad = json.pad_token_id ?? null;
+    if (pad !== null && typeof pad !== 'number') throw new Error(`config.json: field "pad_token_id" must be a token id or null, got ${show(pad)}`);
+    Object.assign(cfg, { scoreHead: true, padTokenId: pad });
+  }
   validateConfig(cfg, 'config.json');
   return cfg;
 }
@@ -240,5 +293,6 @@ export function configToHF(c: GPTConfig): Record<string, unknown> {
     tie_word_embeddings: true,
     scale_attn_weights: true,
     torch_dtype: 'float32',
+    ...(c.scoreHead ? scoreHeadToHF('GPT2LMHeadModel', c.padTokenId ?? null) : {}),
   };
 }

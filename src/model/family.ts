@@ -14,6 +14,9 @@ import { activationBytes } from './gpt';
 import { llamaActivationBytes, llamaStackScratchBytes } from './llama';
 import { MODEL_PRESETS, paramCount, presetConfig } from './config';
 import { LLAMA_PRESETS, llamaParamCount, llamaPresetConfig } from './llama-config';
+import type { BaseDtype, LoraConfig } from './lora';
+import type { LoraAdapters } from './lora-adapters';
+import type { PackedBase } from './packed-base';
 
 /** A model's config: GPT-2's, or a Llama-family one (llama, qwen2, mistral). */
 export type ModelConfig = GPTConfig | LlamaFamilyConfig;
@@ -63,6 +66,13 @@ export interface ModelRunner {
   readTokenLogps(): Promise<Float32Array>;
   setCoefficients(coef: Float32Array): void;
   backward(enc: StepEncoder): void;
+  /**
+   * Reward models (config `scoreHead`, src/model/score-head.ts): the forward computes one score per
+   * sequence instead of the LM head's log-probs; readRewards reads them (B), and backward starts
+   * from setRewardGradients' ∂loss/∂reward (B) instead of setCoefficients'. Both throw for a causal LM.
+   */
+  readRewards?(): Promise<Float64Array>;
+  setRewardGradients?(dReward: ArrayLike<number>): void;
   destroy(): void;
 }
 
@@ -77,12 +87,49 @@ export interface TrainableModel {
   readonly grads: Arena;
   /** What batches read of the config. */
   readonly seq: SequenceConfig;
+  /**
+   * LoRA adapters (src/model/lora-adapters.ts): when present the base parameters are frozen —
+   * `grads` must not be used — and the adapters are what the optimizer trains (trainableOf).
+   */
+  readonly lora?: LoraAdapters | null;
+  /** A LoRA run's 16-bit frozen base weights beside `params` (src/model/packed-base.ts); null: all f32 in `params`. */
+  readonly packed?: PackedBase | null;
   /** Whether AdamW's weight decay applies to parameter `name`. */
   decays(name: string): boolean;
   upload(weights: Map<string, Float32Array>): void;
   download(arena?: Arena): Promise<Map<string, Float32Array>>;
-  createRunner(B: number, T: number, activationsDtype: ActivationsDtype): ModelRunner;
+  /** checkpoint: keep only each layer's input and recompute the layer in the backward (activation checkpointing). */
+  createRunner(B: number, T: number, activationsDtype: ActivationsDtype, checkpoint?: boolean): ModelRunner;
   destroy(): void;
+}
+
+/** What the optimizer updates: the model's parameters, or with LoRA the adapters (the base frozen). */
+export type TrainableTarget = Pick<TrainableModel, 'gpu' | 'params' | 'grads' | 'decays'>;
+
+export function trainableOf(model: TrainableModel): TrainableTarget {
+  return model.lora ?? model;
+}
+
+/** How a model is built besides its config: LoRA adapters and the storage of its frozen base weights. */
+export interface ModelOptions {
+  lora?: LoraConfig | null;
+  /** Frozen base weights (LoRA only): f32, or bf16 / f16 read by the matmuls (src/model/packed-base.ts). */
+  baseDtype?: BaseDtype;
+}
+
+/** What a runner's activation arena depends on besides (B, T) and the activations dtype. */
+export interface ActivationOptions {
+  /** Adapters add u = s·x Aᵀ (R, r) per adapted projection and layer, and a little scratch. */
+  lora?: LoraConfig | null;
+  /** Activation checkpointing: one layer's kept tensors (shared) instead of every layer's. */
+  checkpoint?: boolean;
+}
+
+/** The default of activation checkpointing when a run does not say: on from 100M parameters (SmolLM2-135M, GPT-2 small and up). */
+export const CHECKPOINT_DEFAULT_PARAMS = 100e6;
+
+export function defaultCheckpointActivations(c: ModelConfig): boolean {
+  return modelParamCount(c) >= CHECKPOINT_DEFAULT_PARAMS;
 }
 
 /** Activation storages a family's runner supports: f32 and f16 for both (GptRunner, LlamaRunner). */
@@ -96,9 +143,9 @@ export function activationsDtypeProblem(c: ModelConfig, dtype: ActivationsDtype 
   return `${String(dtype)} activations are not available for ${modelType(c)}: use ${activationsDtypes(c).join(' or ')}`;
 }
 
-/** The model of `base.config`'s family, parameters allocated (not uploaded). */
-export function createModel(gpu: GpuContext, base: { config: ModelConfig }): TrainableModel {
-  return isLlamaConfig(base.config) ? new LlamaModel(gpu, base.config) : new GptModel(gpu, base.config);
+/** The model of `base.config`'s family, parameters allocated (not uploaded); with LoRA, adapters allocated too. */
+export function createModel(gpu: GpuContext, base: { config: ModelConfig }, opts: ModelOptions = {}): TrainableModel {
+  return isLlamaConfig(base.config) ? new LlamaModel(gpu, base.config, opts) : new GptModel(gpu, base.config, opts);
 }
 
 /** Parameters of the family's size table (paramCount, llamaParamCount). */
@@ -110,17 +157,17 @@ export function modelParamCount(c: ModelConfig): number {
  * Bytes of the family runner's activation arena for B sequences of T tokens (activationBytes,
  * llamaActivationBytes: each sums the spec its runner allocates, so neither can drift).
  */
-export function modelActivationBytes(c: ModelConfig, B: number, T: number, dtype: ActivationsDtype = 'f32'): number {
-  return isLlamaConfig(c) ? llamaActivationBytes(c, B, T, dtype) : activationBytes(c, B, T, dtype);
+export function modelActivationBytes(c: ModelConfig, B: number, T: number, dtype: ActivationsDtype = 'f32', opts: ActivationOptions = {}): number {
+  return isLlamaConfig(c) ? llamaActivationBytes(c, B, T, dtype, opts) : activationBytes(c, B, T, dtype, opts);
 }
 
 /**
  * Model-wide GPU scratch beside the parameter, gradient and moment arenas: the Llama family's
  * stacking scratch for fused projections whose tensors are not back to back (llamaStackScratchBytes);
- * none for GPT-2.
+ * none for GPT-2. maxBytes: the most one arena buffer holds on the device (arenaBufferBytes), when known.
  */
-export function modelScratchBytes(c: ModelConfig, align = 256): number {
-  return isLlamaConfig(c) ? llamaStackScratchBytes(c, align) : 0;
+export function modelScratchBytes(c: ModelConfig, align = 256, maxBytes?: number): number {
+  return isLlamaConfig(c) ? llamaStackScratchBytes(c, align, maxBytes) : 0;
 }
 
 /** Every named preset: GPT-2's (MODEL_PRESETS), then the Llama family's (LLAMA_PRESETS). */

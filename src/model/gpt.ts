@@ -1,13 +1,14 @@
 // GPT-2 on the GPU: parameters in one arena (gradients and Adam moments in arenas of the same
-// layout), activations in a per-(B,T) arena, forward and backward recorded into a StepEncoder.
+// layout; several buffers when it exceeds one binding, wte then split by rows if it must be),
+// activations in a per-(B,T) arena, forward and backward recorded into a StepEncoder.
 // Dimensions: B batch, T time, C channels, NH heads, V vocab, L layers; BT = B·T rows.
-import type { GpuContext } from '../engine/gpu';
+import { arenaBufferBytes, type GpuContext } from '../engine/gpu';
 import { Arena, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { readF32 } from '../engine/readback';
 import { encodeSequenceSums, readSequenceStats, writeCoefficients, type SequenceStats } from './sequence-stats';
 import { gptDecays, paramSpec, validateConfig, type GPTConfig } from './config';
-import { sequenceConfig, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
+import { sequenceConfig, type ActivationOptions, type ModelOptions, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
 import type { HostBatch } from './batch';
 import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
 import { layernormForward, layernormBackward } from '../kernels/layernorm';
@@ -17,6 +18,12 @@ import { geluForward, geluBackward } from '../kernels/gelu';
 import { residualForward } from '../kernels/residual';
 import { logprobForward, logprobBackward, lmHeadScratchSize } from '../kernels/logprob';
 import { packF16, unpackF16, f16Words } from '../kernels/convert';
+import { ScoreHead } from './score-head';
+import type { Weight } from '../kernels/matmul-packed';
+import type { LoraColumns } from '../kernels/lora';
+import { downloadBase, frozenBase, type LoraAdapters } from './lora-adapters';
+import type { PackedBase } from './packed-base';
+import { loraLayerActivations, loraScratchActivations } from './lora';
 
 /**
  * Storage of the per-layer qkv and fch activations (7C of the 10C floats kept per token and
@@ -42,22 +49,33 @@ export function checkEngineConfig(c: GPTConfig): void {
 }
 
 export class GptModel implements TrainableModel {
+  /** The parameters (with a 16-bit base, all but the packed linear weights). */
   readonly params: Arena;
   /** paramSpec(config): the layout of the parameter, gradient and moment arenas. */
   readonly spec: TensorSpec[];
   readonly seq: SequenceConfig;
+  /** LoRA adapters (src/model/lora-adapters.ts); with them the base parameters are frozen. Null: full fine-tuning. */
+  readonly lora: LoraAdapters | null;
+  /** The linear weights as bf16 / f16 (a LoRA run's base dtype, src/model/packed-base.ts); null: every weight f32 in `params`. */
+  readonly packed: PackedBase | null;
   private gradArena: Arena | null = null;
 
-  constructor(readonly gpu: GpuContext, readonly config: GPTConfig) {
+  constructor(readonly gpu: GpuContext, readonly config: GPTConfig, opts: ModelOptions = {}) {
     validateConfig(config);
     checkEngineConfig(config);
     this.spec = paramSpec(config);
     this.seq = sequenceConfig(config);
-    this.params = new Arena(gpu.device, 'params', this.spec);
+    const base = frozenBase(gpu, config, this.spec, opts);
+    this.lora = base.lora;
+    this.packed = base.packed;
+    // wte may be split by rows when larger than one buffer (its kernels take row parts); parts
+    // hold whole LM-head chunks where they can
+    this.params = new Arena(gpu.device, 'params', base.f32, { maxBytes: arenaBufferBytes(gpu), split: ['wte.weight'], rowMultiple: lmChunk(config) });
   }
 
   get grads(): Arena {
-    if (!this.gradArena) this.gradArena = new Arena(this.gpu.device, 'grads', this.spec);
+    if (this.lora) throw new Error('the base parameters are frozen (LoRA): the adapters have the gradients (lora.grads)');
+    if (!this.gradArena) this.gradArena = this.params.twin('grads');
     return this.gradArena;
   }
 
@@ -66,42 +84,45 @@ export class GptModel implements TrainableModel {
     return gptDecays(name);
   }
 
-  createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32'): GptRunner {
-    return new GptRunner(this, B, T, activationsDtype);
+  createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32', checkpoint = false): GptRunner {
+    return new GptRunner(this, B, T, activationsDtype, checkpoint);
   }
 
   p(name: string): View {
     return this.params.get(name);
   }
 
+  /** A linear weight as the matmul launchers take it: f32, or packed bf16 / f16 (a LoRA run's frozen base). */
+  w(name: string): Weight {
+    return this.packed?.has(name) ? this.packed.weight(name) : this.params.get(name);
+  }
+
   upload(weights: Map<string, Float32Array>): void {
     for (const spec of this.spec) {
       const w = weights.get(spec.name);
-      const view = this.params.get(spec.name);
       if (!w) throw new Error(`missing tensor "${spec.name}" [${spec.shape.join(', ')}]`);
-      if (w.length !== view.length) throw new Error(`tensor "${spec.name}" has ${w.length} values, expected [${spec.shape.join(', ')}] = ${view.length}`);
-      this.gpu.device.queue.writeBuffer(view.buffer, view.offset, w.buffer, w.byteOffset, w.byteLength);
+      if (this.packed?.has(spec.name)) this.packed.write(spec.name, w);
+      else this.params.write(spec.name, w);
     }
   }
 
-  /** All parameters back on the host (for export and checkpoints, not per step). */
+  /**
+   * All parameters back on the host by Hugging Face name, split tensors reassembled and packed
+   * weights widened (for export and checkpoints, not per step); or another arena of the same layout.
+   */
   async download(arena: Arena = this.params): Promise<Map<string, Float32Array>> {
-    const all = await readF32(this.gpu.device, arena.whole());
-    const out = new Map<string, Float32Array>();
-    for (const spec of this.spec) {
-      const v = arena.get(spec.name);
-      out.set(spec.name, all.slice(v.offset / 4, v.offset / 4 + v.length));
-    }
-    return out;
+    return arena === this.params ? downloadBase(this.spec, this.params, this.packed) : arena.readAll();
   }
 
   destroy(): void {
     this.params.destroy();
     this.gradArena?.destroy();
+    this.packed?.destroy();
+    this.lora?.destroy();
   }
 }
 
-function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dtype: ActivationsDtype): TensorSpec[] {
+function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dtype: ActivationsDtype, opts: ActivationOptions = {}): TensorSpec[] {
   const { nEmbd: C, nHead: NH, nLayer: L } = c;
   const BT = B * T;
   const f16 = dtype === 'f16';
@@ -110,20 +131,24 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dty
   // recomputed in the backward from the kept residuals / fch (one cheap kernel each), and the
   // projections are consumed by the residual adds at once: those live in shared scratch below.
   // With f16 activations qkv and fch are kept as `qkv_f16` / `fch_f16`: u32 words, two values each.
-  for (let l = 0; l < L; l++) {
-    s.push(
-      { name: `${l}.ln1_mean`, shape: [BT] },
-      { name: `${l}.ln1_rstd`, shape: [BT] },
-      f16 ? { name: `${l}.qkv_f16`, shape: [f16Words(BT * 3 * C)] } : { name: `${l}.qkv`, shape: [BT, 3 * C] },
-      { name: `${l}.atty`, shape: [BT, C] },
-      { name: `${l}.att_lse`, shape: [attentionRowStatsSize(B, T, NH)] },
-      { name: `${l}.residual2`, shape: [BT, C] },
-      { name: `${l}.ln2_mean`, shape: [BT] },
-      { name: `${l}.ln2_rstd`, shape: [BT] },
-      f16 ? { name: `${l}.fch_f16`, shape: [f16Words(BT * 4 * C)] } : { name: `${l}.fch`, shape: [BT, 4 * C] },
-      { name: `${l}.residual3`, shape: [BT, C] },
-    );
-  }
+  // LoRA adds u = s·x Aᵀ (BT, r) per adapted projection (`lora.<key>`).
+  const layer = (at: string, l: number | null): TensorSpec[] => [
+    { name: `${at}ln1_mean`, shape: [BT] },
+    { name: `${at}ln1_rstd`, shape: [BT] },
+    f16 ? { name: `${at}qkv_f16`, shape: [f16Words(BT * 3 * C)] } : { name: `${at}qkv`, shape: [BT, 3 * C] },
+    { name: `${at}atty`, shape: [BT, C] },
+    { name: `${at}att_lse`, shape: [attentionRowStatsSize(B, T, NH)] },
+    { name: `${at}residual2`, shape: [BT, C] },
+    { name: `${at}ln2_mean`, shape: [BT] },
+    { name: `${at}ln2_rstd`, shape: [BT] },
+    f16 ? { name: `${at}fch_f16`, shape: [f16Words(BT * 4 * C)] } : { name: `${at}fch`, shape: [BT, 4 * C] },
+    ...(opts.lora ? loraLayers(c, opts.lora, at, l, BT) : []),
+  ];
+  // Activation checkpointing keeps only each layer's output (the next one's input) and one
+  // layer's worth of the rest (`ck.`), recomputed layer by layer in the backward.
+  for (let l = 0; l < L; l++) s.push(...(opts.checkpoint ? [] : layer(`${l}.`, l)), { name: `${l}.residual3`, shape: [BT, C] });
+  if (opts.checkpoint && L > 0) s.push(...layer('ck.', null));
+  if (opts.lora) s.push(...loraScratchActivations(c, opts.lora, BT));
   // f16: the qkv (3C) or fch (4C) of the layer being computed, in f32; never both live at once.
   if (f16) s.push({ name: 'unpacked', shape: [BT, 4 * C] });
   // shared by every layer: written and read within one layer's forward or backward
@@ -170,8 +195,16 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dty
 }
 
 /** Bytes of a GptRunner's activation arena for B sequences of T tokens (what memory estimates count). */
-export function activationBytes(c: GPTConfig, B: number, T: number, dtype: ActivationsDtype = 'f32'): number {
-  return 4 * activationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c)), dtype).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+export function activationBytes(c: GPTConfig, B: number, T: number, dtype: ActivationsDtype = 'f32', opts: ActivationOptions = {}): number {
+  return 4 * activationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c)), dtype, opts).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** The adapters' u tensors of layer l (null: the shared `ck.` set, which serves every layer: their union). */
+function loraLayers(c: GPTConfig, lora: NonNullable<ActivationOptions['lora']>, at: string, l: number | null, BT: number): TensorSpec[] {
+  if (l !== null) return loraLayerActivations(c, lora, l, at, BT);
+  const all = new Map<string, TensorSpec>();
+  for (let k = 0; k < c.nLayer; k++) for (const t of loraLayerActivations(c, lora, k, at, BT)) all.set(t.name, t);
+  return [...all.values()];
 }
 
 export type { SequenceStats } from './sequence-stats';
@@ -183,14 +216,23 @@ export class GptRunner implements ModelRunner {
   private chunk: number;
   private buckets: EncoderBuckets | null = null;
   batch: HostBatch | null = null;
+  /** A reward model's score head (config.scoreHead), which replaces the LM head; null for the causal LM. */
+  readonly score: ScoreHead | null;
 
-  constructor(readonly model: GptModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32') {
+  /**
+   * checkpoint: activation checkpointing — keep only each layer's input (the previous layer's
+   * output) and recompute the layer in the backward from it: the same kernels on the same inputs,
+   * so the gradients are bitwise those of the stored path, for one more forward per step.
+   */
+  constructor(readonly model: GptModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false) {
     const c = model.config;
     if (T > c.nPositions) throw new Error(`sequence length ${T} exceeds the model's n_positions ${c.nPositions}`);
     if (activationsDtype !== 'f32' && activationsDtype !== 'f16') throw new Error(`activationsDtype must be f32 or f16, got ${String(activationsDtype)}`);
     this.BT = B * T;
     this.chunk = lmChunk(c);
-    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, activationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk), activationsDtype), { separate: true });
+    this.score = c.scoreHead ? new ScoreHead(model.gpu, B, T, c.nEmbd, c.padTokenId ?? null, `acts[${B}x${T}]`) : null;
+    // a reward model runs no LM head: no logits scratch
+    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, activationSpec(c, B, T, this.score ? 1 : lmHeadScratchSize(this.BT, this.chunk), activationsDtype, { lora: model.lora?.lora, checkpoint }), { separate: true });
   }
 
   /**
@@ -198,7 +240,12 @@ export class GptRunner implements ModelRunner {
    * tensor, or with f16 activations the shared scratch (then `keep` stores it).
    */
   private f32Act(l: number, what: 'qkv' | 'fch'): View {
-    return this.activationsDtype === 'f16' ? this.a('unpacked') : this.a(`${l}.${what}`);
+    return this.activationsDtype === 'f16' ? this.a('unpacked') : this.a(this.kept(l, what));
+  }
+
+  /** The name of layer l's kept tensor `what`: per layer, or with activation checkpointing the shared `ck.` one. */
+  private kept(l: number, what: string): string {
+    return this.checkpoint ? `ck.${what}` : `${l}.${what}`;
   }
 
   /**
@@ -213,15 +260,31 @@ export class GptRunner implements ModelRunner {
    */
   private keep(enc: StepEncoder, l: number, what: 'qkv' | 'fch', n: number): void {
     if (this.activationsDtype === 'f32') return;
-    packF16(enc, this.a(`${l}.${what}_f16`), this.a('unpacked'), n);
-    unpackF16(enc, this.a('unpacked'), this.a(`${l}.${what}_f16`), n);
+    packF16(enc, this.a(this.kept(l, `${what}_f16`)), this.a('unpacked'), n);
+    unpackF16(enc, this.a('unpacked'), this.a(this.kept(l, `${what}_f16`)), n);
   }
 
   /** Layer l's qkv or fch as f32 for the backward: the kept tensor, or unpacked into the scratch. */
   private restore(enc: StepEncoder, l: number, what: 'qkv' | 'fch', n: number): View {
-    if (this.activationsDtype === 'f32') return this.a(`${l}.${what}`);
-    unpackF16(enc, this.a('unpacked'), this.a(`${l}.${what}_f16`), n);
+    if (this.activationsDtype === 'f32') return this.a(this.kept(l, what));
+    unpackF16(enc, this.a('unpacked'), this.a(this.kept(l, `${what}_f16`)), n);
     return this.a('unpacked');
+  }
+
+  /** LoRA: after the base projection `module` of layer l wrote y from x, add its adapter's update (nothing without one, or with adapters off). */
+  private adapt(enc: StepEncoder, l: number, module: string, y: View, x: View, cols?: LoraColumns): void {
+    const lora = this.model.lora;
+    const m = lora?.of(module);
+    if (!lora || !m) return;
+    lora.forward(enc, module, y, () => this.a(this.kept(l, `lora.${m.key}`)), () => this.a('lora_delta'), x, this.BT, cols);
+  }
+
+  /** LoRA: after the base projection's backward wrote dx from dy, the adapter's gradients and its part of dx. */
+  private adaptBack(enc: StepEncoder, l: number, module: string, dx: View, dy: View, x: View, cols?: LoraColumns): void {
+    const lora = this.model.lora;
+    const m = lora?.of(module);
+    if (!lora || !m) return;
+    lora.backward(enc, module, dx, dy, x, () => this.a(this.kept(l, `lora.${m.key}`)), () => this.a('lora_du'), () => this.a('lora_delta'), this.BT, cols);
   }
 
   a(name: string): View {
@@ -231,7 +294,7 @@ export class GptRunner implements ModelRunner {
   /** GPU bytes held: the activation arena and, after a backward, the batch's token buckets. */
   get bytes(): number {
     const b = this.buckets;
-    return this.acts.bytes + (b ? b.ids.buffer.size + b.offsets.buffer.size + b.positions.buffer.size : 0);
+    return this.acts.bytes + (this.score?.bytes ?? 0) + (b ? b.ids.buffer.size + b.offsets.buffer.size + b.positions.buffer.size : 0);
   }
 
   /** Upload a batch whose shape matches this runner (B sequences, padded to T). */
@@ -247,6 +310,7 @@ export class GptRunner implements ModelRunner {
     put('lengths', batch.lengths);
     put('completion_mask', batch.completionMask);
     put('nll_mask', batch.nllMask);
+    this.score?.setBatch(batch);
     this.buckets?.destroy();
     this.buckets = null;
     this.batch = batch;
@@ -254,41 +318,46 @@ export class GptRunner implements ModelRunner {
 
   forward(enc: StepEncoder): void {
     const { model, B, T, BT } = this;
-    const { nEmbd: C, nHead: NH, nLayer: L, vocabSize: V, layerNormEpsilon: eps } = model.config;
+    const { nEmbd: C, nLayer: L, vocabSize: V, layerNormEpsilon: eps } = model.config;
     const p = (n: string) => model.p(n);
     const a = (n: string) => this.a(n);
-    encoderForward(enc, a('encoded'), a('tokens'), p('wte.weight'), p('wpe.weight'), B, T, C);
+    encoderForward(enc, a('encoded'), a('tokens'), model.params.rows('wte.weight'), p('wpe.weight'), B, T, C);
     let residual = a('encoded');
     for (let l = 0; l < L; l++) {
-      const h = `h.${l}`;
-      layernormForward(enc, a('ln'), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
-      const qkv = this.f32Act(l, 'qkv');
-      matmulForward(enc, qkv, a('ln'), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
-      this.keep(enc, l, 'qkv', BT * 3 * C);
-      attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), qkv, a('lengths'), B, T, NH, NH, C / NH); // GPT-2: NKV = NH
-      matmulForward(enc, a('proj'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
-      residualForward(enc, a(`${l}.residual2`), residual, a('proj'), BT * C);
-      layernormForward(enc, a('ln'), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
-      const fch = this.f32Act(l, 'fch');
-      matmulForward(enc, fch, a('ln'), p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), BT, C, 4 * C);
-      this.keep(enc, l, 'fch', BT * 4 * C);
-      geluForward(enc, a('fch_gelu'), fch, BT * 4 * C);
-      matmulForward(enc, a('proj'), a('fch_gelu'), p(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), BT, 4 * C, C);
-      residualForward(enc, a(`${l}.residual3`), a(`${l}.residual2`), a('proj'), BT * C);
+      this.forwardLayer(enc, l, residual);
       residual = a(`${l}.residual3`);
     }
     layernormForward(enc, a('lnf'), a('lnf_mean'), a('lnf_rstd'), residual, p('ln_f.weight'), p('ln_f.bias'), BT, C, eps);
-    logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), p('wte.weight'), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
+    if (this.score) {
+      // reward model: one score per sequence instead of the LM head's log-probs (readRewards)
+      this.score.forward(enc, a('lnf'), p('score.weight'));
+      return;
+    }
+    logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), model.params.rows('wte.weight'), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
     encodeSequenceSums(enc, a, B, T);
+  }
+
+  /** Reward model: the score of every sequence of the last forward (B), read at its last non-padding token. */
+  async readRewards(): Promise<Float64Array> {
+    if (!this.score) throw new Error('readRewards: this model has no score head (not a reward model)');
+    return this.score.readRewards();
+  }
+
+  /** Reward model: upload ∂loss/∂reward per sequence (B), where backward starts instead of the coefficients. */
+  setRewardGradients(dReward: ArrayLike<number>): void {
+    if (!this.score) throw new Error('setRewardGradients: this model has no score head (not a reward model)');
+    this.score.setGradients(dReward);
   }
 
   /** Per-sequence sums of the last forward (one small readback). */
   async readStats(): Promise<SequenceStats> {
+    if (this.score) throw new Error('log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)');
     return readSequenceStats(this.model.gpu.device, (n) => this.a(n));
   }
 
   /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
   async readTokenLogps(): Promise<Float32Array> {
+    if (this.score) throw new Error('log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)');
     return readF32(this.model.gpu.device, this.a('logp'));
   }
 
@@ -297,44 +366,98 @@ export class GptRunner implements ModelRunner {
     writeCoefficients(this.model.gpu.device, this.a('coef'), coef, this.BT);
   }
 
-  /** Parameter gradients += d(Σ coef·logp)/dθ for the batch of the last forward. */
+  /** Parameter gradients += d(Σ coef·logp)/dθ (a reward model: d(Σ dReward·reward)/dθ) for the batch of the last forward. */
   backward(enc: StepEncoder): void {
     const { model, B, T, BT } = this;
-    const { nEmbd: C, nHead: NH, nLayer: L, vocabSize: V, layerNormEpsilon: eps } = model.config;
+    const { nEmbd: C, nLayer: L, vocabSize: V } = model.config;
     if (!this.batch) throw new Error('backward: no batch');
     const p = (n: string) => model.p(n);
     const g = (n: string) => model.grads.get(n);
     const a = (n: string) => this.a(n);
-    if (!this.buckets) this.buckets = prepareEncoderBackward(model.gpu, this.batch.tokens, B, T, V);
-    logprobBackward(enc, a('dln'), g('wte.weight'), a('coef'), a('lnf'), p('wte.weight'), a('targets'), a('lse'), a('lm_scratch'), BT, C, V, this.chunk);
+    // LoRA: the base is frozen, so no base-parameter gradient is computed (gb: null)
+    const frozen = model.lora !== null;
+    const gb = (n: string): View | null => (frozen ? null : model.grads.get(n));
+    if (!frozen && !this.buckets) this.buckets = prepareEncoderBackward(model.gpu, this.batch.tokens, B, T, V);
+    if (this.score) this.score.backward(enc, a('dln'), gb('score.weight'), a('lnf'), p('score.weight'));
+    else logprobBackward(enc, a('dln'), frozen ? null : model.grads.rows('wte.weight'), a('coef'), a('lnf'), model.params.rows('wte.weight'), a('targets'), a('lse'), a('lm_scratch'), BT, C, V, this.chunk);
     enc.clear(a('dresidual'));
     const lastResidual = L > 0 ? a(`${L - 1}.residual3`) : a('encoded');
-    layernormBackward(enc, a('dresidual'), g('ln_f.weight'), g('ln_f.bias'), a('dln'), lastResidual, p('ln_f.weight'), a('lnf_mean'), a('lnf_rstd'), BT, C);
+    layernormBackward(enc, a('dresidual'), gb('ln_f.weight'), gb('ln_f.bias'), a('dln'), lastResidual, p('ln_f.weight'), a('lnf_mean'), a('lnf_rstd'), BT, C);
     for (let l = L - 1; l >= 0; l--) {
-      const h = `h.${l}`;
       const residual = l === 0 ? a('encoded') : a(`${l - 1}.residual3`);
-      // residual3 = residual2 + fcproj: dresidual holds d(residual3) = d(fcproj).
-      const fch = this.restore(enc, l, 'fch', BT * 4 * C);
-      geluForward(enc, a('fch_gelu'), fch, BT * 4 * C); // recomputed, not kept
-      matmulBackward(enc, a('dfch_gelu'), g(`${h}.mlp.c_proj.weight`), g(`${h}.mlp.c_proj.bias`), a('dresidual'), a('fch_gelu'), p(`${h}.mlp.c_proj.weight`), BT, 4 * C, C);
-      geluBackward(enc, a('dfch'), fch, a('dfch_gelu'), BT * 4 * C);
-      // ln2 recomputed (same kernel, same inputs: bitwise the forward's values)
-      layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), a(`${l}.residual2`), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
-      matmulBackward(enc, a('dln'), g(`${h}.mlp.c_fc.weight`), g(`${h}.mlp.c_fc.bias`), a('dfch'), a('ln'), p(`${h}.mlp.c_fc.weight`), BT, C, 4 * C);
-      layernormBackward(enc, a('dresidual'), g(`${h}.ln_2.weight`), g(`${h}.ln_2.bias`), a('dln'), a(`${l}.residual2`), p(`${h}.ln_2.weight`), a(`${l}.ln2_mean`), a(`${l}.ln2_rstd`), BT, C);
-      // residual2 = residual + attproj: dresidual now holds d(residual2) = d(attproj).
-      matmulBackward(enc, a('datty'), g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), a('dresidual'), a(`${l}.atty`), p(`${h}.attn.c_proj.weight`), BT, C, C);
-      const qkv = this.restore(enc, l, 'qkv', BT * 3 * C);
-      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), qkv, a(`${l}.att_lse`), a('lengths'), B, T, NH, NH, C / NH);
-      layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
-      matmulBackward(enc, a('dln'), g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), a('dqkv'), a('ln'), p(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
-      layernormBackward(enc, a('dresidual'), g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), a('dln'), residual, p(`${h}.ln_1.weight`), a(`${l}.ln1_mean`), a(`${l}.ln1_rstd`), BT, C);
+      // activation checkpointing: the layer's kept tensors again, from its input (bitwise the forward's)
+      if (this.checkpoint) this.forwardLayer(enc, l, residual);
+      this.backwardLayer(enc, l, residual, gb);
     }
-    encoderBackward(enc, g('wte.weight'), g('wpe.weight'), a('dresidual'), this.buckets, B, T, C);
+    if (!frozen) encoderBackward(enc, model.grads.rows('wte.weight'), g('wpe.weight'), a('dresidual'), this.buckets!, B, T, C);
+  }
+
+  /** Layer l from its input `residual` (the previous layer's residual3, or encoded) to `${l}.residual3`. */
+  private forwardLayer(enc: StepEncoder, l: number, residual: View): void {
+    const { model, B, T, BT } = this;
+    const { nEmbd: C, nHead: NH, layerNormEpsilon: eps } = model.config;
+    const p = (n: string) => model.p(n);
+    const w = (n: string) => model.w(n);
+    const a = (n: string) => this.a(n);
+    const k = (n: string) => this.a(this.kept(l, n));
+    const h = `h.${l}`;
+    layernormForward(enc, a('ln'), k('ln1_mean'), k('ln1_rstd'), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
+    const qkv = this.f32Act(l, 'qkv');
+    matmulForward(enc, qkv, a('ln'), w(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
+    this.adapt(enc, l, `${h}.attn.c_attn`, qkv, a('ln'));
+    this.keep(enc, l, 'qkv', BT * 3 * C);
+    attentionForward(enc, k('atty'), k('att_lse'), qkv, a('lengths'), B, T, NH, NH, C / NH); // GPT-2: NKV = NH
+    matmulForward(enc, a('proj'), k('atty'), w(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
+    this.adapt(enc, l, `${h}.attn.c_proj`, a('proj'), k('atty'));
+    residualForward(enc, k('residual2'), residual, a('proj'), BT * C);
+    layernormForward(enc, a('ln'), k('ln2_mean'), k('ln2_rstd'), k('residual2'), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
+    const fch = this.f32Act(l, 'fch');
+    matmulForward(enc, fch, a('ln'), w(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), BT, C, 4 * C);
+    this.adapt(enc, l, `${h}.mlp.c_fc`, fch, a('ln'));
+    this.keep(enc, l, 'fch', BT * 4 * C);
+    geluForward(enc, a('fch_gelu'), fch, BT * 4 * C);
+    matmulForward(enc, a('proj'), a('fch_gelu'), w(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), BT, 4 * C, C);
+    this.adapt(enc, l, `${h}.mlp.c_proj`, a('proj'), a('fch_gelu'));
+    residualForward(enc, a(`${l}.residual3`), k('residual2'), a('proj'), BT * C);
+  }
+
+  /**
+   * Layer l's backward: dresidual holds d(residual3) and becomes d(its input `residual`); base
+   * parameter gradients through gb (null: frozen), adapter gradients through adaptBack.
+   */
+  private backwardLayer(enc: StepEncoder, l: number, residual: View, gb: (n: string) => View | null): void {
+    const { model, B, T, BT } = this;
+    const { nEmbd: C, nHead: NH, layerNormEpsilon: eps } = model.config;
+    const p = (n: string) => model.p(n);
+    const w = (n: string) => model.w(n);
+    const a = (n: string) => this.a(n);
+    const k = (n: string) => this.a(this.kept(l, n));
+    const h = `h.${l}`;
+    // residual3 = residual2 + fcproj: dresidual holds d(residual3) = d(fcproj).
+    const fch = this.restore(enc, l, 'fch', BT * 4 * C);
+    geluForward(enc, a('fch_gelu'), fch, BT * 4 * C); // recomputed, not kept
+    matmulBackward(enc, a('dfch_gelu'), gb(`${h}.mlp.c_proj.weight`), gb(`${h}.mlp.c_proj.bias`), a('dresidual'), a('fch_gelu'), w(`${h}.mlp.c_proj.weight`), BT, 4 * C, C);
+    this.adaptBack(enc, l, `${h}.mlp.c_proj`, a('dfch_gelu'), a('dresidual'), a('fch_gelu'));
+    geluBackward(enc, a('dfch'), fch, a('dfch_gelu'), BT * 4 * C);
+    // ln2 recomputed (same kernel, same inputs: bitwise the forward's values)
+    layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), k('residual2'), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
+    matmulBackward(enc, a('dln'), gb(`${h}.mlp.c_fc.weight`), gb(`${h}.mlp.c_fc.bias`), a('dfch'), a('ln'), w(`${h}.mlp.c_fc.weight`), BT, C, 4 * C);
+    this.adaptBack(enc, l, `${h}.mlp.c_fc`, a('dln'), a('dfch'), a('ln'));
+    layernormBackward(enc, a('dresidual'), gb(`${h}.ln_2.weight`), gb(`${h}.ln_2.bias`), a('dln'), k('residual2'), p(`${h}.ln_2.weight`), k('ln2_mean'), k('ln2_rstd'), BT, C);
+    // residual2 = residual + attproj: dresidual now holds d(residual2) = d(attproj).
+    matmulBackward(enc, a('datty'), gb(`${h}.attn.c_proj.weight`), gb(`${h}.attn.c_proj.bias`), a('dresidual'), k('atty'), w(`${h}.attn.c_proj.weight`), BT, C, C);
+    this.adaptBack(enc, l, `${h}.attn.c_proj`, a('datty'), a('dresidual'), k('atty'));
+    const qkv = this.restore(enc, l, 'qkv', BT * 3 * C);
+    attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), k('atty'), qkv, k('att_lse'), a('lengths'), B, T, NH, NH, C / NH);
+    layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
+    matmulBackward(enc, a('dln'), gb(`${h}.attn.c_attn.weight`), gb(`${h}.attn.c_attn.bias`), a('dqkv'), a('ln'), w(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
+    this.adaptBack(enc, l, `${h}.attn.c_attn`, a('dln'), a('dqkv'), a('ln'));
+    layernormBackward(enc, a('dresidual'), gb(`${h}.ln_1.weight`), gb(`${h}.ln_1.bias`), a('dln'), residual, p(`${h}.ln_1.weight`), k('ln1_mean'), k('ln1_rstd'), BT, C);
   }
 
   destroy(): void {
     this.acts.destroy();
+    this.score?.destroy();
     this.buckets?.destroy();
   }
 }

@@ -9,6 +9,7 @@ import { byteTokenizerFiles, type ReadFile, type TokenizerFiles } from './checkp
 import type { GPTConfig, ParamLimits } from './config';
 import { checkLlamaParamBytes, llamaConfigFromHF, llamaConfigToHF, llamaParamCount, llamaParamSpec, LLAMA_HF_FIELD, validateLlamaConfig, type LlamaFamilyConfig } from './llama-config';
 import { parseSafetensors, readTensorF32, serializeSafetensors, type SafeTensorInfo, type SafeTensorsFile, type TensorToWrite } from './safetensors';
+import { SCORE_WEIGHT } from './score-config';
 
 export type { ReadFile, TokenizerFiles };
 
@@ -62,7 +63,7 @@ export interface LoadedLlamaCheckpoint extends LoadedLlamaWeights {
 }
 
 export interface LlamaLoadOptions {
-  /** The GPU's limits when a device is known: the parameters must fit its buffers (else MAX_PARAM_BYTES). */
+  /** The GPU's limits when a device is known: every tensor the kernels bind whole must fit one binding (parameters beyond MAX_PARAM_BYTES are refused either way). */
   limits?: ParamLimits | null;
 }
 
@@ -147,9 +148,12 @@ export function parseWeightIndex(bytes: Uint8Array): Map<string, string> {
   return map;
 }
 
-/** A name as transformers matches it against LlamaForCausalLM: the base model's names gain `model.`. */
+/**
+ * A name as transformers matches it against LlamaForCausalLM (or *ForSequenceClassification): the
+ * base model's names gain `model.`; the heads (lm_head.weight, a reward model's score.weight) do not.
+ */
 function canonicalName(name: string): string {
-  return name.startsWith(PREFIX) || name === LM_HEAD ? name : PREFIX + name;
+  return name.startsWith(PREFIX) || name === LM_HEAD || name === SCORE_WEIGHT ? name : PREFIX + name;
 }
 
 /**
@@ -261,7 +265,7 @@ function checkImpliedSize(config: LlamaFamilyConfig, weights: WeightFiles): void
     ['intermediateSize', gate !== undefined && config.intermediateSize > rows(gate), `mlp.gate_proj.weight with ${n(rows(gate))} rows`],
     ['numAttentionHeads', q !== undefined && config.numAttentionHeads * HS > rows(q), `self_attn.q_proj.weight with ${n(rows(q))} rows, head_dim ${HS}`],
     ['numKeyValueHeads', k !== undefined && config.numKeyValueHeads * HS > rows(k), `self_attn.k_proj.weight with ${n(rows(k))} rows, head_dim ${HS}`],
-    ['tieWordEmbeddings', !config.tieWordEmbeddings && !hasHead, `no ${LM_HEAD}`],
+    ['tieWordEmbeddings', !config.tieWordEmbeddings && !config.scoreHead && !hasHead, `no ${LM_HEAD}`],
   ];
   const hit = why.find(([, bad]) => bad);
   // else a tensor is missing or misshapen: the tensor-by-tensor check names it (the config is

@@ -6,8 +6,9 @@
 // The float64 oracle is src/reference/llama.ts; llamaRefConfig turns a config into its input.
 import type { TensorSpec } from '../engine/arena';
 import type { LlamaConfig as LlamaRefConfig } from '../reference/llama';
-import { BYTE_EOT, BYTE_VOCAB, CONFIG_LIMITS, MAX_PARAM_BYTES, type ParamLimits } from './config';
+import { BYTE_EOT, BYTE_VOCAB, checkBindings, CONFIG_LIMITS, MAX_PARAM_BYTES, PARAM_CAP_NOTE, type ParamLimits } from './config';
 import { Rng } from '../util/rng';
+import { SCORE_WEIGHT, scoreHeadFromHF, scoreHeadToHF } from './score-config';
 
 /** The `model_type` of config.json. Qwen2 has q/k/v biases always; Mistral none. */
 export type LlamaFamily = 'llama' | 'qwen2' | 'mistral';
@@ -47,6 +48,12 @@ export interface LlamaFamilyConfig {
   padTokenId: number | null;
   /** The dtype config.json says the weights were saved in; PrefPlay computes and exports f32. */
   torchDtype: string | null;
+  /**
+   * A reward model (LlamaForSequenceClassification, Qwen2…, Mistral…, num_labels 1): no LM head;
+   * `score.weight` [1, C] read at the last token that is not pad_token_id (./score-config.ts).
+   * Absent: the causal LM.
+   */
+  scoreHead?: boolean;
 }
 
 /** config.json names of the LlamaFamilyConfig fields, for error messages. */
@@ -68,6 +75,7 @@ export const LLAMA_HF_FIELD: Record<keyof LlamaFamilyConfig, string> = {
   eosTokenId: 'eos_token_id',
   padTokenId: 'pad_token_id',
   torchDtype: 'torch_dtype',
+  scoreHead: 'architectures',
 };
 
 /**
@@ -210,7 +218,8 @@ function layerTensorSizes(c: LlamaFamilyConfig): number[] {
 export function llamaParamCount(c: LlamaFamilyConfig): number {
   const layer = layerTensorSizes(c).reduce((a, b) => a + b, 0);
   const embed = c.vocabSize * c.hiddenSize;
-  return embed + c.numHiddenLayers * layer + c.hiddenSize + (c.tieWordEmbeddings ? 0 : embed);
+  // a reward model has no LM head, and a score head [1, C]
+  return embed + c.numHiddenLayers * layer + c.hiddenSize + (c.tieWordEmbeddings || c.scoreHead ? 0 : embed) + (c.scoreHead ? c.hiddenSize : 0);
 }
 
 const alignUp = (x: number, a: number) => Math.ceil(x / a) * a;
@@ -222,27 +231,40 @@ const alignUp = (x: number, a: number) => Math.ceil(x / a) * a;
 export function llamaParamArenaBytes(c: LlamaFamilyConfig, align = 256): number {
   const layer = layerTensorSizes(c).reduce((a, s) => a + alignUp(4 * s, align), 0);
   const embed = alignUp(4 * c.vocabSize * c.hiddenSize, align);
-  return embed + c.numHiddenLayers * layer + alignUp(4 * c.hiddenSize, align) + (c.tieWordEmbeddings ? 0 : embed);
+  return embed + c.numHiddenLayers * layer + alignUp(4 * c.hiddenSize, align) + (c.tieWordEmbeddings || c.scoreHead ? 0 : embed) + (c.scoreHead ? alignUp(4 * c.hiddenSize, align) : 0);
 }
 
 /**
- * The parameter arena must fit one buffer and one storage binding: the device's limits when
- * known, else MAX_PARAM_BYTES. One line naming the sizes that set it.
+ * What no split can make fit, in one line naming the sizes that set it: more than MAX_PARAM_BYTES
+ * of parameters, or a tensor the kernels bind whole larger than one storage binding (the device's
+ * limits when known, else MAX_BINDING_BYTES). Bound whole: each layer's stacked q|k|v and
+ * gate|up projections (one matmul each: src/model/llama.ts) and down_proj; the embedding and an
+ * untied LM head are split by rows when larger (src/engine/arena.ts), so only one row must fit.
  */
 export function checkLlamaParamBytes(c: LlamaFamilyConfig, limits: ParamLimits | null, where = 'config'): void {
   const bytes = llamaParamArenaBytes(c);
-  const cap = limits ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : MAX_PARAM_BYTES;
-  if (bytes <= cap) return;
-  const from = limits
-    ? `this GPU's limit (maxBufferSize ${limits.maxBufferSize}, maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}; the optimizer binds all parameters at once)`
-    : 'the cap with no GPU known (4 GiB − 4, the largest storage binding; the optimizer binds all parameters at once)';
-  throw new Error(`${where}: vocab_size ${n(c.vocabSize)}, hidden_size ${n(c.hiddenSize)}, intermediate_size ${n(c.intermediateSize)} and num_hidden_layers ${n(c.numHiddenLayers)} imply ${n(llamaParamCount(c))} parameters, ${n(bytes)} bytes as f32, more than ${n(cap)} bytes, ${from}`);
+  if (bytes > MAX_PARAM_BYTES) {
+    throw new Error(`${where}: vocab_size ${n(c.vocabSize)}, hidden_size ${n(c.hiddenSize)}, intermediate_size ${n(c.intermediateSize)} and num_hidden_layers ${n(c.numHiddenLayers)} imply ${n(llamaParamCount(c))} parameters, ${n(bytes)} bytes as f32, more than ${n(MAX_PARAM_BYTES)} bytes, ${PARAM_CAP_NOTE}`);
+  }
+  const { hiddenSize: C, intermediateSize: I, numAttentionHeads: NH, numKeyValueHeads: NKV, headDim: HS } = c;
+  const whole: Array<[string, number[], string]> = [];
+  if (c.numHiddenLayers > 0) {
+    const heads = `num_attention_heads ${n(NH)}, num_key_value_heads ${n(NKV)}, head_dim ${n(HS)} and hidden_size ${n(C)}`;
+    whole.push(
+      ['model.layers.0.self_attn.q_proj|k_proj|v_proj.weight (stacked)', [(NH + 2 * NKV) * HS, C], heads],
+      ['model.layers.0.self_attn.o_proj.weight', [C, NH * HS], heads],
+      ['model.layers.0.mlp.gate_proj|up_proj.weight (stacked)', [2 * I, C], `intermediate_size ${n(I)} and hidden_size ${n(C)}`],
+    );
+  }
+  whole.push(['model.embed_tokens.weight (one row)', [1, C], `hidden_size ${n(C)}`]);
+  checkBindings(where, whole, limits);
 }
 
 /**
  * Every parameter tensor with its Hugging Face name and shape, in Hugging Face (state_dict)
  * order; lm_head.weight only when the head is not tied. The same table as
- * src/reference/llama.ts's llamaParamSpec(llamaRefConfig(c)).
+ * src/reference/llama.ts's llamaParamSpec(llamaRefConfig(c)), except that a reward model
+ * (scoreHead) ends with score.weight [1, C] instead of any lm_head.weight.
  */
 export function llamaParamSpec(c: LlamaFamilyConfig): TensorSpec[] {
   const { vocabSize: V, hiddenSize: C, intermediateSize: I, numHiddenLayers: L, numAttentionHeads: NH, numKeyValueHeads: NKV, headDim: HS } = c;
@@ -267,7 +289,8 @@ export function llamaParamSpec(c: LlamaFamilyConfig): TensorSpec[] {
     );
   }
   specs.push({ name: 'model.norm.weight', shape: [C] });
-  if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [V, C] });
+  if (c.scoreHead) specs.push({ name: SCORE_WEIGHT, shape: [1, C] }); // *ForSequenceClassification.score, no LM head
+  else if (!c.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [V, C] });
   return specs;
 }
 
@@ -396,6 +419,7 @@ export function llamaConfigFromHF(json: Record<string, unknown>, where = 'config
     padTokenId: idOrNull('pad_token_id', null),
     torchDtype: dtype as string | null,
   };
+  if (scoreHeadFromHF(json, where)) cfg.scoreHead = true;
   validateLlamaConfig(cfg, where);
   return cfg;
 }
@@ -455,6 +479,7 @@ export function llamaConfigToHF(c: LlamaFamilyConfig): Record<string, unknown> {
   if (c.family === 'llama') Object.assign(json, { attention_bias: c.attentionBias, mlp_bias: false, pretraining_tp: 1 });
   if (c.family === 'qwen2') Object.assign(json, { use_sliding_window: false, sliding_window: null, max_window_layers: c.numHiddenLayers });
   if (c.family === 'mistral') json.sliding_window = null;
+  if (c.scoreHead) Object.assign(json, scoreHeadToHF(LLAMA_ARCHITECTURES[c.family], c.padTokenId));
   return json;
 }
 

@@ -21,13 +21,13 @@
 // accumulated there and copied back. Copies cost one read and write of the weights, small next to
 // the matmul; three separate matmuls would instead need a strided copy kernel to build the
 // packed q|k|v rows the attention and RoPE kernels read (the matmul writes whole rows only).
-import type { GpuContext } from '../engine/gpu';
-import { alignUp, Arena, layoutArena, numel, type TensorSpec, type View } from '../engine/arena';
+import { arenaBufferBytes, type GpuContext } from '../engine/gpu';
+import { alignUp, Arena, layoutArena, numel, type ArenaLayoutOptions, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { readF32 } from '../engine/readback';
 import { encodeSequenceSums, readSequenceStats, writeCoefficients, type SequenceStats } from './sequence-stats';
 import { llamaBiases, llamaDecays, llamaParamSpec, validateLlamaConfig, type LlamaFamilyConfig } from './llama-config';
-import { sequenceConfig, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
+import { sequenceConfig, type ActivationOptions, type ModelOptions, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
 import type { HostBatch } from './batch';
 import { LM_CHUNK, type ActivationsDtype } from './gpt';
 import { encoderForward, encoderBackward, prepareEncoderBackward, type EncoderBuckets } from '../kernels/encoder';
@@ -39,6 +39,12 @@ import { swigluForward, swigluBackward } from '../kernels/swiglu';
 import { residualForward } from '../kernels/residual';
 import { logprobForward, logprobBackward, lmHeadScratchSize } from '../kernels/logprob';
 import { packF16, unpackF16, f16Words } from '../kernels/convert';
+import { ScoreHead } from './score-head';
+import type { Weight } from '../kernels/matmul-packed';
+import type { LoraColumns } from '../kernels/lora';
+import { downloadBase, frozenBase, type LoraAdapters } from './lora-adapters';
+import type { PackedBase } from './packed-base';
+import { loraLayerActivations, loraScratchActivations } from './lora';
 
 /** The LM head's chunk for this vocabulary: LM_CHUNK, or the vocabulary rounded up to 64 if smaller. */
 function lmChunk(c: LlamaFamilyConfig): number {
@@ -82,31 +88,46 @@ function spanning(views: View[], name: string): View | null {
 }
 
 export class LlamaModel implements TrainableModel {
+  /** The parameters (with a 16-bit base, all but the packed linear weights). */
   readonly params: Arena;
   /** llamaParamSpec(config): the layout of the parameter, gradient and moment arenas. */
   readonly spec: TensorSpec[];
   readonly seq: SequenceConfig;
+  /** LoRA adapters (src/model/lora-adapters.ts); with them the base parameters are frozen. Null: full fine-tuning. */
+  readonly lora: LoraAdapters | null;
+  /** The linear weights as bf16 / f16 (a LoRA run's base dtype, src/model/packed-base.ts); null: every weight f32 in `params`. */
+  readonly packed: PackedBase | null;
   private gradArena: Arena | null = null;
   /** Stacking scratch for the groups whose tensors are not back to back in the arena (null: none). */
   private packArena: Arena | null;
 
-  constructor(readonly gpu: GpuContext, readonly config: LlamaFamilyConfig) {
+  constructor(readonly gpu: GpuContext, readonly config: LlamaFamilyConfig, opts: ModelOptions = {}) {
     validateLlamaConfig(config);
     checkLlamaEngineConfig(config);
     this.spec = llamaParamSpec(config);
     this.seq = sequenceConfig(config);
-    this.params = new Arena(gpu.device, 'params', this.spec);
+    const base = frozenBase(gpu, config, this.spec, opts);
+    this.lora = base.lora;
+    this.packed = base.packed;
+    if (this.packed && (config.hiddenSize % 2 !== 0 || config.intermediateSize % 2 !== 0)) throw new Error('a 16-bit base stacks whole words: hidden_size and intermediate_size must be even');
+    this.params = new Arena(gpu.device, 'params', base.f32, { maxBytes: arenaBufferBytes(gpu), ...llamaSplit(config) });
     const groups: Group[] = ['qkv_w', 'gate_up_w'];
     if (llamaBiases(config).qkv) groups.push('qkv_b');
     const scattered = groups.filter((g) => {
-      for (let l = 0; l < config.numHiddenLayers; l++) if (!spanning(groupNames(l, g).map((n) => this.params.get(n)), g)) return true;
+      for (let l = 0; l < config.numHiddenLayers; l++) if (!spanning(groupNames(l, g).map((n) => this.arenaOf(g).get(n)), g)) return true;
       return false;
     });
     this.packArena = scattered.length ? new Arena(gpu.device, 'llama.pack', scattered.map((g) => ({ name: g, shape: [groupLength(config, g)] })), { separate: true }) : null;
   }
 
+  /** The arena holding a group's parameters: the packed base for the weights of a 16-bit base, else the parameters. */
+  private arenaOf(g: Group): Arena {
+    return this.packed && g !== 'qkv_b' ? this.packed.arena : this.params;
+  }
+
   get grads(): Arena {
-    if (!this.gradArena) this.gradArena = new Arena(this.gpu.device, 'grads', this.spec);
+    if (this.lora) throw new Error('the base parameters are frozen (LoRA): the adapters have the gradients (lora.grads)');
+    if (!this.gradArena) this.gradArena = this.params.twin('grads');
     return this.gradArena;
   }
 
@@ -114,14 +135,26 @@ export class LlamaModel implements TrainableModel {
     return this.params.get(name);
   }
 
+  /** A linear weight as the matmul launchers take it: f32, or packed bf16 / f16 (a LoRA run's frozen base). */
+  w(name: string): Weight {
+    return this.packed?.has(name) ? this.packed.weight(name) : this.params.get(name);
+  }
+
+  /** Layer l's stacked weight group (q|k|v or gate|up rows) for a matmul: stackIn over whichever arena holds it, packed or not. */
+  stackWeight(enc: StepEncoder, l: number, g: 'qkv_w' | 'gate_up_w'): Weight {
+    const view = this.stackIn(enc, this.arenaOf(g), l, g);
+    if (!this.packed) return view;
+    return { words: view, dtype: this.packed.dtype, length: groupLength(this.config, g), name: `${this.packed.arena.label}.${l}.${g}` };
+  }
+
   /** Weight decay on the Linear and Embedding weights only (llamaDecays). */
   decays(name: string): boolean {
     return llamaDecays(name);
   }
 
-  /** A runner for B sequences of T tokens; 'f16' keeps each layer's qkv and gate_up as packed f16. */
-  createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32'): LlamaRunner {
-    return new LlamaRunner(this, B, T, activationsDtype);
+  /** A runner for B sequences of T tokens; 'f16' keeps each layer's qkv and gate_up as packed f16; checkpoint: activation checkpointing. */
+  createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32', checkpoint = false): LlamaRunner {
+    return new LlamaRunner(this, B, T, activationsDtype, checkpoint);
   }
 
   /** The LM head (V,C): lm_head.weight, or the token embedding when tied. */
@@ -171,32 +204,38 @@ export class LlamaModel implements TrainableModel {
   upload(weights: Map<string, Float32Array>): void {
     for (const spec of this.spec) {
       const w = weights.get(spec.name);
-      const view = this.params.get(spec.name);
       if (!w) throw new Error(`missing tensor "${spec.name}" [${spec.shape.join(', ')}]`);
-      if (w.length !== view.length) throw new Error(`tensor "${spec.name}" has ${w.length} values, expected [${spec.shape.join(', ')}] = ${view.length}`);
-      this.gpu.device.queue.writeBuffer(view.buffer, view.offset, w.buffer, w.byteOffset, w.byteLength);
+      if (this.packed?.has(spec.name)) this.packed.write(spec.name, w);
+      else this.params.write(spec.name, w);
     }
   }
 
-  /** All parameters (or another arena of their layout) back on the host, by Hugging Face name. */
+  /**
+   * All parameters (or another arena of their layout) back on the host, by Hugging Face name;
+   * split tensors reassembled, packed weights widened.
+   */
   async download(arena: Arena = this.params): Promise<Map<string, Float32Array>> {
-    const all = await readF32(this.gpu.device, arena.whole());
-    const out = new Map<string, Float32Array>();
-    for (const spec of this.spec) {
-      const v = arena.get(spec.name);
-      out.set(spec.name, all.slice(v.offset / 4, v.offset / 4 + v.length));
-    }
-    return out;
+    return arena === this.params ? downloadBase(this.spec, this.params, this.packed) : arena.readAll();
   }
 
   destroy(): void {
     this.params.destroy();
     this.gradArena?.destroy();
     this.packArena?.destroy();
+    this.packed?.destroy();
+    this.lora?.destroy();
   }
 }
 
-function llamaActivationSpec(c: LlamaFamilyConfig, B: number, T: number, scratch: number, dtype: ActivationsDtype): TensorSpec[] {
+/**
+ * The tensors that may be split by rows when larger than one arena buffer: the embedding and the
+ * untied LM head (their kernels take row parts); parts hold whole LM-head chunks where they can.
+ */
+function llamaSplit(c: LlamaFamilyConfig): ArenaLayoutOptions {
+  return { split: ['model.embed_tokens.weight', 'lm_head.weight'], rowMultiple: lmChunk(c) };
+}
+
+function llamaActivationSpec(c: LlamaFamilyConfig, B: number, T: number, scratch: number, dtype: ActivationsDtype, opts: ActivationOptions = {}): TensorSpec[] {
   const { hiddenSize: C, intermediateSize: I, numHiddenLayers: L, numAttentionHeads: NH, numKeyValueHeads: NKV, headDim: HS } = c;
   const BT = B * T;
   const QC = NH * HS;
@@ -213,18 +252,22 @@ function llamaActivationSpec(c: LlamaFamilyConfig, B: number, T: number, scratch
   // Qwen2.5-0.5B: 10880 of 13568). The SwiGLU output is not kept at all (recomputed into the
   // shared `h`). atty stays f32: the attention backward's row term Σ dO·O needs the O the softmax
   // produced, not a rounded one; the residuals carry the stream every layer adds to.
-  for (let l = 0; l < L; l++) {
-    s.push(
-      { name: `${l}.rms1_rstd`, shape: [BT] },
-      f16 ? { name: `${l}.qkv_f16`, shape: [f16Words(BT * W)] } : { name: `${l}.qkv`, shape: [BT, W] },
-      { name: `${l}.atty`, shape: [BT, QC] },
-      { name: `${l}.att_lse`, shape: [stats] },
-      { name: `${l}.residual2`, shape: [BT, C] },
-      { name: `${l}.rms2_rstd`, shape: [BT] },
-      f16 ? { name: `${l}.gate_up_f16`, shape: [f16Words(BT * 2 * I)] } : { name: `${l}.gate_up`, shape: [BT, 2 * I] },
-      { name: `${l}.residual3`, shape: [BT, C] },
-    );
-  }
+  // LoRA adds u = s·x Aᵀ (BT, r) per adapted projection (`lora.<key>`). Activation checkpointing
+  // keeps only each layer's output (the next one's input) and one layer's worth of the rest
+  // (`ck.`), recomputed layer by layer in the backward.
+  const layer = (at: string, l: number | null): TensorSpec[] => [
+    { name: `${at}rms1_rstd`, shape: [BT] },
+    f16 ? { name: `${at}qkv_f16`, shape: [f16Words(BT * W)] } : { name: `${at}qkv`, shape: [BT, W] },
+    { name: `${at}atty`, shape: [BT, QC] },
+    { name: `${at}att_lse`, shape: [stats] },
+    { name: `${at}residual2`, shape: [BT, C] },
+    { name: `${at}rms2_rstd`, shape: [BT] },
+    f16 ? { name: `${at}gate_up_f16`, shape: [f16Words(BT * 2 * I)] } : { name: `${at}gate_up`, shape: [BT, 2 * I] },
+    ...(opts.lora ? llamaLoraLayers(c, opts.lora, at, l, BT) : []),
+  ];
+  for (let l = 0; l < L; l++) s.push(...(opts.checkpoint ? [] : layer(`${l}.`, l)), { name: `${l}.residual3`, shape: [BT, C] });
+  if (opts.checkpoint && L > 0) s.push(...layer('ck.', null));
+  if (opts.lora) s.push(...loraScratchActivations(c, opts.lora, BT));
   // f16: the q|k|v (W) or gate|up (2I) of the layer being computed, in f32; never both live at once.
   if (f16) s.push({ name: 'unpacked', shape: [BT, Math.max(W, 2 * I)] });
   s.push(
@@ -267,8 +310,16 @@ function llamaActivationSpec(c: LlamaFamilyConfig, B: number, T: number, scratch
 }
 
 /** Bytes of a LlamaRunner's activation arena for B sequences of T tokens (what memory estimates count). */
-export function llamaActivationBytes(c: LlamaFamilyConfig, B: number, T: number, dtype: ActivationsDtype = 'f32'): number {
-  return 4 * llamaActivationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c)), dtype).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+export function llamaActivationBytes(c: LlamaFamilyConfig, B: number, T: number, dtype: ActivationsDtype = 'f32', opts: ActivationOptions = {}): number {
+  return 4 * llamaActivationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c)), dtype, opts).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** The adapters' u tensors of layer l (null: the shared `ck.` set, which serves every layer: their union). */
+function llamaLoraLayers(c: LlamaFamilyConfig, lora: NonNullable<ActivationOptions['lora']>, at: string, l: number | null, BT: number): TensorSpec[] {
+  if (l !== null) return loraLayerActivations(c, lora, l, at, BT);
+  const all = new Map<string, TensorSpec>();
+  for (let k = 0; k < c.numHiddenLayers; k++) for (const t of loraLayerActivations(c, lora, k, at, BT)) all.set(t.name, t);
+  return [...all.values()];
 }
 
 /**
@@ -276,10 +327,12 @@ export function llamaActivationBytes(c: LlamaFamilyConfig, B: number, T: number,
  * SwiftShader and most GPUs): one buffer per group whose tensors are not back to back in some
  * layer (Qwen2's q/k/v biases sit between the weights; odd tiny shapes break the alignment).
  * Memory estimates add it to the state; LlamaModel.stackScratchBytes is what was allocated.
+ * maxBytes: the most one arena buffer holds (arenaBufferBytes); a group whose tensors land in two
+ * buffers goes through the scratch too.
  */
-export function llamaStackScratchBytes(c: LlamaFamilyConfig, align = 256): number {
+export function llamaStackScratchBytes(c: LlamaFamilyConfig, align = 256, maxBytes?: number): number {
   const spec = llamaParamSpec(c);
-  const { offsets } = layoutArena(spec, align);
+  const { offsets, slots } = layoutArena(spec, align, { maxBytes, ...llamaSplit(c) });
   const words = new Map(spec.map((s) => [s.name, numel(s.shape)]));
   const groups: Group[] = ['qkv_w', 'gate_up_w'];
   if (llamaBiases(c).qkv) groups.push('qkv_b');
@@ -289,8 +342,9 @@ export function llamaStackScratchBytes(c: LlamaFamilyConfig, align = 256): numbe
     for (let l = 0; l < c.numHiddenLayers && !scattered; l++) {
       const names = groupNames(l, g);
       let end = offsets.get(names[0])!;
+      const chunk = slots.get(names[0])![0].chunk;
       for (const n of names) {
-        if (offsets.get(n) !== end) scattered = true;
+        if (offsets.get(n) !== end || slots.get(n)![0].chunk !== chunk) scattered = true;
         end += words.get(n)!;
       }
     }
@@ -306,15 +360,20 @@ export class LlamaRunner implements ModelRunner {
   private chunk: number;
   private buckets: EncoderBuckets | null = null;
   batch: HostBatch | null = null;
+  /** A reward model's score head (config.scoreHead), which replaces the LM head; null for the causal LM. */
+  readonly score: ScoreHead | null;
 
   /** activationsDtype 'f16' keeps each layer's qkv and gate_up as packed f16 (GptRunner's habit: math in f32). */
-  constructor(readonly model: LlamaModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32') {
+  /** checkpoint: activation checkpointing (GptRunner's: each layer recomputed from its kept input in the backward, bitwise the stored path). */
+  constructor(readonly model: LlamaModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false) {
     const c = model.config;
     if (T > c.maxPositionEmbeddings) throw new Error(`sequence length ${T} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings}`);
     if (activationsDtype !== 'f32' && activationsDtype !== 'f16') throw new Error(`activationsDtype must be f32 or f16, got ${String(activationsDtype)}`);
     this.BT = B * T;
     this.chunk = lmChunk(c);
-    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, llamaActivationSpec(c, B, T, lmHeadScratchSize(this.BT, this.chunk), activationsDtype), { separate: true });
+    this.score = c.scoreHead ? new ScoreHead(model.gpu, B, T, c.hiddenSize, c.padTokenId, `acts[${B}x${T}]`) : null;
+    // a reward model runs no LM head: no logits scratch
+    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, llamaActivationSpec(c, B, T, this.score ? 1 : lmHeadScratchSize(this.BT, this.chunk), activationsDtype, { lora: model.lora?.lora, checkpoint }), { separate: true });
   }
 
   /**
@@ -322,7 +381,41 @@ export class LlamaRunner implements ModelRunner {
    * kept tensor, or with f16 activations the shared scratch (then `keep` stores it).
    */
   private f32Act(l: number, what: 'qkv' | 'gate_up'): View {
-    return this.activationsDtype === 'f16' ? this.a('unpacked') : this.a(`${l}.${what}`);
+    return this.activationsDtype === 'f16' ? this.a('unpacked') : this.a(this.kept(l, what));
+  }
+
+  /** The name of layer l's kept tensor `what`: per layer, or with activation checkpointing the shared `ck.` one. */
+  private kept(l: number, what: string): string {
+    return this.checkpoint ? `ck.${what}` : `${l}.${what}`;
+  }
+
+  /** LoRA: after the base projection `module` of layer l wrote y (or its `cols`) from x, add its adapter's update. */
+  private adapt(enc: StepEncoder, l: number, module: string, y: View, x: View, cols?: LoraColumns): void {
+    const lora = this.model.lora;
+    const m = lora?.of(module);
+    if (!lora || !m) return;
+    lora.forward(enc, module, y, () => this.a(this.kept(l, `lora.${m.key}`)), () => this.a('lora_delta'), x, this.BT, cols);
+  }
+
+  /** LoRA: after the base projection's backward wrote dx from dy (or its `cols`), the adapter's gradients and its part of dx. */
+  private adaptBack(enc: StepEncoder, l: number, module: string, dx: View, dy: View, x: View, cols?: LoraColumns): void {
+    const lora = this.model.lora;
+    const m = lora?.of(module);
+    if (!lora || !m) return;
+    lora.backward(enc, module, dx, dy, x, () => this.a(this.kept(l, `lora.${m.key}`)), () => this.a('lora_du'), () => this.a('lora_delta'), this.BT, cols);
+  }
+
+  /** The column slices of the stacked q|k|v (W wide) and gate|up (2I wide) outputs, by projection. */
+  private slices(): Record<string, LoraColumns> {
+    const { QC, W, I } = this.dims();
+    const KC = (W - QC) / 2;
+    return {
+      'self_attn.q_proj': { col0: 0, ld: W },
+      'self_attn.k_proj': { col0: QC, ld: W },
+      'self_attn.v_proj': { col0: QC + KC, ld: W },
+      'mlp.gate_proj': { col0: 0, ld: 2 * I },
+      'mlp.up_proj': { col0: I, ld: 2 * I },
+    };
   }
 
   /**
@@ -342,14 +435,14 @@ export class LlamaRunner implements ModelRunner {
    */
   private keep(enc: StepEncoder, l: number, what: 'qkv' | 'gate_up', n: number): void {
     if (this.activationsDtype === 'f32') return;
-    packF16(enc, this.a(`${l}.${what}_f16`), this.a('unpacked'), n);
-    unpackF16(enc, this.a('unpacked'), this.a(`${l}.${what}_f16`), n);
+    packF16(enc, this.a(this.kept(l, `${what}_f16`)), this.a('unpacked'), n);
+    unpackF16(enc, this.a('unpacked'), this.a(this.kept(l, `${what}_f16`)), n);
   }
 
   /** Layer l's qkv or gate_up as f32 for the backward: the kept tensor, or unpacked into the scratch. */
   private restore(enc: StepEncoder, l: number, what: 'qkv' | 'gate_up', n: number): View {
-    if (this.activationsDtype === 'f32') return this.a(`${l}.${what}`);
-    unpackF16(enc, this.a('unpacked'), this.a(`${l}.${what}_f16`), n);
+    if (this.activationsDtype === 'f32') return this.a(this.kept(l, what));
+    unpackF16(enc, this.a('unpacked'), this.a(this.kept(l, `${what}_f16`)), n);
     return this.a('unpacked');
   }
 
@@ -360,7 +453,7 @@ export class LlamaRunner implements ModelRunner {
   /** GPU bytes held: the activation arena and, after a backward, the batch's token buckets. */
   get bytes(): number {
     const b = this.buckets;
-    return this.acts.bytes + (b ? b.ids.buffer.size + b.offsets.buffer.size + b.positions.buffer.size : 0);
+    return this.acts.bytes + (this.score?.bytes ?? 0) + (b ? b.ids.buffer.size + b.offsets.buffer.size + b.positions.buffer.size : 0);
   }
 
   /** Upload a batch whose shape matches this runner (B sequences, padded to T). */
@@ -376,6 +469,7 @@ export class LlamaRunner implements ModelRunner {
     put('lengths', batch.lengths);
     put('completion_mask', batch.completionMask);
     put('nll_mask', batch.nllMask);
+    this.score?.setBatch(batch);
     this.buckets?.destroy();
     this.buckets = null;
     this.batch = batch;
@@ -389,47 +483,46 @@ export class LlamaRunner implements ModelRunner {
 
   forward(enc: StepEncoder): void {
     const { model, B, T, BT } = this;
-    const { C, I, L, V, NH, NKV, HS, QC, W, eps, theta, bias } = this.dims();
+    const { C, L, V, eps } = this.dims();
     const p = (n: string) => model.p(n);
     const a = (n: string) => this.a(n);
-    const rows = qkvRopeRows(NH, NKV, HS);
-    encoderForward(enc, a('encoded'), a('tokens'), p('model.embed_tokens.weight'), null, B, T, C);
+    encoderForward(enc, a('encoded'), a('tokens'), model.params.rows('model.embed_tokens.weight'), null, B, T, C);
     let residual = a('encoded');
     for (let l = 0; l < L; l++) {
-      const h = `model.layers.${l}`;
-      rmsnormForward(enc, a('ln'), a(`${l}.rms1_rstd`), residual, p(`${h}.input_layernorm.weight`), BT, C, eps);
-      const qkv = this.f32Act(l, 'qkv');
-      const wqkv = model.stackIn(enc, model.params, l, 'qkv_w');
-      // with biases, both stacks may need the scratch: different scratch tensors, so both stay valid
-      const bqkv = bias.qkv ? model.stackIn(enc, model.params, l, 'qkv_b') : null;
-      linearForward(enc, qkv, a('ln'), wqkv, bqkv, BT, C, W);
-      this.keep(enc, l, 'qkv', BT * W); // f16: rounded before RoPE (see keep)
-      ropeForwardInPlace(enc, qkv, B, T, NH, HS, theta, rows.q);
-      ropeForwardInPlace(enc, qkv, B, T, NKV, HS, theta, rows.k);
-      attentionForward(enc, a(`${l}.atty`), a(`${l}.att_lse`), qkv, a('lengths'), B, T, NH, NKV, HS);
-      linearForward(enc, a('proj'), a(`${l}.atty`), p(`${h}.self_attn.o_proj.weight`), bias.o ? p(`${h}.self_attn.o_proj.bias`) : null, BT, QC, C);
-      residualForward(enc, a(`${l}.residual2`), residual, a('proj'), BT * C);
-      rmsnormForward(enc, a('ln'), a(`${l}.rms2_rstd`), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), BT, C, eps);
-      const gateUp = this.f32Act(l, 'gate_up');
-      linearForward(enc, gateUp, a('ln'), model.stackIn(enc, model.params, l, 'gate_up_w'), null, BT, C, 2 * I);
-      this.keep(enc, l, 'gate_up', BT * 2 * I);
-      swigluForward(enc, a('h'), gateUp, BT, I);
-      linearForward(enc, a('proj'), a('h'), p(`${h}.mlp.down_proj.weight`), null, BT, I, C);
-      residualForward(enc, a(`${l}.residual3`), a(`${l}.residual2`), a('proj'), BT * C);
+      this.forwardLayer(enc, l, residual);
       residual = a(`${l}.residual3`);
     }
     rmsnormForward(enc, a('lnf'), a('lnf_rstd'), residual, p('model.norm.weight'), BT, C, eps);
-    logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), p(model.headName), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
+    if (this.score) {
+      // reward model: one score per sequence instead of the LM head's log-probs (readRewards)
+      this.score.forward(enc, a('lnf'), p('score.weight'));
+      return;
+    }
+    logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), model.params.rows(model.headName), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
     encodeSequenceSums(enc, a, B, T);
+  }
+
+  /** Reward model: the score of every sequence of the last forward (B), read at its last non-padding token. */
+  async readRewards(): Promise<Float64Array> {
+    if (!this.score) throw new Error('readRewards: this model has no score head (not a reward model)');
+    return this.score.readRewards();
+  }
+
+  /** Reward model: upload ∂loss/∂reward per sequence (B), where backward starts instead of the coefficients. */
+  setRewardGradients(dReward: ArrayLike<number>): void {
+    if (!this.score) throw new Error('setRewardGradients: this model has no score head (not a reward model)');
+    this.score.setGradients(dReward);
   }
 
   /** Per-sequence sums of the last forward (one small readback). */
   async readStats(): Promise<SequenceStats> {
+    if (this.score) throw new Error('log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)');
     return readSequenceStats(this.model.gpu.device, (n) => this.a(n));
   }
 
   /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
   async readTokenLogps(): Promise<Float32Array> {
+    if (this.score) throw new Error('log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)');
     return readF32(this.model.gpu.device, this.a('logp'));
   }
 
@@ -438,64 +531,123 @@ export class LlamaRunner implements ModelRunner {
     writeCoefficients(this.model.gpu.device, this.a('coef'), coef, this.BT);
   }
 
-  /** Parameter gradients += d(Σ coef·logp)/dθ for the batch of the last forward. */
+  /** Parameter gradients += d(Σ coef·logp)/dθ (a reward model: d(Σ dReward·reward)/dθ) for the batch of the last forward. */
   backward(enc: StepEncoder): void {
     const { model, B, T, BT } = this;
-    const { C, I, L, V, NH, NKV, HS, QC, W, eps, theta, bias } = this.dims();
+    const { C, L, V } = this.dims();
     if (!this.batch) throw new Error('backward: no batch');
     const p = (n: string) => model.p(n);
-    const grads = model.grads;
-    const g = (n: string) => grads.get(n);
+    // LoRA: the base is frozen, so no base-parameter gradient is computed (gb: null)
+    const frozen = model.lora !== null;
+    const gb = (n: string): View | null => (frozen ? null : model.grads.get(n));
     const a = (n: string) => this.a(n);
-    const rows = qkvRopeRows(NH, NKV, HS);
-    if (!this.buckets) this.buckets = prepareEncoderBackward(model.gpu, this.batch.tokens, B, T, V);
-    logprobBackward(enc, a('dln'), g(model.headName), a('coef'), a('lnf'), p(model.headName), a('targets'), a('lse'), a('lm_scratch'), BT, C, V, this.chunk);
+    if (!frozen && !this.buckets) this.buckets = prepareEncoderBackward(model.gpu, this.batch.tokens, B, T, V);
+    if (this.score) this.score.backward(enc, a('dln'), gb('score.weight'), a('lnf'), p('score.weight'));
+    else logprobBackward(enc, a('dln'), frozen ? null : model.grads.rows(model.headName), a('coef'), a('lnf'), model.params.rows(model.headName), a('targets'), a('lse'), a('lm_scratch'), BT, C, V, this.chunk);
     enc.clear(a('dresidual'));
     const lastResidual = L > 0 ? a(`${L - 1}.residual3`) : a('encoded');
-    rmsnormBackward(enc, a('dresidual'), g('model.norm.weight'), a('dln'), lastResidual, p('model.norm.weight'), a('lnf_rstd'), BT, C, { accumulate: true });
+    rmsnormBackward(enc, a('dresidual'), gb('model.norm.weight'), a('dln'), lastResidual, p('model.norm.weight'), a('lnf_rstd'), BT, C, { accumulate: true });
     for (let l = L - 1; l >= 0; l--) {
-      const h = `model.layers.${l}`;
       const residual = l === 0 ? a('encoded') : a(`${l - 1}.residual3`);
-      // residual3 = residual2 + down(h): dresidual holds d(residual3) = d(down).
-      const gateUp = this.restore(enc, l, 'gate_up', BT * 2 * I);
-      swigluForward(enc, a('h'), gateUp, BT, I); // recomputed, not kept
-      linearBackward(enc, a('dh'), g(`${h}.mlp.down_proj.weight`), null, a('dresidual'), a('h'), p(`${h}.mlp.down_proj.weight`), BT, I, C);
-      swigluBackward(enc, a('dgate_up'), a('dh'), gateUp, BT, I);
-      // rms2 recomputed (same kernel, same inputs: bitwise the forward's values)
-      rmsnormForward(enc, a('ln'), a('ln_rstd'), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), BT, C, eps);
-      this.stackedBackward(enc, l, 'gate_up_w', null, a('dgate_up'), 2 * I);
-      rmsnormBackward(enc, a('dresidual'), g(`${h}.post_attention_layernorm.weight`), a('dln'), a(`${l}.residual2`), p(`${h}.post_attention_layernorm.weight`), a(`${l}.rms2_rstd`), BT, C, { accumulate: true });
-      // residual2 = residual + o_proj(atty): dresidual now holds d(residual2) = d(o_proj).
-      linearBackward(enc, a('datty'), g(`${h}.self_attn.o_proj.weight`), bias.o ? g(`${h}.self_attn.o_proj.bias`) : null, a('dresidual'), a(`${l}.atty`), p(`${h}.self_attn.o_proj.weight`), BT, QC, C);
-      const qkv = this.restore(enc, l, 'qkv', BT * W);
-      if (this.activationsDtype === 'f16') {
-        // kept before RoPE: rotate again, bitwise the forward's q and k
-        ropeForwardInPlace(enc, qkv, B, T, NH, HS, theta, rows.q);
-        ropeForwardInPlace(enc, qkv, B, T, NKV, HS, theta, rows.k);
-      }
-      attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), a(`${l}.atty`), qkv, a(`${l}.att_lse`), a('lengths'), B, T, NH, NKV, HS);
-      // gradients with respect to q and k before RoPE: the transpose rotation
-      ropeBackwardInPlace(enc, a('dqkv'), B, T, NH, HS, theta, rows.q);
-      ropeBackwardInPlace(enc, a('dqkv'), B, T, NKV, HS, theta, rows.k);
-      rmsnormForward(enc, a('ln'), a('ln_rstd'), residual, p(`${h}.input_layernorm.weight`), BT, C, eps);
-      this.stackedBackward(enc, l, 'qkv_w', bias.qkv ? 'qkv_b' : null, a('dqkv'), W);
-      rmsnormBackward(enc, a('dresidual'), g(`${h}.input_layernorm.weight`), a('dln'), residual, p(`${h}.input_layernorm.weight`), a(`${l}.rms1_rstd`), BT, C, { accumulate: true });
+      // activation checkpointing: the layer's kept tensors again, from its input (bitwise the forward's)
+      if (this.checkpoint) this.forwardLayer(enc, l, residual);
+      this.backwardLayer(enc, l, residual, gb);
     }
-    encoderBackward(enc, g('model.embed_tokens.weight'), null, a('dresidual'), this.buckets, B, T, C);
+    if (!frozen) encoderBackward(enc, model.grads.rows('model.embed_tokens.weight'), null, a('dresidual'), this.buckets!, B, T, C);
+  }
+
+  /** Layer l from its input `residual` (the previous layer's residual3, or encoded) to `${l}.residual3`. */
+  private forwardLayer(enc: StepEncoder, l: number, residual: View): void {
+    const { model, B, T, BT } = this;
+    const { C, I, NH, NKV, HS, QC, W, eps, theta, bias } = this.dims();
+    const p = (n: string) => model.p(n);
+    const a = (n: string) => this.a(n);
+    const k = (n: string) => this.a(this.kept(l, n));
+    const rows = qkvRopeRows(NH, NKV, HS);
+    const cols = this.slices();
+    const h = `model.layers.${l}`;
+    rmsnormForward(enc, a('ln'), k('rms1_rstd'), residual, p(`${h}.input_layernorm.weight`), BT, C, eps);
+    const qkv = this.f32Act(l, 'qkv');
+    const wqkv = model.stackWeight(enc, l, 'qkv_w');
+    // with biases, both stacks may need the scratch: different scratch tensors, so both stay valid
+    const bqkv = bias.qkv ? model.stackIn(enc, model.params, l, 'qkv_b') : null;
+    linearForward(enc, qkv, a('ln'), wqkv, bqkv, BT, C, W);
+    for (const key of ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj']) this.adapt(enc, l, `${h}.${key}`, qkv, a('ln'), cols[key]);
+    this.keep(enc, l, 'qkv', BT * W); // f16: rounded before RoPE (see keep)
+    ropeForwardInPlace(enc, qkv, B, T, NH, HS, theta, rows.q);
+    ropeForwardInPlace(enc, qkv, B, T, NKV, HS, theta, rows.k);
+    attentionForward(enc, k('atty'), k('att_lse'), qkv, a('lengths'), B, T, NH, NKV, HS);
+    linearForward(enc, a('proj'), k('atty'), model.w(`${h}.self_attn.o_proj.weight`), bias.o ? p(`${h}.self_attn.o_proj.bias`) : null, BT, QC, C);
+    this.adapt(enc, l, `${h}.self_attn.o_proj`, a('proj'), k('atty'));
+    residualForward(enc, k('residual2'), residual, a('proj'), BT * C);
+    rmsnormForward(enc, a('ln'), k('rms2_rstd'), k('residual2'), p(`${h}.post_attention_layernorm.weight`), BT, C, eps);
+    const gateUp = this.f32Act(l, 'gate_up');
+    linearForward(enc, gateUp, a('ln'), model.stackWeight(enc, l, 'gate_up_w'), null, BT, C, 2 * I);
+    for (const key of ['mlp.gate_proj', 'mlp.up_proj']) this.adapt(enc, l, `${h}.${key}`, gateUp, a('ln'), cols[key]);
+    this.keep(enc, l, 'gate_up', BT * 2 * I);
+    swigluForward(enc, a('h'), gateUp, BT, I);
+    linearForward(enc, a('proj'), a('h'), model.w(`${h}.mlp.down_proj.weight`), null, BT, I, C);
+    this.adapt(enc, l, `${h}.mlp.down_proj`, a('proj'), a('h'));
+    residualForward(enc, a(`${l}.residual3`), k('residual2'), a('proj'), BT * C);
+  }
+
+  /**
+   * Layer l's backward: dresidual holds d(residual3) and becomes d(its input `residual`); base
+   * parameter gradients through gb (null: frozen), adapter gradients through adaptBack.
+   */
+  private backwardLayer(enc: StepEncoder, l: number, residual: View, gb: (n: string) => View | null): void {
+    const { model, B, T, BT } = this;
+    const { C, I, NH, NKV, HS, QC, W, eps, theta, bias } = this.dims();
+    const p = (n: string) => model.p(n);
+    const a = (n: string) => this.a(n);
+    const k = (n: string) => this.a(this.kept(l, n));
+    const rows = qkvRopeRows(NH, NKV, HS);
+    const cols = this.slices();
+    const h = `model.layers.${l}`;
+    // residual3 = residual2 + down(h): dresidual holds d(residual3) = d(down).
+    const gateUp = this.restore(enc, l, 'gate_up', BT * 2 * I);
+    swigluForward(enc, a('h'), gateUp, BT, I); // recomputed, not kept
+    linearBackward(enc, a('dh'), gb(`${h}.mlp.down_proj.weight`), null, a('dresidual'), a('h'), model.w(`${h}.mlp.down_proj.weight`), BT, I, C);
+    this.adaptBack(enc, l, `${h}.mlp.down_proj`, a('dh'), a('dresidual'), a('h'));
+    swigluBackward(enc, a('dgate_up'), a('dh'), gateUp, BT, I);
+    // rms2 recomputed (same kernel, same inputs: bitwise the forward's values)
+    rmsnormForward(enc, a('ln'), a('ln_rstd'), k('residual2'), p(`${h}.post_attention_layernorm.weight`), BT, C, eps);
+    this.stackedBackward(enc, l, 'gate_up_w', null, a('dgate_up'), 2 * I);
+    for (const key of ['mlp.gate_proj', 'mlp.up_proj']) this.adaptBack(enc, l, `${h}.${key}`, a('dln'), a('dgate_up'), a('ln'), cols[key]);
+    rmsnormBackward(enc, a('dresidual'), gb(`${h}.post_attention_layernorm.weight`), a('dln'), k('residual2'), p(`${h}.post_attention_layernorm.weight`), k('rms2_rstd'), BT, C, { accumulate: true });
+    // residual2 = residual + o_proj(atty): dresidual now holds d(residual2) = d(o_proj).
+    linearBackward(enc, a('datty'), gb(`${h}.self_attn.o_proj.weight`), bias.o ? gb(`${h}.self_attn.o_proj.bias`) : null, a('dresidual'), k('atty'), model.w(`${h}.self_attn.o_proj.weight`), BT, QC, C);
+    this.adaptBack(enc, l, `${h}.self_attn.o_proj`, a('datty'), a('dresidual'), k('atty'));
+    const qkv = this.restore(enc, l, 'qkv', BT * W);
+    if (this.activationsDtype === 'f16') {
+      // kept before RoPE: rotate again, bitwise the forward's q and k
+      ropeForwardInPlace(enc, qkv, B, T, NH, HS, theta, rows.q);
+      ropeForwardInPlace(enc, qkv, B, T, NKV, HS, theta, rows.k);
+    }
+    attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), k('atty'), qkv, k('att_lse'), a('lengths'), B, T, NH, NKV, HS);
+    // gradients with respect to q and k before RoPE: the transpose rotation
+    ropeBackwardInPlace(enc, a('dqkv'), B, T, NH, HS, theta, rows.q);
+    ropeBackwardInPlace(enc, a('dqkv'), B, T, NKV, HS, theta, rows.k);
+    rmsnormForward(enc, a('ln'), a('ln_rstd'), residual, p(`${h}.input_layernorm.weight`), BT, C, eps);
+    this.stackedBackward(enc, l, 'qkv_w', bias.qkv ? 'qkv_b' : null, a('dqkv'), W);
+    for (const key of ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj']) this.adaptBack(enc, l, `${h}.${key}`, a('dln'), a('dqkv'), a('ln'), cols[key]);
+    rmsnormBackward(enc, a('dresidual'), gb(`${h}.input_layernorm.weight`), a('dln'), residual, p(`${h}.input_layernorm.weight`), k('rms1_rstd'), BT, C, { accumulate: true });
   }
 
   /**
    * A stacked projection of `ln` (BT,C) into dout's (BT,OC) rows: dln = dout · W (written), then
-   * the stacked weight's (and bias's) gradients accumulate. Weight first: the scratch copy of the
-   * weights is read by the dinp product before the gradients take its place.
+   * the stacked weight's (and bias's) gradients accumulate — none with a frozen base (LoRA).
+   * Weight first: the scratch copy of the weights is read by the dinp product before the
+   * gradients take its place.
    */
-  private stackedBackward(enc: StepEncoder, l: number, wg: Group, bg: Group | null, dout: View, OC: number): void {
+  private stackedBackward(enc: StepEncoder, l: number, wg: 'qkv_w' | 'gate_up_w', bg: Group | null, dout: View, OC: number): void {
     const { model, BT } = this;
     const C = model.config.hiddenSize;
-    const grads = model.grads;
     const a = (n: string) => this.a(n);
-    const w = model.stackIn(enc, model.params, l, wg);
+    const w = model.stackWeight(enc, l, wg);
     linearBackward(enc, a('dln'), null, null, dout, a('ln'), w, BT, C, OC);
+    if (model.lora) return;
+    const grads = model.grads;
     // the gradients: the arena's own memory, or their copy in the same scratch (the weights' copy is done with)
     const dw = model.stackIn(enc, grads, l, wg);
     const db = bg ? model.stackIn(enc, grads, l, bg) : null;
@@ -506,6 +658,7 @@ export class LlamaRunner implements ModelRunner {
 
   destroy(): void {
     this.acts.destroy();
+    this.score?.destroy();
     this.buckets?.destroy();
   }
 }

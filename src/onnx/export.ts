@@ -15,6 +15,7 @@ export type { OnnxExportOptions };
 
 /** The ModelProto (plain object) of `config`'s family with `params` (its size table's names, f32). */
 export function buildModelOnnx(config: ModelConfig, params: ReadonlyMap<string, Float32Array>, opts: OnnxExportOptions = {}): ModelProto {
+  if (config.scoreHead) throw new Error('ONNX export: this is a reward model (a score head, no LM head): it scores sequences (`score`), it does not generate');
   return isLlamaConfig(config) ? buildLlamaOnnx(config, params, opts) : buildGpt2Onnx(config, params, opts);
 }
 

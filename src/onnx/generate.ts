@@ -81,8 +81,12 @@ export function sampleToken(row: ArrayLike<number>, offset: number, V: number, t
  * tokenizer's eos or any of opts.stopIds.
  */
 export async function generate(model: LogitsModel, tokenizer: Tokenizer, prompt: string, opts: SamplingOptions): Promise<Generation> {
+  return continueIds(model, tokenizer, tokenizer.encode(prompt), opts, prompt);
+}
+
+/** As generate(), from token ids (a training prompt as tokenized); `prompt` is only reported back. */
+export async function continueIds(model: LogitsModel, tokenizer: Tokenizer, promptIds: number[], opts: SamplingOptions, prompt = tokenizer.decode(promptIds)): Promise<Generation> {
   validateSampling(opts);
-  const promptIds = tokenizer.encode(prompt);
   const context = promptIds.length ? [...promptIds] : [tokenizer.bosTokenId];
   const rng = new Rng(opts.seed);
   const stops = new Set([tokenizer.eosTokenId, ...(opts.stopIds ?? [])]);

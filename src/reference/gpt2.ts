@@ -9,6 +9,16 @@ import { paramSpec } from '../model/config';
 export type ParamMap = Map<string, Float32Array | Float64Array>;
 type Arr = ArrayLike<number>;
 
+/**
+ * LoRA adapters (PEFT semantics, src/model/lora.ts): a projection named `${module}.weight` with
+ * `${module}.lora_A.weight` [r, in] and `.lora_B.weight` [out, r] in `weights` computes
+ * y = x·W + b + scale·(x Aᵀ) Bᵀ (Conv1D W [in, out] as every GPT-2 projection).
+ */
+export interface RefLora {
+  scale: number;
+  weights: ParamMap;
+}
+
 interface LayerCache {
   x: Float64Array; // block input (T,C)
   ln1: LnCache;
@@ -19,6 +29,8 @@ interface LayerCache {
   ln2: LnCache;
   fc: Float64Array; // pre-activation (T,4C)
   gelu: Float64Array; // (T,4C)
+  /** LoRA: scale·x Aᵀ (T,r) of each adapted projection, by module name. */
+  lora: Map<string, Float64Array>;
 }
 
 interface LnCache {
@@ -39,6 +51,8 @@ export interface GPT2RefCache {
   config: GPTConfig;
   params: Map<string, Float64Array>;
   seqs: SeqCache[];
+  /** LoRA adapters as float64 (null: none). */
+  lora: { scale: number; weights: Map<string, Float64Array> } | null;
 }
 
 export interface GPT2RefResult {
@@ -137,12 +151,30 @@ function toF64(params: ParamMap, config: GPTConfig): Map<string, Float64Array> {
   return out;
 }
 
-function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number[], round?: (x: number) => number): SeqCache {
+function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number[], round?: (x: number) => number, lora: GPT2RefCache['lora'] = null): SeqCache {
   const { nEmbd: C, nHead: NH, vocabSize: V, nLayer: L, layerNormEpsilon: eps } = cfg;
   const T = tokens.length;
   const HS = C / NH;
   const scale = 1 / Math.sqrt(HS);
   const g = (name: string) => P.get(name)!;
+  // a projection x·W + b, plus LoRA's scale·(x Aᵀ) Bᵀ when the module has an adapter (u kept)
+  let adapted = new Map<string, Float64Array>();
+  const project = (module: string, x: Arr, IC: number, OC: number): Float64Array => {
+    const y = linear(x, g(`${module}.weight`), g(`${module}.bias`), T, IC, OC);
+    const A = lora?.weights.get(`${module}.lora_A.weight`);
+    const B = lora?.weights.get(`${module}.lora_B.weight`);
+    if (!lora || !A || !B) return y;
+    const r = A.length / IC;
+    const u = new Float64Array(T * r);
+    for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) {
+      let s = 0;
+      for (let i = 0; i < IC; i++) s += x[t * IC + i] * A[k * IC + i];
+      u[t * r + k] = lora.scale * s;
+    }
+    for (let t = 0; t < T; t++) for (let o = 0; o < OC; o++) for (let k = 0; k < r; k++) y[t * OC + o] += u[t * r + k] * B[o * r + k];
+    adapted.set(module, u);
+    return y;
+  };
   const wte = g('wte.weight');
   const wpe = g('wpe.weight');
   let x = new Float64Array(T * C);
@@ -150,8 +182,9 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
   const layers: LayerCache[] = [];
   for (let l = 0; l < L; l++) {
     const h = `h.${l}`;
+    adapted = new Map();
     const ln1 = layernorm(x, g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), T, C, eps);
-    const qkv = linear(ln1.out, g(`${h}.attn.c_attn.weight`), g(`${h}.attn.c_attn.bias`), T, C, 3 * C);
+    const qkv = project(`${h}.attn.c_attn`, ln1.out, C, 3 * C);
     if (round) qkv.forEach((v, i) => (qkv[i] = round(v)));
     // q at [0,C), k at [C,2C), v at [2C,3C); head n uses channels [n·HS, (n+1)·HS) of each.
     const att = new Float64Array(NH * T * T);
@@ -179,21 +212,21 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
         }
       }
     }
-    const proj = linear(y, g(`${h}.attn.c_proj.weight`), g(`${h}.attn.c_proj.bias`), T, C, C);
+    const proj = project(`${h}.attn.c_proj`, y, C, C);
     const x2 = new Float64Array(T * C);
     for (let i = 0; i < T * C; i++) x2[i] = x[i] + proj[i];
     const ln2 = layernorm(x2, g(`${h}.ln_2.weight`), g(`${h}.ln_2.bias`), T, C, eps);
-    const fc = linear(ln2.out, g(`${h}.mlp.c_fc.weight`), g(`${h}.mlp.c_fc.bias`), T, C, 4 * C);
+    const fc = project(`${h}.mlp.c_fc`, ln2.out, C, 4 * C);
     if (round) fc.forEach((v, i) => (fc[i] = round(v)));
     const gelu = new Float64Array(T * 4 * C);
     for (let i = 0; i < gelu.length; i++) {
       const u = fc[i];
       gelu[i] = 0.5 * u * (1 + Math.tanh(GELU_K * (u + 0.044715 * u * u * u)));
     }
-    const mproj = linear(gelu, g(`${h}.mlp.c_proj.weight`), g(`${h}.mlp.c_proj.bias`), T, 4 * C, C);
+    const mproj = project(`${h}.mlp.c_proj`, gelu, 4 * C, C);
     const x3 = new Float64Array(T * C);
     for (let i = 0; i < T * C; i++) x3[i] = x2[i] + mproj[i];
-    layers.push({ x, ln1, qkv, att, y, x2, ln2, fc, gelu });
+    layers.push({ x, ln1, qkv, att, y, x2, ln2, fc, gelu, lora: adapted });
     x = x3;
   }
   const lnf = layernorm(x, g('ln_f.weight'), g('ln_f.bias'), T, C, eps);
@@ -219,9 +252,11 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
  * Forward pass over ragged sequences (each 1 ≤ len ≤ nPositions, ids in [0, V)). `roundActivations`
  * (e.g. toF16) is applied to every layer's qkv and fc as they are computed — the model GptRunner
  * computes with f16 activation storage; the backward then takes the rounding's derivative as 1.
+ * `lora`: LoRA adapters on the projections that have them (RefLora).
  */
-export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number[][], roundActivations?: (x: number) => number): GPT2RefResult {
+export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number[][], roundActivations?: (x: number) => number, lora?: RefLora): GPT2RefResult {
   const P = toF64(params, config);
+  const adapters = lora ? { scale: lora.scale, weights: new Map([...lora.weights].map(([k, v]) => [k, Float64Array.from(v)])) } : null;
   const V = config.vocabSize;
   const C = config.nEmbd;
   const wte = P.get('wte.weight')!;
@@ -233,7 +268,7 @@ export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number
     seq.forEach((id, t) => {
       if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`gpt2 reference: sequence ${s} position ${t}: token ${id} is outside [0, ${V})`);
     });
-    const cache = forwardSeq(P, config, seq, roundActivations);
+    const cache = forwardSeq(P, config, seq, roundActivations, adapters);
     caches.push(cache);
     const lp: number[] = [];
     const ml: number[] = [];
@@ -247,11 +282,16 @@ export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number
     logp.push(lp);
     meanLogit.push(ml);
   });
-  return { logp, meanLogit, cache: { config, params: P, seqs: caches } };
+  return { logp, meanLogit, cache: { config, params: P, seqs: caches, lora: adapters } };
 }
 
-/** Gradients of Σ coef[s][t]·logp[s][t] with respect to every parameter (wte: embedding + tied head). */
-export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][]): Map<string, Float64Array> {
+/**
+ * Gradients of Σ coef[s][t]·logp[s][t] with respect to every parameter (wte: embedding + tied head),
+ * and with LoRA adapters (gpt2ForwardRef's `lora`) to every adapter tensor, by its name too.
+ * `dLnf[s]` (T,C), when given, is added to the gradient of ln_f's output: the upstream gradient of
+ * another head on the final hidden states (the reward model's score head, ./score.ts).
+ */
+export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][], dLnf?: ArrayLike<number>[]): Map<string, Float64Array> {
   const cfg = cache.config;
   const { nEmbd: C, nHead: NH, vocabSize: V, nLayer: L } = cfg;
   const HS = C / NH;
@@ -264,6 +304,30 @@ export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][]): Map<stri
   if (coef.length !== cache.seqs.length) throw new Error(`gpt2 reference: ${coef.length} coefficient rows for ${cache.seqs.length} sequences`);
   const wte = g('wte.weight');
   const dwte = dg('wte.weight');
+  const lora = cache.lora;
+  if (lora) for (const [name, w] of lora.weights) grads.set(name, new Float64Array(w.length));
+  // a projection's backward: base (dW, db, dx) plus, with an adapter, dA, dB and its part of dx
+  const projectBack = (lc: LayerCache, module: string, dout: Arr, x: Arr, T: number, IC: number, OC: number): Float64Array => {
+    const dx = linearBack(dout, x, g(`${module}.weight`), dg(`${module}.weight`), dg(`${module}.bias`), T, IC, OC);
+    const u = lc.lora.get(module);
+    if (!lora || !u) return dx;
+    const [nA, nB] = [`${module}.lora_A.weight`, `${module}.lora_B.weight`];
+    const A = lora.weights.get(nA)!, B = lora.weights.get(nB)!, dA = dg(nA), dB = dg(nB);
+    const r = A.length / IC;
+    const du = new Float64Array(T * r); // scale · dout B
+    for (let t = 0; t < T; t++) for (let o = 0; o < OC; o++) {
+      const d = dout[t * OC + o];
+      for (let k = 0; k < r; k++) {
+        du[t * r + k] += lora.scale * d * B[o * r + k];
+        dB[o * r + k] += d * u[t * r + k];
+      }
+    }
+    for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) for (let i = 0; i < IC; i++) {
+      dA[k * IC + i] += du[t * r + k] * x[t * IC + i];
+      dx[t * IC + i] += du[t * r + k] * A[k * IC + i];
+    }
+    return dx;
+  };
 
   cache.seqs.forEach((sc, s) => {
     const T = sc.tokens.length;
@@ -287,12 +351,16 @@ export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][]): Map<stri
         }
       }
     }
+    if (dLnf) {
+      if (dLnf[s]?.length !== T * C) throw new Error(`gpt2 reference: dLnf[${s}] has ${dLnf[s]?.length} entries, expected ${T * C}`);
+      for (let i = 0; i < T * C; i++) dlnf[i] += dLnf[s][i];
+    }
     let dx = layernormBack(dlnf, sc.lnf, g('ln_f.weight'), dg('ln_f.weight'), dg('ln_f.bias'), T, C);
     for (let l = L - 1; l >= 0; l--) {
       const h = `h.${l}`;
       const lc = sc.layers[l];
       // MLP branch: x3 = x2 + c_proj(gelu(c_fc(ln_2(x2))))
-      const dgelu = linearBack(dx, lc.gelu, g(`${h}.mlp.c_proj.weight`), dg(`${h}.mlp.c_proj.weight`), dg(`${h}.mlp.c_proj.bias`), T, 4 * C, C);
+      const dgelu = projectBack(lc, `${h}.mlp.c_proj`, dx, lc.gelu, T, 4 * C, C);
       const dfc = new Float64Array(T * 4 * C);
       for (let i = 0; i < dfc.length; i++) {
         const u = lc.fc[i];
@@ -300,11 +368,11 @@ export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][]): Map<stri
         const dth = (1 - th * th) * GELU_K * (1 + 3 * 0.044715 * u * u);
         dfc[i] = dgelu[i] * (0.5 * (1 + th) + 0.5 * u * dth);
       }
-      const dln2 = linearBack(dfc, lc.ln2.out, g(`${h}.mlp.c_fc.weight`), dg(`${h}.mlp.c_fc.weight`), dg(`${h}.mlp.c_fc.bias`), T, C, 4 * C);
+      const dln2 = projectBack(lc, `${h}.mlp.c_fc`, dfc, lc.ln2.out, T, C, 4 * C);
       const dx2 = layernormBack(dln2, lc.ln2, g(`${h}.ln_2.weight`), dg(`${h}.ln_2.weight`), dg(`${h}.ln_2.bias`), T, C);
       for (let i = 0; i < T * C; i++) dx2[i] += dx[i];
       // attention branch: x2 = x + c_proj(attn(c_attn(ln_1(x))))
-      const dy = linearBack(dx2, lc.y, g(`${h}.attn.c_proj.weight`), dg(`${h}.attn.c_proj.weight`), dg(`${h}.attn.c_proj.bias`), T, C, C);
+      const dy = projectBack(lc, `${h}.attn.c_proj`, dx2, lc.y, T, C, C);
       const dqkv = new Float64Array(T * 3 * C);
       for (let n = 0; n < NH; n++) {
         for (let t = 0; t < T; t++) {
@@ -332,7 +400,7 @@ export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][]): Map<stri
           }
         }
       }
-      const dln1 = linearBack(dqkv, lc.ln1.out, g(`${h}.attn.c_attn.weight`), dg(`${h}.attn.c_attn.weight`), dg(`${h}.attn.c_attn.bias`), T, C, 3 * C);
+      const dln1 = projectBack(lc, `${h}.attn.c_attn`, dqkv, lc.ln1.out, T, C, 3 * C);
       const dxin = layernormBack(dln1, lc.ln1, g(`${h}.ln_1.weight`), dg(`${h}.ln_1.weight`), dg(`${h}.ln_1.bias`), T, C);
       for (let i = 0; i < T * C; i++) dxin[i] += dx2[i];
       dx = dxin;

@@ -16,6 +16,16 @@ import type { TensorSpec } from '../engine/arena';
 export type ParamMap = Map<string, Float32Array | Float64Array>;
 type Arr = ArrayLike<number>;
 
+/**
+ * LoRA adapters (PEFT semantics, src/model/lora.ts): a projection `${module}.weight` [out, in]
+ * with `${module}.lora_A.weight` [r, in] and `.lora_B.weight` [out, r] in `weights` computes
+ * y = x·Wᵀ + b + scale·(x Aᵀ) Bᵀ.
+ */
+export interface RefLora {
+  scale: number;
+  weights: ParamMap;
+}
+
 /** The config.json fields the model reads, with Hugging Face's names. */
 export interface LlamaConfig {
   /** 'llama' (default) or 'qwen2'. Qwen2 always has q/k/v biases and no o_proj bias. */
@@ -147,6 +157,8 @@ interface LayerCache {
   gate: Float64Array; // (T,I)
   up: Float64Array; // (T,I)
   h: Float64Array; // silu(gate)·up (T,I)
+  /** LoRA: scale·x Aᵀ (T,r) of each adapted projection, by module name. */
+  lora: Map<string, Float64Array>;
 }
 
 export interface LlamaSeqCache {
@@ -165,6 +177,8 @@ export interface LlamaRefCache {
   cos: Float64Array;
   sin: Float64Array;
   seqs: LlamaSeqCache[];
+  /** LoRA adapters as float64 (null: none). */
+  lora: { scale: number; weights: Map<string, Float64Array> } | null;
 }
 
 export interface LlamaRefResult {
@@ -304,7 +318,7 @@ function toF64(params: ParamMap, cfg: LlamaConfig): Map<string, Float64Array> {
   return out;
 }
 
-function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: Arr, tokens: number[], seq: number, round?: RoundActivation): LlamaSeqCache {
+function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: Arr, tokens: number[], seq: number, round?: RoundActivation, lora: LlamaRefCache['lora'] = null): LlamaSeqCache {
   const { C, I, L, NH, NKV, HS, V, eps } = d;
   const T = tokens.length;
   const G = NH / NKV;
@@ -313,6 +327,24 @@ function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: A
   const scale = 1 / Math.sqrt(HS);
   const g = (name: string) => P.get(name)!;
   const opt = (name: string) => P.get(name) ?? null;
+  // a projection x·Wᵀ + b, plus LoRA's scale·(x Aᵀ) Bᵀ when the module has an adapter (u kept)
+  let adapted = new Map<string, Float64Array>();
+  const project = (module: string, x: Arr, IC: number, OC: number): Float64Array => {
+    const y = linear(x, g(`${module}.weight`), opt(`${module}.bias`), T, IC, OC);
+    const A = lora?.weights.get(`${module}.lora_A.weight`);
+    const B = lora?.weights.get(`${module}.lora_B.weight`);
+    if (!lora || !A || !B) return y;
+    const r = A.length / IC;
+    const u = new Float64Array(T * r);
+    for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) {
+      let s = 0;
+      for (let i = 0; i < IC; i++) s += x[t * IC + i] * A[k * IC + i];
+      u[t * r + k] = lora.scale * s;
+    }
+    for (let t = 0; t < T; t++) for (let o = 0; o < OC; o++) for (let k = 0; k < r; k++) y[t * OC + o] += u[t * r + k] * B[o * r + k];
+    adapted.set(module, u);
+    return y;
+  };
   const emb = g('model.embed_tokens.weight');
   const head = d.tied ? emb : g('lm_head.weight');
   let x = new Float64Array(T * C);
@@ -320,10 +352,11 @@ function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: A
   const layers: LayerCache[] = [];
   for (let l = 0; l < L; l++) {
     const p = `model.layers.${l}`;
+    adapted = new Map();
     const rms1 = rmsnorm(x, g(`${p}.input_layernorm.weight`), T, C, eps);
-    const qPre = linear(rms1.out, g(`${p}.self_attn.q_proj.weight`), opt(`${p}.self_attn.q_proj.bias`), T, C, QC);
-    const kPre = linear(rms1.out, g(`${p}.self_attn.k_proj.weight`), opt(`${p}.self_attn.k_proj.bias`), T, C, KC);
-    const v = linear(rms1.out, g(`${p}.self_attn.v_proj.weight`), opt(`${p}.self_attn.v_proj.bias`), T, C, KC);
+    const qPre = project(`${p}.self_attn.q_proj`, rms1.out, C, QC);
+    const kPre = project(`${p}.self_attn.k_proj`, rms1.out, C, KC);
+    const v = project(`${p}.self_attn.v_proj`, rms1.out, C, KC);
     // f16 activation storage rounds the projections' outputs, q and k before RoPE
     const rounded = (a: Float64Array, tensor: RoundingPoint['tensor']) => {
       if (round) a.forEach((x, index) => (a[index] = round(x, { seq, layer: l, tensor, index })));
@@ -360,20 +393,20 @@ function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: A
         }
       }
     }
-    const o = linear(y, g(`${p}.self_attn.o_proj.weight`), opt(`${p}.self_attn.o_proj.bias`), T, QC, C);
+    const o = project(`${p}.self_attn.o_proj`, y, QC, C);
     const x2 = new Float64Array(T * C);
     for (let i = 0; i < T * C; i++) x2[i] = x[i] + o[i];
     const rms2 = rmsnorm(x2, g(`${p}.post_attention_layernorm.weight`), T, C, eps);
-    const gate = linear(rms2.out, g(`${p}.mlp.gate_proj.weight`), null, T, C, I);
-    const up = linear(rms2.out, g(`${p}.mlp.up_proj.weight`), null, T, C, I);
+    const gate = project(`${p}.mlp.gate_proj`, rms2.out, C, I);
+    const up = project(`${p}.mlp.up_proj`, rms2.out, C, I);
     rounded(gate, 'gate');
     rounded(up, 'up');
     const h = new Float64Array(T * I);
     for (let i = 0; i < h.length; i++) h[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
-    const down = linear(h, g(`${p}.mlp.down_proj.weight`), null, T, I, C);
+    const down = project(`${p}.mlp.down_proj`, h, I, C);
     const x3 = new Float64Array(T * C);
     for (let i = 0; i < T * C; i++) x3[i] = x2[i] + down[i];
-    layers.push({ x, rms1, q, k, v, att, y, x2, rms2, gate, up, h });
+    layers.push({ x, rms1, q, k, v, att, y, x2, rms2, gate, up, h, lora: adapted });
     x = x3;
   }
   const rmsf = rmsnorm(x, g('model.norm.weight'), T, C, eps);
@@ -400,11 +433,13 @@ function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: A
  * `roundActivations` (e.g. toF16 of ./f16.ts) is applied where f16 activation storage rounds:
  * the outputs of q_proj and k_proj (before RoPE), v_proj, gate_proj and up_proj; the model then
  * computes with the rounded values, the cache holds them, and llamaBackwardRef takes the
- * rounding's derivative as 1 (straight-through).
+ * rounding's derivative as 1 (straight-through). `lora`: LoRA adapters on the projections that
+ * have them (RefLora), added before any rounding.
  */
-export function llamaForwardRef(params: ParamMap, config: LlamaConfig, seqs: number[][], roundActivations?: RoundActivation): LlamaRefResult {
+export function llamaForwardRef(params: ParamMap, config: LlamaConfig, seqs: number[][], roundActivations?: RoundActivation, lora?: RefLora): LlamaRefResult {
   const d = llamaDims(config);
   const P = toF64(params, config);
+  const adapters = lora ? { scale: lora.scale, weights: new Map([...lora.weights].map(([k, v]) => [k, Float64Array.from(v)])) } : null;
   const { V, C } = d;
   const { cos, sin } = ropeTables(Math.min(d.P, Math.max(1, ...seqs.map((q) => q.length))), d.HS, d.theta);
   const head = d.tied ? P.get('model.embed_tokens.weight')! : P.get('lm_head.weight')!;
@@ -416,7 +451,7 @@ export function llamaForwardRef(params: ParamMap, config: LlamaConfig, seqs: num
     seq.forEach((id, t) => {
       if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`llama reference: sequence ${s} position ${t}: token ${id} is outside [0, ${V})`);
     });
-    const cache = forwardSeq(P, d, cos, sin, seq, s, roundActivations);
+    const cache = forwardSeq(P, d, cos, sin, seq, s, roundActivations, adapters);
     caches.push(cache);
     const lp: number[] = [];
     const ml: number[] = [];
@@ -430,14 +465,17 @@ export function llamaForwardRef(params: ParamMap, config: LlamaConfig, seqs: num
     logp.push(lp);
     meanLogit.push(ml);
   });
-  return { logp, meanLogit, cache: { config, dims: d, params: P, cos, sin, seqs: caches } };
+  return { logp, meanLogit, cache: { config, dims: d, params: P, cos, sin, seqs: caches, lora: adapters } };
 }
 
 /**
  * Gradients of Σ coef[s][t]·logp[s][t] with respect to every parameter, keyed by the names of
- * llamaParamSpec (tied: model.embed_tokens.weight holds embedding + head gradients).
+ * llamaParamSpec (tied: model.embed_tokens.weight holds embedding + head gradients), and with
+ * LoRA adapters (llamaForwardRef's `lora`) to every adapter tensor, by its name. `dNorm[s]`
+ * (T,C), when given, is added to the gradient of model.norm's output: the upstream gradient of
+ * another head on the final hidden states (the reward model's score head, ./score.ts).
  */
-export function llamaBackwardRef(cache: LlamaRefCache, coef: number[][]): Map<string, Float64Array> {
+export function llamaBackwardRef(cache: LlamaRefCache, coef: number[][], dNorm?: ArrayLike<number>[]): Map<string, Float64Array> {
   const d = cache.dims;
   const { C, I, L, NH, NKV, HS, V } = d;
   const G = NH / NKV;
@@ -455,6 +493,30 @@ export function llamaBackwardRef(cache: LlamaRefCache, coef: number[][]): Map<st
   const head = g(headName);
   const dhead = dg(headName);
   const demb = dg('model.embed_tokens.weight');
+  const lora = cache.lora;
+  if (lora) for (const [name, w] of lora.weights) grads.set(name, new Float64Array(w.length));
+  // a projection's backward: base (dW, db, dx) plus, with an adapter, dA, dB and its part of dx
+  const projectBack = (lc: LayerCache, module: string, dout: Arr, x: Arr, T: number, IC: number, OC: number): Float64Array => {
+    const dx = linearBack(dout, x, g(`${module}.weight`), dg(`${module}.weight`), dopt(`${module}.bias`), T, IC, OC);
+    const u = lc.lora.get(module);
+    if (!lora || !u) return dx;
+    const [nA, nB] = [`${module}.lora_A.weight`, `${module}.lora_B.weight`];
+    const A = lora.weights.get(nA)!, B = lora.weights.get(nB)!, dA = dg(nA), dB = dg(nB);
+    const r = A.length / IC;
+    const du = new Float64Array(T * r); // scale · dout B
+    for (let t = 0; t < T; t++) for (let o = 0; o < OC; o++) {
+      const dd = dout[t * OC + o];
+      for (let k = 0; k < r; k++) {
+        du[t * r + k] += lora.scale * dd * B[o * r + k];
+        dB[o * r + k] += dd * u[t * r + k];
+      }
+    }
+    for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) for (let i = 0; i < IC; i++) {
+      dA[k * IC + i] += du[t * r + k] * x[t * IC + i];
+      dx[t * IC + i] += du[t * r + k] * A[k * IC + i];
+    }
+    return dx;
+  };
 
   cache.seqs.forEach((sc, s) => {
     const T = sc.tokens.length;
@@ -478,12 +540,16 @@ export function llamaBackwardRef(cache: LlamaRefCache, coef: number[][]): Map<st
         }
       }
     }
+    if (dNorm) {
+      if (dNorm[s]?.length !== T * C) throw new Error(`llama reference: dNorm[${s}] has ${dNorm[s]?.length} entries, expected ${T * C}`);
+      for (let i = 0; i < T * C; i++) drmsf[i] += dNorm[s][i];
+    }
     let dx = rmsnormBack(drmsf, sc.rmsf, g('model.norm.weight'), dg('model.norm.weight'), T, C);
     for (let l = L - 1; l >= 0; l--) {
       const p = `model.layers.${l}`;
       const lc = sc.layers[l];
       // MLP branch: x3 = x2 + down(silu(gate)·up), gate = gate_proj(rms2(x2)), up = up_proj(rms2(x2))
-      const dh = linearBack(dx, lc.h, g(`${p}.mlp.down_proj.weight`), dg(`${p}.mlp.down_proj.weight`), null, T, I, C);
+      const dh = projectBack(lc, `${p}.mlp.down_proj`, dx, lc.h, T, I, C);
       const dgate = new Float64Array(T * I);
       const dup = new Float64Array(T * I);
       for (let i = 0; i < T * I; i++) {
@@ -492,13 +558,13 @@ export function llamaBackwardRef(cache: LlamaRefCache, coef: number[][]): Map<st
         dup[i] = dh[i] * u * sg;
         dgate[i] = dh[i] * lc.up[i] * sg * (1 + u * (1 - sg));
       }
-      const drms2 = linearBack(dgate, lc.rms2.out, g(`${p}.mlp.gate_proj.weight`), dg(`${p}.mlp.gate_proj.weight`), null, T, C, I);
-      const drms2u = linearBack(dup, lc.rms2.out, g(`${p}.mlp.up_proj.weight`), dg(`${p}.mlp.up_proj.weight`), null, T, C, I);
+      const drms2 = projectBack(lc, `${p}.mlp.gate_proj`, dgate, lc.rms2.out, T, C, I);
+      const drms2u = projectBack(lc, `${p}.mlp.up_proj`, dup, lc.rms2.out, T, C, I);
       for (let i = 0; i < T * C; i++) drms2[i] += drms2u[i];
       const dx2 = rmsnormBack(drms2, lc.rms2, g(`${p}.post_attention_layernorm.weight`), dg(`${p}.post_attention_layernorm.weight`), T, C);
       for (let i = 0; i < T * C; i++) dx2[i] += dx[i];
       // attention branch: x2 = x + o_proj(attn(q, k, v))
-      const dy = linearBack(dx2, lc.y, g(`${p}.self_attn.o_proj.weight`), dg(`${p}.self_attn.o_proj.weight`), dopt(`${p}.self_attn.o_proj.bias`), T, QC, C);
+      const dy = projectBack(lc, `${p}.self_attn.o_proj`, dx2, lc.y, T, QC, C);
       const dq = new Float64Array(T * QC);
       const dk = new Float64Array(T * KC);
       const dv = new Float64Array(T * KC);
@@ -534,7 +600,7 @@ export function llamaBackwardRef(cache: LlamaRefCache, coef: number[][]): Map<st
       const dkPre = rope(dk, cache.cos, cache.sin, T, NKV, HS, true);
       const drms1 = new Float64Array(T * C);
       for (const [proj, dout, OC] of [['q_proj', dqPre, QC], ['k_proj', dkPre, KC], ['v_proj', dv, KC]] as const) {
-        const part = linearBack(dout, lc.rms1.out, g(`${p}.self_attn.${proj}.weight`), dg(`${p}.self_attn.${proj}.weight`), dopt(`${p}.self_attn.${proj}.bias`), T, C, OC);
+        const part = projectBack(lc, `${p}.self_attn.${proj}`, dout, lc.rms1.out, T, C, OC);
         for (let i = 0; i < T * C; i++) drms1[i] += part[i];
       }
       const dxin = rmsnormBack(drms1, lc.rms1, g(`${p}.input_layernorm.weight`), dg(`${p}.input_layernorm.weight`), T, C);

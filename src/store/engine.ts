@@ -23,7 +23,12 @@ export const createGpuSlice: StateCreator<AppState, [], [], GpuSlice> = (set, ge
     try {
       if (!subscribed) {
         subscribed = true;
-        await engine().subscribe(Comlink.proxy((events) => get().applyEvents(events)));
+        await engine().subscribe(
+          Comlink.proxy((events) => {
+            get().applyDownloadEvents(events);
+            get().applyEvents(events);
+          }),
+        );
       }
       set({ gpu: await engine().init() });
     } catch (e) {

@@ -1,5 +1,10 @@
 // Engine events -> the runs slice's state, as a pure function (tested in tests/unit).
 import type { EngineEvent, GpuStatus, Metrics, PairMeta, PauseCause, RunStatus, TimedProgress } from '../worker/protocol';
+import type { Ches } from '../train/ches';
+import { addTrack, rewindTrack, startTrack, type TrackView } from './track';
+import { addSamples, rewindSamples } from './samples';
+import type { SamplesAtStep } from '../onnx/timed-samples';
+import type { NanReport } from '../train/objectives/nan-explain';
 
 export interface RunView {
   id: string;
@@ -18,12 +23,20 @@ export interface RunView {
   eval: Metrics[];
   /** The run's card and shared settings in the URL's words (runSettingsText), for exports. */
   settings?: string;
+  /** Samples over time (Samples every N), in step order. */
+  samples?: SamplesAtStep[];
+  /** Why the NaN guard stopped the run. */
+  nan?: NanReport;
 }
 
 export interface PairsView {
   meta: PairMeta[];
   start: { chosen: number[]; rejected: number[] };
   runs: Record<string, { step: number; chosen: number[]; rejected: number[] }>;
+  /** The tracked pairs (diagnostics: displacement, distributions, per-token view). */
+  track?: TrackView;
+  /** CHES of each pair under the starting weights (pair difficulty). */
+  ches?: Ches[];
 }
 
 /** A pass over the whole data set in progress: the comparison's (no runId) or a run's eval pass. */
@@ -73,10 +86,23 @@ export function reduceEvents(s: EventState, events: readonly EngineEvent[]): Eve
         });
         break;
       case 'rewind':
-        patchRun(ev.runId, (r) => ({ ...r, step: ev.step, train: r.train.filter((m) => m.step <= ev.step), eval: r.eval.filter((m) => m.step <= ev.step) }));
+        patchRun(ev.runId, (r) => ({ ...r, step: ev.step, train: r.train.filter((m) => m.step <= ev.step), eval: r.eval.filter((m) => m.step <= ev.step), ...rewindSamples(r.samples, ev.resumedAt ?? ev.step) }));
+        if (out.pairs?.track) out = { ...out, pairs: { ...out.pairs, track: rewindTrack(out.pairs.track, ev.runId, ev.resumedAt ?? ev.step) } };
         break;
       case 'pairs-start':
-        if (runs.length) out = { ...out, pairs: { meta: ev.pairs, start: { chosen: ev.chosen, rejected: ev.rejected }, runs: {} } };
+        if (runs.length) {
+          const track = ev.track && startTrack(ev.track, ev.pairs.slice(0, ev.track.start.chosen.length).map((p) => p.index), out.pairs?.track);
+          out = { ...out, pairs: { meta: ev.pairs, start: { chosen: ev.chosen, rejected: ev.rejected }, runs: {}, track, ches: ev.ches } };
+        }
+        break;
+      case 'pairs-track':
+        if (out.pairs?.track) out = { ...out, pairs: { ...out.pairs, track: addTrack(out.pairs.track, ev.runId, ev.point) } };
+        break;
+      case 'samples':
+        patchRun(ev.runId, (r) => ({ ...r, samples: addSamples(r.samples, ev.at) }));
+        break;
+      case 'nan-report':
+        patchRun(ev.runId, (r) => ({ ...r, nan: ev.report }));
         break;
       case 'pairs-run':
         if (out.pairs) out = { ...out, pairs: { ...out.pairs, runs: { ...out.pairs.runs, [ev.runId]: { step: ev.step, chosen: ev.chosen, rejected: ev.rejected } } } };

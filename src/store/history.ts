@@ -161,7 +161,7 @@ export const SETTING_NAMES: ReadonlyArray<[keyof TrainSettings, string]> = [
   ['activationsDtype', 'acts'],
 ];
 
-export const modelName = (m: ModelRef): string => (m.kind === 'builtin' ? 'built-in' : m.kind === 'fresh' ? `random ${m.preset} seed ${m.seed}` : m.name);
+export const modelName = (m: ModelRef): string => (m.kind === 'builtin' ? 'built-in' : m.kind === 'fresh' ? `random ${m.preset} seed ${m.seed}` : m.kind === 'hub' ? m.id : m.name);
 
 const settingText = (v: unknown) => (v === null || v === undefined ? 'default' : String(v));
 

@@ -3,8 +3,12 @@
 // descriptor in src/train/objectives/, so a card trains exactly what the CLI's flags train.
 import { defaultValues, isMethod, METHOD_DESCRIPTORS, methodDescriptor, normalizeOptions, runToken, specProblems, type Method, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
 
-/** Methods the page offers: those that train on preference pairs (the page's data). */
-export const CARD_METHODS: readonly Method[] = METHOD_DESCRIPTORS.filter((d) => d.data === 'pairs').map((d) => d.name);
+/**
+ * Methods the page offers: those that train on preference pairs, and KTO (unpaired examples, or
+ * pairs split into desirable and undesirable ones as TRL does); not the online ones (prompts), nor
+ * the reward model (a score head instead of the LM head: the CLI trains it).
+ */
+export const CARD_METHODS: readonly Method[] = METHOD_DESCRIPTORS.filter((d) => (d.data === 'pairs' || d.data === 'unpaired') && d.head !== 'score').map((d) => d.name);
 
 export interface MethodCard {
   id: string;

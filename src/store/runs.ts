@@ -9,6 +9,7 @@ import { reduceEvents, type EventState, type RunView } from './events';
 import { engine } from './workers';
 import { cardFromSaved, cardProblems, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
 import { settingsProblems } from './settings';
+import { methodDescriptor } from '../train/objectives';
 import { dataFileName, type DataSource } from './data';
 import { sameModel, type ModelRef } from './model';
 import { saveSoon } from './persist';
@@ -126,6 +127,8 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       if (!s.cards.length) problems.push('Add at least one method.');
       const labels = runLabels(s.cards);
       s.cards.forEach((c, i) => problems.push(...cardProblems(c).map((p) => `${labels[i]}: ${p}.`)));
+      // unpaired (KTO) data trains KTO cards only; KTO also takes pairs (split as TRL does)
+      if (s.data.result?.report.format === 'kto') s.cards.forEach((c, i) => methodDescriptor(c.method).data === 'pairs' && problems.push(`${labels[i]} trains on preference pairs, and this file holds unpaired (KTO) examples: remove it or use a KTO card.`));
       if (s.model.status !== 'ready') problems.push(s.model.status === 'loading' ? 'The model is still loading.' : 'Load a model first (Model panel).');
       if (!s.data.blob || !s.data.source || s.data.status !== 'ready') problems.push(s.data.status === 'reading' ? 'The data file is still being read.' : 'Choose preference pairs first (Data panel): upload a file or pick a built-in set.');
       else if (!s.data.result?.report.accepted) problems.push('The data file has no accepted pairs: see the validation report.');

@@ -11,6 +11,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   maxLength: null,
   maxPromptLength: null,
   checkpointEvery: 10,
+  sampleEvery: 0,
 };
 
 /** Form labels of the settings' fields, so the validator's problems read as the page words them. */
@@ -22,6 +23,7 @@ const LABELS: Record<string, string> = {
   seed: 'Seed',
   evalEvery: 'Eval every',
   checkpointEvery: 'Checkpoint every',
+  sampleEvery: 'Samples every',
   lr: 'Learning rate',
   evalFraction: 'Eval fraction',
   maxGradNorm: 'Max grad norm',

@@ -48,6 +48,8 @@ export async function hydrate(): Promise<void> {
   if (saved?.session) useApp.setState(interrupted(saved));
   if (history?.entries?.length) useApp.setState(restoredHistory(history));
 
+  // hub=: where Hub models download from (the URL's only; never saved)
+  if (url.hub) useApp.setState((s) => ({ hub: { ...s.hub, endpoint: url.hub! } }));
   const st = useApp.getState();
   void st.restoreModel(modelRef ?? defaultModelRef());
   const wanted = url.dataset;
@@ -112,7 +114,7 @@ function follow(): void {
   let validCards = useApp.getState().cards.filter((c) => !cardProblems(c).length);
   const cardsToKeep = (cards: MethodCard[]) => (cards.some((c) => cardProblems(c).length) ? validCards : (validCards = cards));
   const write = (s: AppState) => {
-    const query = encodeConfig(cardsToKeep(s.cards), validSettings(s.settings), s.data.source?.name ?? null);
+    const query = encodeConfig(cardsToKeep(s.cards), validSettings(s.settings), s.data.source?.name ?? null, s.hub.endpoint);
     if (query !== location.search) history.replaceState(null, '', query + location.hash);
     saveSoon('config', () => {
       const { preset, cards, settings, smoothing } = useApp.getState();

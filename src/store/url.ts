@@ -3,13 +3,15 @@
 // Run tokens (written and read by the method registry, src/train/objectives/registry.ts): the
 // method, then its options in their URL order — dpo:LOSS_TYPE:β[:ε[:τ]], orpo:λ, simpo:β:γ[:α[:ε]],
 // cpo:β:α[:ε], sft; trailing values at their defaults are left out, lists are joined by '/'.
+// hub=URL (kept as it came) points the Hub downloads at another host than https://huggingface.co.
 import { methodDescriptor, parseRunToken, runToken, type OptionValue } from '../train/objectives';
 import type { TrainSettings } from '../worker/protocol';
 import { CARD_METHODS, newCard, objectiveOf, type MethodCard } from './presets';
 import { applySettings, DEFAULT_SETTINGS, type SettingsContext } from './settings';
 import { decimalNumber } from '../train/config';
+import { DEFAULT_ENDPOINT } from '../hub/snapshot';
 
-type NumKey = 'lr' | 'steps' | 'batchSize' | 'gradAccum' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'weightDecay' | 'checkpointEvery';
+type NumKey = 'lr' | 'steps' | 'batchSize' | 'gradAccum' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'weightDecay' | 'checkpointEvery' | 'sampleEvery';
 
 /** Query key -> setting; the first five are always written. */
 const NUM_KEYS: Array<[string, NumKey]> = [
@@ -24,6 +26,7 @@ const NUM_KEYS: Array<[string, NumKey]> = [
   ['clip', 'maxGradNorm'],
   ['wd', 'weightDecay'],
   ['ckpt', 'checkpointEvery'],
+  ['samples', 'sampleEvery'],
 ];
 const ALWAYS = 5;
 const LENGTH_KEYS: Array<[string, 'maxLength' | 'maxPromptLength']> = [
@@ -54,22 +57,45 @@ export interface UrlConfig {
   problems: string[];
   /** The query carries runs= (a whole configuration, as the page writes it), even if unreadable. */
   hasRuns?: boolean;
+  /** hub=: the host Hub models download from, when not https://huggingface.co. */
+  hub?: string;
+}
+
+/**
+ * hub=: an http(s) URL without credentials, query or fragment (a mirror may sit under a path),
+ * returned without its trailing slash; anything else is a problem in words.
+ */
+export function parseHubEndpoint(v: string): { endpoint: string } | { problem: string } {
+  const shown = `"${v.slice(0, 100)}"`;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return { problem: `hub: ${shown} is not a URL (expected e.g. https://huggingface.co)` };
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return { problem: `hub: ${shown} is not an http(s) URL` };
+  if (u.username || u.password) return { problem: `hub: a URL with a user name or password is refused (gated models take an access token in the Model tab)` };
+  if (u.search || u.hash) return { problem: `hub: ${shown} carries a query or fragment; give the Hub's base URL only` };
+  return { endpoint: (u.origin + u.pathname).replace(/\/+$/, '') };
 }
 
 /** A card from its URL token (the method registry reads and checks the values). */
 export function parseCardToken(t: string): MethodCard {
   const { method, ...values } = parseRunToken(t);
-  if (!CARD_METHODS.includes(method)) throw new Error(`"${t}": ${method} trains on ${methodDescriptor(method).data}, not on preference pairs; the page trains pairs (use the CLI)`);
+  const d = methodDescriptor(method);
+  if (!CARD_METHODS.includes(method)) throw new Error(`"${t}": ${d.head === 'score' ? `${method} trains a score head (a reward model), not the LM head` : `${method} trains on ${d.data}, not on preference pairs or labelled examples`}; the page does not train it (use the CLI)`);
   return newCard(method, values as Record<string, OptionValue>);
 }
 
 /** `:`, `,` and `/` stay readable (all are allowed in a query). */
 const enc = (v: string) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2C/gi, ',').replace(/%2F/gi, '/');
 
-export function encodeConfig(cards: readonly MethodCard[], s: TrainSettings, dataset: string | null): string {
+/** `hub`: the Hub endpoint, written only when it is not the default. */
+export function encodeConfig(cards: readonly MethodCard[], s: TrainSettings, dataset: string | null, hub: string | null = null): string {
   const parts = [`runs=${enc(cards.map((c) => runToken(objectiveOf(c))).join(','))}`];
   NUM_KEYS.forEach(([key, name], i) => {
-    if (i < ALWAYS || s[name] !== DEFAULT_SETTINGS[name]) parts.push(`${key}=${enc(String(s[name]))}`);
+    const v = s[name] ?? DEFAULT_SETTINGS[name]; // (settings saved before a key existed lack it)
+    if (i < ALWAYS || v !== DEFAULT_SETTINGS[name]) parts.push(`${key}=${enc(String(v))}`);
   });
   if (s.schedule !== DEFAULT_SETTINGS.schedule) parts.push(`sched=${s.schedule}`);
   if (s.optimizer !== DEFAULT_SETTINGS.optimizer) parts.push(`opt=${s.optimizer}`);
@@ -78,6 +104,7 @@ export function encodeConfig(cards: readonly MethodCard[], s: TrainSettings, dat
   if (s.maxLength !== null) parts.push(`maxlen=${s.maxLength}`);
   if (s.maxPromptLength !== null) parts.push(`maxprompt=${s.maxPromptLength}`);
   if (dataset) parts.push(`data=${enc(dataset)}`);
+  if (hub && hub !== DEFAULT_ENDPOINT) parts.push(`hub=${enc(hub)}`);
   return '?' + parts.join('&');
 }
 
@@ -132,5 +159,11 @@ export function decodeConfig(search: string): UrlConfig {
   if (Object.keys(settings).length) out.settings = settings;
   const data = q.get('data');
   if (data) out.dataset = data;
+  const hub = q.get('hub');
+  if (hub) {
+    const r = parseHubEndpoint(hub);
+    if ('problem' in r) out.problems.push(r.problem);
+    else if (r.endpoint !== DEFAULT_ENDPOINT) out.hub = r.endpoint;
+  }
   return out;
 }

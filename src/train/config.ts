@@ -5,6 +5,7 @@ import { decimalNumber } from '../util/number';
 export { decimalNumber };
 import type { ScheduleKind } from './schedule';
 import type { ActivationsDtype } from '../model/gpt';
+import { BASE_DTYPES, MAX_LORA_RANK, type BaseDtype, type LoraConfig } from '../model/lora';
 
 /** Storage of the AdamW moments m and v: f32, or bf16 (half the memory; the math stays f32). */
 export type MomentsDtype = 'f32' | 'bf16';
@@ -31,6 +32,19 @@ export interface TrainConfig {
   momentsDtype?: MomentsDtype;
   /** Storage of the per-layer qkv and fch activations (src/model/gpt.ts); absent means 'f32'. */
   activationsDtype?: ActivationsDtype;
+  /**
+   * LoRA adapters (PEFT semantics, src/model/lora.ts): only they train, the base is frozen and is
+   * also the reference model of DPO/KTO. Absent or null: full fine-tuning.
+   */
+  lora?: LoraConfig | null;
+  /** Storage of a LoRA run's frozen base weights (src/model/packed-base.ts); absent means 'f32'. */
+  baseDtype?: BaseDtype;
+  /**
+   * Activation checkpointing: keep each layer's input only and recompute the layer in the
+   * backward (same gradients, bitwise). Absent: on for models of 100M parameters and more
+   * (defaultCheckpointActivations).
+   */
+  checkpointActivations?: boolean;
   seed: number;
   /** Fraction of pairs held out for eval_ metrics (0 = none). */
   evalFraction: number;
@@ -72,6 +86,8 @@ export interface RunSettings {
   maxPromptLength?: number | null;
   /** Resume snapshots every N updates (and at the end). */
   checkpointEvery?: number;
+  /** Greedy samples from a few fixed held-out prompts every N updates (and at step 0 and the last); 0: none. */
+  sampleEvery?: number;
   /** The model's n_positions, when known: maxLength may not exceed it. */
   nPositions?: number;
   /** Examples (pairs) in the data, when known: the eval split must leave one to train on. */
@@ -136,6 +152,7 @@ export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { object
   int('seed', 0, L.seed);
   int('evalEvery', 0, L.steps);
   if (c.checkpointEvery !== undefined) int('checkpointEvery', 1, L.steps);
+  if (c.sampleEvery !== undefined) int('sampleEvery', 0, L.steps);
   pos('lr', false, L.lr, ' (Adam moves every weight by about lr per update)');
   pos('eps', false, L.eps);
   pos('weightDecay', true);
@@ -155,6 +172,15 @@ export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { object
   if (c.optimizer === 'sgd' && c.weightDecay > 0) add('weightDecay', `applies to adamw only: SGD here has no weight decay (got ${c.weightDecay})`);
   if (c.activationsDtype !== undefined && !['f32', 'f16'].includes(c.activationsDtype)) add('activationsDtype', `must be f32 or f16 (storage of the per-layer qkv and fch activations), got ${String(c.activationsDtype)}`);
   if (!['linear', 'cosine', 'constant'].includes(c.schedule)) add('schedule', `must be linear, cosine or constant, got ${c.schedule}`);
+  if (c.lora != null) {
+    const { r, alpha, targets } = c.lora;
+    if (!Number.isInteger(r) || r < 1 || r > MAX_LORA_RANK) add('loraR', `must be a whole number from 1 to ${MAX_LORA_RANK} (the adapters' rank), got ${r}`);
+    if (!Number.isFinite(alpha) || alpha <= 0) add('loraAlpha', `must be > 0 (the update is scaled by alpha / r), got ${alpha}`);
+    if (targets !== undefined && (!Array.isArray(targets) || !targets.length || targets.some((t) => typeof t !== 'string' || !/^[A-Za-z0-9_.]+$/.test(t)))) add('loraTargets', `must be module names such as q_proj,v_proj or c_attn (letters, digits, _ and .), got ${JSON.stringify(targets)}`);
+  }
+  if (c.baseDtype !== undefined && !BASE_DTYPES.includes(c.baseDtype)) add('baseDtype', `must be ${BASE_DTYPES.join(', ')} (storage of a LoRA run's frozen base weights), got ${String(c.baseDtype)}`);
+  else if (c.baseDtype !== undefined && c.baseDtype !== 'f32' && c.lora == null) add('baseDtype', `applies to LoRA runs only: full fine-tuning keeps f32 master weights (got ${c.baseDtype})`);
+  if (c.checkpointActivations !== undefined && typeof c.checkpointActivations !== 'boolean') add('checkpointActivations', `must be true or false, got ${String(c.checkpointActivations)}`);
   if (c.maxLength != null) {
     if (c.nPositions !== undefined && Number.isInteger(c.maxLength) && c.maxLength > c.nPositions) add('maxLength', `must be ≤ the model's n_positions (${c.nPositions}), got ${c.maxLength}`);
     else int('maxLength', 2, c.nPositions ?? L.maxLength, ' (longer than any model takes)');

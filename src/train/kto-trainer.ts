@@ -112,18 +112,14 @@ export class KtoTrainer extends BaseTrainer<UnpairedReference> {
     return { main, kl };
   }
 
-  /** Reference sums (main and KL sequences) from the weights on the GPU, or `refWeights`. */
+  /** Reference sums (main and KL sequences) from the weights on the GPU, or `refWeights`; with LoRA, of the base model (adapters off). */
   async prepare(refWeights?: Map<string, Float32Array>, hooks?: PassHooks): Promise<void> {
     if (this.reference) return;
-    let policy: Map<string, Float32Array> | null = null;
-    if (refWeights) {
-      policy = await this.model.download();
-      this.model.upload(refWeights);
-    }
     const total = this.train.length + this.evalSet.length;
-    const train = await this.sums(this.train, subPass(hooks, 0, total));
-    this.reference = { train, eval: await this.sums(this.evalSet, subPass(hooks, this.train.length, total)) };
-    if (policy) this.model.upload(policy);
+    this.reference = await this.withReference(refWeights, async () => ({
+      train: await this.sums(this.train, subPass(hooks, 0, total)),
+      eval: await this.sums(this.evalSet, subPass(hooks, this.train.length, total)),
+    }));
   }
 
   private input(xs: readonly UnpairedIds[], idx: readonly number[], batch: HostBatch, stats: { logp: Float64Array; logitSum: Float64Array }, ref: Reference) {

@@ -11,9 +11,10 @@ export class RunnerPool {
 
   /**
    * `keep` shapes at most; shapes other than the newest only while they total ≤ `spareBytes`.
-   * Every runner stores its qkv and fch as `activationsDtype`.
+   * Every runner stores its qkv and fch as `activationsDtype`, and with `checkpoint` recomputes
+   * each layer in the backward (activation checkpointing).
    */
-  constructor(private model: TrainableModel, private keep = 3, private spareBytes = 64 * 2 ** 20, readonly activationsDtype: ActivationsDtype = 'f32') {}
+  constructor(private model: TrainableModel, private keep = 3, private spareBytes = 64 * 2 ** 20, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false) {}
 
   get(B: number, T: number): ModelRunner {
     const key = `${B}x${T}`;
@@ -23,7 +24,7 @@ export class RunnerPool {
       this.evict(this.keep - 1);
     } else {
       this.evict(this.keep - 1); // every kept runner becomes a spare of the new one
-      r = this.model.createRunner(B, T, this.activationsDtype);
+      r = this.model.createRunner(B, T, this.activationsDtype, this.checkpoint);
     }
     this.runners.set(key, r);
     return r;

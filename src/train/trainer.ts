@@ -5,7 +5,7 @@
 // BaseTrainer owns that skeleton; Trainer (pairs) and KtoTrainer (unpaired) fill a micro-batch.
 import { StepEncoder } from '../engine/encoder';
 import type { SequenceStats } from '../model/gpt';
-import type { TrainableModel } from '../model/family';
+import { defaultCheckpointActivations, trainableOf, type TrainableModel } from '../model/family';
 import type { HostBatch } from '../model/batch';
 import { createObjective, ObjectiveNumericError, type PairObjective, type PairResult } from './objectives';
 import { validateTrainConfig, type TrainConfig } from './config';
@@ -58,7 +58,8 @@ export abstract class BaseTrainer<R = unknown> {
   /** Tokens read by training forwards so far (TRL's num_tokens); restore() recounts them. */
   numTokens = 0;
   reference: R | null = null;
-  protected runners: RunnerPool;
+  /** Activation arenas by batch shape; diagnostics passes between updates reuse them (src/train/pair-track.ts). */
+  readonly runners: RunnerPool;
   protected optimizer: OptimizerState;
   private orders = new Map<number, number[]>();
 
@@ -68,8 +69,30 @@ export abstract class BaseTrainer<R = unknown> {
     this.cfg = cfg;
     // reference sums and the policy use the same runners: with f16 activations both are the
     // same rounded function, so the log-ratios start at exactly 0
-    this.runners = new RunnerPool(model, undefined, undefined, cfg.activationsDtype ?? 'f32');
-    this.optimizer = new OptimizerState(model, cfg);
+    this.runners = new RunnerPool(model, undefined, undefined, cfg.activationsDtype ?? 'f32', cfg.checkpointActivations ?? defaultCheckpointActivations(model.config));
+    // with LoRA the optimizer trains the adapters only (the base is frozen)
+    this.optimizer = new OptimizerState(trainableOf(model), cfg);
+  }
+
+  /**
+   * Runs `pass` on the reference model: the base with its LoRA adapters switched off (TRL's PEFT
+   * path: no second copy of the weights), or with `refWeights` (--ref-model) in place of the
+   * starting weights, or the starting weights themselves.
+   */
+  protected async withReference<T>(refWeights: Map<string, Float32Array> | undefined, pass: () => Promise<T>): Promise<T> {
+    const lora = this.model.lora ?? null;
+    let policy: Map<string, Float32Array> | null = null;
+    if (refWeights) {
+      policy = await this.model.download();
+      this.model.upload(refWeights);
+    }
+    if (lora) lora.enabled = false;
+    try {
+      return await pass();
+    } finally {
+      if (lora) lora.enabled = true;
+      if (policy) this.model.upload(policy);
+    }
   }
 
   /**
@@ -151,7 +174,7 @@ export abstract class BaseTrainer<R = unknown> {
     const { cfg, model } = this;
     const t0 = performance.now();
     const enc = new StepEncoder(model.gpu, 'zero-grad');
-    enc.clear(model.grads.whole());
+    for (const g of trainableOf(model).grads.chunks()) enc.clear(g);
     enc.submit();
     const parts: MicroResult[] = [];
     const all: number[] = [];
@@ -180,14 +203,28 @@ export abstract class BaseTrainer<R = unknown> {
     };
   }
 
+  /**
+   * Resolves once the parameters, gradients and optimizer state exist on the device; rejects with
+   * a message naming what could not be allocated (WebGPU reports no total memory, so running out
+   * shows only here, when the buffers are made).
+   */
+  async allocated(): Promise<void> {
+    await this.model.params.allocated();
+    await trainableOf(this.model).params.allocated();
+    await trainableOf(this.model).grads.allocated();
+    await this.optimizer.allocated();
+  }
+
   /** Optimizer moments (for checkpoints). */
   optimizerState(): Promise<Moments | null> {
     return this.optimizer.moments();
   }
 
-  /** GPU bytes held: parameters, gradients, optimizer state, activations. */
+  /** GPU bytes held: parameters (and a 16-bit base), gradients (LoRA: with the adapters), optimizer state, activations. */
   get gpuBytes(): number {
-    return this.model.params.bytes + this.model.grads.bytes + this.optimizer.bytes + this.runners.bytes;
+    const m = this.model;
+    const grads = m.lora ? m.lora.bytes : m.grads.bytes;
+    return m.params.bytes + (m.packed?.bytes ?? 0) + grads + this.optimizer.bytes + this.runners.bytes;
   }
 
   destroy(): void {
@@ -227,19 +264,17 @@ export class Trainer extends BaseTrainer<PairReference> {
     return { chosen: r.chosen, rejected: r.rejected };
   }
 
-  /** Reference sums for train and eval pairs; `refWeights` replaces the starting weights as the reference. */
+  /**
+   * Reference sums for train and eval pairs; `refWeights` replaces the starting weights as the
+   * reference; with LoRA the reference is the base model (adapters off: withReference).
+   */
   async prepare(refWeights?: Map<string, Float32Array>, hooks?: PassHooks): Promise<void> {
     if (!this.objective.needsReference || this.reference) return;
-    let policy: Map<string, Float32Array> | null = null;
-    if (refWeights) {
-      policy = await this.model.download();
-      this.model.upload(refWeights);
-    }
     const total = this.train.length + this.evalSet.length;
-    const train = await this.computeReference(this.train, subPass(hooks, 0, total));
-    const evalRef = await this.computeReference(this.evalSet, subPass(hooks, this.train.length, total));
-    this.reference = { train, eval: evalRef };
-    if (policy) this.model.upload(policy);
+    this.reference = await this.withReference(refWeights, async () => ({
+      train: await this.computeReference(this.train, subPass(hooks, 0, total)),
+      eval: await this.computeReference(this.evalSet, subPass(hooks, this.train.length, total)),
+    }));
   }
 
   private objectiveInput(idx: readonly number[], batch: HostBatch, stats: SequenceStats, ref: ReferenceLogps | null) {

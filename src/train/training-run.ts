@@ -11,15 +11,20 @@
 // Layering: docs/design.md.
 import type { GpuContext } from '../engine/gpu';
 import { activationsDtypeProblem, createModel, sequenceConfig, type ModelConfig, type TrainableModel } from '../model/family';
+import { loraInit, loraProblem, mergeLora } from '../model/lora';
 import { splitTrainEval } from '../data/split';
 import { validateTrainConfig, type TrainConfig } from './config';
 import { Trainer, TrainingError, type BaseTrainer, type Metrics, type PairReference, type TrainerState } from './trainer';
 import { checkUnpaired, KtoTrainer, type UnpairedIds, type UnpairedReference } from './kto-trainer';
 import { checkPairs, type PairIds } from './pairs';
+import { unpairPairs } from './unpair';
+import { createObjective } from './objectives';
+import { RewardTrainer } from './reward-trainer';
+import { isRewardModel, toRewardModel } from '../model/reward';
 import type { Moments } from './optimizer-state';
 import { PassCancelled, type PassHooks, type PassPhase, type PassProgress } from './progress';
 
-/** Preference pairs (DPO, ORPO, …) or unpaired examples (KTO), as tokenized from one file. */
+/** Preference pairs (DPO, ORPO, …; KTO splits them into desirable and undesirable) or unpaired examples (KTO), as tokenized from one file. */
 export type Examples = { kind: 'pairs'; items: readonly PairIds[] } | { kind: 'unpaired'; items: readonly UnpairedIds[] };
 
 /** Reference sums of the train and eval examples, as the run's trainer reads them. */
@@ -30,6 +35,7 @@ export interface ResumeSnapshot {
   /** Updates done. */
   step: number;
   config: ModelConfig;
+  /** The trained tensors: every parameter, or with LoRA the adapters only (the base is the run's starting weights). */
   params: Map<string, Float32Array>;
   /** f32 AdamW moments by parameter name; null with SGD. */
   moments: Moments | null;
@@ -71,8 +77,10 @@ export interface TrainingRunOptions {
   base: { config: ModelConfig; params: Map<string, Float32Array> };
   data: Examples;
   config: TrainConfig;
-  /** Reference weights (the CLI's --ref-model); default: the starting weights. */
+  /** Reference weights (the CLI's --ref-model); default: the starting weights (with LoRA: the base, adapters off). */
   refWeights?: Map<string, Float32Array>;
+  /** LoRA (config.lora): adapters to start from (an imported PEFT adapter folder); default: PEFT's init, seeded by config.seed. */
+  adapters?: Map<string, Float32Array>;
   /** Resume snapshots every N updates (and at the end); 0 or absent: only at the end. */
   checkpointEvery?: number;
   store?: SnapshotStore;
@@ -114,7 +122,9 @@ export class TrainingRun {
   /** Every metrics row of this run so far. */
   rows: Metrics[] = [];
   model: TrainableModel | null = null;
-  trainer: Trainer | KtoTrainer | null = null;
+  trainer: Trainer | KtoTrainer | RewardTrainer | null = null;
+  /** The method trains a score head (a reward model: RewardTrainer) instead of the LM head. */
+  readonly scoreHead: boolean;
   private ref: RunReference | null = null;
   private cancelRequested = false;
 
@@ -122,11 +132,27 @@ export class TrainingRun {
     validateTrainConfig({ ...o.config, checkpointEvery: o.checkpointEvery || undefined });
     const dtypeProblem = activationsDtypeProblem(o.base.config, o.config.activationsDtype);
     if (dtypeProblem) throw new Error(`activationsDtype: ${dtypeProblem}`);
+    const loraTargets = o.config.lora ? loraProblem(o.base.config, o.config.lora) : null;
+    if (loraTargets) throw new Error(`loraTargets: ${loraTargets}`);
+    if (o.adapters && !o.config.lora) throw new Error('adapters were given but the run has no LoRA config');
     this.cfg = o.config;
-    this.kind = o.data.kind;
+    const objective = createObjective(o.config.objective);
+    const unpairedMethod = objective.kind === 'unpaired';
+    this.scoreHead = objective.kind === 'score';
+    // a reward model: a causal LM gets a score head (seeded as TRL's RewardTrainer seeds its init)
+    // in place of its LM head; a model that already has one trains only as a reward model
+    if (this.scoreHead) this.o = { ...o, base: toRewardModel(o.base, o.config.seed) };
+    else if (isRewardModel(o.base.config)) throw new Error(`method ${o.config.objective.method} trains the LM head, and this model is a reward model (a score head, no LM head): use --method reward, or start from a causal LM`);
+    if (!unpairedMethod && o.data.kind === 'unpaired') throw new Error(`method ${o.config.objective.method} trains on preference pairs; this data holds unpaired (KTO) examples`);
+    // an unpaired method (KTO) on pairs: the pairs' split, each side unpaired as TRL's KTOTrainer does
+    this.kind = unpairedMethod ? 'unpaired' : 'pairs';
     this.checkpointEvery = o.checkpointEvery ?? 0;
     const split = splitTrainEval<PairIds | UnpairedIds>(o.data.items, o.config.evalFraction, o.config.seed);
     if (!split.train.length) throw new Error(`no training ${o.data.kind === 'pairs' ? 'pairs' : 'examples'} left after the eval split: lower the eval fraction or add ${o.data.kind === 'pairs' ? 'pairs' : 'examples'}`);
+    if (unpairedMethod && o.data.kind === 'pairs') {
+      split.train = unpairPairs(split.train as PairIds[]);
+      split.eval = unpairPairs(split.eval as PairIds[]);
+    }
     // fail before any GPU work on an example this model cannot take
     const seq = sequenceConfig(o.base.config);
     const check = (xs: readonly (PairIds | UnpairedIds)[]) => (this.kind === 'pairs' ? checkPairs(xs as PairIds[], seq) : checkUnpaired(xs as UnpairedIds[], { seq }));
@@ -145,6 +171,14 @@ export class TrainingRun {
     return this.step >= this.cfg.steps;
   }
 
+  /**
+   * The model this run trains: the starting one, or for a reward model started from a causal LM,
+   * that LM with a score head (what `weights()` are saved as).
+   */
+  get modelConfig(): ModelConfig {
+    return this.o.base.config;
+  }
+
   /** The reference sums in use (null before start(), or for an objective without a reference). */
   get reference(): RunReference | null {
     return this.ref;
@@ -159,11 +193,16 @@ export class TrainingRun {
     this.release();
     const snap = so.resume && this.o.store ? await this.o.store.load() : undefined;
     if (snap && JSON.stringify(snap.config) !== JSON.stringify(this.o.base.config)) throw new Error('the saved snapshot is of another model shape: start the run again');
-    const model = createModel(gpu, this.o.base);
-    let trainer: Trainer | KtoTrainer | null = null;
+    const { lora, baseDtype } = this.cfg;
+    const model = createModel(gpu, this.o.base, { lora, baseDtype });
+    let trainer: Trainer | KtoTrainer | RewardTrainer | null = null;
     try {
-      model.upload(snap?.params ?? this.o.base.params);
-      trainer = this.kind === 'pairs' ? new Trainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg) : new KtoTrainer(model, this.train as UnpairedIds[], this.evalSet as UnpairedIds[], this.cfg);
+      // LoRA: the base is always the starting weights; a snapshot holds the adapters
+      model.upload(snap && !model.lora ? snap.params : this.o.base.params);
+      if (model.lora && lora) model.lora.upload(snap?.params ?? this.o.adapters ?? loraInit(this.o.base.config, lora, this.cfg.seed));
+      if (this.scoreHead) trainer = new RewardTrainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg);
+      else trainer = this.kind === 'pairs' ? new Trainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg) : new KtoTrainer(model, this.train as UnpairedIds[], this.evalSet as UnpairedIds[], this.cfg);
+      await trainer.allocated(); // out of device memory: a clear message now, not invalid buffers later
       // a pairs trainer gets pair sums and an unpaired one unpaired sums: both come from a run of the same kind
       const t = trainer as BaseTrainer<RunReference>;
       if (snap) {
@@ -190,7 +229,7 @@ export class TrainingRun {
     return snap;
   }
 
-  private requireLive(): { model: TrainableModel; trainer: Trainer | KtoTrainer } {
+  private requireLive(): { model: TrainableModel; trainer: Trainer | KtoTrainer | RewardTrainer } {
     if (!this.model || !this.trainer) throw new Error('the run has no GPU state: call start()');
     return { model: this.model, trainer: this.trainer };
   }
@@ -263,7 +302,7 @@ export class TrainingRun {
     if (!store || !this.model || !this.trainer) return false;
     const { model, trainer } = this;
     const step = trainer.step;
-    const [params, moments] = [await model.download(), await trainer.optimizerState()];
+    const [params, moments] = [await (model.lora ? model.lora.download() : model.download()), await trainer.optimizerState()];
     try {
       await store.save({ step, config: model.config, params, moments, state: { step, reference: trainer.reference }, rows: this.rows.filter((m) => m.step <= step) });
     } catch (e) {
@@ -275,9 +314,18 @@ export class TrainingRun {
     return true;
   }
 
-  /** The current weights (the run must be live). */
-  weights(): Promise<Map<string, Float32Array>> {
-    return this.requireLive().model.download();
+  /** The current weights (the run must be live); with LoRA, the base with the adapters merged in (PEFT's merge_and_unload). */
+  async weights(): Promise<Map<string, Float32Array>> {
+    const { model } = this.requireLive();
+    const base = await model.download();
+    if (!model.lora) return base;
+    return mergeLora(model.config, model.lora.lora, base, await model.lora.download());
+  }
+
+  /** LoRA: the current adapters by name (src/model/lora.ts loraNames), for a PEFT adapter folder; null without LoRA. */
+  async adapterWeights(): Promise<Map<string, Float32Array> | null> {
+    const { model } = this.requireLive();
+    return model.lora ? model.lora.download() : null;
   }
 
   /** Frees the GPU state; step, rows and reference sums stay for the next start(). */

@@ -8,9 +8,11 @@ import type { LoadedModel } from '../model/family-checkpoint';
 import { idbSnapshotStore, loadResumeSnapshot, pruneResumeSnapshots } from './db';
 import { Emitter } from './emitter';
 import { loadModelSource } from './model-source';
+import { HubLoads } from './hub';
 import { Session } from './session';
 import { PassCancelled } from '../train/progress';
 import { generateSamples, modelFiles, SAMPLE_PROMPTS, savedSamplePrompts, trlFiles } from './exports';
+import type { OpenLm } from '../onnx/timed-samples';
 import type { EngineApi, EventSink, GpuStatus, ModelInfo, SessionSpec } from './protocol';
 
 let ctx: GpuContext | null = null;
@@ -21,6 +23,10 @@ let session: Session | null = null;
 /** The start() call in progress (cancel() waits for it to give up). */
 let starting: Promise<unknown> | null = null;
 const emitter = new Emitter(() => sink);
+/** Hub models: downloads into the browser's cache, its listing and deletion. */
+const hub = new HubLoads((ev) => emitter.push(ev));
+/** loadModel calls so far: only the latest one's model becomes the starting weights. */
+let loads = 0;
 
 async function init(): Promise<GpuStatus> {
   if (status && status.state !== 'lost') return status;
@@ -53,6 +59,9 @@ async function gpu(): Promise<GpuContext> {
   }
   return ctx!;
 }
+
+/** Samples over time: onnxruntime-web's wasm backend in this worker (loaded on first use). */
+const openLm: OpenLm = async (bytes, dims) => (await import('../onnx/session-web')).createWebOnnxLm(bytes, dims, ['wasm']);
 
 function requireModel(): { ckpt: LoadedModel; info: ModelInfo } {
   if (!model) throw new Error('no model is loaded: pick the built-in model or load a model folder first');
@@ -95,8 +104,22 @@ const api: EngineApi = {
   },
   async loadModel(source) {
     // refused before any allocation when its parameters exceed what this device can hold in one buffer
-    model = await loadModelSource(source, ctx?.device.limits ?? null);
+    const limits = ctx?.device.limits ?? null;
+    const mine = ++loads;
+    const loaded = source.kind === 'hub' ? await hub.load(source, limits) : await loadModelSource(source, limits);
+    // (a Hub download can finish after the page asked for another model: that one stays)
+    if (mine !== loads) throw new Error('another model was asked for while this one loaded');
+    model = loaded;
     return model.info;
+  },
+  async cancelDownload() {
+    await hub.cancel();
+  },
+  async hubCache() {
+    return hub.cache();
+  },
+  async deleteCachedModel(repo) {
+    return hub.remove(repo);
   },
   async start(spec) {
     requireModel();
@@ -104,7 +127,7 @@ const api: EngineApi = {
     session = null;
     await old?.dispose();
     if (!spec.resume) await pruneResumeSnapshots(spec.sessionId);
-    const s = new Session(spec, model!.ckpt, { gpu, emit: (ev) => emitter.push(ev), store: idbSnapshotStore });
+    const s = new Session(spec, model!.ckpt, { gpu, emit: (ev) => emitter.push(ev), store: idbSnapshotStore, openLm });
     session = s;
     const run = (async (): Promise<'started' | 'cancelled'> => {
       try {

@@ -10,7 +10,9 @@ import { trlExportFiles } from '../export/trl-script';
 import { resolveLengths } from '../data/tokenize';
 import { judgeFor, judgeSamples, winRate, type PairRef, type WinRate } from '../judge';
 import type { Session } from './session';
-import { loadPairs } from './pairs';
+import { loadExamples } from './pairs';
+import { methodDescriptor } from '../train/objectives';
+import { timedPrompts } from '../onnx/timed-samples';
 
 /** The model folder in its family's layout (config.json's model_type, Hugging Face names). */
 export function modelFiles(base: LoadedModel, params: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
@@ -24,8 +26,11 @@ export async function trlFiles(session: Session, runId: string): Promise<Map<str
   const { settings, data } = session.spec;
   const base = session.base;
   const lengths = resolveLengths(sequenceConfig(base.config).nPositions, settings.maxLength, settings.maxPromptLength);
-  const examples: Example[] = [];
-  await processSource(data.file, { name: data.name, size: data.file.size, format: data.format, tokenizer: base.tokenizer, tokenize: true, ...lengths }, { onExample: (ex) => void (ex.kind === 'pair' && examples.push(ex)) });
+  const pairs: Example[] = [];
+  const unpaired: Example[] = [];
+  await processSource(data.file, { name: data.name, size: data.file.size, format: data.format, tokenizer: base.tokenizer, tokenize: true, ...lengths }, { onExample: (ex) => void (ex.kind === 'pair' ? pairs : unpaired).push(ex) });
+  // KTO: the file's unpaired examples, or its pairs (TRL's KTOTrainer unpairs them as the run did)
+  const examples = methodDescriptor(run.cfg.objective.method).data === 'unpaired' && unpaired.length ? unpaired : pairs;
   const split = splitTrainEval(examples, run.cfg.evalFraction, run.cfg.seed);
   const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null, modelType: modelType(base.config) }, split.train, split.eval));
   for (const [name, bytes] of modelFiles(base, base.params)) out.set(`model/${name}`, bytes);
@@ -60,9 +65,13 @@ export const SAMPLE_PROMPTS = 6;
 export async function savedSamplePrompts(session: Session, n: number): Promise<SamplePrompt[]> {
   const { settings, data } = session.spec;
   const base = session.base;
-  const { pairs } = await loadPairs(data.file, data.name, data.format, base.tokenizer, sequenceConfig(base.config).nPositions, settings.maxLength, settings.maxPromptLength);
-  const split = splitTrainEval(pairs, settings.evalFraction, settings.seed);
+  const { pairs, unpaired } = await loadExamples(data.file, data.name, data.format, base.tokenizer, sequenceConfig(base.config).nPositions, settings.maxLength, settings.maxPromptLength);
   const tok = base.tokenizer;
+  if (!pairs.length) {
+    const u = splitTrainEval(unpaired, settings.evalFraction, settings.seed);
+    return timedPrompts(u.train, u.eval, tok, n).map(({ prompt, pair }) => ({ prompt, pair }));
+  }
+  const split = splitTrainEval(pairs, settings.evalFraction, settings.seed);
   const text = (ids: readonly number[]) => tok.decode(ids.filter((id) => id !== tok.eosTokenId));
   return (split.eval.length ? split.eval : split.train).slice(0, n).map((p) => ({ prompt: text(p.promptIds), pair: { chosen: text(p.chosenIds), rejected: text(p.rejectedIds) } }));
 }

@@ -1,6 +1,11 @@
 // Starting weights for a comparison, on the host: the built-in model fetched from the page's own
-// origin, a seeded fresh initialisation, or a Hugging Face folder the user picked (GPT-2, or
-// Llama/Qwen2/Mistral: config.json's model_type decides).
+// origin, a seeded fresh initialisation, a Hugging Face folder the user picked (GPT-2, or
+// Llama/Qwen2/Mistral: config.json's model_type decides), or a model of the Hugging Face Hub,
+// downloaded into the browser's cache (src/hub/) and read from there like a folder.
+import { cachedSnapshot, downloadModel, type DownloadProgress, type HubSnapshot } from '../hub/snapshot';
+import { formatHubId, HUB_PREFIX, parseHubId } from '../hub/id';
+import { HubError } from '../hub/errors';
+import type { HubStorage } from '../hub/storage';
 import { loadCheckpoint, readerFromFiles, type ReadFile } from '../model/checkpoint';
 import type { ParamLimits } from '../model/config';
 import { isLlamaConfigJson, type LoadedModel } from '../model/family-checkpoint';
@@ -25,8 +30,25 @@ export const MODEL_FILE_NAMES = [
   'chat_template.jinja',
 ];
 
-/** `limits`: the engine's device limits when it has a device (a folder must fit them), else null. */
-export async function loadModelSource(src: ModelSource, limits: ParamLimits | null = null): Promise<{ ckpt: LoadedModel; info: ModelInfo }> {
+/** What a Hub source needs besides the source: the cache, cancellation and progress reports. */
+export interface HubHooks {
+  storage: HubStorage;
+  signal?: AbortSignal;
+  onProgress?: (p: DownloadProgress) => void;
+  /** A Range request continues an interrupted download of `file` from `offset`. */
+  onResume?: (file: string, offset: number) => void;
+  /** Every file is in: the weights are being read. */
+  onLoading?: () => void;
+}
+
+/** How the page takes an access token (ends the message of a 401/403). */
+export const PAGE_TOKEN_HINT = 'enter an access token in the “Access token” field (kept in this tab’s memory only) and download again';
+
+/**
+ * `limits`: the engine's device limits when it has a device (a folder must fit them), else null.
+ * `hub`: required for a Hub source.
+ */
+export async function loadModelSource(src: ModelSource, limits: ParamLimits | null = null, hub: HubHooks | null = null): Promise<{ ckpt: LoadedModel; info: ModelInfo }> {
   let ckpt: LoadedModel;
   let name: string;
   if (src.kind === 'fresh') {
@@ -35,6 +57,12 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
   } else if (src.kind === 'builtin') {
     ckpt = await loadFolder(originReader(src.baseUrl, src.files), limits);
     name = 'built-in';
+  } else if (src.kind === 'hub') {
+    if (!hub) throw new Error('a Hub model needs the engine worker’s cache');
+    const snap = await hubSnapshot(src, hub);
+    hub.onLoading?.();
+    ckpt = await loadFolder(snapshotReader(hub.storage, snap), limits);
+    name = formatHubId(snap.id).slice(HUB_PREFIX.length);
   } else {
     ckpt = await loadFolder(readerFromFiles(folderFiles(src.files)), limits);
     name = src.name;
@@ -53,6 +81,43 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
     ...(t.kind === 'hf' ? { tokenizerFiles: { ...ckpt.tokenizerFiles } as Record<string, string> } : {}),
   };
   return { ckpt, info };
+}
+
+/** `ORG/NAME[@REV]`, with or without the CLI's `hf:` prefix. */
+export function hubIdOf(id: string) {
+  const t = id.trim();
+  return parseHubId(t.startsWith(HUB_PREFIX) ? t : HUB_PREFIX + t);
+}
+
+/**
+ * The snapshot of a Hub source: a complete one in the cache is used as it is, without asking the
+ * server (a cached model loads offline, and a reload sends nothing); else it is downloaded.
+ */
+async function hubSnapshot(src: Extract<ModelSource, { kind: 'hub' }>, hub: HubHooks): Promise<HubSnapshot> {
+  const id = hubIdOf(src.id);
+  const cached = await cachedSnapshot(id, hub.storage);
+  if (cached) return cached;
+  if (src.offline) throw new HubError('offline', `${formatHubId(id).slice(HUB_PREFIX.length)} is not in this browser’s cache (deleted, or its download did not finish)`);
+  return downloadModel(id, {
+    storage: hub.storage,
+    endpoint: src.endpoint,
+    token: src.token || null,
+    tokenHint: PAGE_TOKEN_HINT,
+    signal: hub.signal,
+    onProgress: hub.onProgress,
+    onResume: hub.onResume,
+  });
+}
+
+/** The snapshot's files as a folder: names it does not hold are absent. */
+function snapshotReader(storage: HubStorage, snap: HubSnapshot): ReadFile {
+  const names = new Set(snap.files.map((f) => f.path));
+  return async (name) => {
+    if (!names.has(name)) return null;
+    const bytes = await storage.readFile(snap.key, name);
+    if (!bytes) throw new HubError('integrity', `${name} of ${snap.id.repo} is missing from the browser’s cache: delete the model under “Cached models” and download it again`);
+    return bytes;
+  };
 }
 
 /** A folder of either family: config.json's model_type picks the loader. */

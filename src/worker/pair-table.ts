@@ -63,6 +63,35 @@ export function displayText(ids: readonly number[], tok: Tokenizer): string {
   return (lo > 0 ? '…' : '') + text + (hi < kept.length ? '…' : '');
 }
 
+/**
+ * The text of each token of `ids`, for the per-token view: pieces that join into the decoded text.
+ * A character split over several tokens (bytes of a Korean syllable or an emoji) belongs to the
+ * token that completes it; the tokens before it get ''. End-of-text and special tokens show their
+ * names in angle brackets.
+ */
+export function tokenPieces(ids: readonly number[], tok: Tokenizer): string[] {
+  const out: string[] = [];
+  let from = 0; // first id of the character(s) not yet emitted
+  for (let i = 0; i < ids.length; i++) {
+    const special = ids[i] === tok.eosTokenId ? '⟨eos⟩' : tok.specialTokens?.get(ids[i]);
+    if (special !== undefined) {
+      for (let j = from; j < i; j++) out[j] ??= '';
+      if (from < i) out[i - 1] = tok.decode(ids.slice(from, i)); // an unfinished character before it
+      out[i] = special;
+      from = i + 1;
+      continue;
+    }
+    const text = tok.decode(ids.slice(from, i + 1));
+    if (text.endsWith('\uFFFD') && i + 1 < ids.length && i + 1 - from < 4) {
+      out[i] = ''; // waits for the rest of its character
+      continue;
+    }
+    out[i] = text;
+    from = i + 1;
+  }
+  return out;
+}
+
 export function pairMeta(pairs: readonly PairIds[], tok: Tokenizer): PairMeta[] {
   const text = (ids: readonly number[]) => clip(displayText(ids, tok));
   return pairs.map((p) => ({ index: p.index, line: p.line ?? null, prompt: text(p.promptIds), chosen: text(p.chosenIds), rejected: text(p.rejectedIds) }));

@@ -11,6 +11,12 @@ import type { ObjectiveSpec } from '../train/objectives';
 import type { Shape } from '../data/types';
 import type { SampleSet } from './exports';
 import type { TimedProgress } from '../train/progress';
+import type { SamplesAtStep } from '../onnx/timed-samples';
+import type { NanReport } from '../train/objectives/nan-explain';
+import type { TrackPoint } from '../train/pair-track';
+import type { Ches } from '../train/ches';
+import type { DownloadProgress } from '../hub/snapshot';
+import type { CachedModel } from '../hub/cache-web';
 
 export type GpuStatus =
   | { state: 'ready'; adapter: AdapterSummary }
@@ -24,7 +30,14 @@ export type ModelSource =
   /** A seeded random initialisation of a preset (Hugging Face's init for its family). */
   | { kind: 'fresh'; preset: FreshPreset; seed: number }
   /** A Hugging Face folder (GPT-2 or Llama family) picked by the user, or a model this app exported. */
-  | { kind: 'files'; name: string; files: File[] };
+  | { kind: 'files'; name: string; files: File[] }
+  /**
+   * A model of the Hugging Face Hub (or of the server at `endpoint`), `ORG/NAME[@REVISION]`: from
+   * the browser's cache when a complete snapshot of the revision is there (no request), else
+   * downloaded into it (an interrupted download continues). `token`: sent as Authorization to
+   * `endpoint` only, never stored. `offline`: the cache or nothing (a reload restoring the model).
+   */
+  | { kind: 'hub'; id: string; endpoint: string; token?: string; offline?: boolean };
 
 export interface ModelInfo {
   name: string;
@@ -50,6 +63,8 @@ export interface TrainSettings extends Omit<TrainConfig, 'objective'> {
   maxPromptLength: number | null;
   /** Save a resume snapshot (IndexedDB) every N updates and at the end. */
   checkpointEvery: number;
+  /** Greedy samples of a few held-out prompts every N updates, at step 0 and the last (0: none); absent in older saves. */
+  sampleEvery?: number;
 }
 
 export interface RunSpec {
@@ -72,6 +87,16 @@ export type RunStatus = 'queued' | 'preparing' | 'running' | 'paused' | 'done' |
 /** Why runs were paused by the engine rather than by the user. */
 export type PauseCause = 'device-lost' | 'out-of-memory';
 
+/**
+ * The tracked pairs (the first of the table's pairs) under the starting weights, the text of each
+ * completion token (pieces that join into the answer), and how often runs send a 'pairs-track'.
+ */
+export interface TrackStart {
+  every: number;
+  start: TrackPoint;
+  pieces: { chosen: string[][]; rejected: string[][] };
+}
+
 export interface PairMeta {
   index: number;
   line: number | null;
@@ -88,10 +113,16 @@ export type EngineEvent =
   | { type: 'run'; runId: string; status: RunStatus; step: number; total: number; message?: string; tokensPerSecond?: number; etaSeconds?: number; checkpointStep?: number }
   /** Train rows (TRL names) and eval rows (eval_ names plus step and epoch), in step order. */
   | { type: 'metrics'; runId: string; rows: Metrics[] }
-  /** The run went back to a checkpoint: rows after `step` are void. */
-  | { type: 'rewind'; runId: string; step: number }
+  /** The run went back to a checkpoint: rows after `step` are void; samples after `resumedAt` (default `step`), the snapshot's step. */
+  | { type: 'rewind'; runId: string; step: number; resumedAt?: number }
+  /** A run's greedy samples of the fixed held-out prompts after `at.step` updates, judged (Samples every N). */
+  | { type: 'samples'; runId: string; at: SamplesAtStep }
+  /** Why the NaN guard stopped a run: its examples' per-token log-probs and the term that overflowed. */
+  | { type: 'nan-report'; runId: string; report: NanReport }
   /** Per-token average log-probs A of the first pairs under the starting weights. */
-  | { type: 'pairs-start'; pairs: PairMeta[]; chosen: number[]; rejected: number[] }
+  | { type: 'pairs-start'; pairs: PairMeta[]; chosen: number[]; rejected: number[]; track?: TrackStart; ches?: Ches[] }
+  /** The tracked pairs under a run's weights after `point.step` updates (every `track.every`, and the last). */
+  | { type: 'pairs-track'; runId: string; point: TrackPoint }
   /** The same pairs under a run's current weights. */
   | { type: 'pairs-run'; runId: string; step: number; chosen: number[]; rejected: number[] }
   | { type: 'gpu'; status: GpuStatus }
@@ -101,9 +132,36 @@ export type EngineEvent =
    * A pass over the whole data set (throttled): the per-pair table or the reference sums while
    * the comparison starts, or an eval pass of run `runId`; done = total ends it.
    */
-  | { type: 'progress'; runId?: string; progress: TimedProgress };
+  | { type: 'progress'; runId?: string; progress: TimedProgress }
+  /**
+   * A Hub model being fetched (throttled): 'downloading' with the bytes so far (`resumedFrom`:
+   * where the last Range request continued an interrupted file), then 'loading' (reading the
+   * weights); loadModel's promise tells how it ended.
+   */
+  | { type: 'download'; id: string; phase: 'downloading' | 'loading'; progress: DownloadProgress | null; resumedFrom: number | null };
 
-export type { TimedProgress };
+export type { TimedProgress, DownloadProgress, CachedModel };
+
+/** The browser's Hub cache: every model in it, and the storage the browser reports for the page. */
+export interface HubCacheView {
+  models: CachedModel[];
+  /** navigator.storage.estimate(), when the browser gives one. */
+  usage: number | null;
+  quota: number | null;
+  /** false: no OPFS here, downloads live in memory until the tab closes. */
+  persistent: boolean;
+}
+
+/**
+ * A failed Hub load crosses the worker boundary as an Error named `HubError:KIND` (comlink keeps
+ * only name and message), KIND one of src/hub/errors.ts's kinds (auth, not-found, quota, …).
+ */
+export const HUB_ERROR_NAME = 'HubError:';
+
+export function hubErrorKind(e: unknown): string | null {
+  const name = (e as Error | null)?.name;
+  return typeof name === 'string' && name.startsWith(HUB_ERROR_NAME) ? name.slice(HUB_ERROR_NAME.length) : null;
+}
 
 export type EventSink = (events: EngineEvent[]) => void;
 
@@ -114,8 +172,17 @@ export interface EngineApi {
   selfTest(seed?: number): Promise<SelfTestResult>;
   /** Where events go (a Comlink.proxy on the page). */
   subscribe(sink: EventSink): Promise<void>;
-  /** Load (host-side) the weights every run will start from. */
+  /**
+   * Load (host-side) the weights every run will start from. A Hub source streams 'download'
+   * events while it downloads; its errors are named `HubError:KIND` (hubErrorKind).
+   */
   loadModel(source: ModelSource): Promise<ModelInfo>;
+  /** Cancels the Hub download in progress (loadModel rejects, kind 'aborted'); what arrived is kept. */
+  cancelDownload(): Promise<void>;
+  /** The models in the browser's Hub cache, with sizes. */
+  hubCache(): Promise<HubCacheView>;
+  /** Deletes one model (`ORG/NAME`) from the browser's Hub cache, cancelling its download first. */
+  deleteCachedModel(repo: string): Promise<HubCacheView>;
   /**
    * Start a comparison; resolves once data, reference and runs are ready and training began
    * ('started'), or once cancel() stopped it and its GPU objects are freed ('cancelled').

@@ -9,7 +9,6 @@
 import type { GpuContext } from '../engine/gpu';
 import type { LoadedModel } from '../model/family-checkpoint';
 import { createModel, modelParamCount, sequenceConfig } from '../model/family';
-import { pairLogps } from '../train/logps';
 import { RunnerPool } from '../train/runners';
 import { createObjective } from '../train/objectives';
 import { validateTrainConfig } from '../train/config';
@@ -17,8 +16,14 @@ import { TrainingError, type Metrics } from '../train/trainer';
 import type { PairIds } from '../train/pairs';
 import { TrainingRun, type ResumeSnapshot, type RunEvents, type RunReference, type SnapshotStore } from '../train/training-run';
 import { PassCancelled, ProgressClock, type PassHooks } from '../train/progress';
-import { loadPairs } from './pairs';
-import { averages, pairAverages, pairMeta, PAIR_TABLE_SIZE } from './pair-table';
+import { loadExamples } from './pairs';
+import { splitTrainEval } from '../data/split';
+import { timedPrompts, type OpenLm } from '../onnx/timed-samples';
+import { Sampler } from './sampler';
+import { nanReport } from './nan-report';
+import { pairAverages, PAIR_TABLE_SIZE } from './pair-table';
+import { startEvent, Tracker } from './track';
+import { trackedPairs } from '../train/pair-track';
 import { Run } from './run';
 import type { EngineEvent, PauseCause, RunStatus, SessionSpec } from './protocol';
 import type { SamplePrompt } from './exports';
@@ -34,6 +39,8 @@ export interface SessionDeps {
   store(sessionId: string, runId: string): SnapshotStore;
   /** Progress events of a pass at most this often, in ms (default PROGRESS_MS). */
   progressMs?: number;
+  /** Opens an exported model for samples over time (settings.sampleEvery); absent: none. */
+  openLm?: OpenLm;
 }
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -45,8 +52,10 @@ export class Session {
   readonly runs: Run[];
   private train: PairIds[] = [];
   private evalSet: PairIds[] = [];
-  /** Reference sums shared by every run that needs them (same split, same starting weights). */
-  private reference: RunReference | null = null;
+  /** Reference sums shared by every run of a kind (pairs, unpaired) that needs them (same split, same starting weights). */
+  private references = new Map<string, RunReference>();
+  /** Samples over time (settings.sampleEvery > 0). */
+  private sampler: Sampler | null = null;
   private looping = false;
   private current: Run | null = null;
   private down: PauseCause | null = null;
@@ -56,6 +65,8 @@ export class Session {
   private cancelled = false;
   /** Progress of the session's own passes (the per-pair table, the reference sums). */
   private clock: ProgressClock;
+  /** The runs' tracked pairs (diagnostics), once the data is split. */
+  private tracker: Tracker | null = null;
 
   constructor(
     readonly spec: SessionSpec,
@@ -63,7 +74,7 @@ export class Session {
     private deps: SessionDeps,
   ) {
     this.clock = new ProgressClock(deps.progressMs ?? PROGRESS_MS, (progress) => this.emit({ type: 'progress', progress }));
-    const { maxLength: _ml, maxPromptLength: _mpl, checkpointEvery: _ce, ...train } = spec.settings;
+    const { maxLength: _ml, maxPromptLength: _mpl, checkpointEvery: _ce, sampleEvery: _se, ...train } = spec.settings;
     this.runs = spec.runs.map((r) => {
       // the engine's one validator: bad settings or method options fail here, naming the field
       validateTrainConfig({ ...spec.settings, objective: r.objective, nPositions: sequenceConfig(base.config).nPositions });
@@ -108,20 +119,31 @@ export class Session {
   private async prepare(): Promise<void> {
     const { settings, data } = this.spec;
     this.emit({ type: 'session', phase: 'loading-data', message: `Tokenizing ${data.name}…` });
-    const { pairs } = await loadPairs(data.file, data.name, data.format, this.base.tokenizer, sequenceConfig(this.base.config).nPositions, settings.maxLength, settings.maxPromptLength);
+    const { pairs, unpaired } = await loadExamples(data.file, data.name, data.format, this.base.tokenizer, sequenceConfig(this.base.config).nPositions, settings.maxLength, settings.maxPromptLength);
     this.checkCancelled();
     const store = modelParamCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
     for (const r of this.runs) {
-      r.training = new TrainingRun({ base: this.base, data: { kind: 'pairs', items: pairs }, config: r.cfg, checkpointEvery: settings.checkpointEvery, store: store ? this.deps.store(this.spec.sessionId, r.spec.id) : undefined, events: this.runEvents(r) });
+      // KTO takes the file's unpaired examples, or its pairs split into desirable and undesirable (TRL)
+      const kto = createObjective(r.cfg.objective).kind === 'unpaired';
+      if (!kto && !pairs.length) throw new Error(`${r.spec.label} trains on preference pairs; ${data.name} holds unpaired (KTO) examples (prompt, completion, label): train it with a KTO card`);
+      const examples = kto && unpaired.length ? ({ kind: 'unpaired', items: unpaired } as const) : ({ kind: 'pairs', items: pairs } as const);
+      r.training = new TrainingRun({ base: this.base, data: examples, config: r.cfg, checkpointEvery: settings.checkpointEvery, store: store ? this.deps.store(this.spec.sessionId, r.spec.id) : undefined, events: this.runEvents(r) });
     }
-    // every run splits the same way (same seed and fraction): the first one's split is the session's
-    this.train = this.runs[0].training!.train as PairIds[];
-    this.evalSet = this.runs[0].training!.evalSet as PairIds[];
-    const counts = { trainPairs: this.train.length, evalPairs: this.evalSet.length };
+    // every run splits the same way (same seed and fraction): the pairs' split is the session's
+    const split = splitTrainEval(pairs, settings.evalFraction, settings.seed);
+    this.train = split.train;
+    this.evalSet = split.eval;
+    // samples over time: the same held-out prompts for every run
+    const first = this.runs[0].training!;
+    const prompts = pairs.length ? timedPrompts(this.train, this.evalSet, this.base.tokenizer) : timedPrompts(first.train, first.evalSet, this.base.tokenizer);
+    const every = settings.sampleEvery ?? 0;
+    this.sampler = every > 0 && this.deps.openLm ? new Sampler(this.base, prompts, data.name, every, settings.steps, this.deps.openLm, (ev) => this.emit(ev)) : null;
+    this.tracker = new Tracker(trackedPairs(this.train), settings.steps, (ev) => this.emit(ev));
+    const counts = pairs.length ? { trainPairs: this.train.length, evalPairs: this.evalSet.length } : { trainPairs: first.train.length, evalPairs: first.evalSet.length };
     const gpu = await this.deps.gpu();
     const needRef = !this.spec.resume && this.runs.some((r) => createObjective(r.cfg.objective).needsReference);
     this.emit({ type: 'session', phase: 'reference', message: needRef ? 'Computing reference log-probs from the starting weights…' : 'Scoring the pairs with the starting weights…', ...counts });
-    await this.startingPoint(gpu);
+    if (this.train.length) await this.startingPoint(gpu);
     for (const r of this.runs) {
       this.checkCancelled();
       if (r.final) continue; // stopped by the user while the comparison was starting
@@ -138,6 +160,7 @@ export class Session {
       this.emit(r.event());
     }
     this.checkCancelled();
+    await this.sampler?.atStart(this.runs.filter((r) => !r.final));
     this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training pairs${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
   }
 
@@ -165,7 +188,7 @@ export class Session {
     let snap: ResumeSnapshot | undefined;
     let failure: unknown = null;
     try {
-      snap = await training.start(gpu, { resume, reference: this.reference });
+      snap = await training.start(gpu, { resume, reference: this.references.get(training.kind) ?? null });
     } catch (e) {
       failure = e;
     }
@@ -175,7 +198,7 @@ export class Session {
       throw new Error(`not enough GPU memory for ${r.spec.label} (${oom.message}): lower the batch size or the max length, run fewer methods at once, or pick a smaller model`);
     }
     if (failure) throw failure;
-    this.reference ??= training.reference;
+    if (training.reference && !this.references.has(training.kind)) this.references.set(training.kind, training.reference);
     return snap;
   }
 
@@ -188,7 +211,7 @@ export class Session {
     const hooks: PassHooks = { cancelled: () => this.cancelled || this.disposed, progress: (p) => this.clock.report({ phase: 'table', unit: 'pairs', ...p }) };
     try {
       model.upload(this.base.params);
-      this.emit({ type: 'pairs-start', pairs: pairMeta(table, this.base.tokenizer), ...averages(await pairLogps(model, runners, table, this.spec.settings.batchSize, hooks)) });
+      this.emit(await startEvent(model, runners, table, this.spec.settings.steps, this.spec.settings.batchSize, this.base.tokenizer, hooks));
     } finally {
       runners.destroy();
       model.destroy();
@@ -226,6 +249,8 @@ export class Session {
     device.pushErrorScope('out-of-memory');
     try {
       rows = await training.advance();
+      await this.tracker?.afterStep(r);
+      await this.sampler?.afterStep(r);
     } catch (e) {
       failure = e;
     }
@@ -246,9 +271,12 @@ export class Session {
     this.emit(r.event());
   }
 
-  private fail(r: Run, e: unknown): void {
+  private async fail(r: Run, e: unknown): Promise<void> {
     r.status = 'failed';
     if (e instanceof TrainingError) {
+      // guards explained: the examples' per-token log-probs under the weights that failed
+      const report = r.training && (await nanReport(r.training, e, this.base.tokenizer).catch(() => null));
+      if (report) this.emit({ type: 'nan-report', runId: r.spec.id, report });
       // TrainingRun's message names the file lines when every example has one
       const lines = e.lines.length && !/\(file lines? /.test(e.message) ? ` File lines: ${e.lines.join(', ')}.` : '';
       r.message = `${r.spec.label} stopped at step ${e.step}: ${e.message}.${lines}`;
@@ -263,8 +291,9 @@ export class Session {
   private async finish(r: Run): Promise<void> {
     if (!r.live) return;
     await r.training!.finish();
+    await this.tracker?.atEnd(r);
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
-    this.emit({ type: 'pairs-run', runId: r.spec.id, step: r.step, ...(await pairAverages(r.model!, table, this.spec.settings.batchSize, this.spec.settings.activationsDtype ?? 'f32')) });
+    if (table.length) this.emit({ type: 'pairs-run', runId: r.spec.id, step: r.step, ...(await pairAverages(r.model!, table, this.spec.settings.batchSize, this.spec.settings.activationsDtype ?? 'f32')) });
     this.emit(r.event());
   }
 
@@ -272,6 +301,9 @@ export class Session {
   samplePrompts(n: number): SamplePrompt[] {
     const tok = this.base.tokenizer;
     const text = (ids: readonly number[]) => tok.decode(ids.filter((id) => id !== tok.eosTokenId));
+    const t = this.runs[0]?.training;
+    // unpaired (KTO) data: its prompts, each with its desirable and undesirable answers
+    if (!this.train.length) return t ? timedPrompts(t.train, t.evalSet, tok, n).map(({ prompt, pair }) => ({ prompt, pair })) : [];
     return (this.evalSet.length ? this.evalSet : this.train).slice(0, n).map((p) => ({ prompt: text(p.promptIds), pair: { chosen: text(p.chosenIds), rejected: text(p.rejectedIds) } }));
   }
 
@@ -322,7 +354,7 @@ export class Session {
    */
   private restoreRows(r: Run, snap: ResumeSnapshot | undefined): void {
     if (snap?.rows) {
-      this.emit({ type: 'rewind', runId: r.spec.id, step: 0 });
+      this.emit({ type: 'rewind', runId: r.spec.id, step: 0, resumedAt: r.step });
       if (snap.rows.length) this.emit({ type: 'metrics', runId: r.spec.id, rows: snap.rows.filter((m) => m.step <= r.step) });
     } else {
       this.emit({ type: 'rewind', runId: r.spec.id, step: r.step });

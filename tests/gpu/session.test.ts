@@ -120,7 +120,7 @@ describe('Session (worker) with an in-memory store', () => {
     expect(events).toContainEqual({ type: 'notice', cause: 'device-lost', message: 'The GPU device was lost.' });
     await session.resume();
     expect(session.runs.map((r) => r.message)).toEqual(['Resumed from the checkpoint at step 2.', 'Resumed from the checkpoint at step 2.']);
-    expect(events).toContainEqual({ type: 'rewind', runId: 'dpo', step: 0 });
+    expect(events).toContainEqual({ type: 'rewind', runId: 'dpo', step: 0, resumedAt: 2 }); // rows come back from the snapshot; samples up to step 2 stay
     await idle(session, () => session.runs.every((r) => r.final));
     for (const id of ['dpo', 'ipo']) expect(timeless(rows.get(id)), id).toEqual(timeless(baseline.get(id)));
     expect(events).toContainEqual({ type: 'notice', cause: null, message: null });

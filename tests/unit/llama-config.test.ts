@@ -175,8 +175,11 @@ describe('llamaConfigFromHF / llamaConfigToHF', () => {
     ['eos list outside', hf({ eos_token_id: [1, 300] }), 'config.json: eos_token_id = [1,300] is outside the vocabulary [0, 257)'],
     ['eos list of strings', hf({ eos_token_id: ['a'] }), 'config.json: field "eos_token_id" must be a token id, a list of them, or null, got ["a"]'],
     ['pad outside', hf({ pad_token_id: 257 }), 'config.json: pad_token_id = 257 is outside the vocabulary [−257, 257) (nn.Embedding\'s padding_idx)'],
-    ['too many parameters', hf({ vocab_size: 2 ** 20, hidden_size: 2 ** 12, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 128, bos_token_id: 0, eos_token_id: 0 }),
-      'config.json: vocab_size 1,048,576, hidden_size 4,096, intermediate_size 64 and num_hidden_layers 2 imply 4,380,446,720 parameters, 17,521,786,880 bytes as f32, more than 4,294,967,292 bytes, the cap with no GPU known (4 GiB − 4, the largest storage binding; the optimizer binds all parameters at once)'],
+    ['too many parameters', hf({ vocab_size: 2 ** 20, hidden_size: 2 ** 14, num_attention_heads: 128, num_key_value_heads: 8, head_dim: 128, bos_token_id: 0, eos_token_id: 0 }),
+      'config.json: vocab_size 1,048,576, hidden_size 16,384, intermediate_size 64 and num_hidden_layers 2 imply 18,327,093,248 parameters, 73,308,372,992 bytes as f32, more than 68,719,476,736 bytes, PrefPlay\'s cap (64 GiB of f32 parameters: training holds four times that, more than any single GPU)'],
+    // bound whole by one matmul: the stacked gate|up projection must fit one storage binding
+    ['a projection larger than a binding', hf({ hidden_size: 2 ** 14, intermediate_size: 2 ** 16, num_attention_heads: 128, num_key_value_heads: 8, head_dim: 128 }),
+      'config.json: intermediate_size 65,536 and hidden_size 16,384 make model.layers.0.mlp.gate_proj|up_proj.weight (stacked) [131,072, 16,384] 8,589,934,592 bytes as f32, more than 4,294,967,292 bytes, the largest storage binding with no GPU known (4 GiB − 4; a kernel binds this tensor whole)'],
   ];
   for (const [what, json, message] of refusals) {
     it(`refuses ${what} in one line`, () => {
@@ -191,12 +194,16 @@ describe('llamaConfigFromHF / llamaConfigToHF', () => {
     });
   }
 
-  it('checks the arena against a device\'s limits', () => {
+  it('checks the tensors bound whole against a device\'s limits (the arenas and the embedding split)', () => {
     const limits = { maxBufferSize: 1 << 20, maxStorageBufferBindingSize: 1 << 30 };
     expect(() => checkLlamaParamBytes(LLAMA_TINY, limits)).not.toThrow();
-    expect(() => checkLlamaParamBytes({ ...LLAMA_TINY, vocabSize: 20000 }, limits)).toThrow(
-      'config: vocab_size 20,000, hidden_size 32, intermediate_size 64 and num_hidden_layers 2 imply 658,592 parameters, 2,635,008 bytes as f32, more than 1,048,576 bytes, this GPU\'s limit (maxBufferSize 1048576, maxStorageBufferBindingSize 1073741824; the optimizer binds all parameters at once)',
+    // a 2.6 MB model on a 1 MiB device: arenas of several buffers, the embedding split by rows
+    expect(() => checkLlamaParamBytes({ ...LLAMA_TINY, vocabSize: 20000 }, limits)).not.toThrow();
+    expect(() => checkLlamaParamBytes(LLAMA_TINY, { maxBufferSize: 1 << 13, maxStorageBufferBindingSize: 1 << 30 })).toThrow(
+      'config: intermediate_size 64 and hidden_size 32 make model.layers.0.mlp.gate_proj|up_proj.weight (stacked) [128, 32] 16,384 bytes as f32, more than 8,192 bytes, this GPU\'s limit (maxBufferSize 8192, maxStorageBufferBindingSize 1073741824; a kernel binds this tensor whole)',
     );
+    // SmolLM2-135M and Qwen2.5-0.5B (an f32 embedding of 544 MB) fit 128 MiB bindings
+    for (const name of ['smollm2-135m', 'qwen2.5-0.5b']) expect(() => checkLlamaParamBytes(llamaPresetConfig(name), { maxBufferSize: 2 ** 27, maxStorageBufferBindingSize: 2 ** 27 })).not.toThrow();
   });
 });
 

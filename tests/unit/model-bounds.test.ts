@@ -107,17 +107,21 @@ describe('config bounds', () => {
     for (const [over, want] of cases) expect(await refusal(folder(over))).toContain(want);
   });
 
-  it('refuses parameters past the device limits, or past MAX_PARAM_BYTES with no device', async () => {
-    expect(await refusal(folder(), 2000, { limits: { maxBufferSize: 4096, maxStorageBufferBindingSize: 1 << 30 } })).toMatch(
-      /^config\.json: vocab_size 257, n_positions 6, n_embd 4 and n_layer 2 imply 1,548 parameters, 11,264 bytes as f32, more than 4,096 bytes, this GPU's limit \(maxBufferSize 4096, maxStorageBufferBindingSize 1073741824;/,
+  it('refuses a tensor bound whole past the device limits, or past MAX_PARAM_BYTES of parameters', async () => {
+    // the arenas span several buffers and wte splits by rows: 11,264 bytes of parameters fit 4 KiB buffers
+    await expect(loadCheckpoint(reader(folder()), { limits: { maxBufferSize: 4096, maxStorageBufferBindingSize: 1 << 30 } })).resolves.toBeTruthy();
+    expect(await refusal(folder(), 2000, { limits: { maxBufferSize: 128, maxStorageBufferBindingSize: 1 << 30 } })).toBe(
+      'config.json: n_embd 4 makes h.0.mlp.c_fc.weight [4, 16] 256 bytes as f32, more than 128 bytes, this GPU\'s limit (maxBufferSize 128, maxStorageBufferBindingSize 1073741824; a kernel binds this tensor whole)',
     );
-    expect(await refusal(folder(), 2000, { limits: { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 1024 } })).toMatch(/more than 1,024 bytes, this GPU's limit/);
+    expect(await refusal(folder(), 2000, { limits: { maxBufferSize: 1 << 30, maxStorageBufferBindingSize: 64 } })).toMatch(/^config\.json: n_positions 6 and n_embd 4 make wpe\.weight \[6, 4\] 96 bytes as f32, more than 64 bytes, this GPU's limit/);
     await expect(loadCheckpoint(reader(folder()), { limits: { maxBufferSize: 1 << 20, maxStorageBufferBindingSize: 1 << 20 } })).resolves.toBeTruthy();
     // 2¹⁴ channels × 1024 layers is within every single bound but ~3.3 trillion parameters
     const big = { vocab_size: 50257, n_positions: 1024, n_embd: 16384, n_layer: 1024, n_head: 128, bos_token_id: 0, eos_token_id: 0 };
-    expect(await refusal(folder(big))).toMatch(/^config\.json: vocab_size 50,257, n_positions 1,024, n_embd 16,384 and n_layer 1,024 imply [\d,]+ parameters, [\d,]+ bytes as f32, more than 4,294,967,292 bytes, the cap with no GPU known/);
-    expect(() => configFromHF(big)).toThrow(/more than 4,294,967,292 bytes/);
-    expect(MAX_PARAM_BYTES).toBe(2 ** 32 - 4);
+    expect(await refusal(folder(big))).toMatch(/^config\.json: vocab_size 50,257, n_positions 1,024, n_embd 16,384 and n_layer 1,024 imply [\d,]+ parameters, [\d,]+ bytes as f32, more than 68,719,476,736 bytes, PrefPlay's cap/);
+    expect(() => configFromHF(big)).toThrow(/more than 68,719,476,736 bytes/);
+    expect(MAX_PARAM_BYTES).toBe(2 ** 36);
+    // with no GPU known a tensor bound whole must fit 4 GiB − 4 bytes
+    expect(() => configFromHF({ ...big, n_layer: 2, n_positions: 65536 })).toThrow('config.json: n_positions 65,536 and n_embd 16,384 make wpe.weight [65,536, 16,384] 4,294,967,296 bytes as f32, more than 4,294,967,292 bytes, the largest storage binding with no GPU known');
     // GPT-2 small and the largest config under the cap pass
     expect(() => validateConfig(presetConfig('gpt2'))).not.toThrow();
   });
@@ -127,8 +131,8 @@ describe('config bounds', () => {
     const t0 = performance.now();
     await expect(loadModelSource({ kind: 'files', name: 'bad', files: asFiles(folder({ n_layer: 10_000_000 })) })).rejects.toThrow(/^config\.json: n_layer = 10000000 is more than 1,024/);
     expect(performance.now() - t0).toBeLessThan(1000);
-    const limits = { maxBufferSize: 8192, maxStorageBufferBindingSize: 8192 };
-    await expect(loadModelSource({ kind: 'files', name: 'ok', files: asFiles(folder()) }, limits)).rejects.toThrow(/more than 8,192 bytes, this GPU's limit/);
+    const limits = { maxBufferSize: 128, maxStorageBufferBindingSize: 128 };
+    await expect(loadModelSource({ kind: 'files', name: 'ok', files: asFiles(folder()) }, limits)).rejects.toThrow(/more than 128 bytes, this GPU's limit/);
     expect((await loadModelSource({ kind: 'files', name: 'ok', files: asFiles(folder()) })).info.params).toBe(paramCount(SMALL));
   });
 

@@ -173,7 +173,7 @@ describe('generation with onnxruntime-web', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
       expect(await main(['init', '--preset', 'tiny', '--seed', '5', '--out', dir])).toBe(0);
-      const args = ['generate', '--model', dir, '--prompt', 'Bonjour', '--max-new-tokens', '8', '--temperature', '0.9', '--top-k', '10', '--seed', '7'];
+      const args = ['generate', '--engine', 'onnx', '--model', dir, '--prompt', 'Bonjour', '--max-new-tokens', '8', '--temperature', '0.9', '--top-k', '10', '--seed', '7'];
       expect(await main([...args, '--json'])).toBe(0);
       const first = JSON.parse(String(log.mock.calls.at(-1)![0]));
       expect(Object.keys(first).sort()).toEqual(['ids', 'prompt', 'stop', 'text']);

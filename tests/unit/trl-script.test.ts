@@ -104,10 +104,13 @@ describe('TRL script: trainer and arguments per method', () => {
     }
   });
 
-  it('rejects bad limits and mismatched examples', () => {
+  it('rejects bad limits and unpaired examples for a paired method; KTO takes pairs', () => {
     expect(() => trlTrainerSpec({ ...run({ method: 'dpo' }), maxLength: 1 })).toThrow(/maxLength/);
     const pair: Example = { kind: 'pair', prompt: 'p', chosen: 'a', rejected: 'b', appendEos: true, line: 3, index: 2 };
-    expect(() => trlExportFiles(run({ method: 'kto' }), [pair])).toThrow(/kto needs unpaired \(KTO\) examples, got a pair example \(line 3\)/);
+    const unpairedEx: Example = { kind: 'unpaired', prompt: 'p', completion: 'a', label: true, appendEos: true, line: 4, index: 3 };
+    expect(() => trlExportFiles(run({ method: 'dpo' }), [unpairedEx])).toThrow(/dpo needs paired examples, got an unpaired example \(line 4\)/);
+    // KTO takes pairs too: TRL's KTOTrainer unpairs a paired data set
+    expect(trlExportFiles(run({ method: 'kto' }), [pair]).get('data.jsonl')).toMatch(/"chosen"/);
     expect(() => trlExportFiles(run({ method: 'dpo' }), [])).toThrow(/no training examples/);
   });
 });

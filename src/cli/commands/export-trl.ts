@@ -106,11 +106,13 @@ async function acceptedExamples(path: string, tokenizer: Tokenizer, maxLength: n
   const st = await stat(path).catch(() => null);
   if (!st?.isFile()) throw new UsageError(`pairs file ${path} (from run.json) not found`);
   const out: Example[] = [];
+  const pairs: Example[] = [];
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     await processSource(stream, { name: path, tokenizer, tokenize: true, maxLength, maxPromptLength }, {
       onExample: (ex, ids) => {
         if (ids && (ex.kind === 'unpaired') === unpaired) out.push(ex);
+        else if (ids && unpaired) pairs.push(ex); // KTO on pairs: TRL's KTOTrainer unpairs them
       },
     });
   } catch (e) {
@@ -119,6 +121,7 @@ async function acceptedExamples(path: string, tokenizer: Tokenizer, maxLength: n
   } finally {
     stream.destroy();
   }
+  if (!out.length && pairs.length) return pairs;
   if (!out.length) throw new UsageError(`${path}: no usable ${unpaired ? 'unpaired' : 'paired'} examples`);
   return out;
 }

@@ -7,7 +7,7 @@ import { loadPairsFile } from '../pairs-load';
 import { nodeGpu } from '../../engine/node';
 import { createModel, sequenceConfig } from '../../model/family';
 import { RunnerPool } from '../../train/runners';
-import { pairLogps } from '../../train/logps';
+import { pairPass } from '../../train/pair-pass';
 import { checkPairs, promptFor } from '../../train/pairs';
 import { phaseName, ProgressClock, progressText } from '../../train/progress';
 
@@ -21,12 +21,16 @@ export const logps: Command = {
     'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },
     'max-prompt-length': { type: 'string', valueName: 'N', description: 'Max prompt tokens, cut from the left (default: min(512, max-length/2))' },
     'batch-size': { type: 'string', valueName: 'N', description: 'Pairs per forward pass', default: '8' },
+    'per-token': { type: 'boolean', description: 'Also write chosen_token_logps and rejected_token_logps: the log-prob of each completion token' },
+    ches: { type: 'boolean', description: 'Also write ches and ches_normalized: CHES of each pair from the final hidden states (Razin et al. 2024; higher: training on it tends to lower the chosen log-prob)' },
     quiet: { type: 'boolean', description: 'No progress lines on stderr' },
   },
   details: [
     'Each line: index, prompt_ids, chosen_ids, rejected_ids, chosen_logps, rejected_logps, chosen_length, rejected_length.',
     'prompt_ids followed by chosen_ids (or rejected_ids) is exactly the sequence the model reads (end-of-text included);',
     'an empty prompt becomes [bos]. *_logps is the sum over the completion tokens.',
+    'With --per-token, *_token_logps lists the log-prob of each completion token (they sum to *_logps); with --ches,',
+    'ches = <sum h(y_w), sum h(y_l)> - |sum h(y_w)|^2 over the final hidden states predicting each completion token.',
   ],
   async run(opts) {
     const model = requireString(opts, 'model');
@@ -45,7 +49,7 @@ export const logps: Command = {
     const runners = new RunnerPool(gm);
     // a progress line at most every second
     const clock = new ProgressClock(1000, (p) => console.error(`${phaseName(p.phase)}: ${progressText(p)}`), ['logps']);
-    const r = await pairLogps(gm, runners, pairs, batchSize, opts.quiet ? undefined : { progress: (p) => clock.report({ phase: 'logps', unit: 'pairs', ...p }) });
+    const r = await pairPass(gm, runners, pairs, batchSize, { tokens: opts['per-token'] === true, ches: opts.ches === true }, opts.quiet ? undefined : { progress: (p) => clock.report({ phase: 'logps', unit: 'pairs', ...p }) });
     const file = createWriteStream(out);
     pairs.forEach((p, i) => {
       const line = {
@@ -57,6 +61,8 @@ export const logps: Command = {
         rejected_logps: r.rejected[i],
         chosen_length: r.chosenLen[i],
         rejected_length: r.rejectedLen[i],
+        ...(r.chosenTokens && r.rejectedTokens ? { chosen_token_logps: Array.from(r.chosenTokens[i]), rejected_token_logps: Array.from(r.rejectedTokens[i]) } : {}),
+        ...(r.ches ? { ches: r.ches[i].ches, ches_normalized: r.ches[i].normalized } : {}),
       };
       file.write(JSON.stringify(line) + '\n');
     });

@@ -1,5 +1,6 @@
 // `train`: one preference-optimization run on the GPU (README.md); writes DIR/metrics.jsonl
-// (one JSON object per update, TRL's metric names; eval lines carry `eval_` keys) and DIR/model/.
+// (one JSON object per update, TRL's metric names; eval lines carry `eval_` keys), DIR/model/ and,
+// with --sample-every N, DIR/samples.jsonl (greedy samples over time, judged).
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +18,12 @@ import { TrainingRun, type RunEvents } from '../../train/training-run';
 import { phaseName, ProgressClock, progressText } from '../../train/progress';
 import { methodFlagOptions, objectiveFromFlags } from '../method-flags';
 import { METHOD_DESCRIPTORS, methodDescriptor } from '../../train/objectives';
+import { isSampleStep } from '../../onnx/timed-samples';
+import { SamplesLog } from '../samples-log';
+import { PairsLog } from '../pairs-log';
+import { trackedPairs, trackEvery, TRACKED_PAIRS } from '../../train/pair-track';
+import type { PairIds } from '../../train/pairs';
+import { baseModelName, LORA_FLAG_OPTIONS, loraForCheck, loraFromFlags, resolveLora, writeAdapterDir } from '../lora-flags';
 
 export const train: Command = {
   name: 'train',
@@ -35,17 +42,26 @@ export const train: Command = {
     optimizer: { type: 'string', valueName: 'adamw|sgd', description: 'AdamW (β1 0.9, β2 0.999, eps 1e-8) or plain SGD (no momentum, no weight decay)', default: 'adamw' },
     'moments-dtype': { type: 'string', valueName: 'f32|bf16', description: 'Storage of the AdamW moments: bf16 halves their memory (GPT-2 small: 996 → 498 MB); the math stays f32 and bf16 values are rounded stochastically (unbiased, so v still decays with β2 0.999)', default: 'f32' },
     'activations-dtype': { type: 'string', valueName: 'f32|f16', description: 'Storage of the widest per-layer activations (GPT-2: qkv and fch; Llama family: q|k|v and gate|up): f16 keeps them at 2 bytes per value (GPT-2 small, one pair × 512 tokens: 464 → 345 MB of activations; SmolLM2-135M: 772 → 537 MB); the math stays f32, through their f16-rounded values', default: 'f32' },
+    ...LORA_FLAG_OPTIONS,
     'weight-decay': { type: 'string', valueName: 'WD', description: 'AdamW weight decay (not on biases and LayerNorm or RMSNorm weights)', default: '0' },
     'max-grad-norm': { type: 'string', valueName: 'G', description: 'Global-norm clipping; 0 disables', default: '1' },
     seed: { type: 'string', valueName: 'S', description: 'Seed of the data order and the train/eval split', default: String(TRAIN_DEFAULTS.seed) },
     'eval-fraction': { type: 'string', valueName: 'F', description: 'Fraction of pairs held out for eval_ metrics', default: '0' },
     'eval-every': { type: 'string', valueName: 'N', description: 'Evaluate every N updates (and after the last); 0: only after the last', default: '0' },
+    'sample-every': { type: 'string', valueName: 'N', description: "Greedy samples of the first 3 held-out prompts (training prompts without an eval split) at step 0, every N updates and after the last, scored by the data set's judge, into DIR/samples.jsonl; 0: none", default: '0' },
     'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },
     'max-prompt-length': { type: 'string', valueName: 'N', description: 'Max prompt tokens, cut from the left' },
+    'track-pairs': { type: 'string', valueName: 'N', description: 'Tracked pairs (the first N training pairs) written to DIR/pairs.jsonl at step 0 (with CHES) and every --track-every updates: summed and per-token log-probs of both answers; 0: none', default: String(TRACKED_PAIRS) },
+    'track-every': { type: 'string', valueName: 'N', description: `Updates between tracked points (and the last); default: ⌈steps / 50⌉, as the page` },
     out: { type: 'string', valueName: 'DIR', description: 'Output folder: metrics.jsonl, run.json, model/' },
     quiet: { type: 'boolean', description: 'No per-step or progress lines on stderr' },
   },
-  details: ['Example: npm run cli -- train --model builtin --pairs pairs.jsonl --method orpo --beta 0.1 --steps 200 --out runs/orpo'],
+  details: [
+    'Example: npm run cli -- train --model builtin --pairs pairs.jsonl --method orpo --beta 0.1 --steps 200 --out runs/orpo',
+    '--method reward trains a reward model (TRL RewardTrainer): from a causal-LM folder it first replaces the LM head by a',
+    'score head drawn from --seed, or continues a reward folder (init --reward-head, an earlier run); DIR/model/ is a',
+    '*ForSequenceClassification folder that `score` reads. Metrics: loss, accuracy, margin, min/mean/max_reward, num_tokens.',
+  ],
   async run(opts) {
     const model = requireString(opts, 'model');
     const pairsPath = requireString(opts, 'pairs');
@@ -68,22 +84,29 @@ export const train: Command = {
       seed: intOption(opts, 'seed', TRAIN_DEFAULTS.seed, 0),
       evalFraction: numberOption(opts, 'eval-fraction', 0),
       evalEvery: intOption(opts, 'eval-every', 0, 0),
+      ...loraFromFlags(opts),
     };
-    const problems = trainConfigProblems(cfg);
+    const sampleEvery = intOption(opts, 'sample-every', 0, 0);
+    // a reward model has a score head, no LM head: nothing to sample or to track log-probs of
+    const scoreHead = methodDescriptor(objective.method).head === 'score';
+    if (scoreHead && sampleEvery > 0) throw new UsageError(`--sample-every: --method ${objective.method} trains a reward model, which has no LM head to generate with`);
+    const problems = trainConfigProblems({ ...loraForCheck(cfg), sampleEvery });
     if (problems.length) throw new UsageError(problems.map((p) => problemText(p, flagOf(p.field))).join('; '));
     const ckpt = await loadModelArg(model);
     const refCkpt = opts['ref-model'] ? await loadModelArg(String(opts['ref-model'])) : null;
     if (refCkpt && JSON.stringify(refCkpt.config) !== JSON.stringify(ckpt.config)) throw new UsageError('--ref-model has a different configuration from --model');
     const dtypeProblem = activationsDtypeProblem(ckpt.config, cfg.activationsDtype);
     if (dtypeProblem) throw new UsageError(`--activations-dtype ${cfg.activationsDtype}: ${dtypeProblem}`);
+    // LoRA: an imported PEFT adapter completes the flags; the base dtype defaults to the checkpoint's
+    const imported = await resolveLora(cfg, opts, ckpt.config);
     const { nPositions } = sequenceConfig(ckpt.config);
     const [maxLength, maxPromptLength] = [optionalIntOption(opts, 'max-length', 2), optionalIntOption(opts, 'max-prompt-length', 1)];
     // the lengths against the model, by the same rules as the page's form
     const lengthProblems = trainConfigProblems({ ...cfg, maxLength: maxLength ?? null, maxPromptLength: maxPromptLength ?? null, nPositions });
     if (lengthProblems.length) throw new UsageError(lengthProblems.map((p) => problemText(p, flagOf(p.field))).join('; '));
     const data = await loadExamplesFile(pairsPath, ckpt.tokenizer, nPositions, maxLength, maxPromptLength);
+    // KTO takes unpaired examples, or pairs split into desirable and undesirable ones (as TRL does)
     const kto = methodDescriptor(objective.method).data === 'unpaired';
-    if (kto && !data.unpaired.length) throw new UsageError(`--method ${objective.method} needs unpaired examples ({"prompt", "completion", "label"}); ${pairsPath} holds preference pairs`);
     if (!kto && !data.pairs.length) throw new UsageError(`--method ${objective.method} needs preference pairs; ${pairsPath} holds unpaired (KTO) examples: use ${METHOD_DESCRIPTORS.filter((d) => d.data === 'unpaired').map((d) => `--method ${d.name}`).join(' or ')}`);
 
     // metrics.jsonl: every row as the run reports it (train row, then eval row when one was due)
@@ -98,13 +121,15 @@ export const train: Command = {
         for (const m of rows) log?.write(JSON.stringify(m) + '\n');
         if (opts.quiet) return;
         const [m, e] = rows;
-        console.error(`step ${m.step}/${cfg.steps}  loss ${m.loss.toFixed(4)}  margin ${(m['rewards/margins'] ?? NaN).toFixed(4)}  acc ${(m['rewards/accuracies'] ?? NaN).toFixed(2)}  grad_norm ${m.grad_norm.toFixed(3)}  ${m.tokens_per_second.toFixed(0)} tok/s`);
-        if (e) console.error(`eval  loss ${e.eval_loss.toFixed(4)}  margin ${(e['eval_rewards/margins'] ?? NaN).toFixed(4)}  acc ${(e['eval_rewards/accuracies'] ?? NaN).toFixed(2)}`);
+        // the reward model's TRL names are `margin` and `accuracy`
+        const [margin, acc] = scoreHead ? ['margin', 'accuracy'] : ['rewards/margins', 'rewards/accuracies'];
+        console.error(`step ${m.step}/${cfg.steps}  loss ${m.loss.toFixed(4)}  margin ${(m[margin] ?? NaN).toFixed(4)}  acc ${(m[acc] ?? NaN).toFixed(2)}  grad_norm ${m.grad_norm.toFixed(3)}  ${m.tokens_per_second.toFixed(0)} tok/s`);
+        if (e) console.error(`eval  loss ${e.eval_loss.toFixed(4)}  margin ${(e[`eval_${margin}`] ?? NaN).toFixed(4)}  acc ${(e[`eval_${acc}`] ?? NaN).toFixed(2)}`);
       },
     };
     let run: TrainingRun;
     try {
-      run = new TrainingRun({ base: ckpt, data: kto ? { kind: 'unpaired', items: data.unpaired } : { kind: 'pairs', items: data.pairs }, config: cfg, refWeights: refCkpt?.params, events });
+      run = new TrainingRun({ base: ckpt, data: kto && data.unpaired.length ? { kind: 'unpaired', items: data.unpaired } : { kind: 'pairs', items: data.pairs }, config: cfg, refWeights: refCkpt?.params, adapters: imported?.adapters, events });
     } catch (e) {
       throw new UsageError((e as Error).message, { cause: e });
     }
@@ -112,11 +137,22 @@ export const train: Command = {
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, pairs: pairsPath, max_length: data.report.truncation.maxLength, max_prompt_length: data.report.truncation.maxPromptLength, train_pairs: run.train.length, eval_pairs: run.evalSet.length, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
     log = createWriteStream(join(out, 'metrics.jsonl'));
+    const samples = sampleEvery > 0 ? new SamplesLog(join(out, 'samples.jsonl'), ckpt, run, pairsPath) : null;
+    const tracked = run.kind === 'pairs' && !scoreHead ? trackedPairs(run.train as PairIds[], intOption(opts, 'track-pairs', TRACKED_PAIRS, 0)) : [];
+    const pairsLog = tracked.length ? new PairsLog(join(out, 'pairs.jsonl'), tracked, cfg.steps, opts['track-every'] === undefined ? trackEvery(cfg.steps) : intOption(opts, 'track-every', 1, 1)) : null;
     try {
       await run.start(gpu);
-      await run.run();
+      await samples?.write(0, ckpt.params);
+      await pairsLog?.start(run);
+      while (!run.done) {
+        await run.advance();
+        if (samples && isSampleStep(run.step, sampleEvery, cfg.steps)) await samples.write(run.step, await run.weights());
+        await pairsLog?.after(run);
+      }
     } catch (e) {
       await closeLog();
+      await samples?.close();
+      await pairsLog?.close();
       if (e instanceof TrainingError) {
         // TrainingRun's message names the file lines (as the page's does) when every example has one
         const lines = e.lines.length && !/\(file lines? /.test(e.message) ? `; file lines ${e.lines.join(', ')}` : '';
@@ -125,10 +161,15 @@ export const train: Command = {
       throw e;
     }
     await closeLog();
+    await samples?.close();
+    await pairsLog?.close();
     const tokenizer = ckpt.tokenizer.kind === 'byte' ? 'byte' : ckpt.tokenizerFiles;
-    await writeCheckpointDir(join(out, 'model'), saveModelCheckpoint(ckpt.config, await run.weights(), tokenizer));
+    // the run's model: for --method reward, a *ForSequenceClassification folder (score head, pad_token_id)
+    await writeCheckpointDir(join(out, 'model'), saveModelCheckpoint(run.modelConfig, await run.weights(), tokenizer));
+    // LoRA: the adapters as a PEFT folder too (DIR/model/ holds them merged)
+    if (cfg.lora) await writeAdapterDir(join(out, 'adapter'), ckpt.config, cfg.lora, (await run.adapterWeights())!, baseModelName(model, ckpt.dir));
     run.release();
-    console.error(`wrote ${join(out, 'metrics.jsonl')} and ${join(out, 'model')}/`);
+    console.error(`wrote ${join(out, 'metrics.jsonl')}${samples ? `, ${join(out, 'samples.jsonl')}` : ''}${cfg.lora ? `, ${join(out, 'adapter')}/` : ''} and ${join(out, 'model')}/`);
   },
 };
 

@@ -64,7 +64,7 @@ export type MethodOption =
 
 export interface TrlTarget {
   /** DPOTrainer / DPOConfig → 'DPO'. */
-  readonly trainer: 'DPO' | 'ORPO' | 'CPO' | 'KTO';
+  readonly trainer: 'DPO' | 'ORPO' | 'CPO' | 'KTO' | 'Reward';
   /** Modules to import the trainer and config from, tried in order (current location first). */
   readonly modules: readonly string[];
   /** Whether the TRL trainer takes a reference model. */
@@ -77,6 +77,12 @@ export interface TrlTarget {
   readonly prependsBos?: boolean;
   /** The smallest per-device batch the TRL trainer accepts (KTO's KL estimate needs 2). */
   readonly minBatchSize?: (v: OptionValues) => number;
+  /**
+   * What the trainer trains: a causal LM (default; the script loads it with AutoModelForCausalLM),
+   * or a reward model, which the trainer itself loads from MODEL with
+   * AutoModelForSequenceClassification(num_labels=1) after set_seed (TRL RewardTrainer).
+   */
+  readonly model?: 'causal-lm' | 'sequence-classification';
   /** A value written differently from the one PrefPlay was given (EXO's ε = 0 → 1e-3). */
   readonly value?: (key: string, v: OptionValues) => PyValue | undefined;
 }
@@ -89,6 +95,12 @@ export interface MethodDescriptor {
   readonly description: string;
   /** What the method trains on. */
   readonly data: 'pairs' | 'unpaired' | 'prompts';
+  /**
+   * Which head the method trains: the LM head's log-probs (default), or a score head (a reward
+   * model, *ForSequenceClassification: one score per sequence, no reference, no LM head; the
+   * page does not offer it yet).
+   */
+  readonly head?: 'lm' | 'score';
   /** Needs reference log-probs (of the starting weights, or --ref-model). */
   readonly needsReference: boolean;
   /** "DPOTrainer (loss_type, loss_weights)": what it reproduces, for the docs. */

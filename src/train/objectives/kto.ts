@@ -40,6 +40,13 @@ export const KTO_METRICS = [
   'logits/rejected',
   'log_odds/chosen',
   'log_odds/rejected',
+  // PrefPlay's method-independent log-prob curves (metrics.ts), per label: desirable as chosen
+  'logps_avg/chosen',
+  'logps_avg/rejected',
+  'margins_avg',
+  'logps_sum/chosen',
+  'logps_sum/rejected',
+  'margins_sum',
 ] as const;
 
 export function ktoObjective(opts: KtoOptions = {}): UnpairedObjective {
@@ -66,7 +73,7 @@ export function ktoObjective(opts: KtoOptions = {}): UnpairedObjective {
       }
       const dLogp = new Float64Array(n);
       const exLoss = new Float64Array(n);
-      const acc = { chosen: { r: 0, s: 0, ls: 0, lc: 0, k: 0 }, rejected: { r: 0, s: 0, ls: 0, lc: 0, k: 0 } };
+      const acc = { chosen: { r: 0, s: 0, a: 0, ls: 0, lc: 0, k: 0 }, rejected: { r: 0, s: 0, a: 0, ls: 0, lc: 0, k: 0 } };
       let loss = 0;
       for (let i = 0; i < n; i++) {
         const r = b.logp[i] - b.refLogp[i];
@@ -83,6 +90,7 @@ export function ktoObjective(opts: KtoOptions = {}): UnpairedObjective {
         const a = b.desirable[i] ? acc.chosen : acc.rejected;
         a.r += beta * r;
         a.s += b.logp[i];
+        a.a += b.logp[i] / b.len[i];
         a.ls += b.logitSum[i];
         a.lc += b.logitCount[i];
         a.k++;
@@ -97,8 +105,14 @@ export function ktoObjective(opts: KtoOptions = {}): UnpairedObjective {
         metrics[`logps/${side}`] = a.s / a.k;
         metrics[`logits/${side}`] = a.lc > 0 ? a.ls / a.lc : 0;
         metrics[`log_odds/${side}`] = meanLogOdds(b.logp, b.len, (i) => b.desirable[i] === want);
+        metrics[`logps_avg/${side}`] = a.a / a.k;
+        metrics[`logps_sum/${side}`] = a.s / a.k;
       }
-      if (acc.chosen.k > 0 && acc.rejected.k > 0) metrics['rewards/margins'] = metrics['rewards/chosen'] - metrics['rewards/rejected'];
+      if (acc.chosen.k > 0 && acc.rejected.k > 0) {
+        metrics['rewards/margins'] = metrics['rewards/chosen'] - metrics['rewards/rejected'];
+        metrics.margins_avg = metrics['logps_avg/chosen'] - metrics['logps_avg/rejected'];
+        metrics.margins_sum = metrics['logps_sum/chosen'] - metrics['logps_sum/rejected'];
+      }
       const ordered: Record<string, number> = {};
       for (const k of KTO_METRICS) if (k in metrics) ordered[k] = metrics[k];
       return { loss, metrics: ordered, dLogp };

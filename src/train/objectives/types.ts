@@ -7,6 +7,8 @@
 //   coef[token of pair i's rejected completion] += dRejectedLogp[i]
 //   coef[token covered by pair i's NLL term]   += dChosenNllSum[i]
 
+import type { RewardModelResult, RewardPairBatch } from '../rl/reward-model';
+
 export type Vec = ArrayLike<number>;
 
 /** Which tokens `chosenNllSum` must cover: none, the chosen completion, or prompt + completion. */
@@ -83,7 +85,7 @@ export interface UnpairedResult {
   dLogp: Float64Array;
 }
 
-export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto' | 'alphapo';
+export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto' | 'alphapo' | 'reward';
 
 interface ObjectiveBase {
   readonly method: Method;
@@ -109,7 +111,17 @@ export interface UnpairedObjective extends ObjectiveBase {
   compute(batch: UnpairedBatch): UnpairedResult;
 }
 
-export type Objective = PairObjective | UnpairedObjective;
+/**
+ * A reward model's objective (TRL RewardTrainer): a function of one score per sequence (the score
+ * head's output at the last non-padding token), not of log-prob sums. Its derivatives are the
+ * score head's upstream gradients, already divided by gradAccum (src/train/rl/reward-model.ts).
+ */
+export interface ScoreObjective extends ObjectiveBase {
+  readonly kind: 'score';
+  compute(batch: RewardPairBatch, gradAccum?: number): RewardModelResult;
+}
+
+export type Objective = PairObjective | UnpairedObjective | ScoreObjective;
 
 /**
  * PrefPlay's additions, the same definition for every paired method (docs/objectives.md): mean

@@ -5,7 +5,11 @@ import { chartData, chartDefs, MARKERS } from './series';
 import { MarkerIcon, MetricChart, type Multiple } from './MetricChart';
 import { RunsBar } from './RunsBar';
 import { PairTable } from './PairTable';
+import { Diagnostics } from '../diagnostics/Diagnostics';
 import { Samples } from './Samples';
+import { SamplesOverTime } from './SamplesOverTime';
+import { NanReports } from './NanReports';
+import { KlNotes } from './KlNotes';
 import { RunsTable } from './RunsTable';
 import { chartRuns } from '../../store/runs';
 
@@ -50,10 +54,11 @@ export function ChartsPanel() {
   const xMax = Math.max(1, ...runs.map((r) => r.total));
   const charts = useMemo(() => {
     const view = { hidden, highlight, order: runs.map((r) => r.id) };
-    return chartDefs(panels).map((def) => {
+    return chartDefs(panels).flatMap((def) => {
       const data = chartData(def, runs, smoothing, 300, view);
       const multiples: Multiple[] | undefined = def.perRun ? runs.filter((r) => !hidden.includes(r.id)).map((r) => ({ label: r.label, data: chartData(def, [r], smoothing, 300, { ...view, highlight: null }) })) : undefined;
-      return { def, data, multiples: multiples?.filter((m) => m.data.lines.length) };
+      if (def.hideEmpty && !data.lines.length) return [];
+      return [{ def, data, multiples: multiples?.filter((m) => m.data.lines.length) }];
     });
   }, [runs, smoothing, panels, hidden, highlight]);
   return (
@@ -62,6 +67,7 @@ export function ChartsPanel() {
       <RunsBar />
       {runs.length > 0 && (
         <>
+          <NanReports />
           <div className="row legend" aria-label="Legend">
             <RunToggles runs={runs} />
             <span className="muted">solid: chosen / train · dashed: rejected · dotted: held-out eval · click a run in a chart’s legend to highlight it</span>
@@ -74,6 +80,9 @@ export function ChartsPanel() {
               <MetricChart key={def.id} def={def} data={data} xMax={xMax} multiples={multiples} />
             ))}
           </div>
+          <KlNotes />
+          <Diagnostics />
+          <SamplesOverTime />
           <PairTable />
           <Samples />
         </>

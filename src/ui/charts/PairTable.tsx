@@ -1,4 +1,5 @@
 import { useApp } from '../../store';
+import { ChesNote, chesCell, fellMark } from '../diagnostics/ChesColumn';
 
 const f = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
 
@@ -37,6 +38,7 @@ export function PairTable() {
           })}
         </ul>
       )}
+      <ChesNote pairs={pairs} runs={done} />
       <div className="table-scroll tall">
         <table className="data-table">
           <caption>Per-pair margins{pairs.meta.length >= 100 ? ' (first 100 training pairs)' : ''}</caption>
@@ -53,6 +55,7 @@ export function PairTable() {
                 Rejected
               </th>
               <th scope="col">Start margin</th>
+              {pairs.ches && <th scope="col" title="CHES of the pair under the starting weights (Razin et al. 2024): higher, more likely to lose chosen log-prob">CHES</th>}
               {done.map((r) => (
                 <th scope="col" key={r.id}>
                   {r.label} margin
@@ -68,12 +71,14 @@ export function PairTable() {
                 <td className="clip">{p.chosen}</td>
                 <td className="clip">{p.rejected}</td>
                 <td>{f(start[i])}</td>
+                {pairs.ches && chesCell(pairs.ches[i])}
                 {done.map((r) => {
                   const fl = flip(r.id, i);
                   return (
                     <td key={r.id} className={fl ? `flip-${fl}` : undefined}>
                       {f(margin(r.id, i))}
                       {fl === 'up' ? ' ↑ flipped' : fl === 'down' ? ' ↓ flipped' : ''}
+                      {fellMark(pairs, r.id, i)}
                     </td>
                   );
                 })}

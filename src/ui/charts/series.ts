@@ -5,6 +5,7 @@
 import type { Metrics } from '../../worker/protocol';
 import type { RunView } from '../../store/events';
 import type { LogpScale, LossView, PanelOptions } from '../../store/chart-view';
+import { KL_ZERO } from '../../store/kl-note';
 
 export interface SeriesDef {
   key: string;
@@ -35,6 +36,8 @@ export interface ChartDef {
   perRun?: boolean;
   /** A log y axis (used only when every plotted value is positive). */
   log?: boolean;
+  /** Left out when no run logs its metric (KTO's kl). */
+  hideEmpty?: boolean;
 }
 
 export const X_LABEL = 'step (updates)';
@@ -138,6 +141,17 @@ export function chartDefs(panels: Readonly<Record<string, PanelOptions>> = {}): 
       yLabel: 'tokens/s',
       hint: 'Training throughput of each run (prompt and completion tokens). Runs take turns on one GPU, so compare runs with each other; a drop usually means longer batches.',
       controls: [],
+    },
+    {
+      id: 'kl',
+      title: 'KTO: KL estimate (kl)',
+      series: [{ key: 'kl', label: 'kl' }],
+      eval: true,
+      yLabel: 'nats per answer',
+      hint: KL_ZERO,
+      note: 'TRL’s kl: max(0, mean of S_θ(y′|x) − S_ref(y′|x)) over the batch’s mismatched pairs, no gradient.',
+      controls: [],
+      hideEmpty: true,
     },
   ];
 }

@@ -1,7 +1,7 @@
 import { useApp } from '../../store';
 import { cardLocked } from '../../store/config';
 import { cardOptions, cardProblems, formulaOf, type MethodCard } from '../../store/presets';
-import type { MethodOption } from '../../train/objectives';
+import { methodDescriptor, type MethodOption } from '../../train/objectives';
 import { NumberField } from './NumberField';
 
 // One run: its method, hyperparameters and one-line formula. The fields come from the method's
@@ -24,6 +24,9 @@ export function MethodCardView({ card, label, color }: { card: MethodCard; label
       <p className="formula">
         <code>{formulaOf(card)}</code>
       </p>
+      {methodDescriptor(card.method).data === 'unpaired' && (
+        <p className="muted card-data">Unpaired: each example is a prompt, an answer and a label. Preference pairs become two examples, the chosen answer desirable and the rejected one undesirable, as TRL’s KTOTrainer splits them. kl (its own chart) is the KL baseline z₀.</p>
+      )}
       <fieldset className="fields" disabled={locked}>
         {cardOptions(card).map((o) => (
           <OptionField key={o.key} option={o} card={card} label={label} onChange={(v) => update(card.id, { [o.key]: v })} />

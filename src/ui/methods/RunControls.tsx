@@ -2,6 +2,7 @@ import { useApp } from '../../store';
 import { METHOD_PRESETS, type MethodPresetId } from '../../store/presets';
 import { SettingField } from './SettingsForm';
 import { AllRunsButtons } from '../charts/RunsBar';
+import { FitNotice } from './FitNotice';
 
 export type PanelTab = 'methods' | 'settings' | 'data' | 'model' | 'formulas' | 'export';
 
@@ -49,6 +50,7 @@ export function RunControls({ onOpen }: { onOpen(tab: PanelTab): void }) {
           Model: <span className="file-name">{modelText}</span>
         </button>
       </span>
+      <FitNotice />
     </section>
   );
 }

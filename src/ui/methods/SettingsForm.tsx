@@ -4,7 +4,7 @@ import { settingsProblems } from '../../store/settings';
 import { NumberField } from './NumberField';
 import type { TrainSettings } from '../../worker/protocol';
 
-type NumKey = 'steps' | 'batchSize' | 'lr' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'gradAccum' | 'weightDecay' | 'checkpointEvery';
+type NumKey = 'steps' | 'batchSize' | 'lr' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'gradAccum' | 'weightDecay' | 'checkpointEvery' | 'sampleEvery';
 
 // Steps and the learning rate sit in the run controls at the top of the page (RunControls).
 const FIELDS: Array<[NumKey, string]> = [
@@ -17,6 +17,8 @@ const FIELDS: Array<[NumKey, string]> = [
   ['gradAccum', 'Grad accumulation'],
   ['weightDecay', 'Weight decay'],
   ['checkpointEvery', 'Checkpoint every'],
+  // greedy samples of a few held-out prompts at step 0, every N updates and the last (0: none)
+  ['sampleEvery', 'Samples every'],
 ];
 
 /** A value the store refused, shown at its field (the store keeps the last valid value). */
@@ -30,7 +32,7 @@ function FieldError({ message }: { message?: string }) {
 
 /** One shared number setting with its own refusal message (the run controls' steps and learning rate). */
 export function SettingField({ k, label }: { k: NumKey; label: string }) {
-  const value = useApp((st) => st.settings[k]);
+  const value = useApp((st) => st.settings[k] ?? 0);
   const updateSettings = useApp((st) => st.updateSettings);
   const [error, setError] = useState<string | undefined>();
   return (
@@ -73,7 +75,7 @@ export function SettingsForm() {
       <p className="muted settings-note">Steps and the learning rate are at the top of the page, next to Start.</p>
       {FIELDS.map(([k, label]) => (
         <Fragment key={k}>
-          <NumberField label={label} value={s[k]} min={0} onChange={(v) => update({ [k]: v } as Partial<TrainSettings>)} />
+          <NumberField label={label} value={s[k] ?? 0} min={0} onChange={(v) => update({ [k]: v } as Partial<TrainSettings>)} />
           <FieldError message={errors[k]} />
         </Fragment>
       ))}

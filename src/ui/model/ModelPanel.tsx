@@ -6,6 +6,7 @@ import { resolveLengths } from '../../data/tokenize';
 import { formatBytes } from '../data/DataPanel';
 import { FRESH_PRESETS, freshConfig, type FreshPreset } from '../../model/presets';
 import { modelParamCount } from '../../model/family';
+import { HubPicker } from './HubPicker';
 
 const compact = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${Math.round(n / 1e3)}k`);
 
@@ -17,8 +18,8 @@ const PRESET_LABELS: Record<FreshPreset, string> = {
   'qwen-tiny': 'Qwen2, tiny (q/k/v biases, one KV head, untied head)',
 };
 
-// Model (README.md): the built-in model, a seeded fresh one of either family, or a Hugging Face
-// GPT-2 or Llama-family (Llama, Qwen2, Mistral) folder.
+// Model (README.md): the built-in model, a seeded fresh one of either family, a Hugging Face
+// GPT-2 or Llama-family (Llama, Qwen2, Mistral) folder, or a model of the Hugging Face Hub (HubPicker).
 export function ModelPanel() {
   const model = useApp((s) => s.model);
   const loadModel = useApp((s) => s.loadModel);
@@ -46,7 +47,7 @@ export function ModelPanel() {
       <h2 id="model-h">Model</h2>
       <p className="muted">
         Every run starts from these weights. {hasBuiltin ? 'The built-in model is a small demo model: it answers in the right format but usually wrong.' : ''} For answers worth reading, load a real model: a Hugging Face folder (GPT-2,
-        or Llama family: SmolLM2, Qwen2.5) under “Model folder” or “Model files”.
+        or Llama family: SmolLM2, Qwen2.5) under “Model folder” or “Model files”, or download one from the Hugging Face Hub below.
       </p>
       <div className="row">
         {hasBuiltin && (
@@ -60,7 +61,7 @@ export function ModelPanel() {
           </button>{' '}
           <label>
             size{' '}
-            <select aria-label="Random model size" value={preset} onChange={(e) => setPreset(e.target.value as FreshPreset)}>
+            <select aria-label="Random model size" style={{ maxWidth: '15rem' }} value={preset} onChange={(e) => setPreset(e.target.value as FreshPreset)}>
               {FRESH_PRESETS.map((p) => (
                 <option key={p} value={p}>
                   {PRESET_LABELS[p]} ({compact(modelParamCount(freshConfig(p)))})
@@ -119,7 +120,7 @@ export function ModelPanel() {
           </dl>
         </div>
       )}
+      <HubPicker />
     </section>
   );
 }
-

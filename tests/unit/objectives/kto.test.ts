@@ -63,7 +63,7 @@ describe('KTO values (plain Math)', () => {
 
   it('TRL metric names and values: rewards/logps/logits per label, margins, kl', () => {
     const m = ktoObjective({ beta: 0.5 }).compute(FIXED).metrics;
-    expect(Object.keys(m)).toEqual(['loss', 'kl', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected']);
+    expect(Object.keys(m)).toEqual(['loss', 'kl', 'rewards/chosen', 'rewards/rejected', 'rewards/margins', 'logps/chosen', 'logps/rejected', 'logits/chosen', 'logits/rejected', 'log_odds/chosen', 'log_odds/rejected', 'logps_avg/chosen', 'logps_avg/rejected', 'margins_avg', 'logps_sum/chosen', 'logps_sum/rejected', 'margins_sum']);
     expect(m['rewards/chosen']).toBeCloseTo((0.5 * (1 + 0.5)) / 2, 12);
     expect(m['rewards/rejected']).toBeCloseTo(0.5 * -2, 12);
     expect(m['rewards/margins']).toBeCloseTo(0.375 + 1, 12);
@@ -74,11 +74,17 @@ describe('KTO values (plain Math)', () => {
     const lo = (a: number) => a - Math.log(1 - Math.exp(a));
     expect(m['log_odds/chosen']).toBeCloseTo((lo(-1) + lo(-1)) / 2, 12);
     expect(m['log_odds/rejected']).toBeCloseTo(lo(-1), 12);
+    // the page's shared log-prob curves: per-token averages A = S/|y| and sums, desirable as chosen
+    expect(m['logps_avg/chosen']).toBeCloseTo(-1, 12);
+    expect(m['logps_avg/rejected']).toBeCloseTo(-1, 12);
+    expect(m.margins_avg).toBeCloseTo(0, 12);
+    expect(m['logps_sum/chosen']).toBe(-1.5);
+    expect(m.margins_sum).toBe(3.5);
   });
 
   it('a batch with only desirable examples omits the rejected metrics and the margin (as TRL)', () => {
     const m = ktoObjective().compute({ ...FIXED, desirable: [true, true, true] }).metrics;
-    expect(Object.keys(m)).toEqual(['loss', 'kl', 'rewards/chosen', 'logps/chosen', 'logits/chosen', 'log_odds/chosen']);
+    expect(Object.keys(m)).toEqual(['loss', 'kl', 'rewards/chosen', 'logps/chosen', 'logits/chosen', 'log_odds/chosen', 'logps_avg/chosen', 'logps_sum/chosen']);
   });
 
   it('requires the KL sequences for loss_type kto', () => {

@@ -35,7 +35,8 @@ describe('registry', () => {
       const obj = createObjective({ method: m });
       expect(obj.method).toBe(m);
       expect(obj.needsReference).toBe(methodDescriptor(m).needsReference);
-      expect(obj.kind).toBe(methodDescriptor(m).data === 'pairs' ? 'pair' : 'unpaired');
+      const d = methodDescriptor(m);
+      expect(obj.kind).toBe(d.head === 'score' ? 'score' : d.data === 'pairs' ? 'pair' : 'unpaired');
     }
   });
 

@@ -29,7 +29,8 @@ const want = {
 };
 
 describe('shared log-prob metrics', () => {
-  const paired = METHODS.filter((m) => methodDescriptor(m).data === 'pairs');
+  // log-prob methods (a reward model's objective reads scores, not log-probs)
+  const paired = METHODS.filter((m) => methodDescriptor(m).data === 'pairs' && methodDescriptor(m).head !== 'score');
   it.each(paired)('%s reports them with one definition', (method) => {
     const obj = createObjective({ method }) as PairObjective;
     const m = obj.compute(batch).metrics;

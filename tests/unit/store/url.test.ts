@@ -51,7 +51,9 @@ describe('URL configuration', () => {
   it('refuses out-of-range values and methods the page cannot train, naming them', () => {
     expect(decodeConfig('?runs=orpo:-5').problems).toEqual(['runs: "orpo:-5": orpo: option beta must be > 0, got -5']);
     expect(decodeConfig('?runs=dpo:robust:0.1:0.7').problems[0]).toMatch(/labelSmoothing/);
-    expect(decodeConfig('?runs=kto:0.1').problems).toEqual(['runs: "kto:0.1": kto trains on unpaired, not on preference pairs; the page trains pairs (use the CLI)']);
+    // KTO has a card (pairs are split into desirable and undesirable as TRL does)
+    expect(decodeConfig('?runs=kto:0.1').problems).toEqual([]);
+    expect(decodeConfig('?runs=dpo:sigmoid:0.1,kto:0.2').cards?.map((c) => [c.method, c.values.beta])).toEqual([['dpo', 0.1], ['kto', 0.2]]);
     expect(decodeConfig('?runs=orpo:0.1:1:2').problems[0]).toMatch(/orpo takes at most 2 values/);
   });
 

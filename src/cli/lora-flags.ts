@@ -1,0 +1,94 @@
+// `train`'s LoRA, base-dtype and activation-checkpointing flags (README.md, "LoRA"): parsed into
+// TrainConfig fields (validated by trainConfigProblems like every other flag), completed once the
+// model is loaded (an imported PEFT adapter folder, the checkpoint's dtype as the default base
+// dtype), and the PEFT adapter folder written at the end.
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { OptionSpec } from './command';
+import { numberOption, optionalIntOption, UsageError } from './command';
+import { writeCheckpointDir } from '../model/checkpoint-node';
+import type { ModelConfig } from '../model/family';
+import { BASE_DTYPES, checkpointBaseDtype, loraProblem, type BaseDtype, type LoraConfig } from '../model/lora';
+import { loadPeftAdapter, peftAdapterFiles, type LoadedAdapter } from '../export/peft';
+import { isHubId, parseHubId } from '../hub/id';
+import type { TrainConfig } from '../train/config';
+
+/** PEFT's LoraConfig default lora_alpha. */
+export const DEFAULT_LORA_ALPHA = 8;
+
+export const LORA_FLAG_OPTIONS: Record<string, OptionSpec> = {
+  'lora-r': { type: 'string', valueName: 'R', description: 'Train LoRA adapters of rank R (PEFT semantics) instead of every weight: the base is frozen (no gradients, no optimizer state) and is the DPO/KTO reference with the adapters off; writes DIR/adapter/ (a PEFT adapter folder) and DIR/model/ (merged)' },
+  'lora-alpha': { type: 'string', valueName: 'A', description: `LoRA's lora_alpha: the adapters' update is scaled by A / R (default ${DEFAULT_LORA_ALPHA}, PEFT's)` },
+  'lora-targets': { type: 'string', valueName: 'LIST', description: 'Comma-separated PEFT target_modules, matched as PEFT does (name or dotted suffix): GPT-2 c_attn, c_proj (attn.c_proj and mlp.c_proj), c_fc; Llama family q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (default: every linear projection of the blocks)' },
+  'lora-adapter': { type: 'string', valueName: 'DIR', description: "Start the adapters from a PEFT adapter folder (adapter_config.json, adapter_model.safetensors): continue training it; its r, lora_alpha and target_modules apply unless given" },
+  'base-dtype': { type: 'string', valueName: 'bf16|f16|f32', description: "Storage of a LoRA run's frozen base weights (every linear projection's): bf16 or f16 halve them and the matmuls widen them to f32 in registers (default: the checkpoint's torch_dtype, f32 for GPT-2); full fine-tuning keeps f32" },
+  'checkpoint-activations': { type: 'boolean', description: "Activation checkpointing: keep only each layer's input and recompute the layer in the backward (bitwise the same gradients, about one more forward per step); default: on for models of 100M parameters and more" },
+  'no-checkpoint-activations': { type: 'boolean', description: "Keep every layer's activations, even for a large model" },
+};
+
+/** The TrainConfig fields the flags give (lora only with --lora-r or --lora-adapter; baseDtype only when given). */
+export function loraFromFlags(opts: Record<string, unknown>): Pick<TrainConfig, 'lora' | 'baseDtype' | 'checkpointActivations'> {
+  const r = optionalIntOption(opts, 'lora-r', 0);
+  const importing = opts['lora-adapter'] !== undefined;
+  const given = (k: string) => opts[k] !== undefined;
+  if (r === undefined && !importing) {
+    for (const k of ['lora-alpha', 'lora-targets']) if (given(k)) throw new UsageError(`--${k} needs --lora-r R (or --lora-adapter DIR)`);
+  }
+  const out: Pick<TrainConfig, 'lora' | 'baseDtype' | 'checkpointActivations'> = {};
+  if (r !== undefined || importing) {
+    const targets = given('lora-targets') ? String(opts['lora-targets']).split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    // an imported adapter fills what is not given (resolveLora); 0 marks "from the adapter" until then
+    out.lora = { r: r ?? 0, alpha: given('lora-alpha') ? numberOption(opts, 'lora-alpha', DEFAULT_LORA_ALPHA) : importing ? 0 : DEFAULT_LORA_ALPHA, ...(targets ? { targets } : {}) };
+  }
+  if (given('base-dtype')) {
+    const v = String(opts['base-dtype']);
+    if (!(BASE_DTYPES as readonly string[]).includes(v)) throw new UsageError(`--base-dtype must be one of ${BASE_DTYPES.join(', ')}, got "${v}"`);
+    out.baseDtype = v as BaseDtype;
+  }
+  if (opts['checkpoint-activations'] && opts['no-checkpoint-activations']) throw new UsageError('--checkpoint-activations and --no-checkpoint-activations contradict each other');
+  if (opts['checkpoint-activations']) out.checkpointActivations = true;
+  if (opts['no-checkpoint-activations']) out.checkpointActivations = false;
+  return out;
+}
+
+/** The flags' values before an imported adapter fills them, for the config check (0 stands for "from the adapter"). */
+export function loraForCheck(cfg: TrainConfig): TrainConfig {
+  if (!cfg.lora) return cfg;
+  return { ...cfg, lora: { ...cfg.lora, r: cfg.lora.r || 1, alpha: cfg.lora.alpha || DEFAULT_LORA_ALPHA } };
+}
+
+/**
+ * Once the model is loaded: the imported adapter (--lora-adapter), the LoRA config completed from
+ * it, the default base dtype (the checkpoint's), and the targets checked against the model.
+ */
+export async function resolveLora(cfg: TrainConfig, opts: Record<string, unknown>, config: ModelConfig): Promise<LoadedAdapter | null> {
+  let imported: LoadedAdapter | null = null;
+  if (cfg.lora && opts['lora-adapter'] !== undefined) {
+    const dir = String(opts['lora-adapter']);
+    try {
+      imported = await loadPeftAdapter(async (name) => readFile(join(dir, name)).then((b) => new Uint8Array(b), (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e))), config);
+    } catch (e) {
+      throw new UsageError(`--lora-adapter ${dir}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    }
+    const l = cfg.lora;
+    if (l.r && l.r !== imported.lora.r) throw new UsageError(`--lora-r ${l.r} differs from the adapter's r ${imported.lora.r}`);
+    if (l.targets && JSON.stringify([...l.targets].sort()) !== JSON.stringify([...(imported.lora.targets ?? [])].sort())) throw new UsageError(`--lora-targets ${l.targets.join(',')} differs from the adapter's target_modules ${(imported.lora.targets ?? []).join(',')}`);
+    cfg.lora = { ...imported.lora, alpha: l.alpha || imported.lora.alpha };
+  }
+  if (cfg.lora) {
+    const problem = loraProblem(config, cfg.lora);
+    if (problem) throw new UsageError(`--lora-targets: ${problem}`);
+    if (cfg.baseDtype === undefined) cfg.baseDtype = checkpointBaseDtype(config);
+  }
+  return imported;
+}
+
+/** What adapter_config.json's base_model_name_or_path names: a Hub id's repo, else the folder's absolute path. */
+export function baseModelName(modelArg: string, dir: string): string {
+  return isHubId(modelArg) ? parseHubId(modelArg).repo : resolve(dir);
+}
+
+/** DIR/adapter/: the run's adapters as a PEFT folder. */
+export async function writeAdapterDir(out: string, config: ModelConfig, lora: LoraConfig, adapters: Map<string, Float32Array>, baseModel: string): Promise<void> {
+  await writeCheckpointDir(out, peftAdapterFiles(config, lora, adapters, baseModel));
+}
