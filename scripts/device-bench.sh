@@ -92,17 +92,17 @@ torch_case() { # PRESET B T CAP
 }
 
 if [ "$PLAN" = smoke ]; then
-  run "bench (smoke)" 240 "$NODE" "$BENCH" --case tiny:2x16 --matmul 64x96x32 --reps 1 --no-memory-plan --no-profile --json "$OUTDIR/bench.json" --markdown "$W/bench.md"
+  run "bench (smoke)" 240 "$NODE" "$BENCH" --case tiny:2x16 --matmul 64x96x32 --reps 1 --no-memory-plan --no-profile --no-generate --json "$OUTDIR/bench.json" --markdown "$W/bench.md"
   [ -n "$TORCH" ] && run "torch tiny 2x16 (cpu)" 60 "$TORCH" "$ROOT/scripts/torch_step.py" --preset tiny --batch 2 --seq 16 --steps 2 --warmup 0 --cpu --json "$W/torch-tiny-2x16.json"
 else
-  run "bench: default cases, memory plans executed" 90 "$NODE" "$BENCH" --reps 5 --memory-run --json "$OUTDIR/bench.json" --markdown "$W/bench.md"
+  run "bench: default cases (generation tokens/s too), memory plans executed" 90 "$NODE" "$BENCH" --reps 5 --memory-run --json "$OUTDIR/bench.json" --markdown "$W/bench.md"
   run "bench: GPT-2 small, real models' matmuls" 110 "$NODE" "$BENCH" --case gpt2:1x128 --case gpt2:8x512 \
-    --matmul 512x2304x768 --matmul 2048x2048x768 --matmul 4096x3072x768 --matmul 128x49152x576 --reps 5 --no-memory-plan \
+    --matmul 512x2304x768 --matmul 2048x2048x768 --matmul 4096x3072x768 --matmul 128x49152x576 --reps 5 --no-memory-plan --no-generate \
     --json "$OUTDIR/bench-gpt2.json" --markdown "$W/bench-gpt2.md"
   torch_case gpt2 8 512 40
   torch_case gpt2 1 128 25
   run "bench: SmolLM2-135M (ours only)" 40 "$NODE" "$BENCH" --case smollm2-135m:1x128 --case smollm2-135m:8x512 \
-    --matmul 4096x576x576 --reps 5 --no-peer --no-memory-plan --json "$OUTDIR/bench-llama.json" --markdown "$W/bench-llama.md"
+    --matmul 4096x576x576 --reps 5 --no-peer --no-memory-plan --no-generate --json "$OUTDIR/bench-llama.json" --markdown "$W/bench-llama.md"
   torch_case builtin 4 64 20
 fi
 [ -n "$TORCH" ] || say "python3 with torch not found: no PyTorch ratio"

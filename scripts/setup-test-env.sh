@@ -3,7 +3,8 @@
 #   - chromium: the browser for end-to-end tests, and its SwiftShader Vulkan driver, which
 #     gives Dawn (the `webgpu` npm package) a WebGPU adapter on machines without a GPU;
 #   - libvulkan1: the Vulkan loader Dawn opens;
-#   - unzip: Info-ZIP, which checks the page's zip exports (CRCs, stored weights) in a unit test.
+#   - unzip: Info-ZIP, which checks the page's zip exports (CRCs, stored weights) in a unit test;
+#   - xz-utils: the device pack's compressor (tests/gpu/device-bench.test.ts builds and runs a pack).
 # Idempotent: does nothing when all are present. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
 command -v unzip >/dev/null || need+=(unzip)
+command -v xz >/dev/null || need+=(xz-utils)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || [ -e /usr/lib/x86_64-linux-gnu/libvulkan.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libvulkan.so.1 ] || need+=(libvulkan1)
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -10,7 +10,8 @@
 import type { GpuContext } from '../engine/gpu';
 import { StepEncoder } from '../engine/encoder';
 import { LlamaModel } from '../model/llama';
-import { createModel, modelPresetConfig, modelType } from '../model/family';
+import { createModel, modelPresetConfig, modelType, trainableOf } from '../model/family';
+import type { BaseDtype, LoraConfig } from '../model/lora';
 import { memoryEstimate } from '../store/memory';
 import { OptimizerState } from '../train/optimizer-state';
 import { TRAIN_DEFAULTS, type MomentsDtype } from '../train/config';
@@ -30,6 +31,12 @@ export interface MemoryPlanOptions {
   run: boolean;
   /** A budget to check the total against (GPT-2 small's 2 GB); none: the total is only reported. */
   limitBytes?: number;
+  /** LoRA: the adapters train, the base is frozen (held once, no gradients or moments). */
+  lora?: LoraConfig;
+  /** A LoRA run's base storage. */
+  baseDtype?: BaseDtype;
+  /** Activation checkpointing. */
+  checkpoint?: boolean;
 }
 
 /** The budget docs/perf.md sets for GPT-2 small: 2 GB. */
@@ -40,17 +47,25 @@ export const DEFAULT_MEMORY_PLAN: MemoryPlanOptions = { preset: 'gpt2', pairs: 8
 /** SmolLM2-135M, DPO 8 pairs × 512 as micro-batches of one pair, with f32 and with bf16 moments (no budget: reported). */
 export const SMOLLM2_MEMORY_PLANS: MemoryPlanOptions[] = (['f32', 'bf16'] as const).map((momentsDtype) => ({ preset: 'smollm2-135m', pairs: 8, T: 512, microPairs: 1, momentsDtype, run: false }));
 
-/** What `npm run bench` allocates unless --no-memory-plan: GPT-2 small's plan, then SmolLM2-135M's two. */
-export const DEFAULT_MEMORY_PLANS: MemoryPlanOptions[] = [DEFAULT_MEMORY_PLAN, ...SMOLLM2_MEMORY_PLANS];
+/**
+ * SmolLM2-135M DPO 8 pairs × 512 with LoRA r = 8 on every linear projection, as SmolLM2 ships
+ * (bf16 base), activation checkpointing (its default at this size), f32 moments: within 1.5 GB.
+ */
+export const SMOLLM2_LORA_MEMORY_PLAN: MemoryPlanOptions = { preset: 'smollm2-135m', pairs: 8, T: 512, microPairs: 1, momentsDtype: 'f32', run: false, limitBytes: 1.5e9, lora: { r: 8, alpha: 16 }, baseDtype: 'bf16', checkpoint: true };
+
+/** What `npm run bench` allocates unless --no-memory-plan: GPT-2 small's plan, SmolLM2-135M's two, then its LoRA plan. */
+export const DEFAULT_MEMORY_PLANS: MemoryPlanOptions[] = [DEFAULT_MEMORY_PLAN, ...SMOLLM2_MEMORY_PLANS, SMOLLM2_LORA_MEMORY_PLAN];
 
 export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {
   const config = modelPresetConfig(o.preset);
   if (o.pairs % o.microPairs !== 0) throw new Error(`memory plan: ${o.pairs} pairs do not split into micro-batches of ${o.microPairs}`);
   const B = 2 * o.microPairs;
-  const model = createModel(gpu, { config });
-  const grads = model.grads;
-  const opt = new OptimizerState(model, { ...TRAIN_DEFAULTS, optimizer: 'adamw', momentsDtype: o.momentsDtype });
-  const runner = model.createRunner(B, o.T, 'f32');
+  const model = createModel(gpu, { config }, { lora: o.lora, baseDtype: o.baseDtype });
+  // what trains: every parameter, or with LoRA the adapters
+  const target = trainableOf(model);
+  const grads = target.grads;
+  const opt = new OptimizerState(target, { ...TRAIN_DEFAULTS, optimizer: 'adamw', momentsDtype: o.momentsDtype });
+  const runner = model.createRunner(B, o.T, 'f32', o.checkpoint ?? false);
   let ran: { forward_ms: number; backward_ms: number; optimizer_ms: number } | null = null;
   try {
     if (o.run) {
@@ -79,7 +94,8 @@ export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {
       ran = { forward_ms: round(forward_ms, 0), backward_ms: round(backward_ms, 0), optimizer_ms: round(performance.now() - t0, 0) };
     }
     // scratch: the Llama family's stacking scratch for fused projections (0 for GPT-2 and whenever every group is read in place)
-    const bytes = { params: model.params.bytes, grads: grads.bytes, optimizer: opt.bytes, scratch: model instanceof LlamaModel ? model.stackScratchBytes : 0, activations: runner.bytes };
+    // params: the base (a 16-bit base's packed weights too) and any adapters
+    const bytes = { params: model.params.bytes + (model.packed?.bytes ?? 0) + (model.lora?.params.bytes ?? 0), grads: grads.bytes, optimizer: opt.bytes, scratch: model instanceof LlamaModel ? model.stackScratchBytes : 0, activations: runner.bytes };
     const total = bytes.params + bytes.grads + bytes.optimizer + bytes.scratch + bytes.activations;
     const limit = o.limitBytes ?? null;
     return {
@@ -90,10 +106,13 @@ export async function memoryPlan(gpu: GpuContext, o: MemoryPlanOptions) {
       micro_batch_pairs: o.microPairs,
       grad_accum: o.pairs / o.microPairs,
       moments_dtype: o.momentsDtype,
+      lora: o.lora ?? null,
+      base_dtype: o.lora ? (o.baseDtype ?? 'f32') : null,
+      checkpoint_activations: o.checkpoint ?? false,
       bytes,
       total_bytes: total,
       /** The page's estimate of the same plan (src/store/memory.ts), for comparison with what was allocated. */
-      estimate_bytes: memoryEstimate(config, o.microPairs, o.T, 'adamw', o.momentsDtype).perRun,
+      estimate_bytes: memoryEstimate(config, o.microPairs, o.T, 'adamw', o.momentsDtype, 'f32', { lora: o.lora, baseDtype: o.baseDtype, checkpoint: o.checkpoint }).perRun,
       limit_bytes: limit,
       within_limit: limit === null ? null : total <= limit,
       /** The same update without accumulation and with f32 moments (estimate, not allocated). */

@@ -46,6 +46,7 @@ export async function startJaxWebgpu(jax: Jax): Promise<LoadedJaxPeer> {
     adapter: { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '' },
   };
 }
+
 type Arr = JAX.numpy.Array;
 type Params = { [name: string]: Arr };
 type AdamState = { params: Params; m: Params; v: Params; t: Arr };

@@ -143,7 +143,8 @@ export async function loadPeftAdapter(read: ReadFile, config: ModelConfig): Prom
   }
   const lora: LoraConfig = { r, alpha, targets };
   const chosen = loraModules(config, lora);
-  const stray = inFile.filter((m) => !chosen.includes(m));
+  const targeted = new Set(chosen.map((m) => m.module));
+  const stray = inFile.filter((m) => !targeted.has(m.module));
   if (stray.length) throw new Error(`adapter_model.safetensors: adapters of ${stray[0].hfModule}, which target_modules ${JSON.stringify(targets)} does not name`);
   const expected = new Set(chosen.flatMap((m) => [peftTensorName(m, 'A'), peftTensorName(m, 'B')]));
   const extra = names.filter((n) => !expected.has(n));

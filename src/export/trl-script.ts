@@ -166,6 +166,9 @@ function importLines({ name, modules }: TrlTrainerSpec): string[] {
 
 /** train.py: runs the same experiment with TRL. */
 export function trlScript(run: TrlRun): string {
+  // online methods (GRPO, RLOO) need reward functions (the judges in Python) and a prompts dataset: not written yet
+  const online = methodDescriptor(run.config.objective.method);
+  if (online.data === 'prompts') throw new Error(`TRL export: method ${online.name} (online, TRL ${online.trl.trainer}Trainer) is not supported yet`);
   const spec = trlTrainerSpec(run);
   const c = run.config;
   const { name } = spec;

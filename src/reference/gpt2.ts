@@ -3,6 +3,7 @@
 // mistake cannot hide in both. Sequences are processed one at a time (ragged, no padding).
 // Dimensions: T time (one sequence), C channels, NH heads, HS = C/NH, V vocab, L layers.
 // Layouts: activations (T,C) row-major; Conv1D weights (in,out): y = x·W + b; wte (V,C).
+import { loraAddBack, loraAddInto } from './model-lora';
 import type { GPTConfig } from '../model/config';
 import { paramSpec } from '../model/config';
 
@@ -164,15 +165,7 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
     const A = lora?.weights.get(`${module}.lora_A.weight`);
     const B = lora?.weights.get(`${module}.lora_B.weight`);
     if (!lora || !A || !B) return y;
-    const r = A.length / IC;
-    const u = new Float64Array(T * r);
-    for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) {
-      let s = 0;
-      for (let i = 0; i < IC; i++) s += x[t * IC + i] * A[k * IC + i];
-      u[t * r + k] = lora.scale * s;
-    }
-    for (let t = 0; t < T; t++) for (let o = 0; o < OC; o++) for (let k = 0; k < r; k++) y[t * OC + o] += u[t * r + k] * B[o * r + k];
-    adapted.set(module, u);
+    adapted.set(module, loraAddInto(y, x, A, B, lora.scale, T, IC, OC));
     return y;
   };
   const wte = g('wte.weight');
@@ -312,20 +305,7 @@ export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][], dLnf?: Ar
     const u = lc.lora.get(module);
     if (!lora || !u) return dx;
     const [nA, nB] = [`${module}.lora_A.weight`, `${module}.lora_B.weight`];
-    const A = lora.weights.get(nA)!, B = lora.weights.get(nB)!, dA = dg(nA), dB = dg(nB);
-    const r = A.length / IC;
-    const du = new Float64Array(T * r); // scale · dout B
-    for (let t = 0; t < T; t++) for (let o = 0; o < OC; o++) {
-      const d = dout[t * OC + o];
-      for (let k = 0; k < r; k++) {
-        du[t * r + k] += lora.scale * d * B[o * r + k];
-        dB[o * r + k] += d * u[t * r + k];
-      }
-    }
-    for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) for (let i = 0; i < IC; i++) {
-      dA[k * IC + i] += du[t * r + k] * x[t * IC + i];
-      dx[t * IC + i] += du[t * r + k] * A[k * IC + i];
-    }
+    loraAddBack(dout, x, u, lora.weights.get(nA)!, lora.weights.get(nB)!, lora.scale, dg(nA), dg(nB), dx, T, IC, OC);
     return dx;
   };
 

@@ -11,6 +11,7 @@
 // Per layer: x += o_proj(attn(rope(q_proj(rms1(x))), rope(k_proj(rms1(x))), v_proj(rms1(x))))
 //            x += down_proj(silu(gate_proj(rms2(x))) · up_proj(rms2(x)))
 // then logits = rms_f(x)·headᵀ, head = lm_head.weight, or embed_tokens when tied.
+import { loraAddBack, loraAddInto } from './model-lora';
 import type { TensorSpec } from '../engine/arena';
 
 export type ParamMap = Map<string, Float32Array | Float64Array>;
@@ -334,15 +335,7 @@ function forwardSeq(P: Map<string, Float64Array>, d: LlamaDims, cos: Arr, sin: A
     const A = lora?.weights.get(`${module}.lora_A.weight`);
     const B = lora?.weights.get(`${module}.lora_B.weight`);
     if (!lora || !A || !B) return y;
-    const r = A.length / IC;
-    const u = new Float64Array(T * r);
-    for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) {
-      let s = 0;
-      for (let i = 0; i < IC; i++) s += x[t * IC + i] * A[k * IC + i];
-      u[t * r + k] = lora.scale * s;
-    }
-    for (let t = 0; t < T; t++) for (let o = 0; o < OC; o++) for (let k = 0; k < r; k++) y[t * OC + o] += u[t * r + k] * B[o * r + k];
-    adapted.set(module, u);
+    adapted.set(module, loraAddInto(y, x, A, B, lora.scale, T, IC, OC));
     return y;
   };
   const emb = g('model.embed_tokens.weight');
@@ -501,20 +494,7 @@ export function llamaBackwardRef(cache: LlamaRefCache, coef: number[][], dNorm?:
     const u = lc.lora.get(module);
     if (!lora || !u) return dx;
     const [nA, nB] = [`${module}.lora_A.weight`, `${module}.lora_B.weight`];
-    const A = lora.weights.get(nA)!, B = lora.weights.get(nB)!, dA = dg(nA), dB = dg(nB);
-    const r = A.length / IC;
-    const du = new Float64Array(T * r); // scale · dout B
-    for (let t = 0; t < T; t++) for (let o = 0; o < OC; o++) {
-      const dd = dout[t * OC + o];
-      for (let k = 0; k < r; k++) {
-        du[t * r + k] += lora.scale * dd * B[o * r + k];
-        dB[o * r + k] += dd * u[t * r + k];
-      }
-    }
-    for (let t = 0; t < T; t++) for (let k = 0; k < r; k++) for (let i = 0; i < IC; i++) {
-      dA[k * IC + i] += du[t * r + k] * x[t * IC + i];
-      dx[t * IC + i] += du[t * r + k] * A[k * IC + i];
-    }
+    loraAddBack(dout, x, u, lora.weights.get(nA)!, lora.weights.get(nB)!, lora.scale, dg(nA), dg(nB), dx, T, IC, OC);
     return dx;
   };
 

@@ -61,3 +61,4 @@ export function loraBackwardRef(dy: Arr, x: Arr, W: Arr, A: Arr, B: Arr, s: numb
   }
   return { dx, dA, dB };
 }
+

@@ -23,9 +23,16 @@ import { RewardTrainer } from './reward-trainer';
 import { isRewardModel, toRewardModel } from '../model/reward';
 import type { Moments } from './optimizer-state';
 import { PassCancelled, type PassHooks, type PassPhase, type PassProgress } from './progress';
+import { OnlineTrainer, type OnlineSample } from './online-trainer';
+import { checkPrompts, promptsOf, type PromptIds } from './prompts';
+import type { RewardFunction } from './rl/rewards';
 
-/** Preference pairs (DPO, ORPO, …; KTO splits them into desirable and undesirable) or unpaired examples (KTO), as tokenized from one file. */
-export type Examples = { kind: 'pairs'; items: readonly PairIds[] } | { kind: 'unpaired'; items: readonly UnpairedIds[] };
+/**
+ * Preference pairs (DPO, ORPO, …; KTO splits them into desirable and undesirable), unpaired
+ * examples (KTO) or prompts alone (online methods, which also take the prompts of the other two),
+ * as tokenized from one file.
+ */
+export type Examples = { kind: 'pairs'; items: readonly PairIds[] } | { kind: 'unpaired'; items: readonly UnpairedIds[] } | { kind: 'prompts'; items: readonly PromptIds[] };
 
 /** Reference sums of the train and eval examples, as the run's trainer reads them. */
 export type RunReference = PairReference | UnpairedReference;
@@ -64,6 +71,8 @@ export type RunStatus =
 export interface RunEvents {
   /** The rows of one update, in order: its train row, then its eval row when one was due. */
   metrics?(rows: Metrics[]): void;
+  /** Online methods (GRPO, RLOO): every completion generated for an update, before its metrics. */
+  samples?(rows: OnlineSample[]): void;
   status?(s: RunStatus): void;
   /**
    * A pass over the whole data set (the reference sums: train then eval examples as one pass; an
@@ -76,6 +85,10 @@ export interface TrainingRunOptions {
   /** The starting weights and their model shape (its family picks the model: createModel). */
   base: { config: ModelConfig; params: Map<string, Float32Array> };
   data: Examples;
+  /** Online methods: token ids → text (the tokenizer's decode), for the reward functions and samples. */
+  text?: (ids: readonly number[]) => string;
+  /** Online methods: reward functions in place of those the method's `reward` option names (tests). */
+  rewards?: readonly RewardFunction[];
   config: TrainConfig;
   /** Reference weights (the CLI's --ref-model); default: the starting weights (with LoRA: the base, adapters off). */
   refWeights?: Map<string, Float32Array>;
@@ -114,6 +127,8 @@ export class TrainingRun {
   readonly kind: Examples['kind'];
   readonly train: readonly (PairIds | UnpairedIds)[];
   readonly evalSet: readonly (PairIds | UnpairedIds)[];
+  /** Online methods: the train and eval prompts (then `train` and `evalSet` are empty); null otherwise. */
+  readonly prompts: { readonly train: readonly PromptIds[]; readonly eval: readonly PromptIds[] } | null;
   readonly checkpointEvery: number;
   /** Updates done (kept while the GPU state is gone). */
   step = 0;
@@ -122,7 +137,7 @@ export class TrainingRun {
   /** Every metrics row of this run so far. */
   rows: Metrics[] = [];
   model: TrainableModel | null = null;
-  trainer: Trainer | KtoTrainer | RewardTrainer | null = null;
+  trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer | null = null;
   /** The method trains a score head (a reward model: RewardTrainer) instead of the LM head. */
   readonly scoreHead: boolean;
   private ref: RunReference | null = null;
@@ -143,11 +158,16 @@ export class TrainingRun {
     // in place of its LM head; a model that already has one trains only as a reward model
     if (this.scoreHead) this.o = { ...o, base: toRewardModel(o.base, o.config.seed) };
     else if (isRewardModel(o.base.config)) throw new Error(`method ${o.config.objective.method} trains the LM head, and this model is a reward model (a score head, no LM head): use --method reward, or start from a causal LM`);
-    if (!unpairedMethod && o.data.kind === 'unpaired') throw new Error(`method ${o.config.objective.method} trains on preference pairs; this data holds unpaired (KTO) examples`);
+    const online = objective.kind === 'online';
+    if (online && !o.text) throw new Error(`method ${o.config.objective.method} generates and scores text: the run needs a text decoder (TrainingRunOptions.text)`);
+    if (!online && o.data.kind === 'prompts') throw new Error(`method ${o.config.objective.method} trains on ${unpairedMethod ? 'unpaired examples or pairs' : 'preference pairs'}; this data holds prompts only (online methods take them: --method grpo or rloo)`);
+    if (!unpairedMethod && !online && o.data.kind === 'unpaired') throw new Error(`method ${o.config.objective.method} trains on preference pairs; this data holds unpaired (KTO) examples`);
     // an unpaired method (KTO) on pairs: the pairs' split, each side unpaired as TRL's KTOTrainer does
-    this.kind = unpairedMethod ? 'unpaired' : 'pairs';
+    this.kind = online ? 'prompts' : unpairedMethod ? 'unpaired' : 'pairs';
     this.checkpointEvery = o.checkpointEvery ?? 0;
-    const split = splitTrainEval<PairIds | UnpairedIds>(o.data.items, o.config.evalFraction, o.config.seed);
+    // an online method generates from the prompts of whatever the file holds
+    const items = online ? promptsOf(o.data.items) : o.data.items;
+    const split = splitTrainEval<PairIds | UnpairedIds | PromptIds>(items, o.config.evalFraction, o.config.seed);
     if (!split.train.length) throw new Error(`no training ${o.data.kind === 'pairs' ? 'pairs' : 'examples'} left after the eval split: lower the eval fraction or add ${o.data.kind === 'pairs' ? 'pairs' : 'examples'}`);
     if (unpairedMethod && o.data.kind === 'pairs') {
       split.train = unpairPairs(split.train as PairIds[]);
@@ -155,11 +175,17 @@ export class TrainingRun {
     }
     // fail before any GPU work on an example this model cannot take
     const seq = sequenceConfig(o.base.config);
-    const check = (xs: readonly (PairIds | UnpairedIds)[]) => (this.kind === 'pairs' ? checkPairs(xs as PairIds[], seq) : checkUnpaired(xs as UnpairedIds[], { seq }));
+    const check = (xs: readonly (PairIds | UnpairedIds | PromptIds)[]) =>
+      objective.kind === 'online' ? checkPrompts(xs, seq, objective.generation.maxNewTokens) : this.kind === 'pairs' ? checkPairs(xs as PairIds[], seq) : checkUnpaired(xs as UnpairedIds[], { seq });
     check(split.train);
     check(split.eval);
-    this.train = split.train;
-    this.evalSet = split.eval;
+    if (objective.kind === 'online') {
+      const rows = Math.min(o.config.batchSize, split.train.length) * objective.generation.numGenerations;
+      if (rows % o.config.gradAccum !== 0) throw new Error(`gradAccum ${o.config.gradAccum} must divide the ${rows} completions of an update (batch size ${Math.min(o.config.batchSize, split.train.length)} prompts × ${objective.generation.numGenerations} generations)`);
+    }
+    this.prompts = online ? { train: split.train as PromptIds[], eval: split.eval as PromptIds[] } : null;
+    this.train = online ? [] : (split.train as (PairIds | UnpairedIds)[]);
+    this.evalSet = online ? [] : (split.eval as (PairIds | UnpairedIds)[]);
   }
 
   /** Whether the GPU state (model, trainer) exists. */
@@ -195,17 +221,27 @@ export class TrainingRun {
     if (snap && JSON.stringify(snap.config) !== JSON.stringify(this.o.base.config)) throw new Error('the saved snapshot is of another model shape: start the run again');
     const { lora, baseDtype } = this.cfg;
     const model = createModel(gpu, this.o.base, { lora, baseDtype });
-    let trainer: Trainer | KtoTrainer | RewardTrainer | null = null;
+    let trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer | null = null;
     try {
       // LoRA: the base is always the starting weights; a snapshot holds the adapters
       model.upload(snap && !model.lora ? snap.params : this.o.base.params);
       if (model.lora && lora) model.lora.upload(snap?.params ?? this.o.adapters ?? loraInit(this.o.base.config, lora, this.cfg.seed));
-      if (this.scoreHead) trainer = new RewardTrainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg);
+      if (this.prompts) trainer = new OnlineTrainer(model, this.prompts.train, this.prompts.eval, this.cfg, { text: this.o.text!, rewards: this.o.rewards });
+      else if (this.scoreHead) trainer = new RewardTrainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg);
       else trainer = this.kind === 'pairs' ? new Trainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg) : new KtoTrainer(model, this.train as UnpairedIds[], this.evalSet as UnpairedIds[], this.cfg);
       await trainer.allocated(); // out of device memory: a clear message now, not invalid buffers later
       // a pairs trainer gets pair sums and an unpaired one unpaired sums: both come from a run of the same kind
       const t = trainer as BaseTrainer<RunReference>;
-      if (snap) {
+      if (trainer instanceof OnlineTrainer) {
+        if (snap) {
+          trainer.restore({ step: snap.state.step, reference: null }, snap.moments);
+          // num_tokens counts generated tokens: the snapshot's last row has it
+          trainer.numTokens = (snap.rows ?? []).filter((m) => m.step <= snap.step && m.num_tokens !== undefined).at(-1)?.num_tokens ?? 0;
+        }
+        // the reference is a copy of the starting (or --ref-model) weights, also on a resume
+        this.o.events?.status?.({ kind: 'reference' });
+        await trainer.prepare(this.o.refWeights ?? this.o.base.params, this.hooks('reference'));
+      } else if (snap) {
         t.restore(snap.state, snap.moments);
       } else if (trainer.objective.needsReference) {
         const given = this.ref ?? so.reference ?? null;
@@ -229,7 +265,7 @@ export class TrainingRun {
     return snap;
   }
 
-  private requireLive(): { model: TrainableModel; trainer: Trainer | KtoTrainer | RewardTrainer } {
+  private requireLive(): { model: TrainableModel; trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer } {
     if (!this.model || !this.trainer) throw new Error('the run has no GPU state: call start()');
     return { model: this.model, trainer: this.trainer };
   }
@@ -247,7 +283,8 @@ export class TrainingRun {
     try {
       const m = await trainer.trainStep();
       rows.push(m);
-      if (this.evalSet.length && (m.step === steps || (evalEvery > 0 && m.step % evalEvery === 0))) {
+      if (trainer instanceof OnlineTrainer) this.o.events?.samples?.(trainer.samples);
+      if ((this.evalSet.length || this.prompts?.eval.length) && (m.step === steps || (evalEvery > 0 && m.step % evalEvery === 0))) {
         try {
           rows.push({ ...(await trainer.evaluate(this.hooks('eval'))), epoch: m.epoch, step: m.step });
         } catch (e) {
@@ -345,7 +382,7 @@ export class TrainingRun {
    * when every example has one, the message names the file lines instead of the data indices.
    */
   private withLines(e: TrainingError): TrainingError {
-    const byIndex = new Map(this.train.map((x) => [x.index, x.line]));
+    const byIndex = new Map([...this.train, ...(this.prompts?.train ?? [])].map((x) => [x.index, x.line]));
     const lines = e.pairs.map((i) => byIndex.get(i)).filter((l): l is number => l !== undefined);
     const message = lines.length && lines.length === e.pairs.length ? e.message.replace(/\((?:pairs|examples) [\d, ]+\)/, `(file line${lines.length > 1 ? 's' : ''} ${[...lines].sort((x, y) => x - y).join(', ')})`) : e.message;
     const out = new TrainingError(message, e.step, e.pairs, lines);

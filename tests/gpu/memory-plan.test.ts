@@ -55,6 +55,25 @@ describe('bench memory plan', () => {
     expect(plan.within_limit).toBeNull();
   });
 
+  it.each([
+    ['tiny', 'f32', false],
+    ['llama-tiny', 'bf16', true],
+  ] as const)('%s with LoRA r = 4 (%s base, checkpointing %s): runs, and its bytes match the estimate', async (preset, baseDtype, checkpoint) => {
+    const lora = { r: 4, alpha: 8 };
+    const plan = await memoryPlan(gpu, { preset, pairs: 2, T: 16, microPairs: 1, momentsDtype: 'f32', run: true, lora, baseDtype, checkpoint });
+    expect(plan.ran && plan.ran.forward_ms >= 0 && plan.ran.backward_ms >= 0).toBe(true);
+    const config = preset === 'tiny' ? presetConfig('tiny') : llamaPresetConfig(preset);
+    const est = memoryEstimate(config, 1, 16, 'adamw', 'f32', 'f32', { lora, baseDtype, checkpoint });
+    expect(plan.estimate_bytes).toBe(est.perRun);
+    const full = memoryEstimate(config, 1, 16, 'adamw', 'f32');
+    expect(est.state).toBeLessThan(full.state / 2); // the base held once, the adapters small
+    const state = plan.bytes.params + plan.bytes.grads + plan.bytes.optimizer + plan.bytes.scratch;
+    expect(state).toBeGreaterThanOrEqual(est.state);
+    expect(state).toBeLessThan(est.state + 64 * 1024); // alignment padding only
+    expect(plan.bytes.activations).toBeGreaterThanOrEqual(est.activations);
+    expect(plan.bytes.activations).toBeLessThan(est.activations + 64 * 1024);
+  });
+
   it('refuses pairs that do not split into micro-batches', async () => {
     await expect(memoryPlan(gpu, { preset: 'tiny', pairs: 3, T: 8, microPairs: 2, momentsDtype: 'f32', run: false })).rejects.toThrow(/3 pairs do not split into micro-batches of 2/);
   });

@@ -23,6 +23,7 @@ import { SamplesLog } from '../samples-log';
 import { PairsLog } from '../pairs-log';
 import { trackedPairs, trackEvery, TRACKED_PAIRS } from '../../train/pair-track';
 import type { PairIds } from '../../train/pairs';
+import { loadPromptsFile } from '../prompts-load';
 import { baseModelName, LORA_FLAG_OPTIONS, loraForCheck, loraFromFlags, resolveLora, writeAdapterDir } from '../lora-flags';
 
 export const train: Command = {
@@ -30,14 +31,14 @@ export const train: Command = {
   summary: `Train a model on the GPU with one method (${METHOD_DESCRIPTORS.map((d) => `${d.name}: ${d.data}`).join(', ')}); write metrics.jsonl and the trained model.`,
   options: {
     model: { type: 'string', valueName: 'DIR|builtin|hf:ORG/NAME', description: 'Starting model folder, builtin, or a Hugging Face Hub model hf:ORG/NAME[@REVISION] (downloaded into $HF_HOME/hub; HF_TOKEN for gated models)' },
-    pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml)' },
+    pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml); online methods (grpo, rloo) take their prompts, or prompt-only rows {"prompt": …}' },
     ...methodFlagOptions(),
     'ref-model': { type: 'string', valueName: 'DIR|hf:ORG/NAME', description: 'Reference model for methods with a reference (default: the starting weights)' },
     lr: { type: 'string', valueName: 'LR', description: 'Peak learning rate', default: String(TRAIN_DEFAULTS.lr) },
     schedule: { type: 'string', valueName: 'S', description: 'linear, cosine or constant (after warmup)', default: TRAIN_DEFAULTS.schedule },
     'warmup-steps': { type: 'string', valueName: 'N', description: 'Linear warmup updates', default: '0' },
     steps: { type: 'string', valueName: 'N', description: 'Optimizer updates', default: String(TRAIN_DEFAULTS.steps) },
-    'batch-size': { type: 'string', valueName: 'N', description: 'Pairs per micro-batch', default: String(TRAIN_DEFAULTS.batchSize) },
+    'batch-size': { type: 'string', valueName: 'N', description: 'Pairs per micro-batch (online methods: prompts per update, each with --num-generations completions)', default: String(TRAIN_DEFAULTS.batchSize) },
     'grad-accum': { type: 'string', valueName: 'N', description: 'Micro-batches per update', default: '1' },
     optimizer: { type: 'string', valueName: 'adamw|sgd', description: 'AdamW (β1 0.9, β2 0.999, eps 1e-8) or plain SGD (no momentum, no weight decay)', default: 'adamw' },
     'moments-dtype': { type: 'string', valueName: 'f32|bf16', description: 'Storage of the AdamW moments: bf16 halves their memory (GPT-2 small: 996 → 498 MB); the math stays f32 and bf16 values are rounded stochastically (unbiased, so v still decays with β2 0.999)', default: 'f32' },
@@ -61,6 +62,11 @@ export const train: Command = {
     '--method reward trains a reward model (TRL RewardTrainer): from a causal-LM folder it first replaces the LM head by a',
     'score head drawn from --seed, or continues a reward folder (init --reward-head, an earlier run); DIR/model/ is a',
     '*ForSequenceClassification folder that `score` reads. Metrics: loss, accuracy, margin, min/mean/max_reward, num_tokens.',
+    '--method grpo|rloo trains online (TRL GRPOTrainer / RLOOTrainer): each update generates --num-generations completions of',
+    '--batch-size prompts on the GPU (seed + update), scores them with --reward judge:arithmetic[,judge:politeness]',
+    '(--reward-weights), and trains against a copy of the starting weights (β --beta, default 0.04). DIR/samples.jsonl gets',
+    'every completion (step, prompt, completion, prompt_ids, completion_ids, reward). Example: train --model builtin',
+    '--pairs public/data/arithmetic.jsonl --method grpo --reward judge:arithmetic --num-generations 4 --max-new-tokens 8 --out runs/grpo',
   ],
   async run(opts) {
     const model = requireString(opts, 'model');
@@ -90,6 +96,10 @@ export const train: Command = {
     // a reward model has a score head, no LM head: nothing to sample or to track log-probs of
     const scoreHead = methodDescriptor(objective.method).head === 'score';
     if (scoreHead && sampleEvery > 0) throw new UsageError(`--sample-every: --method ${objective.method} trains a reward model, which has no LM head to generate with`);
+    // online methods generate every update, and log every completion
+    const online = methodDescriptor(objective.method).data === 'prompts';
+    if (online && sampleEvery > 0) throw new UsageError(`--sample-every: --method ${objective.method} writes every completion it generates to DIR/samples.jsonl already`);
+    if (online && cfg.lora) throw new UsageError(`--lora-r: --method ${objective.method} does not take LoRA yet (generation does not run adapters); train the whole model`);
     const problems = trainConfigProblems({ ...loraForCheck(cfg), sampleEvery });
     if (problems.length) throw new UsageError(problems.map((p) => problemText(p, flagOf(p.field))).join('; '));
     const ckpt = await loadModelArg(model);
@@ -104,23 +114,33 @@ export const train: Command = {
     // the lengths against the model, by the same rules as the page's form
     const lengthProblems = trainConfigProblems({ ...cfg, maxLength: maxLength ?? null, maxPromptLength: maxPromptLength ?? null, nPositions });
     if (lengthProblems.length) throw new UsageError(lengthProblems.map((p) => problemText(p, flagOf(p.field))).join('; '));
-    const data = await loadExamplesFile(pairsPath, ckpt.tokenizer, nPositions, maxLength, maxPromptLength);
+    const prompts = online ? await loadPromptsFile(pairsPath, ckpt.tokenizer, nPositions, maxLength, maxPromptLength) : null;
+    const data = prompts ? null : await loadExamplesFile(pairsPath, ckpt.tokenizer, nPositions, maxLength, maxPromptLength);
     // KTO takes unpaired examples, or pairs split into desirable and undesirable ones (as TRL does)
     const kto = methodDescriptor(objective.method).data === 'unpaired';
-    if (!kto && !data.pairs.length) throw new UsageError(`--method ${objective.method} needs preference pairs; ${pairsPath} holds unpaired (KTO) examples: use ${METHOD_DESCRIPTORS.filter((d) => d.data === 'unpaired').map((d) => `--method ${d.name}`).join(' or ')}`);
+    if (data && !kto && !data.pairs.length) throw new UsageError(`--method ${objective.method} needs preference pairs; ${pairsPath} holds unpaired (KTO) examples: use ${METHOD_DESCRIPTORS.filter((d) => d.data === 'unpaired').map((d) => `--method ${d.name}`).join(' or ')}`);
 
     // metrics.jsonl: every row as the run reports it (train row, then eval row when one was due)
     let log: WriteStream | null = null;
-    const closeLog = () => new Promise<void>((r) => (log ? log.end(r) : r()));
+    let samplesOut: WriteStream | null = null;
+    const closeLog = () => new Promise<void>((r) => (log ? log.end(r) : r())).then(() => new Promise<void>((r) => (samplesOut ? samplesOut.end(r) : r())));
     // passes over the whole data set (reference log-probs, eval): a line at most every second, and
     // the reference pass's last one
     const clock = new ProgressClock(1000, (p) => console.error(`${phaseName(p.phase)}: ${progressText(p)}`), ['reference']);
     const events: RunEvents = {
       progress: opts.quiet ? undefined : (p) => clock.report(p),
+      samples(rows) {
+        for (const x of rows) samplesOut?.write(JSON.stringify(x) + '\n');
+      },
       metrics(rows) {
         for (const m of rows) log?.write(JSON.stringify(m) + '\n');
         if (opts.quiet) return;
         const [m, e] = rows;
+        if (online) {
+          console.error(`step ${m.step}/${cfg.steps}  loss ${m.loss.toFixed(4)}  reward ${m.reward.toFixed(3)}  kl ${(m.kl ?? NaN).toFixed(5)}  length ${m['completions/mean_length'].toFixed(1)}  grad_norm ${m.grad_norm.toFixed(3)}  ${m.tokens_per_second.toFixed(0)} tok/s`);
+          if (e) console.error(`eval  reward ${(e.eval_reward ?? NaN).toFixed(3)}  length ${(e['eval_completions/mean_length'] ?? NaN).toFixed(1)}`);
+          return;
+        }
         // the reward model's TRL names are `margin` and `accuracy`
         const [margin, acc] = scoreHead ? ['margin', 'accuracy'] : ['rewards/margins', 'rewards/accuracies'];
         console.error(`step ${m.step}/${cfg.steps}  loss ${m.loss.toFixed(4)}  margin ${(m[margin] ?? NaN).toFixed(4)}  acc ${(m[acc] ?? NaN).toFixed(2)}  grad_norm ${m.grad_norm.toFixed(3)}  ${m.tokens_per_second.toFixed(0)} tok/s`);
@@ -129,14 +149,18 @@ export const train: Command = {
     };
     let run: TrainingRun;
     try {
-      run = new TrainingRun({ base: ckpt, data: kto && data.unpaired.length ? { kind: 'unpaired', items: data.unpaired } : { kind: 'pairs', items: data.pairs }, config: cfg, refWeights: refCkpt?.params, adapters: imported?.adapters, events });
+      const examples = prompts ? { kind: 'prompts' as const, items: prompts.prompts } : kto && data!.unpaired.length ? { kind: 'unpaired' as const, items: data!.unpaired } : { kind: 'pairs' as const, items: data!.pairs };
+      run = new TrainingRun({ base: ckpt, data: examples, config: cfg, refWeights: refCkpt?.params, adapters: imported?.adapters, events, text: (ids) => ckpt.tokenizer.decode(ids) });
     } catch (e) {
       throw new UsageError((e as Error).message, { cause: e });
     }
     const gpu = await nodeGpu('train');
     await mkdir(out, { recursive: true });
-    await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, pairs: pairsPath, max_length: data.report.truncation.maxLength, max_prompt_length: data.report.truncation.maxPromptLength, train_pairs: run.train.length, eval_pairs: run.evalSet.length, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
+    const lengths = prompts ?? data!.report.truncation;
+    const counts = run.prompts ? { prompts_from: prompts!.source, train_prompts: run.prompts.train.length, eval_prompts: run.prompts.eval.length } : { train_pairs: run.train.length, eval_pairs: run.evalSet.length };
+    await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, pairs: pairsPath, max_length: lengths.maxLength, max_prompt_length: lengths.maxPromptLength, ...counts, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
     log = createWriteStream(join(out, 'metrics.jsonl'));
+    if (online) samplesOut = createWriteStream(join(out, 'samples.jsonl'));
     const samples = sampleEvery > 0 ? new SamplesLog(join(out, 'samples.jsonl'), ckpt, run, pairsPath) : null;
     const tracked = run.kind === 'pairs' && !scoreHead ? trackedPairs(run.train as PairIds[], intOption(opts, 'track-pairs', TRACKED_PAIRS, 0)) : [];
     const pairsLog = tracked.length ? new PairsLog(join(out, 'pairs.jsonl'), tracked, cfg.steps, opts['track-every'] === undefined ? trackEvery(cfg.steps) : intOption(opts, 'track-every', 1, 1)) : null;
@@ -169,7 +193,7 @@ export const train: Command = {
     // LoRA: the adapters as a PEFT folder too (DIR/model/ holds them merged)
     if (cfg.lora) await writeAdapterDir(join(out, 'adapter'), ckpt.config, cfg.lora, (await run.adapterWeights())!, baseModelName(model, ckpt.dir));
     run.release();
-    console.error(`wrote ${join(out, 'metrics.jsonl')}${samples ? `, ${join(out, 'samples.jsonl')}` : ''}${cfg.lora ? `, ${join(out, 'adapter')}/` : ''} and ${join(out, 'model')}/`);
+    console.error(`wrote ${join(out, 'metrics.jsonl')}${samples || online ? `, ${join(out, 'samples.jsonl')}` : ''}${cfg.lora ? `, ${join(out, 'adapter')}/` : ''} and ${join(out, 'model')}/`);
   },
 };
 

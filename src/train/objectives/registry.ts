@@ -9,13 +9,14 @@ import { CPO_METHOD, SIMPO_METHOD } from './cpo';
 import type { MethodDescriptor, MethodOption, OptionValue, OptionValues } from './descriptor';
 import { DPO_METHOD } from './dpo';
 import { KTO_METHOD } from './kto';
+import { GRPO_METHOD, RLOO_METHOD } from './online';
 import { ORPO_METHOD } from './orpo';
 import { REWARD_METHOD } from './reward';
 import { SFT_METHOD } from './sft';
 import type { Method, Objective } from './types';
 
 /** In display order: the page's "Add a method" list, --help and the docs table follow it. */
-export const METHOD_DESCRIPTORS: readonly MethodDescriptor[] = [DPO_METHOD, ORPO_METHOD, SIMPO_METHOD, CPO_METHOD, ALPHAPO_METHOD, SFT_METHOD, KTO_METHOD, REWARD_METHOD];
+export const METHOD_DESCRIPTORS: readonly MethodDescriptor[] = [DPO_METHOD, ORPO_METHOD, SIMPO_METHOD, CPO_METHOD, ALPHAPO_METHOD, SFT_METHOD, KTO_METHOD, REWARD_METHOD, GRPO_METHOD, RLOO_METHOD];
 
 export const METHODS: readonly Method[] = METHOD_DESCRIPTORS.map((d) => d.name);
 

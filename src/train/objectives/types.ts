@@ -8,6 +8,7 @@
 //   coef[token covered by pair i's NLL term]   += dChosenNllSum[i]
 
 import type { RewardModelResult, RewardPairBatch } from '../rl/reward-model';
+import type { AdvantageResult, RewardTable } from '../rl/advantages';
 
 export type Vec = ArrayLike<number>;
 
@@ -85,7 +86,7 @@ export interface UnpairedResult {
   dLogp: Float64Array;
 }
 
-export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto' | 'alphapo' | 'reward';
+export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto' | 'alphapo' | 'reward' | 'grpo' | 'rloo';
 
 interface ObjectiveBase {
   readonly method: Method;
@@ -121,7 +122,59 @@ export interface ScoreObjective extends ObjectiveBase {
   compute(batch: RewardPairBatch, gradAccum?: number): RewardModelResult;
 }
 
-export type Objective = PairObjective | UnpairedObjective | ScoreObjective;
+/**
+ * An online method (GRPO, RLOO; src/train/objectives/online.ts): the trainer generates completions
+ * of prompts with the policy, scores them with reward functions and trains on per-token
+ * coefficients; the method-specific math is behind `advantages` and `microLoss`.
+ */
+export interface OnlineObjective extends ObjectiveBase {
+  readonly kind: 'online';
+  readonly generation: OnlineGeneration;
+  /** Reward functions by name (`judge:arithmetic`, …) and their weights (TRL reward_weights). */
+  readonly rewards: { readonly names: readonly string[]; readonly weights: readonly number[] };
+  /** β of the KL term (GRPO: k3 in the loss; RLOO: k1 penalty in the reward). */
+  readonly beta: number;
+  /** Whether the advantages need every completion's Σ(old − ref) first (RLOO's KL penalty in the reward). */
+  readonly klInReward: boolean;
+  /** Advantages and the per-generation-batch metrics (reward, reward_std, rewards/<name>/mean, frac_reward_zero_std; RLOO: kl). */
+  advantages(table: RewardTable, kl?: { sums: Vec; counts: Vec }): AdvantageResult;
+  /** One micro-batch's loss (as TRL backpropagates it), per-token coefficients ∂loss/∂logp (B,T completion layout) and metrics. */
+  microLoss(b: OnlineMicroBatch): { loss: number; coef: Float64Array; metrics: Record<string, number> };
+}
+
+export interface OnlineGeneration {
+  /** G, completions per prompt. */
+  readonly numGenerations: number;
+  readonly maxNewTokens: number;
+  readonly temperature: number;
+  /** 0 = off. */
+  readonly topK: number;
+  /** 1 = off. */
+  readonly topP: number;
+}
+
+/** One micro-batch of completions as the online objectives take it: (B,T) arrays in completion layout (token t of completion b at b·T + t). */
+export interface OnlineMicroBatch {
+  B: number;
+  T: number;
+  /** (B,T) log π_θ of the completion tokens (logits / temperature). */
+  logps: Vec;
+  /** (B,T) the reference's. */
+  refLogps: Vec;
+  /** (B,T) 1 on completion tokens. */
+  mask: Vec;
+  /** (B) advantages. */
+  advantages: Vec;
+  /** (B) Σ_t entropy over each completion (for the `entropy` metric). */
+  entropySums: Vec;
+  /** (B) completion lengths. */
+  tokenCounts: Vec;
+  /** Loss tokens of the whole generation batch (GRPO dapo's normaliser). */
+  activeTokens: number;
+  gradAccum: number;
+}
+
+export type Objective = PairObjective | UnpairedObjective | ScoreObjective | OnlineObjective;
 
 /**
  * PrefPlay's additions, the same definition for every paired method (docs/objectives.md): mean

@@ -36,7 +36,7 @@ describe('registry', () => {
       expect(obj.method).toBe(m);
       expect(obj.needsReference).toBe(methodDescriptor(m).needsReference);
       const d = methodDescriptor(m);
-      expect(obj.kind).toBe(d.head === 'score' ? 'score' : d.data === 'pairs' ? 'pair' : 'unpaired');
+      expect(obj.kind).toBe(d.head === 'score' ? 'score' : d.data === 'prompts' ? 'online' : d.data === 'pairs' ? 'pair' : 'unpaired');
     }
   });
 

@@ -13,8 +13,12 @@ import { createObjective, defaultValues, METHOD_DESCRIPTORS, parseRunToken, runT
 /** A valid value other than the default. */
 function other(o: MethodOption): OptionValue {
   switch (o.kind) {
-    case 'number':
-      return o.default === 0 ? 0.1 : o.default * 1.5;
+    case 'number': {
+      // whole-number options (step 1) get the next whole number; others 1.5× the default, within max
+      if (o.step === 1) return o.default + 1;
+      const x = o.default === 0 ? 0.1 : o.default * 1.5;
+      return o.max !== undefined && x > o.max ? o.default / 2 : x;
+    }
     case 'choice':
       return o.choices.find((c) => c !== o.default)!;
     case 'numbers':

@@ -1,0 +1,175 @@
+// LoRA's host side (src/model/lora.ts), the PEFT adapter folder (src/export/peft.ts), the config
+// validator's LoRA fields and the TRL export's LoraConfig: targets matched as PEFT matches
+// target_modules, PEFT's initialisation, merging, and the adapter folder's names, shapes and
+// config as PEFT writes them, read back.
+import { describe, it, expect } from 'vitest';
+import { presetConfig } from '../../src/model/config';
+import { llamaPresetConfig } from '../../src/model/llama-config';
+import { checkpointBaseDtype, defaultLoraTargets, linearModules, loraInit, loraModules, loraNames, loraParamCount, loraSpec, mergeLora, targetMatches } from '../../src/model/lora';
+import { loadPeftAdapter, peftAdapterFiles, PEFT_PREFIX } from '../../src/export/peft';
+import { parseSafetensors, readTensorF32 } from '../../src/model/safetensors';
+import { TRAIN_DEFAULTS, trainConfigProblems } from '../../src/train/config';
+import { trlExportFiles } from '../../src/export/trl-script';
+import { Rng } from '../../src/util/rng';
+import type { Example } from '../../src/data/types';
+
+const GPT = presetConfig('tiny'); // C 32, 2 layers
+const LLAMA = llamaPresetConfig('qwen-tiny'); // C 32, I 48, NH 4, NKV 1, HS 8, 2 layers
+
+describe('LoRA targets (PEFT target_modules)', () => {
+  it('the defaults name every linear projection of the blocks', () => {
+    expect(defaultLoraTargets(GPT)).toEqual(['c_attn', 'c_proj', 'c_fc']);
+    expect(loraModules(GPT, { r: 4, alpha: 8 }).map((m) => m.module)).toEqual(linearModules(GPT).map((m) => m.module));
+    expect(loraModules(GPT, { r: 4, alpha: 8 })).toHaveLength(8);
+    expect(loraModules(LLAMA, { r: 4, alpha: 8 })).toHaveLength(14);
+  });
+
+  it('match as PEFT does: the name or a dotted suffix, so c_proj is both attention and MLP projections', () => {
+    expect(targetMatches('transformer.h.0.attn.c_proj', 'c_proj')).toBe(true);
+    expect(targetMatches('transformer.h.0.attn.c_proj', 'attn.c_proj')).toBe(true);
+    expect(targetMatches('transformer.h.0.mlp.c_proj', 'attn.c_proj')).toBe(false);
+    expect(targetMatches('transformer.h.0.attn.c_proj', 'proj')).toBe(false);
+    expect(loraModules(GPT, { r: 2, alpha: 2, targets: ['c_proj'] }).map((m) => m.key)).toEqual(['attn.c_proj', 'mlp.c_proj', 'attn.c_proj', 'mlp.c_proj']);
+    expect(loraModules(GPT, { r: 2, alpha: 2, targets: ['mlp.c_proj'] }).map((m) => m.module)).toEqual(['h.0.mlp.c_proj', 'h.1.mlp.c_proj']);
+    expect(loraModules(LLAMA, { r: 2, alpha: 2, targets: ['model.layers.1.self_attn.v_proj'] }).map((m) => m.module)).toEqual(['model.layers.1.self_attn.v_proj']);
+    expect(() => loraModules(LLAMA, { r: 2, alpha: 2, targets: ['c_attn'] })).toThrow(/matches no linear projection.*q_proj/);
+  });
+
+  it('adapter shapes: A [r, in], B [out, r] — Conv1D (GPT-2) and nn.Linear alike', () => {
+    const gpt = new Map(loraSpec(GPT, { r: 3, alpha: 6 }).map((s) => [s.name, s.shape]));
+    expect(gpt.get('h.0.attn.c_attn.lora_A.weight')).toEqual([3, 32]);
+    expect(gpt.get('h.0.attn.c_attn.lora_B.weight')).toEqual([96, 3]);
+    expect(gpt.get('h.1.mlp.c_proj.lora_A.weight')).toEqual([3, 128]);
+    const llama = new Map(loraSpec(LLAMA, { r: 3, alpha: 6 }).map((s) => [s.name, s.shape]));
+    expect(llama.get('model.layers.0.self_attn.k_proj.lora_B.weight')).toEqual([8, 3]); // NKV·HS = 8
+    expect(llama.get('model.layers.0.mlp.down_proj.lora_A.weight')).toEqual([3, 48]);
+    expect(loraParamCount(LLAMA, { r: 3, alpha: 6 })).toBe(2 * 3 * (32 + 32 + 32 + 8 + 32 + 8 + 32 + 32 + 32 + 48 + 32 + 48 + 48 + 32));
+  });
+
+  it("PEFT's init: A ~ U(−1/√in, 1/√in) (kaiming_uniform_, a = √5), B = 0; seeded", () => {
+    const lora = { r: 8, alpha: 16 };
+    const w = loraInit(LLAMA, lora, 7);
+    for (const m of loraModules(LLAMA, lora)) {
+      const A = w.get(loraNames(m).A)!, B = w.get(loraNames(m).B)!;
+      const bound = 1 / Math.sqrt(m.in);
+      expect(Math.max(...A.map(Math.abs))).toBeLessThanOrEqual(bound);
+      expect(Math.max(...A.map(Math.abs))).toBeGreaterThan(0.9 * bound);
+      expect(B.every((x) => x === 0)).toBe(true);
+    }
+    expect(loraInit(LLAMA, lora, 7)).toEqual(w);
+    expect(loraInit(LLAMA, lora, 8).get('model.layers.0.self_attn.q_proj.lora_A.weight')).not.toEqual(w.get('model.layers.0.self_attn.q_proj.lora_A.weight'));
+  });
+
+  it('merging adds s·B A to nn.Linear weights and s·(B A)ᵀ to Conv1D weights', () => {
+    const rng = new Rng(3);
+    for (const config of [GPT, LLAMA]) {
+      const lora = { r: 2, alpha: 3, targets: config === GPT ? ['c_fc'] : ['o_proj'] };
+      const m = loraModules(config, lora)[0];
+      const W = rng.floats(m.in * m.out), A = rng.floats(2 * m.in), B = rng.floats(m.out * 2);
+      const adapters = new Map<string, Float32Array>();
+      for (const mm of loraModules(config, lora)) {
+        const it = mm.module === m.module;
+        adapters.set(loraNames(mm).A, it ? A : new Float32Array(2 * mm.in));
+        adapters.set(loraNames(mm).B, it ? B : new Float32Array(mm.out * 2));
+      }
+      const base = new Map(loraModules(config, lora).map((mm) => [mm.weight, mm.module === m.module ? W : new Float32Array(mm.in * mm.out)]));
+      const merged = mergeLora(config, lora, base, adapters).get(m.weight)!;
+      const s = 1.5;
+      const [o, i] = [m.out - 1, 1];
+      const delta = s * (B[o * 2] * A[i] + B[o * 2 + 1] * A[m.in + i]);
+      const at = m.conv1d ? i * m.out + o : o * m.in + i;
+      expect(merged[at]).toBeCloseTo(W[at] + delta, 6);
+    }
+  });
+
+  it("the default base dtype is the checkpoint's torch_dtype (GPT-2: f32)", () => {
+    expect(checkpointBaseDtype(GPT)).toBe('f32');
+    expect(checkpointBaseDtype({ ...LLAMA, torchDtype: 'bfloat16' })).toBe('bf16');
+    expect(checkpointBaseDtype({ ...LLAMA, torchDtype: 'float16' })).toBe('f16');
+    expect(checkpointBaseDtype({ ...LLAMA, torchDtype: null })).toBe('f32');
+  });
+});
+
+describe('the config validator on LoRA fields', () => {
+  const base = { ...TRAIN_DEFAULTS };
+  it('accepts a LoRA run and refuses bad ranks, alphas, targets, and a 16-bit base without LoRA', () => {
+    expect(trainConfigProblems({ ...base, lora: { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }, baseDtype: 'bf16', checkpointActivations: true })).toEqual([]);
+    const fields = (c: Parameters<typeof trainConfigProblems>[0]) => trainConfigProblems(c).map((p) => p.field);
+    expect(fields({ ...base, lora: { r: 0, alpha: 16 } })).toEqual(['loraR']);
+    expect(fields({ ...base, lora: { r: 2.5, alpha: 16 } })).toEqual(['loraR']);
+    expect(fields({ ...base, lora: { r: 8, alpha: 0 } })).toEqual(['loraAlpha']);
+    expect(fields({ ...base, lora: { r: 8, alpha: 8, targets: ['q proj'] } })).toEqual(['loraTargets']);
+    expect(fields({ ...base, lora: { r: 8, alpha: 8, targets: [] } })).toEqual(['loraTargets']);
+    expect(fields({ ...base, baseDtype: 'bf16' })).toEqual(['baseDtype']);
+    expect(fields({ ...base, lora: { r: 8, alpha: 8 }, baseDtype: 'f8' as never })).toEqual(['baseDtype']);
+    expect(trainConfigProblems({ ...base, baseDtype: 'bf16' })[0].message).toMatch(/LoRA runs only/);
+  });
+});
+
+describe('PEFT adapter folder', () => {
+  const lora = { r: 4, alpha: 16 };
+  const weights = (config: typeof GPT | typeof LLAMA, seed: number) => {
+    const rng = new Rng(seed);
+    return new Map(loraSpec(config, lora).map((s) => [s.name, rng.floats(s.shape[0] * s.shape[1])]));
+  };
+
+  it.each([
+    ['gpt2', GPT, 'base_model.model.transformer.h.0.attn.c_attn', [4, 32], [96, 4], true],
+    ['qwen2', LLAMA, 'base_model.model.model.layers.0.self_attn.q_proj', [4, 32], [32, 4], false],
+  ] as const)('%s: adapter_config.json and adapter_model.safetensors as PEFT writes them, read back exactly', async (_f, config, first, aShape, bShape, fanInFanOut) => {
+    const adapters = weights(config, 1);
+    const files = peftAdapterFiles(config, lora, adapters, 'org/base');
+    const cfg = JSON.parse(new TextDecoder().decode(files.get('adapter_config.json')!)) as Record<string, unknown>;
+    expect(cfg).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 16, base_model_name_or_path: 'org/base', fan_in_fan_out: fanInFanOut, lora_dropout: 0, bias: 'none', use_dora: false, use_rslora: false });
+    expect(cfg.target_modules).toEqual([...defaultLoraTargets(config)].sort());
+    const st = parseSafetensors(files.get('adapter_model.safetensors')!);
+    expect(st.metadata).toEqual({ format: 'pt' });
+    expect(st.tensors.get(`${first}.lora_A.weight`)?.shape).toEqual(aShape);
+    expect(st.tensors.get(`${first}.lora_B.weight`)?.shape).toEqual(bShape);
+    expect([...st.tensors.keys()].every((n) => n.startsWith(PEFT_PREFIX) && /\.lora_[AB]\.weight$/.test(n))).toBe(true);
+    expect(st.tensors.size).toBe(loraSpec(config, lora).length);
+    expect(Array.from(readTensorF32(st, `${first}.lora_A.weight`))).toEqual(Array.from(adapters.get(`${first.slice(PEFT_PREFIX.length).replace(/^transformer\./, '')}.lora_A.weight`)!));
+    const back = await loadPeftAdapter(async (n) => files.get(n) ?? null, config);
+    expect(back.lora).toEqual({ r: 4, alpha: 16, targets: cfg.target_modules });
+    expect(back.baseModel).toBe('org/base');
+    expect([...back.adapters.keys()].sort()).toEqual([...adapters.keys()].sort());
+    for (const [k, v] of adapters) expect(Array.from(back.adapters.get(k)!), k).toEqual(Array.from(v));
+  });
+
+  it('refuses what PrefPlay does not compute, adapters of untargeted modules, and wrong shapes', async () => {
+    const files = peftAdapterFiles(LLAMA, { r: 4, alpha: 8, targets: ['q_proj'] }, new Map(loraSpec(LLAMA, { r: 4, alpha: 8, targets: ['q_proj'] }).map((s) => [s.name, new Float32Array(s.shape[0] * s.shape[1])])), null);
+    const withConfig = (patch: Record<string, unknown>) => {
+      const cfg = { ...(JSON.parse(new TextDecoder().decode(files.get('adapter_config.json')!)) as Record<string, unknown>), ...patch };
+      const m = new Map(files);
+      m.set('adapter_config.json', new TextEncoder().encode(JSON.stringify(cfg)));
+      return async (n: string) => m.get(n) ?? null;
+    };
+    await expect(loadPeftAdapter(withConfig({ use_dora: true }), LLAMA)).rejects.toThrow(/use_dora/);
+    await expect(loadPeftAdapter(withConfig({ peft_type: 'IA3' }), LLAMA)).rejects.toThrow(/only LORA/);
+    await expect(loadPeftAdapter(withConfig({ target_modules: ['v_proj'] }), LLAMA)).rejects.toThrow(/q_proj, which target_modules/);
+    await expect(loadPeftAdapter(withConfig({ r: 2 }), LLAMA)).rejects.toThrow(/has shape \[4, 32\], expected \[2, 32\]/);
+    await expect(loadPeftAdapter(withConfig({}), GPT)).rejects.toThrow(/matches no linear projection|unexpected tensor/);
+    // a regex target_modules (PEFT's string form) resolves from the tensors the file holds
+    expect((await loadPeftAdapter(withConfig({ target_modules: '.*q_proj' }), LLAMA)).lora.targets).toEqual(['q_proj']);
+  });
+});
+
+describe('TRL export of a LoRA run', () => {
+  it('passes the same LoraConfig as peft_config and pins peft', () => {
+    const ex: Example = { kind: 'pair', prompt: 'p', chosen: 'a', rejected: 'b', line: 1 } as unknown as Example;
+    const files = trlExportFiles({ config: { ...TRAIN_DEFAULTS, objective: { method: 'dpo', beta: 0.1 }, lora: { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }, baseDtype: 'bf16', checkpointActivations: true }, maxLength: 64, maxPromptLength: 32, modelType: 'llama' }, [ex]);
+    const py = files.get('train.py')!;
+    expect(py).toContain('from peft import LoraConfig');
+    expect(py).toMatch(/peft_config = LoraConfig\(\n {4}r=8,\n {4}lora_alpha=16\.0,\n {4}target_modules=\["q_proj", "v_proj"\],\n {4}lora_dropout=0\.0,\n {4}bias="none",\n {4}task_type="CAUSAL_LM",\n\)/);
+    expect(py).toContain('    peft_config=peft_config,');
+    expect(py).toContain('gradient_checkpointing=True');
+    expect(py).toContain('torch_dtype=torch.bfloat16');
+    expect(files.get('requirements.txt')).toMatch(/^peft>=/m);
+    const gpt = trlExportFiles({ config: { ...TRAIN_DEFAULTS, objective: { method: 'dpo', beta: 0.1 }, lora: { r: 4, alpha: 8 } }, maxLength: 64, maxPromptLength: 32, modelType: 'gpt2' }, [ex]).get('train.py')!;
+    expect(gpt).toContain('target_modules=["c_attn", "c_proj", "c_fc"]');
+    expect(gpt).toContain('fan_in_fan_out=True');
+    const plain = trlExportFiles({ config: { ...TRAIN_DEFAULTS, objective: { method: 'dpo', beta: 0.1 } }, maxLength: 64, maxPromptLength: 32 }, [ex]);
+    expect(plain.get('train.py')).not.toContain('peft');
+    expect(plain.get('requirements.txt')).not.toContain('peft');
+  });
+});
