@@ -273,18 +273,12 @@ export class GptRunner implements ModelRunner {
 
   /** LoRA: after the base projection `module` of layer l wrote y from x, add its adapter's update (nothing without one, or with adapters off). */
   private adapt(enc: StepEncoder, l: number, module: string, y: View, x: View, cols?: LoraColumns): void {
-    const lora = this.model.lora;
-    const m = lora?.of(module);
-    if (!lora || !m) return;
-    lora.forward(enc, module, y, () => this.a(this.kept(l, `lora.${m.key}`)), () => this.a('lora_delta'), x, this.BT, cols);
+    this.model.lora?.adapt(enc, module, y, x, this.BT, (n) => this.a(n), (n) => this.kept(l, n), cols);
   }
 
   /** LoRA: after the base projection's backward wrote dx from dy, the adapter's gradients and its part of dx. */
   private adaptBack(enc: StepEncoder, l: number, module: string, dx: View, dy: View, x: View, cols?: LoraColumns): void {
-    const lora = this.model.lora;
-    const m = lora?.of(module);
-    if (!lora || !m) return;
-    lora.backward(enc, module, dx, dy, x, () => this.a(this.kept(l, `lora.${m.key}`)), () => this.a('lora_du'), () => this.a('lora_delta'), this.BT, cols);
+    this.model.lora?.adaptBack(enc, module, dx, dy, x, this.BT, (n) => this.a(n), (n) => this.kept(l, n), cols);
   }
 
   a(name: string): View {

@@ -64,6 +64,21 @@ export class LoraAdapters {
    * output): y += s·(x Aᵀ) Bᵀ and u = s·x Aᵀ. Nothing when the projection has no adapter or the
    * adapters are off.
    */
+  /**
+   * The runners' glue (GptRunner, LlamaRunner): forward/backward of layer activations named as
+   * both name them — u in the layer's kept `lora.<key>`, the shared scratch `lora_delta` and
+   * `lora_du`. `act` reads an activation by name, `kept(name)` is the name of layer l's kept copy.
+   */
+  adapt(enc: StepEncoder, module: string, y: View, x: View, R: number, act: (name: string) => View, kept: (name: string) => string, cols?: LoraColumns): void {
+    const m = this.of(module);
+    if (m) this.forward(enc, module, y, () => act(kept(`lora.${m.key}`)), () => act('lora_delta'), x, R, cols);
+  }
+
+  adaptBack(enc: StepEncoder, module: string, dx: View, dy: View, x: View, R: number, act: (name: string) => View, kept: (name: string) => string, cols?: LoraColumns): void {
+    const m = this.of(module);
+    if (m) this.backward(enc, module, dx, dy, x, () => act(kept(`lora.${m.key}`)), () => act('lora_du'), () => act('lora_delta'), R, cols);
+  }
+
   forward(enc: StepEncoder, module: string, y: View, u: () => View, delta: () => View, x: View, R: number, cols?: LoraColumns): void {
     const m = this.enabled ? this.of(module) : undefined;
     if (!m) return;
