@@ -5,8 +5,7 @@
 import { arenaBufferBytes, type GpuContext } from '../engine/gpu';
 import { Arena, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
-import { readF32 } from '../engine/readback';
-import { encodeSequenceSums, readSequenceStats, writeCoefficients, type SequenceStats } from './sequence-stats';
+import { encodeSequenceSums, RunnerTail } from './sequence-stats';
 import { gptDecays, paramSpec, validateConfig, type GPTConfig } from './config';
 import { sequenceConfig, type ActivationOptions, type ModelOptions, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
 import type { HostBatch } from './batch';
@@ -210,7 +209,7 @@ function loraLayers(c: GPTConfig, lora: NonNullable<ActivationOptions['lora']>, 
 export type { SequenceStats } from './sequence-stats';
 
 /** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
-export class GptRunner implements ModelRunner {
+export class GptRunner extends RunnerTail implements ModelRunner {
   readonly acts: Arena;
   readonly BT: number;
   private chunk: number;
@@ -225,6 +224,7 @@ export class GptRunner implements ModelRunner {
    * so the gradients are bitwise those of the stored path, for one more forward per step.
    */
   constructor(readonly model: GptModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false) {
+    super();
     const c = model.config;
     if (T > c.nPositions) throw new Error(`sequence length ${T} exceeds the model's n_positions ${c.nPositions}`);
     if (activationsDtype !== 'f32' && activationsDtype !== 'f16') throw new Error(`activationsDtype must be f32 or f16, got ${String(activationsDtype)}`);
@@ -331,33 +331,8 @@ export class GptRunner implements ModelRunner {
     encodeSequenceSums(enc, a, B, T);
   }
 
-  /** Reward model: the score of every sequence of the last forward (B), read at its last non-padding token. */
-  async readRewards(): Promise<Float64Array> {
-    if (!this.score) throw new Error('readRewards: this model has no score head (not a reward model)');
-    return this.score.readRewards();
-  }
-
-  /** Reward model: upload ∂loss/∂reward per sequence (B), where backward starts instead of the coefficients. */
-  setRewardGradients(dReward: ArrayLike<number>): void {
-    if (!this.score) throw new Error('setRewardGradients: this model has no score head (not a reward model)');
-    this.score.setGradients(dReward);
-  }
-
-  /** Per-sequence sums of the last forward (one small readback). */
-  async readStats(): Promise<SequenceStats> {
-    if (this.score) throw new Error('log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)');
-    return readSequenceStats(this.model.gpu.device, (n) => this.a(n));
-  }
-
-  /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
-  async readTokenLogps(): Promise<Float32Array> {
-    if (this.score) throw new Error('log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)');
-    return readF32(this.model.gpu.device, this.a('logp'));
-  }
-
-  /** Upload per-position coefficients dL/dlogp (B,T). */
-  setCoefficients(coef: Float32Array): void {
-    writeCoefficients(this.model.gpu.device, this.a('coef'), coef, this.BT);
+  protected get device(): GPUDevice {
+    return this.model.gpu.device;
   }
 
   /** Parameter gradients += d(Σ coef·logp)/dθ (a reward model: d(Σ dReward·reward)/dθ) for the batch of the last forward. */

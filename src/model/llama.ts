@@ -24,8 +24,7 @@
 import { arenaBufferBytes, type GpuContext } from '../engine/gpu';
 import { alignUp, Arena, layoutArena, numel, type ArenaLayoutOptions, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
-import { readF32 } from '../engine/readback';
-import { encodeSequenceSums, readSequenceStats, writeCoefficients, type SequenceStats } from './sequence-stats';
+import { encodeSequenceSums, RunnerTail } from './sequence-stats';
 import { llamaBiases, llamaDecays, llamaParamSpec, validateLlamaConfig, type LlamaFamilyConfig } from './llama-config';
 import { sequenceConfig, type ActivationOptions, type ModelOptions, type ModelRunner, type SequenceConfig, type TrainableModel } from './family';
 import type { HostBatch } from './batch';
@@ -354,7 +353,7 @@ export function llamaStackScratchBytes(c: LlamaFamilyConfig, align = 256, maxByt
 }
 
 /** Activations and batch buffers for one (B, T) shape; forward and backward record into an encoder. */
-export class LlamaRunner implements ModelRunner {
+export class LlamaRunner extends RunnerTail implements ModelRunner {
   readonly acts: Arena;
   readonly BT: number;
   private chunk: number;
@@ -366,6 +365,7 @@ export class LlamaRunner implements ModelRunner {
   /** activationsDtype 'f16' keeps each layer's qkv and gate_up as packed f16 (GptRunner's habit: math in f32). */
   /** checkpoint: activation checkpointing (GptRunner's: each layer recomputed from its kept input in the backward, bitwise the stored path). */
   constructor(readonly model: LlamaModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false) {
+    super();
     const c = model.config;
     if (T > c.maxPositionEmbeddings) throw new Error(`sequence length ${T} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings}`);
     if (activationsDtype !== 'f32' && activationsDtype !== 'f16') throw new Error(`activationsDtype must be f32 or f16, got ${String(activationsDtype)}`);
@@ -496,33 +496,8 @@ export class LlamaRunner implements ModelRunner {
     encodeSequenceSums(enc, a, B, T);
   }
 
-  /** Reward model: the score of every sequence of the last forward (B), read at its last non-padding token. */
-  async readRewards(): Promise<Float64Array> {
-    if (!this.score) throw new Error('readRewards: this model has no score head (not a reward model)');
-    return this.score.readRewards();
-  }
-
-  /** Reward model: upload ∂loss/∂reward per sequence (B), where backward starts instead of the coefficients. */
-  setRewardGradients(dReward: ArrayLike<number>): void {
-    if (!this.score) throw new Error('setRewardGradients: this model has no score head (not a reward model)');
-    this.score.setGradients(dReward);
-  }
-
-  /** Per-sequence sums of the last forward (one small readback). */
-  async readStats(): Promise<SequenceStats> {
-    if (this.score) throw new Error('log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)');
-    return readSequenceStats(this.model.gpu.device, (n) => this.a(n));
-  }
-
-  /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
-  async readTokenLogps(): Promise<Float32Array> {
-    if (this.score) throw new Error('log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)');
-    return readF32(this.model.gpu.device, this.a('logp'));
-  }
-
-  /** Upload per-position coefficients dL/dlogp (B,T). */
-  setCoefficients(coef: Float32Array): void {
-    writeCoefficients(this.model.gpu.device, this.a('coef'), coef, this.BT);
+  protected get device(): GPUDevice {
+    return this.model.gpu.device;
   }
 
   /** Parameter gradients += d(Σ coef·logp)/dθ (a reward model: d(Σ dReward·reward)/dθ) for the batch of the last forward. */

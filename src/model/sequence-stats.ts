@@ -4,7 +4,8 @@
 // views: logp, mean_logit, entropy, correct, completion_mask, nll_mask (B,T) in; seq_* (B) out.
 import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
-import { readManyF32 } from '../engine/readback';
+import { readF32, readManyF32 } from '../engine/readback';
+import type { ScoreHead } from './score-head';
 import { sequenceSums } from '../kernels/logprob';
 
 /** Per-sequence sums of the last forward, as the objectives consume them. */
@@ -40,4 +41,47 @@ export async function readSequenceStats(device: GPUDevice, a: (name: string) => 
 export function writeCoefficients(device: GPUDevice, coefView: View, coef: Float32Array, BT: number): void {
   if (coef.length !== BT) throw new Error(`coefficients: ${coef.length} values for ${BT} positions`);
   device.queue.writeBuffer(coefView.buffer, coefView.offset, coef.buffer, coef.byteOffset, coef.byteLength);
+}
+
+const REWARD_MODEL = 'log-probs: this is a reward model (a score head, no LM head): read its scores (readRewards)';
+
+/**
+ * The readbacks and uploads GptRunner and LlamaRunner share around their heads: the LM head's
+ * per-sequence sums and per-position log-probs and coefficients, or a reward model's scores and
+ * their gradients. A runner names its activations (`a`), its score head and its device.
+ */
+export abstract class RunnerTail {
+  abstract readonly BT: number;
+  abstract readonly score: ScoreHead | null;
+  protected abstract get device(): GPUDevice;
+  abstract a(name: string): View;
+
+  /** Reward model: the score of every sequence of the last forward (B), read at its last non-padding token. */
+  async readRewards(): Promise<Float64Array> {
+    if (!this.score) throw new Error('readRewards: this model has no score head (not a reward model)');
+    return this.score.readRewards();
+  }
+
+  /** Reward model: upload ∂loss/∂reward per sequence (B), where backward starts instead of the coefficients. */
+  setRewardGradients(dReward: ArrayLike<number>): void {
+    if (!this.score) throw new Error('setRewardGradients: this model has no score head (not a reward model)');
+    this.score.setGradients(dReward);
+  }
+
+  /** Per-sequence sums of the last forward (one small readback). */
+  async readStats(): Promise<SequenceStats> {
+    if (this.score) throw new Error(REWARD_MODEL);
+    return readSequenceStats(this.device, (n) => this.a(n));
+  }
+
+  /** Per-position log-probs of the last forward, (B,T) with 0 where there is no target. */
+  async readTokenLogps(): Promise<Float32Array> {
+    if (this.score) throw new Error(REWARD_MODEL);
+    return readF32(this.device, this.a('logp'));
+  }
+
+  /** Upload per-position coefficients dL/dlogp (B,T). */
+  setCoefficients(coef: Float32Array): void {
+    writeCoefficients(this.device, this.a('coef'), coef, this.BT);
+  }
 }
