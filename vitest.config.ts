@@ -21,6 +21,19 @@ export default defineConfig({
         },
       },
       {
+        // The native f16 kernels (`enable f16;`): only on an adapter with `shader-f16`, where
+        // they fail (never skip) without it — so `npm test` and CI leave this project out
+        // (`npm run test:gpu-f16`). No SwiftShader default: the system's GPU driver is the point.
+        test: {
+          name: 'gpu-f16',
+          include: ['tests/gpu-f16/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],

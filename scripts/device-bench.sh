@@ -16,6 +16,11 @@
 # torch.json (PyTorch fp32 and bf16 for the same GPT-2 cases), summary.md (every table and ours ÷
 # PyTorch), log.txt. Each run has a time cap inside a 280 s budget; a run that hits it leaves a
 # note in summary.md and the others still run.
+# On a GPU with `shader-f16`, each bench run also checks the native f16 kernels against float64
+# (and against their emulated form) and times the f16 matmul: the JSON's `f16` (selfcheck_ok,
+# per-case error ÷ bound, GFLOP/s next to f32) and a line of summary.md (a failed self-check is
+# listed under "Failed checks"). Without it `f16.status` is "shader-f16: not available". The
+# fuller checks, `npm run test:gpu-f16` (tests/gpu-f16/), need a checkout with npm, not this pack.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PLAN=gpu

@@ -16,12 +16,16 @@ const runs = [
   ['bench-llama.json', 'bench-llama.md', 'SmolLM2-135M (ours only)'],
 ];
 const steps = [];
+const notes = [];
 for (const [json, md, title] of runs) {
   const report = read(join(outDir, json));
   if (!report) continue;
   lines.push(`## ${title} (${json})`, '');
   if (existsSync(join(workDir, md))) lines.push(readFileSync(join(workDir, md), 'utf8').trim(), '');
   lines.push(`ratios: \`${JSON.stringify(report.ratios)}\``, '');
+  // the f16 kernels (src/bench/f16-bench.ts): available or not, and the native self-check's verdict
+  if (report.f16) lines.push(`f16: ${report.f16.status}${report.f16.selfcheck_ok === null ? '' : `, self-check against float64 ${report.f16.selfcheck_ok ? 'passed' : 'FAILED'}`}`, '');
+  if (report.f16?.selfcheck_ok === false) notes.push(`- ${json}: the native f16 kernels' self-check against float64 FAILED (see its f16.selfcheck)`);
   for (const s of report.train_step) steps.push({ ...s, adapter: report.adapter });
 }
 
@@ -41,5 +45,6 @@ if (torch.length) {
   lines.push('');
 }
 if (existsSync(join(workDir, 'notes.md'))) lines.push('## Runs that did not finish', '', readFileSync(join(workDir, 'notes.md'), 'utf8').trim(), '');
+if (notes.length) lines.push('## Failed checks', '', ...notes, '');
 writeFileSync(join(outDir, 'summary.md'), lines.join('\n'));
 console.log(lines.join('\n'));

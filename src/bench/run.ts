@@ -13,6 +13,7 @@ import { EngineStep } from './train-step';
 import { TfjsGpt, peerBytes } from './peer-tfjs';
 import { JaxGpt, type LoadedJaxPeer } from './peer-jaxjs';
 import { benchMatmul, type MatmulResult } from './matmul-bench';
+import { benchF16, f16Markdown } from './f16-bench';
 import { measurePeak } from './peak';
 import { kernelShares } from './profile';
 import { emptyPhases, median, phaseMedians, round } from './stats';
@@ -182,6 +183,8 @@ export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInf
     o.log(`matmul ${M}×${N}×${K}…`);
     matmul.push(await benchMatmul(gpu, peer?.tf ?? null, M, N, K, o.reps, o.jax?.jax ?? null));
   }
+  // f16 kernels: self-check and timing where the adapter has shader-f16, else 'not available'
+  const f16 = await benchF16(gpu, o.matmulShapes, matmul, o.reps, o.log);
   const train_step: StepResult[] = [];
   for (const c of o.cases) {
     o.log(`training step ${c.preset} (B=${c.B}, T=${c.T}${c.reduced ? ', reduced' : ''})…`);
@@ -203,6 +206,8 @@ export async function runBench(gpu: GpuContext & { via?: string }, peer: PeerInf
     ceiling_gflops: round(ceiling, 4),
     matmul,
     matmul_fraction_of_ceiling: largest ? round(largest.gflops / ceiling, 3) : null,
+    /** f16-operand kernels (src/bench/f16-bench.ts): `status` says whether the adapter has shader-f16. */
+    f16,
     train_step,
     memory,
     /** The TF.js peer (`ratio`, `train_step_vs_peer`, `matmul_vs_peer` are against it). */
@@ -249,6 +254,7 @@ export function benchMarkdown(r: BenchReport): string {
   lines.push('', '| matmul M×N×K | PrefPlay GFLOP/s | TF.js GFLOP/s | vs TF.js | jax-js GFLOP/s | vs jax-js |', '|---|---|---|---|---|---|');
   for (const m of r.matmul) lines.push(`| ${m.M}×${m.N}×${m.K} | ${m.gflops} | ${m.peer_gflops ?? '–'} | ${x(m.ratio)} | ${m.jaxjs_gflops ?? '–'} | ${x(m.ratio_jaxjs)} |`);
   lines.push('', `FMA ceiling ${r.ceiling_gflops} GFLOP/s; largest matmul at ${((r.matmul_fraction_of_ceiling ?? 0) * 100).toFixed(0)} % of it.`);
+  if (r.f16) lines.push(...f16Markdown(r.f16));
   const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
   for (const m of r.memory) {
     const ran = m.ran ? ` One micro-batch ran: forward ${m.ran.forward_ms} ms, backward ${m.ran.backward_ms} ms, AdamW ${m.ran.optimizer_ms} ms.` : '';

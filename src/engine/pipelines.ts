@@ -10,6 +10,11 @@ export interface KernelSpec {
   entryPoint: string;
   /** WGSL `override` values; booleans become 0/1. */
   constants?: Record<string, number | boolean>;
+  /**
+   * Generated WGSL (src/kernels/*-f16.ts) instead of shaders/`shader`.wgsl; `shader` must then
+   * name this text uniquely (modules are cached by name).
+   */
+  source?: string;
 }
 
 export function kernelKey(spec: KernelSpec): string {
@@ -24,10 +29,10 @@ export class PipelineCache {
 
   constructor(private device: GPUDevice, private shaders: ShaderSources) {}
 
-  module(name: string): GPUShaderModule {
+  module(name: string, source?: string): GPUShaderModule {
     let m = this.modules.get(name);
     if (!m) {
-      m = this.device.createShaderModule({ label: `shader:${name}`, code: this.shaders(name) });
+      m = this.device.createShaderModule({ label: `shader:${name}`, code: source ?? this.shaders(name) });
       this.modules.set(name, m);
     }
     return m;
@@ -42,7 +47,7 @@ export class PipelineCache {
       p = this.device.createComputePipeline({
         label: `pipeline:${key}`,
         layout: 'auto',
-        compute: { module: this.module(spec.shader), entryPoint: spec.entryPoint, constants },
+        compute: { module: this.module(spec.shader, spec.source), entryPoint: spec.entryPoint, constants },
       });
       this.pipelines.set(key, p);
     }

@@ -25,3 +25,31 @@ export const CPU_ROW_WG = 4;
 export function rowWorkgroup(adapter: AdapterSummary, gpuWidth: number): number {
   return isCpuAdapter(adapter) ? CPU_ROW_WG : gpuWidth;
 }
+
+/**
+ * Arithmetic of the products (docs/perf.md, "f16 arithmetic"): 'f32' everywhere; 'f16' reads the operands of
+ * matmul and attention as IEEE half and accumulates in f32 (src/kernels/matmul-f16.ts,
+ * attention-f16.ts), which needs the WebGPU feature `shader-f16`.
+ */
+export type ArithmeticDtype = 'f32' | 'f16';
+
+/** Asked for f16 arithmetic on an adapter without `shader-f16`: an error, never a silent fallback. */
+export class F16UnavailableError extends Error {
+  constructor(adapter: AdapterSummary) {
+    const name = adapter.description || adapter.architecture || adapter.vendor || 'this adapter';
+    super(`f16 arithmetic needs the WebGPU feature 'shader-f16', which ${name} does not offer (features: ${adapter.features.join(', ') || 'none'}): use f32 arithmetic on this adapter`);
+    this.name = 'F16UnavailableError';
+  }
+}
+
+/**
+ * The arithmetic a run gets: 'f16' only when it asked for it and the device was created with
+ * `shader-f16` (src/engine/gpu.ts requests it whenever the adapter offers it); asking for f16
+ * without the feature throws F16UnavailableError.
+ */
+export function arithmeticPlan(gpu: { adapter: AdapterSummary; features: ReadonlySet<string> }, requested: ArithmeticDtype): ArithmeticDtype {
+  if (requested === 'f32') return 'f32';
+  if (requested !== 'f16') throw new Error(`arithmetic dtype must be f32 or f16, got ${String(requested)}`);
+  if (!gpu.features.has('shader-f16')) throw new F16UnavailableError(gpu.adapter);
+  return 'f16';
+}

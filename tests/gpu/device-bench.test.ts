@@ -39,8 +39,10 @@ describe('device-ready bench pack', () => {
     expect(step.ratio_jaxjs).toBeGreaterThan(0);
     expect(report.ratios.train_step_vs_jaxjs.tiny).toBe(step.ratio_jaxjs);
     expect(report.matmul[0].ratio_jaxjs).toBeGreaterThan(0);
+    expect(report.f16.status).toBe('shader-f16: not available'); // SwiftShader; the section is in the bundle
     const summary = readFileSync(join(out, 'summary.md'), 'utf8');
     expect(summary).toContain('| tiny | 2 × 16 |');
+    expect(summary).toContain('f16: shader-f16: not available');
     expect(readdirSync(out).sort()).toEqual(expect.arrayContaining(['bench.json', 'log.txt', 'summary.md', 'torch.json']));
 
     const torch = JSON.parse(readFileSync(join(out, 'torch.json'), 'utf8')) as Array<{ preset: string; B: number; T: number; logp_seq0: number }>;
