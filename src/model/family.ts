@@ -73,6 +73,11 @@ export interface ModelRunner {
    */
   readRewards?(): Promise<Float64Array>;
   setRewardGradients?(dReward: ArrayLike<number>): void;
+  /** A reward model as a value model (PPO): the score at every position (B,T), and backward from ∂loss/∂value (B,T). */
+  readValues?(): Promise<Float32Array>;
+  setValueGradients?(dValue: Float32Array): void;
+  /** The LM head's per-position entropies (B,T) of the last forward. */
+  readTokenEntropies?(): Promise<Float32Array>;
   destroy(): void;
 }
 

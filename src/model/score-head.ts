@@ -8,6 +8,9 @@
 //             dlnf (BT,C) = d · w (written: the only gradient reaching the final norm),
 //             dw (1,C) += dᵀ · lnf (accumulated, like every parameter gradient).
 // No new kernel: both are the nn.Linear matmuls of src/kernels/matmul.ts with OC = 1.
+// All-positions mode (PPO's value model, TRL's `value_model.score(hidden_states)`): the same
+// forward's `all` (BT) is read whole (readAll), and the backward starts from a gradient at every
+// position (setAllGradients) instead of one per sequence: the same two matmuls.
 // Dimensions: B sequences, T positions, C channels, BT = B·T.
 import type { GpuContext } from '../engine/gpu';
 import { Arena, type View } from '../engine/arena';
@@ -85,6 +88,18 @@ export class ScoreHead {
     const read = this.indices;
     const d = new Float32Array(this.BT);
     for (let b = 0; b < this.B; b++) d[b * this.T + read[b]] = dReward[b];
+    const v = this.acts.get('dall');
+    this.gpu.device.queue.writeBuffer(v.buffer, v.offset, d.buffer, d.byteOffset, d.byteLength);
+  }
+
+  /** All-positions mode: the score at every position of the last forward, (B,T) row-major (one readback of B·T floats). */
+  async readAll(): Promise<Float32Array> {
+    return readF32(this.gpu.device, this.acts.get('all'));
+  }
+
+  /** All-positions mode: uploads ∂loss/∂score at every position (B,T), replacing setGradients' one per sequence. */
+  setAllGradients(d: Float32Array): void {
+    if (d.length !== this.BT) throw new Error(`score head: ${d.length} position gradients for ${this.B}×${this.T} positions`);
     const v = this.acts.get('dall');
     this.gpu.device.queue.writeBuffer(v.buffer, v.offset, d.buffer, d.byteOffset, d.byteLength);
   }

@@ -68,6 +68,27 @@ export abstract class RunnerTail {
     this.score.setGradients(dReward);
   }
 
+  /**
+   * A value model (a reward model read at every position, PPO): the score head's output at every
+   * position of the last forward, (B,T).
+   */
+  async readValues(): Promise<Float32Array> {
+    if (!this.score) throw new Error('readValues: this model has no score head (not a reward model)');
+    return this.score.readAll();
+  }
+
+  /** A value model: upload ∂loss/∂value at every position (B,T), where backward starts. */
+  setValueGradients(dValue: Float32Array): void {
+    if (!this.score) throw new Error('setValueGradients: this model has no score head (not a reward model)');
+    this.score.setAllGradients(dValue);
+  }
+
+  /** Per-position entropies (nats) of the LM head's softmax at every position of the last forward, (B,T). */
+  async readTokenEntropies(): Promise<Float32Array> {
+    if (this.score) throw new Error(REWARD_MODEL);
+    return readF32(this.device, this.a('entropy'));
+  }
+
   /** Per-sequence sums of the last forward (one small readback). */
   async readStats(): Promise<SequenceStats> {
     if (this.score) throw new Error(REWARD_MODEL);

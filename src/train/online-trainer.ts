@@ -9,7 +9,10 @@
 //      the objective's loss and per-token coefficients, the policy's backward;
 //   4. the gradient norm, the NaN guard and the optimizer, as every other method.
 // The reference is a second copy of the starting weights on the GPU (with LoRA, the adapters
-// switched off would serve; generation does not take LoRA yet, so LoRA is refused).
+// switched off would serve; generation does not take LoRA yet, so LoRA is refused). A reward model
+// (`reward-model` among the rewards; the CLI's --reward-model DIR) scores the generated ids on the
+// GPU as the `score` command does (src/train/reward-source.ts).
+// GenerationTrainer holds what GRPO/RLOO and PPO (src/train/ppo-trainer.ts) share.
 //
 // Temperature. TRL computes every training log-prob from logits / T. The LM head here is linear
 // without bias on the final norm's output, so logits / T = head(norm(x)·(w/T) + b/T): the final
@@ -22,7 +25,9 @@ import { buildBatch, type HostBatch } from '../model/batch';
 import { DecodeRunner, defaultStopIds, type DecodeModel } from '../model/decode';
 import { createModel, isLlamaConfig, trainableOf, type ModelRunner, type TrainableModel } from '../model/family';
 import type { TrainConfig } from './config';
-import { createObjective, type OnlineObjective } from './objectives';
+import { createObjective, type OnlineGeneration, type OnlineObjective } from './objectives';
+import { REWARD_MODEL_REWARD } from './objectives/online';
+import { RewardModelScorer, type RewardModelWeights } from './reward-source';
 import { batchLength } from './pairs';
 import { checkPrompts, promptInput, promptWhere, type PromptIds } from './prompts';
 import { combineRewards, type AdvantageResult, type RewardTable } from './rl/advantages';
@@ -53,11 +58,13 @@ export interface OnlineSample {
 export interface OnlineTrainerOptions {
   /** Token ids → text (the tokenizer's decode), for the reward functions and the samples. */
   text: (ids: readonly number[]) => string;
-  /** The reward functions, one per name of the objective's `rewards` (default: built from those names). */
+  /** The reward functions, one per name of the objective's `rewards` other than the reward model (default: built from those names). */
   rewards?: readonly RewardFunction[];
+  /** The reward model, when the objective's rewards name REWARD_MODEL_REWARD. */
+  rewardModel?: RewardModelWeights;
 }
 
-interface Micro {
+export interface Micro {
   rows: number[];
   batch: HostBatch;
   /** Prompt length per sequence (the completion starts there). */
@@ -68,7 +75,7 @@ interface Micro {
   refLogps: Float64Array;
 }
 
-interface PolicyPass {
+export interface PolicyPass {
   runner: ModelRunner;
   logps: Float64Array;
   entropySums: Float64Array;
@@ -89,43 +96,24 @@ function divided(w: Float32Array, T: number): Float32Array {
   return Float32Array.from(w, (x) => x / T);
 }
 
-export class OnlineTrainer extends BaseTrainer<null> {
-  readonly objective: OnlineObjective;
-  readonly rewardFns: readonly RewardFunction[];
-  /** The last update's completions (TrainingRun hands them to its events: samples.jsonl). */
-  samples: OnlineSample[] = [];
-  private refModel: TrainableModel | null = null;
-  private refRunners: RunnerPool | null = null;
+/**
+ * What every generating trainer (OnlineTrainer: GRPO, RLOO; PpoTrainer) shares: the prompts, the
+ * reference copy on the GPU, the decoder, the temperature-scaled final norm, the per-token
+ * log-prob layout and the NaN guard. `logitDivisor` is what training log-probs divide the logits
+ * by (GRPO/RLOO: the temperature; PPO: temperature + 1e−7, as TRL).
+ */
+export abstract class GenerationTrainer extends BaseTrainer<null> {
+  protected refModel: TrainableModel | null = null;
+  protected refRunners: RunnerPool | null = null;
   private decoder: DecodeRunner | null = null;
-  private readonly rowsPerStep: number;
-  private readonly maxPrompt: number;
+  protected readonly maxPrompt: number;
 
-  constructor(model: TrainableModel, readonly train: readonly PromptIds[], readonly evalSet: readonly PromptIds[], cfg: TrainConfig, private o: OnlineTrainerOptions) {
-    const objective = createObjective(cfg.objective);
-    if (objective.kind !== 'online') throw new Error(`method "${objective.method}" does not generate: use Trainer, KtoTrainer or RewardTrainer`);
-    if (model.lora || model.packed) throw new Error(`method ${objective.method}: LoRA is not available for online methods yet (generation does not take adapters); train the whole model`);
-    const gen = objective.generation;
-    checkPrompts(train, model.seq, gen.maxNewTokens);
-    checkPrompts(evalSet, model.seq, gen.maxNewTokens);
+  constructor(model: TrainableModel, readonly train: readonly PromptIds[], readonly evalSet: readonly PromptIds[], cfg: TrainConfig, method: string, readonly generation: OnlineGeneration, readonly logitDivisor: number) {
+    if (model.lora || model.packed) throw new Error(`method ${method}: LoRA is not available for online methods yet (generation does not take adapters); train the whole model`);
+    checkPrompts(train, model.seq, generation.maxNewTokens);
+    checkPrompts(evalSet, model.seq, generation.maxNewTokens);
     super(model, train.length, cfg);
-    this.objective = objective;
-    const rows = Math.min(cfg.batchSize, train.length) * gen.numGenerations;
-    if (rows % cfg.gradAccum !== 0) throw new Error(`gradAccum ${cfg.gradAccum} must divide the ${rows} completions of an update (${Math.min(cfg.batchSize, train.length)} prompts × ${gen.numGenerations} generations)`);
-    this.rowsPerStep = rows;
-    this.rewardFns = o.rewards ?? rewardFunctions(objective.rewards.names);
-    if (this.rewardFns.length !== objective.rewards.names.length) throw new Error(`${this.rewardFns.length} reward functions for ${objective.rewards.names.length} names (${objective.rewards.names.join(', ')})`);
     this.maxPrompt = Math.max(...[...train, ...evalSet].map((p) => promptInput(p, model.seq.bosTokenId).length));
-    // a prompt a reward function cannot read (arithmetic: no expression) fails now, not mid-run
-    for (const p of [...train, ...evalSet]) {
-      const text = o.text(p.promptIds);
-      for (const f of this.rewardFns) {
-        try {
-          f.score(text, '');
-        } catch (e) {
-          throw new Error(`${promptWhere(p)}: reward ${f.name} cannot score it: ${(e as Error).message}`, { cause: e });
-        }
-      }
-    }
   }
 
   protected dataIndex(i: number): number {
@@ -138,19 +126,19 @@ export class OnlineTrainer extends BaseTrainer<null> {
   }
 
   protected microStep(): Promise<MicroResult> {
-    throw new Error('OnlineTrainer runs whole updates (trainStep)');
+    throw new Error('online trainers run whole updates (trainStep)');
   }
 
   /**
    * The reference: a second copy of `refWeights` (default: the weights now on the GPU) whose final
-   * norm is divided by the temperature. Call before training, and after a resume with the
+   * norm is divided by the logit divisor. Call before training, and after a resume with the
    * starting weights.
    */
   async prepare(refWeights?: Map<string, Float32Array>, hooks?: PassHooks): Promise<void> {
     checkCancelled(hooks);
     if (this.refModel) return;
     const weights = refWeights ?? (await this.model.download());
-    const T = this.objective.generation.temperature;
+    const T = this.logitDivisor;
     const ref = createModel(this.model.gpu, { config: this.model.config });
     try {
       ref.upload(T === 1 ? weights : new Map([...weights].map(([k, v]) => [k, finalNormNames(this.model).includes(k) ? divided(v, T) : v])));
@@ -163,53 +151,41 @@ export class OnlineTrainer extends BaseTrainer<null> {
     this.refRunners = new RunnerPool(ref, undefined, undefined, this.runners.activationsDtype, this.runners.checkpoint);
   }
 
-  private decoderFor(B: number): DecodeRunner {
+  protected decoderFor(B: number): DecodeRunner {
     if (!this.decoder || this.decoder.B !== B) {
       this.decoder?.destroy();
-      this.decoder = new DecodeRunner(this.model as DecodeModel, B, this.maxPrompt, this.objective.generation.maxNewTokens);
+      this.decoder = new DecodeRunner(this.model as DecodeModel, B, this.maxPrompt, this.generation.maxNewTokens);
     }
     return this.decoder;
   }
 
-  /** Generates G completions of each prompt (the decoder's B = prompts·G rows); kept = cut after the first end-of-text. */
-  private async rollouts(prompts: readonly PromptIds[], seed: number) {
-    const { numGenerations: G, maxNewTokens, temperature, topK, topP } = this.objective.generation;
-    const bos = this.model.seq.bosTokenId;
-    const eos = this.model.seq.eosTokenId;
-    const inputs = prompts.flatMap((p) => Array.from({ length: G }, () => promptInput(p, bos)));
-    const rows = Math.max(inputs.length, this.rowsPerStep);
-    // an eval chunk smaller than an update fills the decoder's rows with copies of its last prompt
+  /** Generates one completion per input row on the policy's current weights; kept = cut after the first end-of-text. */
+  protected async generateRows(inputs: readonly number[][], rows: number, seed: number, temperature: number): Promise<number[][]> {
+    const { maxNewTokens, topK, topP } = this.generation;
+    // a chunk smaller than the decoder fills its rows with copies of its last input
     const padded = [...inputs, ...Array.from({ length: rows - inputs.length }, () => inputs[inputs.length - 1])];
     const gen = await this.decoderFor(rows).generate(padded, { maxNewTokens, temperature, topK, topP, seed });
-    const kept = gen.generated.slice(0, inputs.length).map((g) => cutAfterFirstEos(g, eos));
-    const stops = new Set([...defaultStopIds(this.model as DecodeModel), eos]);
-    const promptText = prompts.map((p) => this.o.text(p.promptIds));
-    const completionText = kept.map((c) => this.o.text(c.filter((id) => !stops.has(id))));
-    const table: RewardTable = {
-      names: this.rewardFns.map((f) => f.name),
-      weights: this.objective.rewards.weights,
-      values: kept.map((_, r) => {
-        const p = Math.floor(r / G);
-        return this.rewardFns.map((f) => {
-          try {
-            return f.score(promptText[p], completionText[r]);
-          } catch (e) {
-            throw new Error(`${promptWhere(prompts[p])}: reward ${f.name} failed on a completion: ${(e as Error).message}`, { cause: e });
-          }
-        });
-      }),
-    };
-    const truncated = kept.map((c) => isTruncated(c, eos, this.model.seq.eosTokenId));
-    return { inputs, kept, promptText, completionText, table, truncated };
+    return gen.generated.slice(0, inputs.length).map((g) => cutAfterFirstEos(g, this.model.seq.eosTokenId));
   }
 
-  /** The micro-batch of rows `rows`: host batch, completion mask and the reference's log-probs. */
-  private async micro(rows: number[], inputs: number[][], kept: number[][]): Promise<Micro> {
+  /** The completion's text without end-of-text or other stop tokens (what reward functions and samples read). */
+  protected completionText(ids: readonly number[], text: (ids: readonly number[]) => string): string {
+    const stops = new Set([...defaultStopIds(this.model as DecodeModel), this.model.seq.eosTokenId]);
+    return text(ids.filter((id) => !stops.has(id)));
+  }
+
+  /**
+   * The micro-batch of rows `rows`: host batch, completion mask and the reference's log-probs.
+   * `width` (PPO: the rollout batch's response width) widens the completion layout, and the
+   * batch so that every row has all `width` positions after its prompt (padding beyond its end).
+   */
+  protected async micro(rows: number[], inputs: number[][], kept: number[][], width?: number): Promise<Micro> {
     const seq = this.model.seq;
     const seqs = rows.map((r) => ({ ids: [...inputs[r], ...kept[r]], promptLen: inputs[r].length }));
-    const batch = buildBatch(seqs, seq.eosTokenId, batchLength(Math.max(...seqs.map((s) => s.ids.length)), seq.nPositions));
+    const Tc = width ?? Math.max(1, ...rows.map((r) => kept[r].length));
+    const longest = Math.max(...seqs.map((s) => (width === undefined ? s.ids.length : Math.max(s.ids.length, s.promptLen + width))));
+    const batch = buildBatch(seqs, seq.eosTokenId, batchLength(longest, seq.nPositions));
     const promptLens = seqs.map((s) => s.promptLen);
-    const Tc = Math.max(...rows.map((r) => kept[r].length));
     const mask = new Float64Array(rows.length * Tc);
     rows.forEach((r, b) => mask.fill(1, b * Tc, b * Tc + kept[r].length));
     const runner = this.refRunners!.get(batch.B, batch.T);
@@ -221,16 +197,25 @@ export class OnlineTrainer extends BaseTrainer<null> {
     return { rows, batch, promptLens, Tc, mask, refLogps };
   }
 
-  /** Per-token log-probs (B, runner T) → completion layout (B, Tc): token t of completion b is predicted at prompt_len − 1 + t. */
-  private gather(tok: Float32Array, T: number, promptLens: number[], Tc: number, mask: Float64Array): Float64Array {
+  /** Per-token values (B, runner T) → completion layout (B, Tc): token t of completion b is predicted at prompt_len − 1 + t. */
+  protected gather(tok: Float32Array, T: number, promptLens: number[], Tc: number, mask: Float64Array | null): Float64Array {
     const out = new Float64Array(promptLens.length * Tc);
     promptLens.forEach((pl, b) => {
-      for (let t = 0; t < Tc; t++) if (mask[b * Tc + t]) out[b * Tc + t] = tok[b * T + pl - 1 + t];
+      for (let t = 0; t < Tc; t++) if (!mask || mask[b * Tc + t]) out[b * Tc + t] = tok[b * T + pl - 1 + t];
     });
     return out;
   }
 
-  private async policyForward(m: Micro): Promise<PolicyPass> {
+  /** Completion layout (B, Tc) → runner layout (B, T), zero elsewhere (coefficients, value gradients). */
+  protected scatter(x: ArrayLike<number>, T: number, promptLens: number[], Tc: number): Float32Array {
+    const out = new Float32Array(promptLens.length * T);
+    promptLens.forEach((pl, b) => {
+      for (let t = 0; t < Tc && pl - 1 + t < T; t++) out[b * T + pl - 1 + t] = x[b * Tc + t];
+    });
+    return out;
+  }
+
+  protected async policyForward(m: Micro): Promise<PolicyPass> {
     const runner = this.runners.get(m.batch.B, m.batch.T);
     runner.setBatch(m.batch);
     const enc = new StepEncoder(this.model.gpu, 'forward');
@@ -242,7 +227,7 @@ export class OnlineTrainer extends BaseTrainer<null> {
   }
 
   /** Divides the policy's final norm by T (returns what to put back); T = 1: nothing. */
-  private async scaleNorm(T: number): Promise<Map<string, Float32Array> | null> {
+  protected async scaleNorm(T: number): Promise<Map<string, Float32Array> | null> {
     if (T === 1) return null;
     const device = this.model.gpu.device;
     const saved = new Map<string, Float32Array>();
@@ -256,7 +241,7 @@ export class OnlineTrainer extends BaseTrainer<null> {
     return saved;
   }
 
-  private restoreNorm(saved: Map<string, Float32Array>): void {
+  protected restoreNorm(saved: Map<string, Float32Array>): void {
     const device = this.model.gpu.device;
     for (const [name, w] of saved) {
       const v = this.model.params.get(name);
@@ -265,7 +250,7 @@ export class OnlineTrainer extends BaseTrainer<null> {
   }
 
   /** ∂/∂w = (∂/∂(w/T))/T for the final norm's gradients. */
-  private async scaleNormGrads(T: number): Promise<void> {
+  protected async scaleNormGrads(T: number): Promise<void> {
     const device = this.model.gpu.device;
     const grads = trainableOf(this.model).grads;
     for (const name of finalNormNames(this.model)) {
@@ -276,13 +261,110 @@ export class OnlineTrainer extends BaseTrainer<null> {
     }
   }
 
-  private checkFinite(values: ArrayLike<number>, what: string, rowPrompt: readonly number[], width: number): void {
+  protected checkFinite(values: ArrayLike<number>, what: string, rowPrompt: readonly number[], width: number): void {
     const bad = new Set<number>();
     for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k])) bad.add(this.dataIndex(rowPrompt[Math.floor(k / width)]));
     if (bad.size) {
       const list = [...bad];
       throw new TrainingError(`non-finite ${what} at step ${this.step + 1} (examples ${list.join(', ')}): lower the learning rate or check these rows`, this.step + 1, list);
     }
+  }
+
+  override get gpuBytes(): number {
+    return super.gpuBytes + (this.refModel?.params.bytes ?? 0) + (this.refRunners?.bytes ?? 0) + (this.decoder?.bytes ?? 0);
+  }
+
+  override destroy(): void {
+    super.destroy();
+    this.decoder?.destroy();
+    this.refRunners?.destroy();
+    this.refModel?.destroy();
+    this.decoder = null;
+    this.refRunners = null;
+    this.refModel = null;
+  }
+}
+
+export class OnlineTrainer extends GenerationTrainer {
+  readonly objective: OnlineObjective;
+  /** The rule-based reward functions, in the order of the objective's names (the reward model's column excluded). */
+  readonly rewardFns: readonly RewardFunction[];
+  /** The reward model's column (objective reward name REWARD_MODEL_REWARD), or null. */
+  readonly rewardModel: RewardModelScorer | null = null;
+  /** rewards/<name> of every column, in the objective's order. */
+  readonly rewardNames: readonly string[];
+  /** The last update's completions (TrainingRun hands them to its events: samples.jsonl). */
+  samples: OnlineSample[] = [];
+  private readonly rowsPerStep: number;
+
+  constructor(model: TrainableModel, train: readonly PromptIds[], evalSet: readonly PromptIds[], cfg: TrainConfig, private o: OnlineTrainerOptions) {
+    const objective = createObjective(cfg.objective);
+    if (objective.kind !== 'online') throw new Error(`method "${objective.method}" is not GRPO or RLOO: use ${objective.kind === 'ppo' ? 'PpoTrainer' : 'Trainer, KtoTrainer or RewardTrainer'}`);
+    super(model, train, evalSet, cfg, objective.method, objective.generation, objective.generation.temperature);
+    const gen = objective.generation;
+    this.objective = objective;
+    const rows = Math.min(cfg.batchSize, train.length) * gen.numGenerations;
+    if (rows % cfg.gradAccum !== 0) throw new Error(`gradAccum ${cfg.gradAccum} must divide the ${rows} completions of an update (${Math.min(cfg.batchSize, train.length)} prompts × ${gen.numGenerations} generations)`);
+    this.rowsPerStep = rows;
+    const names = objective.rewards.names;
+    const textNames = names.filter((n) => n !== REWARD_MODEL_REWARD);
+    this.rewardFns = o.rewards ?? rewardFunctions(textNames);
+    if (this.rewardFns.length !== textNames.length) throw new Error(`${this.rewardFns.length} reward functions for ${textNames.length} names (${textNames.join(', ')})`);
+    // a prompt a reward function cannot read (arithmetic: no expression) fails now, not mid-run
+    for (const p of [...train, ...evalSet]) {
+      const text = o.text(p.promptIds);
+      for (const fn of this.rewardFns) {
+        try {
+          fn.score(text, '');
+        } catch (e) {
+          throw new Error(`${promptWhere(p)}: reward ${fn.name} cannot score it: ${(e as Error).message}`, { cause: e });
+        }
+      }
+    }
+    if (names.includes(REWARD_MODEL_REWARD)) {
+      if (!o.rewardModel) throw new Error(`method ${objective.method}: reward "${REWARD_MODEL_REWARD}" needs a reward model (the CLI's --reward-model DIR)`);
+      this.rewardModel = new RewardModelScorer(model, o.rewardModel);
+    } else if (o.rewardModel) throw new Error(`method ${objective.method}: a reward model was given but the rewards (${names.join(', ')}) do not name "${REWARD_MODEL_REWARD}"`);
+    let f = 0;
+    this.rewardNames = names.map((n) => (n === REWARD_MODEL_REWARD ? this.rewardModel!.name : this.rewardFns[f++].name));
+  }
+
+  override async allocated(): Promise<void> {
+    await super.allocated();
+    await this.rewardModel?.allocated();
+  }
+
+  /** Generates G completions of each prompt (the decoder's B = prompts·G rows); kept = cut after the first end-of-text. */
+  private async rollouts(prompts: readonly PromptIds[], seed: number) {
+    const { numGenerations: G, temperature } = this.objective.generation;
+    const bos = this.model.seq.bosTokenId;
+    const eos = this.model.seq.eosTokenId;
+    const inputs = prompts.flatMap((p) => Array.from({ length: G }, () => promptInput(p, bos)));
+    const kept = await this.generateRows(inputs, Math.max(inputs.length, this.rowsPerStep), seed, temperature);
+    const promptText = prompts.map((p) => this.o.text(p.promptIds));
+    const completionText = kept.map((c) => this.completionText(c, this.o.text));
+    // the reward model scores the ids the policy generated (prompt + completion, end-of-text kept)
+    const modelScores = this.rewardModel ? await this.rewardModel.score(inputs, kept, this.rowsPerStep) : null;
+    const names = this.objective.rewards.names;
+    const table: RewardTable = {
+      names: this.rewardNames,
+      weights: this.objective.rewards.weights,
+      values: kept.map((_, r) => {
+        const p = Math.floor(r / G);
+        let f = 0;
+        return names.map((n) => {
+          if (n === REWARD_MODEL_REWARD) return modelScores![r];
+          const fn = this.rewardFns[f++];
+          try {
+            return fn.score(promptText[p], completionText[r]);
+          } catch (e) {
+            throw new Error(`${promptWhere(prompts[p])}: reward ${fn.name} failed on a completion: ${(e as Error).message}`, { cause: e });
+          }
+        });
+      }),
+    };
+    const truncated = kept.map((c) => isTruncated(c, eos, this.model.seq.eosTokenId));
+    return { inputs, kept, promptText, completionText, table, truncated };
   }
 
   override async trainStep(): Promise<Metrics> {
@@ -429,16 +511,11 @@ export class OnlineTrainer extends BaseTrainer<null> {
   }
 
   override get gpuBytes(): number {
-    return super.gpuBytes + (this.refModel?.params.bytes ?? 0) + (this.refRunners?.bytes ?? 0) + (this.decoder?.bytes ?? 0);
+    return super.gpuBytes + (this.rewardModel?.bytes ?? 0);
   }
 
   override destroy(): void {
     super.destroy();
-    this.decoder?.destroy();
-    this.refRunners?.destroy();
-    this.refModel?.destroy();
-    this.decoder = null;
-    this.refRunners = null;
-    this.refModel = null;
+    this.rewardModel?.destroy();
   }
 }

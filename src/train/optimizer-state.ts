@@ -188,6 +188,15 @@ export class OptimizerState {
     return Math.sqrt((await readF32(this.model.gpu.device, this.normSq))[0]);
   }
 
+  /**
+   * Replaces the recorded ‖g‖² (after readGradNorm) by `normSq`: clipping several models' gradients
+   * by one global norm (PPO's policy and value model, clipped jointly as one nn.Module).
+   */
+  setGradNormSq(normSq: number): void {
+    const x = Float32Array.of(normSq);
+    this.model.gpu.device.queue.writeBuffer(this.normSq.buffer, this.normSq.offset, x.buffer, x.byteOffset, x.byteLength);
+  }
+
   /** Update k (1-based `step`) with learning rate lr; clipping reads the norm on the GPU. */
   apply(lr: number, step: number): void {
     const enc = new StepEncoder(this.model.gpu, 'optimizer');

@@ -23,7 +23,9 @@ import { RewardTrainer } from './reward-trainer';
 import { isRewardModel, toRewardModel } from '../model/reward';
 import type { Moments } from './optimizer-state';
 import { PassCancelled, type PassHooks, type PassPhase, type PassProgress } from './progress';
-import { OnlineTrainer, type OnlineSample } from './online-trainer';
+import { GenerationTrainer, OnlineTrainer, type OnlineSample } from './online-trainer';
+import { PpoTrainer, VALUE_PREFIX, type PpoSample } from './ppo-trainer';
+import type { RewardModelWeights } from './reward-source';
 import { checkPrompts, promptsOf, type PromptIds } from './prompts';
 import type { RewardFunction } from './rl/rewards';
 
@@ -73,6 +75,8 @@ export interface RunEvents {
   metrics?(rows: Metrics[]): void;
   /** Online methods (GRPO, RLOO): every completion generated for an update, before its metrics. */
   samples?(rows: OnlineSample[]): void;
+  /** PPO: every response generated for an update, with the reward model's score, before its metrics. */
+  ppoSamples?(rows: PpoSample[]): void;
   status?(s: RunStatus): void;
   /**
    * A pass over the whole data set (the reference sums: train then eval examples as one pass; an
@@ -89,6 +93,11 @@ export interface TrainingRunOptions {
   text?: (ids: readonly number[]) => string;
   /** Online methods: reward functions in place of those the method's `reward` option names (tests). */
   rewards?: readonly RewardFunction[];
+  /**
+   * A reward model (a *ForSequenceClassification folder's weights, the policy's tokenizer): GRPO and
+   * RLOO's `reward-model` reward function; PPO's reward model, and its value model's starting weights.
+   */
+  rewardModel?: RewardModelWeights;
   config: TrainConfig;
   /** Reference weights (the CLI's --ref-model); default: the starting weights (with LoRA: the base, adapters off). */
   refWeights?: Map<string, Float32Array>;
@@ -137,7 +146,7 @@ export class TrainingRun {
   /** Every metrics row of this run so far. */
   rows: Metrics[] = [];
   model: TrainableModel | null = null;
-  trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer | null = null;
+  trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer | PpoTrainer | null = null;
   /** The method trains a score head (a reward model: RewardTrainer) instead of the LM head. */
   readonly scoreHead: boolean;
   private ref: RunReference | null = null;
@@ -158,9 +167,10 @@ export class TrainingRun {
     // in place of its LM head; a model that already has one trains only as a reward model
     if (this.scoreHead) this.o = { ...o, base: toRewardModel(o.base, o.config.seed) };
     else if (isRewardModel(o.base.config)) throw new Error(`method ${o.config.objective.method} trains the LM head, and this model is a reward model (a score head, no LM head): use --method reward, or start from a causal LM`);
-    const online = objective.kind === 'online';
+    const online = objective.kind === 'online' || objective.kind === 'ppo';
+    if (objective.kind === 'ppo' && !o.rewardModel) throw new Error('method ppo scores its responses with a reward model: give one (the CLI\'s --reward-model DIR; train one with --method reward)');
     if (online && !o.text) throw new Error(`method ${o.config.objective.method} generates and scores text: the run needs a text decoder (TrainingRunOptions.text)`);
-    if (!online && o.data.kind === 'prompts') throw new Error(`method ${o.config.objective.method} trains on ${unpairedMethod ? 'unpaired examples or pairs' : 'preference pairs'}; this data holds prompts only (online methods take them: --method grpo or rloo)`);
+    if (!online && o.data.kind === 'prompts') throw new Error(`method ${o.config.objective.method} trains on ${unpairedMethod ? 'unpaired examples or pairs' : 'preference pairs'}; this data holds prompts only (online methods take them: --method grpo, rloo or ppo)`);
     if (!unpairedMethod && !online && o.data.kind === 'unpaired') throw new Error(`method ${o.config.objective.method} trains on preference pairs; this data holds unpaired (KTO) examples`);
     // an unpaired method (KTO) on pairs: the pairs' split, each side unpaired as TRL's KTOTrainer does
     this.kind = online ? 'prompts' : unpairedMethod ? 'unpaired' : 'pairs';
@@ -176,12 +186,18 @@ export class TrainingRun {
     // fail before any GPU work on an example this model cannot take
     const seq = sequenceConfig(o.base.config);
     const check = (xs: readonly (PairIds | UnpairedIds | PromptIds)[]) =>
-      objective.kind === 'online' ? checkPrompts(xs, seq, objective.generation.maxNewTokens) : this.kind === 'pairs' ? checkPairs(xs as PairIds[], seq) : checkUnpaired(xs as UnpairedIds[], { seq });
+      objective.kind === 'online' || objective.kind === 'ppo' ? checkPrompts(xs, seq, objective.generation.maxNewTokens) : this.kind === 'pairs' ? checkPairs(xs as PairIds[], seq) : checkUnpaired(xs as UnpairedIds[], { seq });
     check(split.train);
     check(split.eval);
     if (objective.kind === 'online') {
       const rows = Math.min(o.config.batchSize, split.train.length) * objective.generation.numGenerations;
       if (rows % o.config.gradAccum !== 0) throw new Error(`gradAccum ${o.config.gradAccum} must divide the ${rows} completions of an update (batch size ${Math.min(o.config.batchSize, split.train.length)} prompts × ${objective.generation.numGenerations} generations)`);
+    }
+    if (objective.kind === 'ppo') {
+      const B = Math.min(o.config.batchSize, split.train.length);
+      const M = objective.numMiniBatches;
+      if (B % M !== 0) throw new Error(`numMiniBatches ${M} must divide the ${B} responses of an update (batch size)`);
+      if ((B / M) % o.config.gradAccum !== 0) throw new Error(`gradAccum ${o.config.gradAccum} must divide the ${B / M} responses of a mini-batch (batch size ${B} / ${M} mini-batches)`);
     }
     this.prompts = online ? { train: split.train as PromptIds[], eval: split.eval as PromptIds[] } : null;
     this.train = online ? [] : (split.train as (PairIds | UnpairedIds)[]);
@@ -221,20 +237,23 @@ export class TrainingRun {
     if (snap && JSON.stringify(snap.config) !== JSON.stringify(this.o.base.config)) throw new Error('the saved snapshot is of another model shape: start the run again');
     const { lora, baseDtype } = this.cfg;
     const model = createModel(gpu, this.o.base, { lora, baseDtype });
-    let trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer | null = null;
+    let trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer | PpoTrainer | null = null;
     try {
       // LoRA: the base is always the starting weights; a snapshot holds the adapters
-      model.upload(snap && !model.lora ? snap.params : this.o.base.params);
+      // a PPO snapshot holds the value model's tensors too (VALUE_PREFIX)
+      model.upload(snap && !model.lora ? new Map([...snap.params].filter(([k]) => !k.startsWith(VALUE_PREFIX))) : this.o.base.params);
       if (model.lora && lora) model.lora.upload(snap?.params ?? this.o.adapters ?? loraInit(this.o.base.config, lora, this.cfg.seed));
-      if (this.prompts) trainer = new OnlineTrainer(model, this.prompts.train, this.prompts.eval, this.cfg, { text: this.o.text!, rewards: this.o.rewards });
+      if (this.prompts && createObjective(this.cfg.objective).kind === 'ppo') trainer = new PpoTrainer(model, this.prompts.train, this.prompts.eval, this.cfg, { text: this.o.text!, rewardModel: this.o.rewardModel! });
+      else if (this.prompts) trainer = new OnlineTrainer(model, this.prompts.train, this.prompts.eval, this.cfg, { text: this.o.text!, rewards: this.o.rewards, rewardModel: this.o.rewardModel });
       else if (this.scoreHead) trainer = new RewardTrainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg);
       else trainer = this.kind === 'pairs' ? new Trainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg) : new KtoTrainer(model, this.train as UnpairedIds[], this.evalSet as UnpairedIds[], this.cfg);
       await trainer.allocated(); // out of device memory: a clear message now, not invalid buffers later
       // a pairs trainer gets pair sums and an unpaired one unpaired sums: both come from a run of the same kind
       const t = trainer as BaseTrainer<RunReference>;
-      if (trainer instanceof OnlineTrainer) {
+      if (trainer instanceof GenerationTrainer) {
         if (snap) {
           trainer.restore({ step: snap.state.step, reference: null }, snap.moments);
+          if (trainer instanceof PpoTrainer) trainer.restoreValue(snap.params, snap.moments);
           // num_tokens counts generated tokens: the snapshot's last row has it
           trainer.numTokens = (snap.rows ?? []).filter((m) => m.step <= snap.step && m.num_tokens !== undefined).at(-1)?.num_tokens ?? 0;
         }
@@ -265,7 +284,7 @@ export class TrainingRun {
     return snap;
   }
 
-  private requireLive(): { model: TrainableModel; trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer } {
+  private requireLive(): { model: TrainableModel; trainer: Trainer | KtoTrainer | RewardTrainer | OnlineTrainer | PpoTrainer } {
     if (!this.model || !this.trainer) throw new Error('the run has no GPU state: call start()');
     return { model: this.model, trainer: this.trainer };
   }
@@ -284,6 +303,7 @@ export class TrainingRun {
       const m = await trainer.trainStep();
       rows.push(m);
       if (trainer instanceof OnlineTrainer) this.o.events?.samples?.(trainer.samples);
+      if (trainer instanceof PpoTrainer) this.o.events?.ppoSamples?.(trainer.samples);
       if ((this.evalSet.length || this.prompts?.eval.length) && (m.step === steps || (evalEvery > 0 && m.step % evalEvery === 0))) {
         try {
           rows.push({ ...(await trainer.evaluate(this.hooks('eval'))), epoch: m.epoch, step: m.step });
@@ -339,7 +359,13 @@ export class TrainingRun {
     if (!store || !this.model || !this.trainer) return false;
     const { model, trainer } = this;
     const step = trainer.step;
-    const [params, moments] = [await (model.lora ? model.lora.download() : model.download()), await trainer.optimizerState()];
+    let [params, moments] = [await (model.lora ? model.lora.download() : model.download()), await trainer.optimizerState()];
+    if (trainer instanceof PpoTrainer) {
+      // the value model is trained too: its tensors and moments go beside the policy's
+      const v = await trainer.valueState();
+      params = new Map([...params, ...v.params]);
+      if (moments && v.moments) moments = { m: new Map([...moments.m, ...v.moments.m]), v: new Map([...moments.v, ...v.moments.v]) };
+    }
     try {
       await store.save({ step, config: model.config, params, moments, state: { step, reference: trainer.reference }, rows: this.rows.filter((m) => m.step <= step) });
     } catch (e) {

@@ -24,6 +24,8 @@ import { PairsLog } from '../pairs-log';
 import { trackedPairs, trackEvery, TRACKED_PAIRS } from '../../train/pair-track';
 import type { PairIds } from '../../train/pairs';
 import { loadPromptsFile } from '../prompts-load';
+import { loadRewardModelArg } from '../reward-model-arg';
+import { REWARD_MODEL_REWARD } from '../../train/objectives/online';
 import { baseModelName, LORA_FLAG_OPTIONS, loraForCheck, loraFromFlags, resolveLora, writeAdapterDir } from '../lora-flags';
 
 export const train: Command = {
@@ -33,6 +35,7 @@ export const train: Command = {
     model: { type: 'string', valueName: 'DIR|builtin|hf:ORG/NAME', description: 'Starting model folder, builtin, or a Hugging Face Hub model hf:ORG/NAME[@REVISION] (downloaded into $HF_HOME/hub; HF_TOKEN for gated models)' },
     pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml); online methods (grpo, rloo) take their prompts, or prompt-only rows {"prompt": …}' },
     ...methodFlagOptions(),
+    'reward-model': { type: 'string', valueName: 'DIR|hf:ORG/NAME', description: `Reward model folder (*ForSequenceClassification, num_labels 1, the policy's tokenizer): PPO's reward model and its value model's start; for grpo/rloo a reward function (${REWARD_MODEL_REWARD} in --reward, added when --reward is not given), logged as rewards/<folder name>/mean` },
     'ref-model': { type: 'string', valueName: 'DIR|hf:ORG/NAME', description: 'Reference model for methods with a reference (default: the starting weights)' },
     lr: { type: 'string', valueName: 'LR', description: 'Peak learning rate', default: String(TRAIN_DEFAULTS.lr) },
     schedule: { type: 'string', valueName: 'S', description: 'linear, cosine or constant (after warmup)', default: TRAIN_DEFAULTS.schedule },
@@ -67,11 +70,28 @@ export const train: Command = {
     '(--reward-weights), and trains against a copy of the starting weights (β --beta, default 0.04). DIR/samples.jsonl gets',
     'every completion (step, prompt, completion, prompt_ids, completion_ids, reward). Example: train --model builtin',
     '--pairs public/data/arithmetic.jsonl --method grpo --reward judge:arithmetic --num-generations 4 --max-new-tokens 8 --out runs/grpo',
+    '--reward-model DIR scores completions with a reward folder (train --method reward) as `score` does: with grpo/rloo it is',
+    'one more reward function (--reward judge:arithmetic,reward-model --reward-weights 1,0.5), with ppo the reward model.',
+    '--method ppo (TRL PPOTrainer): one response per prompt at --temperature (0.7), the reward model\'s score, k1 KL × --kl-coef',
+    '(0.05) per token, a value model started from the reward model, GAE, clipped policy and value losses, --ppo-epochs (4)',
+    'passes per batch; DIR/samples.jsonl gets every response with its score. Seed 002\'s chain: train --method sft --out runs/sft;',
+    'train --method reward --model runs/sft/model --out runs/rm; train --method ppo --model runs/sft/model --reward-model runs/rm/model.',
   ],
   async run(opts) {
     const model = requireString(opts, 'model');
     const pairsPath = requireString(opts, 'pairs');
     const out = requireString(opts, 'out');
+    const rewardModelArg = opts['reward-model'] === undefined ? null : String(opts['reward-model']);
+    const method0 = String(opts.method ?? 'dpo');
+    if (rewardModelArg !== null && !['grpo', 'rloo', 'ppo'].includes(method0)) throw new UsageError(`--reward-model applies to --method grpo, rloo and ppo only (got --method ${method0})`);
+    if (method0 === 'ppo' && rewardModelArg === null) throw new UsageError('--method ppo needs --reward-model DIR: a reward folder (train --method reward, or init --reward-head) with the policy\'s tokenizer');
+    if (rewardModelArg !== null && method0 !== 'ppo') {
+      // the reward model is one more reward function: alone when --reward is not given
+      const names = opts.reward === undefined ? [] : String(opts.reward).split(',').map((x) => x.trim()).filter(Boolean);
+      if (!names.includes(REWARD_MODEL_REWARD)) opts = { ...opts, reward: [...names, REWARD_MODEL_REWARD].join(',') };
+    } else if (rewardModelArg === null && String(opts.reward ?? '').split(',').map((x) => x.trim()).includes(REWARD_MODEL_REWARD)) {
+      throw new UsageError(`--reward ${REWARD_MODEL_REWARD} needs --reward-model DIR`);
+    }
     const objective = objectiveFromOptions(opts);
     const cfg: TrainConfig = {
       ...TRAIN_DEFAULTS,
@@ -104,6 +124,7 @@ export const train: Command = {
     if (problems.length) throw new UsageError(problems.map((p) => problemText(p, flagOf(p.field))).join('; '));
     const ckpt = await loadModelArg(model);
     const refCkpt = opts['ref-model'] ? await loadModelArg(String(opts['ref-model'])) : null;
+    const rewardModel = rewardModelArg === null ? undefined : await loadRewardModelArg(rewardModelArg, ckpt);
     if (refCkpt && JSON.stringify(refCkpt.config) !== JSON.stringify(ckpt.config)) throw new UsageError('--ref-model has a different configuration from --model');
     const dtypeProblem = activationsDtypeProblem(ckpt.config, cfg.activationsDtype);
     if (dtypeProblem) throw new UsageError(`--activations-dtype ${cfg.activationsDtype}: ${dtypeProblem}`);
@@ -132,10 +153,18 @@ export const train: Command = {
       samples(rows) {
         for (const x of rows) samplesOut?.write(JSON.stringify(x) + '\n');
       },
+      ppoSamples(rows) {
+        for (const x of rows) samplesOut?.write(JSON.stringify(x) + '\n');
+      },
       metrics(rows) {
         for (const m of rows) log?.write(JSON.stringify(m) + '\n');
         if (opts.quiet) return;
         const [m, e] = rows;
+        if (objective.method === 'ppo') {
+          console.error(`step ${m.step}/${cfg.steps}  score ${m['objective/scores'].toFixed(4)}  kl ${m['objective/kl'].toFixed(5)}  policy ${m['loss/policy_avg'].toFixed(4)}  value ${m['loss/value_avg'].toFixed(4)}  length ${m['completions/mean_length'].toFixed(1)}  grad_norm ${m.grad_norm.toFixed(3)}  ${m.tokens_per_second.toFixed(0)} tok/s`);
+          if (e) console.error(`eval  score ${(e['eval_objective/scores'] ?? NaN).toFixed(4)}  length ${(e['eval_completions/mean_length'] ?? NaN).toFixed(1)}`);
+          return;
+        }
         if (online) {
           console.error(`step ${m.step}/${cfg.steps}  loss ${m.loss.toFixed(4)}  reward ${m.reward.toFixed(3)}  kl ${(m.kl ?? NaN).toFixed(5)}  length ${m['completions/mean_length'].toFixed(1)}  grad_norm ${m.grad_norm.toFixed(3)}  ${m.tokens_per_second.toFixed(0)} tok/s`);
           if (e) console.error(`eval  reward ${(e.eval_reward ?? NaN).toFixed(3)}  length ${(e['eval_completions/mean_length'] ?? NaN).toFixed(1)}`);
@@ -150,7 +179,7 @@ export const train: Command = {
     let run: TrainingRun;
     try {
       const examples = prompts ? { kind: 'prompts' as const, items: prompts.prompts } : kto && data!.unpaired.length ? { kind: 'unpaired' as const, items: data!.unpaired } : { kind: 'pairs' as const, items: data!.pairs };
-      run = new TrainingRun({ base: ckpt, data: examples, config: cfg, refWeights: refCkpt?.params, adapters: imported?.adapters, events, text: (ids) => ckpt.tokenizer.decode(ids) });
+      run = new TrainingRun({ base: ckpt, data: examples, config: cfg, refWeights: refCkpt?.params, rewardModel, adapters: imported?.adapters, events, text: (ids) => ckpt.tokenizer.decode(ids) });
     } catch (e) {
       throw new UsageError((e as Error).message, { cause: e });
     }
@@ -158,7 +187,7 @@ export const train: Command = {
     await mkdir(out, { recursive: true });
     const lengths = prompts ?? data!.report.truncation;
     const counts = run.prompts ? { prompts_from: prompts!.source, train_prompts: run.prompts.train.length, eval_prompts: run.prompts.eval.length } : { train_pairs: run.train.length, eval_pairs: run.evalSet.length };
-    await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, pairs: pairsPath, max_length: lengths.maxLength, max_prompt_length: lengths.maxPromptLength, ...counts, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
+    await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, ...(rewardModelArg === null ? {} : { reward_model: rewardModelArg }), pairs: pairsPath, max_length: lengths.maxLength, max_prompt_length: lengths.maxPromptLength, ...counts, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
     log = createWriteStream(join(out, 'metrics.jsonl'));
     if (online) samplesOut = createWriteStream(join(out, 'samples.jsonl'));
     const samples = sampleEvery > 0 ? new SamplesLog(join(out, 'samples.jsonl'), ckpt, run, pairsPath) : null;

@@ -64,7 +64,7 @@ export type MethodOption =
 
 export interface TrlTarget {
   /** DPOTrainer / DPOConfig → 'DPO'. */
-  readonly trainer: 'DPO' | 'ORPO' | 'CPO' | 'KTO' | 'Reward' | 'GRPO' | 'RLOO';
+  readonly trainer: 'DPO' | 'ORPO' | 'CPO' | 'KTO' | 'Reward' | 'GRPO' | 'RLOO' | 'PPO';
   /** Modules to import the trainer and config from, tried in order (current location first). */
   readonly modules: readonly string[];
   /** Whether the TRL trainer takes a reference model. */

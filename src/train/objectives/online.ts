@@ -16,8 +16,20 @@ import { ObjectiveOptionError, requireNonNegative, requirePositive } from './che
 import type { MethodDescriptor, MethodOption, OptionValues } from './descriptor';
 import type { OnlineGeneration, OnlineMicroBatch, OnlineObjective } from './types';
 
-/** Reward functions the CLI offers (src/train/rl/rewards.ts builds them): the built-in rule-based judges. */
-export const REWARD_FUNCTIONS = ['judge:arithmetic', 'judge:politeness'] as const;
+/**
+ * The reward option's name for a reward model (the CLI's --reward-model DIR, the run's
+ * `rewardModel`): its score of prompt + completion at the last token, computed on the GPU.
+ */
+export const REWARD_MODEL_REWARD = 'reward-model';
+
+/**
+ * Reward functions the CLI offers: the built-in rule-based judges (src/train/rl/rewards.ts builds
+ * them) and a reward model (src/train/reward-source.ts), weighted by --reward-weights in this order.
+ */
+export const REWARD_FUNCTIONS = ['judge:arithmetic', 'judge:politeness', REWARD_MODEL_REWARD] as const;
+
+/** Short names of the reward functions (URL run tokens, where ':' separates values: `grpo:arithmetic`). */
+export const REWARD_ALIASES: Readonly<Record<string, string>> = { arithmetic: 'judge:arithmetic', politeness: 'judge:politeness' };
 
 /** β here for both methods (issue 16: "0.04 for both so the reference matters"). */
 export const ONLINE_BETA = 0.04;
@@ -138,15 +150,15 @@ export function rlooObjective(o: OnlineOptions = {}): OnlineObjective {
 /** Options both methods share (flags shared with other methods keep their CLI name). */
 function sharedOptions(method: 'grpo' | 'rloo', trlG: number, trlBeta: number): MethodOption[] {
   return [
-    { key: 'reward', kind: 'choice', default: 'judge:arithmetic', choices: REWARD_FUNCTIONS, multiple: true, label: 'reward', help: 'Reward functions, comma-separated: the built-in rule-based judges scoring the decoded prompt and completion in [0, 1]', cli: 'reward', trl: 'reward_funcs' },
-    { key: 'rewardWeights', kind: 'numbers', default: null, label: 'reward weights', help: 'One weight per reward function (default 1 each); the reward is their weighted sum', cli: 'reward-weights', trl: 'reward_weights' },
-    { key: 'beta', kind: 'number', default: ONLINE_BETA, min: 0, step: 0.01, label: 'β', help: `KL coefficient β to the reference (TRL default ${trlBeta}; ${method === 'grpo' ? 'k3 term in the loss' : 'k1 penalty in the reward'})`, cli: 'beta', trl: 'beta' },
-    { key: 'numGenerations', kind: 'number', default: trlG, min: 2, step: 1, label: 'G', help: 'Completions generated per prompt (a group)', cli: 'num-generations', trl: 'num_generations' },
-    { key: 'maxNewTokens', kind: 'number', default: 32, min: 1, step: 1, label: 'max new tokens', help: 'Tokens generated at most per completion (cut after the first end-of-text)', cli: 'max-new-tokens', trl: 'max_completion_length' },
-    { key: 'temperature', kind: 'number', default: 1, min: 0, minOpen: true, step: 0.1, label: 'temperature', help: 'Sampling temperature; training log-probs use logits / temperature too, as TRL', cli: 'temperature', trl: 'temperature' },
-    { key: 'topK', kind: 'number', default: 0, min: 0, step: 1, label: 'top-k', help: 'Sample from the k most likely tokens; 0: off', cli: 'top-k', trl: 'top_k' },
-    { key: 'topP', kind: 'number', default: 1, min: 0, minOpen: true, max: 1, step: 0.05, label: 'top-p', help: 'Nucleus sampling mass; 1: off', cli: 'top-p', trl: 'top_p' },
-    { key: 'epsilon', kind: 'number', default: 0.2, min: 0, step: 0.05, label: 'ε', help: `Clip range of the ratio ρ (${method === 'grpo' ? 'per token' : 'per completion'}); on-policy ρ = 1, so it matters only for the clip_ratio metrics`, cli: 'epsilon', trl: 'epsilon' },
+    { key: 'reward', kind: 'choice', default: 'judge:arithmetic', choices: REWARD_FUNCTIONS, aliases: REWARD_ALIASES, multiple: true, url: 0, urlAlways: true, label: 'reward', help: 'Reward functions, comma-separated: the built-in rule-based judges scoring the decoded prompt and completion in [0, 1], and reward-model (the --reward-model folder\'s score of the generated ids)', cli: 'reward', trl: 'reward_funcs' },
+    { key: 'rewardWeights', kind: 'numbers', default: null, label: 'reward weights', help: 'One weight per reward function (default 1 each); the reward is their weighted sum', cli: 'reward-weights', url: 10, trl: 'reward_weights' },
+    { key: 'beta', kind: 'number', default: ONLINE_BETA, min: 0, step: 0.01, label: 'β', help: `KL coefficient β to the reference (TRL default ${trlBeta}; ${method === 'grpo' ? 'k3 term in the loss' : 'k1 penalty in the reward'})`, cli: 'beta', url: 1, trl: 'beta' },
+    { key: 'numGenerations', kind: 'number', default: trlG, min: 2, step: 1, label: 'G', help: 'Completions generated per prompt (a group)', cli: 'num-generations', url: 2, trl: 'num_generations' },
+    { key: 'maxNewTokens', kind: 'number', default: 32, min: 1, step: 1, label: 'max new tokens', help: 'Tokens generated at most per completion (cut after the first end-of-text)', cli: 'max-new-tokens', url: 3, trl: 'max_completion_length' },
+    { key: 'temperature', kind: 'number', default: 1, min: 0, minOpen: true, step: 0.1, label: 'temperature', help: 'Sampling temperature; training log-probs use logits / temperature too, as TRL', cli: 'temperature', url: 4, trl: 'temperature' },
+    { key: 'topK', kind: 'number', default: 0, min: 0, step: 1, label: 'top-k', help: 'Sample from the k most likely tokens; 0: off', cli: 'top-k', url: 6, trl: 'top_k' },
+    { key: 'topP', kind: 'number', default: 1, min: 0, minOpen: true, max: 1, step: 0.05, label: 'top-p', help: 'Nucleus sampling mass; 1: off', cli: 'top-p', url: 7, trl: 'top_p' },
+    { key: 'epsilon', kind: 'number', default: 0.2, min: 0, step: 0.05, label: 'ε', help: `Clip range of the ratio ρ (${method === 'grpo' ? 'per token' : 'per completion'}); on-policy ρ = 1, so it matters only for the clip_ratio metrics`, cli: 'epsilon', url: 8, trl: 'epsilon' },
   ];
 }
 
@@ -161,8 +173,8 @@ export const GRPO_METHOD: MethodDescriptor = {
   trlName: 'GRPOTrainer (loss_type, scale_rewards, num_generations)',
   options: [
     ...sharedOptions('grpo', 8, 0),
-    { key: 'lossType', kind: 'choice', default: 'dapo', choices: GRPO_LOSS_TYPES, label: 'loss type', help: 'GRPO aggregation: dapo (over the active tokens of the generation batch), grpo, bnpo or dr_grpo', cli: 'loss-type', trl: 'loss_type' },
-    { key: 'scaleRewards', kind: 'choice', default: 'group', choices: ['group', 'batch', 'none'], label: 'scale rewards', help: 'Divide advantages by the group std (group), the batch std (batch) or not (none)', cli: 'scale-rewards', trl: 'scale_rewards' },
+    { key: 'lossType', kind: 'choice', default: 'dapo', choices: GRPO_LOSS_TYPES, label: 'loss type', help: 'GRPO aggregation: dapo (over the active tokens of the generation batch), grpo, bnpo or dr_grpo', cli: 'loss-type', url: 5, trl: 'loss_type' },
+    { key: 'scaleRewards', kind: 'choice', default: 'group', choices: ['group', 'batch', 'none'], label: 'scale rewards', help: 'Divide advantages by the group std (group), the batch std (batch) or not (none)', cli: 'scale-rewards', url: 9, trl: 'scale_rewards' },
   ],
   formula: (v: OptionValues) => `A = (r − mean_G r)/(std_G r + 1e−4); −min(ρA, clip(ρ, 1±ε)A) + ${String(v.beta ?? ONLINE_BETA)}·k3(π_ref‖π_θ) per token`,
   create: (v) => grpoObjective(v as OnlineOptions),
@@ -178,7 +190,7 @@ export const RLOO_METHOD: MethodDescriptor = {
   trlName: 'RLOOTrainer (num_generations, normalize_advantages)',
   options: [
     ...sharedOptions('rloo', 2, 0.05),
-    { key: 'normalizeAdvantages', kind: 'boolean', default: false, label: 'normalize advantages', help: 'Whiten the advantages over the generation batch', cli: 'normalize-advantages', trl: 'normalize_advantages' },
+    { key: 'normalizeAdvantages', kind: 'boolean', default: false, label: 'normalize advantages', help: 'Whiten the advantages over the generation batch', cli: 'normalize-advantages', url: 5, trl: 'normalize_advantages' },
   ],
   formula: (v: OptionValues) => `r' = r − ${String(v.beta ?? ONLINE_BETA)}·Σ(log π − log π_ref); A = r' − mean of the other G−1; −min(ρA, clip(ρ, 1±ε)A), ρ per completion`,
   create: (v) => rlooObjective(v as OnlineOptions),

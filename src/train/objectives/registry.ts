@@ -10,13 +10,14 @@ import type { MethodDescriptor, MethodOption, OptionValue, OptionValues } from '
 import { DPO_METHOD } from './dpo';
 import { KTO_METHOD } from './kto';
 import { GRPO_METHOD, RLOO_METHOD } from './online';
+import { PPO_METHOD } from './ppo';
 import { ORPO_METHOD } from './orpo';
 import { REWARD_METHOD } from './reward';
 import { SFT_METHOD } from './sft';
 import type { Method, Objective } from './types';
 
 /** In display order: the page's "Add a method" list, --help and the docs table follow it. */
-export const METHOD_DESCRIPTORS: readonly MethodDescriptor[] = [DPO_METHOD, ORPO_METHOD, SIMPO_METHOD, CPO_METHOD, ALPHAPO_METHOD, SFT_METHOD, KTO_METHOD, REWARD_METHOD, GRPO_METHOD, RLOO_METHOD];
+export const METHOD_DESCRIPTORS: readonly MethodDescriptor[] = [DPO_METHOD, ORPO_METHOD, SIMPO_METHOD, CPO_METHOD, ALPHAPO_METHOD, SFT_METHOD, KTO_METHOD, REWARD_METHOD, GRPO_METHOD, RLOO_METHOD, PPO_METHOD];
 
 export const METHODS: readonly Method[] = METHOD_DESCRIPTORS.map((d) => d.name);
 
@@ -125,7 +126,12 @@ function urlOptions(d: MethodDescriptor): MethodOption[] {
 
 function tokenValue(o: MethodOption, v: OptionValue): string {
   if (o.kind === 'boolean') return v ? '1' : '0';
-  return Array.isArray(v) ? v.join(LIST) : String(v);
+  // ':' separates a token's values: a choice named with one (judge:arithmetic) is written by its alias
+  const short = (x: unknown) => {
+    const name = String(x);
+    return o.kind === 'choice' && name.includes(':') ? (Object.entries(o.aliases ?? {}).find(([, c]) => c === name)?.[0] ?? name) : name;
+  };
+  return Array.isArray(v) ? v.map(short).join(LIST) : short(v);
 }
 
 const sameValue = (a: OptionValue | undefined, b: OptionValue | null | undefined) => JSON.stringify(a) === JSON.stringify(b);

@@ -49,6 +49,7 @@ export const REWARD_METHOD: MethodDescriptor = {
       step: 0.01,
       help: 'Weight of the mean squared reward sum (r_c + r_r)², which pulls rewards toward zero mean (TRL recommends 0.01; 0: none)',
       cli: 'center-rewards-coefficient',
+      url: 0,
       trl: 'center_rewards_coefficient',
       // TRL's default is None (no term), which is PrefPlay's 0
       trlWhen: (v) => v.centerRewardsCoefficient !== 0,

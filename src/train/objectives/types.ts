@@ -9,6 +9,7 @@
 
 import type { RewardModelResult, RewardPairBatch } from '../rl/reward-model';
 import type { AdvantageResult, RewardTable } from '../rl/advantages';
+import type { PpoMicroBatch, PpoMicroResult, PpoMicroStats, PpoRollout, PpoRolloutInput } from '../rl/ppo';
 
 export type Vec = ArrayLike<number>;
 
@@ -86,7 +87,7 @@ export interface UnpairedResult {
   dLogp: Float64Array;
 }
 
-export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto' | 'alphapo' | 'reward' | 'grpo' | 'rloo';
+export type Method = 'dpo' | 'orpo' | 'simpo' | 'cpo' | 'sft' | 'kto' | 'alphapo' | 'reward' | 'grpo' | 'rloo' | 'ppo';
 
 interface ObjectiveBase {
   readonly method: Method;
@@ -174,7 +175,29 @@ export interface OnlineMicroBatch {
   gradAccum: number;
 }
 
-export type Objective = PairObjective | UnpairedObjective | ScoreObjective | OnlineObjective;
+/**
+ * PPO (TRL PPOTrainer, src/train/objectives/ppo.ts): one response per prompt from the policy, the
+ * reward model's score, a value model (initialised from the reward model) and the KL to the
+ * reference as a per-token reward; the trainer (src/train/ppo-trainer.ts) runs `rollout` once per
+ * batch and `microLoss` per micro-batch of each of `numPpoEpochs` passes.
+ */
+export interface PpoObjective extends ObjectiveBase {
+  readonly kind: 'ppo';
+  /** numGenerations is 1 (TRL PPO: one response per query); topK 0 and topP 1 (TRL fixes them). */
+  readonly generation: OnlineGeneration;
+  /** TRL num_ppo_epochs: passes over each rollout batch. */
+  readonly numPpoEpochs: number;
+  /** TRL num_mini_batches: optimizer steps per pass (each over a shuffled slice of the batch). */
+  readonly numMiniBatches: number;
+  /** The rollout's rewards, GAE advantages and returns, and its objective/* metrics (ppoRollout with the method's options). */
+  rollout(input: PpoRolloutInput, ids: { eosId: number; padId: number }): PpoRollout;
+  /** One micro-batch's loss (divided by gradAccum), ∂loss/∂logp and ∂loss/∂value, and its statistics. */
+  microLoss(mb: PpoMicroBatch, gradAccum: number): PpoMicroResult;
+  /** The update's TRL metrics from the rollout and every micro-batch's statistics. */
+  metrics(rollout: PpoRollout, stats: readonly PpoMicroStats[]): Record<string, number>;
+}
+
+export type Objective = PairObjective | UnpairedObjective | ScoreObjective | OnlineObjective | PpoObjective;
 
 /**
  * PrefPlay's additions, the same definition for every paired method (docs/objectives.md): mean
