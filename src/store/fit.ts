@@ -1,21 +1,24 @@
 // Will the comparison fit the GPU? Before Start, the page compares the memory every run needs
 // (memoryEstimate: the engine's own size tables) with a budget, and offers the settings that
 // bring it under: bf16 AdamW moments, f16 activations, micro-batches of one pair with gradient
-// accumulation (same effective batch), a shorter max length. Browsers do not tell a page how much
+// accumulation (same effective batch), activation checkpointing, LoRA adapters over a bf16 base
+// (the first offer for models of 100M parameters and more), a shorter max length. Browsers do not tell a page how much
 // GPU memory there is, so the budget is the user's (or a stated default), while the per-buffer
 // limits the adapter does report are checked exactly.
 import { resolveLengths } from '../data/tokenize';
-import type { ModelConfig } from '../model/family';
+import { CHECKPOINT_DEFAULT_PARAMS, modelParamCount, type ModelConfig } from '../model/family';
+import type { BaseDtype } from '../model/lora';
 import type { TrainSettings } from '../worker/protocol';
-import { memoryEstimate, type MemoryEstimate } from './memory';
+import { memoryEstimate, settingsMemoryOptions, type MemoryEstimate } from './memory';
+import { DEFAULT_LORA } from './settings';
 
 /** Assumed when the user has not said how much GPU memory there is: a common laptop GPU share. */
 export const DEFAULT_BUDGET_BYTES = 4 * 1024 ** 3;
 
-/** What a comparison of `runs` runs needs with `s`. */
-export function comparisonMemory(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number): MemoryEstimate & { total: number; seqLen: number } {
+/** What a comparison of `runs` runs needs with `s` (LoRA, base dtype and checkpointing as the runs resolve them: settingsMemoryOptions). */
+export function comparisonMemory(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number, checkpointDtype?: BaseDtype): MemoryEstimate & { total: number; seqLen: number } {
   const seqLen = s.maxLength ?? resolveLengths(nPositions).maxLength;
-  const est = memoryEstimate(c, s.batchSize, seqLen, s.optimizer, s.momentsDtype, s.activationsDtype);
+  const est = memoryEstimate(c, s.batchSize, seqLen, s.optimizer, s.momentsDtype, s.activationsDtype, settingsMemoryOptions(c, s, checkpointDtype));
   return { ...est, total: runs * est.perRun, seqLen };
 }
 
@@ -40,25 +43,51 @@ export interface FitAdvice {
 
 /**
  * The settings changes that bring `runs` runs under `budget` bytes, in the order they cost least:
- * storage precision first (the arithmetic stays f32), then micro-batches (same gradient, more
- * time), then a shorter max length (answers cut: the only one that changes what is learned).
+ * storage precision first (the arithmetic stays f32), then micro-batches and activation
+ * checkpointing (same gradient, more time), then LoRA adapters of rank 8 over a bf16 base with
+ * checkpointing (TRL's PEFT path: fewer weights train), then a shorter max length (answers cut).
+ * From 100M parameters LoRA comes first, as TRL users fit such models: the gradients and AdamW
+ * moments of every parameter (12 bytes each with f32 moments) are what no other step reduces, and
+ * LoRA drops them and halves the base.
  */
 export function fitAdvice(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number, budget: number): FitAdvice {
   const now = comparisonMemory(c, nPositions, s, runs);
   const advice: FitAdvice = { total: now.total, perRun: now.perRun, budget, fits: now.total <= budget, steps: [], reachable: now.total <= budget };
   if (advice.fits) return advice;
   let cur: TrainSettings = { ...s };
+  const checkpointing = () => settingsMemoryOptions(c, cur).checkpoint;
+  const lora = {
+    label: `LoRA r=${DEFAULT_LORA.r} (bf16 base, activation checkpointing)`,
+    patch: (): Partial<TrainSettings> | null => {
+      const o = settingsMemoryOptions(c, cur);
+      const patch: Partial<TrainSettings> = {};
+      if (!o.lora) patch.lora = { ...DEFAULT_LORA }; // (also in place of targets this model lacks)
+      if (o.baseDtype === 'f32') patch.baseDtype = 'bf16';
+      if (!o.checkpoint) patch.checkpointActivations = true;
+      return Object.keys(patch).length ? patch : null;
+    },
+  };
+  const large = modelParamCount(c) >= CHECKPOINT_DEFAULT_PARAMS;
   const candidates: Array<{ label: string; patch: () => Partial<TrainSettings> | null }> = [
+    ...(large ? [lora] : []),
     { label: 'bf16 AdamW moments', patch: () => (cur.optimizer === 'adamw' && cur.momentsDtype !== 'bf16' ? { momentsDtype: 'bf16' } : null) },
     { label: 'f16 activations', patch: () => (cur.activationsDtype !== 'f16' ? { activationsDtype: 'f16' } : null) },
     { label: 'micro-batches of one pair', patch: () => (cur.batchSize > 1 ? { batchSize: 1, gradAccum: cur.batchSize * cur.gradAccum } : null) },
+    { label: 'activation checkpointing', patch: () => (!checkpointing() ? { checkpointActivations: true } : null) },
+    ...(large ? [] : [lora]),
   ];
   for (const T of [512, 256, 128]) candidates.push({ label: `max length ${T}`, patch: () => (now.seqLen > T && (cur.maxLength ?? now.seqLen) > T ? { maxLength: T, maxPromptLength: cur.maxPromptLength !== null ? Math.min(cur.maxPromptLength, T / 2) : null } : null) });
+  let last = now.total;
   for (const cand of candidates) {
     const patch = cand.patch();
     if (!patch) continue;
-    cur = { ...cur, ...patch };
-    const total = comparisonMemory(c, nPositions, cur, runs).total;
+    const next = { ...cur, ...patch };
+    const total = comparisonMemory(c, nPositions, next, runs).total;
+    // a step that saves nothing after the ones before it is not offered (f16 activations beside
+    // activation checkpointing: one layer's kept tensors are small, the f16 copies are not)
+    if (total >= last) continue;
+    cur = next;
+    last = total;
     advice.steps.push({ label: cand.label, patch, total });
     if (total <= budget) {
       advice.reachable = true;

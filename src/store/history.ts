@@ -8,7 +8,8 @@ import type { RunView } from './events';
 import type { DataSource } from './data';
 import type { ModelRef } from './model';
 import { cardFromSaved, cardOptions, methodLabel, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
-import { encodeConfig } from './url';
+import { encodeConfig, loraToken } from './url';
+import type { LoraConfig } from '../model/lora';
 import { runToken } from '../train/objectives';
 
 /** Comparisons kept in IndexedDB; the oldest is dropped first. */
@@ -159,15 +160,19 @@ export const SETTING_NAMES: ReadonlyArray<[keyof TrainSettings, string]> = [
   ['maxPromptLength', 'maxprompt'],
   ['momentsDtype', 'moments'],
   ['activationsDtype', 'acts'],
+  ['lora', 'lora'],
+  ['baseDtype', 'base'],
+  ['checkpointActivations', 'ckptacts'],
 ];
 
 export const modelName = (m: ModelRef): string => (m.kind === 'builtin' ? 'built-in' : m.kind === 'fresh' ? `random ${m.preset} seed ${m.seed}` : m.kind === 'hub' ? m.id : m.name);
 
-const settingText = (v: unknown) => (v === null || v === undefined ? 'default' : String(v));
+// lora: R:ALPHA[:TARGETS] as the URL writes it, or off (full fine-tuning)
+const settingText = (v: unknown, k?: keyof TrainSettings) => (k === 'lora' && v == null ? 'off' : v === null || v === undefined ? 'default' : typeof v === 'object' ? loraToken(v as LoraConfig) : String(v));
 
 /** The shared settings (and data, model) whose values differ among `items`: [name, value of each]. */
 export function differingSettings(items: readonly Pick<TableRun, 'settings' | 'data' | 'modelRef'>[]): Array<[string, string[]]> {
-  const cols: Array<[string, string[]]> = SETTING_NAMES.map(([k, name]) => [name, items.map((x) => settingText(x.settings[k]))]);
+  const cols: Array<[string, string[]]> = SETTING_NAMES.map(([k, name]) => [name, items.map((x) => settingText(x.settings[k], k))]);
   cols.push(['data', items.map((x) => x.data.name)], ['model', items.map((x) => modelName(x.modelRef))]);
   return cols.filter(([, vs]) => new Set(vs).size > 1);
 }
@@ -238,7 +243,7 @@ export function chartRunsOf({ runs, history, shownHistory, session }: ChartInput
   });
   ticked.forEach((t, k) => {
     const h = t.run as HistoryRun;
-    out.push({ id: t.key, label: labels[current.length + k], color: free[k % free.length], status: h.status, step: h.step, total: h.total, checkpointStep: h.step, train: h.train, eval: h.eval, settings: runSettingsText(t.card, t.settings, t.data.name) });
+    out.push({ id: t.key, method: t.card.method, label: labels[current.length + k], color: free[k % free.length], status: h.status, step: h.step, total: h.total, checkpointStep: h.step, train: h.train, eval: h.eval, settings: runSettingsText(t.card, t.settings, t.data.name) });
   });
   return out;
 }

@@ -11,8 +11,8 @@
 // layer's input (the activation specs say exactly what).
 import type { MomentsDtype } from '../train/config';
 import type { ActivationsDtype } from '../model/gpt';
-import { modelActivationBytes, modelParamCount, modelScratchBytes, sequenceConfig, type ModelConfig } from '../model/family';
-import { linearModules, loraParamCount, type BaseDtype, type LoraConfig } from '../model/lora';
+import { defaultCheckpointActivations, modelActivationBytes, modelParamCount, modelScratchBytes, sequenceConfig, type ModelConfig } from '../model/family';
+import { checkpointBaseDtype, linearModules, loraParamCount, loraProblem, type BaseDtype, type LoraConfig } from '../model/lora';
 
 export interface MemoryEstimate {
   /** Weights, gradients and optimizer moments (and any model-wide scratch). */
@@ -30,6 +30,18 @@ export interface MemoryOptions {
   baseDtype?: BaseDtype;
   /** Activation checkpointing. */
   checkpoint?: boolean;
+}
+
+/**
+ * The memory choices a run with the page's settings makes on model `c`: LoRA as set (left out when
+ * its targets do not fit this model: the run would refuse it), the base dtype as set or the
+ * checkpoint's own (a LoRA run's default, as the CLI's; `checkpointDtype` when the config does
+ * not say, e.g. a Hub model's published dtype), activation checkpointing as set or the
+ * model-size default (what the trainer does when a run does not say).
+ */
+export function settingsMemoryOptions(c: ModelConfig, s: { lora?: LoraConfig | null; baseDtype?: BaseDtype; checkpointActivations?: boolean }, checkpointDtype: BaseDtype = checkpointBaseDtype(c)): Required<MemoryOptions> {
+  const lora = s.lora && !loraProblem(c, s.lora) ? s.lora : null;
+  return { lora, baseDtype: lora ? (s.baseDtype ?? checkpointDtype) : 'f32', checkpoint: s.checkpointActivations ?? defaultCheckpointActivations(c) };
 }
 
 export function memoryEstimate(c: ModelConfig, batchSize: number, seqLen: number, optimizer: 'adamw' | 'sgd', momentsDtype: MomentsDtype = 'f32', activationsDtype: ActivationsDtype = 'f32', opts: MemoryOptions = {}): MemoryEstimate {
@@ -62,4 +74,13 @@ export function memorySavings(c: ModelConfig, batchSize: number, seqLen: number,
     baseDtype: opts.lora && opts.baseDtype && opts.baseDtype !== 'f32' ? est({ ...opts, baseDtype: 'f32' }) - now : 0,
     checkpoint: opts.checkpoint ? est({ ...opts, checkpoint: false }) - now : 0,
   };
+}
+
+/** The savings in words, e.g. "LoRA saves 1.31 GB, bf16 base saves 212.4 MB, checkpointing saves 96.0 MB" ('' when every choice is off). */
+export function savingsText(sv: MemorySavings, opts: MemoryOptions, bytes: (n: number) => string): string {
+  const parts: string[] = [];
+  if (sv.lora > 0) parts.push(`LoRA saves ${bytes(sv.lora)}`);
+  if (sv.baseDtype > 0) parts.push(`${opts.baseDtype} base saves ${bytes(sv.baseDtype)}`);
+  if (sv.checkpoint > 0) parts.push(`checkpointing saves ${bytes(sv.checkpoint)}`);
+  return parts.join(', ');
 }

@@ -2,6 +2,8 @@
 // an eval split, plus truncation and checkpoint interval.
 import { problemText, TRAIN_DEFAULTS, trainConfigProblems, type ConfigProblem } from '../train/config';
 import type { TrainSettings } from '../worker/protocol';
+import type { ModelConfig } from '../model/family';
+import { loraProblem } from '../model/lora';
 
 export const DEFAULT_SETTINGS: TrainSettings = {
   ...TRAIN_DEFAULTS,
@@ -12,7 +14,15 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   maxPromptLength: null,
   checkpointEvery: 10,
   sampleEvery: 0,
+  // full fine-tuning; with LoRA on, an absent base dtype is the checkpoint's own (effectiveBaseDtype)
+  // and absent activation checkpointing is on for models of 100M parameters and more
+  lora: null,
+  baseDtype: undefined,
+  checkpointActivations: undefined,
 };
+
+/** LoRA as the form's toggle turns it on: PEFT LoraConfig's defaults (r 8, lora_alpha 8, as the CLI's --lora-r 8), every linear layer. */
+export const DEFAULT_LORA = { r: 8, alpha: 8 } as const;
 
 /** Form labels of the settings' fields, so the validator's problems read as the page words them. */
 const LABELS: Record<string, string> = {
@@ -32,7 +42,15 @@ const LABELS: Record<string, string> = {
   activationsDtype: 'Activations',
   maxLength: 'Max length',
   maxPromptLength: 'Max prompt length',
+  loraR: 'LoRA rank r',
+  loraAlpha: 'lora_alpha',
+  loraTargets: 'Target modules',
+  baseDtype: 'Frozen base dtype',
+  checkpointActivations: 'Activation checkpointing',
 };
+
+/** Validator fields that are parts of one setting (the LoRA config's r, alpha and targets are `lora`). */
+const FIELD_SETTING: Record<string, keyof TrainSettings> = { loraR: 'lora', loraAlpha: 'lora', loraTargets: 'lora' };
 
 /** What the validator can check only with the model and the data at hand. */
 export interface SettingsContext {
@@ -51,8 +69,12 @@ export function labelled(p: ConfigProblem): string {
  * Problems that would make the engine refuse the settings, in words (empty: fine): the engine's
  * own validator (src/train/config.ts), with the form's labels for the field names.
  */
-export function settingsProblems(s: TrainSettings, ctx: SettingsContext = {}): string[] {
-  return trainConfigProblems({ ...s, ...ctx }).map(labelled);
+export function settingsProblems(s: TrainSettings, ctx: SettingsContext = {}, model?: ModelConfig): string[] {
+  const out = trainConfigProblems({ ...s, ...ctx }).map(labelled);
+  // LoRA targets name modules of one family: checked against the loaded model (the run refuses them too)
+  const targets = model && s.lora ? loraProblem(model, s.lora) : null;
+  if (targets) out.push(`${LABELS.loraTargets}: ${targets}`);
+  return out;
 }
 
 /** A setting the validator refused, and why in the form's words. */
@@ -79,7 +101,7 @@ export function applySettings(base: TrainSettings, patch: Partial<TrainSettings>
   };
   // values refused by name
   for (const p of problems(next)) {
-    const key = p.field as keyof TrainSettings;
+    const key = FIELD_SETTING[p.field] ?? (p.field as keyof TrainSettings);
     if (keys.includes(key) && !refused.some((r) => r.key === key)) refuse(key, labelled(p));
   }
   // new problems elsewhere: refuse the patch value whose removal clears them

@@ -4,12 +4,16 @@
 // method, then its options in their URL order — dpo:LOSS_TYPE:β[:ε[:τ]], orpo:λ, simpo:β:γ[:α[:ε]],
 // cpo:β:α[:ε], sft; trailing values at their defaults are left out, lists are joined by '/'.
 // hub=URL (kept as it came) points the Hub downloads at another host than https://huggingface.co.
+// LoRA (README.md, "LoRA"): lora=R:ALPHA[:TARGET/TARGET…] (targets absent: every linear projection),
+// base=bf16|f16|f32 (the frozen base's storage; absent: the checkpoint's own dtype), ckptacts=1|0
+// (activation checkpointing; absent: on for models of 100M parameters and more).
 import { methodDescriptor, parseRunToken, runToken, type OptionValue } from '../train/objectives';
 import type { TrainSettings } from '../worker/protocol';
 import { CARD_METHODS, newCard, objectiveOf, type MethodCard } from './presets';
 import { applySettings, DEFAULT_SETTINGS, type SettingsContext } from './settings';
 import { decimalNumber } from '../train/config';
 import { DEFAULT_ENDPOINT } from '../hub/snapshot';
+import { BASE_DTYPES, type BaseDtype, type LoraConfig } from '../model/lora';
 
 type NumKey = 'lr' | 'steps' | 'batchSize' | 'gradAccum' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'weightDecay' | 'checkpointEvery' | 'sampleEvery';
 
@@ -33,7 +37,25 @@ const LENGTH_KEYS: Array<[string, 'maxLength' | 'maxPromptLength']> = [
   ['maxlen', 'maxLength'],
   ['maxprompt', 'maxPromptLength'],
 ];
-const OTHER_KEYS: Record<string, keyof TrainSettings> = { sched: 'schedule', opt: 'optimizer', moments: 'momentsDtype', acts: 'activationsDtype' };
+const OTHER_KEYS: Record<string, keyof TrainSettings> = { sched: 'schedule', opt: 'optimizer', moments: 'momentsDtype', acts: 'activationsDtype', lora: 'lora', base: 'baseDtype', ckptacts: 'checkpointActivations' };
+
+/** lora=R:ALPHA[:T1/T2…] of a LoRA config. */
+export function loraToken(l: LoraConfig): string {
+  return [l.r, l.alpha, ...(l.targets?.length ? [l.targets.join('/')] : [])].join(':');
+}
+
+/** A LoRA config from its URL value, or a problem in words naming the key. */
+export function parseLoraToken(v: string): LoraConfig | { problem: string } {
+  const shown = `"${v.slice(0, 100)}"`;
+  const parts = v.split(':');
+  if (parts.length < 2 || parts.length > 3) return { problem: `lora: ${shown} is not R:ALPHA or R:ALPHA:TARGETS (e.g. 8:16 or 8:16:q_proj/v_proj)` };
+  const [r, alpha] = parts.slice(0, 2).map(decimalNumber);
+  if (r === null) return { problem: `lora: the rank in ${shown} is not a number` };
+  if (alpha === null) return { problem: `lora: lora_alpha in ${shown} is not a number` };
+  const targets = parts[2]?.split('/').filter(Boolean);
+  if (parts.length === 3 && !targets?.length) return { problem: `lora: ${shown} names no target modules after the second ':' (leave it out for every linear layer)` };
+  return { r, alpha, ...(targets ? { targets } : {}) };
+}
 
 /** The query key of a setting: batchSize -> bs. */
 export function urlKey(name: keyof TrainSettings): string {
@@ -101,6 +123,9 @@ export function encodeConfig(cards: readonly MethodCard[], s: TrainSettings, dat
   if (s.optimizer !== DEFAULT_SETTINGS.optimizer) parts.push(`opt=${s.optimizer}`);
   if ((s.momentsDtype ?? 'f32') !== DEFAULT_SETTINGS.momentsDtype) parts.push(`moments=${s.momentsDtype}`);
   if ((s.activationsDtype ?? 'f32') !== DEFAULT_SETTINGS.activationsDtype) parts.push(`acts=${s.activationsDtype}`);
+  if (s.lora) parts.push(`lora=${enc(loraToken(s.lora))}`);
+  if (s.baseDtype !== undefined) parts.push(`base=${s.baseDtype}`);
+  if (s.checkpointActivations !== undefined) parts.push(`ckptacts=${s.checkpointActivations ? 1 : 0}`);
   if (s.maxLength !== null) parts.push(`maxlen=${s.maxLength}`);
   if (s.maxPromptLength !== null) parts.push(`maxprompt=${s.maxPromptLength}`);
   if (dataset) parts.push(`data=${enc(dataset)}`);
@@ -149,6 +174,22 @@ export function decodeConfig(search: string): UrlConfig {
   if (acts) {
     if (acts === 'f32' || acts === 'f16') settings.activationsDtype = acts;
     else out.problems.push(`acts: "${acts}" is not f32 or f16`);
+  }
+  const lora = q.get('lora');
+  if (lora) {
+    const l = parseLoraToken(lora);
+    if ('problem' in l) out.problems.push(l.problem);
+    else settings.lora = l;
+  }
+  const base = q.get('base');
+  if (base) {
+    if ((BASE_DTYPES as readonly string[]).includes(base)) settings.baseDtype = base as BaseDtype;
+    else out.problems.push(`base: "${base}" is not ${BASE_DTYPES.join(', ')} (the frozen base weights' storage of a LoRA run)`);
+  }
+  const ckptacts = q.get('ckptacts');
+  if (ckptacts) {
+    if (ckptacts === '1' || ckptacts === '0') settings.checkpointActivations = ckptacts === '1';
+    else out.problems.push(`ckptacts: "${ckptacts}" is not 1 (activation checkpointing on) or 0 (off)`);
   }
   // the validator's verdict, against the defaults (sync.ts checks again against the saved settings)
   const { refused } = applySettings(DEFAULT_SETTINGS, settings);

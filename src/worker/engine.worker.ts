@@ -11,8 +11,10 @@ import { loadModelSource } from './model-source';
 import { HubLoads } from './hub';
 import { Session } from './session';
 import { PassCancelled } from '../train/progress';
-import { generateSamples, modelFiles, SAMPLE_PROMPTS, savedSamplePrompts, trlFiles } from './exports';
+import { adapterFiles, generateSamples, mergedWeights, modelFiles, SAMPLE_PROMPTS, savedSamplePrompts, trlFiles } from './exports';
 import type { OpenLm } from '../onnx/timed-samples';
+import { isRewardModel, rewardConfig } from '../model/reward';
+import { SCORE_WEIGHT } from '../model/score-config';
 import type { EngineApi, EventSink, GpuStatus, ModelInfo, SessionSpec } from './protocol';
 
 let ctx: GpuContext | null = null;
@@ -68,14 +70,35 @@ function requireModel(): { ckpt: LoadedModel; info: ModelInfo } {
   return model;
 }
 
-/** A run's weights: from the GPU while it is alive, else from its last resume snapshot. */
-async function runWeights(runId: string, sessionId: string): Promise<Map<string, Float32Array>> {
+/**
+ * A run's weights: from the GPU while it is alive, else from its last resume snapshot; a LoRA
+ * run's with its adapters merged in (a LoRA snapshot holds the adapters only). `spec`: the
+ * comparison as the page saved it, for a run the engine no longer holds.
+ */
+async function runWeights(runId: string, sessionId: string, spec?: SessionSpec): Promise<Map<string, Float32Array>> {
   const run = session?.spec.sessionId === sessionId ? session.runs.find((r) => r.spec.id === runId) : undefined;
-  if (run?.live) return run.model!.download();
+  if (run?.live) return run.training!.weights();
   const c = await loadResumeSnapshot(sessionId, runId);
   if (!c) throw new Error(`no weights saved for run "${runId}" (checkpoints are kept for models up to 50M parameters)`);
-  if (JSON.stringify(c.config) !== JSON.stringify(requireModel().ckpt.config)) throw new Error('the loaded model differs from the one this run trained: load the same model to export it');
+  const m = requireModel().ckpt;
+  // a reward-model run's snapshot is the loaded model with a score head (rewardConfig)
+  if (JSON.stringify(c.config) !== JSON.stringify(m.config) && JSON.stringify(c.config) !== JSON.stringify(rewardConfig(m.config))) throw new Error('the loaded model differs from the one this run trained: load the same model to export it');
+  const cfg = run?.cfg ?? (spec?.sessionId === sessionId ? new Session(spec, m, { gpu, emit: () => undefined, store: idbSnapshotStore }).runs.find((r) => r.spec.id === runId)?.cfg : undefined);
+  if (cfg?.lora) return mergedWeights(m, cfg.lora, cfg.baseDtype, c.params);
+  if ([...c.params.keys()].some((k) => /\.lora_[AB]\.weight$/.test(k))) throw new Error(`run "${runId}" trained LoRA adapters and the page did not say with which settings: reload the page to export it`);
   return c.params;
+}
+
+/** A LoRA run's adapters (live, or its last resume snapshot) and its LoRA settings. */
+async function runAdapters(runId: string, sessionId: string, spec?: SessionSpec) {
+  const s = sessionFor(sessionId, spec).session;
+  const run = s.runs.find((r) => r.spec.id === runId);
+  if (!run) throw new Error(`no run "${runId}" in this comparison`);
+  if (!run.cfg.lora) throw new Error(`${run.spec.label} trained every weight (no LoRA adapters): export its model instead`);
+  if (run.live) return { lora: run.cfg.lora, adapters: (await run.training!.adapterWeights())! };
+  const c = await loadResumeSnapshot(sessionId, runId);
+  if (!c) throw new Error(`no adapters saved for run "${runId}" (checkpoints are kept for models up to 50M parameters)`);
+  return { lora: run.cfg.lora, adapters: c.params };
 }
 
 function requireSession(): Session {
@@ -173,9 +196,17 @@ const api: EngineApi = {
     if (!ctx) throw new Error('there is no GPU device to lose');
     ctx.device.destroy();
   },
-  async exportModel(runId, sessionId) {
+  async exportModel(runId, sessionId, spec) {
     const m = requireModel();
-    const files = Object.fromEntries(modelFiles(m.ckpt, runId === null ? m.ckpt.params : await runWeights(runId, sessionId)));
+    const params = runId === null ? m.ckpt.params : await runWeights(runId, sessionId, spec);
+    // a reward model's folder: *ForSequenceClassification (score.weight, num_labels 1)
+    const files = Object.fromEntries(modelFiles(params.has(SCORE_WEIGHT) ? ({ ...m.ckpt, config: rewardConfig(m.ckpt.config) } as LoadedModel) : m.ckpt, params));
+    return Comlink.transfer(files, Object.values(files).map((b) => b.buffer as ArrayBuffer));
+  },
+  async exportAdapter(runId, sessionId, spec) {
+    const m = requireModel();
+    const { lora, adapters } = await runAdapters(runId, sessionId, spec);
+    const files = Object.fromEntries(adapterFiles(m.ckpt, m.info, lora, adapters));
     return Comlink.transfer(files, Object.values(files).map((b) => b.buffer as ArrayBuffer));
   },
   async exportTrl(runId, spec) {
@@ -187,6 +218,7 @@ const api: EngineApi = {
     const models: Array<{ id: string; params: Map<string, Float32Array> }> = [{ id: 'start', params: m.ckpt.params }];
     const steps: Record<string, number> = {};
     for (const r of s.runs) {
+      if (r.training?.scoreHead) continue; // a reward model has no LM head: it generates nothing
       if (live) {
         if (r.step > 0) models.push({ id: r.spec.id, params: await runWeights(r.spec.id, sessionId) });
         steps[r.spec.id] = r.step;
@@ -194,8 +226,8 @@ const api: EngineApi = {
       }
       // a run the engine no longer holds: its last resume snapshot, when one was kept
       const snap = await loadResumeSnapshot(sessionId, r.spec.id);
-      if (!snap || snap.step === 0) continue;
-      models.push({ id: r.spec.id, params: await runWeights(r.spec.id, sessionId) });
+      if (!snap || snap.step === 0 || isRewardModel(snap.config)) continue;
+      models.push({ id: r.spec.id, params: await runWeights(r.spec.id, sessionId, spec) });
       steps[r.spec.id] = snap.step;
     }
     const prompts = live ? s.samplePrompts(SAMPLE_PROMPTS) : await savedSamplePrompts(s, SAMPLE_PROMPTS);

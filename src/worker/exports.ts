@@ -10,13 +10,40 @@ import { trlExportFiles } from '../export/trl-script';
 import { resolveLengths } from '../data/tokenize';
 import { judgeFor, judgeSamples, winRate, type PairRef, type WinRate } from '../judge';
 import type { Session } from './session';
+import type { Run } from './run';
 import { loadExamples } from './pairs';
 import { methodDescriptor } from '../train/objectives';
 import { timedPrompts } from '../onnx/timed-samples';
+import { checkpointBaseDtype, mergeLora, packedBaseNames, type BaseDtype, type LoraConfig } from '../model/lora';
+import { roundWeights } from '../model/packed-base';
+import { peftAdapterFiles } from '../export/peft';
+import type { ModelInfo } from './protocol';
 
 /** The model folder in its family's layout (config.json's model_type, Hugging Face names). */
 export function modelFiles(base: LoadedModel, params: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
   return saveModelCheckpoint(base.config, params, base.tokenizer.kind === 'byte' ? 'byte' : base.tokenizerFiles);
+}
+
+/**
+ * A LoRA run's model from its adapters (a resume snapshot's) over the starting weights, PEFT's
+ * merge_and_unload: the base as the run stored it (rounded to a 16-bit base dtype), so the merged
+ * folder is the model the run trained.
+ */
+export function mergedWeights(base: LoadedModel, lora: LoraConfig, baseDtype: BaseDtype | undefined, adapters: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  const dtype = baseDtype ?? checkpointBaseDtype(base.config);
+  const packed = packedBaseNames(base.config);
+  const params = dtype === 'f32' ? base.params : new Map([...base.params].map(([k, v]) => [k, packed.has(k) ? roundWeights(v, dtype) : v]));
+  return mergeLora(base.config, lora, params, adapters);
+}
+
+/** What adapter_config.json's base_model_name_or_path names: a Hub model's repo, a folder's name, none for a built-in or random model. */
+export function adapterBaseName(info: ModelInfo): string | null {
+  return info.kind === 'hub' ? info.name.split('@')[0] : info.kind === 'files' ? info.name : null;
+}
+
+/** A LoRA run's PEFT adapter folder: adapter_config.json and adapter_model.safetensors (src/export/peft.ts). */
+export function adapterFiles(base: LoadedModel, info: ModelInfo, lora: LoraConfig, adapters: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
+  return peftAdapterFiles(base.config, lora, adapters, adapterBaseName(info));
 }
 
 /** train.py, README.txt, requirements.txt, data.jsonl, eval.jsonl and model/ (the starting weights). */
@@ -29,11 +56,23 @@ export async function trlFiles(session: Session, runId: string): Promise<Map<str
   const pairs: Example[] = [];
   const unpaired: Example[] = [];
   await processSource(data.file, { name: data.name, size: data.file.size, format: data.format, tokenizer: base.tokenizer, tokenize: true, ...lengths }, { onExample: (ex) => void (ex.kind === 'pair' ? pairs : unpaired).push(ex) });
-  // KTO: the file's unpaired examples, or its pairs (TRL's KTOTrainer unpairs them as the run did)
-  const examples = methodDescriptor(run.cfg.objective.method).data === 'unpaired' && unpaired.length ? unpaired : pairs;
+  // KTO: the file's unpaired examples, or its pairs (TRL's KTOTrainer unpairs them as the run did);
+  // online methods (GRPO, RLOO): the prompts of the pairs, or of the unpaired examples (as the session's run)
+  const kind = methodDescriptor(run.cfg.objective.method).data;
+  const examples = (kind === 'unpaired' && unpaired.length) || (kind === 'prompts' && !pairs.length) ? unpaired : pairs;
   const split = splitTrainEval(examples, run.cfg.evalFraction, run.cfg.seed);
-  const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null, modelType: modelType(base.config) }, split.train, split.eval));
-  for (const [name, bytes] of modelFiles(base, base.params)) out.set(`model/${name}`, bytes);
+  // a later RLHF stage (PPO; GRPO/RLOO rewarded by `reward-model`): its start is the SFT run's final
+  // weights (PPO with one), its reward model the comparison's Reward model run, as Session.startStage
+  const final = async (r: Run, role: string) => {
+    if (!r.live) throw new Error(`${run.spec.label}'s TRL export needs ${r.spec.label}'s final weights (${role}), which are no longer on the GPU`);
+    return r.training!.weights();
+  };
+  const stage = run.stage;
+  const start = stage?.policy ? await final(stage.policy, 'its starting model') : base.params;
+  const reward = stage ? { config: stage.reward.training!.modelConfig, params: await final(stage.reward, 'its reward model') } : null;
+  const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null, modelType: modelType(base.config), ...(reward ? { rewardModel: 'reward_model', rewardModelName: stage!.reward.spec.id } : {}) }, split.train, split.eval));
+  for (const [name, bytes] of modelFiles(base, start)) out.set(`model/${name}`, bytes);
+  if (reward) for (const [name, bytes] of saveModelCheckpoint(reward.config, reward.params, base.tokenizer.kind === 'byte' ? 'byte' : base.tokenizerFiles)) out.set(`reward_model/${name}`, bytes);
   return out;
 }
 

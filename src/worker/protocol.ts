@@ -108,6 +108,34 @@ export interface PairMeta {
 /** One metrics row (the trainer's: TRL names; eval rows carry `eval_` names plus step and epoch). */
 export type { Metrics };
 
+/**
+ * Completions an online run (GRPO, RLOO, PPO) sampled for one update and trained on, as its
+ * DIR/samples.jsonl holds them: the first ROLLOUT_ROWS (prompt-major: each prompt's G completions
+ * together), each with the reward its reward functions gave the text shown and the judges' reasons
+ * (PPO: the reward model's score).
+ */
+export interface RolloutsAtStep {
+  /** judge: rule-based judges, rewards in [0, 1]; model: a reward model's score, in its own units. */
+  scale: 'judge' | 'model';
+  /** The update the completions were generated for (1-based: from the weights after step − 1 updates). */
+  step: number;
+  /** The reward functions: the judge's name (rewards/<name>/mean) and what a score of 1 means. */
+  rewards: Array<{ name: string; description: string }>;
+  prompts: string[];
+  /** Decoded as the reward functions read them (end-of-text removed). */
+  completions: string[];
+  /** Completion tokens, end-of-text included (completions/mean_length counts these). */
+  tokens: number[];
+  /** The combined reward Σ_f w_f·r_f of each completion. */
+  reward: number[];
+  /** Each judge's reason, "name: reason; …". */
+  reasons: string[];
+  /** GRPO/RLOO: each completion's advantage; absent for PPO (its advantages are per token). */
+  advantages?: number[];
+  /** Completions generated in the update (prompts × G); the rows are its first ones. */
+  total: number;
+}
+
 export type EngineEvent =
   | { type: 'session'; phase: 'loading-data' | 'reference' | 'training' | 'idle' | 'error'; message: string; trainPairs?: number; evalPairs?: number }
   | { type: 'run'; runId: string; status: RunStatus; step: number; total: number; message?: string; tokensPerSecond?: number; etaSeconds?: number; checkpointStep?: number }
@@ -117,6 +145,8 @@ export type EngineEvent =
   | { type: 'rewind'; runId: string; step: number; resumedAt?: number }
   /** A run's greedy samples of the fixed held-out prompts after `at.step` updates, judged (Samples every N). */
   | { type: 'samples'; runId: string; at: SamplesAtStep }
+  /** An online run's sampled completions of update `at.step` and their rewards (samples over steps). */
+  | { type: 'rollouts'; runId: string; at: RolloutsAtStep }
   /** Why the NaN guard stopped a run: its examples' per-token log-probs and the term that overflowed. */
   | { type: 'nan-report'; runId: string; report: NanReport }
   /** Per-token average log-probs A of the first pairs under the starting weights. */
@@ -200,7 +230,9 @@ export interface EngineApi {
   /** Destroys the GPUDevice, exactly as a driver reset would (tests recovery). */
   simulateDeviceLoss(): Promise<void>;
   /** A run's current (or last checkpointed) weights as a model folder (file name -> bytes); null: the starting weights. */
-  exportModel(runId: string | null, sessionId: string): Promise<Record<string, Uint8Array>>;
+  exportModel(runId: string | null, sessionId: string, spec?: SessionSpec): Promise<Record<string, Uint8Array>>;
+  /** A LoRA run's PEFT adapter folder (adapter_config.json, adapter_model.safetensors); `spec` as for exportTrl. */
+  exportAdapter(runId: string, sessionId: string, spec?: SessionSpec): Promise<Record<string, Uint8Array>>;
   /**
    * A runnable TRL experiment for one run: path -> content. `spec`: the comparison as the page
    * saved it, for a run the engine no longer holds (after a reload).

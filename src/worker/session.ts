@@ -9,6 +9,7 @@
 import type { GpuContext } from '../engine/gpu';
 import type { LoadedModel } from '../model/family-checkpoint';
 import { createModel, modelParamCount, sequenceConfig } from '../model/family';
+import { checkpointBaseDtype, loraInit } from '../model/lora';
 import { RunnerPool } from '../train/runners';
 import { createObjective } from '../train/objectives';
 import { validateTrainConfig } from '../train/config';
@@ -19,7 +20,11 @@ import { PassCancelled, ProgressClock, type PassHooks } from '../train/progress'
 import { loadExamples } from './pairs';
 import { splitTrainEval } from '../data/split';
 import { timedPrompts, type OpenLm } from '../onnx/timed-samples';
-import { Sampler } from './sampler';
+import { isRolloutStep, ppoRolloutsAt, rolloutsAt, Sampler } from './sampler';
+import { REWARD_MODEL_REWARD } from '../train/objectives/online';
+import type { RewardModelWeights } from '../train/reward-source';
+import type { ModelConfig } from '../model/family';
+import type { UnpairedIds } from '../train/kto-trainer';
 import { nanReport } from './nan-report';
 import { pairAverages, PAIR_TABLE_SIZE } from './pair-table';
 import { startEvent, Tracker } from './track';
@@ -51,6 +56,8 @@ export const PROGRESS_MS = 200;
 export class Session {
   readonly runs: Run[];
   private train: PairIds[] = [];
+  /** The file's examples as tokenized (a later RLHF stage builds its run from them). */
+  private examples: { pairs: PairIds[]; unpaired: UnpairedIds[] } = { pairs: [], unpaired: [] };
   private evalSet: PairIds[] = [];
   /** Reference sums shared by every run of a kind (pairs, unpaired) that needs them (same split, same starting weights). */
   private references = new Map<string, RunReference>();
@@ -75,6 +82,8 @@ export class Session {
   ) {
     this.clock = new ProgressClock(deps.progressMs ?? PROGRESS_MS, (progress) => this.emit({ type: 'progress', progress }));
     const { maxLength: _ml, maxPromptLength: _mpl, checkpointEvery: _ce, sampleEvery: _se, ...train } = spec.settings;
+    // LoRA: the frozen base in the checkpoint's own dtype unless the settings say (as the CLI's --base-dtype)
+    if (train.lora && train.baseDtype === undefined) train.baseDtype = checkpointBaseDtype(base.config);
     this.runs = spec.runs.map((r) => {
       // the engine's one validator: bad settings or method options fail here, naming the field
       validateTrainConfig({ ...spec.settings, objective: r.objective, nPositions: sequenceConfig(base.config).nPositions });
@@ -121,20 +130,20 @@ export class Session {
     this.emit({ type: 'session', phase: 'loading-data', message: `Tokenizing ${data.name}…` });
     const { pairs, unpaired } = await loadExamples(data.file, data.name, data.format, this.base.tokenizer, sequenceConfig(this.base.config).nPositions, settings.maxLength, settings.maxPromptLength);
     this.checkCancelled();
-    const store = modelParamCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
+    this.examples = { pairs, unpaired };
     for (const r of this.runs) {
-      // KTO takes the file's unpaired examples, or its pairs split into desirable and undesirable (TRL)
-      const kto = createObjective(r.cfg.objective).kind === 'unpaired';
-      if (!kto && !pairs.length) throw new Error(`${r.spec.label} trains on preference pairs; ${data.name} holds unpaired (KTO) examples (prompt, completion, label): train it with a KTO card`);
-      const examples = kto && unpaired.length ? ({ kind: 'unpaired', items: unpaired } as const) : ({ kind: 'pairs', items: pairs } as const);
-      r.training = new TrainingRun({ base: this.base, data: examples, config: r.cfg, checkpointEvery: settings.checkpointEvery, store: store ? this.deps.store(this.spec.sessionId, r.spec.id) : undefined, events: this.runEvents(r) });
+      const kind = createObjective(r.cfg.objective).kind;
+      if (kind !== 'unpaired' && kind !== 'online' && kind !== 'ppo' && !pairs.length) throw new Error(`${r.spec.label} trains on preference pairs; ${data.name} holds unpaired (KTO) examples (prompt, completion, label): train it with a KTO card`);
+      // a later RLHF stage is built when the runs it starts from have ended (startStages)
+      r.stage = this.stageOf(r);
+      if (!r.stage) r.training = this.trainingRun(r, this.base);
     }
     // every run splits the same way (same seed and fraction): the pairs' split is the session's
     const split = splitTrainEval(pairs, settings.evalFraction, settings.seed);
     this.train = split.train;
     this.evalSet = split.eval;
     // samples over time: the same held-out prompts for every run
-    const first = this.runs[0].training!;
+    const first = this.runs.find((r) => r.training)!.training!;
     const prompts = pairs.length ? timedPrompts(this.train, this.evalSet, this.base.tokenizer) : timedPrompts(first.train, first.evalSet, this.base.tokenizer);
     const every = settings.sampleEvery ?? 0;
     this.sampler = every > 0 && this.deps.openLm ? new Sampler(this.base, prompts, data.name, every, settings.steps, this.deps.openLm, (ev) => this.emit(ev)) : null;
@@ -147,6 +156,11 @@ export class Session {
     for (const r of this.runs) {
       this.checkCancelled();
       if (r.final) continue; // stopped by the user while the comparison was starting
+      if (r.stage) {
+        r.message = `Waits for ${[r.stage.policy, r.stage.reward].filter((x) => x).map((x) => x!.spec.label).join(' and ')} to finish: ${r.stage.policy ? `it starts from ${r.stage.policy.spec.label}’s final weights and` : 'it'} scores its completions with ${r.stage.reward.spec.label}’s.`;
+        this.emit(r.event());
+        continue;
+      }
       r.status = 'preparing';
       this.emit(r.event());
       const snap = await this.build(r, gpu, this.spec.resume);
@@ -160,8 +174,76 @@ export class Session {
       this.emit(r.event());
     }
     this.checkCancelled();
-    await this.sampler?.atStart(this.runs.filter((r) => !r.final));
+    await this.sampler?.atStart(this.runs.filter((r) => !r.final && !r.stage));
     this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training pairs${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
+  }
+
+  /** A run's TrainingRun from `base` (the loaded model, or an earlier stage's weights). */
+  private trainingRun(r: Run, base: { config: ModelConfig; params: Map<string, Float32Array> }, rewardModel?: RewardModelWeights): TrainingRun {
+    const { settings } = this.spec;
+    const { pairs, unpaired } = this.examples;
+    // KTO takes the file's unpaired examples, or its pairs split into desirable and undesirable
+    // (TRL); online methods (GRPO, RLOO, PPO) generate from the prompts of either
+    const kind = createObjective(r.cfg.objective).kind;
+    const online = kind === 'online' || kind === 'ppo';
+    const examples = !pairs.length || (kind === 'unpaired' && unpaired.length) ? ({ kind: 'unpaired', items: unpaired } as const) : ({ kind: 'pairs', items: pairs } as const);
+    const store = modelParamCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
+    const tok = this.base.tokenizer;
+    // online methods decode their completions for the reward functions as the CLI does (the tokenizer's decode)
+    return new TrainingRun({ base, data: examples, config: r.cfg, text: online ? (ids) => tok.decode(ids) : undefined, rewardModel, checkpointEvery: settings.checkpointEvery, store: store ? this.deps.store(this.spec.sessionId, r.spec.id) : undefined, events: this.runEvents(r) });
+  }
+
+  /**
+   * RLHF's later stages (seed 002: SFT → reward model → PPO): a run that scores with a reward model
+   * (PPO; GRPO and RLOO with the `reward-model` reward) takes the comparison's Reward model run as
+   * its reward model, and PPO starts from the comparison's SFT run when there is one. Such a run
+   * waits until those runs end (done, or stopped: their weights then). Null: an ordinary run.
+   */
+  private stageOf(r: Run): Run['stage'] {
+    const o = createObjective(r.cfg.objective);
+    if (!(o.kind === 'ppo' || (o.kind === 'online' && o.rewards.names.includes(REWARD_MODEL_REWARD)))) return null;
+    const reward = this.runs.find((x) => createObjective(x.cfg.objective).kind === 'score');
+    if (!reward) throw new Error(`${r.spec.label} scores its completions with a reward model: add a Reward model card to the comparison (it trains first, on the same pairs)`);
+    const policy = o.kind === 'ppo' ? (this.runs.find((x) => x.cfg.objective.method === 'sft') ?? null) : null;
+    return { policy, reward };
+  }
+
+  /** Builds every waiting stage whose runs have ended; one whose run failed fails too. */
+  private async startStages(): Promise<void> {
+    for (const r of this.runs) {
+      if (!r.stage || r.training || r.final || this.down || this.disposed) continue;
+      const deps = [r.stage.policy, r.stage.reward].filter((x): x is Run => x !== null);
+      const failed = deps.find((d) => d.status === 'failed' || ((d.status === 'done' || d.status === 'stopped') && !d.live));
+      if (failed) {
+        r.status = 'failed';
+        r.message = `${r.spec.label} did not start: ${failed.spec.label}, whose weights it needs, ${failed.status === 'failed' ? 'failed' : 'has no weights on the GPU'}.`;
+        this.emit(r.event());
+        continue;
+      }
+      if (!deps.every((d) => d.status === 'done' || d.status === 'stopped')) continue;
+      try {
+        await this.startStage(r, r.stage);
+      } catch (e) {
+        if (!this.down && !this.disposed) await this.fail(r, e);
+      }
+    }
+  }
+
+  private async startStage(r: Run, stage: NonNullable<Run['stage']>): Promise<void> {
+    const gpu = await this.deps.gpu();
+    const policy = stage.policy ? await stage.policy.training!.weights() : this.base.params;
+    const rm = stage.reward.training!;
+    // the reward model's name in rewards/<name>/mean: its run's id (TRL: the folder's name)
+    const rewardModel: RewardModelWeights = { name: stage.reward.spec.id, config: rm.modelConfig, params: await rm.weights() };
+    r.training = this.trainingRun(r, { config: this.base.config, params: policy }, rewardModel);
+    r.status = 'preparing';
+    r.message = undefined;
+    this.emit(r.event());
+    const snap = await this.build(r, gpu, this.spec.resume);
+    if (snap || this.spec.resume) this.restoreRows(r, snap);
+    if ((r.status as RunStatus) === 'stopped') return this.finish(r);
+    r.status = r.step >= r.cfg.steps ? 'done' : 'running';
+    this.emit(r.event());
   }
 
   /** How a run's reports reach the page. */
@@ -170,6 +252,15 @@ export class Session {
     const evalClock = new ProgressClock(this.deps.progressMs ?? PROGRESS_MS, (progress) => this.emit({ type: 'progress', runId: r.spec.id, progress }));
     return {
       metrics: (rows) => this.emit({ type: 'metrics', runId: r.spec.id, rows }),
+      // online runs: the completions of an update (before its metrics), a few of them at the updates due
+      samples: (samples) => {
+        const at = samples.length && isRolloutStep(samples[0].step, r.cfg.steps) ? rolloutsAt(samples) : null;
+        if (at) this.emit({ type: 'rollouts', runId: r.spec.id, at });
+      },
+      ppoSamples: (samples) => {
+        const at = samples.length && isRolloutStep(samples[0].step, r.cfg.steps) ? ppoRolloutsAt(samples, r.stage?.reward.spec.label ?? 'the reward model') : null;
+        if (at) this.emit({ type: 'rollouts', runId: r.spec.id, at });
+      },
       progress: (p) => (p.phase === 'eval' ? evalClock : this.clock).report(p),
       status: (s) => {
         if (s.kind === 'snapshot-failed') r.message = `Could not save a checkpoint in this browser's storage (${s.error.message}); if the GPU is lost, this run restarts from its last saved step (${s.checkpointStep}). Free some disk space or leave private browsing.`;
@@ -204,13 +295,16 @@ export class Session {
 
   /** The pair table's starting point: the first training pairs under the starting weights. */
   private async startingPoint(gpu: GpuContext): Promise<void> {
-    const model = createModel(gpu, this.base);
-    // the runs' own activation storage, so the table matches what their steps compute
+    // the runs' own model (a LoRA run's frozen base in its dtype, adapters at PEFT's init: B = 0)
+    // and activation storage, so the table matches what their steps compute
+    const { lora, baseDtype } = this.runs[0].cfg;
+    const model = createModel(gpu, this.base, { lora, baseDtype });
     const runners = new RunnerPool(model, undefined, undefined, this.spec.settings.activationsDtype ?? 'f32');
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
     const hooks: PassHooks = { cancelled: () => this.cancelled || this.disposed, progress: (p) => this.clock.report({ phase: 'table', unit: 'pairs', ...p }) };
     try {
       model.upload(this.base.params);
+      if (model.lora && lora) model.lora.upload(loraInit(this.base.config, lora, this.spec.settings.seed));
       this.emit(await startEvent(model, runners, table, this.spec.settings.steps, this.spec.settings.batchSize, this.base.tokenizer, hooks));
     } finally {
       runners.destroy();
@@ -223,6 +317,7 @@ export class Session {
     this.looping = true;
     try {
       for (;;) {
+        await this.startStages();
         const active = this.runs.filter((r) => r.status === 'running');
         if (!active.length || this.down || this.disposed) break;
         for (const r of active) {
@@ -249,7 +344,8 @@ export class Session {
     device.pushErrorScope('out-of-memory');
     try {
       rows = await training.advance();
-      await this.tracker?.afterStep(r);
+      // a reward model has no LM head: no tracked log-probs, no samples
+      if (!training.scoreHead) await this.tracker?.afterStep(r);
       await this.sampler?.afterStep(r);
     } catch (e) {
       failure = e;
@@ -291,6 +387,7 @@ export class Session {
   private async finish(r: Run): Promise<void> {
     if (!r.live) return;
     await r.training!.finish();
+    if (r.training!.scoreHead) return this.emit(r.event()); // no LM head: no per-pair log-probs
     await this.tracker?.atEnd(r);
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
     if (table.length) this.emit({ type: 'pairs-run', runId: r.spec.id, step: r.step, ...(await pairAverages(r.model!, table, this.spec.settings.batchSize, this.spec.settings.activationsDtype ?? 'f32')) });

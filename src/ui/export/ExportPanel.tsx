@@ -37,9 +37,17 @@ export function ExportPanel() {
   const withMetrics = runs.filter((r) => r.train.length);
   const saveModel = (runId: string | null, label: string) =>
     act(`Saving ${label}`, async () => {
-      const files = await engine().exportModel(runId, session?.id ?? '');
+      const files = await engine().exportModel(runId, session?.id ?? '', savedSessionSpec(useApp.getState()));
       saveFolder(`prefplay-${runId ?? 'start'}-model`, new Map(Object.entries(files)));
-      return `Saved ${label}: a zip of the Hugging Face folder (config.json, model.safetensors, tokenizer files).`;
+      return `Saved ${label}: a zip of the Hugging Face folder (config.json, model.safetensors, tokenizer files)${runId !== null && lora ? ', the adapters merged into the base (PEFT’s merge_and_unload)' : ''}.`;
+    });
+  // a LoRA comparison: each run's adapters as a PEFT folder (peft.PeftModel.from_pretrained loads it over the base)
+  const lora = session?.settings.lora ?? null;
+  const saveAdapter = (runId: string, label: string) =>
+    act(`Saving ${label}`, async () => {
+      const files = await engine().exportAdapter(runId, session?.id ?? '', savedSessionSpec(useApp.getState()));
+      saveFolder(`prefplay-${runId}-adapter`, new Map(Object.entries(files)));
+      return `Saved ${label}: a zip of the PEFT adapter folder (adapter_config.json, adapter_model.safetensors); load it with peft.PeftModel.from_pretrained over the base model.`;
     });
   const saveTrl = (runId: string, label: string) =>
     act(`Writing the TRL experiment for ${label}`, async () => {
@@ -93,9 +101,16 @@ export function ExportPanel() {
             return (
               <li key={r.id}>
                 <span className="swatch" style={{ background: r.color }} aria-hidden="true" /> {r.label}:{' '}
-                <button type="button" disabled={!!mw} aria-describedby={mw ? `why-model-${r.id}` : undefined} onClick={() => void saveModel(r.id, `${r.label}'s model`)} aria-label={`${r.label} model (safetensors)`}>
-                  Model (safetensors)
+                <button type="button" disabled={!!mw} aria-describedby={mw ? `why-model-${r.id}` : undefined} onClick={() => void saveModel(r.id, `${r.label}'s ${lora ? 'merged model' : 'model'}`)} aria-label={`${r.label} ${lora ? 'merged model' : 'model'} (safetensors)`}>
+                  {lora ? 'Merged model (safetensors)' : 'Model (safetensors)'}
                 </button>{' '}
+                {lora && (
+                  <>
+                    <button type="button" disabled={!!mw} aria-describedby={mw ? `why-model-${r.id}` : undefined} onClick={() => void saveAdapter(r.id, `${r.label}'s LoRA adapter`)} aria-label={`${r.label} PEFT adapter`}>
+                      PEFT adapter
+                    </button>{' '}
+                  </>
+                )}
                 <button type="button" disabled={!!trlWhy} aria-describedby={trlWhy ? `why-trl-${r.id}` : undefined} onClick={() => void saveTrl(r.id, r.label)} aria-label={`${r.label} TRL script`}>
                   TRL script
                 </button>

@@ -2,6 +2,8 @@ import { Fragment, useState } from 'react';
 import { useApp } from '../../store';
 import { settingsProblems } from '../../store/settings';
 import { NumberField } from './NumberField';
+import { FieldError } from './FieldError';
+import { LoraSettings } from './LoraSettings';
 import type { TrainSettings } from '../../worker/protocol';
 
 type NumKey = 'steps' | 'batchSize' | 'lr' | 'warmupSteps' | 'seed' | 'evalFraction' | 'evalEvery' | 'maxGradNorm' | 'gradAccum' | 'weightDecay' | 'checkpointEvery' | 'sampleEvery';
@@ -21,14 +23,6 @@ const FIELDS: Array<[NumKey, string]> = [
   ['sampleEvery', 'Samples every'],
 ];
 
-/** A value the store refused, shown at its field (the store keeps the last valid value). */
-function FieldError({ message }: { message?: string }) {
-  return message ? (
-    <small className="field-error" role="alert" style={{ color: '#b42318', flexBasis: '100%' }}>
-      {message}
-    </small>
-  ) : null;
-}
 
 /** One shared number setting with its own refusal message (the run controls' steps and learning rate). */
 export function SettingField({ k, label }: { k: NumKey; label: string }) {
@@ -57,6 +51,7 @@ export function SettingsForm() {
   const s = useApp((st) => st.settings);
   const updateSettings = useApp((st) => st.updateSettings);
   const nPositions = useApp((st) => st.model.info?.nPositions);
+  const modelConfig = useApp((st) => st.model.info?.config);
   const examples = useApp((st) => st.data.result?.report.accepted);
   const [errors, setErrors] = useState<Partial<Record<keyof TrainSettings, string>>>({});
   const update = (patch: Partial<TrainSettings>) => {
@@ -68,7 +63,7 @@ export function SettingsForm() {
       return next;
     });
   };
-  const problems = settingsProblems(s, { nPositions, examples });
+  const problems = settingsProblems(s, { nPositions, examples }, modelConfig);
   return (
     <fieldset className="settings">
       <legend>Shared settings</legend>
@@ -115,6 +110,7 @@ export function SettingsForm() {
       {(['schedule', 'optimizer', 'momentsDtype', 'activationsDtype'] as const).map((k) => (
         <FieldError key={k} message={errors[k]} />
       ))}
+      <LoraSettings update={update} errors={errors} />
       {problems.length > 0 && (
         <p className="notice warn" role="alert">
           {problems.join('. ')}.

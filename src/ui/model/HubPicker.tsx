@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useApp } from '../../store';
-import { memoryEstimate } from '../../store/memory';
+import { memoryEstimate, memorySavings, settingsMemoryOptions } from '../../store/memory';
 import { resolveLengths } from '../../data/tokenize';
 import { downloadProgressText, formatBytes as hubBytes } from '../../hub/progress';
 import { DEFAULT_ENDPOINT } from '../../hub/snapshot';
@@ -34,6 +34,9 @@ export function HubPicker() {
   const optimizer = useApp((s) => s.settings.optimizer);
   const momentsDtype = useApp((s) => s.settings.momentsDtype);
   const activationsDtype = useApp((s) => s.settings.activationsDtype);
+  const lora = useApp((s) => s.settings.lora);
+  const baseDtype = useApp((s) => s.settings.baseDtype);
+  const checkpointActivations = useApp((s) => s.settings.checkpointActivations);
   const [text, setText] = useState(ref?.kind === 'hub' ? ref.id : '');
   const [problem, setProblem] = useState<string | null>(null);
   const [tokenOpen, setTokenOpen] = useState(false);
@@ -58,7 +61,9 @@ export function HubPicker() {
   };
   const memory = (m: CuratedModel) => {
     const T = Math.min(maxLength ?? resolveLengths(curatedPositions(m)).maxLength, curatedPositions(m));
-    return { bytes: memoryEstimate(m.config, batchSize, T, optimizer, momentsDtype, activationsDtype).perRun, T };
+    // a LoRA run's base defaults to the dtype the model is published in
+    const opts = settingsMemoryOptions(m.config, { lora, baseDtype, checkpointActivations }, m.dtype);
+    return { bytes: memoryEstimate(m.config, batchSize, T, optimizer, momentsDtype, activationsDtype, opts).perRun, T, lora: opts.lora ? memorySavings(m.config, batchSize, T, optimizer, momentsDtype, activationsDtype, opts).lora : 0 };
   };
   const state = (repo: string): ReactNode => {
     const c = cached.get(repo);
@@ -81,7 +86,7 @@ export function HubPicker() {
             <li key={m.id} style={item}>
               <strong style={wrap}>{m.id}</strong>
               <span className="muted">
-                {m.about} · {shortCount(curatedParams(m))} parameters · {hubBytes(m.downloadBytes)} download ({m.dtype}) · ≈ {formatBytes(mem.bytes)} GPU memory per run at {batchSize} × {mem.T} tokens
+                {m.about} · {shortCount(curatedParams(m))} parameters · {hubBytes(m.downloadBytes)} download ({m.dtype}) · ≈ {formatBytes(mem.bytes)} GPU memory per run at {batchSize} × {mem.T} tokens{mem.lora > 0 ? ` with LoRA (${formatBytes(mem.lora)} less than full fine-tuning)` : ''}
               </span>
               {state(m.id)}
               <button type="button" disabled={!!d} aria-label={`${cached.get(m.id)?.complete ? 'Load' : 'Download'} ${m.id}`} onClick={() => fetchId(m.id)}>

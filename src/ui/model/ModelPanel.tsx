@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useApp } from '../../store';
 import { BUILTIN_MODEL_FILES } from '../../store/assets';
-import { memoryEstimate } from '../../store/memory';
+import { memoryEstimate, memorySavings, savingsText, settingsMemoryOptions } from '../../store/memory';
 import { resolveLengths } from '../../data/tokenize';
 import { formatBytes } from '../data/DataPanel';
 import { FRESH_PRESETS, freshConfig, type FreshPreset } from '../../model/presets';
@@ -28,6 +28,9 @@ export function ModelPanel() {
   const optimizer = useApp((s) => s.settings.optimizer);
   const momentsDtype = useApp((s) => s.settings.momentsDtype);
   const activationsDtype = useApp((s) => s.settings.activationsDtype);
+  const lora = useApp((s) => s.settings.lora);
+  const baseDtype = useApp((s) => s.settings.baseDtype);
+  const checkpointActivations = useApp((s) => s.settings.checkpointActivations);
   const runs = useApp((s) => s.cards.length);
   const [preset, setPreset] = useState<FreshPreset>('builtin');
   const [seed, setSeed] = useState(0);
@@ -41,7 +44,11 @@ export function ModelPanel() {
   };
   const info = model.info;
   const c = info?.config;
-  const mem = c && memoryEstimate(c, batchSize, maxLength ?? resolveLengths(info.nPositions).maxLength, optimizer, momentsDtype, activationsDtype);
+  // LoRA, the frozen base's dtype and activation checkpointing as the runs will resolve them
+  const opts = c && settingsMemoryOptions(c, { lora, baseDtype, checkpointActivations });
+  const T = info ? (maxLength ?? resolveLengths(info.nPositions).maxLength) : 0;
+  const mem = c && opts && memoryEstimate(c, batchSize, T, optimizer, momentsDtype, activationsDtype, opts);
+  const saves = c && opts ? savingsText(memorySavings(c, batchSize, T, optimizer, momentsDtype, activationsDtype, opts), opts, formatBytes) : '';
   return (
     <section aria-labelledby="model-h" className="region">
       <h2 id="model-h">Model</h2>
@@ -115,7 +122,10 @@ export function ModelPanel() {
             <dd>{info.tokenizer.description}</dd>
             <dt>GPU memory</dt>
             <dd>
-              ≈ {formatBytes(mem.perRun)} per run ({formatBytes(mem.state)} weights, gradients and optimizer state + {formatBytes(mem.activations)} activations at batch {batchSize}) · {runs} runs ≈ {formatBytes(runs * mem.perRun)}
+              <span data-testid="model-memory">
+                ≈ {formatBytes(mem.perRun)} per run ({formatBytes(mem.state)} {opts?.lora ? 'frozen base, adapters, their gradients and optimizer state' : 'weights, gradients and optimizer state'} + {formatBytes(mem.activations)} activations at batch {batchSize}) · {runs} runs ≈ {formatBytes(runs * mem.perRun)}
+                {saves && ` · ${saves}`}
+              </span>
             </dd>
           </dl>
         </div>

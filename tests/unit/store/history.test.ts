@@ -68,6 +68,10 @@ describe('runs history', () => {
     const h2 = archive([], comparison('one', [dpo(0.1), orpo()]), runsOf([dpo(0.1), orpo()]));
     const rows2 = tableRuns(h2, comparison('two', [dpo(0.5), orpo()]), runsOf([dpo(0.5), orpo()]));
     expect(crossLabels(rows2)).toEqual(['DPO β=0.5', 'ORPO #2', 'DPO β=0.1', 'ORPO #1']);
+    // LoRA against full fine-tuning (a history entry saved before LoRA existed lacks the keys: off)
+    const h3 = archive([], comparison('one', [orpo()]), runsOf([orpo()]));
+    const rows3 = tableRuns(h3, comparison('two', [orpo()], { lora: { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }, baseDtype: 'bf16' }), runsOf([orpo()]));
+    expect(crossLabels(rows3)).toEqual(['ORPO lora=8:16:q_proj/v_proj base=bf16', 'ORPO lora=off base=default']);
     expect(fullCardLabel(dpo(0.1))).toBe('DPO sigmoid β=0.1');
     expect(fullCardLabel(orpo(0.2))).toBe('ORPO λ=0.2');
   });

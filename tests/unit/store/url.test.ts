@@ -32,7 +32,7 @@ describe('URL configuration', () => {
     expect(r.cards).toBeUndefined();
     expect(r.settings).toEqual({ steps: 5 });
     expect(r.problems).toEqual(['runs: "dpo:bogus:0.1": dpo: option lossType "bogus" is unknown; expected one of sigmoid, robust, hinge, ipo, sigmoid_norm, exo_pair, nca_pair, bco_pair, sppo_hard, aot, aot_unpaired, apo_zero, apo_down, discopop, sft', 'lr: "abc" is not a number', 'sched: "weekly" is not linear, cosine or constant', 'opt: "adam" is not adamw or sgd']);
-    expect(() => parseCardToken('ppo:0.1')).toThrow(/unknown method "ppo"/);
+    expect(() => parseCardToken('zzz:0.1')).toThrow(/unknown method "zzz"/);
     expect(() => parseCardToken('orpo:x')).toThrow(/λ: "x" is not a decimal number/);
   });
 
@@ -46,6 +46,32 @@ describe('URL configuration', () => {
     const f16 = { ...DEFAULT_SETTINGS, activationsDtype: 'f16' as const };
     expect({ ...DEFAULT_SETTINGS, ...decodeConfig(encodeConfig([], f16, null)).settings }).toEqual(f16);
     expect(decodeConfig('?acts=bf16').problems).toEqual(['acts: "bf16" is not f32 or f16']);
+  });
+
+  it('carries LoRA (rank, alpha, targets), the frozen base dtype and activation checkpointing, and names a bad value', () => {
+    const cards = PRESETS['dpo-vs-orpo'].cards();
+    const lora = { ...DEFAULT_SETTINGS, lora: { r: 8, alpha: 16, targets: ['q_proj', 'v_proj'] }, baseDtype: 'bf16' as const, checkpointActivations: true };
+    const q = encodeConfig(cards, lora, null);
+    expect(q).toContain('&lora=8:16:q_proj/v_proj&base=bf16&ckptacts=1');
+    const back = decodeConfig(q);
+    expect(back.problems).toEqual([]);
+    expect({ ...DEFAULT_SETTINGS, ...back.settings }).toEqual(lora);
+    // every linear layer (no targets), the checkpoint's own base dtype, checkpointing off
+    const all = { ...DEFAULT_SETTINGS, lora: { r: 4, alpha: 8 }, checkpointActivations: false };
+    expect(encodeConfig(cards, all, null)).toMatch(/&lora=4:8&ckptacts=0$/);
+    expect({ ...DEFAULT_SETTINGS, ...decodeConfig(encodeConfig(cards, all, null)).settings }).toEqual(all);
+    // full fine-tuning writes none of them
+    expect(encodeConfig(cards, DEFAULT_SETTINGS, null)).not.toMatch(/lora=|base=|ckptacts=/);
+    expect(decodeConfig('?lora=8').problems).toEqual(['lora: "8" is not R:ALPHA or R:ALPHA:TARGETS (e.g. 8:16 or 8:16:q_proj/v_proj)']);
+    expect(decodeConfig('?lora=x:16').problems).toEqual(['lora: the rank in "x:16" is not a number']);
+    expect(decodeConfig('?lora=8:16:').problems[0]).toMatch(/^lora: "8:16:" names no target modules/);
+    expect(decodeConfig('?lora=0:16').problems).toEqual(['lora: LoRA rank r must be a whole number from 1 to 4096 (the adapters\' rank), got 0']);
+    expect(decodeConfig('?lora=8:-1').problems).toEqual(['lora: lora_alpha must be > 0 (the update is scaled by alpha / r), got -1']);
+    expect(decodeConfig('?lora=8:16:q-proj').problems[0]).toMatch(/^lora: Target modules must be module names/);
+    expect(decodeConfig('?lora=8:16&base=f8').problems).toEqual(['base: "f8" is not f32, bf16, f16 (the frozen base weights\' storage of a LoRA run)']);
+    // a 16-bit base without LoRA: full fine-tuning keeps f32 master weights
+    expect(decodeConfig('?base=bf16').problems).toEqual(['base: Frozen base dtype applies to LoRA runs only: full fine-tuning keeps f32 master weights (got bf16)']);
+    expect(decodeConfig('?ckptacts=yes').problems).toEqual(['ckptacts: "yes" is not 1 (activation checkpointing on) or 0 (off)']);
   });
 
   it('refuses out-of-range values and methods the page cannot train, naming them', () => {
