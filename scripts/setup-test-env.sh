@@ -4,7 +4,9 @@
 #     gives Dawn (the `webgpu` npm package) a WebGPU adapter on machines without a GPU;
 #   - libvulkan1: the Vulkan loader Dawn opens;
 #   - unzip: Info-ZIP, which checks the page's zip exports (CRCs, stored weights) in a unit test;
-#   - xz-utils: the device pack's compressor (tests/gpu/device-bench.test.ts builds and runs a pack).
+#   - xz-utils: the device pack's compressor (tests/gpu/device-bench.test.ts builds and runs a pack);
+#   - python3: runs the TRL exports' train.py against stand-in packages and the judges exported as
+#     Python reward functions (tests/unit/trl-*.test.ts).
 # Idempotent: does nothing when all are present. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -13,6 +15,7 @@ need=()
 [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
 command -v unzip >/dev/null || need+=(unzip)
 command -v xz >/dev/null || need+=(xz-utils)
+command -v python3 >/dev/null || need+=(python3)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' || [ -e /usr/lib/x86_64-linux-gnu/libvulkan.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libvulkan.so.1 ] || need+=(libvulkan1)
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -12,83 +12,23 @@
 // trl/trainer/reward_config.py and reward_trainer.py (a model given by path is loaded with
 // AutoModelForSequenceClassification(num_labels=1) after set_seed(seed); center_rewards_coefficient),
 // and transformers TrainingArguments. Each import tries the current location first, then the older one.
+// Online methods (GRPO, RLOO, PPO: prompts, reward functions, reward models) are written by
+// trl-online.ts from the same spec; what both share is in trl-common.ts.
 import type { Example } from '../data/types';
 import { trlJsonlLine } from '../data/export';
-import type { TrainConfig } from '../train/config';
-import { methodDescriptor, normalizeOptions, type MethodOption, type ObjectiveSpec, type OptionValue, type PyValue, type TrlTarget } from '../train/objectives';
+import { methodDescriptor, normalizeOptions, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
 import { trlLoraTargets } from './peft';
+import { fl, py, type Py } from './python-literal';
+import { cutPromptLines, importLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
+import { onlineTrainerSpec, trlOnlineScript, TRL_REWARDS_FILE } from './trl-online';
+import { judgeRewardsPython } from '../judge/python';
 
-/** What the script reproduces: the run's configuration plus its data limits. */
-export interface TrlRun {
-  config: TrainConfig;
-  /** Prompt + completion tokens (PrefPlay --max-length). */
-  maxLength: number;
-  /** Prompt tokens, cut from the left (PrefPlay --max-prompt-length). */
-  maxPromptLength: number;
-  /** What `from_pretrained` loads: a folder next to the script or a Hub id. Default "model". */
-  model?: string;
-  /** DPO/KTO reference model, when the run used one other than the starting weights. */
-  refModel?: string | null;
-  /** Whether a held-out eval.jsonl is written. */
-  hasEval?: boolean;
-  /** The starting model's config.json model_type: gpt2 (default), llama, qwen2 or mistral. */
-  modelType?: string;
-}
-
-/** What transformers builds for each model_type, and a Hub checkpoint of that family to scale up to. */
-const MODEL_FAMILIES: Record<string, { architecture: string; hubExample: string; label: string }> = {
-  gpt2: { architecture: 'GPT2LMHeadModel', hubExample: 'gpt2', label: 'GPT-2' },
-  llama: { architecture: 'LlamaForCausalLM', hubExample: 'HuggingFaceTB/SmolLM2-135M', label: 'Llama' },
-  qwen2: { architecture: 'Qwen2ForCausalLM', hubExample: 'Qwen/Qwen2.5-0.5B', label: 'Qwen2' },
-  mistral: { architecture: 'MistralForCausalLM', hubExample: 'mistralai/Mistral-7B-v0.1', label: 'Mistral' },
-};
-
-function modelFamily(run: TrlRun): { type: string; architecture: string; hubExample: string; label: string } {
-  const type = run.modelType ?? 'gpt2';
-  const f = MODEL_FAMILIES[type];
-  if (!f) throw new Error(`TRL script: unknown model_type "${type}" (expected ${Object.keys(MODEL_FAMILIES).join(', ')})`);
-  return { type, ...f };
-}
-
-/** A Python literal: floats are marked so `1` prints as `1.0`. */
-type Py = PyValue;
-
-const fl = (x: number): Py => ({ float: x });
-
-function py(v: Py): string {
-  if (v === null) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(py).join(', ')}]`;
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new Error(`TRL script: ${v} is not an integer`);
-    return String(v);
-  }
-  if (!Number.isFinite(v.float)) throw new Error(`TRL script: ${v.float} is not a finite number`);
-  return Number.isInteger(v.float) ? `${v.float}.0` : String(v.float);
-}
-
-export interface TrlTrainerSpec {
-  /** e.g. "DPO" for DPOTrainer / DPOConfig. */
-  name: TrlTarget['trainer'];
-  /** Modules to import the trainer and config from, tried in order (current location first). */
-  modules: readonly string[];
-  usesRefModel: boolean;
-  /** The TRL trainer puts the tokenizer's BOS before every prompt (PrefPlay does not). */
-  prependsBos: boolean;
-  /** The smallest per-device batch the TRL trainer accepts. */
-  minBatchSize: number;
-  /** A reward model: the trainer loads MODEL itself as AutoModelForSequenceClassification(num_labels=1). */
-  sequenceClassification: boolean;
-  /** Config keyword arguments in script order. */
-  args: Array<[string, Py]>;
-  /** Differences TRL cannot express, written into the script as comments. */
-  notes: string[];
-}
+export { TRL_VERSION, type TrlRun, type TrlTrainerSpec };
 
 /** An option's value as a Python literal: numbers are floats, one-element lists of a multiple choice a string. */
 function optionPy(o: MethodOption, v: OptionValue): Py {
-  if (typeof v === 'number') return fl(v);
+  // whole-number options (step 1: completions, tokens, epochs) are TRL int fields
+  if (typeof v === 'number') return o.kind === 'number' && o.step === 1 && Number.isInteger(v) ? v : fl(v);
   if (typeof v === 'string' || typeof v === 'boolean') return v;
   const list = [...(v as ReadonlyArray<string | number>)];
   if (o.kind === 'choice' && list.length === 1) return list[0] as string;
@@ -155,21 +95,15 @@ export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
   if (c.momentsDtype === 'bf16') notes.push('PrefPlay kept AdamW\'s moments in bf16 (stochastic rounding); optim="adamw_torch" keeps them in float32 — the same update, more memory.');
   if (c.activationsDtype === 'f16') notes.push('PrefPlay stored each layer\'s qkv and MLP activations in f16 (and computed with the rounded values); this script keeps float32 activations, so curves differ slightly more.');
   if (c.lora && c.baseDtype && c.baseDtype !== 'f32') notes.push(`PrefPlay kept the frozen base weights in ${c.baseDtype} (the adapters and all arithmetic in float32); load MODEL with torch_dtype=torch.${c.baseDtype === 'bf16' ? 'bfloat16' : 'float16'} to match.`);
+  // GRPO, RLOO, PPO: batch sizes in completions or rollouts, reward functions (trl-online.ts)
+  if (methodDescriptor(c.objective.method).data === 'prompts') return onlineTrainerSpec(run, { ...m, notes }, args);
   return { ...m, args, notes };
-}
-
-function importLines({ name, modules }: TrlTrainerSpec): string[] {
-  const line = (m: string) => `from ${m} import ${name}Config, ${name}Trainer`;
-  if (modules.length === 1) return [line(modules[0])];
-  return ['try:', `    ${line(modules[0])}`, 'except ImportError:  # another TRL release keeps it elsewhere', `    ${line(modules[1])}`];
 }
 
 /** train.py: runs the same experiment with TRL. */
 export function trlScript(run: TrlRun): string {
-  // online methods (GRPO, RLOO) need reward functions (the judges in Python) and a prompts dataset: not written yet
-  const online = methodDescriptor(run.config.objective.method);
-  if (online.data === 'prompts') throw new Error(`TRL export: method ${online.name} (online, TRL ${online.trl.trainer}Trainer) is not supported yet`);
   const spec = trlTrainerSpec(run);
+  if (methodDescriptor(run.config.objective.method).data === 'prompts') return trlOnlineScript(run, spec);
   const c = run.config;
   const { name } = spec;
   const model = run.model ?? 'model';
@@ -230,22 +164,7 @@ export function trlScript(run: TrlRun): string {
     seqCls ? `model = MODEL  # ${name}Trainer: AutoModelForSequenceClassification.from_pretrained(MODEL, num_labels=1) after set_seed(seed)` : 'model = AutoModelForCausalLM.from_pretrained(MODEL)',
     '',
     '',
-    'def cut_prompt(example):',
-    '    if HAS_MAX_PROMPT_LENGTH or not isinstance(example["prompt"], str):',
-    '        return example',
-    '    ids = tokenizer(example["prompt"], add_special_tokens=False)["input_ids"]',
-    '    if len(ids) > MAX_PROMPT_LENGTH:',
-    '        ids = ids[-MAX_PROMPT_LENGTH:]',
-    '        # a byte-level tokenizer can cut inside a UTF-8 character: drop its leftover bytes',
-    '        # (at most 3) rather than turn them into U+FFFD',
-    '        text = tokenizer.decode(ids)',
-    '        while text.startswith("\\ufffd") and len(ids) > 1:',
-    '            ids = ids[1:]',
-    '            text = tokenizer.decode(ids)',
-    '        example["prompt"] = text',
-    '    return example',
-    '',
-    '',
+    ...cutPromptLines(false),
     'train_dataset = load_dataset("json", data_files="data.jsonl", split="train").map(cut_prompt)',
     run.hasEval ? 'eval_dataset = load_dataset("json", data_files="eval.jsonl", split="train").map(cut_prompt)' : 'eval_dataset = None',
     '',
@@ -277,8 +196,6 @@ export function trlScript(run: TrlRun): string {
   return lines.join('\n');
 }
 
-/** The TRL release train.py is written for (its config names, import paths and tokenization). */
-export const TRL_VERSION = '1.9.0';
 /** requirements.txt: TRL pinned, the rest at least what TRL 1.9.0 itself requires. */
 export const TRL_REQUIREMENTS = [`trl==${TRL_VERSION}`, 'transformers>=4.56.2', 'datasets>=4.7.0', 'accelerate>=1.4.0', 'torch'];
 /** A LoRA run's script also needs PEFT (LoraConfig, and TRL's peft_config path). */
@@ -287,14 +204,18 @@ export const PEFT_REQUIREMENT = 'peft>=0.15.0';
 export function trlReadme(run: TrlRun): string {
   const spec = trlTrainerSpec(run);
   const family = modelFamily(run);
+  const online = methodDescriptor(run.config.objective.method).data === 'prompts';
+  const judges = (spec.rewardFuncs ?? []).some((f) => f !== 'REWARD_MODEL');
   return [
     `PrefPlay run exported for Hugging Face TRL (${run.config.objective.method} -> ${spec.name}Trainer)`,
     '',
     'Files',
     '  train.py          the experiment: same objective and hyperparameters as the PrefPlay run',
-    '  data.jsonl        the training pairs, TRL-ready ({"prompt", "chosen", "rejected"} or unpaired KTO rows)',
-    ...(run.hasEval ? ['  eval.jsonl        the held-out pairs (eval_ metrics)'] : []),
+    online ? '  data.jsonl        the training prompts, {"prompt": text} as the model read them' : '  data.jsonl        the training pairs, TRL-ready ({"prompt", "chosen", "rejected"} or unpaired KTO rows)',
+    ...(run.hasEval ? [online ? '  eval.jsonl        the held-out prompts' : '  eval.jsonl        the held-out pairs (eval_ metrics)'] : []),
+    ...(judges ? [`  ${TRL_REWARDS_FILE}        PrefPlay's rule-based judges as TRL reward functions (the same verdicts)`] : []),
     `  model/            the starting model in Hugging Face layout (${family.type}, ${family.architecture}; from_pretrained loads it)`,
+    ...(online && run.rewardModel && (spec.name === 'PPO' || spec.rewardFuncs?.includes('REWARD_MODEL')) ? [`  ${`${run.rewardModel}/`.padEnd(18)}the reward model (*ForSequenceClassification)${spec.name === 'PPO' ? ', also the value model\'s start' : ''}`] : []),
     '  requirements.txt  the Python packages',
     '',
     'Run',
@@ -308,23 +229,37 @@ export function trlReadme(run: TrlRun): string {
   ].join('\n');
 }
 
+/** A prompt-only row of an online run's data (its text as the model read it). */
+export interface TrlPrompt {
+  kind: 'prompt';
+  prompt: string;
+  line?: number;
+}
+
 /**
  * Every text file of the export: train.py, README.txt, requirements.txt, data.jsonl and, with
- * held-out examples, eval.jsonl. The caller adds model/ (saveCheckpoint of the starting weights).
+ * held-out examples, eval.jsonl; an online run's rewards.py when it uses a judge. The caller adds
+ * model/ (saveCheckpoint of the starting weights) and, for an online run with a reward model, its folder.
+ * Online methods take prompt rows or examples (their prompts, as the run generated from them).
  */
-export function trlExportFiles(run: Omit<TrlRun, 'hasEval'>, train: readonly Example[], evalSet: readonly Example[] = []): Map<string, string> {
+export function trlExportFiles(run: Omit<TrlRun, 'hasEval'>, train: readonly (Example | TrlPrompt)[], evalSet: readonly (Example | TrlPrompt)[] = []): Map<string, string> {
   if (!train.length) throw new Error('TRL export: no training examples');
-  const full: TrlRun = { ...run, hasEval: evalSet.length > 0 };
-  const unpaired = methodDescriptor(run.config.objective.method).data === 'unpaired';
+  const data = methodDescriptor(run.config.objective.method).data;
+  const online = data === 'prompts';
+  const full: TrlRun = { ...run, hasEval: evalSet.length > 0, ...(online ? { trainPrompts: run.trainPrompts ?? train.length } : {}) };
   for (const ex of [...train, ...evalSet]) {
+    if (ex.kind === 'prompt' && !online) throw new Error(`TRL export: method ${run.config.objective.method} needs ${data === 'unpaired' ? 'examples' : 'paired examples'}, got a prompt-only row${ex.line === undefined ? '' : ` (line ${ex.line})`}`);
     // KTO also takes pairs: TRL's KTOTrainer unpairs a paired data set (maybe_unpair_preference_dataset)
-    if (ex.kind === 'unpaired' && !unpaired) throw new Error(`TRL export: method ${run.config.objective.method} needs paired examples, got an unpaired example (line ${ex.line})`);
+    if (ex.kind === 'unpaired' && data === 'pairs') throw new Error(`TRL export: method ${run.config.objective.method} needs paired examples, got an unpaired example (line ${ex.line})`);
   }
+  const line = (ex: Example | TrlPrompt) => (online ? JSON.stringify({ prompt: ex.prompt }) + '\n' : trlJsonlLine(ex as Example));
   const files = new Map<string, string>();
+  const spec = trlTrainerSpec(full);
   files.set('train.py', trlScript(full));
   files.set('README.txt', trlReadme(full));
   files.set('requirements.txt', [...TRL_REQUIREMENTS, ...(run.config.lora ? [PEFT_REQUIREMENT] : [])].join('\n') + '\n');
-  files.set('data.jsonl', train.map(trlJsonlLine).join(''));
-  if (evalSet.length) files.set('eval.jsonl', evalSet.map(trlJsonlLine).join(''));
+  files.set('data.jsonl', train.map(line).join(''));
+  if (evalSet.length) files.set('eval.jsonl', evalSet.map(line).join(''));
+  if ((spec.rewardFuncs ?? []).some((f) => f !== 'REWARD_MODEL')) files.set(TRL_REWARDS_FILE, judgeRewardsPython());
   return files;
 }

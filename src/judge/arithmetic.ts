@@ -2,7 +2,10 @@
 // completion is right when its first integer equals the expression's value.
 import type { Judge, Judgement } from './types';
 
-const EXPR = /(\d+)\s*([+*×x−-])\s*(\d+)/;
+/** One binary expression: two integers and an operator (exported for the Python reward function, python.ts). */
+export const EXPR = /(\d+)\s*([+*×x−-])\s*(\d+)/;
+/** An integer, a leading minus sign included. */
+export const INTEGER = /-?\d+/;
 
 /** The value of the first binary expression in text, or null when there is none. */
 export function expressionValue(text: string): { expr: string; value: number } | null {
@@ -17,7 +20,7 @@ export function expressionValue(text: string): { expr: string; value: number } |
 
 /** The first integer in text (a leading minus sign counts), or null. */
 export function firstInteger(text: string): number | null {
-  const m = /-?\d+/.exec(text);
+  const m = INTEGER.exec(text);
   return m ? Number(m[0]) : null;
 }
 

@@ -1,7 +1,8 @@
 // `export-trl`: a `train` output folder as a runnable Hugging Face TRL experiment: train.py with
 // the run's objective and hyperparameters, data.jsonl (+ eval.jsonl) with the same train/eval
 // split, the starting model in Hugging Face layout (its own family's: GPT-2, Llama, Qwen2 or
-// Mistral), README.txt and requirements.txt.
+// Mistral), README.txt and requirements.txt. Online runs (grpo, rloo, ppo): data.jsonl holds the
+// prompts, rewards.py the judges as TRL reward functions, reward_model/ the run's --reward-model.
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -18,11 +19,15 @@ import { splitTrainEval } from '../../data/split';
 import { TRAIN_DEFAULTS, validateTrainConfig, type TrainConfig } from '../../train/config';
 import { createObjective, methodDescriptor } from '../../train/objectives';
 import type { Tokenizer } from '../../tokenizer/types';
-import { trlExportFiles } from '../../export/trl-script';
+import { trlExportFiles, type TrlPrompt } from '../../export/trl-script';
+import { processPromptSource } from '../../data/prompts';
+import { rewardModelName } from '../reward-model-arg';
 
 interface RunJson {
   model: string;
   ref_model?: string | null;
+  /** Online runs: the --reward-model folder (PPO's reward and value model; GRPO/RLOO reward "reward-model"). */
+  reward_model?: string | null;
   pairs: string;
   config: TrainConfig;
   max_length?: number;
@@ -34,7 +39,7 @@ export const exportTrl: Command = {
   summary: 'Turn a `train` output folder into a runnable TRL experiment (train.py with the same hyperparameters, data.jsonl, the starting model).',
   options: {
     run: { type: 'string', valueName: 'DIR', description: 'Output folder of `train` (holds run.json)' },
-    out: { type: 'string', valueName: 'DIR', description: 'Folder to write: train.py, data.jsonl, eval.jsonl, model/, README.txt, requirements.txt' },
+    out: { type: 'string', valueName: 'DIR', description: 'Folder to write: train.py, data.jsonl, eval.jsonl, model/, README.txt, requirements.txt (online runs: rewards.py, reward_model/)' },
     'max-length': { type: 'string', valueName: 'N', description: 'The run\'s --max-length, when run.json does not record it (default: min(1024, n_positions))' },
     'max-prompt-length': { type: 'string', valueName: 'N', description: 'The run\'s --max-prompt-length, when run.json does not record it' },
   },
@@ -49,21 +54,24 @@ export const exportTrl: Command = {
     const optPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
     const { maxLength, maxPromptLength } = cliLengths(sequenceConfig(ckpt.config).nPositions, run.max_length ?? optLength, run.max_prompt_length ?? optPrompt);
     if (run.max_length === undefined && optLength === undefined) console.error(`run.json does not record --max-length: using ${maxLength} and max prompt length ${maxPromptLength} (pass --max-length / --max-prompt-length if the run used others)`);
-    const kto = methodDescriptor(run.config.objective.method).data === 'unpaired';
-    const examples = await acceptedExamples(resolvePath(runDir, run.pairs), ckpt.tokenizer, maxLength, maxPromptLength, kto);
-    // the same partition as `train` (splitTrainEval over the usable examples, in file order)
+    const data = methodDescriptor(run.config.objective.method).data;
+    const examples: Array<Example | TrlPrompt> = data === 'prompts' ? await acceptedPrompts(resolvePath(runDir, run.pairs), ckpt.tokenizer, maxLength, maxPromptLength) : await acceptedExamples(resolvePath(runDir, run.pairs), ckpt.tokenizer, maxLength, maxPromptLength, data === 'unpaired');
+    // the same partition as `train` (splitTrainEval over the usable examples or prompts, in file order)
     const split = splitTrainEval(examples, run.config.evalFraction, run.config.seed);
-    const files = trlExportFiles({ config: run.config, maxLength, maxPromptLength, model: 'model', refModel: ref ? 'ref_model' : null, modelType: modelType(ckpt.config) }, split.train, split.eval);
+    const reward = run.reward_model ? await loadModelArg(resolvePath(runDir, run.reward_model)) : null;
+    const files = trlExportFiles({ config: run.config, maxLength, maxPromptLength, model: 'model', refModel: ref ? 'ref_model' : null, modelType: modelType(ckpt.config), ...(reward ? { rewardModel: 'reward_model', rewardModelName: rewardModelName(run.reward_model!) } : {}) }, split.train, split.eval);
     try {
       await mkdir(out, { recursive: true });
       for (const [name, text] of files) await writeFile(join(out, name), text);
       const tok = (c: typeof ckpt) => (c.tokenizer.kind === 'byte' ? 'byte' : c.tokenizerFiles);
       await writeCheckpointDir(join(out, 'model'), saveModelCheckpoint(ckpt.config, ckpt.params, tok(ckpt)));
       if (ref) await writeCheckpointDir(join(out, 'ref_model'), saveModelCheckpoint(ref.config, ref.params, tok(ref)));
+      if (reward) await writeCheckpointDir(join(out, 'reward_model'), saveModelCheckpoint(reward.config, reward.params, tok(reward)));
     } catch (e) {
       throw new UsageError(`--out ${out}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
-    console.log(`wrote ${out}/: train.py (${run.config.objective.method}, ${modelType(ckpt.config)}), data.jsonl (${split.train.length} examples)${split.eval.length ? `, eval.jsonl (${split.eval.length})` : ''}, model/${ref ? ', ref_model/' : ''}, README.txt`);
+    const what = data === 'prompts' ? 'prompts' : 'examples';
+    console.log(`wrote ${out}/: train.py (${run.config.objective.method}, ${modelType(ckpt.config)}), data.jsonl (${split.train.length} ${what})${split.eval.length ? `, eval.jsonl (${split.eval.length})` : ''}${files.has('rewards.py') ? ', rewards.py' : ''}, model/${ref ? ', ref_model/' : ''}${reward ? ', reward_model/' : ''}, README.txt`);
   },
 };
 
@@ -124,4 +132,32 @@ async function acceptedExamples(path: string, tokenizer: Tokenizer, maxLength: n
   if (!out.length && pairs.length) return pairs;
   if (!out.length) throw new UsageError(`${path}: no usable ${unpaired ? 'unpaired' : 'paired'} examples`);
   return out;
+}
+
+/**
+ * The prompts an online run generated from, in file order: a prompts file's rows (their text as the
+ * model read it, chat templates applied), else the prompts of the file's accepted pairs (or, with
+ * none, of its unpaired examples), as `train` reads them (src/cli/prompts-load.ts).
+ */
+async function acceptedPrompts(path: string, tokenizer: Tokenizer, maxLength: number, maxPromptLength: number): Promise<TrlPrompt[]> {
+  const st = await stat(path).catch(() => null);
+  if (!st?.isFile()) throw new UsageError(`pairs file ${path} (from run.json) not found`);
+  const prompts: TrlPrompt[] = [];
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  let firstRow: 'prompt' | 'other' | null;
+  try {
+    firstRow = (await processPromptSource(stream, { name: path, tokenizer, maxPromptLength }, (p, text) => prompts.push({ kind: 'prompt', prompt: text, line: p.line }))).firstRow;
+  } catch (e) {
+    if (e instanceof DataError) throw new UsageError(`${path}: ${e.message}`, { cause: e });
+    throw e;
+  } finally {
+    stream.destroy();
+  }
+  if (firstRow === 'prompt') {
+    if (!prompts.length) throw new UsageError(`${path}: no usable prompts`);
+    return prompts;
+  }
+  const pairs = await acceptedExamples(path, tokenizer, maxLength, maxPromptLength, false).catch(() => null);
+  const examples = pairs ?? (await acceptedExamples(path, tokenizer, maxLength, maxPromptLength, true));
+  return examples.map((ex) => ({ kind: 'prompt', prompt: ex.prompt, line: ex.line }));
 }

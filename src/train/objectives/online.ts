@@ -162,7 +162,7 @@ function sharedOptions(method: 'grpo' | 'rloo', trlG: number, trlBeta: number): 
   ];
 }
 
-const notes = (): string[] => ['TRL export of online methods is not written yet.'];
+const notes = (): string[] => [];
 
 export const GRPO_METHOD: MethodDescriptor = {
   name: 'grpo',

@@ -7,6 +7,7 @@ import { cardOptions, CARD_METHODS, newCard, objectiveOf } from '../../../src/st
 import { decodeConfig, encodeConfig } from '../../../src/store/url';
 import { DEFAULT_SETTINGS } from '../../../src/store/settings';
 import { trlTrainerSpec } from '../../../src/export/trl-script';
+import { PYTHON_JUDGES } from '../../../src/judge/python';
 import { TRAIN_DEFAULTS } from '../../../src/train/config';
 import { createObjective, defaultValues, METHOD_DESCRIPTORS, parseRunToken, runToken, type MethodOption, type ObjectiveSpec, type OptionValue } from '../../../src/train/objectives';
 
@@ -34,7 +35,11 @@ function flagText(o: MethodOption, v: OptionValue): string | boolean {
   return Array.isArray(v) ? v.join(',') : String(v);
 }
 
-const trlArgs = (objective: ObjectiveSpec) => new Map(trlTrainerSpec({ config: { ...TRAIN_DEFAULTS, objective }, maxLength: 64, maxPromptLength: 32 }).args);
+const trlArgs = (objective: ObjectiveSpec) => {
+  const s = trlTrainerSpec({ config: { ...TRAIN_DEFAULTS, objective }, maxLength: 64, maxPromptLength: 32, rewardModel: 'reward_model' });
+  // online methods: reward_funcs is the trainer's argument (Python names: a judge's function, REWARD_MODEL), not a config field
+  return new Map<string, unknown>([...s.args, ...(s.rewardFuncs ? ([['reward_funcs', s.rewardFuncs]] as const) : [])]);
+};
 
 describe.each(METHOD_DESCRIPTORS.map((d) => [d.name, d] as const))('%s', (name, d) => {
   const defaults: ObjectiveSpec = { method: name, ...defaultValues(name) };
@@ -85,7 +90,19 @@ describe.each(METHOD_DESCRIPTORS.map((d) => [d.name, d] as const))('%s', (name, 
     }
     if (o.trl !== null && (!o.trlWhen || o.trlWhen(spec))) {
       const written = trlArgs(spec).get(o.trl);
-      const expected = typeof v === 'number' ? { float: v } : Array.isArray(v) ? (v.length === 1 && o.kind === 'choice' ? v[0] : v.map((x) => (typeof x === 'number' ? { float: x } : x))) : v;
+      // whole-number options (step 1) are Python ints; reward sources become reward functions
+      const expected =
+        o.trl === 'reward_funcs'
+          ? (Array.isArray(v) ? v : [v]).map((n) => PYTHON_JUDGES[n as string] ?? 'REWARD_MODEL')
+          : typeof v === 'number'
+            ? o.kind === 'number' && o.step === 1
+              ? v
+              : { float: v }
+            : Array.isArray(v)
+              ? v.length === 1 && o.kind === 'choice'
+                ? v[0]
+                : v.map((x) => (typeof x === 'number' ? { float: x } : x))
+              : v;
       expect(written, `${name}.${key} → ${o.trl}`).toEqual(expected);
     }
   });

@@ -1,0 +1,107 @@
+// What the TRL exports share (trl-script.ts writes the offline methods' train.py, trl-online.ts the
+// online ones'): the run description, the trainer spec, the model families, the import lines and
+// the prompt cut that reproduces PrefPlay's --max-prompt-length.
+import type { TrainConfig } from '../train/config';
+import type { TrlTarget } from '../train/objectives';
+import type { Py } from './python-literal';
+
+/** The TRL release train.py is written for (its config names, import paths and tokenization). */
+export const TRL_VERSION = '1.9.0';
+
+/** What the script reproduces: the run's configuration plus its data limits. */
+export interface TrlRun {
+  config: TrainConfig;
+  /** Prompt + completion tokens (PrefPlay --max-length). */
+  maxLength: number;
+  /** Prompt tokens, cut from the left (PrefPlay --max-prompt-length). */
+  maxPromptLength: number;
+  /** What `from_pretrained` loads: a folder next to the script or a Hub id. Default "model". */
+  model?: string;
+  /** DPO/KTO reference model, when the run used one other than the starting weights. */
+  refModel?: string | null;
+  /** Whether a held-out eval.jsonl is written. */
+  hasEval?: boolean;
+  /** The starting model's config.json model_type: gpt2 (default), llama, qwen2 or mistral. */
+  modelType?: string;
+  /** Online methods: the reward folder next to the script (PPO's reward and value model; GRPO/RLOO reward "reward-model"). */
+  rewardModel?: string | null;
+  /** The name PrefPlay logged the reward model's scores under (rewards/<name>/mean: its folder's last path component). */
+  rewardModelName?: string;
+  /** Online methods: the number of training prompts (an update takes min(--batch-size, this) prompts, as the run did). */
+  trainPrompts?: number;
+}
+
+/** What transformers builds for each model_type, and a Hub checkpoint of that family to scale up to. */
+const MODEL_FAMILIES: Record<string, { architecture: string; hubExample: string; label: string }> = {
+  gpt2: { architecture: 'GPT2LMHeadModel', hubExample: 'gpt2', label: 'GPT-2' },
+  llama: { architecture: 'LlamaForCausalLM', hubExample: 'HuggingFaceTB/SmolLM2-135M', label: 'Llama' },
+  qwen2: { architecture: 'Qwen2ForCausalLM', hubExample: 'Qwen/Qwen2.5-0.5B', label: 'Qwen2' },
+  mistral: { architecture: 'MistralForCausalLM', hubExample: 'mistralai/Mistral-7B-v0.1', label: 'Mistral' },
+};
+
+export function modelFamily(run: TrlRun): { type: string; architecture: string; hubExample: string; label: string } {
+  const type = run.modelType ?? 'gpt2';
+  const f = MODEL_FAMILIES[type];
+  if (!f) throw new Error(`TRL script: unknown model_type "${type}" (expected ${Object.keys(MODEL_FAMILIES).join(', ')})`);
+  return { type, ...f };
+}
+
+export interface TrlTrainerSpec {
+  /** e.g. "DPO" for DPOTrainer / DPOConfig. */
+  name: TrlTarget['trainer'];
+  /** Modules to import the trainer and config from, tried in order (current location first). */
+  modules: readonly string[];
+  usesRefModel: boolean;
+  /** The TRL trainer puts the tokenizer's BOS before every prompt (PrefPlay does not). */
+  prependsBos: boolean;
+  /** The smallest per-device batch the TRL trainer accepts. */
+  minBatchSize: number;
+  /** A reward model: the trainer loads MODEL itself as AutoModelForSequenceClassification(num_labels=1). */
+  sequenceClassification: boolean;
+  /** Config keyword arguments in script order. */
+  args: Array<[string, Py]>;
+  /** Differences TRL cannot express, written into the script as comments. */
+  notes: string[];
+  /** GRPO/RLOO: reward_funcs as Python expressions (a judge's function name from rewards.py, or REWARD_MODEL). */
+  rewardFuncs?: string[];
+}
+
+export function importLines({ name, modules }: TrlTrainerSpec): string[] {
+  const line = (m: string) => `from ${m} import ${name}Config, ${name}Trainer`;
+  if (modules.length === 1) return [line(modules[0])];
+  return ['try:', `    ${line(modules[0])}`, 'except ImportError:  # another TRL release keeps it elsewhere', `    ${line(modules[1])}`];
+}
+
+/**
+ * Python `cut_prompt(example)`: a prompt cut to MAX_PROMPT_LENGTH tokens from the left where the
+ * TRL config has no max_prompt_length, dropping the leftover bytes of a UTF-8 character cut in
+ * two; `emptyToBos`: an empty prompt becomes the tokenizer's BOS, which PrefPlay generates from.
+ */
+export function cutPromptLines(emptyToBos: boolean): string[] {
+  return [
+    'def cut_prompt(example):',
+    ...(emptyToBos
+      ? [
+          '    if example["prompt"] == "" and tokenizer.bos_token is not None:',
+          '        # PrefPlay generates from [BOS] when a prompt is empty; TRL cannot generate from nothing',
+          '        example["prompt"] = tokenizer.bos_token',
+          '        return example',
+        ]
+      : []),
+    '    if HAS_MAX_PROMPT_LENGTH or not isinstance(example["prompt"], str):',
+    '        return example',
+    '    ids = tokenizer(example["prompt"], add_special_tokens=False)["input_ids"]',
+    '    if len(ids) > MAX_PROMPT_LENGTH:',
+    '        ids = ids[-MAX_PROMPT_LENGTH:]',
+    '        # a byte-level tokenizer can cut inside a UTF-8 character: drop its leftover bytes',
+    '        # (at most 3) rather than turn them into U+FFFD',
+    '        text = tokenizer.decode(ids)',
+    '        while text.startswith("\\ufffd") and len(ids) > 1:',
+    '            ids = ids[1:]',
+    '            text = tokenizer.decode(ids)',
+    '        example["prompt"] = text',
+    '    return example',
+    '',
+    '',
+  ];
+}
