@@ -1,13 +1,16 @@
 // Engine events -> the runs slice's state, as a pure function (tested in tests/unit).
-import type { EngineEvent, GpuStatus, Metrics, PairMeta, PauseCause, RunStatus, TimedProgress } from '../worker/protocol';
+import type { EngineEvent, GpuStatus, Metrics, PairMeta, PauseCause, RolloutsAtStep, RunStatus, TimedProgress } from '../worker/protocol';
 import type { Ches } from '../train/ches';
 import { addTrack, rewindTrack, startTrack, type TrackView } from './track';
-import { addSamples, rewindSamples } from './samples';
+import { addRollouts, addSamples, rewindRollouts, rewindSamples } from './samples';
 import type { SamplesAtStep } from '../onnx/timed-samples';
 import type { NanReport } from '../train/objectives/nan-explain';
+import type { Method } from '../train/objectives';
 
 export interface RunView {
   id: string;
+  /** The card's method (absent in runs saved before it was recorded: runMethod reads the id). */
+  method?: Method;
   label: string;
   color: string;
   status: RunStatus;
@@ -25,6 +28,8 @@ export interface RunView {
   settings?: string;
   /** Samples over time (Samples every N), in step order. */
   samples?: SamplesAtStep[];
+  /** Online runs: completions they sampled and trained on, with their rewards, in step order. */
+  rollouts?: RolloutsAtStep[];
   /** Why the NaN guard stopped the run. */
   nan?: NanReport;
 }
@@ -86,7 +91,7 @@ export function reduceEvents(s: EventState, events: readonly EngineEvent[]): Eve
         });
         break;
       case 'rewind':
-        patchRun(ev.runId, (r) => ({ ...r, step: ev.step, train: r.train.filter((m) => m.step <= ev.step), eval: r.eval.filter((m) => m.step <= ev.step), ...rewindSamples(r.samples, ev.resumedAt ?? ev.step) }));
+        patchRun(ev.runId, (r) => ({ ...r, step: ev.step, train: r.train.filter((m) => m.step <= ev.step), eval: r.eval.filter((m) => m.step <= ev.step), ...rewindSamples(r.samples, ev.resumedAt ?? ev.step), ...rewindRollouts(r.rollouts, ev.resumedAt ?? ev.step) }));
         if (out.pairs?.track) out = { ...out, pairs: { ...out.pairs, track: rewindTrack(out.pairs.track, ev.runId, ev.resumedAt ?? ev.step) } };
         break;
       case 'pairs-start':
@@ -100,6 +105,9 @@ export function reduceEvents(s: EventState, events: readonly EngineEvent[]): Eve
         break;
       case 'samples':
         patchRun(ev.runId, (r) => ({ ...r, samples: addSamples(r.samples, ev.at) }));
+        break;
+      case 'rollouts':
+        patchRun(ev.runId, (r) => ({ ...r, rollouts: addRollouts(r.rollouts, ev.at) }));
         break;
       case 'nan-report':
         patchRun(ev.runId, (r) => ({ ...r, nan: ev.report }));

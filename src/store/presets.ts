@@ -1,14 +1,28 @@
 // Method cards (one run each) and the comparison presets. A card is a method plus its option
 // values; everything about a method (options, defaults, ranges, labels, formula) comes from its
 // descriptor in src/train/objectives/, so a card trains exactly what the CLI's flags train.
-import { defaultValues, isMethod, METHOD_DESCRIPTORS, methodDescriptor, normalizeOptions, runToken, specProblems, type Method, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
+import { createObjective, defaultValues, isMethod, METHOD_DESCRIPTORS, methodDescriptor, normalizeOptions, runToken, specProblems, type Method, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
+import { REWARD_MODEL_REWARD } from '../train/objectives/online';
 
 /**
- * Methods the page offers: those that train on preference pairs, and KTO (unpaired examples, or
- * pairs split into desirable and undesirable ones as TRL does); not the online ones (prompts), nor
- * the reward model (a score head instead of the LM head: the CLI trains it).
+ * Methods the page offers: every method of the registry. Preference pairs train the pair methods
+ * and the reward model (a score head on the trunk, TRL RewardTrainer); KTO takes unpaired
+ * examples, or pairs split into desirable and undesirable ones as TRL does; the online methods
+ * (GRPO, RLOO) generate from the prompts of the loaded pairs (or of prompt-only rows) and are
+ * rewarded by the built-in judge their card names.
  */
-export const CARD_METHODS: readonly Method[] = METHOD_DESCRIPTORS.filter((d) => (d.data === 'pairs' || d.data === 'unpaired') && d.head !== 'score').map((d) => d.name);
+export const CARD_METHODS: readonly Method[] = METHOD_DESCRIPTORS.map((d) => d.name);
+
+/** The method of a run id (cardKey: the URL token with ':' and '/' as '-'; method names have neither). */
+export function methodOfRunId(id: string): Method | null {
+  const m = id.split('-')[0];
+  return isMethod(m) ? m : null;
+}
+
+/** A run's method: as recorded, else read from its id (runs saved before runs recorded it); null when neither names one. */
+export function runMethod(run: { id: string; method?: Method }): Method | null {
+  return run.method ?? methodOfRunId(run.id);
+}
 
 export interface MethodCard {
   id: string;
@@ -118,11 +132,38 @@ export function runLabels(cards: readonly MethodCard[]): string[] {
   });
 }
 
+/**
+ * What a card's run scores its completions with, when that is a reward model (PPO; GRPO and RLOO
+ * with the `reward-model` reward): on the page, the comparison's Reward model run, which trains
+ * first; PPO also starts from the comparison's SFT run when there is one (seed 002's stages).
+ */
+export function rewardModelStage(c: MethodCard): { reward: true; fromSft: boolean } | null {
+  let o;
+  try {
+    o = createObjective(objectiveOf(c));
+  } catch {
+    return null;
+  }
+  if (o.kind === 'ppo') return { reward: true, fromSft: true };
+  if (o.kind === 'online' && o.rewards.names.includes(REWARD_MODEL_REWARD)) return { reward: true, fromSft: false };
+  return null;
+}
+
+/** Problems of the comparison as a whole, in words naming the run (a later RLHF stage without its reward model). */
+export function comparisonProblems(cards: readonly MethodCard[]): string[] {
+  const labels = runLabels(cards);
+  const hasReward = cards.some((c) => methodDescriptor(c.method).head === 'score');
+  return cards.flatMap((c, i) => (rewardModelStage(c) && !hasReward ? [`${labels[i]} scores its completions with a reward model: add a Reward model card (it trains first, on the same pairs, and ${labels[i]} waits for it).`] : []));
+}
+
 /** Comparisons one click away. */
 export const METHOD_PRESETS = {
   'dpo-vs-orpo': { label: 'DPO vs ORPO', cards: () => [newCard('dpo'), newCard('orpo')] },
   'dpo-loss-types': { label: 'DPO loss types', cards: () => ['sigmoid', 'ipo', 'hinge', 'robust'].map((t) => newCard('dpo', { lossType: t, labelSmoothing: t === 'robust' ? 0.1 : 0 })) },
   'orpo-lambda': { label: 'ORPO λ sweep', cards: () => [0.05, 0.1, 0.5, 1].map((beta) => newCard('orpo', { beta })) },
+  // seed 002's RLHF (SFT on the chosen answers → reward model on the pairs → PPO against it; PPO
+  // waits for the first two) beside DPO and ORPO from the same starting weights
+  'rlhf-dpo-orpo': { label: 'RLHF vs DPO vs ORPO', cards: () => [newCard('sft'), newCard('reward'), newCard('ppo'), newCard('dpo'), newCard('orpo')] },
 } as const;
 
 export type MethodPresetId = keyof typeof METHOD_PRESETS;

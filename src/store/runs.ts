@@ -7,7 +7,7 @@ import type { EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
 import { reduceEvents, type EventState, type RunView } from './events';
 import { engine } from './workers';
-import { cardFromSaved, cardProblems, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
+import { cardFromSaved, cardProblems, comparisonProblems, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
 import { settingsProblems } from './settings';
 import { methodDescriptor } from '../train/objectives';
 import { dataFileName, type DataSource } from './data';
@@ -127,6 +127,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       if (!s.cards.length) problems.push('Add at least one method.');
       const labels = runLabels(s.cards);
       s.cards.forEach((c, i) => problems.push(...cardProblems(c).map((p) => `${labels[i]}: ${p}.`)));
+      problems.push(...comparisonProblems(s.cards));
       // unpaired (KTO) data trains KTO cards only; KTO also takes pairs (split as TRL does)
       if (s.data.result?.report.format === 'kto') s.cards.forEach((c, i) => methodDescriptor(c.method).data === 'pairs' && problems.push(`${labels[i]} trains on preference pairs, and this file holds unpaired (KTO) examples: remove it or use a KTO card.`));
       if (s.model.status !== 'ready') problems.push(s.model.status === 'loading' ? 'The model is still loading.' : 'Load a model first (Model panel).');
@@ -138,6 +139,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       const session: SessionView = { id: crypto.randomUUID(), settings: s.settings, cards: s.cards, data: s.data.source!, modelRef: s.model.ref!, startedAt: Date.now(), live: true };
       const runs: RunView[] = specs.map((r, i) => ({
         id: r.id,
+        method: r.objective.method,
         label: r.label,
         color: RUN_COLORS[i % RUN_COLORS.length],
         status: 'queued',

@@ -2,7 +2,7 @@
 // updates, the step × run table, the length curves (mean tokens of the greedy samples, and the
 // data's chosen − rejected length gap) and the note when a run's samples grow steadily longer.
 import type { SamplesAtStep } from '../onnx/timed-samples';
-import type { Metrics } from '../worker/protocol';
+import type { Metrics, RolloutsAtStep } from '../worker/protocol';
 
 /** `at` in step order, replacing an entry of the same step (a resumed run samples step 0 again). */
 export function addSamples(list: readonly SamplesAtStep[] | undefined, at: SamplesAtStep): SamplesAtStep[] {
@@ -13,6 +13,44 @@ export function addSamples(list: readonly SamplesAtStep[] | undefined, at: Sampl
 export function rewindSamples(list: readonly SamplesAtStep[] | undefined, step: number): { samples?: SamplesAtStep[] } {
   return list ? { samples: list.filter((s) => s.step <= step) } : {};
 }
+
+/** An online run's completions of one update, in step order (a redone update replaces its entry). */
+export function addRollouts(list: readonly RolloutsAtStep[] | undefined, at: RolloutsAtStep): RolloutsAtStep[] {
+  return [...(list ?? []).filter((s) => s.step !== at.step), at].sort((a, b) => a.step - b.step);
+}
+
+/** The run went back to step `step` (updates done): completions of later updates are void. */
+export function rewindRollouts(list: readonly RolloutsAtStep[] | undefined, step: number): { rollouts?: RolloutsAtStep[] } {
+  return list ? { rollouts: list.filter((s) => s.step <= step) } : {};
+}
+
+/** One row of the samples-over-steps table of an online run. */
+export interface RolloutRow {
+  step: number;
+  /** First row of its step (the step cell spans the step's rows). */
+  first: boolean;
+  /** Rows of its step. */
+  span: number;
+  prompt: string;
+  completion: string;
+  tokens: number;
+  reward: number;
+  reason: string;
+  /** GRPO/RLOO's advantage of the completion; null for PPO (per-token advantages). */
+  advantage: number | null;
+  /** The reward is a judge's verdict in [0, 1] (coloured right/wrong), or a reward model's score. */
+  judged: boolean;
+}
+
+/** The table's rows, newest update first (so the latest generations are on top). */
+export function rolloutRows(list: readonly RolloutsAtStep[] | undefined): RolloutRow[] {
+  return [...(list ?? [])]
+    .sort((a, b) => b.step - a.step)
+    .flatMap((at) => at.completions.map((completion, i) => ({ step: at.step, first: i === 0, span: at.completions.length, prompt: at.prompts[i], completion, tokens: at.tokens[i], reward: at.reward[i], reason: at.reasons[i], advantage: at.advantages?.[i] ?? null, judged: at.scale === 'judge' })));
+}
+
+/** A reward as the table shows it: integers as they are, else to 2 decimals (1, 0, 0.50), small scores to 2 significant digits. */
+export const rewardText = (r: number): string => (Number.isInteger(r) ? String(r) : Math.abs(r) >= 0.01 ? r.toFixed(2) : r.toPrecision(2));
 
 export const meanTokens = (s: SamplesAtStep): number => (s.tokens.length ? s.tokens.reduce((a, b) => a + b, 0) / s.tokens.length : 0);
 export const meanScore = (s: SamplesAtStep): number => (s.scores.length ? s.scores.reduce((a, b) => a + b, 0) / s.scores.length : 0);

@@ -15,6 +15,7 @@ import { adapterFiles, generateSamples, mergedWeights, modelFiles, SAMPLE_PROMPT
 import type { OpenLm } from '../onnx/timed-samples';
 import { isRewardModel, rewardConfig } from '../model/reward';
 import { SCORE_WEIGHT } from '../model/score-config';
+import { VALUE_PREFIX } from '../train/ppo-trainer';
 import type { EngineApi, EventSink, GpuStatus, ModelInfo, SessionSpec } from './protocol';
 
 let ctx: GpuContext | null = null;
@@ -86,7 +87,8 @@ async function runWeights(runId: string, sessionId: string, spec?: SessionSpec):
   const cfg = run?.cfg ?? (spec?.sessionId === sessionId ? new Session(spec, m, { gpu, emit: () => undefined, store: idbSnapshotStore }).runs.find((r) => r.spec.id === runId)?.cfg : undefined);
   if (cfg?.lora) return mergedWeights(m, cfg.lora, cfg.baseDtype, c.params);
   if ([...c.params.keys()].some((k) => /\.lora_[AB]\.weight$/.test(k))) throw new Error(`run "${runId}" trained LoRA adapters and the page did not say with which settings: reload the page to export it`);
-  return c.params;
+  // a PPO snapshot also holds its value model (VALUE_PREFIX): the run's model is the policy
+  return new Map([...c.params].filter(([k]) => !k.startsWith(VALUE_PREFIX)));
 }
 
 /** A LoRA run's adapters (live, or its last resume snapshot) and its LoRA settings. */

@@ -12,8 +12,13 @@ const FINAL: readonly RunStatus[] = ['done', 'stopped', 'failed'];
 export class Run {
   status: RunStatus = 'queued';
   message: string | undefined;
-  /** Set once the session has its data (Session.start). */
+  /** Set once the session has its data (Session.start); a later RLHF stage's once its inputs have ended. */
   training: TrainingRun | null = null;
+  /**
+   * A later RLHF stage (Session.stageOf): the runs whose final weights it starts from (null: the
+   * loaded model) and scores with; it waits, queued, until they end. Null: an ordinary run.
+   */
+  stage: { policy: Run | null; reward: Run } | null = null;
   private lastAt = 0;
   private roundMs = 0;
   private tps = 0;

@@ -2,11 +2,74 @@
 // prompts from every run at step 0 (the starting weights, generated once), every N updates and at
 // its last update, judged (src/onnx/timed-samples.ts), sent as 'samples' events. A failure turns
 // samples over time off for the comparison and says so on the run; training goes on.
+// Online runs (GRPO, RLOO) also send the completions they trained on ('rollouts': rolloutsAt).
 import type { LoadedModel } from '../model/family-checkpoint';
-import { judgeFor, type Judge } from '../judge';
+import { arithmeticJudge, judgeFor, politenessJudge, referenceJudge, type Judge } from '../judge';
 import { dataLengths, isSampleStep, timedSamples, type OpenLm, type SamplesAtStep, type TimedPrompt, type TimedSample } from '../onnx/timed-samples';
-import type { EngineEvent } from './protocol';
+import type { OnlineSample } from '../train/online-trainer';
+import type { PpoSample } from '../train/ppo-trainer';
+import type { EngineEvent, RolloutsAtStep } from './protocol';
 import type { Run } from './run';
+
+/** Completions of an update sent to the page (the first prompt's group), and updates with rollouts at most per run. */
+export const ROLLOUT_ROWS = 4;
+export const ROLLOUT_STEPS = 40;
+
+/** Whether an online run sends its completions of update `step` (1-based): the first, every ⌈total/40⌉-th and the last. */
+export function isRolloutStep(step: number, total: number): boolean {
+  const every = Math.max(1, Math.ceil(total / ROLLOUT_STEPS));
+  return step === 1 || step % every === 0 || step === total;
+}
+
+const JUDGES: readonly Judge[] = [arithmeticJudge, politenessJudge, referenceJudge];
+
+/**
+ * The page's view of an update's completions (OnlineTrainer.samples, prompt-major): the first
+ * ROLLOUT_ROWS, with each reward function's reason (the judge of that name, on the same text the
+ * reward was computed from). Null when there are none.
+ */
+export function rolloutsAt(samples: readonly OnlineSample[]): RolloutsAtStep | null {
+  if (!samples.length) return null;
+  const names = Object.keys(samples[0].rewards);
+  const judges = names.map((n) => JUDGES.find((j) => j.name === n) ?? null);
+  const rows = samples.slice(0, ROLLOUT_ROWS);
+  const reason = (x: OnlineSample) =>
+    names
+      .map((n, f) => {
+        const j = judges[f];
+        return `${n}: ${j ? j.judge(x.prompt, x.completion).reason : `reward ${x.rewards[n]}`}`;
+      })
+      .join('; ');
+  return {
+    scale: judges.every((j) => j !== null) ? 'judge' : 'model',
+    step: rows[0].step,
+    rewards: names.map((n, f) => ({ name: n, description: judges[f]?.description ?? n })),
+    prompts: rows.map((x) => x.prompt),
+    completions: rows.map((x) => x.completion),
+    tokens: rows.map((x) => x.completion_ids.length),
+    reward: rows.map((x) => x.reward),
+    reasons: rows.map(reason),
+    advantages: rows.map((x) => x.advantage),
+    total: samples.length,
+  };
+}
+
+/** The same view of a PPO update's responses (PpoTrainer.samples): the reward is the reward model's score. */
+export function ppoRolloutsAt(samples: readonly PpoSample[], rewardModel: string): RolloutsAtStep | null {
+  if (!samples.length) return null;
+  const rows = samples.slice(0, ROLLOUT_ROWS);
+  return {
+    scale: 'model',
+    step: rows[0].step,
+    rewards: [{ name: rewardModel, description: 'its score of prompt + response (higher: preferred)' }],
+    prompts: rows.map((x) => x.prompt),
+    completions: rows.map((x) => x.completion),
+    tokens: rows.map((x) => x.completion_ids.length),
+    reward: rows.map((x) => x.score),
+    reasons: rows.map((x) => `${rewardModel}: score ${x.score.toPrecision(4)}`),
+    total: samples.length,
+  };
+}
 
 export class Sampler {
   private judge: Judge;
@@ -53,10 +116,10 @@ export class Sampler {
     }
   }
 
-  /** Step 0, once for every run that starts from the starting weights. */
+  /** Step 0, once for every run that starts from the starting weights (a reward model generates nothing: no LM head). */
   atStart(runs: readonly Run[]): Promise<void> {
     return this.generate(
-      runs.filter((r) => r.step === 0),
+      runs.filter((r) => r.step === 0 && !r.training?.scoreHead),
       0,
       async () => this.base.params,
     );
@@ -65,7 +128,7 @@ export class Sampler {
   /** After an update of `r`: samples when due (every N updates and the last). */
   async afterStep(r: Run): Promise<void> {
     const t = r.training;
-    if (!t?.live || !isSampleStep(r.step, this.every, this.total) || this.done.get(r.spec.id) === r.step) return;
+    if (!t?.live || t.scoreHead || !isSampleStep(r.step, this.every, this.total) || this.done.get(r.spec.id) === r.step) return;
     await this.generate([r], r.step, () => t.weights());
   }
 }

@@ -258,7 +258,7 @@ export class Session {
         if (at) this.emit({ type: 'rollouts', runId: r.spec.id, at });
       },
       ppoSamples: (samples) => {
-        const at = samples.length && isRolloutStep(samples[0].step, r.cfg.steps) ? ppoRolloutsAt(samples, r.stage?.reward.spec.label ?? 'the reward model') : null;
+        const at = samples.length && isRolloutStep(samples[0].step, r.cfg.steps) ? ppoRolloutsAt(samples, r.stage?.reward.spec.id ?? 'reward') : null;
         if (at) this.emit({ type: 'rollouts', runId: r.spec.id, at });
       },
       progress: (p) => (p.phase === 'eval' ? evalClock : this.clock).report(p),

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { useApp } from '../../store';
 import type { RunView } from '../../store/events';
-import { chartData, chartDefs, MARKERS } from './series';
+import { chartData, chartDefs, MARKERS, visibleCharts } from './series';
 import { MarkerIcon, MetricChart, type Multiple } from './MetricChart';
 import { RunsBar } from './RunsBar';
 import { PairTable } from './PairTable';
@@ -54,10 +54,10 @@ export function ChartsPanel() {
   const xMax = Math.max(1, ...runs.map((r) => r.total));
   const charts = useMemo(() => {
     const view = { hidden, highlight, order: runs.map((r) => r.id) };
-    return chartDefs(panels).flatMap((def) => {
+    // charts of metrics no run's method logs stay out (GRPO has no chosen/rejected log-probs, DPO no reward)
+    return visibleCharts(chartDefs(panels), runs).flatMap((def) => {
       const data = chartData(def, runs, smoothing, 300, view);
       const multiples: Multiple[] | undefined = def.perRun ? runs.filter((r) => !hidden.includes(r.id)).map((r) => ({ label: r.label, data: chartData(def, [r], smoothing, 300, { ...view, highlight: null }) })) : undefined;
-      if (def.hideEmpty && !data.lines.length) return [];
       return [{ def, data, multiples: multiples?.filter((m) => m.data.lines.length) }];
     });
   }, [runs, smoothing, panels, hidden, highlight]);

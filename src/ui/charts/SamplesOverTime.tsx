@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useApp } from '../../store';
-import { LENGTH_KEYS, lengthGrowthNote, lengthRows, meanScore, samplesTable } from '../../store/samples';
+import { LENGTH_KEYS, lengthGrowthNote, lengthRows, meanScore, rewardText, rolloutRows, samplesTable } from '../../store/samples';
 import type { RunView } from '../../store/events';
 import { TIMED_SAMPLE_TOKENS } from '../../onnx/timed-samples';
 import { chartData, type ChartDef } from './series';
@@ -36,7 +36,84 @@ function Cell({ run, at, prompt }: { run: RunView; at: NonNullable<RunView['samp
 // Samples over time (README.md): each run's greedy samples of the same held-out prompts at step 0,
 // every N updates and the last, as a step × run table with the judge's score; the Length chart of
 // their mean length against the data's chosen/rejected gap; a note when a run's samples keep growing.
+// Online runs (GRPO, RLOO) add what they trained on: per logged update, the prompt, the sampled
+// completion and the reward the judge gave it (OnlineSamples).
 export function SamplesOverTime() {
+  return (
+    <>
+      <GreedySamples />
+      <OnlineSamples />
+    </>
+  );
+}
+
+const scoreClass = (s: number) => `score score-${s === 1 ? 'win' : s === 0 ? 'loss' : 'part'}`;
+
+/** Samples over steps of the online runs: one run at a time, newest update first. */
+function OnlineSamples() {
+  const runs = useApp((s) => s.runs);
+  const online = useMemo(() => runs.filter((r) => r.rollouts?.length), [runs]);
+  const [pick, setPick] = useState<string | null>(null);
+  const run = online.find((r) => r.id === pick) ?? online[0];
+  const rows = useMemo(() => rolloutRows(run?.rollouts), [run]);
+  if (!run) return null;
+  const last = run.rollouts!.at(-1)!;
+  const judges = last.rewards.map((j) => `“${j.name}” (${last.scale === 'judge' ? '1: ' : ''}${j.description})`).join(' and ');
+  return (
+    <section aria-labelledby="sos-h" className="samples">
+      <h3 id="sos-h">Samples over steps (online runs)</h3>
+      <p className="muted">
+        What an online run generated and was trained on: at the first update, every few updates and the last, the first {last.completions.length} of its {last.total} completions (prompt by prompt, each prompt’s G completions together), sampled on the GPU from the weights before that update, with the reward {judges} gave the text shown.{last.advantages ? ' A: the advantage, the completion’s reward against its group’s.' : ''}
+      </p>
+      {online.length > 1 && (
+        <label>
+          Run{' '}
+          <select value={run.id} onChange={(e) => setPick(e.target.value)}>
+            {online.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <div className="table-scroll tall">
+        <table className="data-table samples-table sot-table sos-table">
+          <caption>Samples over steps: {run.label}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Step</th>
+              <th scope="col">Prompt</th>
+              <th scope="col">Completion</th>
+              <th scope="col">Reward</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r, i) => (
+              <tr key={`${r.step}-${i}`} data-step={r.step}>
+                {r.first && (
+                  <th scope="row" rowSpan={r.span}>
+                    {r.step}
+                  </th>
+                )}
+                <td className="pre">{r.prompt}</td>
+                <td className="pre">{r.completion}</td>
+                <td>
+                  <span className={r.judged ? scoreClass(r.reward) : 'score'} title={`${r.reason} · ${r.tokens} tokens${r.advantage !== null ? ` · advantage ${r.advantage.toFixed(3)}` : ''}`}>
+                    {rewardText(r.reward)}
+                  </span>
+                  {r.advantage !== null && <span className="muted sos-adv"> A {r.advantage.toFixed(2)}</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function GreedySamples() {
   const runs = useApp((s) => s.runs);
   const every = useApp((s) => s.session?.settings.sampleEvery ?? 0);
   const [prompt, setPrompt] = useState(0);

@@ -6,11 +6,18 @@ import type { Metrics } from '../../worker/protocol';
 import type { RunView } from '../../store/events';
 import type { LogpScale, LossView, PanelOptions } from '../../store/chart-view';
 import { KL_ZERO } from '../../store/kl-note';
+import { runMethod } from '../../store/presets';
+import { createObjective, defaultValues, methodDescriptor, type MethodDescriptor } from '../../train/objectives';
 
 export interface SeriesDef {
   key: string;
   label: string;
   dashed?: boolean;
+  /**
+   * The same quantity under another method's name, tried in order when a run does not log `key`
+   * (the reward model's `accuracy` in the reward-accuracy chart).
+   */
+  alt?: ReadonlyArray<{ key: string; label: string }>;
 }
 
 export type PanelControl = 'scale' | 'loss' | 'log';
@@ -36,8 +43,50 @@ export interface ChartDef {
   perRun?: boolean;
   /** A log y axis (used only when every plotted value is positive). */
   log?: boolean;
-  /** Left out when no run logs its metric (KTO's kl). */
+  /** Left out when no run logs its metric (PPO's metrics). */
   hideEmpty?: boolean;
+  /**
+   * The methods that log this chart's metrics (default: every method). Runs of other methods are
+   * left out of it, so a name two methods share with other meanings (KTO's kl, GRPO's kl) never
+   * mixes, and the chart is shown only when a charted run's method logs it (visibleCharts).
+   */
+  methods?: (d: MethodDescriptor) => boolean;
+}
+
+/** Methods that train the LM head on pairs or labelled examples (DPO, ORPO, …, SFT, KTO): the log-prob charts. */
+export const OFFLINE_LM = (d: MethodDescriptor): boolean => d.data !== 'prompts' && d.head !== 'score';
+/** The reward model (a score head): accuracy and margin of its rewards. */
+export const SCORE_HEAD = (d: MethodDescriptor): boolean => d.head === 'score';
+const metricNames = new Map<string, readonly string[]>();
+/** The metrics a method's objective logs (with its default options). */
+function logs(d: MethodDescriptor, key: string): boolean {
+  if (!metricNames.has(d.name)) metricNames.set(d.name, createObjective({ method: d.name, ...defaultValues(d.name) }).metricNames);
+  return metricNames.get(d.name)!.includes(key);
+}
+/** Online methods rewarded by functions (GRPO, RLOO): reward, kl, completion lengths. */
+export const ONLINE = (d: MethodDescriptor): boolean => d.data === 'prompts' && logs(d, 'reward');
+/** PPO (TRL's objective/* and loss/* metrics). */
+export const PPO = (d: MethodDescriptor): boolean => logs(d, 'objective/scores');
+
+/** Whether the chart plots `run` (its method logs the chart's metrics; a run of unknown method: yes). */
+export function chartPlotsRun(def: ChartDef, run: Pick<RunView, 'id' | 'method'>): boolean {
+  if (!def.methods) return true;
+  const m = runMethod(run);
+  return m === null || def.methods(methodDescriptor(m));
+}
+
+/**
+ * The charts to show for these runs: a chart with a method filter when one of the runs is of such
+ * a method (before its first metrics arrive, so the first screen does not jump), any chart when a
+ * run logged its metrics; a hideEmpty chart only once a run logged them.
+ */
+export function visibleCharts(defs: readonly ChartDef[], runs: readonly RunView[]): ChartDef[] {
+  return defs.filter((def) => {
+    const plotted = runs.filter((r) => chartPlotsRun(def, r));
+    const logged = plotted.some((r) => def.series.some((s) => [s.key, ...(s.alt ?? []).map((a) => a.key)].some((k) => has(r.train, k) || (def.eval && has(r.eval, `eval_${k}`)))));
+    if (def.hideEmpty) return logged;
+    return logged || (plotted.length > 0 && (!def.methods || plotted.some((r) => runMethod(r) !== null)));
+  });
 }
 
 export const X_LABEL = 'step (updates)';
@@ -61,12 +110,34 @@ export function chartDefs(panels: Readonly<Record<string, PanelOptions>> = {}): 
       title: 'Loss',
       series: [{ key: 'loss', label: lossView === 'normalised' ? 'loss ÷ first' : 'loss' }],
       eval: true,
-      yLabel: lossView === 'normalised' ? 'loss ÷ first-step loss' : 'loss per pair',
-      hint: 'Each method’s loss has its own scale (IPO’s is a squared error, ORPO’s includes its NLL term), so compare shapes, not heights: divide by the first step or give each run its own chart. A falling loss says the method meets its own objective, not that the answers got better.',
+      yLabel: lossView === 'normalised' ? 'loss ÷ first-step loss' : 'loss (each method’s own)',
+      hint: 'Each method’s loss has its own scale (IPO’s is a squared error, ORPO’s includes its NLL term, the reward model’s is −log σ of its reward gap, GRPO’s sits near 0 because its advantages average to 0 in each group), so compare shapes, not heights: divide by the first step or give each run its own chart. A falling loss says the method meets its own objective, not that the answers got better.',
       controls: ['loss', 'log'],
       normalise: lossView === 'normalised',
       perRun: lossView === 'per-run',
       log: panels.loss?.log ?? false,
+    },
+    {
+      id: 'reward',
+      title: 'Reward: judge score of the completions',
+      series: [{ key: 'reward', label: 'reward' }],
+      eval: true,
+      yLabel: 'mean reward (judge, 0–1)',
+      hint: 'Online runs (GRPO, RLOO): the mean reward of the completions they sampled at each update, as the judge on their card scores them (1: right, 0: wrong). Dotted: held-out prompts. A rising line means the policy learned what the judge rewards; offline methods never see the judge.',
+      note: 'TRL’s reward: the weighted sum of the reward functions, averaged over the update’s prompts × G completions.',
+      controls: [],
+      methods: ONLINE,
+    },
+    {
+      id: 'kl-ref',
+      title: 'KL to the reference (kl)',
+      series: [{ key: 'kl', label: 'kl' }],
+      eval: false,
+      yLabel: 'nats/token',
+      hint: 'How far an online run’s policy drifted from the starting weights on its own completions: 0 at step 1, growing as it learns. β on the card pulls it back. Compare with the reward: reward bought with a large KL often means the policy found a trick the judge misses.',
+      note: 'TRL’s kl, per completion token: GRPO’s k3 estimator e^(ref−logp) − (ref − logp) − 1; RLOO’s log π_old − log π_ref under the sampling policy.',
+      controls: [],
+      methods: ONLINE,
     },
     {
       id: 'logps',
@@ -80,6 +151,7 @@ export function chartDefs(panels: Readonly<Record<string, PanelOptions>> = {}): 
       hint: 'Look for the chosen line pulling above the rejected one. With DPO both often fall while the gap widens, since DPO only optimises the margin; ORPO’s NLL term tends to lift the chosen answer.',
       note: scale('logps') === 'avg' ? 'Mean per-token log-prob A = S/|y| of each answer (logps_avg/*), the same for every method.' : 'Mean summed log-prob S of each answer (logps_sum/*): longer answers sit lower.',
       controls: ['scale'],
+      methods: OFFLINE_LM,
     },
     {
       id: 'log-odds',
@@ -93,6 +165,7 @@ export function chartDefs(panels: Readonly<Record<string, PanelOptions>> = {}): 
       hint: 'What to look for: DPO’s log-odds of both answers usually fall while ORPO’s rise. DPO only optimises the margin between them; ORPO’s NLL term lifts the chosen answer.',
       note: 'Mean of A − log(1 − e^A), the log-odds of the per-token probability e^A: one scale for every method.',
       controls: [],
+      methods: OFFLINE_LM,
     },
     {
       id: 'margins',
@@ -103,16 +176,30 @@ export function chartDefs(panels: Readonly<Record<string, PanelOptions>> = {}): 
       hint: 'The policy’s own log-prob gap between the answers, the same for every method: a rising line means the model separates chosen from rejected more. Above zero, it prefers the chosen answer.',
       note: `${mg.margin}: mean of ${scale('margins') === 'avg' ? 'A_w − A_l' : 'S_w − S_l'}, no β and no reference. TRL’s β-scaled rewards/margins (against the reference for DPO) are in the metrics export.`,
       controls: ['scale'],
+      methods: OFFLINE_LM,
     },
     {
       id: 'accuracy',
       title: 'Reward accuracy',
-      series: [{ key: 'rewards/accuracies', label: 'accuracy' }],
+      series: [{ key: 'rewards/accuracies', label: 'accuracy', alt: [{ key: 'accuracy', label: 'accuracy' }] }],
       eval: true,
       domain: [0, 1],
       yLabel: 'fraction of pairs',
-      hint: 'Share of the batch’s pairs whose chosen answer the method’s own reward ranks higher (DPO: against the reference; ORPO and SimPO: by A). It moves in steps of 1/batch size, so runs often overlap: each run has its own marker.',
+      hint: 'Share of the batch’s pairs whose chosen answer the method’s own reward ranks higher (DPO: against the reference; ORPO and SimPO: by A; the reward model: by its score head). It moves in steps of 1/batch size, so runs often overlap: each run has its own marker. Dotted: held-out pairs — for the reward model, its accuracy on pairs it never trained on.',
+      note: 'TRL’s rewards/accuracies; the reward model’s is RewardTrainer’s accuracy (eval_accuracy held out).',
       controls: [],
+      methods: (d) => OFFLINE_LM(d) || SCORE_HEAD(d),
+    },
+    {
+      id: 'rm-margin',
+      title: 'Reward model: r(chosen) − r(rejected)',
+      series: [{ key: 'margin', label: 'margin' }],
+      eval: true,
+      yLabel: 'reward units',
+      hint: 'The reward model’s mean score gap between the chosen and the rejected answer. Above 0 it ranks the chosen answer higher on average; the Bradley–Terry loss keeps pushing the gap up, and a held-out (dotted) gap that stalls while the training gap climbs is overfitting.',
+      note: 'TRL RewardTrainer’s margin: mean of r_c − r_r, the score head read at the last token of prompt + answer.',
+      controls: [],
+      methods: SCORE_HEAD,
     },
     {
       id: 'nll',
@@ -122,6 +209,53 @@ export function chartDefs(panels: Readonly<Record<string, PanelOptions>> = {}): 
       yLabel: 'nats/token',
       hint: 'Cross-entropy of the chosen answers, the SFT term of ORPO (and of CPO/SimPO when α > 0); DPO has none. It should fall; a rise means the preference term is pushing the chosen answer down too.',
       controls: [],
+      methods: OFFLINE_LM,
+    },
+    {
+      id: 'completion-length',
+      title: 'Completion length',
+      series: [{ key: 'completions/mean_length', label: 'mean length' }],
+      eval: true,
+      yLabel: 'tokens',
+      hint: 'Mean length of the completions an online run (GRPO, RLOO, PPO) sampled at each update (end-of-text included, up to the card’s max new tokens). A run that learns to stop early, or to ramble to the limit, shows it here first.',
+      note: 'TRL’s completions/mean_length; completions/clipped_ratio (cut at the limit) is in the metrics export.',
+      controls: [],
+      methods: (d) => logs(d, 'completions/mean_length'),
+    },
+    {
+      id: 'ppo-score',
+      title: 'PPO: reward-model score',
+      series: [
+        { key: 'objective/scores', label: 'score' },
+        { key: 'objective/rlhf_reward', label: 'score − KL penalty', dashed: true },
+      ],
+      eval: false,
+      yLabel: 'reward-model units',
+      hint: 'PPO’s completions scored by its reward model (solid), and that score with the KL penalty to the reference added (dashed, what PPO maximises). The reward model’s units are its own, not the judge’s 0–1.',
+      note: 'TRL PPOTrainer’s objective/scores and objective/rlhf_reward.',
+      controls: [],
+      methods: PPO,
+    },
+    {
+      id: 'ppo-kl',
+      title: 'PPO: KL to the reference (objective/kl)',
+      series: [{ key: 'objective/kl', label: 'objective/kl' }],
+      eval: false,
+      yLabel: 'nats per completion',
+      hint: 'PPO’s drift from the reference, summed over each completion’s tokens (k1: log π − log π_ref); 0 at step 1. It is a sum, not the per-token kl of GRPO and RLOO.',
+      controls: [],
+      methods: PPO,
+    },
+    {
+      id: 'value-loss',
+      title: 'PPO: value loss',
+      series: [{ key: 'loss/value_avg', label: 'value loss' }],
+      eval: false,
+      yLabel: 'squared error (½·clipped)',
+      hint: 'How well PPO’s value model predicts the returns; it should fall as the critic catches up. A value loss that climbs while the score rises means the advantages are noisy.',
+      note: 'TRL PPOTrainer’s loss/value_avg.',
+      controls: [],
+      methods: PPO,
     },
     {
       id: 'grad-norm',
@@ -151,7 +285,7 @@ export function chartDefs(panels: Readonly<Record<string, PanelOptions>> = {}): 
       hint: KL_ZERO,
       note: 'TRL’s kl: max(0, mean of S_θ(y′|x) − S_ref(y′|x)) over the batch’s mismatched pairs, no gradient.',
       controls: [],
-      hideEmpty: true,
+      methods: (d) => d.data === 'unpaired',
     },
   ];
 }
@@ -273,6 +407,13 @@ function put(rows: Map<number, Record<string, number>>, step: number, key: strin
 
 const has = (rows: readonly Metrics[], key: string) => rows.some((m) => typeof m[key] === 'number');
 
+/** The series as `run` logs it: `key`, else the first alternative name it logs (train or eval). */
+function seriesFor(s: SeriesDef, run: RunView, withEval: boolean): SeriesDef {
+  if (!s.alt || has(run.train, s.key) || (withEval && has(run.eval, `eval_${s.key}`))) return s;
+  const a = s.alt.find((x) => has(run.train, x.key) || (withEval && has(run.eval, `eval_${x.key}`)));
+  return a ? { ...s, key: a.key, label: a.label } : s;
+}
+
 /** The first finite training value of `key`, or null. */
 function firstValue(run: RunView, key: string): number | null {
   for (const m of run.train) if (typeof m[key] === 'number' && Number.isFinite(m[key])) return m[key];
@@ -322,12 +463,13 @@ export function chartData(def: ChartDef, runs: readonly RunView[], smoothing: nu
   const points = new Map<number, Record<string, number>>();
   const table = new Map<number, Record<string, number>>();
   for (const run of shown) {
+    if (!chartPlotsRun(def, run)) continue;
     const k = Math.max(0, order.indexOf(run.id));
     const marker = MARKERS[k % MARKERS.length];
     const markerPhase = shown.length > 1 ? shown.indexOf(run) / shown.length : 0;
     let scale = 1;
     if (def.normalise) {
-      const first = firstValue(run, def.series[0].key);
+      const first = firstValue(run, seriesFor(def.series[0], run, false).key);
       if (first === null) continue;
       if (first === 0) {
         skipped.push(`${run.label}: its first value is 0, nothing to divide by`);
@@ -348,7 +490,8 @@ export function chartData(def: ChartDef, runs: readonly RunView[], smoothing: nu
       highlight: highlight === run.id,
     });
     let drawn = false;
-    for (const s of def.series) {
+    for (const s0 of def.series) {
+      const s = seriesFor(s0, run, def.eval);
       if (has(run.train, s.key)) {
         const key = `${run.id}|${s.key}`;
         lines.push(line(key, s, false));

@@ -1,7 +1,8 @@
 import { useApp } from '../../store';
 import { cardLocked } from '../../store/config';
-import { cardOptions, cardProblems, formulaOf, type MethodCard } from '../../store/presets';
+import { cardOptions, cardProblems, comparisonProblems, formulaOf, rewardModelStage, type MethodCard } from '../../store/presets';
 import { methodDescriptor, type MethodOption } from '../../train/objectives';
+import { arithmeticJudge, politenessJudge } from '../../judge';
 import { NumberField } from './NumberField';
 
 // One run: its method, hyperparameters and one-line formula. The fields come from the method's
@@ -11,7 +12,10 @@ export function MethodCardView({ card, label, color }: { card: MethodCard; label
   const update = useApp((s) => s.updateCard);
   const remove = useApp((s) => s.removeCard);
   const locked = useApp((s) => cardLocked(s, card.id));
-  const problems = cardProblems(card);
+  const cards = useApp((s) => s.cards);
+  // a later RLHF stage without the comparison's reward model says so on its own card
+  const withReward = cards.some((c) => methodDescriptor(c.method).head === 'score');
+  const problems = [...cardProblems(card), ...(withReward ? [] : comparisonProblems([card]).map((p) => p.replace(/^.*? scores/, 'Scores')))];
   return (
     <article className={locked ? 'method-card locked' : 'method-card'} aria-label={`${label} method`} style={{ borderTopColor: color }}>
       <header>
@@ -24,6 +28,7 @@ export function MethodCardView({ card, label, color }: { card: MethodCard; label
       <p className="formula">
         <code>{formulaOf(card)}</code>
       </p>
+      <DataNote card={card} />
       {methodDescriptor(card.method).data === 'unpaired' && (
         <p className="muted card-data">Unpaired: each example is a prompt, an answer and a label. Preference pairs become two examples, the chosen answer desirable and the rejected one undesirable, as TRL’s KTOTrainer splits them. kl (its own chart) is the KL baseline z₀.</p>
       )}
@@ -74,4 +79,41 @@ function OptionField({ option: o, card, label, onChange }: { option: MethodOptio
     case 'numbers':
       return null;
   }
+}
+
+const JUDGES = { 'judge:arithmetic': arithmeticJudge, 'judge:politeness': politenessJudge, 'reward-model': { description: 'the score of the comparison’s Reward model run, which trains first (this run waits for it)' } } as Record<string, { description: string } | undefined>;
+
+/** What an online card generates from and is rewarded by, and what the reward model trains and reports. */
+function DataNote({ card }: { card: MethodCard }) {
+  const d = methodDescriptor(card.method);
+  if (d.head === 'score') {
+    return (
+      <p className="muted card-data" data-testid="card-data">
+        The loaded model’s trunk with a seeded score head learns to score chosen above rejected. Its held-out accuracy (eval_accuracy) is on the Reward accuracy chart.
+      </p>
+    );
+  }
+  if (d.data !== 'prompts') return null;
+  const stage = rewardModelStage(card);
+  if (stage?.fromSft) {
+    return (
+      <p className="muted card-data" data-testid="card-data">
+        RLHF stage 3: waits for the comparison’s SFT run (stage 1; without one it starts from the loaded model) and Reward model run (stage 2), then trains from SFT’s weights, one response (≤ {String(card.values.maxNewTokens)} tokens) per prompt scored by the reward model. Batch size counts prompts.
+      </p>
+    );
+  }
+  const r = card.values.reward;
+  const names = (Array.isArray(r) ? r : [r]).map(String);
+  return (
+    <p className="muted card-data" data-testid="card-data">
+      Online: {String(card.values.numGenerations)} completions (≤ {String(card.values.maxNewTokens)} tokens) per prompt of the pairs, sampled on the GPU each update; reward{' '}
+      {names.map((n, i) => (
+        <span key={n}>
+          {i > 0 && ' + '}
+          <code>{n}</code> (1: {JUDGES[n]?.description ?? n})
+        </span>
+      ))}
+      . Batch size counts prompts.
+    </p>
+  );
 }
