@@ -19,8 +19,13 @@
 // Step state. ctl[0] = s, the column being generated, lives on the GPU and the sampler's
 // successor kernel increments it, so every decode step is the same commands: recorded once per
 // call (src/engine/replay.ts) and replayed.
-// Projections go through `linear` / `conv1d` below: the one place an adapter (LoRA) or a packed
-// 16-bit base would join; until then a model with either is refused.
+// Projections go through `project` below, with the training forward's parts (src/model/gpt.ts,
+// llama.ts): a weight of a 16-bit frozen base (LoRA runs, src/model/packed-base.ts) goes to the
+// packed matmul (widened in registers), an f32 one to decodeProduct; then the projection's LoRA
+// adapter, when it has one and the adapters are on, adds s·(x Aᵀ) Bᵀ (LoraAdapters.forward: the
+// training kernels, u = s·x Aᵀ into the runner's `lora_u` scratch). Both read the model's own
+// buffers — the live adapters and the base, never a copy — and the adapters' on/off switch is read
+// when a call records its commands (adapters off: the base model, GRPO/RLOO/PPO's reference).
 import type { GpuContext } from '../engine/gpu';
 import { Arena, numel, type TensorSpec, type View } from '../engine/arena';
 import { StepEncoder } from '../engine/encoder';
@@ -41,6 +46,9 @@ import { residualForward } from '../kernels/residual';
 import { decodeAdvance, decodeAttention, decodeEmbed, decodeGather, decodeKvStore, decodePlace, decodeProduct, decodeRope } from '../kernels/decode';
 import { checkGpuSampling, MAX_STOP_IDS, sampleRows, samplerCtl, type GpuSampling } from '../kernels/decode-sample';
 import { checkRowParts } from '../kernels/check';
+import { isPacked, matmulPackedB, type Weight } from '../kernels/matmul-packed';
+import type { LoraColumns } from '../kernels/lora';
+import { isStacked } from './lora';
 
 export type DecodeModel = GptModel | LlamaModel;
 
@@ -131,8 +139,22 @@ export function defaultStopIds(model: DecodeModel): number[] {
   return Array.isArray(eos) ? [...eos] : [eos];
 }
 
+/**
+ * LoRA scratch for R rows: lora_u (R, r) = s·x Aᵀ of the projection being adapted, and lora_delta
+ * (R, widest stacked projection) when one is a slice of a stacked output (the Llama family's
+ * q|k|v, gate|up). None without adapters.
+ */
+function loraScratch(model: DecodeModel, R: number): TensorSpec[] {
+  const lora = model.lora;
+  if (!lora) return [];
+  const widest = lora.modules.reduce((w, m) => (isStacked(m) ? Math.max(w, m.out) : w), 0);
+  const s: TensorSpec[] = [{ name: 'lora_u', shape: [R, lora.r] }];
+  if (widest > 0) s.push({ name: 'lora_delta', shape: [R, widest] });
+  return s;
+}
+
 /** The tensors of a DecodeRunner's arena (one GPU buffer each). */
-function decodeSpec(d: Dims, B: number, Tp: number, N: number, S: number, headPartRows: number): TensorSpec[] {
+function decodeSpec(model: DecodeModel, d: Dims, B: number, Tp: number, N: number, S: number, headPartRows: number): TensorSpec[] {
   const R = B * Tp;
   const s: TensorSpec[] = [
     { name: 'tokens_in', shape: [R] },
@@ -163,6 +185,7 @@ function decodeSpec(d: Dims, B: number, Tp: number, N: number, S: number, headPa
     { name: 'out_wlogp', shape: [B, N] },
   ];
   if (headPartRows > 0) s.push({ name: 'head_block', shape: [B, headPartRows] });
+  s.push(...loraScratch(model, R));
   for (let l = 0; l < d.L; l++) s.push({ name: `cache.${l}`, shape: [B * S * 2 * d.NKV * d.HS] });
   return s;
 }
@@ -171,7 +194,7 @@ function decodeSpec(d: Dims, B: number, Tp: number, N: number, S: number, headPa
 export function decodeBytes(model: DecodeModel, B: number, Tp: number, N: number): number {
   const d = dims(model);
   const parts = checkRowParts('decode', model.params.rows(headName(model)), d.C).parts;
-  const spec = decodeSpec(d, B, Tp, N, Tp + N - 1, parts.length > 1 ? Math.max(...parts.map((p) => p.rows)) : 0);
+  const spec = decodeSpec(model, d, B, Tp, N, Tp + N - 1, parts.length > 1 ? Math.max(...parts.map((p) => p.rows)) : 0);
   return spec.reduce((n, t) => n + 4 * numel(t.shape), 0);
 }
 
@@ -187,7 +210,8 @@ function embedName(model: DecodeModel): string {
  * A batch shape for generation: B prompts of at most Tp tokens, at most N new tokens each. The
  * arena (activations for the prefill, the cache, logits and outputs) is allocated once; generate()
  * may be called any number of times (the weights are read at each call, so a trained policy
- * generates with its current weights).
+ * generates with its current weights). A LoRA model generates with its adapters as they are when
+ * the call starts (model.lora.enabled false: the base model), over an f32 or 16-bit packed base.
  */
 export class DecodeRunner {
   readonly acts: Arena;
@@ -198,15 +222,11 @@ export class DecodeRunner {
     for (const [k, v] of Object.entries({ B, Tp, N })) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`DecodeRunner: ${k} = ${v} must be a positive integer`);
     }
-    // LoRA runs (adapters beside a frozen, possibly 16-bit base) are not wired in yet: refuse them
-    // rather than generate from the base alone (their projections would join in linear / conv1d)
-    const extras = model as { lora?: unknown; packed?: unknown };
-    if (extras.lora || extras.packed) throw new Error('DecodeRunner: generation with LoRA adapters or a 16-bit packed base is not supported yet (use a merged f32 model)');
     this.d = dims(model);
     this.S = Tp + N - 1;
     if (this.S > this.d.P) throw new Error(`DecodeRunner: prompts of ${Tp} tokens plus ${N} new need positions up to ${this.S}, more than the model's ${this.d.P}`);
     const parts = checkRowParts('DecodeRunner', model.params.rows(headName(model)), this.d.C).parts;
-    this.acts = new Arena(model.gpu.device, `decode[${B}x${Tp}+${N}]`, decodeSpec(this.d, B, Tp, N, this.S, parts.length > 1 ? Math.max(...parts.map((p) => p.rows)) : 0), { separate: true });
+    this.acts = new Arena(model.gpu.device, `decode[${B}x${Tp}+${N}]`, decodeSpec(model, this.d, B, Tp, N, this.S, parts.length > 1 ? Math.max(...parts.map((p) => p.rows)) : 0), { separate: true });
   }
 
   get gpu(): GpuContext {
@@ -225,14 +245,17 @@ export class DecodeRunner {
     return this.model.params.get(name);
   }
 
-  /** nn.Linear layout (Llama family): out (R,OC) = inp · Wᵀ + b. */
-  private linear(enc: StepEncoder, out: View, inp: View, w: View, b: View | null, R: number, IC: number, OC: number): void {
-    decodeProduct(enc, out, inp, w, b, R, OC, IC, true);
-  }
-
-  /** Conv1D layout (GPT-2): out (R,OC) = inp · W + b. */
-  private conv1d(enc: StepEncoder, out: View, inp: View, w: View, b: View, R: number, IC: number, OC: number): void {
-    decodeProduct(enc, out, inp, w, b, R, OC, IC, false);
+  /**
+   * out (R,OC) = inp · op(W) + b, W (OC,IC) nn.Linear (transB, the Llama family) or (IC,OC) Conv1D
+   * (GPT-2); f32 or packed 16-bit. Then the LoRA adapter of each module in `adapted` (its output
+   * columns of `out`; no columns: the whole row), as the training forward adds them.
+   */
+  private project(enc: StepEncoder, out: View, inp: View, w: Weight, b: View | null, R: number, IC: number, OC: number, transB: boolean, adapted: Array<[string, LoraColumns | undefined]>): void {
+    if (isPacked(w)) matmulPackedB(enc, out, inp, w, b, R, OC, IC, { TRANS_B: transB });
+    else decodeProduct(enc, out, inp, w, b, R, OC, IC, transB);
+    const lora = this.model.lora;
+    if (!lora) return;
+    for (const [module, cols] of adapted) lora.forward(enc, module, out, () => this.a('lora_u'), () => this.a('lora_delta'), inp, R, cols);
   }
 
   /**
@@ -242,6 +265,7 @@ export class DecodeRunner {
   private layers(enc: StepEncoder, R: number, attend: (l: number) => void): void {
     const { model } = this;
     const { C, QC, W, FF, FA, L } = this.d;
+    const KC = (W - QC) / 2;
     const a = (n: string) => this.a(n);
     const p = (n: string) => this.p(n);
     for (let l = 0; l < L; l++) {
@@ -250,28 +274,36 @@ export class DecodeRunner {
         const h = `model.layers.${l}`;
         const bias = llamaBiases(c);
         rmsnormForward(enc, a('ln'), a('ln_rstd'), a('xa'), p(`${h}.input_layernorm.weight`), R, C, c.rmsNormEps);
-        const wqkv = model.stackIn(enc, model.params, l, 'qkv_w');
+        // the stacks as the training forward reads them (whichever arena holds them, packed or not)
+        const wqkv = model.stackWeight(enc, l, 'qkv_w');
         const bqkv = bias.qkv ? model.stackIn(enc, model.params, l, 'qkv_b') : null;
-        this.linear(enc, a('qkv'), a('ln'), wqkv, bqkv, R, C, W);
+        this.project(enc, a('qkv'), a('ln'), wqkv, bqkv, R, C, W, true, [
+          [`${h}.self_attn.q_proj`, { col0: 0, ld: W }],
+          [`${h}.self_attn.k_proj`, { col0: QC, ld: W }],
+          [`${h}.self_attn.v_proj`, { col0: QC + KC, ld: W }],
+        ]);
         attend(l);
-        this.linear(enc, a('proj'), a('atty'), p(`${h}.self_attn.o_proj.weight`), bias.o ? p(`${h}.self_attn.o_proj.bias`) : null, R, QC, C);
+        this.project(enc, a('proj'), a('atty'), model.w(`${h}.self_attn.o_proj.weight`), bias.o ? p(`${h}.self_attn.o_proj.bias`) : null, R, QC, C, true, [[`${h}.self_attn.o_proj`, undefined]]);
         residualForward(enc, a('xb'), a('xa'), a('proj'), R * C);
         rmsnormForward(enc, a('ln'), a('ln_rstd'), a('xb'), p(`${h}.post_attention_layernorm.weight`), R, C, c.rmsNormEps);
-        this.linear(enc, a('fc'), a('ln'), model.stackIn(enc, model.params, l, 'gate_up_w'), null, R, C, FF);
+        this.project(enc, a('fc'), a('ln'), model.stackWeight(enc, l, 'gate_up_w'), null, R, C, FF, true, [
+          [`${h}.mlp.gate_proj`, { col0: 0, ld: FF }],
+          [`${h}.mlp.up_proj`, { col0: FA, ld: FF }],
+        ]);
         swigluForward(enc, a('act'), a('fc'), R, FA);
-        this.linear(enc, a('proj'), a('act'), p(`${h}.mlp.down_proj.weight`), null, R, FA, C);
+        this.project(enc, a('proj'), a('act'), model.w(`${h}.mlp.down_proj.weight`), null, R, FA, C, true, [[`${h}.mlp.down_proj`, undefined]]);
       } else {
         const eps = model.config.layerNormEpsilon;
         const h = `h.${l}`;
         layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), a('xa'), p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), R, C, eps);
-        this.conv1d(enc, a('qkv'), a('ln'), p(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), R, C, W);
+        this.project(enc, a('qkv'), a('ln'), model.w(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), R, C, W, false, [[`${h}.attn.c_attn`, undefined]]);
         attend(l);
-        this.conv1d(enc, a('proj'), a('atty'), p(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), R, C, C);
+        this.project(enc, a('proj'), a('atty'), model.w(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), R, C, C, false, [[`${h}.attn.c_proj`, undefined]]);
         residualForward(enc, a('xb'), a('xa'), a('proj'), R * C);
         layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), a('xb'), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), R, C, eps);
-        this.conv1d(enc, a('fc'), a('ln'), p(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), R, C, FF);
+        this.project(enc, a('fc'), a('ln'), model.w(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), R, C, FF, false, [[`${h}.mlp.c_fc`, undefined]]);
         geluForward(enc, a('act'), a('fc'), R * FF);
-        this.conv1d(enc, a('proj'), a('act'), p(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), R, FF, C);
+        this.project(enc, a('proj'), a('act'), model.w(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), R, FF, C, false, [[`${h}.mlp.c_proj`, undefined]]);
       }
       residualForward(enc, a('xa'), a('xb'), a('proj'), R * C);
     }

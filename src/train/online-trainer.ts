@@ -8,8 +8,11 @@
 //      log-probs of the completions (forward passes of prompt + completion, logits / temperature),
 //      the objective's loss and per-token coefficients, the policy's backward;
 //   4. the gradient norm, the NaN guard and the optimizer, as every other method.
-// The reference is a second copy of the starting weights on the GPU (with LoRA, the adapters
-// switched off would serve; generation does not take LoRA yet, so LoRA is refused). A reward model
+// The reference is a second copy of the starting weights on the GPU; with LoRA (--lora-r) it is
+// the policy's own base with the adapters switched off (TRL's PEFT path: no second copy of the
+// weights; the policy's runners, forward recorded with model.lora.enabled false), and only the
+// adapters train (the optimizer's target; the base, final norm included, is frozen). Generation
+// runs the live adapters over the base, f32 or 16-bit packed (DecodeRunner). A reward model
 // (`reward-model` among the rewards; the CLI's --reward-model DIR) scores the generated ids on the
 // GPU as the `score` command does (src/train/reward-source.ts).
 // GenerationTrainer holds what GRPO/RLOO and PPO (src/train/ppo-trainer.ts) share.
@@ -18,12 +21,14 @@
 // without bias on the final norm's output, so logits / T = head(norm(x)·(w/T) + b/T): the final
 // norm's weight (and GPT-2's bias) are divided by T for the training forwards and backwards and
 // put back before the optimizer runs, and their gradients, taken with respect to w/T, are divided
-// by T. The reference copy keeps its final norm divided by T throughout.
+// by T. The reference copy keeps its final norm divided by T throughout; with LoRA the frozen norm
+// is divided for the reference's forward and put back after it (unless an update holds it divided).
 import { StepEncoder } from '../engine/encoder';
 import { readF32 } from '../engine/readback';
 import { buildBatch, type HostBatch } from '../model/batch';
 import { DecodeRunner, defaultStopIds, type DecodeModel } from '../model/decode';
 import { createModel, isLlamaConfig, trainableOf, type ModelRunner, type TrainableModel } from '../model/family';
+import type { View } from '../engine/arena';
 import type { TrainConfig } from './config';
 import { createObjective, type OnlineGeneration, type OnlineObjective } from './objectives';
 import { REWARD_MODEL_REWARD } from './objectives/online';
@@ -105,11 +110,14 @@ function divided(w: Float32Array, T: number): Float32Array {
 export abstract class GenerationTrainer extends BaseTrainer<null> {
   protected refModel: TrainableModel | null = null;
   protected refRunners: RunnerPool | null = null;
+  /** LoRA: the frozen final norm as uploaded and divided by the logit divisor (the reference passes switch between them). */
+  private loraNorm: { saved: Map<string, Float32Array>; divided: Map<string, Float32Array> } | null = null;
+  /** Whether the policy's final norm is divided now (between scaleNorm and restoreNorm). */
+  private normDivided = false;
   private decoder: DecodeRunner | null = null;
   protected readonly maxPrompt: number;
 
   constructor(model: TrainableModel, readonly train: readonly PromptIds[], readonly evalSet: readonly PromptIds[], cfg: TrainConfig, method: string, readonly generation: OnlineGeneration, readonly logitDivisor: number) {
-    if (model.lora || model.packed) throw new Error(`method ${method}: LoRA is not available for online methods yet (generation does not take adapters); train the whole model`);
     checkPrompts(train, model.seq, generation.maxNewTokens);
     checkPrompts(evalSet, model.seq, generation.maxNewTokens);
     super(model, train.length, cfg);
@@ -129,14 +137,27 @@ export abstract class GenerationTrainer extends BaseTrainer<null> {
     throw new Error('online trainers run whole updates (trainStep)');
   }
 
+  /** Whether prepare() has set the reference up (a copy, or with LoRA the base with the adapters off). */
+  protected get referenceReady(): boolean {
+    return this.refModel !== null || this.loraNorm !== null;
+  }
+
   /**
    * The reference: a second copy of `refWeights` (default: the weights now on the GPU) whose final
    * norm is divided by the logit divisor. Call before training, and after a resume with the
-   * starting weights.
+   * starting weights. With LoRA: the base model with the adapters off (no copy); `refWeights`
+   * are refused then (the base is the reference).
    */
   async prepare(refWeights?: Map<string, Float32Array>, hooks?: PassHooks): Promise<void> {
     checkCancelled(hooks);
-    if (this.refModel) return;
+    if (this.referenceReady) return;
+    if (this.model.lora) {
+      if (refWeights) throw new Error('with LoRA, the reference of an online method is the base model with the adapters off: other reference weights (--ref-model) are not supported');
+      const saved = new Map<string, Float32Array>();
+      for (const name of finalNormNames(this.model)) saved.set(name, await readF32(this.model.gpu.device, this.model.params.get(name)));
+      this.loraNorm = { saved, divided: new Map([...saved].map(([k, v]) => [k, divided(v, this.logitDivisor)])) };
+      return;
+    }
     const weights = refWeights ?? (await this.model.download());
     const T = this.logitDivisor;
     const ref = createModel(this.model.gpu, { config: this.model.config });
@@ -188,13 +209,46 @@ export abstract class GenerationTrainer extends BaseTrainer<null> {
     const promptLens = seqs.map((s) => s.promptLen);
     const mask = new Float64Array(rows.length * Tc);
     rows.forEach((r, b) => mask.fill(1, b * Tc, b * Tc + kept[r].length));
-    const runner = this.refRunners!.get(batch.B, batch.T);
+    // with LoRA the policy's runners (the same model, adapters off): no second activation arena
+    const runner = (this.model.lora ? this.runners : this.refRunners!).get(batch.B, batch.T);
     runner.setBatch(batch);
-    const enc = new StepEncoder(this.model.gpu, 'reference forward');
-    runner.forward(enc);
-    enc.submit();
+    this.referenceForward(runner);
     const refLogps = this.gather(await runner.readTokenLogps(), batch.T, promptLens, Tc, mask);
     return { rows, batch, promptLens, Tc, mask, refLogps };
+  }
+
+  /**
+   * The reference's forward of the batch set on `runner`: the copy's runner as it is; with LoRA the
+   * policy's runner recorded with the adapters off, the final norm divided while it runs (queue
+   * order: the writes land before and after the submitted forward).
+   */
+  private referenceForward(runner: ModelRunner): void {
+    const lora = this.model.lora;
+    const enc = new StepEncoder(this.model.gpu, 'reference forward');
+    if (!lora) {
+      runner.forward(enc);
+      enc.submit();
+      return;
+    }
+    if (!this.loraNorm) throw new Error('GenerationTrainer: call prepare() before training (the reference model)');
+    const swap = !this.normDivided && this.logitDivisor !== 1;
+    lora.enabled = false;
+    try {
+      runner.forward(enc);
+    } finally {
+      lora.enabled = true;
+    }
+    if (swap) this.writeNorm(this.loraNorm.divided);
+    enc.submit();
+    if (swap) this.writeNorm(this.loraNorm.saved);
+  }
+
+  private writeNorm(values: ReadonlyMap<string, Float32Array>): void {
+    const device = this.model.gpu.device;
+    for (const [name, w] of values) {
+      const v: View = this.model.params.get(name);
+      device.queue.writeBuffer(v.buffer, v.offset, w.buffer, w.byteOffset, w.byteLength);
+    }
   }
 
   /** Per-token values (B, runner T) → completion layout (B, Tc): token t of completion b is predicted at prompt_len − 1 + t. */
@@ -238,19 +292,18 @@ export abstract class GenerationTrainer extends BaseTrainer<null> {
       const d = divided(w, T);
       device.queue.writeBuffer(v.buffer, v.offset, d.buffer, d.byteOffset, d.byteLength);
     }
+    this.normDivided = true;
     return saved;
   }
 
   protected restoreNorm(saved: Map<string, Float32Array>): void {
-    const device = this.model.gpu.device;
-    for (const [name, w] of saved) {
-      const v = this.model.params.get(name);
-      device.queue.writeBuffer(v.buffer, v.offset, w.buffer, w.byteOffset, w.byteLength);
-    }
+    this.writeNorm(saved);
+    this.normDivided = false;
   }
 
-  /** ∂/∂w = (∂/∂(w/T))/T for the final norm's gradients. */
+  /** ∂/∂w = (∂/∂(w/T))/T for the final norm's gradients (none with LoRA: the norm is frozen). */
   protected async scaleNormGrads(T: number): Promise<void> {
+    if (this.model.lora) return;
     const device = this.model.gpu.device;
     const grads = trainableOf(this.model).grads;
     for (const name of finalNormNames(this.model)) {
@@ -368,7 +421,7 @@ export class OnlineTrainer extends GenerationTrainer {
   }
 
   override async trainStep(): Promise<Metrics> {
-    if (!this.refModel) throw new Error('OnlineTrainer: call prepare() before training (the reference model)');
+    if (!this.referenceReady) throw new Error('OnlineTrainer: call prepare() before training (the reference model)');
     const { cfg, model, objective: obj } = this;
     const { numGenerations: G, temperature } = obj.generation;
     const t0 = performance.now();

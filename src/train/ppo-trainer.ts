@@ -15,14 +15,17 @@
 //      clipped policy and value losses (ppoMicroLoss), both backwards, then the joint gradient
 //      norm, the NaN guard, clipping and AdamW on the policy and the value model at the same lr.
 // The policy's logits are divided by T + 1e−7 as GRPO's are by T (GenerationTrainer: the final
-// norm scaled). The reference is a frozen copy of the starting weights (GenerationTrainer), so
+// norm scaled). The reference is a frozen copy of the starting weights (GenerationTrainer; with
+// LoRA, --lora-r, the base with the adapters off, and only the adapters train), so
 // `objective/kl` is exactly 0 at step 1; the rollout's log-probs come from the same training
 // forward (TRL takes them from generate's scores: the same function, another rounding), so the
 // first epoch's ratio is exactly 1. The value model starts from the reward model (TRL's default
-// value_model = the reward folder) and is trained; the reward model stays frozen. LoRA is refused
-// (generation does not take adapters). No Node-only imports: the worker drives it too.
+// value_model = the reward folder) and is trained; the reward model stays frozen. With LoRA the
+// value model stays a full f32 copy of the reward model, fully trained (TRL with a peft_config
+// adapts the policy only: its value model is a separate full model); it is small next to the policy
+// in the playground's presets. No Node-only imports: the worker drives it too.
 import { StepEncoder } from '../engine/encoder';
-import { createModel, type ModelRunner, type TrainableModel } from '../model/family';
+import { createModel, trainableOf, type ModelRunner, type TrainableModel } from '../model/family';
 import { rewardPadId } from '../model/reward';
 import type { TrainConfig } from './config';
 import { createObjective, type PpoObjective } from './objectives';
@@ -177,7 +180,7 @@ export class PpoTrainer extends GenerationTrainer {
   }
 
   override async trainStep(): Promise<Metrics> {
-    if (!this.refModel) throw new Error('PpoTrainer: call prepare() before training (the reference model)');
+    if (!this.referenceReady) throw new Error('PpoTrainer: call prepare() before training (the reference model)');
     const { cfg, model, objective: obj } = this;
     const t0 = performance.now();
     this.startTime ??= t0;
@@ -260,7 +263,7 @@ export class PpoTrainer extends GenerationTrainer {
 
   private zeroGrads(): void {
     const enc = new StepEncoder(this.model.gpu, 'zero-grad');
-    for (const g of [...this.model.grads.chunks(), ...this.value.grads.chunks()]) enc.clear(g);
+    for (const g of [...trainableOf(this.model).grads.chunks(), ...this.value.grads.chunks()]) enc.clear(g);
     enc.submit();
   }
 

@@ -257,9 +257,10 @@ export class TrainingRun {
           // num_tokens counts generated tokens: the snapshot's last row has it
           trainer.numTokens = (snap.rows ?? []).filter((m) => m.step <= snap.step && m.num_tokens !== undefined).at(-1)?.num_tokens ?? 0;
         }
-        // the reference is a copy of the starting (or --ref-model) weights, also on a resume
+        // the reference is a copy of the starting (or --ref-model) weights, also on a resume; with
+        // LoRA the base with the adapters off (the base never changes)
         this.o.events?.status?.({ kind: 'reference' });
-        await trainer.prepare(this.o.refWeights ?? this.o.base.params, this.hooks('reference'));
+        await trainer.prepare(this.o.refWeights ?? (model.lora ? undefined : this.o.base.params), this.hooks('reference'));
       } else if (snap) {
         t.restore(snap.state, snap.moments);
       } else if (trainer.objective.needsReference) {

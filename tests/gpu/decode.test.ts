@@ -9,6 +9,8 @@
 //   one batch of different lengths, both kernel forms, a split arena;
 // - greedy tokens equal the float64 model's greedy decode; seeded sampling is reproducible and is
 //   sampleRollouts' on the same logits, stopping included, drawOffset continuing the stream.
+// The models and the cached-decode check are tests/helpers/decode-models.ts (decode-lora.test.ts
+// runs the same check with LoRA adapters and a 16-bit base).
 import { describe, it, expect, beforeAll, afterEach, vi } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,17 +25,13 @@ import { StepEncoder } from '../../src/engine/encoder';
 import { readF32, readU32 } from '../../src/engine/readback';
 import { sampleRows, samplerCtl, type GpuSampling } from '../../src/kernels/decode-sample';
 import { forceAdapterClass, type AdapterClass } from '../../src/kernels/plan';
-import { DecodeRunner, generateOnGpu, type DecodeModel, type GenerateOptions } from '../../src/model/decode';
-import { GptModel } from '../../src/model/gpt';
-import { LlamaModel } from '../../src/model/llama';
-import { createModel, isLlamaConfig, type ModelConfig } from '../../src/model/family';
-import { buildBatch } from '../../src/model/batch';
-import { paramSpec, presetConfig } from '../../src/model/config';
-import { llamaParamSpec, llamaPresetConfig, llamaRefConfig, type LlamaFamilyConfig } from '../../src/model/llama-config';
-import { gpt2ForwardRef } from '../../src/reference/gpt2';
-import { llamaForwardRef } from '../../src/reference/llama';
+import { DecodeRunner, generateOnGpu, type GenerateOptions } from '../../src/model/decode';
+import { isLlamaConfig, type ModelConfig } from '../../src/model/family';
+import { presetConfig } from '../../src/model/config';
+import { llamaPresetConfig } from '../../src/model/llama-config';
 import { greedyToken, logSoftmaxAt, sampleRollouts, softmax, warpLogits, type SamplingOptions } from '../../src/train/rl/sampling';
 import { Rng } from '../../src/util/rng';
+import { expectCachedDecode, makeModel, NEW, ODD_LLAMA as ODD, PROMPT_LENS, randomWeights, refLogprobs } from '../helpers/decode-models';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -202,12 +200,6 @@ describe('GPU sampler vs src/train/rl/sampling.ts', () => {
 // ---------------------------------------------------------------- the model: cached decode
 
 const GPT: ModelConfig = { ...presetConfig('tiny'), nPositions: 40 };
-/** head_dim 12 ≠ C/NH, 3 query heads over 1 key/value head, untied, llama attention biases; stacks scattered. */
-const ODD: LlamaFamilyConfig = {
-  ...llamaPresetConfig('llama-tiny'),
-  vocabSize: 101, hiddenSize: 20, intermediateSize: 36, numAttentionHeads: 3, numKeyValueHeads: 1, headDim: 12,
-  tieWordEmbeddings: false, attentionBias: true, ropeTheta: 500000, bosTokenId: 1, eosTokenId: 2, maxPositionEmbeddings: 40,
-};
 /** Each model with the kernel forms its cached-decode test runs (SwiftShader runs the GPU forms slowly: two models cover them). */
 const MODELS: Array<[string, ModelConfig, AdapterClass[]]> = [
   ['gpt2 tiny', GPT, FORMS],
@@ -216,40 +208,6 @@ const MODELS: Array<[string, ModelConfig, AdapterClass[]]> = [
   ['odd llama (HS 12, GQA 3:1, all biases)', ODD, FORMS],
 ];
 
-function randomWeights(c: ModelConfig, rng: Rng): Map<string, Float32Array> {
-  const spec = isLlamaConfig(c) ? llamaParamSpec(c) : paramSpec(c);
-  const m = new Map<string, Float32Array>();
-  for (const s of spec) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const gain = /(ln_\w+|norm|layernorm)\.weight$/.test(s.name);
-    const sd = s.name.endsWith('bias') ? 0.05 : 0.3;
-    m.set(s.name, Float32Array.from({ length: n }, () => (gain ? 1 + 0.2 * rng.normal() : sd * rng.normal())));
-  }
-  return m;
-}
-
-function makeModel(g: GpuContext, c: ModelConfig, w: Map<string, Float32Array>): DecodeModel {
-  const m = createModel(g, { config: c }) as GptModel | LlamaModel;
-  m.upload(w);
-  return m;
-}
-
-/** log-softmax of each row of the float64 model's logits at every position of `seq`. */
-function refLogprobs(c: ModelConfig, w: Map<string, Float32Array>, seq: number[]): Float64Array {
-  return isLlamaConfig(c) ? llamaForwardRef(w, llamaRefConfig(c), [seq]).cache.seqs[0].logprobs : gpt2ForwardRef(w, c, [seq]).cache.seqs[0].logprobs;
-}
-
-function logSoftmax(row: ArrayLike<number>): Float64Array {
-  let m = -Infinity;
-  for (let i = 0; i < row.length; i++) m = Math.max(m, row[i]);
-  let s = 0;
-  for (let i = 0; i < row.length; i++) s += Math.exp(row[i] - m);
-  return Float64Array.from(row, (x) => x - m - Math.log(s));
-}
-
-const PROMPT_LENS = [5, 1, 8]; // odd, one of length 1, all different in one batch
-const NEW = 6;
-
 describe.each(MODELS)('%s: cached decode', (_name, config, forms) => {
   it.each(forms)('%s kernel form: step logits equal the full forward\'s (1e-4) and the float64 model\'s; rollout log-probs equal the training runner\'s', async (form) => {
     forceAdapterClass(form);
@@ -257,46 +215,8 @@ describe.each(MODELS)('%s: cached decode', (_name, config, forms) => {
     const rng = new Rng(seed);
     const w = randomWeights(config, rng);
     const model = makeModel(gpu, config, w);
-    const V = config.vocabSize;
     try {
-      const prompts = PROMPT_LENS.map((n) => Array.from({ length: n }, () => rng.int(V)));
-      const opts: GenerateOptions = { maxNewTokens: NEW, temperature: 0.9, topK: 50, seed: rng.int(2 ** 32), stopIds: [], captureLogits: true };
-      const out = await generateOnGpu(model, prompts, opts);
-      expect(out.generated.map((g) => g.length)).toEqual([NEW, NEW, NEW]);
-      // the full forward: every prefix prompt + generated[:s] prefilled without a cache, logits at its last position
-      const prefixes: number[][] = [];
-      for (let b = 0; b < prompts.length; b++) for (let s = 0; s < NEW; s++) prefixes.push([...prompts[b], ...out.generated[b].slice(0, s)]);
-      const full = await generateOnGpu(model, prefixes, { maxNewTokens: 1, temperature: 0, stopIds: [], captureLogits: true });
-      for (let b = 0; b < prompts.length; b++) {
-        const seq = [...prompts[b], ...out.generated[b]];
-        const ref = refLogprobs(config, w, seq.slice(0, -1));
-        for (let s = 0; s < NEW; s++) {
-          const step = out.logits![s].subarray(b * V, (b + 1) * V);
-          const k = b * NEW + s;
-          expectClose(step, full.logits![0].subarray(k * V, (k + 1) * V), { rtol: 1e-4, atol: 1e-4, what: `seed=${seed} row ${b} step ${s}: cached vs full-forward logits` });
-          const pos = prompts[b].length - 1 + s;
-          expectClose(logSoftmax(step), ref.subarray(pos * V, (pos + 1) * V), { rtol: 1e-4, atol: 1e-4, what: `seed=${seed} row ${b} step ${s}: log-softmax vs float64` });
-          expectClose([out.logprobs[b][s]], [logSoftmaxAt(step, out.generated[b][s], opts.temperature)], { atol: 1e-5, what: `seed=${seed} row ${b} step ${s}: logprob` });
-        }
-      }
-      // the training forward's per-token log-probs of the same sequences, at temperature 1
-      const greedy = await generateOnGpu(model, prompts, { maxNewTokens: NEW, temperature: 0, stopIds: [] });
-      const seqs = prompts.map((p, b) => ({ ids: [...p, ...greedy.generated[b]], promptLen: p.length }));
-      const batch = buildBatch(seqs, 0);
-      const runner = model.createRunner(batch.B, batch.T, 'f32');
-      try {
-        runner.setBatch(batch);
-        const enc = new StepEncoder(gpu);
-        runner.forward(enc);
-        enc.submit();
-        const lp = await runner.readTokenLogps();
-        prompts.forEach((p, b) => {
-          const want = greedy.generated[b].map((_, s) => lp[b * batch.T + p.length - 1 + s]);
-          expectClose(greedy.logprobs[b], want, { rtol: 1e-4, atol: 1e-4, what: `seed=${seed} row ${b}: rollout vs training log-probs` });
-        });
-      } finally {
-        runner.destroy();
-      }
+      await expectCachedDecode(gpu, model, config, { weights: w }, rng, `seed=${seed}`);
     } finally {
       model.destroy();
     }

@@ -119,7 +119,8 @@ export const train: Command = {
     // online methods generate every update, and log every completion
     const online = methodDescriptor(objective.method).data === 'prompts';
     if (online && sampleEvery > 0) throw new UsageError(`--sample-every: --method ${objective.method} writes every completion it generates to DIR/samples.jsonl already`);
-    if (online && cfg.lora) throw new UsageError(`--lora-r: --method ${objective.method} does not take LoRA yet (generation does not run adapters); train the whole model`);
+    // LoRA: the reference is the base with the adapters off (TRL's PEFT path), so no other one
+    if (online && cfg.lora && opts['ref-model']) throw new UsageError(`--ref-model: with --lora-r, --method ${objective.method}'s reference is the base model with the adapters off (no second copy of the weights); drop --ref-model or train the whole model`);
     const problems = trainConfigProblems({ ...loraForCheck(cfg), sampleEvery });
     if (problems.length) throw new UsageError(problems.map((p) => problemText(p, flagOf(p.field))).join('; '));
     const ckpt = await loadModelArg(model);
