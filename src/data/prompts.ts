@@ -117,8 +117,12 @@ function makeParser(syntax: Syntax, ctx: ParserContext): RecordParser {
   }
 }
 
-/** Reads a prompts file (streaming); accepted prompts go to onPrompt in file order. */
-export async function processPromptSource(source: ByteSource, opts: PromptOptions, onPrompt?: (p: TokenizedPrompt, text: string) => void): Promise<PromptReport> {
+/**
+ * Reads a prompts file (streaming); accepted prompts go to onPrompt in file order, with the
+ * prompt's token count before truncation. A file whose first object row is not prompt-only
+ * (`firstRow: 'other'`) stops being read there: the caller reads it as pairs or unpaired examples.
+ */
+export async function processPromptSource(source: ByteSource, opts: PromptOptions, onPrompt?: (p: TokenizedPrompt, text: string, tokens: number) => void): Promise<PromptReport> {
   const tok = opts.tokenizer ?? new ByteTokenizer();
   const renderer = rendererFor(tok);
   const maxReported = opts.maxReported ?? DEFAULT_MAX_REPORTED;
@@ -150,7 +154,7 @@ export async function processPromptSource(source: ByteSource, opts: PromptOption
       const promptIds = ids.length > mpl ? ids.slice(ids.length - mpl) : ids;
       if (promptIds.length < ids.length) r.truncated++;
       r.accepted++;
-      onPrompt?.({ promptIds, line: rec.line, index: i }, text);
+      onPrompt?.({ promptIds, line: rec.line, index: i }, text, ids.length);
     } catch (e) {
       if (!(e instanceof RowProblem)) throw e;
       reject(rec.line, i, e.code, e.field, e.message);
@@ -172,9 +176,14 @@ export async function processPromptSource(source: ByteSource, opts: PromptOption
     }
     if (text) parser.push(text);
   };
-  for await (const chunk of byteChunks(source)) feed(decoder.decode(chunk), false);
-  feed(decoder.end(), true);
-  (parser as RecordParser | null)?.end();
+  for await (const chunk of byteChunks(source)) {
+    feed(decoder.decode(chunk), false);
+    if (r.firstRow === 'other') break; // not a prompts file: the rest is not read
+  }
+  if (r.firstRow !== 'other') {
+    feed(decoder.end(), true);
+    (parser as RecordParser | null)?.end();
+  }
   r.summary = `${r.accepted} of ${r.rows} rows accepted${r.rejectedCount ? `, ${r.rejectedCount} rejected` : ''}`;
   return r;
 }

@@ -7,7 +7,8 @@ import { loadTokenizerFromFiles, type TokenizerFiles } from '../tokenizer/load';
 import type { Tokenizer } from '../tokenizer/types';
 import { trlJsonlLine } from './export';
 import { processSource, type Progress } from './pipeline';
-import { DataError, type DataOptions, type Example, type TokenizedExample, type ValidationReport } from './types';
+import { processPromptSource, type PromptReport } from './prompts';
+import { DataError, DEFAULT_MAX_PROMPT_LENGTH, type DataOptions, type Example, type TokenizedExample, type ValidationReport } from './types';
 
 export interface WorkerDataOptions extends DataOptions {
   /** File name (decides the syntax by extension); defaults to File.name. */
@@ -25,8 +26,8 @@ export interface DataWorkerApi {
   validate(file: Blob, opts?: WorkerDataOptions, onProgress?: ProgressCallback): Promise<{ report: ValidationReport; preview: Example[] }>;
   /** The report and every accepted example with its token ids (for training). */
   load(file: Blob, opts?: WorkerDataOptions, onProgress?: ProgressCallback): Promise<{ report: ValidationReport; examples: Example[]; tokenized: TokenizedExample[] }>;
-  /** The accepted rows as TRL-ready JSON Lines. */
-  exportTrl(file: Blob, opts?: WorkerDataOptions, onProgress?: ProgressCallback): Promise<{ report: ValidationReport; jsonl: Blob }>;
+  /** The accepted rows as TRL-ready JSON Lines (a prompt-only file: TRL's prompt-only rows {"prompt": …}, as rendered). */
+  exportTrl(file: Blob, opts?: WorkerDataOptions, onProgress?: ProgressCallback): Promise<{ report: ValidationReport | PromptReport; jsonl: Blob }>;
 }
 
 export const PROGRESS_MS = 100;
@@ -88,6 +89,14 @@ export const dataWorkerApi: DataWorkerApi = {
   },
   async exportTrl(file, opts = {}, onProgress) {
     const parts: string[] = [];
+    if ((opts.format ?? 'auto') === 'auto') {
+      // a prompts file is read as the session reads it (src/worker/pairs.ts loadSessionData)
+      const name = opts.name ?? (file as File).name;
+      // the exported text is the whole prompt: the cut applies to token ids only
+      const prompts = await processPromptSource(file, { name, tokenizer: await tokenizerFor(opts.tokenizerFiles), maxPromptLength: opts.maxPromptLength ?? DEFAULT_MAX_PROMPT_LENGTH }, (_p, text) => void parts.push(JSON.stringify({ prompt: text }) + '\n'));
+      if (prompts.firstRow === 'prompt') return { report: prompts, jsonl: new Blob(parts, { type: 'application/jsonl' }) };
+      parts.length = 0;
+    }
     const report = await run(file, opts, onProgress, (ex) => void parts.push(trlJsonlLine(ex)), false);
     return { report, jsonl: new Blob(parts, { type: 'application/jsonl' }) };
   },

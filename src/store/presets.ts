@@ -3,6 +3,7 @@
 // descriptor in src/train/objectives/, so a card trains exactly what the CLI's flags train.
 import { createObjective, defaultValues, isMethod, METHOD_DESCRIPTORS, methodDescriptor, normalizeOptions, runToken, specProblems, type Method, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
 import { REWARD_MODEL_REWARD } from '../train/objectives/online';
+import type { InspectResult } from '../worker/inspect';
 
 /**
  * Methods the page offers: every method of the registry. Preference pairs train the pair methods
@@ -154,6 +155,42 @@ export function comparisonProblems(cards: readonly MethodCard[]): string[] {
   const labels = runLabels(cards);
   const hasReward = cards.some((c) => methodDescriptor(c.method).head === 'score');
   return cards.flatMap((c, i) => (rewardModelStage(c) && !hasReward ? [`${labels[i]} scores its completions with a reward model: add a Reward model card (it trains first, on the same pairs, and ${labels[i]} waits for it).`] : []));
+}
+
+/** What the loaded data file holds: preference pairs, unpaired (KTO) examples, or prompts only ({"prompt": …}). */
+export type DataKind = 'pairs' | 'unpaired' | 'prompts';
+
+/**
+ * Why a card cannot train on the loaded data, as a phrase after the run's label ("needs preference
+ * pairs …"); null when it can. Pair methods need pairs; KTO takes unpaired examples or pairs; the
+ * online methods take prompts of any file, but a run that scores with the comparison's Reward
+ * model (PPO; GRPO/RLOO with the reward-model reward) needs that model trained on pairs, and PPO
+ * also its SFT stage.
+ */
+export function cardDataProblem(c: MethodCard, data: DataKind | null): string | null {
+  if (!data || data === 'pairs') return null;
+  const needs = methodDescriptor(c.method).data;
+  if (data === 'unpaired') return needs === 'pairs' ? 'trains on preference pairs, and this file holds unpaired (KTO) examples: remove it or use a KTO card' : null;
+  const only = 'this file holds prompts only ({"prompt": …})';
+  if (needs === 'pairs') return `needs preference pairs (prompt, chosen, rejected), and ${only}: load a file of pairs, or train on the prompts with a GRPO or RLOO card`;
+  if (needs === 'unpaired') return `needs unpaired examples (prompt, completion, label) or preference pairs, and ${only}: load such a file, or train on the prompts with a GRPO or RLOO card`;
+  const stage = rewardModelStage(c);
+  if (stage?.fromSft) return `needs its SFT and Reward model stages, which train on preference pairs, and ${only}: load a file of pairs for PPO, or use GRPO or RLOO with a judge reward`;
+  if (stage) return `scores with the comparison’s Reward model, which trains on preference pairs, and ${only}: use a judge reward instead`;
+  return null;
+}
+
+/** What the inspected file holds (null until it is read): the cards' data checks (cardDataProblem). */
+export function dataKind(result: InspectResult | null): DataKind | null {
+  if (!result) return null;
+  return result.kind === 'prompts' ? 'prompts' : result.report.format === 'kto' ? 'unpaired' : 'pairs';
+}
+
+/** The accepted rows in words: "12 pairs", "8 examples" (KTO), "20 prompts". */
+export function acceptedText(result: InspectResult): string {
+  const n = result.report.accepted;
+  const unit = { pairs: 'pair', unpaired: 'example', prompts: 'prompt' }[dataKind(result)!];
+  return `${n.toLocaleString('en')} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 /** Comparisons one click away. */

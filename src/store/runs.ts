@@ -7,9 +7,8 @@ import type { EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
 import { reduceEvents, type EventState, type RunView } from './events';
 import { engine } from './workers';
-import { cardFromSaved, cardProblems, comparisonProblems, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
+import { cardDataProblem, cardFromSaved, dataKind, cardProblems, comparisonProblems, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
 import { settingsProblems } from './settings';
-import { methodDescriptor } from '../train/objectives';
 import { dataFileName, type DataSource } from './data';
 import { sameModel, type ModelRef } from './model';
 import { saveSoon } from './persist';
@@ -128,11 +127,16 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       const labels = runLabels(s.cards);
       s.cards.forEach((c, i) => problems.push(...cardProblems(c).map((p) => `${labels[i]}: ${p}.`)));
       problems.push(...comparisonProblems(s.cards));
-      // unpaired (KTO) data trains KTO cards only; KTO also takes pairs (split as TRL does)
-      if (s.data.result?.report.format === 'kto') s.cards.forEach((c, i) => methodDescriptor(c.method).data === 'pairs' && problems.push(`${labels[i]} trains on preference pairs, and this file holds unpaired (KTO) examples: remove it or use a KTO card.`));
+      // unpaired (KTO) data trains KTO cards only (KTO also takes pairs, split as TRL does); prompt-only
+      // data trains the online cards that need no Reward model run
+      const kind = dataKind(s.data.result);
+      s.cards.forEach((c, i) => {
+        const p = cardDataProblem(c, kind);
+        if (p) problems.push(`${labels[i]} ${p}.`);
+      });
       if (s.model.status !== 'ready') problems.push(s.model.status === 'loading' ? 'The model is still loading.' : 'Load a model first (Model panel).');
       if (!s.data.blob || !s.data.source || s.data.status !== 'ready') problems.push(s.data.status === 'reading' ? 'The data file is still being read.' : 'Choose preference pairs first (Data panel): upload a file or pick a built-in set.');
-      else if (!s.data.result?.report.accepted) problems.push('The data file has no accepted pairs: see the validation report.');
+      else if (!s.data.result?.report.accepted) problems.push(`The data file has no accepted ${s.data.result?.kind === 'prompts' ? 'prompts' : 'rows'}: see the validation report.`);
       if (s.gpu.state !== 'ready') problems.push('Training needs WebGPU, which this browser does not provide (see the GPU panel).');
       if (problems.length) return set({ startError: problems.join(' ') });
       const specs = runSpecs(s.cards);

@@ -4,14 +4,15 @@
 import { saveModelCheckpoint, type LoadedModel } from '../model/family-checkpoint';
 import { modelType, sequenceConfig } from '../model/family';
 import { processSource } from '../data/pipeline';
+import { processPromptSource } from '../data/prompts';
 import { splitTrainEval } from '../data/split';
 import type { Example } from '../data/types';
-import { trlExportFiles } from '../export/trl-script';
+import { trlExportFiles, type TrlPrompt } from '../export/trl-script';
 import { resolveLengths } from '../data/tokenize';
 import { judgeFor, judgeSamples, winRate, type PairRef, type WinRate } from '../judge';
 import type { Session } from './session';
 import type { Run } from './run';
-import { loadExamples } from './pairs';
+import { loadSessionData } from './pairs';
 import { methodDescriptor } from '../train/objectives';
 import { timedPrompts } from '../onnx/timed-samples';
 import { checkpointBaseDtype, mergeLora, packedBaseNames, type BaseDtype, type LoraConfig } from '../model/lora';
@@ -55,11 +56,15 @@ export async function trlFiles(session: Session, runId: string): Promise<Map<str
   const lengths = resolveLengths(sequenceConfig(base.config).nPositions, settings.maxLength, settings.maxPromptLength);
   const pairs: Example[] = [];
   const unpaired: Example[] = [];
-  await processSource(data.file, { name: data.name, size: data.file.size, format: data.format, tokenizer: base.tokenizer, tokenize: true, ...lengths }, { onExample: (ex) => void (ex.kind === 'pair' ? pairs : unpaired).push(ex) });
+  // a prompt-only file (read as the session read it: auto-detected, the same prompt cut): its prompts, as the CLI's export-trl
+  const prompts: TrlPrompt[] = [];
+  const promptFile =
+    data.format === 'auto' && (await processPromptSource(data.file, { name: data.name, tokenizer: base.tokenizer, maxPromptLength: lengths.maxPromptLength }, (p, text) => prompts.push({ kind: 'prompt', prompt: text, line: p.line }))).firstRow === 'prompt';
+  if (!promptFile) await processSource(data.file, { name: data.name, size: data.file.size, format: data.format, tokenizer: base.tokenizer, tokenize: true, ...lengths }, { onExample: (ex) => void (ex.kind === 'pair' ? pairs : unpaired).push(ex) });
   // KTO: the file's unpaired examples, or its pairs (TRL's KTOTrainer unpairs them as the run did);
   // online methods (GRPO, RLOO): the prompts of the pairs, or of the unpaired examples (as the session's run)
   const kind = methodDescriptor(run.cfg.objective.method).data;
-  const examples = (kind === 'unpaired' && unpaired.length) || (kind === 'prompts' && !pairs.length) ? unpaired : pairs;
+  const examples: Array<Example | TrlPrompt> = promptFile ? prompts : (kind === 'unpaired' && unpaired.length) || (kind === 'prompts' && !pairs.length) ? unpaired : pairs;
   const split = splitTrainEval(examples, run.cfg.evalFraction, run.cfg.seed);
   // a later RLHF stage (PPO; GRPO/RLOO rewarded by `reward-model`): its start is the SFT run's final
   // weights (PPO with one), its reward model the comparison's Reward model run, as Session.startStage
@@ -104,8 +109,14 @@ export const SAMPLE_PROMPTS = 6;
 export async function savedSamplePrompts(session: Session, n: number): Promise<SamplePrompt[]> {
   const { settings, data } = session.spec;
   const base = session.base;
-  const { pairs, unpaired } = await loadExamples(data.file, data.name, data.format, base.tokenizer, sequenceConfig(base.config).nPositions, settings.maxLength, settings.maxPromptLength);
+  const { pairs, unpaired, prompts } = await loadSessionData(data.file, data.name, data.format, base.tokenizer, sequenceConfig(base.config).nPositions, settings.maxLength, settings.maxPromptLength);
   const tok = base.tokenizer;
+  if (prompts) {
+    // prompt-only data: split as TrainingRun splits an online run's prompts; no answers
+    const p = splitTrainEval(prompts, settings.evalFraction, settings.seed);
+    const text = (ids: readonly number[]) => tok.decode(ids.filter((id) => id !== tok.eosTokenId));
+    return (p.eval.length ? p.eval : p.train).slice(0, n).map((x) => ({ prompt: text(x.promptIds), pair: { chosen: '', rejected: '' } }));
+  }
   if (!pairs.length) {
     const u = splitTrainEval(unpaired, settings.evalFraction, settings.seed);
     return timedPrompts(u.train, u.eval, tok, n).map(({ prompt, pair }) => ({ prompt, pair }));

@@ -6,6 +6,7 @@ import { loadTokenizerFromFiles, type TokenizerFiles } from '../tokenizer/load';
 import { ByteTokenizer } from '../tokenizer/byte';
 import type { Tokenizer } from '../tokenizer/types';
 import { processSource, type Progress } from '../data/pipeline';
+import { processPromptSource, type PromptReport } from '../data/prompts';
 import { measureExample, planTruncation, resolveLengths, resolveTruncation, tokenizeExample, type Truncation } from '../data/tokenize';
 import { DataError, type Example, type Shape, type ValidationReport } from '../data/types';
 
@@ -56,12 +57,15 @@ export interface Histogram {
   maxLength: number;
 }
 
-export interface InspectResult {
-  report: ValidationReport;
-  preview: PreviewRow[];
-  histogram: Histogram;
-  kept: KeptStats;
-}
+/**
+ * A file of pairs or unpaired (KTO) examples, or of prompt-only rows ({"prompt": …}: the online
+ * methods' data, read as the CLI's train reads it, src/data/prompts.ts). A prompts file's preview
+ * rows have empty chosen/rejected, and its histogram counts prompt tokens with the max prompt
+ * length marked.
+ */
+export type InspectResult =
+  | { kind: 'examples'; report: ValidationReport; preview: PreviewRow[]; histogram: Histogram; kept: KeptStats }
+  | { kind: 'prompts'; report: PromptReport; preview: PreviewRow[]; histogram: Histogram; kept: KeptStats };
 
 /** Rows kept for the (virtualised) preview table. */
 export const PREVIEW_ROWS = 5000;
@@ -142,9 +146,49 @@ export function histogram(lengths: readonly number[], maxLength: number): Histog
   return { edges, counts, maxLength };
 }
 
+/**
+ * A prompt-only file (its first row is {"prompt": …} alone), read as the session and the CLI read
+ * it; null for any other file (nothing past its first row is read) or a chosen row format.
+ */
+async function inspectPrompts(file: Blob, opts: InspectOptions, tokenizer: Tokenizer, lengths: { maxLength: number; maxPromptLength: number }): Promise<InspectResult | null> {
+  if (opts.format !== 'auto') return null;
+  const { maxPromptLength } = lengths;
+  const preview: PreviewRow[] = [];
+  const totals: number[] = [];
+  // no answers: only the prompts' cut (truncationSummary says nothing without answers)
+  const kept: KeptStats = { answers: 0, answersCut: 0, answerKept: 0, answerTotal: 0, prompts: 0, promptsCut: 0, promptKept: 0, promptTotal: 0, ...lengths, nPositions: opts.nPositions };
+  let report: PromptReport;
+  try {
+    report = await processPromptSource(file, { name: opts.name, tokenizer, maxPromptLength }, (p, text, tokens) => {
+      totals.push(tokens);
+      kept.prompts++;
+      kept.promptKept += p.promptIds.length;
+      kept.promptTotal += tokens;
+      if (p.promptIds.length < tokens) kept.promptsCut++;
+      if (preview.length >= PREVIEW_ROWS) return;
+      const row: PreviewRow = { line: p.line, prompt: clip(text), chosen: '', rejected: '' };
+      if (p.promptIds.length < tokens) {
+        row.prompt = clipStart(tokenizer.decode(p.promptIds).replace(/^\uFFFD+/, ''));
+        row.cut = { prompt: [p.promptIds.length, tokens] };
+      }
+      preview.push(row);
+    });
+  } catch (e) {
+    if (e instanceof DataError) throw new Error(`${opts.name}: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (report.firstRow !== 'prompt') return null;
+  return { kind: 'prompts', report, preview, histogram: histogram(totals, maxPromptLength), kept };
+}
+
 export async function inspect(file: Blob, opts: InspectOptions, onProgress?: (p: Progress) => void): Promise<InspectResult> {
   const tokenizer = await tokenizerFor(opts.tokenizerFiles);
   const lengths = resolveLengths(opts.nPositions, opts.maxLength, opts.maxPromptLength);
+  const prompts = await inspectPrompts(file, opts, tokenizer, lengths);
+  if (prompts) {
+    onProgress?.({ bytes: file.size, totalBytes: file.size, rows: prompts.report.rows, accepted: prompts.report.accepted, rejected: prompts.report.rejectedCount });
+    return prompts;
+  }
   const trunc = resolveTruncation(lengths);
   const kept: KeptStats = { answers: 0, answersCut: 0, answerKept: 0, answerTotal: 0, prompts: 0, promptsCut: 0, promptKept: 0, promptTotal: 0, ...lengths, nPositions: opts.nPositions };
   const preview: PreviewRow[] = [];
@@ -187,5 +231,5 @@ export async function inspect(file: Blob, opts: InspectOptions, onProgress?: (p:
     if (e instanceof DataError) throw new Error(`${opts.name}: ${e.message}`, { cause: e });
     throw e;
   }
-  return { report, preview, histogram: histogram(totals, lengths.maxLength), kept };
+  return { kind: 'examples', report, preview, histogram: histogram(totals, lengths.maxLength), kept };
 }

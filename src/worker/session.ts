@@ -15,11 +15,12 @@ import { createObjective } from '../train/objectives';
 import { validateTrainConfig } from '../train/config';
 import { TrainingError, type Metrics } from '../train/trainer';
 import type { PairIds } from '../train/pairs';
+import type { PromptIds } from '../train/prompts';
 import { TrainingRun, type ResumeSnapshot, type RunEvents, type RunReference, type SnapshotStore } from '../train/training-run';
 import { PassCancelled, ProgressClock, type PassHooks } from '../train/progress';
-import { loadExamples } from './pairs';
+import { loadSessionData } from './pairs';
 import { splitTrainEval } from '../data/split';
-import { timedPrompts, type OpenLm } from '../onnx/timed-samples';
+import { TIMED_SAMPLE_PROMPTS, timedPrompts, type OpenLm, type TimedPrompt } from '../onnx/timed-samples';
 import { isRolloutStep, ppoRolloutsAt, rolloutsAt, Sampler } from './sampler';
 import { REWARD_MODEL_REWARD } from '../train/objectives/online';
 import type { RewardModelWeights } from '../train/reward-source';
@@ -56,8 +57,8 @@ export const PROGRESS_MS = 200;
 export class Session {
   readonly runs: Run[];
   private train: PairIds[] = [];
-  /** The file's examples as tokenized (a later RLHF stage builds its run from them). */
-  private examples: { pairs: PairIds[]; unpaired: UnpairedIds[] } = { pairs: [], unpaired: [] };
+  /** The file's examples as tokenized (a later RLHF stage builds its run from them); prompts: a prompt-only file's rows. */
+  private examples: { pairs: PairIds[]; unpaired: UnpairedIds[]; prompts: PromptIds[] | null } = { pairs: [], unpaired: [], prompts: null };
   private evalSet: PairIds[] = [];
   /** Reference sums shared by every run of a kind (pairs, unpaired) that needs them (same split, same starting weights). */
   private references = new Map<string, RunReference>();
@@ -128,11 +129,12 @@ export class Session {
   private async prepare(): Promise<void> {
     const { settings, data } = this.spec;
     this.emit({ type: 'session', phase: 'loading-data', message: `Tokenizing ${data.name}…` });
-    const { pairs, unpaired } = await loadExamples(data.file, data.name, data.format, this.base.tokenizer, sequenceConfig(this.base.config).nPositions, settings.maxLength, settings.maxPromptLength);
+    const { pairs, unpaired, prompts: promptRows } = await loadSessionData(data.file, data.name, data.format, this.base.tokenizer, sequenceConfig(this.base.config).nPositions, settings.maxLength, settings.maxPromptLength);
     this.checkCancelled();
-    this.examples = { pairs, unpaired };
+    this.examples = { pairs, unpaired, prompts: promptRows };
     for (const r of this.runs) {
       const kind = createObjective(r.cfg.objective).kind;
+      if (promptRows && kind !== 'online' && kind !== 'ppo') throw new Error(`${r.spec.label} trains on ${kind === 'unpaired' ? 'unpaired examples or preference pairs' : 'preference pairs'}; ${data.name} holds prompts only ({"prompt": …}): GRPO and RLOO cards train on them`);
       if (kind !== 'unpaired' && kind !== 'online' && kind !== 'ppo' && !pairs.length) throw new Error(`${r.spec.label} trains on preference pairs; ${data.name} holds unpaired (KTO) examples (prompt, completion, label): train it with a KTO card`);
       // a later RLHF stage is built when the runs it starts from have ended (startStages)
       r.stage = this.stageOf(r);
@@ -144,11 +146,11 @@ export class Session {
     this.evalSet = split.eval;
     // samples over time: the same held-out prompts for every run
     const first = this.runs.find((r) => r.training)!.training!;
-    const prompts = pairs.length ? timedPrompts(this.train, this.evalSet, this.base.tokenizer) : timedPrompts(first.train, first.evalSet, this.base.tokenizer);
+    const prompts = pairs.length ? timedPrompts(this.train, this.evalSet, this.base.tokenizer) : first.prompts && promptRows ? promptOnly(first.prompts, this.base.tokenizer) : timedPrompts(first.train, first.evalSet, this.base.tokenizer);
     const every = settings.sampleEvery ?? 0;
     this.sampler = every > 0 && this.deps.openLm ? new Sampler(this.base, prompts, data.name, every, settings.steps, this.deps.openLm, (ev) => this.emit(ev)) : null;
     this.tracker = new Tracker(trackedPairs(this.train), settings.steps, (ev) => this.emit(ev));
-    const counts = pairs.length ? { trainPairs: this.train.length, evalPairs: this.evalSet.length } : { trainPairs: first.train.length, evalPairs: first.evalSet.length };
+    const counts = pairs.length ? { trainPairs: this.train.length, evalPairs: this.evalSet.length } : first.prompts ? { trainPairs: first.prompts.train.length, evalPairs: first.prompts.eval.length } : { trainPairs: first.train.length, evalPairs: first.evalSet.length };
     const gpu = await this.deps.gpu();
     const needRef = !this.spec.resume && this.runs.some((r) => createObjective(r.cfg.objective).needsReference);
     this.emit({ type: 'session', phase: 'reference', message: needRef ? 'Computing reference log-probs from the starting weights…' : 'Scoring the pairs with the starting weights…', ...counts });
@@ -175,18 +177,24 @@ export class Session {
     }
     this.checkCancelled();
     await this.sampler?.atStart(this.runs.filter((r) => !r.final && !r.stage));
-    this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training pairs${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
+    const unit = promptRows ? 'prompts' : pairs.length ? 'pairs' : 'examples';
+    this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training ${unit}${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
   }
 
   /** A run's TrainingRun from `base` (the loaded model, or an earlier stage's weights). */
   private trainingRun(r: Run, base: { config: ModelConfig; params: Map<string, Float32Array> }, rewardModel?: RewardModelWeights): TrainingRun {
     const { settings } = this.spec;
-    const { pairs, unpaired } = this.examples;
+    const { pairs, unpaired, prompts } = this.examples;
     // KTO takes the file's unpaired examples, or its pairs split into desirable and undesirable
-    // (TRL); online methods (GRPO, RLOO, PPO) generate from the prompts of either
+    // (TRL); online methods (GRPO, RLOO, PPO) generate from the prompts of either, or from a
+    // prompt-only file's rows (TrainingRun splits them as the CLI's train does)
     const kind = createObjective(r.cfg.objective).kind;
     const online = kind === 'online' || kind === 'ppo';
-    const examples = !pairs.length || (kind === 'unpaired' && unpaired.length) ? ({ kind: 'unpaired', items: unpaired } as const) : ({ kind: 'pairs', items: pairs } as const);
+    const examples = prompts
+      ? ({ kind: 'prompts', items: prompts } as const)
+      : !pairs.length || (kind === 'unpaired' && unpaired.length)
+        ? ({ kind: 'unpaired', items: unpaired } as const)
+        : ({ kind: 'pairs', items: pairs } as const);
     const store = modelParamCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
     const tok = this.base.tokenizer;
     // online methods decode their completions for the reward functions as the CLI does (the tokenizer's decode)
@@ -399,6 +407,8 @@ export class Session {
     const tok = this.base.tokenizer;
     const text = (ids: readonly number[]) => tok.decode(ids.filter((id) => id !== tok.eosTokenId));
     const t = this.runs[0]?.training;
+    // prompt-only data: the held-out prompts, with no answers to compare against
+    if (t?.prompts && this.examples.prompts) return promptOnly(t.prompts, tok, n).map(({ prompt, pair }) => ({ prompt, pair }));
     // unpaired (KTO) data: its prompts, each with its desirable and undesirable answers
     if (!this.train.length) return t ? timedPrompts(t.train, t.evalSet, tok, n).map(({ prompt, pair }) => ({ prompt, pair })) : [];
     return (this.evalSet.length ? this.evalSet : this.train).slice(0, n).map((p) => ({ prompt: text(p.promptIds), pair: { chosen: text(p.chosenIds), rejected: text(p.rejectedIds) } }));
@@ -496,4 +506,10 @@ export class Session {
     while (this.looping) await new Promise((r) => setTimeout(r, 20));
     for (const r of this.runs) r.destroy();
   }
+}
+
+/** Samples over time from a prompt-only file: the first held-out prompts (training ones when none are held out); no answers. */
+function promptOnly(p: { train: readonly PromptIds[]; eval: readonly PromptIds[] }, tok: LoadedModel['tokenizer'], n = TIMED_SAMPLE_PROMPTS): TimedPrompt[] {
+  const text = (ids: readonly number[]) => tok.decode(ids.filter((id) => id !== tok.eosTokenId));
+  return (p.eval.length ? p.eval : p.train).slice(0, n).map((x) => ({ prompt: text(x.promptIds), promptIds: [...x.promptIds], pair: { chosen: '', rejected: '' } }));
 }

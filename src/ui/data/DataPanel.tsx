@@ -2,7 +2,7 @@ import { useApp } from '../../store';
 import { SHAPES, type Shape } from '../../data/types';
 import { BUILTIN_SETS } from '../../store/assets';
 import { DropZone } from './DropZone';
-import { ReportView } from './ReportView';
+import { PromptReportView, ReportView } from './ReportView';
 import { PreviewTable } from './PreviewTable';
 import { LengthHistogram } from './LengthHistogram';
 
@@ -20,7 +20,10 @@ export function DataPanel() {
   return (
     <section aria-labelledby="data-h" className="region region-2">
       <h2 id="data-h">Data</h2>
-      <p className="muted">Preference pairs: a built-in set, or your own JSONL / JSON / CSV / TSV / YAML file. It stays in this browser.</p>
+      <p className="muted">
+        Preference pairs, unpaired (KTO) examples, or prompts alone (<code>{'{"prompt": …}'}</code> rows, for GRPO and RLOO): a built-in set, or your own JSONL / JSON / CSV / TSV / YAML file. It stays in this
+        browser.
+      </p>
       <DropZone />
       <div className="row">
         <label>
@@ -61,14 +64,21 @@ export function DataPanel() {
       )}
       {status === 'error' && error && (
         <p className="notice error" role="alert">
-          Could not read the data: {error}. Check the file’s format (JSONL, JSON, CSV/TSV or YAML with prompt/chosen/rejected) or pick another file.
+          Could not read the data: {error}. Check the file’s format (JSONL, JSON, CSV/TSV or YAML with prompt/chosen/rejected, prompt/completion/label or prompt alone) or pick another file.
         </p>
       )}
-      {result && (
+      {result?.kind === 'examples' && (
         <>
           <ReportView report={result.report} />
-          <LengthHistogram histogram={result.histogram} truncated={result.report.truncated} />
-          <PreviewTable rows={result.preview} accepted={result.report.accepted} />
+          <LengthHistogram histogram={result.histogram} truncated={result.report.truncated} unit={result.report.labels ? 'examples' : 'pairs'} />
+          <PreviewTable rows={result.preview} accepted={result.report.accepted} unit={result.report.labels ? 'examples' : 'pairs'} />
+        </>
+      )}
+      {result?.kind === 'prompts' && (
+        <>
+          <PromptReportView report={result.report} />
+          <LengthHistogram histogram={result.histogram} truncated={result.report.truncated} unit="prompts" />
+          <PreviewTable rows={result.preview} accepted={result.report.accepted} unit="prompts" />
         </>
       )}
     </section>

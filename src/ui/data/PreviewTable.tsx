@@ -23,16 +23,22 @@ function Text({ text, cut, side, field }: { text: string; cut?: Cut; side: 'star
   );
 }
 
+const LINE: Column<PreviewRow> = { header: 'Line', width: '4.5rem', cell: (r) => String(r.line) };
+const PROMPT: Column<PreviewRow> = { header: 'Prompt', width: '1fr', cell: (r) => <Text text={r.prompt} cut={r.cut?.prompt} side="start" field="prompt" /> };
+/** A prompts file has no answers: line and prompt only. */
+const PROMPT_COLUMNS = [LINE, { ...PROMPT, width: '3fr' }];
 const COLUMNS: Column<PreviewRow>[] = [
-  { header: 'Line', width: '4.5rem', cell: (r) => String(r.line) },
-  { header: 'Prompt', width: '1fr', cell: (r) => <Text text={r.prompt} cut={r.cut?.prompt} side="start" field="prompt" /> },
+  LINE,
+  PROMPT,
   { header: 'Chosen', width: '1fr', cell: (r) => <Text text={r.chosen} cut={r.cut?.chosen} side="end" field="chosen" /> },
   { header: 'Rejected', width: '1fr', cell: (r) => <Text text={r.rejected} cut={r.cut?.rejected} side="end" field="rejected" /> },
 ];
+/** Unpaired (KTO) examples: the completion and its label (previewRow puts them in chosen/rejected). */
+const KTO_COLUMNS: Column<PreviewRow>[] = [LINE, PROMPT, { ...COLUMNS[2], header: 'Completion' }, { header: 'Label', width: '8rem', cell: (r) => r.rejected }];
 
 // The accepted rows as the model will read them after truncation (text is rendered as text,
 // never as HTML): what was cut is left out and marked with "…".
-export function PreviewTable({ rows, accepted }: { rows: PreviewRow[]; accepted: number }) {
+export function PreviewTable({ rows, accepted, unit }: { rows: PreviewRow[]; accepted: number; unit: 'pairs' | 'examples' | 'prompts' }) {
   if (!rows.length) return null;
   const cut = rows.some((r) => r.cut);
   return (
@@ -41,10 +47,10 @@ export function PreviewTable({ rows, accepted }: { rows: PreviewRow[]; accepted:
       {cut && (
         <p className="muted preview-legend">
           As the model reads it: <mark className="kept">highlighted</mark> text is kept; <span className="cut-mark">…</span> marks where truncation cut a prompt (its
-          beginning) or an answer (its end). Hover a cell for the token counts.
+          beginning){unit === 'prompts' ? '' : ' or an answer (its end)'}. Hover a cell for the token counts.
         </p>
       )}
-      <VirtualTable label="Preview of accepted pairs" rows={rows} columns={COLUMNS} rowKey={(r) => r.line} />
+      <VirtualTable label={`Preview of accepted ${unit}`} rows={rows} columns={unit === 'prompts' ? PROMPT_COLUMNS : unit === 'examples' ? KTO_COLUMNS : COLUMNS} rowKey={(r) => r.line} />
       {accepted > rows.length && <p className="muted">The first {rows.length.toLocaleString('en')} of {accepted.toLocaleString('en')} accepted rows.</p>}
     </>
   );

@@ -1,4 +1,5 @@
 import type { ValidationReport } from '../../data/types';
+import type { PromptReport } from '../../data/prompts';
 import { useApp } from '../../store';
 import { truncationSummary } from '../../worker/inspect';
 import { VirtualTable, type Column } from '../VirtualTable';
@@ -16,7 +17,7 @@ const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 // model gets to see), and every rejected row.
 export function ReportView({ report: r }: { report: ValidationReport }) {
   const t = r.truncation;
-  const kept = useApp((s) => s.data.result?.kept);
+  const kept = useApp((s) => (s.data.result?.kind === 'examples' ? s.data.result.kept : undefined));
   const summary = kept && truncationSummary(kept);
   return (
     <div className="report" aria-label="Validation report" role="group">
@@ -52,7 +53,7 @@ export function ReportView({ report: r }: { report: ValidationReport }) {
       )}
       {r.labels && (
         <p className="notice warn">
-          Unpaired (KTO) data: {r.labels.desirable} desirable, {r.labels.undesirable} undesirable. The page’s methods train on pairs; use the CLI for KTO.
+          Unpaired (KTO) data: {r.labels.desirable} desirable, {r.labels.undesirable} undesirable. KTO cards train on them, and GRPO and RLOO on their prompts; the methods that need preference pairs cannot.
         </p>
       )}
       {Object.keys(r.warningCounts).length > 0 && (
@@ -75,6 +76,51 @@ export function ReportView({ report: r }: { report: ValidationReport }) {
           <h3>Rejected rows</h3>
           <VirtualTable label="Rejected rows" rows={r.rejected} columns={REJECTED_COLUMNS} rowKey={(x, i) => `${x.line}:${i}`} height={200} />
           {r.omitted.rejected > 0 && <p className="muted">{r.omitted.rejected.toLocaleString('en')} more rejected rows are counted but not listed.</p>}
+        </>
+      )}
+    </div>
+  );
+}
+
+// A prompts file's report ({"prompt": …} rows, src/data/prompts.ts): counts, the prompt cut, every
+// rejected row with its line and reason, and which methods can train on it.
+export function PromptReportView({ report: r }: { report: PromptReport }) {
+  return (
+    <div className="report" aria-label="Validation report" role="group">
+      <p>
+        <strong data-testid="accepted-count">{r.accepted.toLocaleString('en')}</strong> prompts accepted, <strong data-testid="rejected-count">{r.rejectedCount.toLocaleString('en')}</strong> rejected of{' '}
+        {r.rows.toLocaleString('en')} rows · prompt-only rows ({r.syntax})
+      </p>
+      <p>
+        Prompts are cut from the left to {r.maxPromptLength} tokens: <strong data-testid="truncated-count">{r.truncated}</strong> cut.
+      </p>
+      <p className="notice warn" data-testid="prompts-note">
+        Prompts only: GRPO and RLOO cards train on them (with a judge reward). DPO, ORPO, KTO, SFT and the Reward model need preference pairs or unpaired examples, and PPO its SFT and Reward
+        model stages, which need pairs.
+      </p>
+      {r.accepted === 0 && r.summary && (
+        <p className="notice error" role="alert">
+          No usable prompts: {r.summary}.
+        </p>
+      )}
+      {r.warnings.length > 0 && (
+        <details>
+          <summary>Warnings: {r.warnings.length}</summary>
+          <ul className="warnings">
+            {r.warnings.slice(0, 200).map((w, i) => (
+              <li key={i}>
+                {w.line !== undefined ? `line ${w.line}: ` : ''}
+                {w.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {r.rejectedCount > 0 && (
+        <>
+          <h3>Rejected rows</h3>
+          <VirtualTable label="Rejected rows" rows={r.rejected} columns={REJECTED_COLUMNS} rowKey={(x, i) => `${x.line}:${i}`} height={200} />
+          {r.rejectedCount > r.rejected.length && <p className="muted">{(r.rejectedCount - r.rejected.length).toLocaleString('en')} more rejected rows are counted but not listed.</p>}
         </>
       )}
     </div>

@@ -68,7 +68,7 @@ export function ExportPanel() {
     r.step === 0 ? 'no weights yet: the run has not trained a step' : !live && bigModel ? 'models over 50 M parameters keep no saved weights after a reload' : model.status !== 'ready' ? 'load the model this run started from first' : null;
   const trlWhy = session ? (model.status !== 'ready' ? 'load the model this comparison started from first' : data.status !== 'ready' ? 'the data is still loading' : null) : 'start a comparison first';
   const metricsWhy = withMetrics.length ? null : 'no metrics yet: start a comparison';
-  const dataWhy = data.blob && data.status === 'ready' ? null : 'choose preference pairs first (Data tab)';
+  const dataWhy = data.blob && data.status === 'ready' ? null : 'choose a data file first (Data tab)';
   const startWhy = model.status === 'ready' ? null : 'load a model first (Model tab)';
   return (
     <section aria-labelledby="export-h" className="region">

@@ -1,6 +1,6 @@
 import { useApp } from '../../store';
 import { cardLocked } from '../../store/config';
-import { cardOptions, cardProblems, comparisonProblems, formulaOf, rewardModelStage, type MethodCard } from '../../store/presets';
+import { cardDataProblem, cardOptions, dataKind, cardProblems, comparisonProblems, formulaOf, rewardModelStage, type MethodCard } from '../../store/presets';
 import { methodDescriptor, type MethodOption } from '../../train/objectives';
 import { arithmeticJudge, politenessJudge } from '../../judge';
 import { NumberField } from './NumberField';
@@ -15,7 +15,13 @@ export function MethodCardView({ card, label, color }: { card: MethodCard; label
   const cards = useApp((s) => s.cards);
   // a later RLHF stage without the comparison's reward model says so on its own card
   const withReward = cards.some((c) => methodDescriptor(c.method).head === 'score');
-  const problems = [...cardProblems(card), ...(withReward ? [] : comparisonProblems([card]).map((p) => p.replace(/^.*? scores/, 'Scores')))];
+  // the loaded file's rows: a card that cannot train on them says why (Start is refused too)
+  const dataProblem = useApp((s) => cardDataProblem(card, dataKind(s.data.result)));
+  const problems = [
+    ...cardProblems(card),
+    ...(withReward || dataProblem ? [] : comparisonProblems([card]).map((p) => p.replace(/^.*? scores/, 'Scores'))),
+    ...(dataProblem ? [dataProblem.charAt(0).toUpperCase() + dataProblem.slice(1)] : []),
+  ];
   return (
     <article className={locked ? 'method-card locked' : 'method-card'} aria-label={`${label} method`} style={{ borderTopColor: color }}>
       <header>
@@ -106,7 +112,7 @@ function DataNote({ card }: { card: MethodCard }) {
   const names = (Array.isArray(r) ? r : [r]).map(String);
   return (
     <p className="muted card-data" data-testid="card-data">
-      Online: {String(card.values.numGenerations)} completions (≤ {String(card.values.maxNewTokens)} tokens) per prompt of the pairs, sampled on the GPU each update; reward{' '}
+      Online: {String(card.values.numGenerations)} completions (≤ {String(card.values.maxNewTokens)} tokens) per prompt (a prompt-only file’s rows, or the prompts of the pairs), sampled on the GPU each update; reward{' '}
       {names.map((n, i) => (
         <span key={n}>
           {i > 0 && ' + '}

@@ -3,6 +3,7 @@ import { METHOD_PRESETS, type MethodPresetId } from '../../store/presets';
 import { SettingField } from './SettingsForm';
 import { AllRunsButtons } from '../charts/RunsBar';
 import { FitNotice } from './FitNotice';
+import { acceptedText } from '../../store/presets';
 
 export type PanelTab = 'methods' | 'settings' | 'data' | 'model' | 'formulas' | 'export';
 
@@ -19,8 +20,7 @@ export function RunControls({ onOpen }: { onOpen(tab: PanelTab): void }) {
   const data = useApp((s) => s.data);
   const model = useApp((s) => s.model);
   const startLabel = preset !== 'custom' ? `Start ${METHOD_PRESETS[preset].label}` : `Start ${cards} run${cards === 1 ? '' : 's'}`;
-  const pairs = data.result?.report.accepted;
-  const dataText = data.source ? `${data.source.name}${pairs !== undefined ? ` · ${pairs.toLocaleString('en')} pairs` : data.status === 'reading' ? ' · reading…' : ''}` : 'none yet';
+  const dataText = data.source ? `${data.source.name}${data.result ? ` · ${acceptedText(data.result)}` : data.status === 'reading' ? ' · reading…' : ''}` : 'none yet';
   const modelText =
     model.status === 'loading' ? 'loading…' : model.info ? `${model.info.kind === 'builtin' ? 'built-in demo model' : model.info.name} · ${compactCount(model.info.params)} parameters` : model.status === 'error' ? 'could not load' : 'none yet';
   return (
