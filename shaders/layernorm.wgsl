@@ -5,6 +5,10 @@
 //   layernorm_backward_params  dweight (C) += Σ_n dout·norm, dbias (C) += Σ_n dout
 // A workgroup owns a row (and strides over rows when N exceeds the dispatch); the
 // parameter gradients get their own pass so one invocation owns each channel (no atomics).
+// CPU adapters, C a multiple of 4 (src/kernels/layernorm.ts): the `_rows` forms give each
+// invocation a whole row in vec4s and `layernorm_backward_params4` a vec4 of channels over all
+// rows — no workgroup memory and no barriers, which on SwiftShader turn every invocation into a
+// coroutine (docs/perf.md §16).
 
 struct Params { N: u32, C: u32, eps: f32, _pad: u32 }
 
@@ -124,4 +128,98 @@ fn layernorm_backward_params(@builtin(workgroup_id) wg: vec3u, @builtin(local_in
     dweight[c] += s.x;
     dbias[c] += s.y;
   }
+}
+
+// ---- CPU forms: one invocation per row (or per 4 channels), vec4s, no barriers ----
+// Rows per workgroup: 4, one SIMD group on SwiftShader.
+const RW = 4u;
+
+@group(0) @binding(0) var<storage, read_write> out_r: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> mean_r: array<f32>;
+@group(0) @binding(2) var<storage, read_write> rstd_r: array<f32>;
+@group(0) @binding(3) var<storage, read> inp_r: array<vec4f>;
+@group(0) @binding(4) var<storage, read> weight_r: array<vec4f>;
+@group(0) @binding(5) var<storage, read> bias_r: array<vec4f>;
+@group(0) @binding(6) var<uniform> pr: Params;
+
+// Dispatch min(ceil(N/4), cap) workgroups of 4 rows; rows past the dispatch grid-stride.
+@compute @workgroup_size(RW)
+fn layernorm_forward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let C4 = pr.C / 4u;
+  for (var row = gid.x; row < pr.N; row += nwg.x * RW) {
+    let base = row * C4;
+    // as layernorm_forward: shifted by the row's first value, two-pass variance
+    let x0 = inp_r[base].x;
+    var s = vec4f(0.0);
+    for (var c = 0u; c < C4; c++) { s += inp_r[base + c] - x0; }
+    let m = x0 + (s.x + s.y + s.z + s.w) / f32(pr.C);
+    var v = vec4f(0.0);
+    for (var c = 0u; c < C4; c++) {
+      let d = inp_r[base + c] - m;
+      v += d * d;
+    }
+    let rs = inverseSqrt((v.x + v.y + v.z + v.w) / f32(pr.C) + pr.eps);
+    for (var c = 0u; c < C4; c++) {
+      out_r[base + c] = (inp_r[base + c] - m) * rs * weight_r[c] + bias_r[c];
+    }
+    mean_r[row] = m;
+    rstd_r[row] = rs;
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> dinp_r: array<vec4f>;
+@group(0) @binding(1) var<storage, read> dout_r: array<vec4f>;
+@group(0) @binding(2) var<storage, read> binp_r: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bweight_r: array<vec4f>;
+@group(0) @binding(4) var<storage, read> bmean_r: array<f32>;
+@group(0) @binding(5) var<storage, read> brstd_r: array<f32>;
+@group(0) @binding(6) var<uniform> pbr: Params;
+
+@compute @workgroup_size(RW)
+fn layernorm_backward_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let C4 = pbr.C / 4u;
+  for (var row = gid.x; row < pbr.N; row += nwg.x * RW) {
+    let base = row * C4;
+    let m = bmean_r[row];
+    let rs = brstd_r[row];
+    var a = vec4f(0.0);
+    var b = vec4f(0.0);
+    for (var c = 0u; c < C4; c++) {
+      let dnorm = bweight_r[c] * dout_r[base + c];
+      a += dnorm;
+      b += dnorm * (binp_r[base + c] - m) * rs;
+    }
+    let ma = (a.x + a.y + a.z + a.w) / f32(pbr.C);
+    let mb = (b.x + b.y + b.z + b.w) / f32(pbr.C);
+    for (var c = 0u; c < C4; c++) {
+      let norm = (binp_r[base + c] - m) * rs;
+      let dnorm = bweight_r[c] * dout_r[base + c];
+      dinp_r[base + c] += (dnorm - ma - norm * mb) * rs;
+    }
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> dweight_r: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> dbias_r: array<vec4f>;
+@group(0) @binding(2) var<storage, read> pdout_r: array<vec4f>;
+@group(0) @binding(3) var<storage, read> pinp_r: array<vec4f>;
+@group(0) @binding(4) var<storage, read> pmean_r: array<f32>;
+@group(0) @binding(5) var<storage, read> prstd_r: array<f32>;
+@group(0) @binding(6) var<uniform> ppr: Params;
+
+// Dispatch ceil(C/16) workgroups: invocation c4 owns channels 4·c4 … 4·c4 + 3 and sums all N rows.
+@compute @workgroup_size(RW)
+fn layernorm_backward_params4(@builtin(global_invocation_id) gid: vec3u) {
+  let C4 = ppr.C / 4u;
+  let c = gid.x;
+  if (c >= C4) { return; }
+  var dw = vec4f(0.0);
+  var db = vec4f(0.0);
+  for (var n = 0u; n < ppr.N; n++) {
+    let g = pdout_r[n * C4 + c];
+    dw += g * (pinp_r[n * C4 + c] - pmean_r[n]) * prstd_r[n];
+    db += g;
+  }
+  dweight_r[c] += dw;
+  dbias_r[c] += db;
 }

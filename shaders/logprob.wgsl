@@ -132,6 +132,68 @@ fn logprob_forward_chunk(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgrou
   }
 }
 
+// ---- forward, CPU adapters: one invocation per row, no workgroup memory or barriers ----
+// (SwiftShader runs a kernel with barriers as coroutines; docs/perf.md §21.) The same state and
+// outputs as logprob_forward_chunk; the sums run along the row in one sequence (the first
+// maximum still wins: only a strictly larger logit moves the argmax).
+// Dispatch min(ceil(N/4), 65535) workgroups of 4; rows past the dispatch grid-stride.
+@compute @workgroup_size(4)
+fn logprob_forward_chunk_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var r = gid.x; r < fp.N; r += nwg.x * 4u) {
+    let row = r * fp.W;
+    var cm = NEG_BIG;
+    var ci = 0u;
+    var clin = 0.0;
+    for (var j = 0u; j < fp.W; j++) {
+      let x = f_logits[row + j];
+      if (x > cm) { cm = x; ci = j; }
+      clin += x;
+    }
+    var se = 0.0;
+    var sz = 0.0;
+    for (var j = 0u; j < fp.W; j++) {
+      let d = f_logits[row + j] - cm;
+      let x = exp(d);
+      se += x;
+      sz = fma(x, d, sz);
+    }
+    let k = r * 6u;
+    var mx = cm;
+    var sl = clin;
+    var tl = 0.0;
+    var am = f32(fp.v0 + ci);
+    if (fp.first == 0u) {
+      let om = f_state[k];
+      let ose = f_state[k + 1u];
+      mx = max(om, cm);
+      let a = exp(om - mx);
+      let b = exp(cm - mx);
+      sz = a * (f_state[k + 4u] + (om - mx) * ose) + b * (sz + (cm - mx) * se);
+      se = ose * a + se * b;
+      sl += f_state[k + 2u];
+      tl = f_state[k + 3u];
+      if (!(cm > om)) { am = f_state[k + 5u]; }
+    }
+    let t = f_targets[r];
+    if (t != IGNORE && t >= fp.v0 && t < fp.v0 + fp.W) { tl = f_logits[row + t - fp.v0]; }
+    if (fp.last != 0u) {
+      let l = mx + log(se);
+      f_lse[r] = l;
+      f_mean[r] = sl / f32(fp.V);
+      f_logp[r] = select(tl - l, 0.0, t == IGNORE);
+      f_entropy[r] = log(se) - sz / se;
+      f_correct[r] = select(0.0, 1.0, t != IGNORE && am == f32(t));
+    } else {
+      f_state[k] = mx;
+      f_state[k + 1u] = se;
+      f_state[k + 2u] = sl;
+      f_state[k + 3u] = tl;
+      f_state[k + 4u] = sz;
+      f_state[k + 5u] = am;
+    }
+  }
+}
+
 // ---- backward: logits (N,W) -> dlogits in place, dlogits = coef·(1[v = target] − softmax) ----
 @group(0) @binding(0) var<storage, read_write> b_dlogits: array<f32>;
 @group(0) @binding(1) var<storage, read> b_coef: array<f32>;
@@ -152,6 +214,27 @@ fn logprob_backward_chunk(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
       g = b_coef[r] * (hit - exp(b_dlogits[i] - b_lse[r]));
     }
     b_dlogits[i] = g;
+  }
+}
+
+// CPU adapters: one invocation per row and all W columns of it (an invocation's fixed cost is
+// large there; the 2D form above gives each one element). Bitwise the same values.
+// Dispatch min(ceil(N/4), 65535) workgroups of 4; rows past the dispatch grid-stride.
+@compute @workgroup_size(4)
+fn logprob_backward_chunk_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var r = gid.x; r < bp.N; r += nwg.x * 4u) {
+    let t = b_targets[r];
+    let c = b_coef[r];
+    let lse = b_lse[r];
+    for (var j = 0u; j < bp.W; j++) {
+      let i = r * bp.W + j;
+      var g = 0.0;
+      if (t != IGNORE) {
+        let hit = select(0.0, 1.0, bp.v0 + j == t);
+        g = c * (hit - exp(b_dlogits[i] - lse));
+      }
+      b_dlogits[i] = g;
+    }
   }
 }
 

@@ -120,6 +120,37 @@ fn matmul_backward_bias(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
   }
 }
 
+// The same sum on CPU adapters (N a multiple of 4): an invocation owns 4 columns and sums all M
+// rows itself — no workgroup memory, no barrier (SwiftShader runs a kernel with barriers as
+// coroutines; docs/perf.md §18). Rows m ≡ j (mod 4) go to accumulator j and the four are added
+// as matmul_backward_bias adds its partials, so the result is bitwise the same.
+@group(0) @binding(0) var<storage, read_write> dbias4: array<vec4f>;
+@group(0) @binding(1) var<storage, read> dout4: array<vec4f>;
+@group(0) @binding(2) var<uniform> pb4: Params;
+
+// Dispatch ceil(N/16) workgroups of 4.
+@compute @workgroup_size(4)
+fn matmul_backward_bias4(@builtin(global_invocation_id) gid: vec3u) {
+  let N4 = pb4.N / 4u;
+  let c4 = gid.x;
+  if (c4 >= N4) { return; }
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
+  var s2 = vec4f(0.0);
+  var s3 = vec4f(0.0);
+  var m = 0u;
+  for (; m + 3u < pb4.M; m += 4u) {
+    s0 += dout4[m * N4 + c4];
+    s1 += dout4[(m + 1u) * N4 + c4];
+    s2 += dout4[(m + 2u) * N4 + c4];
+    s3 += dout4[(m + 3u) * N4 + c4];
+  }
+  if (m < pb4.M) { s0 += dout4[m * N4 + c4]; }
+  if (m + 1u < pb4.M) { s1 += dout4[(m + 1u) * N4 + c4]; }
+  if (m + 2u < pb4.M) { s2 += dout4[(m + 2u) * N4 + c4]; }
+  dbias4[c4] += s0 + s1 + s2 + s3;
+}
+
 // ---- v2: register-blocked, 4×4 outputs per invocation of an 8×8 workgroup (a 32×32 tile) ----
 // Rows and columns past the edge are clamped onto the last one so every load stays in bounds;
 // their results are never stored.

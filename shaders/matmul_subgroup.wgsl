@@ -13,6 +13,9 @@
 // the stack, which is cheap next to a gather). Needs subgroup size ≥ 4 and all 4 invocations
 // of the workgroup in one subgroup; control flow stays uniform (no early return) around the
 // broadcasts. Rows past M are clamped onto row M−1 for loading and never stored.
+// Where N % 4 = 0 (nn, tn always; nt as matmul_sg_nt4) a lane stores each row of its block as one
+// vec4 (with the bias and the accumulated C read as vec4s) instead of four masked scalars; same
+// additions in the same order (a few percent at the K = 64 of small models, docs/perf.md §20).
 enable subgroups;
 
 override HAS_BIAS: bool = false;
@@ -68,6 +71,24 @@ fn store_row(row: u32, n0: u32, v: vec4f) {
   }
 }
 
+// The same as store_row for N % 4 = 0, columns 4·n4 … 4·n4 + 3 all inside: one vec4 (cv and
+// biasv alias c and bias; an entry point uses one view of each). Same additions in the same order.
+@group(0) @binding(0) var<storage, read_write> cv: array<vec4f>;
+@group(0) @binding(3) var<storage, read> biasv: array<vec4f>;
+
+fn store_row4(row: u32, n4: u32, v: vec4f) {
+  if (row >= p.M) { return; }
+  var x = v;
+  if (HAS_BIAS) { x += biasv[n4]; }
+  let i = row * (p.N / 4u) + n4;
+  if (ACCUMULATE) { x += cv[i]; }
+  cv[i] = x;
+}
+
+fn store4v(m: u32, n4: u32, v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f) {
+  store_row4(m, n4, v0); store_row4(m + 1u, n4, v1); store_row4(m + 2u, n4, v2); store_row4(m + 3u, n4, v3);
+}
+
 fn store4(m: u32, n0: u32, v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f) {
   store_row(m, n0, v0); store_row(m + 1u, n0, v1); store_row(m + 2u, n0, v2); store_row(m + 3u, n0, v3);
 }
@@ -96,15 +117,14 @@ fn matmul_sg_nn(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_i
     rows4_a(&c28, &c29, &c30, &c31, a4[min(m0 + 28u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
   }
   if (wg.x * 4u + l >= N4) { return; }
-  let n0 = n4 * 4u;
-  store4(m0 + 0u, n0, c0, c1, c2, c3);
-  store4(m0 + 4u, n0, c4, c5, c6, c7);
-  store4(m0 + 8u, n0, c8, c9, c10, c11);
-  store4(m0 + 12u, n0, c12, c13, c14, c15);
-  store4(m0 + 16u, n0, c16, c17, c18, c19);
-  store4(m0 + 20u, n0, c20, c21, c22, c23);
-  store4(m0 + 24u, n0, c24, c25, c26, c27);
-  store4(m0 + 28u, n0, c28, c29, c30, c31);
+  store4v(m0 + 0u, n4, c0, c1, c2, c3);
+  store4v(m0 + 4u, n4, c4, c5, c6, c7);
+  store4v(m0 + 8u, n4, c8, c9, c10, c11);
+  store4v(m0 + 12u, n4, c12, c13, c14, c15);
+  store4v(m0 + 16u, n4, c16, c17, c18, c19);
+  store4v(m0 + 20u, n4, c20, c21, c22, c23);
+  store4v(m0 + 24u, n4, c24, c25, c26, c27);
+  store4v(m0 + 28u, n4, c28, c29, c30, c31);
 }
 
 // NT (B stored (N,K)), K % 4 = 0 (dinp = dout · weightᵀ, LM-head logits): the lane's 4 columns
@@ -142,6 +162,42 @@ fn matmul_sg_nt(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_i
   store4(m0 + 28u, n0, c28, c29, c30, c31);
 }
 
+// matmul_sg_nt for N % 4 = 0 (every dinp): vec4 stores.
+@compute @workgroup_size(4)
+fn matmul_sg_nt4(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) l: u32) {
+  let K4 = p.K / 4u;
+  let m0 = wg.y * ROWS;
+  let n0 = (wg.x * 4u + l) * 4u;
+  let q = min(vec4u(n0, n0 + 1u, n0 + 2u, n0 + 3u), vec4u(p.N - 1u)) * K4;
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0); var c4 = vec4f(0.0); var c5 = vec4f(0.0); var c6 = vec4f(0.0); var c7 = vec4f(0.0);
+  var c8 = vec4f(0.0); var c9 = vec4f(0.0); var c10 = vec4f(0.0); var c11 = vec4f(0.0); var c12 = vec4f(0.0); var c13 = vec4f(0.0); var c14 = vec4f(0.0); var c15 = vec4f(0.0);
+  var c16 = vec4f(0.0); var c17 = vec4f(0.0); var c18 = vec4f(0.0); var c19 = vec4f(0.0); var c20 = vec4f(0.0); var c21 = vec4f(0.0); var c22 = vec4f(0.0); var c23 = vec4f(0.0);
+  var c24 = vec4f(0.0); var c25 = vec4f(0.0); var c26 = vec4f(0.0); var c27 = vec4f(0.0); var c28 = vec4f(0.0); var c29 = vec4f(0.0); var c30 = vec4f(0.0); var c31 = vec4f(0.0);
+  for (var k4 = 0u; k4 < K4; k4++) {
+    let e0 = b4[q.x + k4]; let e1 = b4[q.y + k4]; let e2 = b4[q.z + k4]; let e3 = b4[q.w + k4];
+    let b0 = vec4f(e0.x, e1.x, e2.x, e3.x); let b1 = vec4f(e0.y, e1.y, e2.y, e3.y);
+    let b2 = vec4f(e0.z, e1.z, e2.z, e3.z); let b3 = vec4f(e0.w, e1.w, e2.w, e3.w);
+    rows4_a(&c0, &c1, &c2, &c3, a4[min(m0 + 0u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
+    rows4_a(&c4, &c5, &c6, &c7, a4[min(m0 + 4u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
+    rows4_a(&c8, &c9, &c10, &c11, a4[min(m0 + 8u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
+    rows4_a(&c12, &c13, &c14, &c15, a4[min(m0 + 12u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
+    rows4_a(&c16, &c17, &c18, &c19, a4[min(m0 + 16u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
+    rows4_a(&c20, &c21, &c22, &c23, a4[min(m0 + 20u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
+    rows4_a(&c24, &c25, &c26, &c27, a4[min(m0 + 24u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
+    rows4_a(&c28, &c29, &c30, &c31, a4[min(m0 + 28u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
+  }
+  if (n0 >= p.N) { return; }
+  let n4 = n0 / 4u;
+  store4v(m0 + 0u, n4, c0, c1, c2, c3);
+  store4v(m0 + 4u, n4, c4, c5, c6, c7);
+  store4v(m0 + 8u, n4, c8, c9, c10, c11);
+  store4v(m0 + 12u, n4, c12, c13, c14, c15);
+  store4v(m0 + 16u, n4, c16, c17, c18, c19);
+  store4v(m0 + 20u, n4, c20, c21, c22, c23);
+  store4v(m0 + 24u, n4, c24, c25, c26, c27);
+  store4v(m0 + 28u, n4, c28, c29, c30, c31);
+}
+
 // TN (A stored (K,M)), M, N and K % 4 = 0 (dweight += inpᵀ · dout): lane l loads the 4 rows
 // of each group at k+l.
 @compute @workgroup_size(4)
@@ -170,13 +226,12 @@ fn matmul_sg_tn(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_i
     rows4_at(&c28, &c29, &c30, &c31, a4[ka + min(g + 7u, M4 - 1u)], b0, b1, b2, b3);
   }
   if (wg.x * 4u + l >= N4) { return; }
-  let n0 = n4 * 4u;
-  store4(m0 + 0u, n0, c0, c1, c2, c3);
-  store4(m0 + 4u, n0, c4, c5, c6, c7);
-  store4(m0 + 8u, n0, c8, c9, c10, c11);
-  store4(m0 + 12u, n0, c12, c13, c14, c15);
-  store4(m0 + 16u, n0, c16, c17, c18, c19);
-  store4(m0 + 20u, n0, c20, c21, c22, c23);
-  store4(m0 + 24u, n0, c24, c25, c26, c27);
-  store4(m0 + 28u, n0, c28, c29, c30, c31);
+  store4v(m0 + 0u, n4, c0, c1, c2, c3);
+  store4v(m0 + 4u, n4, c4, c5, c6, c7);
+  store4v(m0 + 8u, n4, c8, c9, c10, c11);
+  store4v(m0 + 12u, n4, c12, c13, c14, c15);
+  store4v(m0 + 16u, n4, c16, c17, c18, c19);
+  store4v(m0 + 20u, n4, c20, c21, c22, c23);
+  store4v(m0 + 24u, n4, c24, c25, c26, c27);
+  store4v(m0 + 28u, n4, c28, c29, c30, c31);
 }

@@ -104,6 +104,41 @@ fn adamw_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   }
 }
 
+// ---- AdamW on vec4s (n a multiple of 4): adamw_step's operations per component, PER vec4s per
+// invocation (src/kernels/grid.ts vec4Chunks: 16 on CPU adapters, 1 on GPUs) ----
+override PER: u32 = 1u;
+const WG4 = 64u;
+
+@group(0) @binding(0) var<storage, read_write> a4_params: array<vec4f>;
+@group(0) @binding(1) var<storage, read_write> a4_m: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> a4_v: array<vec4f>;
+@group(0) @binding(3) var<storage, read> a4_grads: array<vec4f>;
+@group(0) @binding(4) var<storage, read> a4_norm_sq: array<f32>;
+@group(0) @binding(5) var<storage, read> a4_hp: Hp;
+@group(0) @binding(6) var<uniform> pa4: Params;
+
+@compute @workgroup_size(WG4)
+fn adamw_step4(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let h = a4_hp;
+  let clip = clip_coef(a4_norm_sq[0], h.max_grad_norm);
+  let n4 = pa4.n / 4u;
+  for (var base = wg.x * WG4 * PER; base < n4; base += nwg.x * WG4 * PER) {
+    for (var j = 0u; j < PER; j++) {
+      let i = base + j * WG4 + li;
+      if (i < n4) {
+        let g = a4_grads[i] * clip;
+        let p = a4_params[i] * h.decay;
+        let m0 = a4_m[i];
+        let m = m0 + h.one_minus_beta1 * (g - m0);
+        let v = a4_v[i] * h.beta2 + h.one_minus_beta2 * g * g;
+        a4_m[i] = m;
+        a4_v[i] = v;
+        a4_params[i] = p - h.step_size * (m / (sqrt(v) / h.bc2_sqrt + h.eps));
+      }
+    }
+  }
+}
+
 // ---- AdamW with bf16 moments: params (n), m, v (ceil(n/2) u32 words) from grads (n) ----
 // Word k holds elements 2k (low 16 bits) and 2k+1 (high 16 bits), each the upper half of its
 // f32 pattern. Plain u32 bit operations, so every adapter runs it (no shader-f16 needed).

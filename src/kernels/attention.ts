@@ -9,7 +9,9 @@
 import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
-import { rowWorkgroup } from './plan';
+import { isCpuAdapter, rowWorkgroup } from './plan';
+import { attentionCpuShaderName, attentionCpuSource, CPU_ATTENTION_MAX_HS } from './attention-cpu';
+import type { KernelSpec } from '../engine/pipelines';
 import { checkDims, checkView } from './check';
 
 /** Largest head size the kernels hold in their private row arrays (MAX_H4 vec4s in the shader). */
@@ -33,6 +35,31 @@ export function attentionQkvWidth(NH: number, NKV: number, HS: number): number {
   return (NH + 2 * NKV) * HS;
 }
 
+const cpuSources = new Map<string, string>();
+let subgroupsAllowed = true;
+
+/** Tests: keep the CPU form off its `_sg` kernels (false) so the plain generated ones run too; null restores the default. */
+export function allowAttentionSubgroups(on: boolean | null): void {
+  subgroupsAllowed = on ?? true;
+}
+
+/**
+ * The kernel `entryPoint`: on CPU adapters with HS ≤ CPU_ATTENTION_MAX_HS the form generated
+ * for this head size (src/kernels/attention-cpu.ts: loops over the head written out), with 4-lane
+ * subgroups its `_sg` entry points (a block's 4 keys or query rows loaded once per subgroup and
+ * broadcast; 4-row workgroups); else shaders/attention.wgsl.
+ */
+function attentionSpec(enc: StepEncoder, entryPoint: string, HS: number, constants: { WG: number }): KernelSpec {
+  const { adapter, features } = enc.gpu;
+  if (!isCpuAdapter(adapter) || HS > CPU_ATTENTION_MAX_HS) return { shader: 'attention', entryPoint, constants };
+  // the _sg kernels' 4-invocation workgroup must be one whole subgroup (as matmulPlanFor asks)
+  const sg = subgroupsAllowed && features.has('subgroups') && adapter.subgroupMinSize >= 4 && constants.WG === 4;
+  const shader = attentionCpuShaderName(HS, sg);
+  let source = cpuSources.get(shader);
+  if (source === undefined) cpuSources.set(shader, (source = attentionCpuSource(HS, sg)));
+  return { shader, source, entryPoint: sg ? `${entryPoint}_sg` : entryPoint, constants };
+}
+
 function grid(enc: StepEncoder, T: number, heads: number, B: number): { constants: { WG: number }; groups: [number, number, number] } {
   // CPU adapters: 4 rows a workgroup (one SIMD group); GPUs: 64
   const wg = rowWorkgroup(enc.gpu.adapter, WG);
@@ -51,7 +78,7 @@ export function attentionForward(enc: StepEncoder, out: View, lse: View, qkv: Vi
   checkView('attentionForward', qkv, B * T * attentionQkvWidth(NH, NKV, HS));
   checkView('attentionForward', lengths, B);
   const { constants, groups } = grid(enc, T, NH, B);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_forward', constants }, [out, lse, qkv, lengths], params(B, T, NH, NKV, HS), groups);
+  enc.dispatch(attentionSpec(enc, 'attention_forward', HS, constants), [out, lse, qkv, lengths], params(B, T, NH, NKV, HS), groups);
 }
 
 /**
@@ -72,7 +99,7 @@ export function attentionBackward(enc: StepEncoder, dqkv: View, delta: View, dou
   checkView('attentionBackward', lengths, B);
   const p = params(B, T, NH, NKV, HS);
   const q = grid(enc, T, NH, B);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_dq', constants: q.constants }, [dqkv, delta, dout, out, qkv, lse, lengths], p, q.groups);
+  enc.dispatch(attentionSpec(enc, 'attention_backward_dq', HS, q.constants), [dqkv, delta, dout, out, qkv, lse, lengths], p, q.groups);
   const kv = grid(enc, T, NKV, B);
-  enc.dispatch({ shader: 'attention', entryPoint: 'attention_backward_dkv', constants: kv.constants }, [dqkv, dout, qkv, lse, delta, lengths], p, kv.groups);
+  enc.dispatch(attentionSpec(enc, 'attention_backward_dkv', HS, kv.constants), [dqkv, dout, qkv, lse, delta, lengths], p, kv.groups);
 }

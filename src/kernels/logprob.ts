@@ -7,7 +7,7 @@ import type { Rows, View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { matmulTiled } from './matmul';
-import { rowWorkgroup } from './plan';
+import { isCpuAdapter, rowWorkgroup } from './plan';
 import { checkDims, checkRowParts, checkView } from './check';
 
 /** Chunks are multiples of 64 rows of wte so each sub-view's byte offset v0·C·4 is 256-byte aligned. */
@@ -50,7 +50,15 @@ function chunks(head: Rows, C: number, V: number, chunk: number): Array<{ v0: nu
     for (let r = 0; r < p.rows && p.row0 + r < V; r += chunk) {
       const v0 = p.row0 + r;
       const W = Math.min(chunk, p.rows - r, V - v0);
-      out.push({ v0, W, first: v0 === 0, last: v0 + W >= V, rows: sub(p.view, r * C, W * C, [W, C], `rows${v0}`) });
+      // A width that is not a multiple of 4 (the vocabulary's last chunk: GPT-2's 50257, the byte
+      // vocabulary's 257) would send the backward's products with K or M = W to the scalar
+      // matmul; its last W % 4 rows become a chunk of their own where the split keeps the
+      // sub-view 256-byte aligned, so the rest takes the vec4 kernels (docs/perf.md §19).
+      const W4 = W - (W % 4);
+      const split = W4 > 0 && W4 < W && (W4 * C * 4) % 256 === 0 ? W4 : W;
+      for (const [o, w] of split < W ? [[0, split], [split, W - split]] : [[0, W]]) {
+        out.push({ v0: v0 + o, W: w, first: v0 + o === 0, last: v0 + o + w >= V, rows: sub(p.view, (r + o) * C, w * C, [w, C], `rows${v0 + o}`) });
+      }
     }
   }
   return out;
@@ -82,7 +90,11 @@ export function logprobForward(enc: StepEncoder, logp: View, lse: View, meanLogi
   for (const { v0, W, first, last, rows } of chunks(wte, C, V, chunk)) {
     const logits = sub(scratch, 0, N * W, [N, W], 'logits');
     matmulTiled(enc, logits, hidden, rows, null, N, W, C, { TRANS_B: true });
-    enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_forward_chunk', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [logp, lse, meanLogit, entropy, correct, state, logits, targets], params(N, W, v0, V, Number(first), Number(last), 0, 0), [Math.min(N, MAX_DISPATCH_GROUPS)]);
+    const bindings = [logp, lse, meanLogit, entropy, correct, state, logits, targets];
+    const u = params(N, W, v0, V, Number(first), Number(last), 0, 0);
+    // CPU adapters: an invocation per row, no barriers (docs/perf.md §21)
+    if (isCpuAdapter(enc.gpu.adapter)) enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_forward_chunk_rows' }, bindings, u, [Math.min(Math.ceil(N / 4), MAX_DISPATCH_GROUPS)]);
+    else enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_forward_chunk', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, bindings, u, [Math.min(N, MAX_DISPATCH_GROUPS)]);
   }
 }
 
@@ -107,7 +119,10 @@ export function logprobBackward(enc: StepEncoder, dhidden: View, dwte: Rows | nu
     if (grads && (!g || g.v0 !== v0 || g.W !== W)) throw new Error(`logprobBackward: dwte is split into other row parts than wte (at row ${v0})`);
     const dlogits = sub(scratch, 0, N * W, [N, W], 'logits');
     matmulTiled(enc, dlogits, hidden, wteRows, null, N, W, C, { TRANS_B: true });
-    enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_backward_chunk' }, [dlogits, coef, targets, lse], params(N, W, v0, V, 0, 0, 0, 0), [Math.ceil(W / 64), Math.min(N, MAX_DISPATCH_GROUPS)]);
+    const u = params(N, W, v0, V, 0, 0, 0, 0);
+    // CPU adapters: an invocation per row, all W columns (bitwise the same values)
+    if (isCpuAdapter(enc.gpu.adapter)) enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_backward_chunk_rows' }, [dlogits, coef, targets, lse], u, [Math.min(Math.ceil(N / 4), MAX_DISPATCH_GROUPS)]);
+    else enc.dispatch({ shader: 'logprob', entryPoint: 'logprob_backward_chunk' }, [dlogits, coef, targets, lse], u, [Math.ceil(W / 64), Math.min(N, MAX_DISPATCH_GROUPS)]);
     matmulTiled(enc, dhidden, dlogits, wteRows, null, N, C, W, { ACCUMULATE: !first });
     if (g) matmulTiled(enc, g.rows, dlogits, hidden, null, W, C, N, { TRANS_A: true, ACCUMULATE: true });
   }

@@ -58,7 +58,7 @@ function blockedEntry(M: number, N: number, K: number, transA: boolean, transB: 
 function subgroupEntry(M: number, N: number, K: number, transA: boolean, transB: boolean): string | null {
   if (K % 4 !== 0 || Math.ceil(M / SG_ROWS) * SG_ROWS > 1.5 * M) return null;
   if (!transA && !transB && N % 4 === 0) return 'matmul_sg_nn';
-  if (!transA && transB) return 'matmul_sg_nt';
+  if (!transA && transB) return N % 4 === 0 ? 'matmul_sg_nt4' : 'matmul_sg_nt'; // nt4: vec4 stores
   if (transA && !transB && M % 4 === 0 && N % 4 === 0) return 'matmul_sg_tn';
   return null;
 }
@@ -128,7 +128,9 @@ export function matmulBackward(enc: StepEncoder, dinp: View | null, dweight: Vie
 /** dbias (OC) += Σ_r dout (R,OC). */
 function biasBackward(kernel: string, enc: StepEncoder, dbias: View, dout: View, R: number, OC: number): void {
   checkView(kernel, dbias, OC);
-  enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 64)]);
+  // CPU adapters: an invocation per 4 columns, no barrier (bitwise the same sums)
+  if (OC % 4 === 0 && isCpuAdapter(enc.gpu.adapter)) enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias4' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 16)]);
+  else enc.dispatch({ shader: 'matmul', entryPoint: 'matmul_backward_bias' }, [dbias, dout], params(R, OC, 0, 0), [Math.ceil(OC / 64)]);
 }
 
 /** nn.Linear layout: out (R,OC) = inp (R,IC) · weightᵀ + bias (OC), weight stored (OC,IC), f32 or packed. */

@@ -7,6 +7,7 @@ import type { StepEncoder } from '../engine/encoder';
 import { params as uniformWords } from '../engine/uniforms';
 import { bf16Bits, type OptimizerHp } from '../reference/optimizer';
 import { rowWorkgroup } from './plan';
+import { vec4Chunks, vec4Per } from './grid';
 import { checkView } from './check';
 
 export type { OptimizerHp } from '../reference/optimizer';
@@ -100,13 +101,16 @@ export function gradNormFinish(enc: StepEncoder, out: View, partials: View, G: n
   enc.dispatch({ shader: 'optimizer', entryPoint: 'grad_norm_finish', constants }, [out, partials], uniformWords(G, 0, 0, 0), [1]);
 }
 
-/** AdamW (torch.optim.AdamW) on params, m, v (n) with grads (n) clipped by normSq (1); hp from writeOptimizerHp. */
+/** AdamW (torch.optim.AdamW) on params, m, v (n) with grads (n) clipped by normSq (1); hp from writeOptimizerHp. The vec4 form when n % 4 = 0 (bitwise the same per element). */
 export function adamwStep(enc: StepEncoder, params: View, m: View, v: View, grads: View, normSq: View, hp: View, n: number): void {
   checkN('adamwStep', n);
   for (const x of [params, m, v, grads]) checkView('adamwStep', x, n);
   checkView('adamwStep', normSq, 1);
   checkView('adamwStep', hp, OPTIMIZER_HP_SIZE);
-  enc.dispatch({ shader: 'optimizer', entryPoint: 'adamw_step' }, [params, m, v, grads, normSq, hp], uniformWords(n, 0, 0, 0), [optimizerGroups(n)]);
+  if (n % 4 === 0) {
+    const PER = vec4Per(enc.gpu.adapter);
+    enc.dispatch({ shader: 'optimizer', entryPoint: 'adamw_step4', constants: { PER } }, [params, m, v, grads, normSq, hp], uniformWords(n, 0, 0, 0), [vec4Chunks(n / 4, PER)]);
+  } else enc.dispatch({ shader: 'optimizer', entryPoint: 'adamw_step' }, [params, m, v, grads, normSq, hp], uniformWords(n, 0, 0, 0), [optimizerGroups(n)]);
 }
 
 /** u32 words of bf16 moment storage for n elements: two per word. */

@@ -3,12 +3,20 @@ import type { View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { params } from '../engine/uniforms';
 import { STRIDED_MAX_GROUPS } from './grid';
-import { rowWorkgroup } from './plan';
+import { isCpuAdapter, rowWorkgroup } from './plan';
 import { checkDims, checkView } from './check';
 
 /** One workgroup per row, striding when N exceeds STRIDED_MAX_GROUPS. */
 function rowGroups(N: number): number {
   return Math.min(N, STRIDED_MAX_GROUPS);
+}
+
+/** Rows per workgroup of the `_rows` forms (RW in the shader). */
+const RW = 4;
+
+/** CPU adapters with C % 4 = 0: an invocation per row in vec4s, no barriers (docs/perf.md §16). */
+function rowsForm(enc: StepEncoder, C: number): boolean {
+  return C % 4 === 0 && isCpuAdapter(enc.gpu.adapter);
 }
 
 /** out (N,C) = inp·rstd·weight; rstd (N) = 1/√(mean(inp²) + eps), saved for the backward. */
@@ -19,7 +27,8 @@ export function rmsnormForward(enc: StepEncoder, out: View, rstd: View, inp: Vie
   checkView('rmsnormForward', inp, N * C);
   checkView('rmsnormForward', weight, C);
   if (!(eps > 0)) throw new Error(`rmsnormForward: eps must be > 0, got ${eps}`);
-  enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_forward', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [out, rstd, inp, weight], params(N, C, { f: eps }, 0), [rowGroups(N)]);
+  if (rowsForm(enc, C)) enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_forward_rows' }, [out, rstd, inp, weight], params(N, C, { f: eps }, 0), [rowGroups(Math.ceil(N / RW))]);
+  else enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_forward', constants: { WG: rowWorkgroup(enc.gpu.adapter, 256) } }, [out, rstd, inp, weight], params(N, C, { f: eps }, 0), [rowGroups(N)]);
 }
 
 export interface RmsnormBackwardOptions {
@@ -44,6 +53,11 @@ export function rmsnormBackward(enc: StepEncoder, dinp: View, dweight: View | nu
   checkView('rmsnormBackward', weight, C);
   checkView('rmsnormBackward', rstd, N);
   const u = params(N, C, 0, 0);
+  if (rowsForm(enc, C)) {
+    enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward_rows', constants: { ACCUMULATE: opts.accumulate ?? false } }, [dinp, dout, inp, weight, rstd], u, [rowGroups(Math.ceil(N / RW))]);
+    if (dweight) enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward_params4' }, [dweight, dout, inp, rstd], u, [Math.ceil(C / 4 / RW)]); // null: frozen (LoRA's base)
+    return;
+  }
   const constants = { WG: rowWorkgroup(enc.gpu.adapter, 256), ACCUMULATE: opts.accumulate ?? false };
   enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward', constants }, [dinp, dout, inp, weight, rstd], u, [rowGroups(N)]);
   if (dweight) enc.dispatch({ shader: 'rmsnorm', entryPoint: 'rmsnorm_backward_params' }, [dweight, dout, inp, rstd], u, [Math.ceil(C / 16)]); // null: frozen (LoRA's base)

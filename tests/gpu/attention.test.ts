@@ -1,14 +1,14 @@
 // Tier 2: shaders/attention.wgsl (flash style: no T×T storage) on real WebGPU (Dawn) against the
 // float64 reference, with fresh random inputs, T not a multiple of the workgroup (and above 64),
 // head sizes 8 to 128 (the maximum), B 1 and 3, and sequences shorter than T (one empty).
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
 import type { GpuContext } from '../../src/engine/gpu';
 import { createView } from '../../src/engine/arena';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
-import { attentionForward, attentionBackward, attentionRowStatsSize } from '../../src/kernels/attention';
+import { allowAttentionSubgroups, attentionForward, attentionBackward, attentionRowStatsSize } from '../../src/kernels/attention';
 import { attentionForwardRef, attentionBackwardRef } from '../../src/reference/attention';
 import { Rng } from '../../src/util/rng';
 
@@ -39,7 +39,14 @@ function runForward(B: number, T: number, C: number, NH: number, qkv: Float32Arr
   return { vOut, vLse };
 }
 
-describe('attention kernels on WebGPU', () => {
+afterAll(() => allowAttentionSubgroups(null));
+
+// On a CPU adapter (the test adapter) head sizes ≤ 64 run src/kernels/attention-cpu.ts's
+// generated kernels: the `_sg` ones where the device has 4-lane subgroups, else the plain ones;
+// HS = 128 runs shaders/attention.wgsl. tests/gpu/attention-gqa.test.ts runs the GPU forms.
+describe.each([true, false])('attention kernels on WebGPU (subgroup kernels allowed: %s)', (sg) => {
+  beforeAll(() => allowAttentionSubgroups(sg));
+
   it.each(SHAPES)('forward B=%i T=%i C=%i NH=%i lengths=%j matches float64', async (B, T, C, NH, lengths) => {
     const seed = freshSeed();
     const rng = new Rng(seed);

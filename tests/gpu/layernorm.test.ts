@@ -1,8 +1,9 @@
 // Tier 2: shaders/layernorm.wgsl on real WebGPU (Dawn) against the float64 reference:
 // C below, at and above the 256-wide workgroup, C = 1, and N beyond the capped row
 // dispatch (STRIDED_MAX_GROUPS) so workgroups stride over rows. dinp and the parameter gradients
-// accumulate onto pre-filled random values.
-import { describe, it, beforeAll } from 'vitest';
+// accumulate onto pre-filled random values. Both kernel forms: CPU adapters take the `_rows`
+// forms (an invocation per row, vec4s) where C % 4 = 0, GPUs the workgroup-wide ones.
+import { describe, it, beforeAll, afterAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
 import type { GpuContext } from '../../src/engine/gpu';
@@ -11,6 +12,7 @@ import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
 import { layernormForward, layernormBackward } from '../../src/kernels/layernorm';
 import { STRIDED_MAX_GROUPS } from '../../src/kernels/grid';
+import { forceAdapterClass, type AdapterClass } from '../../src/kernels/plan';
 import { layernormForwardRef, layernormBackwardRef } from '../../src/reference/layernorm';
 import { Rng } from '../../src/util/rng';
 
@@ -27,10 +29,18 @@ const SHAPES: Array<[number, number]> = [
   [4, 257],
   [2, 1100],
   [STRIDED_MAX_GROUPS + 5, 3],
+  // C % 4 = 0 (the CPU `_rows` forms): rows not a multiple of the 4-row workgroup
+  [7, 64],
 ];
+/** Rows past the `_rows` forms' capped dispatch (4 · STRIDED_MAX_GROUPS), so invocations stride (CPU forms only: the GPU forms' striding is the shape above with C = 3). */
+const CPU_ONLY: Array<[number, number]> = [[4 * STRIDED_MAX_GROUPS + 9, 8]];
 
-describe('layernorm kernels on WebGPU', () => {
-  it.each(SHAPES)('forward N=%i C=%i matches float64 (out, mean, rstd)', async (N, C) => {
+afterAll(() => forceAdapterClass(null));
+
+describe.each<AdapterClass>(['cpu', 'gpu'])('layernorm kernels on WebGPU (%s forms)', (form) => {
+  beforeAll(() => forceAdapterClass(form));
+
+  it.each([...SHAPES, ...(form === 'cpu' ? CPU_ONLY : [])])('forward N=%i C=%i matches float64 (out, mean, rstd)', async (N, C) => {
     const seed = freshSeed();
     const rng = new Rng(seed);
     const inp = rng.floats(N * C, -1, 3), w = rng.floats(C, 0.5, 1.5), b = rng.floats(C);
@@ -62,7 +72,7 @@ describe('layernorm kernels on WebGPU', () => {
     expectClose(await readF32(d, vOut), layernormForwardRef(inp, w, b, N, C, EPS).out, { rtol: 2e-3, atol: 2e-3, what: `out seed=${seed}` });
   });
 
-  it.each(SHAPES)('backward N=%i C=%i matches float64; dinp, dweight, dbias accumulate', async (N, C) => {
+  it.each([...SHAPES, ...(form === 'cpu' ? CPU_ONLY : [])])('backward N=%i C=%i matches float64; dinp, dweight, dbias accumulate', async (N, C) => {
     const seed = freshSeed();
     const rng = new Rng(seed);
     const inp = rng.floats(N * C, -1, 3), w = rng.floats(C, 0.5, 1.5), dout = rng.floats(N * C);

@@ -3,7 +3,7 @@
 // matmul tile, one IGNORE row, dhidden pre-filled with garbage (it is written) and dwte
 // pre-filled with random values (it accumulates); entropy and argmax = target, with ties
 // inside one chunk and across chunks.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, onTestFinished } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
 import type { GpuContext } from '../../src/engine/gpu';
@@ -27,6 +27,8 @@ const SHAPES: Array<[number, number, number, number]> = [
   [5, 24, 50, 64], // V < chunk: a single partial chunk
   [1, 17, 129, 64],
 ];
+/** Each shape with both adapter classes' forms (CPU: an invocation per row; GPU: a workgroup per row, a 2D backward grid). */
+const CASES = (['cpu', 'gpu'] as const).flatMap((cls) => SHAPES.map(([N, C, V, chunk]) => [cls, N, C, V, chunk] as [AdapterClass, number, number, number, number]));
 
 function setup(N: number, C: number, V: number, seed: number) {
   const rng = new Rng(seed);
@@ -55,7 +57,9 @@ function views(N: number) {
 }
 
 describe('logprob kernels on WebGPU', () => {
-  it.each(SHAPES)('forward N=%i C=%i V=%i chunk=%i matches float64', async (N, C, V, chunk) => {
+  it.each(CASES)('%s forms: forward N=%i C=%i V=%i chunk=%i matches float64', async (cls, N, C, V, chunk) => {
+    forceAdapterClass(cls);
+    onTestFinished(() => forceAdapterClass(null));
     const seed = freshSeed();
     const { rng, hidden, wte, targets } = setup(N, C, V, seed);
     const d = gpu.device;
@@ -108,7 +112,9 @@ describe('logprob kernels on WebGPU', () => {
     forceAdapterClass(null);
   });
 
-  it.each(SHAPES)('backward N=%i C=%i V=%i chunk=%i matches float64, writes dhidden, accumulates dwte', async (N, C, V, chunk) => {
+  it.each(CASES)('%s forms: backward N=%i C=%i V=%i chunk=%i matches float64, writes dhidden, accumulates dwte', async (cls, N, C, V, chunk) => {
+    forceAdapterClass(cls);
+    onTestFinished(() => forceAdapterClass(null));
     const seed = freshSeed();
     const { rng, hidden, wte, targets } = setup(N, C, V, seed);
     const coef = rng.floats(N);

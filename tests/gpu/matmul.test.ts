@@ -72,7 +72,7 @@ describe('matmul kernels on WebGPU', () => {
     expectClose(await readF32(d, vDb), ref.dbias.map((g, i) => g + db0[i]), { rtol: 1e-4, atol: 1e-5, what: `dbias seed=${seed}` });
   });
 
-  it('the subgroup plan dispatches the subgroup forms (nn, nt, tn) where aligned', () => {
+  it('the subgroup plan dispatches the subgroup forms (nn, nt4 / nt, tn) where aligned', () => {
     expect(gpu.features.has('subgroups')).toBe(true);
     const d = gpu.device;
     const [R, IC, OC] = [68, 52, 20];
@@ -88,8 +88,9 @@ describe('matmul kernels on WebGPU', () => {
     matmulBackward(enc, v('di', [R, IC]), v('dw', [IC, OC]), null, v('do', [R, OC]), v('i2', [R, IC]), v('w2', [IC, OC]), R, IC, OC, 'subgroup');
     matmulForward(enc, v('o3', [R, 37]), v('i3', [R, 37 + 3]), v('w3', [37 + 3, 37]), null, R, 37 + 3, 37, 'subgroup');
     matmulForward(enc, v('o4', [8, OC]), v('i4', [8, IC]), v('w4', [IC, OC]), null, 8, IC, OC, 'subgroup'); // 8 rows: 4× waste
+    matmulBackward(enc, v('di5', [R, 37]), null, null, v('do5', [R, OC]), v('i5', [R, 37]), v('w5', [37, OC]), R, 37, OC, 'subgroup'); // dinp with N = 37: scalar stores
     enc.submit();
-    expect(used).toEqual(['matmul_subgroup:matmul_sg_nn', 'matmul_subgroup:matmul_sg_nt', 'matmul_subgroup:matmul_sg_tn', 'matmul:matmul_blocked', 'matmul:matmul_blocked_nn4']);
+    expect(used).toEqual(['matmul_subgroup:matmul_sg_nn', 'matmul_subgroup:matmul_sg_nt4', 'matmul_subgroup:matmul_sg_tn', 'matmul:matmul_blocked', 'matmul:matmul_blocked_nn4', 'matmul_subgroup:matmul_sg_nt']);
   });
 
   it('reuses cached pipelines and uniforms across calls', async () => {

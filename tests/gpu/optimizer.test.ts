@@ -12,6 +12,8 @@ import { readF32 } from '../../src/engine/readback';
 import { adamwStep, sgdStep, gradNormSquared, gradNormPartialsSize, writeOptimizerHp, OPTIMIZER_HP_SIZE } from '../../src/kernels/optimizer';
 import { adamwStepRef, sgdStepRef, gradNormSquaredRef, type OptimizerHp } from '../../src/reference/optimizer';
 import { Rng } from '../../src/util/rng';
+import { STRIDED_MAX_GROUPS, VEC4_WG } from '../../src/kernels/grid';
+import { forceAdapterClass, type AdapterClass } from '../../src/kernels/plan';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -125,6 +127,41 @@ describe('optimizer kernels on WebGPU', () => {
     }
     const p = await readPadded(P);
     expectClose(p.map((x, i) => x - p0[i]), rp.map((x, i) => x - p0[i]), { ...deltaTol(steps, lr), what: `params − p0 seed=${seed}` });
+  });
+
+  // n % 4 = 0 runs adamw_step4: 16 vec4s per invocation on CPU adapters, 1 on GPUs; n past
+  // that form's capped grid, on a sub-range with sentinels around it
+  it.each<[AdapterClass, number]>([
+    ['cpu', 16],
+    ['gpu', 1],
+  ])('AdamW vec4 form (%s shapes) over 3 steps, n past its grid, matches float64', async (form, per) => {
+    forceAdapterClass(form);
+    try {
+      const seed = freshSeed();
+      const rng = new Rng(seed);
+      const n = 4 * STRIDED_MAX_GROUPS * VEC4_WG * per + 36, steps = 3, lr = 1e-2;
+      const p0 = rng.floats(n);
+      const P = padded('params', p0), M = padded('m', new Float32Array(n)), Vv = padded('v', new Float32Array(n)), G = padded('grads', new Float32Array(n));
+      const s = scratch(n);
+      const rp = Float64Array.from(p0), rm = new Float64Array(n), rv = new Float64Array(n);
+      for (let step = 1; step <= steps; step++) {
+        const g = rng.floats(n);
+        gpu.device.queue.writeBuffer(G.view.buffer, G.view.offset, g.buffer, g.byteOffset, g.byteLength);
+        const hp: OptimizerHp = { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step, maxGradNorm: 1.0 };
+        writeOptimizerHp(gpu.device, s.hp, hp);
+        const enc = new StepEncoder(gpu);
+        gradNormSquared(enc, s.normSq, s.partials, G.view, n);
+        adamwStep(enc, P.view, M.view, Vv.view, G.view, s.normSq, s.hp, n);
+        enc.submit();
+        adamwStepRef(rp, rm, rv, g, gradNormSquaredRef(g), hp);
+      }
+      const p = await readPadded(P);
+      expectClose(p.map((x, i) => x - p0[i]), rp.map((x, i) => x - p0[i]), { ...deltaTol(steps, lr), what: `params − p0 seed=${seed}` });
+      expectClose(await readPadded(M), rm, { rtol: 1e-4, atol: 1e-7, what: `m seed=${seed}` });
+      expectClose(await readPadded(Vv), rv, { rtol: 1e-4, atol: 1e-12, what: `v seed=${seed}` });
+    } finally {
+      forceAdapterClass(null);
+    }
   });
 
   it('covers n beyond one grid-stride pass (AdamW and SGD, clipping on)', async () => {

@@ -1,7 +1,9 @@
 // Tier 2: shaders/residual.wgsl on real WebGPU (Dawn) against the float64 reference, with
 // sizes that are not multiples of the 256-wide workgroup and one beyond the capped grid
-// (STRIDED_MAX_GROUPS·256), so the grid-stride loop runs more than once.
-import { describe, it, beforeAll } from 'vitest';
+// (STRIDED_MAX_GROUPS·256), so the grid-stride loop runs more than once; n % 4 = 0 takes the
+// vec4 forms, in both adapter classes' shapes (16 vec4s per invocation on CPU adapters, 1 on
+// GPUs), with one size past their capped grid too.
+import { describe, it, beforeAll, afterAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
 import type { GpuContext } from '../../src/engine/gpu';
@@ -9,7 +11,8 @@ import { createView } from '../../src/engine/arena';
 import { StepEncoder } from '../../src/engine/encoder';
 import { readF32 } from '../../src/engine/readback';
 import { residualForward, accumulate } from '../../src/kernels/residual';
-import { STRIDED_MAX_GROUPS, ELEMENTWISE_WG } from '../../src/kernels/grid';
+import { STRIDED_MAX_GROUPS, ELEMENTWISE_WG, VEC4_WG } from '../../src/kernels/grid';
+import { forceAdapterClass, type AdapterClass } from '../../src/kernels/plan';
 import { residualForwardRef, accumulateRef } from '../../src/reference/residual';
 import { Rng } from '../../src/util/rng';
 
@@ -18,9 +21,15 @@ beforeAll(async () => {
   gpu = await testGpu();
 });
 
-const SIZES = [1, 255, 257, 1000, STRIDED_MAX_GROUPS * ELEMENTWISE_WG + 333];
+/** Past the CPU vec4 forms' capped grid (16 vec4s per invocation), so they stride too. */
+const VEC4_PAST_GRID = 4 * STRIDED_MAX_GROUPS * VEC4_WG * 16 + 44;
+const SIZES = [1, 255, 257, 1000, STRIDED_MAX_GROUPS * ELEMENTWISE_WG + 333, VEC4_PAST_GRID];
 
-describe('residual kernels on WebGPU', () => {
+afterAll(() => forceAdapterClass(null));
+
+describe.each<AdapterClass>(['cpu', 'gpu'])('residual kernels on WebGPU (%s forms)', (form) => {
+  beforeAll(() => forceAdapterClass(form));
+
   it.each(SIZES)('forward n=%i matches float64', async (n) => {
     const seed = freshSeed();
     const rng = new Rng(seed);

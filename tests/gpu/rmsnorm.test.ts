@@ -31,6 +31,8 @@ const SHAPES: Array<[number, number]> = [
   [4, 257],
   [2, 1100],
   [STRIDED_MAX_GROUPS + 5, 3],
+  [7, 64], // C % 4 = 0: the CPU `_rows` forms, rows not a multiple of their 4-row workgroup
+  [4 * STRIDED_MAX_GROUPS + 9, 8], // … and rows past their capped dispatch (CPU only, below)
 ];
 const CLASSES: AdapterClass[] = ['cpu', 'gpu'];
 // the 256-wide form runs slowly on SwiftShader (one thread per workgroup), so it skips the striding shape
