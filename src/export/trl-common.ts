@@ -3,7 +3,9 @@
 // the prompt cut that reproduces PrefPlay's --max-prompt-length.
 import type { TrainConfig } from '../train/config';
 import type { TrlTarget } from '../train/objectives';
-import type { Py } from './python-literal';
+import { fl, py, type Py } from './python-literal';
+import { trlLoraTargets } from './peft';
+import type { LoraConfig } from '../model/lora';
 
 /** The TRL release train.py is written for (its config names, import paths and tokenization). */
 export const TRL_VERSION = '1.9.0';
@@ -70,6 +72,28 @@ export function importLines({ name, modules }: TrlTrainerSpec): string[] {
   const line = (m: string) => `from ${m} import ${name}Config, ${name}Trainer`;
   if (modules.length === 1) return [line(modules[0])];
   return ['try:', `    ${line(modules[0])}`, 'except ImportError:  # another TRL release keeps it elsewhere', `    ${line(modules[1])}`];
+}
+
+/**
+ * A LoRA run's `peft_config = LoraConfig(...)` (none without LoRA): the adapters PrefPlay trained,
+ * PEFT's names for the target modules; GPT-2's Conv1D layers need fan_in_fan_out. With it TRL's
+ * trainers use MODEL with the adapters disabled as the reference, as PrefPlay does.
+ */
+export function loraConfigLines(lora: LoraConfig | null | undefined, modelType: string): string[] {
+  if (!lora) return [];
+  return [
+    '# LoRA as PrefPlay trained it: only the adapters learn; the reference model is MODEL with the',
+    "# adapters disabled (no second copy of the weights). GPT-2's Conv1D layers need fan_in_fan_out.",
+    'peft_config = LoraConfig(',
+    `    r=${py(lora.r)},`,
+    `    lora_alpha=${py(fl(lora.alpha))},`,
+    `    target_modules=${py(trlLoraTargets(lora, modelType))},`,
+    '    lora_dropout=0.0,',
+    '    bias="none",',
+    '    task_type="CAUSAL_LM",',
+    ...(modelType === 'gpt2' ? ['    fan_in_fan_out=True,'] : []),
+    ')',
+  ];
 }
 
 /**

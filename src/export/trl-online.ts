@@ -14,7 +14,7 @@
 import { PYTHON_JUDGES } from '../judge/python';
 import { normalizeOptions, type OptionValue } from '../train/objectives';
 import { py, type Py } from './python-literal';
-import { cutPromptLines, importLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
+import { cutPromptLines, importLines, loraConfigLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
 
 /** The judges' Python module next to train.py. */
 export const TRL_REWARDS_FILE = 'rewards.py';
@@ -76,6 +76,8 @@ export function onlineTrainerSpec(run: TrlRun, m: TrlTrainerSpec, base: Array<[s
     args.push(['num_sample_generations', 0], ['sft_model_path', run.model ?? 'model'], ['reward_model_path', run.rewardModel]);
     notes.push(`One PPO update = one rollout batch of ${P} prompts (TRL: per_device_train_batch_size × gradient_accumulation_steps); total_episodes = ${c.steps} updates × ${P} prompts; the learning-rate schedule steps once per update in both.`);
     if (M > 1 && GA > 1) notes.push(`PrefPlay takes ${M} optimizer steps per PPO epoch (one per mini-batch of ${GA} micro-batches); TRL's loop steps the optimizer every gradient_accumulation_steps micro-batches across mini-batches, so fewer. Train with --grad-accum 1 (or --num-mini-batches 1) to compare step for step.`);
+    // TRL PPOTrainer.__init__: `assert args.local_mini_batch_size >= 8` when whiten_rewards is on
+    if (v.whitenRewards === true && P / M < 8) notes.push(`whiten_rewards=True: TRL asserts local_mini_batch_size >= 8 ("Per-rank minibatch size ${P / M} is insufficient for whitening"; here ${P} prompts / ${M} mini-batch${M === 1 ? '' : 'es'} = ${P / M}), so this script stops before training. Raise the batch size to ${8 * M} or more (PrefPlay whitens any batch with 2 or more response tokens), or turn whiten_rewards off in both.`);
     notes.push('The tokenizer pads with its end-of-text token, as PrefPlay (TRL\'s example script adds a [PAD] token instead); with pad = end-of-text the reward model reads the token before the end-of-text, in both.');
     if (run.hasEval) notes.push('PPOTrainer computes no eval metrics, so PrefPlay\'s eval_ rows have no counterpart; eval.jsonl (the held-out prompts) is its eval_dataset, sampled only with num_sample_generations > 0.');
     return { ...m, args, notes };
@@ -131,21 +133,24 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
       'from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer',
       '',
       ...importLines(spec),
+      ...(c.lora ? ['from peft import LoraConfig'] : []),
       '',
       `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as ${py(family.hubExample)}`,
-      `REF_MODEL = ${py(refModel)}  # None: the starting weights, as PrefPlay`,
+      `REF_MODEL = ${py(refModel)}  # None: ${c.lora ? 'with peft_config the policy with its adapters disabled, as PrefPlay' : 'the starting weights, as PrefPlay'}`,
       `REWARD_MODEL = ${py(rewardModel)}`,
       `MAX_PROMPT_LENGTH = ${py(run.maxPromptLength)}  # prompt tokens kept, cut from the left`,
       '',
       ...configLines,
       `args = ${name}Config(**config_kwargs)`,
+      ...loraConfigLines(c.lora, family.type),
       '',
       '# left padding: PPOTrainer generates from the padded prompts',
       'tokenizer = AutoTokenizer.from_pretrained(MODEL, padding_side="left")',
       'if tokenizer.pad_token is None:',
       '    tokenizer.pad_token = tokenizer.eos_token',
       'policy = AutoModelForCausalLM.from_pretrained(MODEL)',
-      'ref_policy = AutoModelForCausalLM.from_pretrained(REF_MODEL or MODEL)',
+      // with peft_config PPOTrainer wants no ref_model: the reference is the policy with its adapters disabled
+      c.lora ? 'ref_policy = AutoModelForCausalLM.from_pretrained(REF_MODEL) if REF_MODEL else None' : 'ref_policy = AutoModelForCausalLM.from_pretrained(REF_MODEL or MODEL)',
       'reward_model = AutoModelForSequenceClassification.from_pretrained(REWARD_MODEL, num_labels=1)',
       '# the value model starts as a copy of the reward model (TRL\'s example and PrefPlay alike)',
       'value_model = AutoModelForSequenceClassification.from_pretrained(REWARD_MODEL, num_labels=1)',
@@ -171,6 +176,7 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
       '    train_dataset=train_dataset,',
       '    value_model=value_model,',
       '    eval_dataset=eval_dataset,',
+      ...(c.lora ? ['    peft_config=peft_config,'] : []),
       ')',
       ...tail,
     ].join('\n');
@@ -183,10 +189,11 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
     'from transformers import AutoModelForCausalLM, AutoTokenizer',
     '',
     ...importLines(spec),
+    ...(c.lora ? ['from peft import LoraConfig'] : []),
     ...(judges.length ? [`from ${TRL_REWARDS_FILE.replace(/\.py$/, '')} import ${judges.join(', ')}`] : []),
     '',
     `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as ${py(family.hubExample)}`,
-    `REF_MODEL = ${py(refModel)}  # None: ${name}Trainer loads MODEL again as the frozen reference (as PrefPlay uses the starting weights)`,
+    `REF_MODEL = ${py(refModel)}  # None: ${c.lora ? `with peft_config ${name}Trainer uses MODEL with the adapters disabled as the reference (as PrefPlay does)` : `${name}Trainer loads MODEL again as the frozen reference (as PrefPlay uses the starting weights)`}`,
     ...(rewardModel ? [`REWARD_MODEL = ${py(rewardModel)}  # a path in reward_funcs: TRL loads it as AutoModelForSequenceClassification(num_labels=1)`] : []),
     `MAX_PROMPT_LENGTH = ${py(run.maxPromptLength)}  # prompt tokens kept, cut from the left`,
     '',
@@ -197,6 +204,7 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
     'if HAS_MAX_PROMPT_LENGTH:',
     '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
     `args = ${name}Config(**config_kwargs)`,
+    ...loraConfigLines(c.lora, family.type),
     '',
     'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
     'if tokenizer.pad_token is None:',
@@ -215,6 +223,7 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
     '    train_dataset=train_dataset,',
     '    eval_dataset=eval_dataset,',
     '    processing_class=tokenizer,',
+    ...(c.lora ? ['    peft_config=peft_config,'] : []),
     ')',
     'if REF_MODEL is not None and trainer.ref_model is not None:',
     '    # the run\'s --ref-model: its weights into the reference TRL made from MODEL (same architecture)',

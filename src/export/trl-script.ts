@@ -17,9 +17,8 @@
 import type { Example } from '../data/types';
 import { trlJsonlLine } from '../data/export';
 import { methodDescriptor, normalizeOptions, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
-import { trlLoraTargets } from './peft';
 import { fl, py, type Py } from './python-literal';
-import { cutPromptLines, importLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
+import { cutPromptLines, importLines, loraConfigLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
 import { onlineTrainerSpec, trlOnlineScript, TRL_REWARDS_FILE } from './trl-online';
 import { judgeRewardsPython } from '../judge/python';
 
@@ -142,21 +141,7 @@ export function trlScript(run: TrlRun): string {
     'if HAS_MAX_PROMPT_LENGTH:',
     '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
     `args = ${name}Config(**config_kwargs)`,
-    ...(c.lora
-      ? [
-          '# LoRA as PrefPlay trained it: only the adapters learn; the reference model is MODEL with the',
-          '# adapters disabled (no second copy of the weights). GPT-2\'s Conv1D layers need fan_in_fan_out.',
-          'peft_config = LoraConfig(',
-          `    r=${py(c.lora.r)},`,
-          `    lora_alpha=${py(fl(c.lora.alpha))},`,
-          `    target_modules=${py(trlLoraTargets(c.lora, family.type))},`,
-          '    lora_dropout=0.0,',
-          '    bias="none",',
-          '    task_type="CAUSAL_LM",',
-          ...(family.type === 'gpt2' ? ['    fan_in_fan_out=True,'] : []),
-          ')',
-        ]
-      : []),
+    ...loraConfigLines(c.lora, family.type),
     '',
     'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
     'if tokenizer.pad_token is None:',

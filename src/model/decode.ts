@@ -34,7 +34,7 @@ import { readF32, readManyF32, readU32 } from '../engine/readback';
 import { GptModel } from './gpt';
 import { LlamaModel } from './llama';
 import { llamaBiases } from './llama-config';
-import { sequenceConfig } from './family';
+import { isLlamaConfig, sequenceConfig, type ModelConfig } from './family';
 import { encoderForward } from '../kernels/encoder';
 import { layernormForward } from '../kernels/layernorm';
 import { rmsnormForward } from '../kernels/rmsnorm';
@@ -48,7 +48,7 @@ import { checkGpuSampling, MAX_STOP_IDS, sampleRows, samplerCtl, type GpuSamplin
 import { checkRowParts } from '../kernels/check';
 import { isPacked, matmulPackedB, type Weight } from '../kernels/matmul-packed';
 import type { LoraColumns } from '../kernels/lora';
-import { isStacked } from './lora';
+import { isStacked, loraModules, type LoraConfig } from './lora';
 
 export type DecodeModel = GptModel | LlamaModel;
 
@@ -121,13 +121,13 @@ interface Dims {
   P: number;
 }
 
-function dims(model: DecodeModel): Dims {
-  if (model instanceof LlamaModel) {
-    const c = model.config;
+function dims(config: ModelConfig): Dims {
+  if (isLlamaConfig(config)) {
+    const c = config;
     const HS = c.headDim;
     return { llama: true, C: c.hiddenSize, V: c.vocabSize, L: c.numHiddenLayers, NH: c.numAttentionHeads, NKV: c.numKeyValueHeads, HS, QC: c.numAttentionHeads * HS, W: (c.numAttentionHeads + 2 * c.numKeyValueHeads) * HS, FF: 2 * c.intermediateSize, FA: c.intermediateSize, P: c.maxPositionEmbeddings };
   }
-  const c = model.config;
+  const c = config;
   const HS = c.nEmbd / c.nHead;
   return { llama: false, C: c.nEmbd, V: c.vocabSize, L: c.nLayer, NH: c.nHead, NKV: c.nHead, HS, QC: c.nEmbd, W: 3 * c.nEmbd, FF: 4 * c.nEmbd, FA: 4 * c.nEmbd, P: c.nPositions };
 }
@@ -144,17 +144,16 @@ export function defaultStopIds(model: DecodeModel): number[] {
  * (R, widest stacked projection) when one is a slice of a stacked output (the Llama family's
  * q|k|v, gate|up). None without adapters.
  */
-function loraScratch(model: DecodeModel, R: number): TensorSpec[] {
-  const lora = model.lora;
+function loraScratch(c: ModelConfig, lora: LoraConfig | null, R: number): TensorSpec[] {
   if (!lora) return [];
-  const widest = lora.modules.reduce((w, m) => (isStacked(m) ? Math.max(w, m.out) : w), 0);
+  const widest = loraModules(c, lora).reduce((w, m) => (isStacked(m) ? Math.max(w, m.out) : w), 0);
   const s: TensorSpec[] = [{ name: 'lora_u', shape: [R, lora.r] }];
   if (widest > 0) s.push({ name: 'lora_delta', shape: [R, widest] });
   return s;
 }
 
 /** The tensors of a DecodeRunner's arena (one GPU buffer each). */
-function decodeSpec(model: DecodeModel, d: Dims, B: number, Tp: number, N: number, S: number, headPartRows: number): TensorSpec[] {
+function decodeSpec(c: ModelConfig, lora: LoraConfig | null, d: Dims, B: number, Tp: number, N: number, S: number, headPartRows: number): TensorSpec[] {
   const R = B * Tp;
   const s: TensorSpec[] = [
     { name: 'tokens_in', shape: [R] },
@@ -185,16 +184,26 @@ function decodeSpec(model: DecodeModel, d: Dims, B: number, Tp: number, N: numbe
     { name: 'out_wlogp', shape: [B, N] },
   ];
   if (headPartRows > 0) s.push({ name: 'head_block', shape: [B, headPartRows] });
-  s.push(...loraScratch(model, R));
+  s.push(...loraScratch(c, lora, R));
   for (let l = 0; l < d.L; l++) s.push({ name: `cache.${l}`, shape: [B * S * 2 * d.NKV * d.HS] });
   return s;
 }
 
 /** Bytes a DecodeRunner allocates (memory estimates): its arena, the key/value cache included. */
 export function decodeBytes(model: DecodeModel, B: number, Tp: number, N: number): number {
-  const d = dims(model);
-  const parts = checkRowParts('decode', model.params.rows(headName(model)), d.C).parts;
-  const spec = decodeSpec(model, d, B, Tp, N, Tp + N - 1, parts.length > 1 ? Math.max(...parts.map((p) => p.rows)) : 0);
+  const parts = checkRowParts('decode', model.params.rows(headName(model)), dims(model.config).C).parts;
+  return decodeConfigBytes(model.config, model.lora?.lora ?? null, B, Tp, N, parts.length > 1 ? Math.max(...parts.map((p) => p.rows)) : 0);
+}
+
+/**
+ * decodeBytes from the configuration alone (the page's memory estimate, src/store/memory.ts):
+ * a DecodeRunner of a model of config `c` with LoRA adapters `lora` (null: none).
+ * `headPartRows`: the rows of the largest part of an LM head split across buffers (decodeBytes
+ * reads them from the model's arena); 0, the default, for a head in one buffer (the page does not
+ * know the device's buffer limits: a split head adds one (B, rows) block, at most the logits' size).
+ */
+export function decodeConfigBytes(c: ModelConfig, lora: LoraConfig | null, B: number, Tp: number, N: number, headPartRows = 0): number {
+  const spec = decodeSpec(c, lora, dims(c), B, Tp, N, Tp + N - 1, headPartRows);
   return spec.reduce((n, t) => n + 4 * numel(t.shape), 0);
 }
 
@@ -222,11 +231,11 @@ export class DecodeRunner {
     for (const [k, v] of Object.entries({ B, Tp, N })) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`DecodeRunner: ${k} = ${v} must be a positive integer`);
     }
-    this.d = dims(model);
+    this.d = dims(model.config);
     this.S = Tp + N - 1;
     if (this.S > this.d.P) throw new Error(`DecodeRunner: prompts of ${Tp} tokens plus ${N} new need positions up to ${this.S}, more than the model's ${this.d.P}`);
     const parts = checkRowParts('DecodeRunner', model.params.rows(headName(model)), this.d.C).parts;
-    this.acts = new Arena(model.gpu.device, `decode[${B}x${Tp}+${N}]`, decodeSpec(model, this.d, B, Tp, N, this.S, parts.length > 1 ? Math.max(...parts.map((p) => p.rows)) : 0), { separate: true });
+    this.acts = new Arena(model.gpu.device, `decode[${B}x${Tp}+${N}]`, decodeSpec(model.config, model.lora?.lora ?? null, this.d, B, Tp, N, this.S, parts.length > 1 ? Math.max(...parts.map((p) => p.rows)) : 0), { separate: true });
   }
 
   get gpu(): GpuContext {

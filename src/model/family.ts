@@ -12,6 +12,7 @@ import { GptModel, type ActivationsDtype, type SequenceStats } from './gpt';
 import { LlamaModel } from './llama';
 import { activationBytes } from './gpt';
 import { llamaActivationBytes, llamaStackScratchBytes } from './llama';
+import { scoreHeadBytes } from './score-head';
 import { MODEL_PRESETS, paramCount, presetConfig } from './config';
 import { LLAMA_PRESETS, llamaParamCount, llamaPresetConfig } from './llama-config';
 import type { BaseDtype, LoraConfig } from './lora';
@@ -163,7 +164,8 @@ export function modelParamCount(c: ModelConfig): number {
  * llamaActivationBytes: each sums the spec its runner allocates, so neither can drift).
  */
 export function modelActivationBytes(c: ModelConfig, B: number, T: number, dtype: ActivationsDtype = 'f32', opts: ActivationOptions = {}): number {
-  return isLlamaConfig(c) ? llamaActivationBytes(c, B, T, dtype, opts) : activationBytes(c, B, T, dtype, opts);
+  const head = c.scoreHead ? scoreHeadBytes(B, T) : 0; // a reward model's runner also holds its score head's buffers
+  return head + (isLlamaConfig(c) ? llamaActivationBytes(c, B, T, dtype, opts) : activationBytes(c, B, T, dtype, opts));
 }
 
 /**

@@ -195,7 +195,8 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dty
 
 /** Bytes of a GptRunner's activation arena for B sequences of T tokens (what memory estimates count). */
 export function activationBytes(c: GPTConfig, B: number, T: number, dtype: ActivationsDtype = 'f32', opts: ActivationOptions = {}): number {
-  return 4 * activationSpec(c, B, T, lmHeadScratchSize(B * T, lmChunk(c)), dtype, opts).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  // a reward model's runner: one element of head scratch (its score head replaces the LM head)
+  return 4 * activationSpec(c, B, T, c.scoreHead ? 1 : lmHeadScratchSize(B * T, lmChunk(c)), dtype, opts).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /** The adapters' u tensors of layer l (null: the shared `ck.` set, which serves every layer: their union). */

@@ -13,7 +13,7 @@
 // position (setAllGradients) instead of one per sequence: the same two matmuls.
 // Dimensions: B sequences, T positions, C channels, BT = B·T.
 import type { GpuContext } from '../engine/gpu';
-import { Arena, type View } from '../engine/arena';
+import { Arena, type TensorSpec, type View } from '../engine/arena';
 import type { StepEncoder } from '../engine/encoder';
 import { readF32 } from '../engine/readback';
 import { linearBackward, linearForward } from '../kernels/matmul';
@@ -38,6 +38,20 @@ export function scoreIndices(batch: HostBatch, padId: number | null): Int32Array
   return Int32Array.from({ length: B }, (_, b) => scoreIndex(tokens.subarray(b * T, (b + 1) * T), lengths[b], padId));
 }
 
+/** The score head's tensors for B sequences of T tokens: every position's score, the B read, their gradient. */
+function scoreHeadSpec(B: number, T: number): TensorSpec[] {
+  return [
+    { name: 'all', shape: [B * T] },
+    { name: 'rewards', shape: [B] },
+    { name: 'dall', shape: [B * T] },
+  ];
+}
+
+/** Bytes a ScoreHead allocates beside its runner's activation arena (memory estimates). */
+export function scoreHeadBytes(B: number, T: number): number {
+  return 4 * scoreHeadSpec(B, T).reduce((n, t) => n + t.shape[0], 0);
+}
+
 export class ScoreHead {
   private acts: Arena;
   private read: Int32Array | null = null;
@@ -46,11 +60,7 @@ export class ScoreHead {
   constructor(private gpu: GpuContext, readonly B: number, readonly T: number, readonly C: number, readonly padId: number | null, label: string) {
     this.BT = B * T;
     // separate buffers: the gather copies from `all` into `rewards` (a copy may not stay in one buffer)
-    this.acts = new Arena(gpu.device, `${label}.score`, [
-      { name: 'all', shape: [this.BT] },
-      { name: 'rewards', shape: [B] },
-      { name: 'dall', shape: [this.BT] },
-    ], { separate: true });
+    this.acts = new Arena(gpu.device, `${label}.score`, scoreHeadSpec(B, T), { separate: true });
   }
 
   get bytes(): number {

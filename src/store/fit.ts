@@ -1,5 +1,6 @@
 // Will the comparison fit the GPU? Before Start, the page compares the memory every run needs
-// (memoryEstimate: the engine's own size tables) with a budget, and offers the settings that
+// (runMemoryEstimate per card: the engine's own size tables; an online run's reference, generation
+// cache, reward and value models included) with a budget, and offers the settings that
 // bring it under: bf16 AdamW moments, f16 activations, micro-batches of one pair with gradient
 // accumulation (same effective batch), activation checkpointing, LoRA adapters over a bf16 base
 // (the first offer for models of 100M parameters and more), a shorter max length. Browsers do not tell a page how much
@@ -9,17 +10,46 @@ import { resolveLengths } from '../data/tokenize';
 import { CHECKPOINT_DEFAULT_PARAMS, modelParamCount, type ModelConfig } from '../model/family';
 import type { BaseDtype } from '../model/lora';
 import type { TrainSettings } from '../worker/protocol';
-import { memoryEstimate, settingsMemoryOptions, type MemoryEstimate } from './memory';
+import { memoryEstimate, runMemoryEstimate, settingsMemoryOptions, type MemoryEstimate, type MemoryOptions } from './memory';
+import { createObjective, type ObjectiveSpec } from '../train/objectives';
 import { DEFAULT_LORA } from './settings';
 
 /** Assumed when the user has not said how much GPU memory there is: a common laptop GPU share. */
 export const DEFAULT_BUDGET_BYTES = 4 * 1024 ** 3;
 
-/** What a comparison of `runs` runs needs with `s` (LoRA, base dtype and checkpointing as the runs resolve them: settingsMemoryOptions). */
-export function comparisonMemory(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number, checkpointDtype?: BaseDtype): MemoryEstimate & { total: number; seqLen: number } {
+/**
+ * What a comparison needs with `s` (LoRA, base dtype and checkpointing as the runs resolve them:
+ * settingsMemoryOptions): `runs` pair-method runs, or one run per objective (the cards' methods
+ * and options: runMemoryEstimate, so an online run counts its reference, generation cache, reward
+ * and value models). The total is the sum of the runs' estimates (every run's GPU state stays
+ * while the comparison runs); the spread fields are the first run's.
+ */
+export function comparisonMemory(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number | readonly ObjectiveSpec[], checkpointDtype?: BaseDtype): MemoryEstimate & { total: number; seqLen: number; perRuns: number[] } {
   const seqLen = s.maxLength ?? resolveLengths(nPositions).maxLength;
-  const est = memoryEstimate(c, s.batchSize, seqLen, s.optimizer, s.momentsDtype, s.activationsDtype, settingsMemoryOptions(c, s, checkpointDtype));
-  return { ...est, total: runs * est.perRun, seqLen };
+  const opts = settingsMemoryOptions(c, s, checkpointDtype);
+  const est = memoryEstimate(c, s.batchSize, seqLen, s.optimizer, s.momentsDtype, s.activationsDtype, opts);
+  const perRuns = typeof runs === 'number' ? Array.from({ length: runs }, () => est.perRun) : runs.map((o) => objectiveMemory(c, s, o, opts) ?? est.perRun);
+  const first = typeof runs === 'number' || !runs.length ? est : { ...est, perRun: perRuns[0] };
+  return { ...first, total: perRuns.reduce((a, b) => a + b, 0), seqLen, perRuns };
+}
+
+/** One run's bytes (runMemoryEstimate), or null when its options are invalid (the card says why; the pair estimate stands in). */
+function objectiveMemory(c: ModelConfig, s: TrainSettings, o: ObjectiveSpec, opts: MemoryOptions): number | null {
+  try {
+    return runMemoryEstimate(c, s, o, opts).perRun;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a run generates (GRPO, RLOO, PPO): its batch counts prompts and its gradAccum splits the completions. */
+function isOnline(o: ObjectiveSpec): boolean {
+  try {
+    const k = createObjective(o).kind;
+    return k === 'online' || k === 'ppo';
+  } catch {
+    return false;
+  }
 }
 
 export interface FitStep {
@@ -32,7 +62,10 @@ export interface FitStep {
 
 export interface FitAdvice {
   total: number;
+  /** The first run's bytes. */
   perRun: number;
+  /** Every run's bytes (they differ when the methods do: an online run holds more). */
+  perRuns: number[];
   budget: number;
   fits: boolean;
   /** Cumulative steps, cheapest in accuracy first, up to the first that fits (all of them when none does). */
@@ -42,17 +75,17 @@ export interface FitAdvice {
 }
 
 /**
- * The settings changes that bring `runs` runs under `budget` bytes, in the order they cost least:
- * storage precision first (the arithmetic stays f32), then micro-batches and activation
+ * The settings changes that bring the comparison's runs (comparisonMemory) under `budget` bytes,
+ * in the order they cost least: storage precision first (the arithmetic stays f32), then micro-batches and activation
  * checkpointing (same gradient, more time), then LoRA adapters of rank 8 over a bf16 base with
  * checkpointing (TRL's PEFT path: fewer weights train), then a shorter max length (answers cut).
  * From 100M parameters LoRA comes first, as TRL users fit such models: the gradients and AdamW
  * moments of every parameter (12 bytes each with f32 moments) are what no other step reduces, and
  * LoRA drops them and halves the base.
  */
-export function fitAdvice(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number, budget: number): FitAdvice {
+export function fitAdvice(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number | readonly ObjectiveSpec[], budget: number): FitAdvice {
   const now = comparisonMemory(c, nPositions, s, runs);
-  const advice: FitAdvice = { total: now.total, perRun: now.perRun, budget, fits: now.total <= budget, steps: [], reachable: now.total <= budget };
+  const advice: FitAdvice = { total: now.total, perRun: now.perRun, perRuns: now.perRuns, budget, fits: now.total <= budget, steps: [], reachable: now.total <= budget };
   if (advice.fits) return advice;
   let cur: TrainSettings = { ...s };
   const checkpointing = () => settingsMemoryOptions(c, cur).checkpoint;
@@ -68,11 +101,13 @@ export function fitAdvice(c: ModelConfig, nPositions: number, s: TrainSettings, 
     },
   };
   const large = modelParamCount(c) >= CHECKPOINT_DEFAULT_PARAMS;
+  const online = typeof runs !== 'number' && runs.some(isOnline);
   const candidates: Array<{ label: string; patch: () => Partial<TrainSettings> | null }> = [
     ...(large ? [lora] : []),
     { label: 'bf16 AdamW moments', patch: () => (cur.optimizer === 'adamw' && cur.momentsDtype !== 'bf16' ? { momentsDtype: 'bf16' } : null) },
     { label: 'f16 activations', patch: () => (cur.activationsDtype !== 'f16' ? { activationsDtype: 'f16' } : null) },
-    { label: 'micro-batches of one pair', patch: () => (cur.batchSize > 1 ? { batchSize: 1, gradAccum: cur.batchSize * cur.gradAccum } : null) },
+    // (not with online runs: their gradAccum must divide each update's completions)
+    { label: 'micro-batches of one pair', patch: () => (cur.batchSize > 1 && !online ? { batchSize: 1, gradAccum: cur.batchSize * cur.gradAccum } : null) },
     { label: 'activation checkpointing', patch: () => (!checkpointing() ? { checkpointActivations: true } : null) },
     ...(large ? [] : [lora]),
   ];

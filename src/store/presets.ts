@@ -4,6 +4,9 @@
 import { createObjective, defaultValues, isMethod, METHOD_DESCRIPTORS, methodDescriptor, normalizeOptions, runToken, specProblems, type Method, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
 import { REWARD_MODEL_REWARD } from '../train/objectives/online';
 import type { InspectResult } from '../worker/inspect';
+import type { RunSpec, RunStatus, TrainSettings } from '../worker/protocol';
+import { trainConfigProblems } from '../train/config';
+import { labelled } from './settings';
 
 /**
  * Methods the page offers: every method of the registry. Preference pairs train the pair methods
@@ -77,6 +80,29 @@ export function cardProblems(c: MethodCard): string[] {
     if (!o) return p.replace(`${c.method}: `, '');
     const rest = p.slice(`${c.method}: option ${o.key} `.length).replace(new RegExp(`^${o.key} `), '');
     return `${o.label} ${rest}`;
+  });
+}
+
+/**
+ * A card's problems with the comparison's shared settings, in the form's words (PPO: batch size
+ * ≥ 2); the engine refuses them too (trainConfigProblems with the run's objective).
+ */
+export function cardSettingsProblems(c: MethodCard, s: TrainSettings): string[] {
+  const shared = new Set(trainConfigProblems(s).map((p) => p.message));
+  return trainConfigProblems({ ...s, objective: objectiveOf(c) })
+    .filter((p) => p.field !== 'objective' && !shared.has(p.message))
+    .map(labelled);
+}
+
+/**
+ * The runs of a comparison resumed after a reload (runs.ts revive): a run that had ended (done,
+ * stopped by the user, failed) says so (RunSpec.ended) and the engine keeps it so; the others
+ * train on from their checkpoints.
+ */
+export function resumedSpecs(specs: readonly RunSpec[], runs: readonly { id: string; status: RunStatus }[]): RunSpec[] {
+  return specs.map((spec) => {
+    const status = runs.find((r) => r.id === spec.id)?.status;
+    return status === 'done' || status === 'stopped' || status === 'failed' ? { ...spec, ended: status } : spec;
   });
 }
 

@@ -7,7 +7,7 @@ import type { EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
 import { reduceEvents, type EventState, type RunView } from './events';
 import { engine } from './workers';
-import { cardDataProblem, cardFromSaved, dataKind, cardProblems, comparisonProblems, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
+import { cardDataProblem, cardFromSaved, dataKind, cardProblems, cardSettingsProblems, comparisonProblems, resumedSpecs, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
 import { settingsProblems } from './settings';
 import { dataFileName, type DataSource } from './data';
 import { sameModel, type ModelRef } from './model';
@@ -86,7 +86,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
     if (!sameModel(session.modelRef, model.ref) || model.status !== 'ready') throw new Error('the model changed since this comparison ran (or is still loading): load the same model, or start a new comparison');
     if (!data.blob || !data.source || data.source.name !== session.data.name || data.source.size !== session.data.size) throw new Error(`the data changed since this comparison ran: load ${session.data.name} again, or start a new comparison`);
     set({ session: { ...session, live: true } });
-    const outcome = await engine().start({ sessionId: session.id, runs: runSpecs(session.cards), settings: session.settings, data: { file: data.blob, name: dataFileName(data.source), format: data.format }, resume: true });
+    const outcome = await engine().start({ sessionId: session.id, runs: resumedSpecs(runSpecs(session.cards), get().runs), settings: session.settings, data: { file: data.blob, name: dataFileName(data.source), format: data.format }, resume: true });
     if (outcome === 'cancelled') {
       // the runs stay as they were: paused, resumable from their checkpoints
       const runs = get().runs.map((r) => (['queued', 'preparing', 'running'].includes(r.status) ? { ...r, status: 'paused' as const, etaSeconds: undefined } : r));
@@ -125,7 +125,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       const problems = settingsProblems(s.settings, { nPositions: s.model.info?.nPositions, examples: s.data.result?.report.accepted });
       if (!s.cards.length) problems.push('Add at least one method.');
       const labels = runLabels(s.cards);
-      s.cards.forEach((c, i) => problems.push(...cardProblems(c).map((p) => `${labels[i]}: ${p}.`)));
+      s.cards.forEach((c, i) => problems.push(...[...cardProblems(c), ...cardSettingsProblems(c, s.settings)].map((p) => `${labels[i]}: ${p}.`)));
       problems.push(...comparisonProblems(s.cards));
       // unpaired (KTO) data trains KTO cards only (KTO also takes pairs, split as TRL does); prompt-only
       // data trains the online cards that need no Reward model run

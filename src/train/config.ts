@@ -197,6 +197,9 @@ export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { object
     } catch (e) {
       add('objective', `${c.objective.method}: ${(e as Error).message}`);
     }
+    // PPO whitens its advantages (and rewards) over the batch's response tokens (TRL masked_whiten):
+    // one response of one token leaves a single value, whose variance is undefined
+    if (c.objective.method === 'ppo' && Number.isInteger(c.batchSize) && c.batchSize < 2) add('batchSize', `must be ≥ 2 for PPO: it whitens the advantages over the batch's responses (TRL's masked_whiten needs at least 2 tokens), got ${c.batchSize}`);
   }
   return out;
 }

@@ -54,6 +54,18 @@ export interface ResumeSnapshot {
    * driver's own copy may lag (the page saves its copy on a timer). Absent in old snapshots.
    */
   rows?: Metrics[];
+  /**
+   * A later RLHF stage's links (the page's Session writes them, src/worker/session.ts): the ids of
+   * the runs whose final weights it started from (null: the loaded model) and whose reward model
+   * scored it, so its TRL export knows them after a reload. Absent for other runs.
+   */
+  stage?: StageLinks;
+}
+
+/** Which runs of its comparison a later RLHF stage started from and scored with, by run id. */
+export interface StageLinks {
+  policy: string | null;
+  reward: string;
 }
 
 /** Where one run's resume snapshots go; load() returns the last one saved. */

@@ -11,11 +11,11 @@ import { loadModelSource } from './model-source';
 import { HubLoads } from './hub';
 import { Session } from './session';
 import { PassCancelled } from '../train/progress';
-import { adapterFiles, generateSamples, mergedWeights, modelFiles, SAMPLE_PROMPTS, savedSamplePrompts, trlFiles } from './exports';
+import { adapterFiles, generateSamples, modelFiles, SAMPLE_PROMPTS, savedSamplePrompts, trlFiles } from './exports';
 import type { OpenLm } from '../onnx/timed-samples';
 import { isRewardModel, rewardConfig } from '../model/reward';
 import { SCORE_WEIGHT } from '../model/score-config';
-import { VALUE_PREFIX } from '../train/ppo-trainer';
+import { snapshotWeights } from './saved-weights';
 import type { EngineApi, EventSink, GpuStatus, ModelInfo, SessionSpec } from './protocol';
 
 let ctx: GpuContext | null = null;
@@ -82,13 +82,8 @@ async function runWeights(runId: string, sessionId: string, spec?: SessionSpec):
   const c = await loadResumeSnapshot(sessionId, runId);
   if (!c) throw new Error(`no weights saved for run "${runId}" (checkpoints are kept for models up to 50M parameters)`);
   const m = requireModel().ckpt;
-  // a reward-model run's snapshot is the loaded model with a score head (rewardConfig)
-  if (JSON.stringify(c.config) !== JSON.stringify(m.config) && JSON.stringify(c.config) !== JSON.stringify(rewardConfig(m.config))) throw new Error('the loaded model differs from the one this run trained: load the same model to export it');
   const cfg = run?.cfg ?? (spec?.sessionId === sessionId ? new Session(spec, m, { gpu, emit: () => undefined, store: idbSnapshotStore }).runs.find((r) => r.spec.id === runId)?.cfg : undefined);
-  if (cfg?.lora) return mergedWeights(m, cfg.lora, cfg.baseDtype, c.params);
-  if ([...c.params.keys()].some((k) => /\.lora_[AB]\.weight$/.test(k))) throw new Error(`run "${runId}" trained LoRA adapters and the page did not say with which settings: reload the page to export it`);
-  // a PPO snapshot also holds its value model (VALUE_PREFIX): the run's model is the policy
-  return new Map([...c.params].filter(([k]) => !k.startsWith(VALUE_PREFIX)));
+  return snapshotWeights(m, runId, c, cfg);
 }
 
 /** A LoRA run's adapters (live, or its last resume snapshot) and its LoRA settings. */

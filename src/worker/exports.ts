@@ -2,7 +2,7 @@
 // with the same hyperparameters and split (src/export/trl-script.ts), and generated samples
 // before and after training (exported to ONNX, run by onnxruntime-web, greedy decoding).
 import { saveModelCheckpoint, type LoadedModel } from '../model/family-checkpoint';
-import { modelType, sequenceConfig } from '../model/family';
+import { modelType, sequenceConfig, type ModelConfig } from '../model/family';
 import { processSource } from '../data/pipeline';
 import { processPromptSource } from '../data/prompts';
 import { splitTrainEval } from '../data/split';
@@ -13,7 +13,8 @@ import { judgeFor, judgeSamples, winRate, type PairRef, type WinRate } from '../
 import type { Session } from './session';
 import type { Run } from './run';
 import { loadSessionData } from './pairs';
-import { methodDescriptor } from '../train/objectives';
+import { createObjective, methodDescriptor } from '../train/objectives';
+import { REWARD_MODEL_REWARD } from '../train/objectives/online';
 import { timedPrompts } from '../onnx/timed-samples';
 import { checkpointBaseDtype, mergeLora, packedBaseNames, type BaseDtype, type LoraConfig } from '../model/lora';
 import { roundWeights } from '../model/packed-base';
@@ -68,17 +69,52 @@ export async function trlFiles(session: Session, runId: string): Promise<Map<str
   const split = splitTrainEval(examples, run.cfg.evalFraction, run.cfg.seed);
   // a later RLHF stage (PPO; GRPO/RLOO rewarded by `reward-model`): its start is the SFT run's final
   // weights (PPO with one), its reward model the comparison's Reward model run, as Session.startStage
-  const final = async (r: Run, role: string) => {
-    if (!r.live) throw new Error(`${run.spec.label}'s TRL export needs ${r.spec.label}'s final weights (${role}), which are no longer on the GPU`);
-    return r.training!.weights();
-  };
-  const stage = run.stage;
-  const start = stage?.policy ? await final(stage.policy, 'its starting model') : base.params;
-  const reward = stage ? { config: stage.reward.training!.modelConfig, params: await final(stage.reward, 'its reward model') } : null;
-  const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null, modelType: modelType(base.config), ...(reward ? { rewardModel: 'reward_model', rewardModelName: stage!.reward.spec.id } : {}) }, split.train, split.eval));
+  const stage = await stageInputs(session, run);
+  const start = stage?.start ?? base.params;
+  const reward = stage?.reward ?? null;
+  const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null, modelType: modelType(base.config), ...(reward ? { rewardModel: 'reward_model', rewardModelName: reward.name } : {}) }, split.train, split.eval));
   for (const [name, bytes] of modelFiles(base, start)) out.set(`model/${name}`, bytes);
   if (reward) for (const [name, bytes] of saveModelCheckpoint(reward.config, reward.params, base.tokenizer.kind === 'byte' ? 'byte' : base.tokenizerFiles)) out.set(`reward_model/${name}`, bytes);
   return out;
+}
+
+/**
+ * A later RLHF stage's starting weights (null: the loaded model) and reward model. Live: the runs
+ * Session.stageOf linked, their final weights on the GPU. After a reload (a comparison built from
+ * the page's saved spec, never started): the links the stage's own snapshot saved (StageLinks)
+ * and the final snapshots of the runs they name (a LoRA SFT run's adapters merged over the base as
+ * it stored it). Null for an ordinary run.
+ */
+async function stageInputs(session: Session, run: Run): Promise<{ start: Map<string, Float32Array> | null; reward: { name: string; config: ModelConfig; params: Map<string, Float32Array> } } | null> {
+  const live = run.stage;
+  if (live) {
+    const final = async (r: Run, role: string) => {
+      if (!r.live) throw new Error(`${run.spec.label}'s TRL export needs ${r.spec.label}'s final weights (${role}), which are no longer on the GPU`);
+      return r.training!.weights();
+    };
+    return { start: live.policy ? await final(live.policy, 'its starting model') : null, reward: { name: live.reward.spec.id, config: live.reward.training!.modelConfig, params: await final(live.reward, 'its reward model') } };
+  }
+  if (run.live) return null; // a running comparison's ordinary run
+  const links = (await session.savedSnapshot(run.spec.id))?.stage;
+  if (!links) {
+    const o = createObjective(run.cfg.objective);
+    const staged = o.kind === 'ppo' || (o.kind === 'online' && o.rewards.names.includes(REWARD_MODEL_REWARD));
+    if (staged) throw new Error(`${run.spec.label}'s TRL export needs the runs it started from and scored with, and no checkpoint of it was saved (it had not started, or its model is over 50M parameters): start the comparison again`);
+    return null;
+  }
+  const saved = async (id: string, role: string) => {
+    const r = session.runs.find((x) => x.spec.id === id);
+    const snap = await session.savedSnapshot(id);
+    if (!r || !snap) throw new Error(`${run.spec.label}'s TRL export needs ${r?.spec.label ?? id}'s final weights (${role}), and no checkpoint of it was saved`);
+    return { r, snap };
+  };
+  let start: Map<string, Float32Array> | null = null;
+  if (links.policy) {
+    const { r, snap } = await saved(links.policy, 'its starting model');
+    start = r.cfg.lora ? mergedWeights(session.base, r.cfg.lora, r.cfg.baseDtype, snap.params) : snap.params;
+  }
+  const rm = await saved(links.reward, 'its reward model');
+  return { start, reward: { name: links.reward, config: rm.snap.config, params: rm.snap.params } };
 }
 
 export interface SampleSet {

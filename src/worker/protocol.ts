@@ -71,6 +71,11 @@ export interface RunSpec {
   id: string;
   label: string;
   objective: ObjectiveSpec;
+  /**
+   * A resumed comparison (resume: true, after a page reload): how the run had ended (the page's
+   * status). It stays so, its weights its last snapshot's, instead of training on. Absent: it trains on.
+   */
+  ended?: 'done' | 'stopped' | 'failed';
 }
 
 export interface SessionSpec {

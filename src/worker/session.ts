@@ -16,7 +16,7 @@ import { validateTrainConfig } from '../train/config';
 import { TrainingError, type Metrics } from '../train/trainer';
 import type { PairIds } from '../train/pairs';
 import type { PromptIds } from '../train/prompts';
-import { TrainingRun, type ResumeSnapshot, type RunEvents, type RunReference, type SnapshotStore } from '../train/training-run';
+import { TrainingRun, type ResumeSnapshot, type RunEvents, type RunReference, type SnapshotStore, type StageLinks } from '../train/training-run';
 import { PassCancelled, ProgressClock, type PassHooks } from '../train/progress';
 import { loadSessionData } from './pairs';
 import { splitTrainEval } from '../data/split';
@@ -31,7 +31,8 @@ import { pairAverages, PAIR_TABLE_SIZE } from './pair-table';
 import { startEvent, Tracker } from './track';
 import { trackedPairs } from '../train/pair-track';
 import { Run } from './run';
-import type { EngineEvent, PauseCause, RunStatus, SessionSpec } from './protocol';
+import type { EngineEvent, PauseCause, RunSpec, RunStatus, SessionSpec } from './protocol';
+import { snapshotWeights } from './saved-weights';
 import type { SamplePrompt } from './exports';
 
 /** Models above this size get no resume snapshots (a GPT-2-small one would be 1.5 GB). */
@@ -158,7 +159,13 @@ export class Session {
     for (const r of this.runs) {
       this.checkCancelled();
       if (r.final) continue; // stopped by the user while the comparison was starting
+      if (this.ended(r) === 'failed') {
+        r.status = 'failed'; // as fail() left it, with no GPU state; the page keeps its message
+        continue;
+      }
       if (r.stage) {
+        // a resumed stage that had ended is built, and stays ended, once its inputs are (startStage)
+        if (this.ended(r)) continue;
         r.message = `Waits for ${[r.stage.policy, r.stage.reward].filter((x) => x).map((x) => x!.spec.label).join(' and ')} to finish: ${r.stage.policy ? `it starts from ${r.stage.policy.spec.label}’s final weights and` : 'it'} scores its completions with ${r.stage.reward.spec.label}’s.`;
         this.emit(r.event());
         continue;
@@ -172,8 +179,7 @@ export class Session {
         await this.finish(r); // stopped while it was being built
         continue;
       }
-      r.status = r.step >= r.cfg.steps ? 'done' : 'running';
-      this.emit(r.event());
+      this.built(r);
     }
     this.checkCancelled();
     await this.sampler?.atStart(this.runs.filter((r) => !r.final && !r.stage));
@@ -198,7 +204,19 @@ export class Session {
     const store = modelParamCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
     const tok = this.base.tokenizer;
     // online methods decode their completions for the reward functions as the CLI does (the tokenizer's decode)
-    return new TrainingRun({ base, data: examples, config: r.cfg, text: online ? (ids) => tok.decode(ids) : undefined, rewardModel, checkpointEvery: settings.checkpointEvery, store: store ? this.deps.store(this.spec.sessionId, r.spec.id) : undefined, events: this.runEvents(r) });
+    return new TrainingRun({ base, data: examples, config: r.cfg, text: online ? (ids) => tok.decode(ids) : undefined, rewardModel, checkpointEvery: settings.checkpointEvery, store: store ? this.runStore(r) : undefined, events: this.runEvents(r) });
+  }
+
+  /** A run's snapshot store; a later RLHF stage's snapshots also carry its links (StageLinks), for its export after a reload. */
+  private runStore(r: Run): SnapshotStore {
+    const store = this.deps.store(this.spec.sessionId, r.spec.id);
+    const stage: StageLinks | null = r.stage && { policy: r.stage.policy?.spec.id ?? null, reward: r.stage.reward.spec.id };
+    return stage ? { load: () => store.load(), save: (snap) => store.save({ ...snap, stage }) } : store;
+  }
+
+  /** A run's last saved snapshot (a comparison the engine no longer runs: the page's exports after a reload). */
+  savedSnapshot(runId: string): Promise<ResumeSnapshot | undefined> {
+    return this.deps.store(this.spec.sessionId, runId).load();
   }
 
   /**
@@ -216,41 +234,95 @@ export class Session {
     return { policy, reward };
   }
 
+  /** A waiting stage whose runs have all ended (done or stopped): startStages builds it now. */
+  private ready(r: Run): boolean {
+    if (!r.stage || r.training || r.final) return false;
+    return [r.stage.policy, r.stage.reward].every((d) => !d || d.final);
+  }
+
   /** Builds every waiting stage whose runs have ended; one whose run failed fails too. */
   private async startStages(): Promise<void> {
     for (const r of this.runs) {
       if (!r.stage || r.training || r.final || this.down || this.disposed) continue;
-      const deps = [r.stage.policy, r.stage.reward].filter((x): x is Run => x !== null);
-      const failed = deps.find((d) => d.status === 'failed' || ((d.status === 'done' || d.status === 'stopped') && !d.live));
+      const failed = [r.stage.policy, r.stage.reward].find((d) => d?.status === 'failed');
       if (failed) {
+        const ended = this.ended(r);
+        if (ended) {
+          r.status = ended; // resumed, it had ended before its input failed (stopped while it waited): it stays so
+          continue;
+        }
         r.status = 'failed';
-        r.message = `${r.spec.label} did not start: ${failed.spec.label}, whose weights it needs, ${failed.status === 'failed' ? 'failed' : 'has no weights on the GPU'}.`;
+        r.message = `${r.spec.label} did not start: ${failed.spec.label}, whose weights it needs, failed.`;
         this.emit(r.event());
         continue;
       }
-      if (!deps.every((d) => d.status === 'done' || d.status === 'stopped')) continue;
+      if (!this.ready(r)) continue;
       try {
-        await this.startStage(r, r.stage);
+        await this.startStage(r, r.stage!);
       } catch (e) {
-        if (!this.down && !this.disposed) await this.fail(r, e);
+        if (this.down || this.disposed) continue;
+        if (e instanceof PassCancelled && r.status === 'stopped') {
+          r.destroy(); // stopped while it was being built: its reference pass ended at its next batch
+          continue;
+        }
+        if (e instanceof MissingWeights) {
+          r.status = 'failed';
+          r.message = `${r.spec.label} did not start: ${e.message}`;
+          r.destroy();
+          this.emit(r.event());
+          continue;
+        }
+        await this.fail(r, e);
       }
     }
   }
 
+  /**
+   * A stage's inputs are its runs' final weights: on the GPU, or (a lost device or an out-of-memory
+   * pause freed them) their last saved snapshot. Stop applies throughout: after each wait a stage
+   * the user stopped goes no further.
+   */
   private async startStage(r: Run, stage: NonNullable<Run['stage']>): Promise<void> {
+    const gone = () => r.final || this.down || this.disposed;
     const gpu = await this.deps.gpu();
-    const policy = stage.policy ? await stage.policy.training!.weights() : this.base.params;
-    const rm = stage.reward.training!;
+    if (gone()) return;
+    const policy = stage.policy ? await this.finalWeights(stage.policy) : null;
+    if (gone()) return;
+    const rm = await this.finalWeights(stage.reward);
+    if (gone()) return;
     // the reward model's name in rewards/<name>/mean: its run's id (TRL: the folder's name)
-    const rewardModel: RewardModelWeights = { name: stage.reward.spec.id, config: rm.modelConfig, params: await rm.weights() };
-    r.training = this.trainingRun(r, { config: this.base.config, params: policy }, rewardModel);
+    const rewardModel: RewardModelWeights = { name: stage.reward.spec.id, config: rm.config, params: rm.params };
+    r.training = this.trainingRun(r, { config: this.base.config, params: policy?.params ?? this.base.params }, rewardModel);
     r.status = 'preparing';
-    r.message = undefined;
+    r.message = [policy?.note, rm.note].filter((x) => x).join(' ') || undefined;
     this.emit(r.event());
     const snap = await this.build(r, gpu, this.spec.resume);
+    if (this.down || this.disposed) return;
     if (snap || this.spec.resume) this.restoreRows(r, snap);
     if ((r.status as RunStatus) === 'stopped') return this.finish(r);
-    r.status = r.step >= r.cfg.steps ? 'done' : 'running';
+    this.built(r);
+  }
+
+  /**
+   * The weights run `d` ended with (a LoRA run's merged, as its exports); `note` when its last
+   * snapshot is older than its last step. MissingWeights when they are neither on the GPU nor saved.
+   */
+  private async finalWeights(d: Run): Promise<{ config: ModelConfig; params: Map<string, Float32Array>; note?: string }> {
+    if (d.live) return { config: d.training!.modelConfig, params: await d.training!.weights() };
+    const snap = await this.savedSnapshot(d.spec.id);
+    if (!snap) throw new MissingWeights(`${d.spec.label}, whose weights it needs, is no longer on the GPU (a lost device or an out-of-memory pause freed it) and has no saved checkpoint (checkpoints are kept for models up to ${CHECKPOINT_MAX_PARAMS / 1e6}M parameters).`);
+    const note = snap.step < d.step ? `Uses ${d.spec.label}’s last checkpoint (step ${snap.step} of ${d.step}).` : undefined;
+    return { config: snap.config, params: snapshotWeights(this.base, d.spec.id, snap, d.cfg), note };
+  }
+
+  /** Whether `r` is a resumed run that had ended (RunSpec.ended): it stays so. */
+  private ended(r: Run): RunSpec['ended'] {
+    return this.spec.resume ? r.spec.ended : undefined;
+  }
+
+  /** A run just built: running, or done at its last step; a resumed run that had ended (done, stopped) stays so. */
+  private built(r: Run): void {
+    r.status = this.ended(r) ?? (r.step >= r.cfg.steps ? 'done' : 'running');
     this.emit(r.event());
   }
 
@@ -327,7 +399,11 @@ export class Session {
       for (;;) {
         await this.startStages();
         const active = this.runs.filter((r) => r.status === 'running');
-        if (!active.length || this.down || this.disposed) break;
+        if (this.down || this.disposed) break;
+        if (!active.length) {
+          if (this.runs.some((r) => this.ready(r))) continue; // a Stop made a stage's runs final while startStages ran
+          break;
+        }
         for (const r of active) {
           if (r.status !== 'running' || this.down || this.disposed) continue;
           this.current = r;
@@ -474,7 +550,14 @@ export class Session {
     const rebuilt: Run[] = [];
     for (const r of this.runs) {
       if (r.final || r.live || !r.training) continue;
-      const snap = await this.build(r, gpu, true);
+      let snap: ResumeSnapshot | undefined;
+      try {
+        snap = await this.build(r, gpu, true);
+      } catch (e) {
+        // stopped while it was being rebuilt: its reference pass ended at its next batch
+        if (e instanceof PassCancelled && (r.status as RunStatus) === 'stopped') continue;
+        throw e;
+      }
       r.message = snap ? `Resumed from the checkpoint at step ${snap.step}.` : 'Restarted from step 0 (no checkpoint yet).';
       this.restoreRows(r, snap);
       this.emit(r.event());
@@ -497,6 +580,9 @@ export class Session {
       // the loop finishes a run it is stepping right now; the others are finished here
       if (r !== this.current && r.live && !this.down) await this.finish(r);
     }
+    // a stage waiting for the runs just stopped starts now, even with every other run paused (the
+    // loop may have ended); after a loss or while starting, resume() and start() start the loop
+    if (!this.starting && !this.down && !this.disposed && this.runs.some((r) => this.ready(r))) void this.loop();
   }
 
   /** Ends the loop and frees the GPU (a new comparison replaces this one). */
@@ -506,6 +592,11 @@ export class Session {
     while (this.looping) await new Promise((r) => setTimeout(r, 20));
     for (const r of this.runs) r.destroy();
   }
+}
+
+/** A later stage's input weights are gone: neither on the GPU nor saved (startStages: the stage fails, saying so). */
+class MissingWeights extends Error {
+  override name = 'MissingWeights';
 }
 
 /** Samples over time from a prompt-only file: the first held-out prompts (training ones when none are held out); no answers. */

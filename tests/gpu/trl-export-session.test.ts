@@ -2,7 +2,10 @@
 // WebGPU: a comparison of SFT, a reward model, PPO and GRPO rewarded by the judge and the reward
 // model trains one update each; PPO's export holds SFT's final weights as model/ and the reward
 // run's as reward_model/ (a GPT2ForSequenceClassification folder), GRPO's the loaded model and the
-// reward model, each train.py naming them, and data.jsonl the prompts of the pairs.
+// reward model, each train.py naming them, and data.jsonl the prompts of the pairs. After a reload
+// (a Session built from the saved spec that never starts, as the worker's sessionFor does) the
+// exports are the same files: the stages' links come from the PPO and GRPO runs' own snapshots,
+// the weights from the SFT and reward runs' final snapshots.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { randomParams } from '../helpers/random-model';
@@ -14,7 +17,7 @@ import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore } from '../../src/train/training-run';
 import { Session } from '../../src/worker/session';
 import { trlFiles } from '../../src/worker/exports';
-import type { TrainSettings } from '../../src/worker/protocol';
+import type { SessionSpec, TrainSettings } from '../../src/worker/protocol';
 import { Rng } from '../../src/util/rng';
 
 let gpu: GpuContext;
@@ -36,22 +39,25 @@ function folder(files: Map<string, Uint8Array | string>, prefix: string) {
 
 describe('page export of RLHF stages', () => {
   it('PPO: model/ is SFT\'s final weights, reward_model/ the reward run\'s; GRPO: the judge and the reward model in reward_funcs', async () => {
-    const session = new Session(
-      {
-        sessionId: 't',
-        runs: [
-          { id: 'sft', label: 'SFT', objective: { method: 'sft' } },
-          { id: 'reward', label: 'Reward model', objective: { method: 'reward' } },
-          { id: 'ppo', label: 'PPO', objective: { method: 'ppo', maxNewTokens: 4, numPpoEpochs: 1 } },
-          { id: 'grpo', label: 'GRPO', objective: { method: 'grpo', reward: ['judge:arithmetic', 'reward-model'], numGenerations: 2, maxNewTokens: 4 } },
-        ],
-        settings,
-        data: { file, name: 'arith.jsonl', format: 'auto' },
-        resume: false,
-      },
-      base,
-      { gpu: async () => gpu, emit: () => {}, store: () => memorySnapshotStore() },
-    );
+    // the worker's IndexedDB: one snapshot store per run, kept across the reload
+    const stores = new Map<string, ReturnType<typeof memorySnapshotStore>>();
+    const store = (_s: string, runId: string) => {
+      if (!stores.has(runId)) stores.set(runId, memorySnapshotStore());
+      return stores.get(runId)!;
+    };
+    const spec: SessionSpec = {
+      sessionId: 't',
+      runs: [
+        { id: 'sft', label: 'SFT', objective: { method: 'sft' } },
+        { id: 'reward', label: 'Reward model', objective: { method: 'reward' } },
+        { id: 'ppo', label: 'PPO', objective: { method: 'ppo', maxNewTokens: 4, numPpoEpochs: 1 } },
+        { id: 'grpo', label: 'GRPO', objective: { method: 'grpo', reward: ['judge:arithmetic', 'reward-model'], numGenerations: 2, maxNewTokens: 4 } },
+      ],
+      settings,
+      data: { file, name: 'arith.jsonl', format: 'auto' },
+      resume: false,
+    };
+    const session = new Session(spec, base, { gpu: async () => gpu, emit: () => {}, store });
     await session.start();
     for (let i = 0; i < 6000 && !session.runs.every((r) => r.final); i++) await new Promise((r) => setTimeout(r, 10));
     expect(session.runs.map((r) => [r.spec.id, r.status])).toEqual([['sft', 'done'], ['reward', 'done'], ['ppo', 'done'], ['grpo', 'done']]);
@@ -79,5 +85,18 @@ describe('page export of RLHF stages', () => {
     for (const [name, w] of base.params) expect(Array.from(grpoStart.params.get(name)!), name).toEqual(Array.from(w));
     expect((await folder(grpo, 'reward_model')).config.scoreHead).toBe(true);
     await session.dispose();
+
+    // after a reload: the stage links saved with the PPO and GRPO snapshots; the same files
+    expect(stores.get('ppo')!.last!.stage).toEqual({ policy: 'sft', reward: 'reward' });
+    expect(stores.get('grpo')!.last!.stage).toEqual({ policy: null, reward: 'reward' });
+    expect(stores.get('sft')!.last!.stage).toBeUndefined();
+    const reloaded = new Session({ ...spec, resume: true }, base, { gpu: async () => gpu, emit: () => {}, store });
+    expect(reloaded.runs.every((r) => !r.live && r.stage === null)).toBe(true);
+    expect(await trlFiles(reloaded, 'ppo')).toEqual(ppo);
+    expect(await trlFiles(reloaded, 'grpo')).toEqual(grpo);
+    // a stage whose snapshot is gone cannot say what it started from: a clear message, not a script without its reward model
+    stores.delete('ppo');
+    await expect(trlFiles(reloaded, 'ppo')).rejects.toThrow(/PPO's TRL export needs the runs it started from and scored with, and no checkpoint of it was saved/);
+    await reloaded.dispose();
   });
 });

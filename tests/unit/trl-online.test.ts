@@ -100,6 +100,27 @@ describe('TRL export of GRPO, RLOO and PPO: trainers and arguments', () => {
     expect(py).toContain('    stop_token="eos",');
   });
 
+  it('LoRA: GRPO, RLOO and PPO pass the run\'s LoraConfig (peft_config); the reference is MODEL with the adapters disabled', () => {
+    for (const method of ['grpo', 'rloo'] as const) {
+      const r = run({ method, reward: 'judge:arithmetic' }, { lora: { r: 8, alpha: 16 } }, { modelType: 'gpt2' });
+      const py = trlScript(r);
+      expect(py).toContain('from peft import LoraConfig\n');
+      expect(py).toMatch(/peft_config = LoraConfig\(\n {4}r=8,\n {4}lora_alpha=16\.0,\n {4}target_modules=\["c_attn", "c_proj", "c_fc"\],\n {4}lora_dropout=0\.0,\n {4}bias="none",\n {4}task_type="CAUSAL_LM",\n {4}fan_in_fan_out=True,\n\)/);
+      expect(py).toContain('    processing_class=tokenizer,\n    peft_config=peft_config,\n)');
+      expect(py).toContain('adapters disabled as the reference');
+      expect(trlExportFiles(r, [{ kind: 'prompt', prompt: 'Q: 2+2?' }], []).get('requirements.txt')).toContain('peft>=');
+    }
+    const ppo = trlScript(run({ method: 'ppo' }, { lora: { r: 4, alpha: 8 } }, { rewardModel: 'reward_model', modelType: 'llama' }));
+    expect(ppo).toContain('from peft import LoraConfig\n');
+    expect(ppo).toContain('    eval_dataset=eval_dataset,\n    peft_config=peft_config,\n)');
+    // TRL's PPOTrainer takes no ref_model with peft: it disables the adapters for the reference
+    expect(ppo).toContain('ref_policy = AutoModelForCausalLM.from_pretrained(REF_MODEL) if REF_MODEL else None');
+    expect(ppo).not.toContain('fan_in_fan_out=True');
+    // without LoRA: none of it
+    expect(trlScript(run({ method: 'grpo' }))).not.toMatch(/peft|LoraConfig/);
+    expect(trlScript(run({ method: 'ppo' }, {}, { rewardModel: 'reward_model' }))).not.toMatch(/peft|LoraConfig/);
+  });
+
   it('every argument is a field of TRL\'s config, integers where TRL\'s fields are int', () => {
     const cases: TrlRun[] = [
       run({ method: 'grpo', topK: 3 }, { evalEvery: 2, gradAccum: 2 }, { hasEval: true }),
@@ -256,6 +277,8 @@ describe('online train.py is valid Python', () => {
         run({ method: 'rloo', normalizeAdvantages: true }, { evalEvery: 3 }, { hasEval: true }),
         run({ method: 'ppo' }, {}, { rewardModel: 'reward_model' }),
         run({ method: 'ppo', numMiniBatches: 2, missingEosPenalty: 1 }, { gradAccum: 2 }, { rewardModel: 'reward_model', refModel: 'ref_model', hasEval: true }),
+        run({ method: 'grpo', reward: 'judge:arithmetic' }, { lora: { r: 8, alpha: 16 } }),
+        run({ method: 'ppo' }, { lora: { r: 4, alpha: 8, targets: ['c_attn'] } }, { rewardModel: 'reward_model' }),
       ];
       for (const [i, r] of variants.entries()) {
         const path = join(dir, `train-${i}.py`);

@@ -114,6 +114,11 @@ export function ppoRollout(r: PpoRolloutInput, opts: PpoRolloutOptions): PpoRoll
   checkSeq(fn, 'scores', r.scores, B);
   const m = ppoResponseMasks(r.responses, B, T, opts);
   const n = B * T;
+  // the advantages are whitened over every response token of the batch (masked_whiten): a batch
+  // whose responses ended at once (end-of-text or padding first) leaves fewer than 2 to whiten
+  let tokens = 0;
+  for (let k = 0; k < n; k++) tokens += m.responseMask[k];
+  if (tokens < 2) throw new Error(`PPO: the ${B} response${B === 1 ? '' : 's'} of this update hold ${tokens} token${tokens === 1 ? '' : 's'} in all (every response ended at once: an end-of-text or padding token first), and the advantages are whitened over the batch's response tokens, which needs at least 2: raise the batch size or the temperature, or train the policy (SFT) to answer before it stops`);
   const logprobs = new Float64Array(n);
   const refLogprobs = new Float64Array(n);
   const values = new Float64Array(n);

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useApp } from '../../store';
 import { DEFAULT_BUDGET_BYTES, fitAdvice, mergedPatch } from '../../store/fit';
 import { formatBytes } from '../data/DataPanel';
+import { methodLabel, objectiveOf } from '../../store/presets';
 
 const BUDGET_KEY = 'prefplay.gpuBudgetGB';
 const GB = 1024 ** 3;
@@ -17,11 +18,13 @@ function savedBudget(): number {
 export function FitNotice() {
   const info = useApp((s) => s.model.info);
   const settings = useApp((s) => s.settings);
-  const runs = useApp((s) => s.cards.length);
+  const cards = useApp((s) => s.cards);
+  const runs = cards.length;
   const update = useApp((s) => s.updateSettings);
   const [budget, setBudget] = useState(savedBudget);
   if (!info || runs === 0) return null;
-  const advice = fitAdvice(info.config, info.nPositions, settings, runs, budget);
+  // each card's own estimate: an online run (GRPO, RLOO, PPO) holds more than a pair-method run
+  const advice = fitAdvice(info.config, info.nPositions, settings, cards.map(objectiveOf), budget);
   if (advice.fits) return null;
   const setGb = (gb: number) => {
     if (!(gb > 0)) return;
@@ -32,7 +35,7 @@ export function FitNotice() {
   return (
     <div className="notice warn fit-notice" role="alert" aria-label="GPU memory">
       <p>
-        This comparison needs ≈ <strong>{formatBytes(advice.total)}</strong> of GPU memory ({runs} run{runs === 1 ? '' : 's'} × {formatBytes(advice.perRun)}), more than the{' '}
+        This comparison needs ≈ <strong>{formatBytes(advice.total)}</strong> of GPU memory ({advice.perRuns.every((b) => b === advice.perRun) ? `${runs} run${runs === 1 ? '' : 's'} × ${formatBytes(advice.perRun)}` : cards.map((c, i) => `${methodLabel(c.method)} ${formatBytes(advice.perRuns[i])}`).join(' + ')}), more than the{' '}
         <label>
           budget of{' '}
           <input type="number" className="num" aria-label="GPU memory budget (GB)" min={0.25} step={0.25} value={Number((budget / GB).toPrecision(3))} onChange={(e) => setGb(Number(e.target.value))} /> GB

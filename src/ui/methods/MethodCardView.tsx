@@ -1,6 +1,6 @@
 import { useApp } from '../../store';
 import { cardLocked } from '../../store/config';
-import { cardDataProblem, cardOptions, dataKind, cardProblems, comparisonProblems, formulaOf, rewardModelStage, type MethodCard } from '../../store/presets';
+import { cardDataProblem, cardOptions, dataKind, cardProblems, cardSettingsProblems, comparisonProblems, formulaOf, rewardModelStage, type MethodCard } from '../../store/presets';
 import { methodDescriptor, type MethodOption } from '../../train/objectives';
 import { arithmeticJudge, politenessJudge } from '../../judge';
 import { NumberField } from './NumberField';
@@ -17,8 +17,11 @@ export function MethodCardView({ card, label, color }: { card: MethodCard; label
   const withReward = cards.some((c) => methodDescriptor(c.method).head === 'score');
   // the loaded file's rows: a card that cannot train on them says why (Start is refused too)
   const dataProblem = useApp((s) => cardDataProblem(card, dataKind(s.data.result)));
+  // the shared settings this method cannot train with (PPO: batch size ≥ 2)
+  const settings = useApp((s) => s.settings);
   const problems = [
     ...cardProblems(card),
+    ...cardSettingsProblems(card, settings),
     ...(withReward || dataProblem ? [] : comparisonProblems([card]).map((p) => p.replace(/^.*? scores/, 'Scores'))),
     ...(dataProblem ? [dataProblem.charAt(0).toUpperCase() + dataProblem.slice(1)] : []),
   ];

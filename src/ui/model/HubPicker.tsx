@@ -1,6 +1,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useApp } from '../../store';
-import { memoryEstimate, memorySavings, settingsMemoryOptions } from '../../store/memory';
+import { memoryEstimate, memorySavings, runMemoryEstimate, settingsMemoryOptions } from '../../store/memory';
+import { methodLabel, objectiveOf } from '../../store/presets';
 import { resolveLengths } from '../../data/tokenize';
 import { downloadProgressText, formatBytes as hubBytes } from '../../hub/progress';
 import { DEFAULT_ENDPOINT } from '../../hub/snapshot';
@@ -37,6 +38,9 @@ export function HubPicker() {
   const lora = useApp((s) => s.settings.lora);
   const baseDtype = useApp((s) => s.settings.baseDtype);
   const checkpointActivations = useApp((s) => s.settings.checkpointActivations);
+  const gradAccum = useApp((s) => s.settings.gradAccum);
+  const maxPromptLength = useApp((s) => s.settings.maxPromptLength);
+  const cards = useApp((s) => s.cards);
   const [text, setText] = useState(ref?.kind === 'hub' ? ref.id : '');
   const [problem, setProblem] = useState<string | null>(null);
   const [tokenOpen, setTokenOpen] = useState(false);
@@ -63,7 +67,19 @@ export function HubPicker() {
     const T = Math.min(maxLength ?? resolveLengths(curatedPositions(m)).maxLength, curatedPositions(m));
     // a LoRA run's base defaults to the dtype the model is published in
     const opts = settingsMemoryOptions(m.config, { lora, baseDtype, checkpointActivations }, m.dtype);
-    return { bytes: memoryEstimate(m.config, batchSize, T, optimizer, momentsDtype, activationsDtype, opts).perRun, T, lora: opts.lora ? memorySavings(m.config, batchSize, T, optimizer, momentsDtype, activationsDtype, opts).lora : 0 };
+    const pair = memoryEstimate(m.config, batchSize, T, optimizer, momentsDtype, activationsDtype, opts).perRun;
+    // the comparison's largest run: an online card (GRPO, RLOO, PPO) also holds a reference, the generation cache, reward and value models
+    let bytes = pair;
+    let method: string | null = null;
+    for (const card of cards) {
+      try {
+        const est = runMemoryEstimate(m.config, { batchSize, gradAccum, optimizer, momentsDtype, activationsDtype, maxLength: T, maxPromptLength }, objectiveOf(card), opts);
+        if (est.online && est.perRun > bytes) [bytes, method] = [est.perRun, methodLabel(card.method)];
+      } catch {
+        // invalid card options: its card says why
+      }
+    }
+    return { bytes, method, T, lora: opts.lora ? memorySavings(m.config, batchSize, T, optimizer, momentsDtype, activationsDtype, opts).lora : 0 };
   };
   const state = (repo: string): ReactNode => {
     const c = cached.get(repo);
@@ -86,7 +102,7 @@ export function HubPicker() {
             <li key={m.id} style={item}>
               <strong style={wrap}>{m.id}</strong>
               <span className="muted">
-                {m.about} · {shortCount(curatedParams(m))} parameters · {hubBytes(m.downloadBytes)} download ({m.dtype}) · ≈ {formatBytes(mem.bytes)} GPU memory per run at {batchSize} × {mem.T} tokens{mem.lora > 0 ? ` with LoRA (${formatBytes(mem.lora)} less than full fine-tuning)` : ''}
+                {m.about} · {shortCount(curatedParams(m))} parameters · {hubBytes(m.downloadBytes)} download ({m.dtype}) · ≈ {formatBytes(mem.bytes)} GPU memory per run{mem.method ? ` (${mem.method}, the largest)` : ''} at {batchSize} × {mem.T} tokens{mem.lora > 0 ? ` with LoRA (${formatBytes(mem.lora)} less than full fine-tuning)` : ''}
               </span>
               {state(m.id)}
               <button type="button" disabled={!!d} aria-label={`${cached.get(m.id)?.complete ? 'Load' : 'Download'} ${m.id}`} onClick={() => fetchId(m.id)}>

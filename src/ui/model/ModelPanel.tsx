@@ -1,7 +1,10 @@
 import { useState } from 'react';
 import { useApp } from '../../store';
 import { BUILTIN_MODEL_FILES } from '../../store/assets';
-import { memoryEstimate, memorySavings, savingsText, settingsMemoryOptions } from '../../store/memory';
+import { memoryEstimate, memorySavings, onlineParts, runMemoryEstimate, savingsText, settingsMemoryOptions, type MemoryOptions, type RunMemoryEstimate, type RunMemorySettings } from '../../store/memory';
+import { methodLabel, objectiveOf } from '../../store/presets';
+import type { ObjectiveSpec } from '../../train/objectives';
+import type { ModelConfig } from '../../model/family';
 import { resolveLengths } from '../../data/tokenize';
 import { formatBytes } from '../data/DataPanel';
 import { FRESH_PRESETS, freshConfig, type FreshPreset } from '../../model/presets';
@@ -18,6 +21,15 @@ const PRESET_LABELS: Record<FreshPreset, string> = {
   'qwen-tiny': 'Qwen2, tiny (q/k/v biases, one KV head, untied head)',
 };
 
+/** A card's estimate; null when its options are invalid (the card says why). */
+function cardMemory(c: ModelConfig, s: RunMemorySettings, o: ObjectiveSpec, opts: MemoryOptions): RunMemoryEstimate | null {
+  try {
+    return runMemoryEstimate(c, s, o, opts);
+  } catch {
+    return null;
+  }
+}
+
 // Model (README.md): the built-in model, a seeded fresh one of either family, a Hugging Face
 // GPT-2 or Llama-family (Llama, Qwen2, Mistral) folder, or a model of the Hugging Face Hub (HubPicker).
 export function ModelPanel() {
@@ -31,7 +43,10 @@ export function ModelPanel() {
   const lora = useApp((s) => s.settings.lora);
   const baseDtype = useApp((s) => s.settings.baseDtype);
   const checkpointActivations = useApp((s) => s.settings.checkpointActivations);
-  const runs = useApp((s) => s.cards.length);
+  const cards = useApp((s) => s.cards);
+  const gradAccum = useApp((s) => s.settings.gradAccum);
+  const maxPromptLength = useApp((s) => s.settings.maxPromptLength);
+  const runs = cards.length;
   const [preset, setPreset] = useState<FreshPreset>('builtin');
   const [seed, setSeed] = useState(0);
   const hasBuiltin = BUILTIN_MODEL_FILES.includes('model.safetensors');
@@ -49,6 +64,10 @@ export function ModelPanel() {
   const T = info ? (maxLength ?? resolveLengths(info.nPositions).maxLength) : 0;
   const mem = c && opts && memoryEstimate(c, batchSize, T, optimizer, momentsDtype, activationsDtype, opts);
   const saves = c && opts ? savingsText(memorySavings(c, batchSize, T, optimizer, momentsDtype, activationsDtype, opts), opts, formatBytes) : '';
+  // each card's own estimate: online runs (GRPO, RLOO, PPO) also hold a reference, the generation cache, reward and value models
+  const perCard = c && opts && mem ? cards.map((card) => ({ card, est: cardMemory(c, { batchSize, gradAccum, optimizer, momentsDtype, activationsDtype, maxLength, maxPromptLength }, objectiveOf(card), opts) ?? { ...mem, online: null } })) : [];
+  const online = perCard.filter((x) => x.est.online);
+  const total = perCard.reduce((n, x) => n + x.est.perRun, 0);
   return (
     <section aria-labelledby="model-h" className="region">
       <h2 id="model-h">Model</h2>
@@ -123,7 +142,8 @@ export function ModelPanel() {
             <dt>GPU memory</dt>
             <dd>
               <span data-testid="model-memory">
-                ≈ {formatBytes(mem.perRun)} per run ({formatBytes(mem.state)} {opts?.lora ? 'frozen base, adapters, their gradients and optimizer state' : 'weights, gradients and optimizer state'} + {formatBytes(mem.activations)} activations at batch {batchSize}) · {runs} runs ≈ {formatBytes(runs * mem.perRun)}
+                ≈ {formatBytes(mem.perRun)} per run ({formatBytes(mem.state)} {opts?.lora ? 'frozen base, adapters, their gradients and optimizer state' : 'weights, gradients and optimizer state'} + {formatBytes(mem.activations)} activations at batch {batchSize})
+                {online.map(({ card, est }) => ` · ${methodLabel(card.method)} ≈ ${formatBytes(est.perRun)} (${onlineParts(est.online!, formatBytes, est.state + est.activations)})`).join('')} · {runs} runs ≈ {formatBytes(total)}
                 {saves && ` · ${saves}`}
               </span>
             </dd>

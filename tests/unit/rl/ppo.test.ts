@@ -66,8 +66,14 @@ describe('PPO rollout, worked by hand', () => {
     expect(g.metrics['objective/kl']).toBe(0); // policy = reference: KL 0 at step 1
   });
 
-  it('whitening needs two active tokens', () => {
-    expect(() => ppoRollout({ B: 1, T: 2, responses: [EOS, PAD], logprobs: [-1, -1], refLogprobs: [-1, -1], values: [0, 0], scores: [1] }, { eosId: EOS, padId: PAD, stopTokenId: EOS })).toThrow(/masked_whiten\(advantages\): 1 active entry/);
+  it('whitening needs two response tokens: a clear message, not masked_whiten\'s', () => {
+    expect(() => ppoRollout({ B: 1, T: 2, responses: [EOS, PAD], logprobs: [-1, -1], refLogprobs: [-1, -1], values: [0, 0], scores: [1] }, { eosId: EOS, padId: PAD, stopTokenId: EOS })).toThrow(/^PPO: the 1 response of this update hold 1 token in all \(every response ended at once.*which needs at least 2: raise the batch size/);
+    // PAD = EOS: responses that are an end-of-text alone are empty (L = −1), whatever the batch size
+    const empty = { B: 3, T: 2, responses: [EOS, EOS, EOS, EOS, EOS, EOS], logprobs: new Array(6).fill(-1), refLogprobs: new Array(6).fill(-1), values: new Array(6).fill(0), scores: [1, 2, 3] };
+    expect(() => ppoRollout(empty, { eosId: EOS, padId: EOS, stopTokenId: EOS })).toThrow(/^PPO: the 3 responses of this update hold 0 tokens in all/);
+    expect(() => ppoRollout(empty, { eosId: EOS, padId: EOS, stopTokenId: EOS, whitenRewards: true })).toThrow(/^PPO: the 3 responses of this update hold 0 tokens in all/);
+    // two responses of one token each: enough
+    expect(() => ppoRollout({ ...empty, B: 2, T: 2, responses: [5, EOS, 6, EOS], logprobs: [-1, -1, -1, -1], refLogprobs: [-1, -1, -1, -1], values: [0, 0, 0, 0], scores: [1, 2] }, { eosId: EOS, padId: EOS, stopTokenId: EOS })).not.toThrow();
   });
 });
 
