@@ -77,22 +77,44 @@ export function importLines({ name, modules }: TrlTrainerSpec): string[] {
 /**
  * A LoRA run's `peft_config = LoraConfig(...)` (none without LoRA): the adapters PrefPlay trained,
  * PEFT's names for the target modules; GPT-2's Conv1D layers need fan_in_fan_out. With it TRL's
- * trainers use MODEL with the adapters disabled as the reference, as PrefPlay does.
+ * trainers use MODEL with the adapters disabled as the reference, as PrefPlay does. seqCls: a
+ * reward model's (RewardTrainer), task_type SEQ_CLS with the score head trained in full,
+ * modules_to_save=["score"] as RewardTrainer's docstring advises for a causal-LM start.
  */
-export function loraConfigLines(lora: LoraConfig | null | undefined, modelType: string): string[] {
+export function loraConfigLines(lora: LoraConfig | null | undefined, modelType: string, seqCls = false): string[] {
   if (!lora) return [];
   return [
-    '# LoRA as PrefPlay trained it: only the adapters learn; the reference model is MODEL with the',
-    "# adapters disabled (no second copy of the weights). GPT-2's Conv1D layers need fan_in_fan_out.",
+    ...(seqCls
+      ? ['# LoRA as PrefPlay trained it: the adapters and the score head (modules_to_save) learn, the rest', "# of the model is frozen. GPT-2's Conv1D layers need fan_in_fan_out."]
+      : ['# LoRA as PrefPlay trained it: only the adapters learn; the reference model is MODEL with the', "# adapters disabled (no second copy of the weights). GPT-2's Conv1D layers need fan_in_fan_out."]),
     'peft_config = LoraConfig(',
     `    r=${py(lora.r)},`,
     `    lora_alpha=${py(fl(lora.alpha))},`,
     `    target_modules=${py(trlLoraTargets(lora, modelType))},`,
     '    lora_dropout=0.0,',
     '    bias="none",',
-    '    task_type="CAUSAL_LM",',
+    ...(seqCls ? ['    task_type="SEQ_CLS",', '    modules_to_save=["score"],'] : ['    task_type="CAUSAL_LM",']),
     ...(modelType === 'gpt2' ? ['    fan_in_fan_out=True,'] : []),
     ')',
+  ];
+}
+
+/**
+ * `name`Config's arguments: config_kwargs plus max_prompt_length where the config still has the
+ * field (it left TRL in 0.29, PR #4969; where it is gone the script cuts the prompts itself), the
+ * LoRA config, and the tokenizer (padding with end-of-text where it has no pad token).
+ */
+export function argsAndTokenizerLines(name: string, lora: LoraConfig | null | undefined, modelType: string, seqCls = false): string[] {
+  return [
+    `HAS_MAX_PROMPT_LENGTH = "max_prompt_length" in {f.name for f in dataclasses.fields(${name}Config)}`,
+    'if HAS_MAX_PROMPT_LENGTH:',
+    '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
+    `args = ${name}Config(**config_kwargs)`,
+    ...loraConfigLines(lora, modelType, seqCls),
+    '',
+    'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
+    'if tokenizer.pad_token is None:',
+    '    tokenizer.pad_token = tokenizer.eos_token',
   ];
 }
 
@@ -127,5 +149,14 @@ export function cutPromptLines(emptyToBos: boolean): string[] {
     '    return example',
     '',
     '',
+  ];
+}
+
+/** cut_prompt (cutPromptLines), then the training rows of data.jsonl and the held-out ones of eval.jsonl (`hasEval`; else None), each mapped through it. */
+export function datasetLines(emptyToBos: boolean, hasEval: boolean | undefined): string[] {
+  return [
+    ...cutPromptLines(emptyToBos),
+    'train_dataset = load_dataset("json", data_files="data.jsonl", split="train").map(cut_prompt)',
+    hasEval ? 'eval_dataset = load_dataset("json", data_files="eval.jsonl", split="train").map(cut_prompt)' : 'eval_dataset = None',
   ];
 }

@@ -14,7 +14,7 @@
 import { PYTHON_JUDGES } from '../judge/python';
 import { normalizeOptions, type OptionValue } from '../train/objectives';
 import { py, type Py } from './python-literal';
-import { cutPromptLines, importLines, loraConfigLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
+import { argsAndTokenizerLines, datasetLines, importLines, loraConfigLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
 
 /** The judges' Python module next to train.py. */
 export const TRL_REWARDS_FILE = 'rewards.py';
@@ -200,21 +200,11 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
     ...configLines,
     '# max_prompt_length is not a field of TRL 1.9\'s config: where it is not, the prompts are cut here the',
     '# same way PrefPlay does (tokens from the left).',
-    `HAS_MAX_PROMPT_LENGTH = "max_prompt_length" in {f.name for f in dataclasses.fields(${name}Config)}`,
-    'if HAS_MAX_PROMPT_LENGTH:',
-    '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
-    `args = ${name}Config(**config_kwargs)`,
-    ...loraConfigLines(c.lora, family.type),
-    '',
-    'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
-    'if tokenizer.pad_token is None:',
-    '    tokenizer.pad_token = tokenizer.eos_token',
+    ...argsAndTokenizerLines(name, c.lora, family.type),
     'model = AutoModelForCausalLM.from_pretrained(MODEL)',
     '',
     '',
-    ...cutPromptLines(true),
-    'train_dataset = load_dataset("json", data_files="data.jsonl", split="train").map(cut_prompt)',
-    run.hasEval ? 'eval_dataset = load_dataset("json", data_files="eval.jsonl", split="train").map(cut_prompt)' : 'eval_dataset = None',
+    ...datasetLines(true, run.hasEval),
     '',
     `trainer = ${name}Trainer(`,
     '    model=model,',

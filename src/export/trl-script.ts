@@ -18,7 +18,7 @@ import type { Example } from '../data/types';
 import { trlJsonlLine } from '../data/export';
 import { methodDescriptor, normalizeOptions, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
 import { fl, py, type Py } from './python-literal';
-import { cutPromptLines, importLines, loraConfigLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
+import { argsAndTokenizerLines, datasetLines, importLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
 import { onlineTrainerSpec, trlOnlineScript, TRL_REWARDS_FILE } from './trl-online';
 import { judgeRewardsPython } from '../judge/python';
 
@@ -137,21 +137,11 @@ export function trlScript(run: TrlRun): string {
     ')',
     `# max_prompt_length left TRL in 0.29 (PR #4969): pass it where the config still has it, else cut the`,
     '# prompts here the same way PrefPlay does (tokens from the left).',
-    `HAS_MAX_PROMPT_LENGTH = "max_prompt_length" in {f.name for f in dataclasses.fields(${name}Config)}`,
-    'if HAS_MAX_PROMPT_LENGTH:',
-    '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
-    `args = ${name}Config(**config_kwargs)`,
-    ...loraConfigLines(c.lora, family.type),
-    '',
-    'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
-    'if tokenizer.pad_token is None:',
-    '    tokenizer.pad_token = tokenizer.eos_token',
+    ...argsAndTokenizerLines(name, c.lora, family.type, seqCls),
     seqCls ? `model = MODEL  # ${name}Trainer: AutoModelForSequenceClassification.from_pretrained(MODEL, num_labels=1) after set_seed(seed)` : 'model = AutoModelForCausalLM.from_pretrained(MODEL)',
     '',
     '',
-    ...cutPromptLines(false),
-    'train_dataset = load_dataset("json", data_files="data.jsonl", split="train").map(cut_prompt)',
-    run.hasEval ? 'eval_dataset = load_dataset("json", data_files="eval.jsonl", split="train").map(cut_prompt)' : 'eval_dataset = None',
+    ...datasetLines(false, run.hasEval),
     '',
     ...(spec.prependsBos
       ? [

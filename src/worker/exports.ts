@@ -79,42 +79,43 @@ export async function trlFiles(session: Session, runId: string): Promise<Map<str
 }
 
 /**
- * A later RLHF stage's starting weights (null: the loaded model) and reward model. Live: the runs
- * Session.stageOf linked, their final weights on the GPU. After a reload (a comparison built from
- * the page's saved spec, never started): the links the stage's own snapshot saved (StageLinks)
- * and the final snapshots of the runs they name (a LoRA SFT run's adapters merged over the base as
- * it stored it). Null for an ordinary run.
+ * A later RLHF stage's starting weights (null: the loaded model) and reward model: the final
+ * weights of the runs it started from and scored with (Session.finalWeights: on the GPU, else
+ * their last saved snapshot, as Session.startStage after a device loss). Live, the runs
+ * Session.stageOf linked; after a reload (a comparison built from the page's saved spec, never
+ * started), the links the stage's own snapshot saved (StageLinks). Null for an ordinary run.
  */
 async function stageInputs(session: Session, run: Run): Promise<{ start: Map<string, Float32Array> | null; reward: { name: string; config: ModelConfig; params: Map<string, Float32Array> } } | null> {
-  const live = run.stage;
-  if (live) {
-    const final = async (r: Run, role: string) => {
-      if (!r.live) throw new Error(`${run.spec.label}'s TRL export needs ${r.spec.label}'s final weights (${role}), which are no longer on the GPU`);
-      return r.training!.weights();
+  let policy: Run | null;
+  let reward: Run;
+  if (run.stage) ({ policy, reward } = run.stage);
+  else {
+    if (run.live) return null; // a running comparison's ordinary run
+    const links = (await session.savedSnapshot(run.spec.id))?.stage;
+    if (!links) {
+      const o = createObjective(run.cfg.objective);
+      const staged = o.kind === 'ppo' || (o.kind === 'online' && o.rewards.names.includes(REWARD_MODEL_REWARD));
+      if (staged) throw new Error(`${run.spec.label}'s TRL export needs the runs it started from and scored with, and no checkpoint of it was saved (it had not started, or its model is over 50M parameters): start the comparison again`);
+      return null;
+    }
+    const linked = (id: string) => {
+      const r = session.runs.find((x) => x.spec.id === id);
+      if (!r) throw new Error(`${run.spec.label}'s TRL export needs the final weights of run "${id}", which is not in this comparison`);
+      return r;
     };
-    return { start: live.policy ? await final(live.policy, 'its starting model') : null, reward: { name: live.reward.spec.id, config: live.reward.training!.modelConfig, params: await final(live.reward, 'its reward model') } };
+    policy = links.policy ? linked(links.policy) : null;
+    reward = linked(links.reward);
   }
-  if (run.live) return null; // a running comparison's ordinary run
-  const links = (await session.savedSnapshot(run.spec.id))?.stage;
-  if (!links) {
-    const o = createObjective(run.cfg.objective);
-    const staged = o.kind === 'ppo' || (o.kind === 'online' && o.rewards.names.includes(REWARD_MODEL_REWARD));
-    if (staged) throw new Error(`${run.spec.label}'s TRL export needs the runs it started from and scored with, and no checkpoint of it was saved (it had not started, or its model is over 50M parameters): start the comparison again`);
-    return null;
-  }
-  const saved = async (id: string, role: string) => {
-    const r = session.runs.find((x) => x.spec.id === id);
-    const snap = await session.savedSnapshot(id);
-    if (!r || !snap) throw new Error(`${run.spec.label}'s TRL export needs ${r?.spec.label ?? id}'s final weights (${role}), and no checkpoint of it was saved`);
-    return { r, snap };
+  const final = async (r: Run) => {
+    try {
+      return await session.finalWeights(r);
+    } catch (e) {
+      throw new Error(`${run.spec.label}'s TRL export: ${(e as Error).message}`, { cause: e });
+    }
   };
-  let start: Map<string, Float32Array> | null = null;
-  if (links.policy) {
-    const { r, snap } = await saved(links.policy, 'its starting model');
-    start = r.cfg.lora ? mergedWeights(session.base, r.cfg.lora, r.cfg.baseDtype, snap.params) : snap.params;
-  }
-  const rm = await saved(links.reward, 'its reward model');
-  return { start, reward: { name: links.reward, config: rm.snap.config, params: rm.snap.params } };
+  const start = policy ? (await final(policy)).params : null;
+  const rm = await final(reward);
+  return { start, reward: { name: reward.spec.id, config: rm.config, params: rm.params } };
 }
 
 export interface SampleSet {

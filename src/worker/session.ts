@@ -306,8 +306,9 @@ export class Session {
   /**
    * The weights run `d` ended with (a LoRA run's merged, as its exports); `note` when its last
    * snapshot is older than its last step. MissingWeights when they are neither on the GPU nor saved.
+   * Also a stage's TRL export's inputs (exports.ts trlFiles).
    */
-  private async finalWeights(d: Run): Promise<{ config: ModelConfig; params: Map<string, Float32Array>; note?: string }> {
+  async finalWeights(d: Run): Promise<{ config: ModelConfig; params: Map<string, Float32Array>; note?: string }> {
     if (d.live) return { config: d.training!.modelConfig, params: await d.training!.weights() };
     const snap = await this.savedSnapshot(d.spec.id);
     if (!snap) throw new MissingWeights(`${d.spec.label}, whose weights it needs, is no longer on the GPU (a lost device or an out-of-memory pause freed it) and has no saved checkpoint (checkpoints are kept for models up to ${CHECKPOINT_MAX_PARAMS / 1e6}M parameters).`);

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from '../helpers/gpu';
+import { randomByteModel } from '../helpers/session-fixtures';
 import { expectClose, freshSeed } from '../helpers/close';
 import { randomParams } from '../helpers/random-model';
 import type { GpuContext } from '../../src/engine/gpu';
@@ -22,8 +23,7 @@ import { pairPass } from '../../src/train/pair-pass';
 import { promptFor, type PairIds } from '../../src/train/pairs';
 import { main } from '../../src/cli/main';
 import { writeCheckpointDir } from '../../src/model/checkpoint-node';
-import { saveCheckpoint, type LoadedCheckpoint } from '../../src/model/checkpoint';
-import { ByteTokenizer } from '../../src/tokenizer/byte';
+import { saveCheckpoint } from '../../src/model/checkpoint';
 import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore } from '../../src/train/training-run';
 import { Session } from '../../src/worker/session';
@@ -160,7 +160,7 @@ describe('the CLI writes the data behind the views', () => {
 
   it('the worker Session tracks pairs every few updates; its last point equals logps --per-token on the run’s weights', async () => {
     const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 48 };
-    const base = { config, params: randomParams(config, new Rng(21), { scale: 0.2, biasScale: 0.2, lnSpread: 0.1 }), tokenizer: new ByteTokenizer(), tokenizerFiles: {} } as LoadedCheckpoint;
+    const base = randomByteModel(config, 21);
     const text = arith(8, 8);
     const events: EngineEvent[] = [];
     const session = new Session({ sessionId: 's', runs: [{ id: 'dpo', label: 'DPO', objective: { method: 'dpo', beta: 0.1 } }], settings: { ...DEFAULT_SETTINGS, steps: 4, batchSize: 2, lr: 1e-2, evalFraction: 0, checkpointEvery: 10 }, data: { file: new Blob([text]), name: 'a.jsonl', format: 'auto' }, resume: false }, base, {

@@ -8,12 +8,11 @@
 // 1), never moves the base, snapshots the adapters only and exports a PEFT adapter folder.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
-import { randomParams } from '../helpers/random-model';
+import { randomByteModel } from '../helpers/session-fixtures';
 import type { GpuContext } from '../../src/engine/gpu';
 import { presetConfig, type GPTConfig } from '../../src/model/config';
 import type { LoadedCheckpoint } from '../../src/model/checkpoint';
 import { llamaPresetConfig } from '../../src/model/llama-config';
-import { ByteTokenizer } from '../../src/tokenizer/byte';
 import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore, type SnapshotStore } from '../../src/train/training-run';
 import type { Metrics } from '../../src/train/trainer';
@@ -29,7 +28,7 @@ beforeAll(async () => {
 });
 
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 48 };
-const base = { config, params: randomParams(config, new Rng(5), { scale: 0.2, biasScale: 0.2, lnSpread: 0.1 }), tokenizer: new ByteTokenizer(), tokenizerFiles: {} } as LoadedCheckpoint;
+const base = randomByteModel(config, 5);
 const rng = new Rng(3);
 const file = new Blob([
   Array.from({ length: 6 }, () => {

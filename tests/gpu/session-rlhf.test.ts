@@ -6,16 +6,13 @@
 // updates trained on (their mean is the logged reward, objective/scores).
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
-import { randomParams } from '../helpers/random-model';
+import { randomByteModel, arithmeticPairsFile } from '../helpers/session-fixtures';
 import type { GpuContext } from '../../src/engine/gpu';
 import { presetConfig, type GPTConfig } from '../../src/model/config';
-import type { LoadedCheckpoint } from '../../src/model/checkpoint';
-import { ByteTokenizer } from '../../src/tokenizer/byte';
 import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore } from '../../src/train/training-run';
 import { Session } from '../../src/worker/session';
 import type { EngineEvent, TrainSettings } from '../../src/worker/protocol';
-import { Rng } from '../../src/util/rng';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -23,15 +20,8 @@ beforeAll(async () => {
 });
 
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 64 };
-const tok = new ByteTokenizer();
-const base = { config, params: randomParams(config, new Rng(7), { scale: 0.2, biasScale: 0.2, lnSpread: 0.1 }), tokenizer: tok, tokenizerFiles: {} } as LoadedCheckpoint;
-const rng = new Rng(3);
-const file = new Blob([
-  Array.from({ length: 8 }, () => {
-    const a = 1 + rng.int(9), b = 1 + rng.int(9);
-    return JSON.stringify({ prompt: `${a}+${b}=`, chosen: String(a + b), rejected: `${a + b + 1}?` });
-  }).join('\n') + '\n',
-]);
+const base = randomByteModel(config, 7);
+const file = arithmeticPairsFile(8, 3);
 const settings: TrainSettings = { ...DEFAULT_SETTINGS, steps: 2, batchSize: 4, lr: 1e-3, evalFraction: 0.25, evalEvery: 2, checkpointEvery: 2, sampleEvery: 0 };
 
 describe('Session: RLHF stages', () => {

@@ -5,18 +5,15 @@
 // the same held-out prompts. Samples equal the CLI's path (timedSamples) for the same weights.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
-import { randomParams } from '../helpers/random-model';
+import { randomByteModel, arithmeticPairsFile } from '../helpers/session-fixtures';
 import type { GpuContext } from '../../src/engine/gpu';
 import { presetConfig, type GPTConfig } from '../../src/model/config';
-import type { LoadedCheckpoint } from '../../src/model/checkpoint';
-import { ByteTokenizer } from '../../src/tokenizer/byte';
 import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore } from '../../src/train/training-run';
 import { Session } from '../../src/worker/session';
 import { createNodeOnnxLm } from '../../src/onnx/session-node';
 import type { SamplesAtStep } from '../../src/onnx/timed-samples';
 import type { EngineEvent, TrainSettings } from '../../src/worker/protocol';
-import { Rng } from '../../src/util/rng';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -24,14 +21,8 @@ beforeAll(async () => {
 });
 
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 96 };
-const base = { config, params: randomParams(config, new Rng(5), { scale: 0.2, biasScale: 0.2, lnSpread: 0.1 }), tokenizer: new ByteTokenizer(), tokenizerFiles: {} } as LoadedCheckpoint;
-const rng = new Rng(2);
-const file = new Blob([
-  Array.from({ length: 8 }, () => {
-    const a = 1 + rng.int(9), b = 1 + rng.int(9);
-    return JSON.stringify({ prompt: `${a}+${b}=`, chosen: String(a + b), rejected: `${a + b + 1}?` });
-  }).join('\n') + '\n',
-]);
+const base = randomByteModel(config, 5);
+const file = arithmeticPairsFile(8, 2);
 const settings: TrainSettings = { ...DEFAULT_SETTINGS, steps: 4, batchSize: 2, lr: 1e-2, evalFraction: 0.25, evalEvery: 4, checkpointEvery: 4, sampleEvery: 2 };
 
 describe('Session: samples over time and KTO', () => {

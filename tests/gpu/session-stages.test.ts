@@ -1,23 +1,22 @@
 // The worker's Session with RLHF's stages when the user or the device gets in the way, in Node on
 // real WebGPU: PPO waits for SFT and the Reward model (tests/gpu/session-rlhf.test.ts for the
 // plain case). A device loss after both ended frees their weights: PPO starts from their last
-// snapshots, with the same rows as without the loss. Pause all, then Stop the Reward model: PPO
+// snapshots, with the same rows as without the loss, and its TRL export takes them from there too. Pause all, then Stop the Reward model: PPO
 // starts (the loop had ended). Stop on PPO while it starts (awaiting its inputs, in its reference
 // pass, or in its rebuild after a device loss) leaves it stopped, not trained, not failed. Resumed
 // after a reload, runs that had ended (RunSpec.ended) stay so instead of training on.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
-import { randomParams } from '../helpers/random-model';
+import { randomByteModel, arithmeticPairsFile } from '../helpers/session-fixtures';
+import { exportedFolder } from '../helpers/export-folder';
 import type { GpuContext } from '../../src/engine/gpu';
 import { presetConfig, type GPTConfig } from '../../src/model/config';
-import type { LoadedCheckpoint } from '../../src/model/checkpoint';
-import { ByteTokenizer } from '../../src/tokenizer/byte';
 import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore, type SnapshotStore } from '../../src/train/training-run';
 import type { Metrics } from '../../src/train/trainer';
 import { Session } from '../../src/worker/session';
+import { trlFiles } from '../../src/worker/exports';
 import type { EngineEvent, RunSpec, TrainSettings } from '../../src/worker/protocol';
-import { Rng } from '../../src/util/rng';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -25,15 +24,8 @@ beforeAll(async () => {
 });
 
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 64 };
-const tok = new ByteTokenizer();
-const base = { config, params: randomParams(config, new Rng(7), { scale: 0.2, biasScale: 0.2, lnSpread: 0.1 }), tokenizer: tok, tokenizerFiles: {} } as LoadedCheckpoint;
-const rng = new Rng(3);
-const file = new Blob([
-  Array.from({ length: 8 }, () => {
-    const a = 1 + rng.int(9), b = 1 + rng.int(9);
-    return JSON.stringify({ prompt: `${a}+${b}=`, chosen: String(a + b), rejected: `${a + b + 1}?` });
-  }).join('\n') + '\n',
-]);
+const base = randomByteModel(config, 7);
+const file = arithmeticPairsFile(8, 3);
 const settings: TrainSettings = { ...DEFAULT_SETTINGS, steps: 2, batchSize: 4, lr: 1e-3, evalFraction: 0.25, evalEvery: 0, checkpointEvery: 1, sampleEvery: 0 };
 const RUNS: RunSpec[] = [
   { id: 'sft', label: 'SFT', objective: { method: 'sft' } },
@@ -67,6 +59,19 @@ const wait = async (s: Session, until: () => boolean) => {
   // the loop checks for pauses between updates: wait for it to let go of the runs
   for (let i = 0; i < 3000 && (s as unknown as { looping: boolean }).looping; i++) await new Promise((r) => setTimeout(r, 10));
 };
+/** A started session whose device is lost (pauseAll, as the worker on GPUDevice.lost: every run's GPU state freed, the finished ones' too) once SFT and the Reward model have ended. */
+async function lostAfterStages() {
+  let lost = false;
+  const o = open((ev, s) => {
+    if (!lost && ev.type === 'run' && s.runs[0].final && s.runs[1].final) {
+      lost = true;
+      s.pauseAll('device-lost', 'The GPU device was lost.');
+    }
+  });
+  await o.session.start();
+  await wait(o.session, () => lost);
+  return o;
+}
 // tokens_per_second and PPO's eps (episodes per second) are timings
 const timeless = (rows: Metrics[]) => rows.map(({ tokens_per_second: _t, eps: _e, ...m }) => m);
 const state = (s: Session) => s.runs.map((r) => [r.spec.id, r.status, r.step]);
@@ -86,15 +91,7 @@ describe('Session: RLHF stages under pauses, stops and reloads', () => {
   });
 
   it('a device loss after SFT and the Reward model ended: PPO starts from their snapshots, the same rows as without the loss', async () => {
-    let lost = false;
-    const { session, events, rows } = open((ev, s) => {
-      if (!lost && ev.type === 'run' && s.runs[0].final && s.runs[1].final) {
-        lost = true;
-        s.pauseAll('device-lost', 'The GPU device was lost.'); // frees every run's GPU state, the finished ones' too
-      }
-    });
-    await session.start();
-    await wait(session, () => lost);
+    const { session, events, rows } = await lostAfterStages();
     expect(session.runs.map((r) => [r.spec.id, r.status, r.live])).toEqual([['sft', 'done', false], ['reward', 'done', false], ['ppo', 'queued', false]]);
     await session.resume();
     await wait(session, () => session.runs.every((r) => r.final));
@@ -105,16 +102,24 @@ describe('Session: RLHF stages under pauses, stops and reloads', () => {
     await session.dispose();
   });
 
+  it('a device loss after SFT and the Reward model ended: PPO\'s TRL export takes their weights from their snapshots', async () => {
+    const { session, stores } = await lostAfterStages();
+    expect(session.runs.map((r) => [r.spec.id, r.live, r.stage !== null])).toEqual([['sft', false, false], ['reward', false, false], ['ppo', false, true]]);
+    const files = await trlFiles(session, 'ppo');
+    // model/ is SFT's last snapshot (its final step), reward_model/ the Reward model's (a score head)
+    const sft = (await stores.get('sft')!.load())!;
+    const rm = (await stores.get('reward')!.load())!;
+    expect([sft.step, rm.step]).toEqual([2, 2]);
+    const start = await exportedFolder(files, 'model');
+    for (const [name, w] of sft.params) expect(Array.from(start.params.get(name)!), name).toEqual(Array.from(w));
+    const reward = await exportedFolder(files, 'reward_model');
+    expect(reward.config.scoreHead).toBe(true);
+    for (const [name, w] of rm.params) expect(Array.from(reward.params.get(name)!), name).toEqual(Array.from(w));
+    await session.dispose();
+  });
+
   it('with no snapshot to fall back on, PPO fails saying why', async () => {
-    let lost = false;
-    const { session, stores } = open((ev, s) => {
-      if (!lost && ev.type === 'run' && s.runs[0].final && s.runs[1].final) {
-        lost = true;
-        s.pauseAll('device-lost', 'The GPU device was lost.');
-      }
-    });
-    await session.start();
-    await wait(session, () => lost);
+    const { session, stores } = await lostAfterStages();
     stores.set('reward', memorySnapshotStore()); // as a model over 50M parameters: nothing saved
     await session.resume();
     await wait(session, () => session.runs.every((r) => r.final));

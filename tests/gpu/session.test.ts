@@ -5,11 +5,10 @@
 // events with rewinds applied), as the e2e reliability test checks in a browser.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
-import { randomParams } from '../helpers/random-model';
+import { randomByteModel } from '../helpers/session-fixtures';
 import type { GpuContext } from '../../src/engine/gpu';
 import { presetConfig, type GPTConfig } from '../../src/model/config';
 import type { LoadedCheckpoint } from '../../src/model/checkpoint';
-import { ByteTokenizer } from '../../src/tokenizer/byte';
 import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore, type SnapshotStore } from '../../src/train/training-run';
 import type { Metrics } from '../../src/train/trainer';
@@ -25,7 +24,7 @@ beforeAll(async () => {
 });
 
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 48 };
-const base = { config, params: randomParams(config, new Rng(21), { scale: 0.2, biasScale: 0.2, lnSpread: 0.1 }), tokenizer: new ByteTokenizer(), tokenizerFiles: {} } as LoadedCheckpoint;
+const base = randomByteModel(config, 21);
 const rng = new Rng(8);
 const file = new Blob([
   Array.from({ length: 8 }, () => {

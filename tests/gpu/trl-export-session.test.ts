@@ -8,17 +8,15 @@
 // the weights from the SFT and reward runs' final snapshots.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
-import { randomParams } from '../helpers/random-model';
+import { randomByteModel } from '../helpers/session-fixtures';
+import { exportedFolder as folder } from '../helpers/export-folder';
 import type { GpuContext } from '../../src/engine/gpu';
 import { presetConfig, type GPTConfig } from '../../src/model/config';
-import { loadCheckpoint, type LoadedCheckpoint } from '../../src/model/checkpoint';
-import { ByteTokenizer } from '../../src/tokenizer/byte';
 import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore } from '../../src/train/training-run';
 import { Session } from '../../src/worker/session';
 import { trlFiles } from '../../src/worker/exports';
 import type { SessionSpec, TrainSettings } from '../../src/worker/protocol';
-import { Rng } from '../../src/util/rng';
 
 let gpu: GpuContext;
 beforeAll(async () => {
@@ -26,16 +24,10 @@ beforeAll(async () => {
 });
 
 const config: GPTConfig = { ...presetConfig('tiny'), nPositions: 64 };
-const base = { config, params: randomParams(config, new Rng(5), { scale: 0.2, biasScale: 0.2, lnSpread: 0.1 }), tokenizer: new ByteTokenizer(), tokenizerFiles: {} } as LoadedCheckpoint;
+const base = randomByteModel(config, 5);
 const prompts = Array.from({ length: 4 }, (_, i) => `${i + 1}+${i + 2}=`);
 const file = new Blob([prompts.map((p, i) => JSON.stringify({ prompt: p, chosen: String(2 * i + 3), rejected: `${2 * i + 4}?` })).join('\n') + '\n']);
 const settings: TrainSettings = { ...DEFAULT_SETTINGS, steps: 1, batchSize: 2, lr: 1e-3, evalFraction: 0, evalEvery: 0, checkpointEvery: 1, sampleEvery: 0 };
-
-/** The folder under `prefix` of an export, as a checkpoint (config and weights). */
-function folder(files: Map<string, Uint8Array | string>, prefix: string) {
-  const inside = new Map([...files].filter(([k]) => k.startsWith(`${prefix}/`)).map(([k, v]) => [k.slice(prefix.length + 1), typeof v === 'string' ? new TextEncoder().encode(v) : v]));
-  return loadCheckpoint(async (name) => inside.get(name) ?? null);
-}
 
 describe('page export of RLHF stages', () => {
   it('PPO: model/ is SFT\'s final weights, reward_model/ the reward run\'s; GRPO: the judge and the reward model in reward_funcs', async () => {

@@ -15,14 +15,14 @@ import type { ObjectiveSpec } from '../../src/train/objectives';
 import { trlExportFiles, trlScript, trlTrainerSpec, type TrlPrompt, type TrlRun } from '../../src/export/trl-script';
 import { arithmeticJudge, politenessJudge } from '../../src/judge';
 import { splitTrainEval } from '../../src/data/split';
+import { TRAINING_ARGS, runTrainPy, writeFakePackages } from '../helpers/fake-trl';
 
 const cfg = (objective: ObjectiveSpec, over: Partial<TrainConfig> = {}): TrainConfig => ({ ...TRAIN_DEFAULTS, objective, ...over });
 const run = (objective: ObjectiveSpec, over: Partial<TrainConfig> = {}, extra: Partial<TrlRun> = {}): TrlRun => ({ config: cfg(objective, over), maxLength: 64, maxPromptLength: 24, trainPrompts: 100, ...extra });
 const args = (r: TrlRun) => Object.fromEntries(trlTrainerSpec(r).args);
 
-// TRL v1.9.0 field names: TrainingArguments the scripts set, and each config's own
+// TRL v1.9.0 field names: each config's own (TrainingArguments': TRAINING_ARGS)
 // (trl/trainer/grpo_config.py, rloo_config.py, trl/experimental/ppo/ppo_config.py)
-const TRAINING_ARGS = ['output_dir', 'learning_rate', 'lr_scheduler_type', 'warmup_steps', 'max_steps', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps', 'max_grad_norm', 'optim', 'weight_decay', 'adam_beta1', 'adam_beta2', 'adam_epsilon', 'seed', 'data_seed', 'logging_steps', 'eval_strategy', 'eval_steps', 'save_strategy', 'bf16', 'fp16', 'gradient_checkpointing', 'report_to'];
 const TRL_FIELDS: Record<string, string[]> = {
   GRPO: ['disable_dropout', 'num_generations', 'max_completion_length', 'generation_batch_size', 'steps_per_generation', 'temperature', 'top_p', 'top_k', 'beta', 'num_iterations', 'epsilon', 'epsilon_high', 'reward_weights', 'scale_rewards', 'loss_type', 'mask_truncated_completions'],
   RLOO: ['disable_dropout', 'num_generations', 'max_completion_length', 'generation_batch_size', 'steps_per_generation', 'temperature', 'top_p', 'top_k', 'beta', 'num_iterations', 'epsilon', 'epsilon_high', 'reward_weights', 'normalize_advantages', 'reward_clip_range', 'mask_truncated_completions'],
@@ -247,22 +247,11 @@ class PPOTrainer:
 `,
 };
 
-async function writeFakes(dir: string): Promise<string> {
-  const fake = join(dir, 'fake-py');
-  for (const [name, text] of Object.entries(FAKE_PY)) {
-    await mkdir(join(fake, name, '..'), { recursive: true });
-    await writeFile(join(fake, name), text);
-  }
-  return fake;
-}
-
-function runScript(dir: string, fake: string, completions: readonly string[] = []): Record<string, unknown> {
-  const record = join(dir, 'record.json');
+/** train.py in `dir` parsed, then run under the stand-ins, its policy generating `completions`. */
+function runScript(dir: string, fake: string, completions: readonly string[] = []): Promise<Record<string, unknown>> {
   const syntax = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1], encoding="utf-8").read())', join(dir, 'train.py')], { encoding: 'utf8' });
   expect(syntax.status, syntax.stderr).toBe(0);
-  const r = spawnSync('python3', ['train.py'], { cwd: dir, encoding: 'utf8', env: { ...process.env, PYTHONPATH: fake, FAKE_TRL_RECORD: record, FAKE_TRL_COMPLETIONS: JSON.stringify(completions) } });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(spawnSync('cat', [record], { encoding: 'utf8' }).stdout);
+  return runTrainPy(dir, fake, { FAKE_TRL_COMPLETIONS: JSON.stringify(completions) });
 }
 
 describe('online train.py is valid Python', () => {
@@ -303,7 +292,7 @@ describe('export-trl of online runs; train.py under python3', () => {
     try {
       expect(await main(['init', '--preset', 'tiny', '--seed', '3', '--out', join(dir, 'start')])).toBe(0);
       expect(await main(['init', '--preset', 'tiny', '--seed', '4', '--reward-head', '--out', join(dir, 'rm')])).toBe(0);
-      const fake = await writeFakes(dir);
+      const fake = await writeFakePackages(dir, FAKE_PY);
       // GRPO on prompt-only rows, one a message list (rendered as the model reads it)
       const prompts = [...Array.from({ length: 7 }, (_, i) => ({ prompt: `Q: What is ${i}+${i + 2}?\nA: ` })), { prompt: [{ role: 'user', content: 'What is 6*7?' }] }, { prompt: `${'x'.repeat(40)} 9+9=` }];
       await writeFile(join(dir, 'prompts.jsonl'), prompts.map((p) => JSON.stringify(p)).join('\n') + '\n');
@@ -326,7 +315,7 @@ describe('export-trl of online runs; train.py under python3', () => {
       expect([...train, ...evalRows].every((r) => typeof r.prompt === 'string')).toBe(true);
       expect([...train, ...evalRows].some((r) => r.prompt.includes('What is 6*7?') && r.prompt !== 'What is 6*7?')).toBe(true);
       const completions = ['2', '5 please', 'No, 8', '-1', 'Of course: 42', '12', ''];
-      const rec = runScript(out, fake, completions);
+      const rec = await runScript(out, fake, completions);
       expect(rec.trainer).toBe('GRPOTrainer');
       expect(rec.reward_funcs).toEqual(['arithmetic', 'politeness']);
       expect(rec.args).toMatchObject({ num_generations: 4, max_completion_length: 6, beta: 0.04, reward_weights: [1, 0.5], per_device_train_batch_size: 4, gradient_accumulation_steps: 2, steps_per_generation: 2, max_steps: 3, seed: 5, eval_strategy: 'steps', eval_steps: 1 });
@@ -351,7 +340,7 @@ describe('export-trl of online runs; train.py under python3', () => {
       expect((await readdir(ppoOut)).sort()).toEqual(['README.txt', 'data.jsonl', 'model', 'requirements.txt', 'reward_model', 'train.py']);
       expect(JSON.parse(await readFile(join(ppoOut, 'reward_model', 'config.json'), 'utf8'))).toMatchObject({ num_labels: 1, architectures: ['GPT2ForSequenceClassification'] });
       expect((await rows(ppoOut, 'data.jsonl')).map((r) => r.prompt)).toEqual(Array.from({ length: 6 }, (_, i) => `Question ${i}? ${'y'.repeat(i * 4)}`));
-      const ppo = runScript(ppoOut, fake);
+      const ppo = await runScript(ppoOut, fake);
       expect(ppo).toMatchObject({ trainer: 'PPOTrainer', model: 'model', ref_model: 'model', reward_model: 'reward_model', value_model: 'reward_model', padding_side: 'left', pad_token: '<|endoftext|>' });
       expect(ppo.args).toMatchObject({ total_episodes: 8, per_device_train_batch_size: 2, gradient_accumulation_steps: 2, num_ppo_epochs: 2, response_length: 5, stop_token: 'eos', kl_coef: 0.05, seed: 9 });
       // input_ids as PrefPlay reads the prompts: no special tokens, the last 12 bytes

@@ -6,14 +6,14 @@
 // RewardConfig accepts only TRL's field names.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRAIN_DEFAULTS } from '../../src/train/config';
 import { trlExportFiles, trlScript, trlTrainerSpec, type TrlRun } from '../../src/export/trl-script';
 import type { Example } from '../../src/data/types';
+import { TRAINING_ARGS, runTrainPy, writeFakePackages } from '../helpers/fake-trl';
 
-const TRAINING_ARGS = ['output_dir', 'learning_rate', 'lr_scheduler_type', 'warmup_steps', 'max_steps', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps', 'max_grad_norm', 'optim', 'weight_decay', 'adam_beta1', 'adam_beta2', 'adam_epsilon', 'seed', 'data_seed', 'logging_steps', 'eval_strategy', 'eval_steps', 'save_strategy', 'bf16', 'fp16', 'gradient_checkpointing', 'report_to'];
 // trl v1.9.0 trl/trainer/reward_config.py
 const REWARD_FIELDS = ['model_init_kwargs', 'trust_remote_code', 'chat_template_path', 'disable_dropout', 'dataset_num_proc', 'eos_token', 'max_length', 'pad_to_multiple_of', 'center_rewards_coefficient', 'activation_offloading', 'pad_token'];
 
@@ -53,7 +53,6 @@ describe('TRL export of the reward model', () => {
     for (const [name, text] of files) await writeFile(join(dir, name), text);
     await mkdir(join(dir, 'model'));
     await writeFile(join(dir, 'model', 'tokenizer.json'), '{}');
-    const fake = join(dir, 'fake');
     const mods: Record<string, string> = {
       'datasets/__init__.py': `
 import json
@@ -88,14 +87,7 @@ class RewardTrainer:
     def save_model(self, path): pass
 `,
     };
-    for (const [name, text] of Object.entries(mods)) {
-      await mkdir(join(fake, name, '..'), { recursive: true });
-      await writeFile(join(fake, name), text);
-    }
-    const record = join(dir, 'record.json');
-    const r = spawnSync('python3', ['train.py'], { cwd: dir, encoding: 'utf8', env: { ...process.env, PYTHONPATH: fake, FAKE_TRL_RECORD: record } });
-    expect(r.status, r.stderr).toBe(0);
-    const rec = JSON.parse(await readFile(record, 'utf8')) as { model: string; args: Record<string, unknown>; train: unknown[]; eval: unknown[]; pad_token: string };
+    const rec = (await runTrainPy(dir, await writeFakePackages(dir, mods))) as { model: string; args: Record<string, unknown>; train: unknown[]; eval: unknown[]; pad_token: string };
     expect(rec.model).toBe('model');
     expect(rec.args).toMatchObject({ center_rewards_coefficient: 0.01, max_length: 96, seed: 5 });
     expect(rec.train).toHaveLength(2);

@@ -15,14 +15,14 @@ import type { ObjectiveSpec } from '../../src/train/objectives';
 import { trlExportFiles, trlScript, trlTrainerSpec, type TrlRun } from '../../src/export/trl-script';
 import type { Example } from '../../src/data/types';
 import { splitTrainEval } from '../../src/data/split';
+import { TRAINING_ARGS, runTrainPy, writeFakePackages } from '../helpers/fake-trl';
 
 const cfg = (objective: ObjectiveSpec, over: Partial<TrainConfig> = {}): TrainConfig => ({ ...TRAIN_DEFAULTS, objective, ...over });
 const run = (objective: ObjectiveSpec, over: Partial<TrainConfig> = {}): TrlRun => ({ config: cfg(objective, over), maxLength: 128, maxPromptLength: 48 });
 const args = (r: TrlRun) => Object.fromEntries(trlTrainerSpec(r).args);
 
-// TrainingArguments fields the script may set, and each TRL config's own fields (huggingface/trl
+// Each TRL config's own fields (TrainingArguments': TRAINING_ARGS) (huggingface/trl
 // v1.9.0: trl/trainer/{dpo,kto}_config.py, trl/experimental/{orpo,cpo}/*_config.py).
-const TRAINING_ARGS = ['output_dir', 'learning_rate', 'lr_scheduler_type', 'warmup_steps', 'max_steps', 'per_device_train_batch_size', 'per_device_eval_batch_size', 'gradient_accumulation_steps', 'max_grad_norm', 'optim', 'weight_decay', 'adam_beta1', 'adam_beta2', 'adam_epsilon', 'seed', 'data_seed', 'logging_steps', 'eval_strategy', 'eval_steps', 'save_strategy', 'bf16', 'fp16', 'gradient_checkpointing', 'report_to'];
 const TRL_FIELDS: Record<string, string[]> = {
   DPO: ['beta', 'loss_type', 'loss_weights', 'label_smoothing', 'discopop_tau', 'max_length', 'truncation_mode', 'precompute_ref_log_probs'],
   ORPO: ['beta', 'max_length', 'max_completion_length'],
@@ -184,16 +184,8 @@ ${n}Trainer = make_trainer("${n}Trainer")
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 
-async function runScript(dir: string, fakeDir: string, withPromptLength: boolean): Promise<Record<string, unknown>> {
-  const record = join(dir, `record-${withPromptLength}.json`);
-  const r = spawnSync('python3', ['train.py'], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, PYTHONPATH: fakeDir, FAKE_TRL_RECORD: record, ...(withPromptLength ? { FAKE_TRL_PROMPT_LENGTH: '1' } : {}) },
-  });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(await readFile(record, 'utf8'));
-}
+/** train.py in `dir` under the stand-ins; `withPromptLength`: as TRL before 0.29, whose configs had max_prompt_length. */
+const runScript = (dir: string, fakeDir: string, withPromptLength: boolean) => runTrainPy(dir, fakeDir, withPromptLength ? { FAKE_TRL_PROMPT_LENGTH: '1' } : {}, `record-${withPromptLength}.json`);
 
 describe('export-trl', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -238,11 +230,7 @@ describe('export-trl', () => {
         console.warn('python3 not found: train.py was checked as text only');
         return;
       }
-      const fakeDir = join(dir, 'fake-py');
-      for (const [name, text] of Object.entries(FAKE_PY)) {
-        await mkdir(join(fakeDir, name, '..'), { recursive: true });
-        await writeFile(join(fakeDir, name), text);
-      }
+      const fakeDir = await writeFakePackages(dir, FAKE_PY);
       // TRL ≥ 0.29 (no max_prompt_length): the script cuts prompts to 16 tokens from the left
       const rec = await runScript(out, fakeDir, false);
       expect(rec.trainer).toBe('ORPOTrainer');
@@ -274,11 +262,7 @@ describe('export-trl', () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     const dir = await mkdtemp(join(tmpdir(), 'prefplay-trl-py-'));
     try {
-      const fakeDir = join(dir, 'fake-py');
-      for (const [name, text] of Object.entries(FAKE_PY)) {
-        await mkdir(join(fakeDir, name, '..'), { recursive: true });
-        await writeFile(join(fakeDir, name), text);
-      }
+      const fakeDir = await writeFakePackages(dir, FAKE_PY);
       expect(await main(['init', '--preset', 'tiny', '--seed', '1', '--out', join(dir, 'model')])).toBe(0);
       const pair: Example = { kind: 'pair', prompt: 'p', chosen: 'a', rejected: 'b', appendEos: true, line: 1, index: 0 };
       const unpaired: Example = { kind: 'unpaired', prompt: 'p', completion: 'a', label: true, appendEos: true, line: 1, index: 0 };

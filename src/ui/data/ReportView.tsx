@@ -11,6 +11,31 @@ const REJECTED_COLUMNS: Column<Rejected>[] = [
   { header: 'Reason', width: '1fr', cell: (r) => r.reason },
 ];
 
+/** A report's first 200 warnings, each with its line where it has one. */
+function WarningList({ warnings }: { warnings: ReadonlyArray<{ line?: number; message: string }> }) {
+  return (
+    <ul className="warnings">
+      {warnings.slice(0, 200).map((w, i) => (
+        <li key={i}>
+          {w.line !== undefined ? `line ${w.line}: ` : ''}
+          {w.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The rejected rows a report lists, and how many more it counted (`unlisted`). */
+function RejectedRows({ rows, unlisted }: { rows: readonly Rejected[]; unlisted: number }) {
+  return (
+    <>
+      <h3>Rejected rows</h3>
+      <VirtualTable label="Rejected rows" rows={rows} columns={REJECTED_COLUMNS} rowKey={(x, i) => `${x.line}:${i}`} height={200} />
+      {unlisted > 0 && <p className="muted">{unlisted.toLocaleString('en')} more rejected rows are counted but not listed.</p>}
+    </>
+  );
+}
+
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
 // The validation report (README.md): counts, format, truncation (and how much of the answers the
@@ -61,22 +86,11 @@ export function ReportView({ report: r }: { report: ValidationReport }) {
           <summary>
             Warnings: {Object.entries(r.warningCounts).map(([k, n]) => `${n} ${k}`).join(', ')}
           </summary>
-          <ul className="warnings">
-            {r.warnings.slice(0, 200).map((w, i) => (
-              <li key={i}>
-                {w.line !== undefined ? `line ${w.line}: ` : ''}
-                {w.message}
-              </li>
-            ))}
-          </ul>
+          <WarningList warnings={r.warnings} />
         </details>
       )}
       {r.rejectedCount > 0 && (
-        <>
-          <h3>Rejected rows</h3>
-          <VirtualTable label="Rejected rows" rows={r.rejected} columns={REJECTED_COLUMNS} rowKey={(x, i) => `${x.line}:${i}`} height={200} />
-          {r.omitted.rejected > 0 && <p className="muted">{r.omitted.rejected.toLocaleString('en')} more rejected rows are counted but not listed.</p>}
-        </>
+        <RejectedRows rows={r.rejected} unlisted={r.omitted.rejected} />
       )}
     </div>
   );
@@ -106,22 +120,11 @@ export function PromptReportView({ report: r }: { report: PromptReport }) {
       {r.warnings.length > 0 && (
         <details>
           <summary>Warnings: {r.warnings.length}</summary>
-          <ul className="warnings">
-            {r.warnings.slice(0, 200).map((w, i) => (
-              <li key={i}>
-                {w.line !== undefined ? `line ${w.line}: ` : ''}
-                {w.message}
-              </li>
-            ))}
-          </ul>
+          <WarningList warnings={r.warnings} />
         </details>
       )}
       {r.rejectedCount > 0 && (
-        <>
-          <h3>Rejected rows</h3>
-          <VirtualTable label="Rejected rows" rows={r.rejected} columns={REJECTED_COLUMNS} rowKey={(x, i) => `${x.line}:${i}`} height={200} />
-          {r.rejectedCount > r.rejected.length && <p className="muted">{(r.rejectedCount - r.rejected.length).toLocaleString('en')} more rejected rows are counted but not listed.</p>}
-        </>
+        <RejectedRows rows={r.rejected} unlisted={r.rejectedCount - r.rejected.length} />
       )}
     </div>
   );
