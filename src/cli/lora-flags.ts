@@ -17,7 +17,7 @@ import type { TrainConfig } from '../train/config';
 export const DEFAULT_LORA_ALPHA = 8;
 
 export const LORA_FLAG_OPTIONS: Record<string, OptionSpec> = {
-  'lora-r': { type: 'string', valueName: 'R', description: 'Train LoRA adapters of rank R (PEFT semantics) instead of every weight: the base is frozen (no gradients, no optimizer state) and is the DPO/KTO reference with the adapters off; writes DIR/adapter/ (a PEFT adapter folder) and DIR/model/ (merged)' },
+  'lora-r': { type: 'string', valueName: 'R', description: 'Train LoRA adapters of rank R (PEFT semantics) instead of every weight: the base is frozen (no gradients, no optimizer state) and is the DPO/KTO reference with the adapters off (--method reward: the score head trains in full too, PEFT SEQ_CLS modules_to_save); writes DIR/adapter/ (a PEFT adapter folder) and DIR/model/ (merged)' },
   'lora-alpha': { type: 'string', valueName: 'A', description: `LoRA's lora_alpha: the adapters' update is scaled by A / R (default ${DEFAULT_LORA_ALPHA}, PEFT's)` },
   'lora-targets': { type: 'string', valueName: 'LIST', description: 'Comma-separated PEFT target_modules, matched as PEFT does (name or dotted suffix): GPT-2 c_attn, c_proj (attn.c_proj and mlp.c_proj), c_fc; Llama family q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (default: every linear projection of the blocks)' },
   'lora-adapter': { type: 'string', valueName: 'DIR', description: "Start the adapters from a PEFT adapter folder (adapter_config.json, adapter_model.safetensors): continue training it; its r, lora_alpha and target_modules apply unless given" },

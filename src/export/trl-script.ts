@@ -93,6 +93,7 @@ export function trlTrainerSpec(run: TrlRun): TrlTrainerSpec {
   const notes = [...m.notes];
   if (c.momentsDtype === 'bf16') notes.push('PrefPlay kept AdamW\'s moments in bf16 (stochastic rounding); optim="adamw_torch" keeps them in float32 — the same update, more memory.');
   if (c.activationsDtype === 'f16') notes.push('PrefPlay stored each layer\'s qkv and MLP activations in f16 (and computed with the rounded values); this script keeps float32 activations, so curves differ slightly more.');
+  if (c.arithmeticDtype === 'f16') notes.push('PrefPlay computed the linear layers\' matmuls and the attention forward on f16 operands (f32 accumulation); this script computes in float32, so curves differ slightly more.');
   if (c.lora && c.baseDtype && c.baseDtype !== 'f32') notes.push(`PrefPlay kept the frozen base weights in ${c.baseDtype} (the adapters and all arithmetic in float32); load MODEL with torch_dtype=torch.${c.baseDtype === 'bf16' ? 'bfloat16' : 'float16'} to match.`);
   // GRPO, RLOO, PPO: batch sizes in completions or rollouts, reward functions (trl-online.ts)
   if (methodDescriptor(c.objective.method).data === 'prompts') return onlineTrainerSpec(run, { ...m, notes }, args);

@@ -49,8 +49,20 @@ export function checkF16Variant(kernel: string, features: ReadonlySet<string>, v
   }
 }
 
-/** The variant the plan runs: native when the device has `shader-f16`, else null (no f16 arithmetic). */
+let forcedVariant: F16Variant | null = null;
+
+/**
+ * Tests: make the plan run `variant` whatever the device offers (the emulated form runs on any
+ * adapter, so the f16 training path can be tested without `shader-f16`); null restores detection.
+ */
+export function forceF16Variant(variant: F16Variant | null): void {
+  if (variant !== null) f16Prelude(variant);
+  forcedVariant = variant;
+}
+
+/** The variant the plan runs: native when the device has `shader-f16`, else null (no f16 arithmetic); forceF16Variant overrides. */
 export function f16VariantFor(features: ReadonlySet<string>): F16Variant | null {
+  if (forcedVariant !== null) return forcedVariant;
   return features.has('shader-f16') ? 'native' : null;
 }
 

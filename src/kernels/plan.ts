@@ -3,6 +3,7 @@
 // workgroup arrays in memory: there, reductions use 4 invocations per row instead of 64–256 and
 // matmuls keep their tiles in registers (src/kernels/matmul.ts). GPUs keep the wide forms.
 import type { AdapterSummary } from '../engine/gpu';
+import { f16VariantFor } from './f16-variant';
 
 export type AdapterClass = 'cpu' | 'gpu';
 
@@ -50,6 +51,7 @@ export class F16UnavailableError extends Error {
 export function arithmeticPlan(gpu: { adapter: AdapterSummary; features: ReadonlySet<string> }, requested: ArithmeticDtype): ArithmeticDtype {
   if (requested === 'f32') return 'f32';
   if (requested !== 'f16') throw new Error(`arithmetic dtype must be f32 or f16, got ${String(requested)}`);
-  if (!gpu.features.has('shader-f16')) throw new F16UnavailableError(gpu.adapter);
+  // f16VariantFor: the device's feature, or a test's forceF16Variant
+  if (f16VariantFor(gpu.features) === null) throw new F16UnavailableError(gpu.adapter);
   return 'f16';
 }

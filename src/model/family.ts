@@ -18,6 +18,7 @@ import { LLAMA_PRESETS, llamaParamCount, llamaPresetConfig } from './llama-confi
 import type { BaseDtype, LoraConfig } from './lora';
 import type { LoraAdapters } from './lora-adapters';
 import type { PackedBase } from './packed-base';
+import type { ArithmeticDtype } from '../kernels/plan';
 
 /** A model's config: GPT-2's, or a Llama-family one (llama, qwen2, mistral). */
 export type ModelConfig = GPTConfig | LlamaFamilyConfig;
@@ -104,8 +105,12 @@ export interface TrainableModel {
   decays(name: string): boolean;
   upload(weights: Map<string, Float32Array>): void;
   download(arena?: Arena): Promise<Map<string, Float32Array>>;
-  /** checkpoint: keep only each layer's input and recompute the layer in the backward (activation checkpointing). */
-  createRunner(B: number, T: number, activationsDtype: ActivationsDtype, checkpoint?: boolean): ModelRunner;
+  /**
+   * checkpoint: keep only each layer's input and recompute the layer in the backward (activation
+   * checkpointing). arithmeticDtype 'f16': the linear layers' products and the attention forward
+   * on f16 operands (GPT-2 only; arithmeticDtypeProblem).
+   */
+  createRunner(B: number, T: number, activationsDtype: ActivationsDtype, checkpoint?: boolean, arithmeticDtype?: ArithmeticDtype): ModelRunner;
   destroy(): void;
 }
 
@@ -129,6 +134,8 @@ export interface ActivationOptions {
   lora?: LoraConfig | null;
   /** Activation checkpointing: one layer's kept tensors (shared) instead of every layer's. */
   checkpoint?: boolean;
+  /** f16 arithmetic (GPT-2): f16 scratch for the matmul operands. */
+  arithmetic?: ArithmeticDtype;
 }
 
 /** The default of activation checkpointing when a run does not say: on from 100M parameters (SmolLM2-135M, GPT-2 small and up). */
@@ -147,6 +154,15 @@ export function activationsDtypes(_c: ModelConfig): readonly ActivationsDtype[] 
 export function activationsDtypeProblem(c: ModelConfig, dtype: ActivationsDtype | undefined): string | null {
   if (!dtype || activationsDtypes(c).includes(dtype)) return null;
   return `${String(dtype)} activations are not available for ${modelType(c)}: use ${activationsDtypes(c).join(' or ')}`;
+}
+
+/**
+ * One line when f16 arithmetic (TrainConfig.arithmeticDtype) is not available for this model's
+ * family, else null: GptRunner runs it; the Llama family's runner does not yet.
+ */
+export function arithmeticDtypeProblem(c: ModelConfig, dtype: ArithmeticDtype | undefined): string | null {
+  if (!dtype || dtype === 'f32' || !isLlamaConfig(c)) return null;
+  return `f16 arithmetic is not available for ${modelType(c)} yet (GPT-2 models only): use f32`;
 }
 
 /** The model of `base.config`'s family, parameters allocated (not uploaded); with LoRA, adapters allocated too. */

@@ -17,6 +17,9 @@ import { geluForward, geluBackward } from '../kernels/gelu';
 import { residualForward } from '../kernels/residual';
 import { logprobForward, logprobBackward, lmHeadScratchSize } from '../kernels/logprob';
 import { packF16, unpackF16, f16Words } from '../kernels/convert';
+import { matmulF16 } from '../kernels/matmul-f16';
+import { attentionF16Forward } from '../kernels/attention-f16';
+import { arithmeticPlan, type ArithmeticDtype } from '../kernels/plan';
 import { ScoreHead } from './score-head';
 import type { Weight } from '../kernels/matmul-packed';
 import type { LoraColumns } from '../kernels/lora';
@@ -58,6 +61,8 @@ export class GptModel implements TrainableModel {
   /** The linear weights as bf16 / f16 (a LoRA run's base dtype, src/model/packed-base.ts); null: every weight f32 in `params`. */
   readonly packed: PackedBase | null;
   private gradArena: Arena | null = null;
+  /** f16 arithmetic: f16 copies of the linear weights (f16LinearWeights), made on a runner's first need. */
+  private f16Arena: Arena | null = null;
 
   constructor(readonly gpu: GpuContext, readonly config: GPTConfig, opts: ModelOptions = {}) {
     validateConfig(config);
@@ -83,8 +88,32 @@ export class GptModel implements TrainableModel {
     return gptDecays(name);
   }
 
-  createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32', checkpoint = false): GptRunner {
-    return new GptRunner(this, B, T, activationsDtype, checkpoint);
+  createRunner(B: number, T: number, activationsDtype: ActivationsDtype = 'f32', checkpoint = false, arithmeticDtype: ArithmeticDtype = 'f32'): GptRunner {
+    return new GptRunner(this, B, T, activationsDtype, checkpoint, arithmeticDtype);
+  }
+
+  /** The weights of the linear layers (c_attn, attn.c_proj, c_fc, mlp.c_proj of every block): what f16 arithmetic reads as f16. */
+  linearWeightNames(): string[] {
+    const names: string[] = [];
+    for (let l = 0; l < this.config.nLayer; l++) for (const m of ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj']) names.push(`h.${l}.${m}.weight`);
+    return names;
+  }
+
+  /**
+   * f16 arithmetic: the linear weights rounded to f16 (packed two per u32 word, the layout
+   * matmulF16 reads), recorded into `enc` from the f32 master weights — one conversion dispatch
+   * per weight. GptRunner.forward records it at the start of every forward, so the copies always
+   * match the weights that forward reads: after an optimizer step, an upload, or a swap to the
+   * reference weights, whichever wrote them (the cost: 4 bytes read and 2 written per weight and
+   * forward, small beside the forward's products). Returns the copies' arena, by weight name.
+   */
+  f16LinearWeights(enc: StepEncoder): Arena {
+    if (this.packed) throw new Error('f16 arithmetic reads f16 copies of the f32 linear weights; this model keeps them packed (a LoRA base)');
+    const names = this.linearWeightNames();
+    const n = (name: string) => this.spec.find((t) => t.name === name)!.shape.reduce((a, b) => a * b, 1);
+    this.f16Arena ??= new Arena(this.gpu.device, 'weights_f16', names.map((name) => ({ name, shape: [f16Words(n(name))] })));
+    for (const name of names) packF16(enc, this.f16Arena.get(name), this.params.get(name), n(name));
+    return this.f16Arena;
   }
 
   p(name: string): View {
@@ -118,6 +147,7 @@ export class GptModel implements TrainableModel {
     this.gradArena?.destroy();
     this.packed?.destroy();
     this.lora?.destroy();
+    this.f16Arena?.destroy();
   }
 }
 
@@ -150,6 +180,9 @@ function activationSpec(c: GPTConfig, B: number, T: number, scratch: number, dty
   if (opts.lora) s.push(...loraScratchActivations(c, opts.lora, BT));
   // f16: the qkv (3C) or fch (4C) of the layer being computed, in f32; never both live at once.
   if (f16) s.push({ name: 'unpacked', shape: [BT, 4 * C] });
+  // f16 arithmetic: a linear layer's input x (at most 4C wide; also the rounded qkv before the
+  // attention forward, with f32 activations) and output gradient dY (at most 4C), packed f16
+  if (opts.arithmetic === 'f16') s.push({ name: 'op_x16', shape: [f16Words(BT * 4 * C)] }, { name: 'op_dy16', shape: [f16Words(BT * 4 * C)] });
   // shared by every layer: written and read within one layer's forward or backward
   s.push(
     { name: 'ln', shape: [BT, C] },
@@ -224,16 +257,22 @@ export class GptRunner extends RunnerTail implements ModelRunner {
    * output) and recompute the layer in the backward from it: the same kernels on the same inputs,
    * so the gradients are bitwise those of the stored path, for one more forward per step.
    */
-  constructor(readonly model: GptModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false) {
+  /** The arithmetic of the products (arithmeticPlan): f16 needs `shader-f16` (or a test's forceF16Variant) and refuses LoRA. */
+  readonly arithmeticDtype: ArithmeticDtype;
+
+  constructor(readonly model: GptModel, readonly B: number, readonly T: number, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false, arithmeticDtype: ArithmeticDtype = 'f32') {
     super();
     const c = model.config;
     if (T > c.nPositions) throw new Error(`sequence length ${T} exceeds the model's n_positions ${c.nPositions}`);
     if (activationsDtype !== 'f32' && activationsDtype !== 'f16') throw new Error(`activationsDtype must be f32 or f16, got ${String(activationsDtype)}`);
+    // throws F16UnavailableError on an adapter without shader-f16: never a silent fallback to f32
+    this.arithmeticDtype = arithmeticPlan(model.gpu, arithmeticDtype);
+    if (this.arithmeticDtype === 'f16' && (model.lora || model.packed)) throw new Error('arithmeticDtype f16: LoRA runs are not supported yet (their frozen base is read by the packed-weight matmuls); use f32 arithmetic or full fine-tuning');
     this.BT = B * T;
     this.chunk = lmChunk(c);
     this.score = c.scoreHead ? new ScoreHead(model.gpu, B, T, c.nEmbd, c.padTokenId ?? null, `acts[${B}x${T}]`) : null;
     // a reward model runs no LM head: no logits scratch
-    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, activationSpec(c, B, T, this.score ? 1 : lmHeadScratchSize(this.BT, this.chunk), activationsDtype, { lora: model.lora?.lora, checkpoint }), { separate: true });
+    this.acts = new Arena(model.gpu.device, `acts[${B}x${T}]`, activationSpec(c, B, T, this.score ? 1 : lmHeadScratchSize(this.BT, this.chunk), activationsDtype, { lora: model.lora?.lora, checkpoint, arithmetic: this.arithmeticDtype }), { separate: true });
   }
 
   /**
@@ -282,6 +321,69 @@ export class GptRunner extends RunnerTail implements ModelRunner {
     this.model.lora?.adaptBack(enc, module, dx, dy, x, this.BT, (n) => this.a(n), (n) => this.kept(l, n), cols);
   }
 
+  /** f16 arithmetic: the f16 copies of the linear weights, recorded at the start of each forward. */
+  private w16: Arena | null = null;
+
+  /** The f16 copy of linear weight `name` (f16 arithmetic), as this runner's last forward refreshed it. */
+  private weight16(name: string): View {
+    if (!this.w16) throw new Error('f16 arithmetic: no forward has refreshed the f16 weight copies yet (run forward before backward)');
+    return this.w16.get(name);
+  }
+
+  /**
+   * out (BT,OC) = x (BT,IC) · W (IC,OC) + bias, W the model's linear weight `name`. f16
+   * arithmetic: x rounded to f16 (op_x16) times W's f16 copy, f32 accumulation
+   * (src/kernels/matmul-f16.ts); the bias and the output stay f32.
+   */
+  private linear(enc: StepEncoder, out: View, x: View, name: string, bias: View, IC: number, OC: number): void {
+    const { BT } = this;
+    if (this.arithmeticDtype === 'f32') return matmulForward(enc, out, x, this.model.w(name), bias, BT, IC, OC);
+    packF16(enc, this.a('op_x16'), x, BT * IC);
+    matmulF16(enc, out, this.a('op_x16'), this.weight16(name), bias, BT, OC, IC);
+  }
+
+  /**
+   * linear's backward: dx (BT,IC) = dY · Wᵀ (written), dW += xᵀ · dY, db += Σ dY (each skipped
+   * when null). f16 arithmetic: dY and x rounded to f16, both products on f16 operands with f32
+   * accumulation; db sums the f32 dY. With x and W rounded in the forward these are the gradients
+   * of the rounded function (the roundings' derivative taken as 1), up to dY's own rounding.
+   */
+  private linearBack(enc: StepEncoder, dx: View | null, dW: View | null, db: View | null, dy: View, x: View, name: string, IC: number, OC: number): void {
+    const { BT } = this;
+    const W = this.model.w(name);
+    if (this.arithmeticDtype === 'f32') return matmulBackward(enc, dx, dW, db, dy, x, W, BT, IC, OC);
+    packF16(enc, this.a('op_dy16'), dy, BT * OC);
+    // W stored (IC,OC) is Wᵀ stored (N,K) for N = IC, K = OC
+    if (dx) matmulF16(enc, dx, this.a('op_dy16'), this.weight16(name), null, BT, IC, OC, { TRANS_B: true });
+    if (dW) {
+      // x stored (BT,IC) is xᵀ stored (K,M) for K = BT, M = IC
+      packF16(enc, this.a('op_x16'), x, BT * IC);
+      matmulF16(enc, dW, this.a('op_x16'), this.a('op_dy16'), null, IC, OC, BT, { TRANS_A: true, ACCUMULATE: true });
+    }
+    if (db) matmulBackward(enc, null, null, db, dy, x, W, BT, IC, OC);
+  }
+
+  /**
+   * Layer l's attention forward from its qkv (f32, just written). f16 arithmetic: qkv rounded to
+   * f16 — the kept f16 copy with f16 activations, else packed into op_x16 — and unpacked back into
+   * the f32 tensor, so the f32 backward (which recomputes the probabilities from q, k and the
+   * forward's lse) differentiates the function the f16 forward computed.
+   */
+  private attention(enc: StepEncoder, l: number, qkv: View): void {
+    const { B, T, BT } = this;
+    const { nEmbd: C, nHead: NH } = this.model.config;
+    const k = (n: string) => this.a(this.kept(l, n));
+    if (this.arithmeticDtype === 'f32') return attentionForward(enc, k('atty'), k('att_lse'), qkv, this.a('lengths'), B, T, NH, NH, C / NH); // GPT-2: NKV = NH
+    let q16: View;
+    if (this.activationsDtype === 'f16') q16 = k('qkv_f16'); // keep() rounded qkv already
+    else {
+      q16 = this.a('op_x16');
+      packF16(enc, q16, qkv, BT * 3 * C);
+      unpackF16(enc, qkv, q16, BT * 3 * C);
+    }
+    attentionF16Forward(enc, k('atty'), k('att_lse'), q16, this.a('lengths'), B, T, NH, NH, C / NH);
+  }
+
   a(name: string): View {
     return this.acts.get(name);
   }
@@ -316,6 +418,7 @@ export class GptRunner extends RunnerTail implements ModelRunner {
     const { nEmbd: C, nLayer: L, vocabSize: V, layerNormEpsilon: eps } = model.config;
     const p = (n: string) => model.p(n);
     const a = (n: string) => this.a(n);
+    if (this.arithmeticDtype === 'f16') this.w16 = model.f16LinearWeights(enc);
     encoderForward(enc, a('encoded'), a('tokens'), model.params.rows('wte.weight'), p('wpe.weight'), B, T, C);
     let residual = a('encoded');
     for (let l = 0; l < L; l++) {
@@ -325,7 +428,8 @@ export class GptRunner extends RunnerTail implements ModelRunner {
     layernormForward(enc, a('lnf'), a('lnf_mean'), a('lnf_rstd'), residual, p('ln_f.weight'), p('ln_f.bias'), BT, C, eps);
     if (this.score) {
       // reward model: one score per sequence instead of the LM head's log-probs (readRewards)
-      this.score.forward(enc, a('lnf'), p('score.weight'));
+      // LoRA: the adapters' trained copy of the head (modules_to_save) while they are on
+      this.score.forward(enc, a('lnf'), model.lora?.scoreWeight ?? p('score.weight'));
       return;
     }
     logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), model.params.rows('wte.weight'), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
@@ -348,7 +452,8 @@ export class GptRunner extends RunnerTail implements ModelRunner {
     const frozen = model.lora !== null;
     const gb = (n: string): View | null => (frozen ? null : model.grads.get(n));
     if (!frozen && !this.buckets) this.buckets = prepareEncoderBackward(model.gpu, this.batch.tokens, B, T, V);
-    if (this.score) this.score.backward(enc, a('dln'), gb('score.weight'), a('lnf'), p('score.weight'));
+    // LoRA: the score head trains in full beside the adapters (its copy's gradient is the adapters')
+    if (this.score) this.score.backward(enc, a('dln'), frozen ? model.lora!.scoreGrad : gb('score.weight'), a('lnf'), model.lora?.scoreWeight ?? p('score.weight'));
     else logprobBackward(enc, a('dln'), frozen ? null : model.grads.rows('wte.weight'), a('coef'), a('lnf'), model.params.rows('wte.weight'), a('targets'), a('lse'), a('lm_scratch'), BT, C, V, this.chunk);
     enc.clear(a('dresidual'));
     const lastResidual = L > 0 ? a(`${L - 1}.residual3`) : a('encoded');
@@ -364,29 +469,28 @@ export class GptRunner extends RunnerTail implements ModelRunner {
 
   /** Layer l from its input `residual` (the previous layer's residual3, or encoded) to `${l}.residual3`. */
   private forwardLayer(enc: StepEncoder, l: number, residual: View): void {
-    const { model, B, T, BT } = this;
-    const { nEmbd: C, nHead: NH, layerNormEpsilon: eps } = model.config;
+    const { model, BT } = this;
+    const { nEmbd: C, layerNormEpsilon: eps } = model.config;
     const p = (n: string) => model.p(n);
-    const w = (n: string) => model.w(n);
     const a = (n: string) => this.a(n);
     const k = (n: string) => this.a(this.kept(l, n));
     const h = `h.${l}`;
     layernormForward(enc, a('ln'), k('ln1_mean'), k('ln1_rstd'), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
     const qkv = this.f32Act(l, 'qkv');
-    matmulForward(enc, qkv, a('ln'), w(`${h}.attn.c_attn.weight`), p(`${h}.attn.c_attn.bias`), BT, C, 3 * C);
+    this.linear(enc, qkv, a('ln'), `${h}.attn.c_attn.weight`, p(`${h}.attn.c_attn.bias`), C, 3 * C);
     this.adapt(enc, l, `${h}.attn.c_attn`, qkv, a('ln'));
     this.keep(enc, l, 'qkv', BT * 3 * C);
-    attentionForward(enc, k('atty'), k('att_lse'), qkv, a('lengths'), B, T, NH, NH, C / NH); // GPT-2: NKV = NH
-    matmulForward(enc, a('proj'), k('atty'), w(`${h}.attn.c_proj.weight`), p(`${h}.attn.c_proj.bias`), BT, C, C);
+    this.attention(enc, l, qkv);
+    this.linear(enc, a('proj'), k('atty'), `${h}.attn.c_proj.weight`, p(`${h}.attn.c_proj.bias`), C, C);
     this.adapt(enc, l, `${h}.attn.c_proj`, a('proj'), k('atty'));
     residualForward(enc, k('residual2'), residual, a('proj'), BT * C);
     layernormForward(enc, a('ln'), k('ln2_mean'), k('ln2_rstd'), k('residual2'), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
     const fch = this.f32Act(l, 'fch');
-    matmulForward(enc, fch, a('ln'), w(`${h}.mlp.c_fc.weight`), p(`${h}.mlp.c_fc.bias`), BT, C, 4 * C);
+    this.linear(enc, fch, a('ln'), `${h}.mlp.c_fc.weight`, p(`${h}.mlp.c_fc.bias`), C, 4 * C);
     this.adapt(enc, l, `${h}.mlp.c_fc`, fch, a('ln'));
     this.keep(enc, l, 'fch', BT * 4 * C);
     geluForward(enc, a('fch_gelu'), fch, BT * 4 * C);
-    matmulForward(enc, a('proj'), a('fch_gelu'), w(`${h}.mlp.c_proj.weight`), p(`${h}.mlp.c_proj.bias`), BT, 4 * C, C);
+    this.linear(enc, a('proj'), a('fch_gelu'), `${h}.mlp.c_proj.weight`, p(`${h}.mlp.c_proj.bias`), 4 * C, C);
     this.adapt(enc, l, `${h}.mlp.c_proj`, a('proj'), a('fch_gelu'));
     residualForward(enc, a(`${l}.residual3`), k('residual2'), a('proj'), BT * C);
   }
@@ -399,28 +503,27 @@ export class GptRunner extends RunnerTail implements ModelRunner {
     const { model, B, T, BT } = this;
     const { nEmbd: C, nHead: NH, layerNormEpsilon: eps } = model.config;
     const p = (n: string) => model.p(n);
-    const w = (n: string) => model.w(n);
     const a = (n: string) => this.a(n);
     const k = (n: string) => this.a(this.kept(l, n));
     const h = `h.${l}`;
     // residual3 = residual2 + fcproj: dresidual holds d(residual3) = d(fcproj).
     const fch = this.restore(enc, l, 'fch', BT * 4 * C);
     geluForward(enc, a('fch_gelu'), fch, BT * 4 * C); // recomputed, not kept
-    matmulBackward(enc, a('dfch_gelu'), gb(`${h}.mlp.c_proj.weight`), gb(`${h}.mlp.c_proj.bias`), a('dresidual'), a('fch_gelu'), w(`${h}.mlp.c_proj.weight`), BT, 4 * C, C);
+    this.linearBack(enc, a('dfch_gelu'), gb(`${h}.mlp.c_proj.weight`), gb(`${h}.mlp.c_proj.bias`), a('dresidual'), a('fch_gelu'), `${h}.mlp.c_proj.weight`, 4 * C, C);
     this.adaptBack(enc, l, `${h}.mlp.c_proj`, a('dfch_gelu'), a('dresidual'), a('fch_gelu'));
     geluBackward(enc, a('dfch'), fch, a('dfch_gelu'), BT * 4 * C);
     // ln2 recomputed (same kernel, same inputs: bitwise the forward's values)
     layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), k('residual2'), p(`${h}.ln_2.weight`), p(`${h}.ln_2.bias`), BT, C, eps);
-    matmulBackward(enc, a('dln'), gb(`${h}.mlp.c_fc.weight`), gb(`${h}.mlp.c_fc.bias`), a('dfch'), a('ln'), w(`${h}.mlp.c_fc.weight`), BT, C, 4 * C);
+    this.linearBack(enc, a('dln'), gb(`${h}.mlp.c_fc.weight`), gb(`${h}.mlp.c_fc.bias`), a('dfch'), a('ln'), `${h}.mlp.c_fc.weight`, C, 4 * C);
     this.adaptBack(enc, l, `${h}.mlp.c_fc`, a('dln'), a('dfch'), a('ln'));
     layernormBackward(enc, a('dresidual'), gb(`${h}.ln_2.weight`), gb(`${h}.ln_2.bias`), a('dln'), k('residual2'), p(`${h}.ln_2.weight`), k('ln2_mean'), k('ln2_rstd'), BT, C);
     // residual2 = residual + attproj: dresidual now holds d(residual2) = d(attproj).
-    matmulBackward(enc, a('datty'), gb(`${h}.attn.c_proj.weight`), gb(`${h}.attn.c_proj.bias`), a('dresidual'), k('atty'), w(`${h}.attn.c_proj.weight`), BT, C, C);
+    this.linearBack(enc, a('datty'), gb(`${h}.attn.c_proj.weight`), gb(`${h}.attn.c_proj.bias`), a('dresidual'), k('atty'), `${h}.attn.c_proj.weight`, C, C);
     this.adaptBack(enc, l, `${h}.attn.c_proj`, a('datty'), a('dresidual'), k('atty'));
     const qkv = this.restore(enc, l, 'qkv', BT * 3 * C);
     attentionBackward(enc, a('dqkv'), a('att_delta'), a('datty'), k('atty'), qkv, k('att_lse'), a('lengths'), B, T, NH, NH, C / NH);
     layernormForward(enc, a('ln'), a('ln_mean'), a('ln_rstd'), residual, p(`${h}.ln_1.weight`), p(`${h}.ln_1.bias`), BT, C, eps);
-    matmulBackward(enc, a('dln'), gb(`${h}.attn.c_attn.weight`), gb(`${h}.attn.c_attn.bias`), a('dqkv'), a('ln'), w(`${h}.attn.c_attn.weight`), BT, C, 3 * C);
+    this.linearBack(enc, a('dln'), gb(`${h}.attn.c_attn.weight`), gb(`${h}.attn.c_attn.bias`), a('dqkv'), a('ln'), `${h}.attn.c_attn.weight`, C, 3 * C);
     this.adaptBack(enc, l, `${h}.attn.c_attn`, a('dln'), a('dqkv'), a('ln'));
     layernormBackward(enc, a('dresidual'), gb(`${h}.ln_1.weight`), gb(`${h}.ln_1.bias`), a('dln'), residual, p(`${h}.ln_1.weight`), k('ln1_mean'), k('ln1_rstd'), BT, C);
   }

@@ -490,7 +490,8 @@ export class LlamaRunner extends RunnerTail implements ModelRunner {
     rmsnormForward(enc, a('lnf'), a('lnf_rstd'), residual, p('model.norm.weight'), BT, C, eps);
     if (this.score) {
       // reward model: one score per sequence instead of the LM head's log-probs (readRewards)
-      this.score.forward(enc, a('lnf'), p('score.weight'));
+      // LoRA: the adapters' trained copy of the head (modules_to_save) while they are on
+      this.score.forward(enc, a('lnf'), model.lora?.scoreWeight ?? p('score.weight'));
       return;
     }
     logprobForward(enc, a('logp'), a('lse'), a('mean_logit'), a('entropy'), a('correct'), a('lnf'), model.params.rows(model.headName), a('targets'), a('lm_scratch'), BT, C, V, this.chunk);
@@ -512,7 +513,8 @@ export class LlamaRunner extends RunnerTail implements ModelRunner {
     const gb = (n: string): View | null => (frozen ? null : model.grads.get(n));
     const a = (n: string) => this.a(n);
     if (!frozen && !this.buckets) this.buckets = prepareEncoderBackward(model.gpu, this.batch.tokens, B, T, V);
-    if (this.score) this.score.backward(enc, a('dln'), gb('score.weight'), a('lnf'), p('score.weight'));
+    // LoRA: the score head trains in full beside the adapters (its copy's gradient is the adapters')
+    if (this.score) this.score.backward(enc, a('dln'), frozen ? model.lora!.scoreGrad : gb('score.weight'), a('lnf'), model.lora?.scoreWeight ?? p('score.weight'));
     else logprobBackward(enc, a('dln'), frozen ? null : model.grads.rows(model.headName), a('coef'), a('lnf'), model.params.rows(model.headName), a('targets'), a('lse'), a('lm_scratch'), BT, C, V, this.chunk);
     enc.clear(a('dresidual'));
     const lastResidual = L > 0 ? a(`${L - 1}.residual3`) : a('encoded');

@@ -4,6 +4,10 @@
 // target, src/train/optimizer-state.ts), and the runners skip every base-parameter gradient.
 // The runners (src/model/gpt.ts, src/model/llama.ts) call `forward`/`backward` right after each
 // targeted projection; the math is src/kernels/lora.ts.
+// A reward model's adapters also hold the trainable copy of its score head (PEFT's modules_to_save
+// for SEQ_CLS, src/model/lora.ts loraSavedModules): `scoreWeight` is what the runners' score head
+// reads and `scoreGrad` where its gradient accumulates, so the optimizer, the snapshots and the
+// PEFT export see it with the adapters.
 // Dimensions: R rows (B·T), r rank.
 import type { GpuContext } from '../engine/gpu';
 import { arenaBufferBytes } from '../engine/gpu';
@@ -12,13 +16,14 @@ import type { StepEncoder } from '../engine/encoder';
 import { loraBackward, loraForward, type LoraColumns } from '../kernels/lora';
 import type { GPTConfig } from './config';
 import type { LlamaFamilyConfig } from './llama-config';
+import { SCORE_WEIGHT } from './score-config';
 import { BASE_DTYPES, loraInit, loraModules, loraNames, loraScale, loraSpec, packedBaseNames, type LinearModule, type LoraConfig } from './lora';
 import { PackedBase } from './packed-base';
 import type { PackedDtype } from '../kernels/matmul-packed';
 import type { ModelOptions } from './family';
 
 export class LoraAdapters {
-  /** A and B of every targeted projection (PEFT shapes; names `${module}.lora_A.weight`). */
+  /** A and B of every targeted projection (PEFT shapes; names `${module}.lora_A.weight`), then a reward model's `score.weight` copy. */
   readonly params: Arena;
   readonly spec: TensorSpec[];
   readonly modules: LinearModule[];
@@ -40,7 +45,29 @@ export class LoraAdapters {
     this.scale = loraScale(lora);
     this.byWeight = new Map(this.modules.map((m) => [m.module, m]));
     this.params = new Arena(gpu.device, 'lora', this.spec, { maxBytes: arenaBufferBytes(gpu) });
-    this.upload(loraInit(config, lora, 0)); // PEFT's init (B = 0): a run uploads its own seeded draw or imported adapters
+    // PEFT's init (B = 0; a score head copy of zeros until the run uploads the base's): a run
+    // uploads its own seeded draw or imported adapters
+    const zeros = new Map(this.spec.filter((s) => !s.name.includes('.lora_')).map((s) => [s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1))]));
+    this.upload(loraInit(config, lora, 0, zeros));
+  }
+
+  /** Whether the adapters hold a trainable score head (a reward model's modules_to_save). */
+  get trainsScore(): boolean {
+    return this.params.has(SCORE_WEIGHT);
+  }
+
+  /**
+   * The score head the runners read: the trained copy while the adapters are on, null when they
+   * are off or the model has none (then the base's frozen original, as PEFT's ModulesToSaveWrapper
+   * falls back to original_module with the adapters disabled).
+   */
+  get scoreWeight(): View | null {
+    return this.enabled && this.trainsScore ? this.params.get(SCORE_WEIGHT) : null;
+  }
+
+  /** The trained score head copy's gradient (accumulated by the runners' backward); null without one. */
+  get scoreGrad(): View | null {
+    return this.trainsScore ? this.grads.get(SCORE_WEIGHT) : null;
   }
 
   /** The adapters' gradients (same layout), allocated on first use. */
@@ -126,14 +153,13 @@ export class LoraAdapters {
 /**
  * A model's frozen-base setup from its options (GptModel, LlamaModel): the adapters, the packed
  * 16-bit base weights (every linear projection's) and the specs that stay f32. Refuses a 16-bit
- * base without adapters (full fine-tuning keeps f32 master weights) and adapters on a reward
- * model (its score head would need PEFT's modules_to_save).
+ * base without adapters (full fine-tuning keeps f32 master weights). A reward model's adapters
+ * carry its score head (loraSavedModules); the head itself stays f32 in `params`.
  */
 export function frozenBase(gpu: GpuContext, config: GPTConfig | LlamaFamilyConfig, spec: readonly TensorSpec[], opts: ModelOptions): { lora: LoraAdapters | null; packed: PackedBase | null; f32: TensorSpec[] } {
   const dtype = opts.baseDtype ?? 'f32';
   if (!BASE_DTYPES.includes(dtype)) throw new Error(`baseDtype must be ${BASE_DTYPES.join(', ')}, got ${String(dtype)}`);
   if (dtype !== 'f32' && !opts.lora) throw new Error(`a ${dtype} base needs LoRA adapters: full fine-tuning keeps f32 master weights`);
-  if (opts.lora && (config as { scoreHead?: boolean }).scoreHead) throw new Error('LoRA on a reward model (score head) is not supported');
   const lora = opts.lora ? new LoraAdapters(gpu, config, opts.lora) : null;
   const names = dtype === 'f32' ? new Set<string>() : packedBaseNames(config);
   const packed = names.size ? new PackedBase(gpu, dtype as PackedDtype, spec.filter((s) => names.has(s.name))) : null;

@@ -9,8 +9,14 @@
 // ΔW = (B A)ᵀ there). Targets match as PEFT's target_modules list does: a module is targeted when
 // its name equals a target or ends with "." + target, so GPT-2's "c_proj" is both attn.c_proj and
 // mlp.c_proj, and "attn.c_proj" only the first.
-// Dimensions: r rank, in/out the projection's input/output channels, L layers.
+// A reward model (config `scoreHead`) trains its score head in full beside the adapters, as PEFT
+// does for task_type SEQ_CLS (the classifier in modules_to_save): the adapter set then also holds
+// a trainable copy of `score.weight` [1, C] (PEFT's ModulesToSaveWrapper copy, started from the
+// base's head), which the runners read instead of the frozen original while the adapters are on,
+// and which merging puts in place of the original.
+// Dimensions: r rank, in/out the projection's input/output channels, L layers, C channels.
 import type { TensorSpec } from '../engine/arena';
+import { SCORE_WEIGHT } from './score-config';
 import type { GPTConfig } from './config';
 import type { LlamaFamilyConfig } from './llama-config';
 import { Rng } from '../util/rng';
@@ -147,29 +153,41 @@ export function loraNames(m: LinearModule): { A: string; B: string } {
   return { A: `${m.module}.lora_A.weight`, B: `${m.module}.lora_B.weight` };
 }
 
-/** The adapters' size table: A [r, in] then B [out, r] per targeted projection, in forward order. */
+/** The modules a LoRA run trains in full beside the adapters (PEFT's modules_to_save): a reward model's score head, else none. */
+export function loraSavedModules(c: GPTConfig | LlamaFamilyConfig): TensorSpec[] {
+  if (!c.scoreHead) return [];
+  return [{ name: SCORE_WEIGHT, shape: [1, isLlama(c) ? c.hiddenSize : c.nEmbd] }];
+}
+
+/**
+ * The adapters' size table: A [r, in] then B [out, r] per targeted projection, in forward order,
+ * then a reward model's trainable score head copy (loraSavedModules).
+ */
 export function loraSpec(c: GPTConfig | LlamaFamilyConfig, lora: LoraConfig): TensorSpec[] {
-  return loraModules(c, lora).flatMap((m) => {
+  const adapters = loraModules(c, lora).flatMap((m) => {
     const n = loraNames(m);
     return [
       { name: n.A, shape: [lora.r, m.in] },
       { name: n.B, shape: [m.out, lora.r] },
     ];
   });
+  return [...adapters, ...loraSavedModules(c)];
 }
 
-/** Adapter parameters (A and B of every targeted projection). */
+/** Trained parameters of a LoRA run: A and B of every targeted projection, and a reward model's score head. */
 export function loraParamCount(c: GPTConfig | LlamaFamilyConfig, lora: LoraConfig): number {
-  return loraModules(c, lora).reduce((n, m) => n + lora.r * (m.in + m.out), 0);
+  return loraModules(c, lora).reduce((n, m) => n + lora.r * (m.in + m.out), 0) + loraSavedModules(c).reduce((n, t) => n + t.shape[0] * t.shape[1], 0);
 }
 
 /**
  * PEFT's initialisation (init_lora_weights=True): A by nn.init.kaiming_uniform_(a=√5), which is
  * U(−1/√in, 1/√in) for an [r, in] weight (gain √(2/(1+5)) times √(3/fan_in)); B = 0, so the
  * adapted model starts exactly at the base model. Seeded (PyTorch's generator is not
- * reproduced: the same distribution, other draws).
+ * reproduced: the same distribution, other draws). A reward model's score head copy starts as
+ * the base's head (PEFT's ModulesToSaveWrapper deep-copies the original module): `base` must hold
+ * it then.
  */
-export function loraInit(c: GPTConfig | LlamaFamilyConfig, lora: LoraConfig, seed: number): Map<string, Float32Array> {
+export function loraInit(c: GPTConfig | LlamaFamilyConfig, lora: LoraConfig, seed: number, base?: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   const rng = new Rng((seed * 2654435761 + 0x10a) >>> 0);
   const out = new Map<string, Float32Array>();
   for (const m of loraModules(c, lora)) {
@@ -178,13 +196,21 @@ export function loraInit(c: GPTConfig | LlamaFamilyConfig, lora: LoraConfig, see
     out.set(n.A, rng.floats(lora.r * m.in, -bound, bound));
     out.set(n.B, new Float32Array(m.out * lora.r));
   }
+  for (const t of loraSavedModules(c)) {
+    const w = base?.get(t.name);
+    if (!w) throw new Error(`LoRA on a reward model: the starting weights have no "${t.name}" to train beside the adapters`);
+    out.set(t.name, Float32Array.from(w));
+  }
   return out;
 }
 
 /**
  * The base weights with every adapter merged in (PEFT's merge_and_unload): W += s·B A for an
  * nn.Linear weight [out, in], W += s·(B A)ᵀ for a Conv1D weight [in, out]; summed in float64,
- * rounded once to f32. Tensors without an adapter are returned as they are (not copied).
+ * rounded once to f32. Tensors without an adapter are returned as they are (not copied). A reward
+ * model's trained score head (loraSavedModules, held with the adapters) replaces the base's, as
+ * PEFT's merge_and_unload keeps the modules_to_save copy; it is taken whenever `adapters` holds
+ * it (the page merges a reward run's adapters over the causal LM it started from).
  */
 export function mergeLora(c: GPTConfig | LlamaFamilyConfig, lora: LoraConfig, base: ReadonlyMap<string, Float32Array>, adapters: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   const out = new Map(base);
@@ -205,6 +231,9 @@ export function mergeLora(c: GPTConfig | LlamaFamilyConfig, lora: LoraConfig, ba
     }
     out.set(m.weight, merged);
   }
+  const score = adapters.get(SCORE_WEIGHT);
+  if (score) out.set(SCORE_WEIGHT, score);
+  else if (c.scoreHead) throw new Error(`mergeLora: missing ${SCORE_WEIGHT} (a reward model's score head trains beside its adapters)`);
   return out;
 }
 

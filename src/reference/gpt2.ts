@@ -54,6 +54,22 @@ export interface GPT2RefCache {
   seqs: SeqCache[];
   /** LoRA adapters as float64 (null: none). */
   lora: { scale: number; weights: Map<string, Float64Array> } | null;
+  /** f16 arithmetic (gpt2ForwardRef's `roundOperands`): the rounding and the projections' rounded weights by module; null: none. */
+  operands?: RefOperands | null;
+}
+
+/** The rounding of the matmul operands (f16 arithmetic) and the projections' weights rounded by it, by module name. */
+interface RefOperands {
+  round: (x: number) => number;
+  weights: Map<string, Float64Array>;
+}
+
+/** A projection's weight as its product reads it: rounded when `ops` rounds the operands (made once per module). */
+function operandWeight(ops: RefOperands | null | undefined, module: string, w: Float64Array): Float64Array {
+  if (!ops) return w;
+  let r = ops.weights.get(module);
+  if (!r) ops.weights.set(module, (r = w.map(ops.round)));
+  return r;
 }
 
 export interface GPT2RefResult {
@@ -152,7 +168,7 @@ function toF64(params: ParamMap, config: GPTConfig): Map<string, Float64Array> {
   return out;
 }
 
-function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number[], round?: (x: number) => number, lora: GPT2RefCache['lora'] = null): SeqCache {
+function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number[], round?: (x: number) => number, lora: GPT2RefCache['lora'] = null, ops: RefOperands | null = null): SeqCache {
   const { nEmbd: C, nHead: NH, vocabSize: V, nLayer: L, layerNormEpsilon: eps } = cfg;
   const T = tokens.length;
   const HS = C / NH;
@@ -161,7 +177,8 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
   // a projection x·W + b, plus LoRA's scale·(x Aᵀ) Bᵀ when the module has an adapter (u kept)
   let adapted = new Map<string, Float64Array>();
   const project = (module: string, x: Arr, IC: number, OC: number): Float64Array => {
-    const y = linear(x, g(`${module}.weight`), g(`${module}.bias`), T, IC, OC);
+    // f16 arithmetic: the product of the rounded input and weight, the bias added unrounded
+    const y = ops ? linear(Array.from(x, ops.round), operandWeight(ops, module, g(`${module}.weight`)), g(`${module}.bias`), T, IC, OC) : linear(x, g(`${module}.weight`), g(`${module}.bias`), T, IC, OC);
     const A = lora?.weights.get(`${module}.lora_A.weight`);
     const B = lora?.weights.get(`${module}.lora_B.weight`);
     if (!lora || !A || !B) return y;
@@ -179,6 +196,8 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
     const ln1 = layernorm(x, g(`${h}.ln_1.weight`), g(`${h}.ln_1.bias`), T, C, eps);
     const qkv = project(`${h}.attn.c_attn`, ln1.out, C, 3 * C);
     if (round) qkv.forEach((v, i) => (qkv[i] = round(v)));
+    // f16 arithmetic: the attention reads qkv rounded (and its backward the same rounded values)
+    if (ops) qkv.forEach((v, i) => (qkv[i] = ops.round(v)));
     // q at [0,C), k at [C,2C), v at [2C,3C); head n uses channels [n·HS, (n+1)·HS) of each.
     const att = new Float64Array(NH * T * T);
     const y = new Float64Array(T * C);
@@ -245,10 +264,16 @@ function forwardSeq(P: Map<string, Float64Array>, cfg: GPTConfig, tokens: number
  * Forward pass over ragged sequences (each 1 ≤ len ≤ nPositions, ids in [0, V)). `roundActivations`
  * (e.g. toF16) is applied to every layer's qkv and fc as they are computed — the model GptRunner
  * computes with f16 activation storage; the backward then takes the rounding's derivative as 1.
- * `lora`: LoRA adapters on the projections that have them (RefLora).
+ * `lora`: LoRA adapters on the projections that have them (RefLora). `roundOperands` (e.g.
+ * toF16): the model GptRunner computes with f16 arithmetic — every projection's input and weight
+ * rounded before their product (the bias added unrounded) and qkv rounded before the attention;
+ * the backward rounds the output gradient and the input of each projection's dx and dW products
+ * as well (db sums the unrounded gradient), the roundings' derivatives taken as 1. The LM head
+ * stays unrounded (GptRunner runs it in f32).
  */
-export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number[][], roundActivations?: (x: number) => number, lora?: RefLora): GPT2RefResult {
+export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number[][], roundActivations?: (x: number) => number, lora?: RefLora, roundOperands?: (x: number) => number): GPT2RefResult {
   const P = toF64(params, config);
+  const ops: RefOperands | null = roundOperands ? { round: roundOperands, weights: new Map() } : null;
   const adapters = lora ? { scale: lora.scale, weights: new Map([...lora.weights].map(([k, v]) => [k, Float64Array.from(v)])) } : null;
   const V = config.vocabSize;
   const C = config.nEmbd;
@@ -261,7 +286,7 @@ export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number
     seq.forEach((id, t) => {
       if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`gpt2 reference: sequence ${s} position ${t}: token ${id} is outside [0, ${V})`);
     });
-    const cache = forwardSeq(P, config, seq, roundActivations, adapters);
+    const cache = forwardSeq(P, config, seq, roundActivations, adapters, ops);
     caches.push(cache);
     const lp: number[] = [];
     const ml: number[] = [];
@@ -275,7 +300,7 @@ export function gpt2ForwardRef(params: ParamMap, config: GPTConfig, seqs: number
     logp.push(lp);
     meanLogit.push(ml);
   });
-  return { logp, meanLogit, cache: { config, params: P, seqs: caches, lora: adapters } };
+  return { logp, meanLogit, cache: { config, params: P, seqs: caches, lora: adapters, operands: ops } };
 }
 
 /**
@@ -301,7 +326,14 @@ export function gpt2BackwardRef(cache: GPT2RefCache, coef: number[][], dLnf?: Ar
   if (lora) for (const [name, w] of lora.weights) grads.set(name, new Float64Array(w.length));
   // a projection's backward: base (dW, db, dx) plus, with an adapter, dA, dB and its part of dx
   const projectBack = (lc: LayerCache, module: string, dout: Arr, x: Arr, T: number, IC: number, OC: number): Float64Array => {
-    const dx = linearBack(dout, x, g(`${module}.weight`), dg(`${module}.weight`), dg(`${module}.bias`), T, IC, OC);
+    const ops = cache.operands;
+    let dx: Float64Array;
+    if (ops) {
+      // f16 arithmetic: dx and dW from the rounded dout, x and W; db from the unrounded dout
+      const db = dg(`${module}.bias`);
+      for (let i = 0; i < dout.length; i++) db[i % OC] += dout[i];
+      dx = linearBack(Array.from(dout, ops.round), Array.from(x, ops.round), operandWeight(ops, module, g(`${module}.weight`)), dg(`${module}.weight`), new Float64Array(OC), T, IC, OC);
+    } else dx = linearBack(dout, x, g(`${module}.weight`), dg(`${module}.weight`), dg(`${module}.bias`), T, IC, OC);
     const u = lc.lora.get(module);
     if (!lora || !u) return dx;
     const [nA, nB] = [`${module}.lora_A.weight`, `${module}.lora_B.weight`];

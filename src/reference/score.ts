@@ -7,9 +7,12 @@
 // Backward of Σ_s dReward[s]·reward[s]: score.weight += dReward[s]·h[i_s], and h's gradient
 // dReward[s]·score.weight at position i_s (zero elsewhere) enters the trunk's backward below the
 // LM head (gpt2BackwardRef / llamaBackwardRef with zero log-prob coefficients).
+// With LoRA adapters (the trunk references' RefLora) a reward model trains its score head in full
+// (PEFT's modules_to_save): a `score.weight` among the adapters' weights is the head read (and
+// its gradient is reported under that name, beside every adapter's).
 // Dimensions: T time (one sequence), C channels.
 import type { GPTConfig } from '../model/config';
-import { gpt2BackwardRef, gpt2ForwardRef, type ParamMap } from './gpt2';
+import { gpt2BackwardRef, gpt2ForwardRef, type ParamMap, type RefLora } from './gpt2';
 import { llamaBackwardRef, llamaDims, llamaForwardRef, type LlamaConfig } from './llama';
 
 const SCORE = 'score.weight';
@@ -35,8 +38,8 @@ export interface ScoreRefResult {
   backward(dReward: readonly number[]): Map<string, Float64Array>;
 }
 
-function scoreWeight(params: ParamMap, C: number): Float64Array {
-  const w = params.get(SCORE);
+function scoreWeight(params: ParamMap, C: number, lora?: RefLora): Float64Array {
+  const w = lora?.weights.get(SCORE) ?? params.get(SCORE);
   if (!w) throw new Error(`score reference: missing parameter ${SCORE}`);
   if (w.length !== C) throw new Error(`score reference: ${SCORE} has ${w.length} elements, expected [1, ${C}]`);
   return Float64Array.from(w);
@@ -75,12 +78,12 @@ const zeroCoef = (seqs: number[][]) => seqs.map((q) => new Array<number>(Math.ma
 
 /**
  * GPT-2 reward model: `params` by the names of paramSpec (`config.scoreHead`: with score.weight);
- * `padId` the config's pad_token_id (null: the last token).
+ * `padId` the config's pad_token_id (null: the last token); `lora` adapters (and the trained head).
  */
-export function gpt2ScoreRef(params: ParamMap, config: GPTConfig, seqs: number[][], padId: number | null): ScoreRefResult {
+export function gpt2ScoreRef(params: ParamMap, config: GPTConfig, seqs: number[][], padId: number | null, lora?: RefLora): ScoreRefResult {
   const C = config.nEmbd;
-  const w = scoreWeight(params, C);
-  const { cache } = gpt2ForwardRef(params, config, seqs);
+  const w = scoreWeight(params, C, lora);
+  const { cache } = gpt2ForwardRef(params, config, seqs, undefined, lora);
   const hidden = cache.seqs.map((sc) => sc.lnf.out);
   return head(hidden, seqs, w, C, padId, (dh) => gpt2BackwardRef(cache, zeroCoef(seqs), dh));
 }
@@ -88,15 +91,15 @@ export function gpt2ScoreRef(params: ParamMap, config: GPTConfig, seqs: number[]
 /**
  * Llama-family reward model: `params` by the Hugging Face names of the trunk plus score.weight
  * (no lm_head.weight: a *ForSequenceClassification has none; the trunk reference, which also
- * computes an LM head, is given a zero one and its gradient is left out).
+ * computes an LM head, is given a zero one and its gradient is left out); `lora` as gpt2ScoreRef's.
  */
-export function llamaScoreRef(params: ParamMap, config: LlamaConfig, seqs: number[][], padId: number | null): ScoreRefResult {
+export function llamaScoreRef(params: ParamMap, config: LlamaConfig, seqs: number[][], padId: number | null, lora?: RefLora): ScoreRefResult {
   const d = llamaDims(config);
-  const w = scoreWeight(params, d.C);
+  const w = scoreWeight(params, d.C, lora);
   const trunk = new Map(params);
   const placeholder = !d.tied && !trunk.has('lm_head.weight');
   if (placeholder) trunk.set('lm_head.weight', new Float64Array(d.V * d.C));
-  const { cache } = llamaForwardRef(trunk, config, seqs);
+  const { cache } = llamaForwardRef(trunk, config, seqs, undefined, lora);
   const hidden = cache.seqs.map((sc) => sc.rmsf.out);
   return head(hidden, seqs, w, d.C, padId, (dh) => {
     const grads = llamaBackwardRef(cache, zeroCoef(seqs), dh);

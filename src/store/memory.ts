@@ -60,7 +60,7 @@ export function settingsMemoryOptions(c: ModelConfig, s: { lora?: LoraConfig | n
 export function memoryEstimate(c: ModelConfig, batchSize: number, seqLen: number, optimizer: 'adamw' | 'sgd', momentsDtype: MomentsDtype = 'f32', activationsDtype: ActivationsDtype = 'f32', opts: MemoryOptions = {}): MemoryEstimate {
   const P = modelParamCount(c);
   const lora = opts.lora ?? null;
-  // what trains: every parameter, or the adapters
+  // what trains: every parameter, or the adapters (a reward model's: and its score head, loraParamCount)
   const trained = lora ? loraParamCount(c, lora) : P;
   const moments = optimizer === 'adamw' ? 2 * trained * (momentsDtype === 'bf16' ? 2 : 4) : 0;
   // 16-bit base: the linear projections' weights at 2 bytes (two values per u32 word)

@@ -5,6 +5,7 @@ import { decimalNumber } from '../util/number';
 export { decimalNumber };
 import type { ScheduleKind } from './schedule';
 import type { ActivationsDtype } from '../model/gpt';
+import type { ArithmeticDtype } from '../kernels/plan';
 import { BASE_DTYPES, MAX_LORA_RANK, type BaseDtype, type LoraConfig } from '../model/lora';
 
 /** Storage of the AdamW moments m and v: f32, or bf16 (half the memory; the math stays f32). */
@@ -32,6 +33,12 @@ export interface TrainConfig {
   momentsDtype?: MomentsDtype;
   /** Storage of the per-layer qkv and fch activations (src/model/gpt.ts); absent means 'f32'. */
   activationsDtype?: ActivationsDtype;
+  /**
+   * Arithmetic of the linear layers' products and the attention forward (src/kernels/plan.ts):
+   * 'f16' reads their operands as f16 and accumulates in f32 (GPT-2 full fine-tuning, adapters
+   * with `shader-f16`: elsewhere the run fails at start); absent means 'f32'.
+   */
+  arithmeticDtype?: ArithmeticDtype;
   /**
    * LoRA adapters (PEFT semantics, src/model/lora.ts): only they train, the base is frozen and is
    * also the reference model of DPO/KTO. Absent or null: full fine-tuning.
@@ -171,6 +178,8 @@ export function trainConfigProblems(c: Omit<TrainConfig, 'objective'> & { object
   else if (c.momentsDtype === 'bf16' && c.optimizer === 'sgd') add('momentsDtype', 'applies to adamw only: SGD here keeps no moments (got bf16)');
   if (c.optimizer === 'sgd' && c.weightDecay > 0) add('weightDecay', `applies to adamw only: SGD here has no weight decay (got ${c.weightDecay})`);
   if (c.activationsDtype !== undefined && !['f32', 'f16'].includes(c.activationsDtype)) add('activationsDtype', `must be f32 or f16 (storage of the per-layer qkv and fch activations), got ${String(c.activationsDtype)}`);
+  if (c.arithmeticDtype !== undefined && !['f32', 'f16'].includes(c.arithmeticDtype)) add('arithmeticDtype', `must be f32 or f16 (arithmetic of the matmul and attention operands), got ${String(c.arithmeticDtype)}`);
+  else if (c.arithmeticDtype === 'f16' && c.lora != null) add('arithmeticDtype', 'f16 arithmetic is not supported with LoRA yet (the frozen base is read by the packed-weight matmuls): use f32 or full fine-tuning');
   if (!['linear', 'cosine', 'constant'].includes(c.schedule)) add('schedule', `must be linear, cosine or constant, got ${c.schedule}`);
   if (c.lora != null) {
     const { r, alpha, targets } = c.lora;

@@ -169,7 +169,7 @@ export abstract class GenerationTrainer extends BaseTrainer<null> {
       throw e;
     }
     this.refModel = ref;
-    this.refRunners = new RunnerPool(ref, undefined, undefined, this.runners.activationsDtype, this.runners.checkpoint);
+    this.refRunners = new RunnerPool(ref, undefined, undefined, this.runners.activationsDtype, this.runners.checkpoint, this.runners.arithmeticDtype);
   }
 
   protected decoderFor(B: number): DecodeRunner {

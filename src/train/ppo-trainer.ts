@@ -102,7 +102,7 @@ export class PpoTrainer extends GenerationTrainer {
     if (JSON.stringify(init.config) !== JSON.stringify(o.rewardModel.config)) throw new Error(`value model ${init.name}: its configuration differs from the reward model's (PPO's value model starts from the reward model)`);
     this.value = createModel(model.gpu, { config: init.config });
     this.value.upload(init.params);
-    this.valueRunners = new RunnerPool(this.value, undefined, undefined, this.runners.activationsDtype, this.runners.checkpoint);
+    this.valueRunners = new RunnerPool(this.value, undefined, undefined, this.runners.activationsDtype, this.runners.checkpoint, this.runners.arithmeticDtype);
     this.valueOptimizer = new OptimizerState(this.value, cfg);
   }
 

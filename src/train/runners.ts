@@ -4,6 +4,7 @@
 // would break a 2 GB budget (docs/perf.md). Old arenas are freed before a new one is created,
 // so two large ones never exist at once.
 import type { ActivationsDtype } from '../model/gpt';
+import type { ArithmeticDtype } from '../kernels/plan';
 import type { ModelRunner, TrainableModel } from '../model/family';
 
 export class RunnerPool {
@@ -12,9 +13,9 @@ export class RunnerPool {
   /**
    * `keep` shapes at most; shapes other than the newest only while they total ≤ `spareBytes`.
    * Every runner stores its qkv and fch as `activationsDtype`, and with `checkpoint` recomputes
-   * each layer in the backward (activation checkpointing).
+   * each layer in the backward (activation checkpointing), and computes with `arithmeticDtype`.
    */
-  constructor(private model: TrainableModel, private keep = 3, private spareBytes = 64 * 2 ** 20, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false) {}
+  constructor(private model: TrainableModel, private keep = 3, private spareBytes = 64 * 2 ** 20, readonly activationsDtype: ActivationsDtype = 'f32', readonly checkpoint = false, readonly arithmeticDtype: ArithmeticDtype = 'f32') {}
 
   get(B: number, T: number): ModelRunner {
     const key = `${B}x${T}`;
@@ -24,7 +25,7 @@ export class RunnerPool {
       this.evict(this.keep - 1);
     } else {
       this.evict(this.keep - 1); // every kept runner becomes a spare of the new one
-      r = this.model.createRunner(B, T, this.activationsDtype, this.checkpoint);
+      r = this.model.createRunner(B, T, this.activationsDtype, this.checkpoint, this.arithmeticDtype);
     }
     this.runners.set(key, r);
     return r;

@@ -5,7 +5,8 @@
 // BaseTrainer owns that skeleton; Trainer (pairs) and KtoTrainer (unpaired) fill a micro-batch.
 import { StepEncoder } from '../engine/encoder';
 import type { SequenceStats } from '../model/gpt';
-import { defaultCheckpointActivations, trainableOf, type TrainableModel } from '../model/family';
+import { arithmeticDtypeProblem, defaultCheckpointActivations, trainableOf, type TrainableModel } from '../model/family';
+import { arithmeticPlan } from '../kernels/plan';
 import type { HostBatch } from '../model/batch';
 import { createObjective, ObjectiveNumericError, type PairObjective, type PairResult } from './objectives';
 import { validateTrainConfig, type TrainConfig } from './config';
@@ -69,7 +70,13 @@ export abstract class BaseTrainer<R = unknown> {
     this.cfg = cfg;
     // reference sums and the policy use the same runners: with f16 activations both are the
     // same rounded function, so the log-ratios start at exactly 0
-    this.runners = new RunnerPool(model, undefined, undefined, cfg.activationsDtype ?? 'f32', cfg.checkpointActivations ?? defaultCheckpointActivations(model.config));
+    // f16 arithmetic: refused at start for a family without it, and (F16UnavailableError) on an
+    // adapter without shader-f16 — never a silent fallback to f32
+    const arithmetic = cfg.arithmeticDtype ?? 'f32';
+    const arithmeticProblem = arithmeticDtypeProblem(model.config, arithmetic);
+    if (arithmeticProblem) throw new Error(`arithmeticDtype: ${arithmeticProblem}`);
+    arithmeticPlan(model.gpu, arithmetic);
+    this.runners = new RunnerPool(model, undefined, undefined, cfg.activationsDtype ?? 'f32', cfg.checkpointActivations ?? defaultCheckpointActivations(model.config), arithmetic);
     // with LoRA the optimizer trains the adapters only (the base is frozen)
     this.optimizer = new OptimizerState(trainableOf(model), cfg);
   }

@@ -21,6 +21,7 @@ import { unpairPairs } from './unpair';
 import { createObjective } from './objectives';
 import { RewardTrainer } from './reward-trainer';
 import { isRewardModel, toRewardModel } from '../model/reward';
+import { SCORE_WEIGHT } from '../model/score-config';
 import type { Moments } from './optimizer-state';
 import { PassCancelled, type PassHooks, type PassPhase, type PassProgress } from './progress';
 import { GenerationTrainer, OnlineTrainer, type OnlineSample } from './online-trainer';
@@ -179,6 +180,7 @@ export class TrainingRun {
     // in place of its LM head; a model that already has one trains only as a reward model
     if (this.scoreHead) this.o = { ...o, base: toRewardModel(o.base, o.config.seed) };
     else if (isRewardModel(o.base.config)) throw new Error(`method ${o.config.objective.method} trains the LM head, and this model is a reward model (a score head, no LM head): use --method reward, or start from a causal LM`);
+    if (!this.scoreHead && o.adapters?.has(SCORE_WEIGHT)) throw new Error(`method ${o.config.objective.method} trains the LM head, and the adapters are a reward model's (SEQ_CLS, with a score head): use --method reward, or a causal-LM adapter`);
     const online = objective.kind === 'online' || objective.kind === 'ppo';
     if (objective.kind === 'ppo' && !o.rewardModel) throw new Error('method ppo scores its responses with a reward model: give one (the CLI\'s --reward-model DIR; train one with --method reward)');
     if (online && !o.text) throw new Error(`method ${o.config.objective.method} generates and scores text: the run needs a text decoder (TrainingRunOptions.text)`);
@@ -254,7 +256,9 @@ export class TrainingRun {
       // LoRA: the base is always the starting weights; a snapshot holds the adapters
       // a PPO snapshot holds the value model's tensors too (VALUE_PREFIX)
       model.upload(snap && !model.lora ? new Map([...snap.params].filter(([k]) => !k.startsWith(VALUE_PREFIX))) : this.o.base.params);
-      if (model.lora && lora) model.lora.upload(snap?.params ?? this.o.adapters ?? loraInit(this.o.base.config, lora, this.cfg.seed));
+      // a reward model's adapters carry its score head (modules_to_save): from the snapshot, the
+      // imported folder (a SEQ_CLS adapter's), else the starting weights' head
+      if (model.lora && lora) model.lora.upload(snap?.params ?? withSavedModules(this.o.adapters, this.o.base.params) ?? loraInit(this.o.base.config, lora, this.cfg.seed, this.o.base.params));
       if (this.prompts && createObjective(this.cfg.objective).kind === 'ppo') trainer = new PpoTrainer(model, this.prompts.train, this.prompts.eval, this.cfg, { text: this.o.text!, rewardModel: this.o.rewardModel! });
       else if (this.prompts) trainer = new OnlineTrainer(model, this.prompts.train, this.prompts.eval, this.cfg, { text: this.o.text!, rewards: this.o.rewards, rewardModel: this.o.rewardModel });
       else if (this.scoreHead) trainer = new RewardTrainer(model, this.train as PairIds[], this.evalSet as PairIds[], this.cfg);
@@ -428,4 +432,14 @@ export class TrainingRun {
     out.stack = e.stack;
     return out;
   }
+}
+
+/**
+ * Imported adapters for a model whose LoRA run also trains saved modules (a reward model's score
+ * head): the modules the folder lacks (a CAUSAL_LM adapter has no score head) start from the
+ * starting weights', as loraInit's do. Undefined when nothing was imported.
+ */
+function withSavedModules(adapters: Map<string, Float32Array> | undefined, base: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> | undefined {
+  if (!adapters || adapters.has(SCORE_WEIGHT) || !base.has(SCORE_WEIGHT)) return adapters;
+  return new Map([...adapters, [SCORE_WEIGHT, Float32Array.from(base.get(SCORE_WEIGHT)!)]]);
 }

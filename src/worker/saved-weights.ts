@@ -3,7 +3,7 @@
 // stage whose SFT or Reward model run was freed by a device loss (Session.startStage).
 import type { LoadedModel } from '../model/family-checkpoint';
 import type { BaseDtype, LoraConfig } from '../model/lora';
-import { rewardConfig } from '../model/reward';
+import { isRewardModel, rewardConfig } from '../model/reward';
 import type { ResumeSnapshot } from '../train/training-run';
 import { VALUE_PREFIX } from '../train/ppo-trainer';
 import { mergedWeights } from './exports';
@@ -16,7 +16,13 @@ import { mergedWeights } from './exports';
  */
 export function snapshotWeights(base: LoadedModel, runId: string, snap: ResumeSnapshot, cfg: { lora?: LoraConfig | null; baseDtype?: BaseDtype } | undefined): Map<string, Float32Array> {
   if (JSON.stringify(snap.config) !== JSON.stringify(base.config) && JSON.stringify(snap.config) !== JSON.stringify(rewardConfig(base.config))) throw new Error('the loaded model differs from the one this run trained: load the same model to export it');
-  if (cfg?.lora) return mergedWeights(base, cfg.lora, cfg.baseDtype, snap.params);
+  if (cfg?.lora) {
+    const merged = mergedWeights(base, cfg.lora, cfg.baseDtype, snap.params);
+    // a reward model's LoRA run: its trained score head came with the adapters (mergeLora); the
+    // causal LM's untied head is not part of it (toRewardModel)
+    if (isRewardModel(snap.config)) merged.delete('lm_head.weight');
+    return merged;
+  }
   if ([...snap.params.keys()].some((k) => /\.lora_[AB]\.weight$/.test(k))) throw new Error(`run "${runId}" trained LoRA adapters and the page did not say with which settings: reload the page to export it`);
   return new Map([...snap.params].filter(([k]) => !k.startsWith(VALUE_PREFIX)));
 }

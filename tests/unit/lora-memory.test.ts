@@ -3,7 +3,8 @@
 // target of the bench's LoRA memory plan (tests/gpu/memory-plan.test.ts ties the estimate to
 // allocated bytes on the tiny presets).
 import { describe, it, expect } from 'vitest';
-import { memoryEstimate, memorySavings } from '../../src/store/memory';
+import { memoryEstimate, memorySavings, runMemoryEstimate } from '../../src/store/memory';
+import { rewardConfig } from '../../src/model/reward';
 import { modelActivationBytes, modelParamCount, modelPresetConfig, defaultCheckpointActivations } from '../../src/model/family';
 import { loraParamCount } from '../../src/model/lora';
 
@@ -18,6 +19,17 @@ describe('memory estimate with LoRA', () => {
     const full = memoryEstimate(smol, 1, 512, 'adamw');
     const est = memoryEstimate(smol, 1, 512, 'adamw', 'f32', 'f32', { lora });
     expect(full.state - est.state).toBe(4 * P + 8 * P - 16 * A);
+  });
+
+  it('a Reward model card with LoRA trains the adapters and the score head [1, C] (PEFT modules_to_save): four arenas each, the trunk held once', () => {
+    const rm = rewardConfig(smol);
+    const P = modelParamCount(rm);
+    const T = loraParamCount(rm, lora);
+    expect(T).toBe(loraParamCount(smol, lora) + 576);
+    const s = { batchSize: 1, gradAccum: 1, optimizer: 'adamw' as const, maxLength: 512 };
+    const full = runMemoryEstimate(smol, s, { method: 'reward' });
+    const est = runMemoryEstimate(smol, s, { method: 'reward' }, { lora });
+    expect(full.state - est.state).toBe(4 * P + 8 * P - 16 * T);
   });
 
   it('SmolLM2-135M DPO, one pair × 512 per micro-batch: 2.92 GB full, 0.53 GB with LoRA r = 8, a bf16 base and checkpointing', () => {

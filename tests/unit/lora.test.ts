@@ -3,10 +3,14 @@
 // target_modules, PEFT's initialisation, merging, and the adapter folder's names, shapes and
 // config as PEFT writes them, read back.
 import { describe, it, expect } from 'vitest';
-import { presetConfig } from '../../src/model/config';
-import { llamaPresetConfig } from '../../src/model/llama-config';
+import { paramSpec, presetConfig } from '../../src/model/config';
+import { llamaParamSpec, llamaPresetConfig } from '../../src/model/llama-config';
+import { isLlamaConfig, type ModelConfig } from '../../src/model/family';
+
+const paramSpecOf = (c: ModelConfig) => (isLlamaConfig(c) ? llamaParamSpec(c) : paramSpec(c));
 import { checkpointBaseDtype, defaultLoraTargets, linearModules, loraInit, loraModules, loraNames, loraParamCount, loraSpec, mergeLora, targetMatches } from '../../src/model/lora';
-import { loadPeftAdapter, peftAdapterFiles, PEFT_PREFIX } from '../../src/export/peft';
+import { loadPeftAdapter, peftAdapterFiles, PEFT_PREFIX, PEFT_SCORE_NAME } from '../../src/export/peft';
+import { rewardConfig } from '../../src/model/reward';
 import { parseSafetensors, readTensorF32 } from '../../src/model/safetensors';
 import { TRAIN_DEFAULTS, trainConfigProblems } from '../../src/train/config';
 import { trlExportFiles } from '../../src/export/trl-script';
@@ -136,6 +140,48 @@ describe('PEFT adapter folder', () => {
     for (const [k, v] of adapters) expect(Array.from(back.adapters.get(k)!), k).toEqual(Array.from(v));
   });
 
+  it.each([
+    ['gpt2', GPT],
+    ['qwen2', LLAMA],
+  ] as const)("%s reward model: its adapters carry the score head; a SEQ_CLS folder with it saved (PEFT's modules_to_save name), read back; merging puts it in place", async (_f, causal) => {
+    const rm = rewardConfig(causal);
+    const spec = loraSpec(rm, lora);
+    expect(spec.at(-1)).toEqual({ name: 'score.weight', shape: [1, 32] });
+    expect(loraParamCount(rm, lora)).toBe(loraParamCount(causal, lora) + 32);
+    const head = new Rng(4).floats(32);
+    // PEFT's ModulesToSaveWrapper starts its copy as the base's head; loraInit needs it
+    expect(Array.from(loraInit(rm, lora, 3, new Map([['score.weight', head]])).get('score.weight')!)).toEqual(Array.from(head));
+    expect(() => loraInit(rm, lora, 3)).toThrow(/no "score.weight" to train beside the adapters/);
+    const adapters = weights(rm, 2);
+    expect(adapters.has('score.weight')).toBe(true);
+    // the page hands the causal LM's config with a reward run's adapters: the head makes it SEQ_CLS too
+    for (const config of [rm, causal]) {
+      const files = peftAdapterFiles(config, lora, adapters, 'org/base');
+      const cfg = JSON.parse(new TextDecoder().decode(files.get('adapter_config.json')!)) as Record<string, unknown>;
+      expect(cfg).toMatchObject({ peft_type: 'LORA', task_type: 'SEQ_CLS', modules_to_save: ['classifier', 'score'], r: 4, lora_alpha: 16 });
+      const st = parseSafetensors(files.get('adapter_model.safetensors')!);
+      expect(PEFT_SCORE_NAME).toBe('base_model.model.score.weight');
+      expect(st.tensors.get(PEFT_SCORE_NAME)?.shape).toEqual([1, 32]);
+      expect(st.tensors.size).toBe(spec.length);
+      expect(new TextDecoder().decode(files.get('README.md')!)).toContain('AutoModelForSequenceClassification.from_pretrained("org/base", num_labels=1)');
+      const back = await loadPeftAdapter(async (n) => files.get(n) ?? null, config);
+      for (const [k, v] of adapters) expect(Array.from(back.adapters.get(k)!), k).toEqual(Array.from(v));
+      expect(back.adapters.size).toBe(adapters.size);
+    }
+    expect(() => peftAdapterFiles(rm, lora, new Map([...adapters].filter(([k]) => k !== 'score.weight')), null)).toThrow(/missing score.weight/);
+    // a SEQ_CLS folder must save the head, and only classifier modules
+    const files = peftAdapterFiles(rm, lora, adapters, null);
+    const patched = (patch: Record<string, unknown>) => async (n: string) => (n === 'adapter_config.json' ? new TextEncoder().encode(JSON.stringify({ ...(JSON.parse(new TextDecoder().decode(files.get(n)!)) as object), ...patch })) : (files.get(n) ?? null));
+    await expect(loadPeftAdapter(patched({ modules_to_save: null }), rm)).rejects.toThrow(/a SEQ_CLS adapter must save its score head/);
+    await expect(loadPeftAdapter(patched({ modules_to_save: ['score', 'lm_head'] }), rm)).rejects.toThrow(/modules_to_save \["score","lm_head"\]/);
+    await expect(loadPeftAdapter(patched({ task_type: 'CAUSAL_LM', modules_to_save: null }), rm)).rejects.toThrow(/unexpected tensor "base_model.model.score.weight"/);
+    // merge_and_unload: the trained head replaces the base's
+    const baseW = new Map(paramSpecOf(rm).map((s) => [s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1))]));
+    const merged = mergeLora(rm, lora, baseW, adapters);
+    expect(Array.from(merged.get('score.weight')!)).toEqual(Array.from(adapters.get('score.weight')!));
+    expect(() => mergeLora(rm, lora, baseW, new Map([...adapters].filter(([k]) => k !== 'score.weight')))).toThrow(/missing score.weight/);
+  });
+
   it('refuses what PrefPlay does not compute, adapters of untargeted modules, and wrong shapes', async () => {
     const files = peftAdapterFiles(LLAMA, { r: 4, alpha: 8, targets: ['q_proj'] }, new Map(loraSpec(LLAMA, { r: 4, alpha: 8, targets: ['q_proj'] }).map((s) => [s.name, new Float32Array(s.shape[0] * s.shape[1])])), null);
     const withConfig = (patch: Record<string, unknown>) => {
@@ -168,6 +214,11 @@ describe('TRL export of a LoRA run', () => {
     const gpt = trlExportFiles({ config: { ...TRAIN_DEFAULTS, objective: { method: 'dpo', beta: 0.1 }, lora: { r: 4, alpha: 8 } }, maxLength: 64, maxPromptLength: 32, modelType: 'gpt2' }, [ex]).get('train.py')!;
     expect(gpt).toContain('target_modules=["c_attn", "c_proj", "c_fc"]');
     expect(gpt).toContain('fan_in_fan_out=True');
+    // a reward model's: sequence classification with the score head trained in full (RewardTrainer's advice)
+    const rm = trlExportFiles({ config: { ...TRAIN_DEFAULTS, objective: { method: 'reward' }, lora: { r: 4, alpha: 8 } }, maxLength: 64, maxPromptLength: 32, modelType: 'gpt2' }, [ex]).get('train.py')!;
+    expect(rm).toMatch(/ {4}task_type="SEQ_CLS",\n {4}modules_to_save=\["score"\],\n {4}fan_in_fan_out=True,/);
+    expect(rm).toContain('    peft_config=peft_config,');
+    expect(rm).not.toContain('CAUSAL_LM');
     const plain = trlExportFiles({ config: { ...TRAIN_DEFAULTS, objective: { method: 'dpo', beta: 0.1 } }, maxLength: 64, maxPromptLength: 32 }, [ex]);
     expect(plain.get('train.py')).not.toContain('peft');
     expect(plain.get('requirements.txt')).not.toContain('peft');

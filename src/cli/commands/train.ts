@@ -11,7 +11,8 @@ import { loadExamplesFile } from '../pairs-load';
 import { nodeGpu } from '../../engine/node';
 import { writeCheckpointDir } from '../../model/checkpoint-node';
 import { saveModelCheckpoint } from '../../model/family-checkpoint';
-import { activationsDtypeProblem, sequenceConfig } from '../../model/family';
+import { activationsDtypeProblem, arithmeticDtypeProblem, sequenceConfig } from '../../model/family';
+import { arithmeticPlan } from '../../kernels/plan';
 import { TrainingError } from '../../train/trainer';
 import { problemText, TRAIN_DEFAULTS, trainConfigProblems, type TrainConfig } from '../../train/config';
 import { TrainingRun, type RunEvents } from '../../train/training-run';
@@ -46,6 +47,7 @@ export const train: Command = {
     optimizer: { type: 'string', valueName: 'adamw|sgd', description: 'AdamW (β1 0.9, β2 0.999, eps 1e-8) or plain SGD (no momentum, no weight decay)', default: 'adamw' },
     'moments-dtype': { type: 'string', valueName: 'f32|bf16', description: 'Storage of the AdamW moments: bf16 halves their memory (GPT-2 small: 996 → 498 MB); the math stays f32 and bf16 values are rounded stochastically (unbiased, so v still decays with β2 0.999)', default: 'f32' },
     'activations-dtype': { type: 'string', valueName: 'f32|f16', description: 'Storage of the widest per-layer activations (GPT-2: qkv and fch; Llama family: q|k|v and gate|up): f16 keeps them at 2 bytes per value (GPT-2 small, one pair × 512 tokens: 464 → 345 MB of activations; SmolLM2-135M: 772 → 537 MB); the math stays f32, through their f16-rounded values', default: 'f32' },
+    'arithmetic-dtype': { type: 'string', valueName: 'f32|f16', description: "Arithmetic of the linear layers' matmuls and the attention forward (GPT-2, full fine-tuning): f16 reads their operands as f16 (weights, inputs, output gradients) and accumulates in f32; master weights, gradients and the optimizer stay f32. Needs an adapter with the WebGPU feature shader-f16 (else the run stops at start)", default: 'f32' },
     ...LORA_FLAG_OPTIONS,
     'weight-decay': { type: 'string', valueName: 'WD', description: 'AdamW weight decay (not on biases and LayerNorm or RMSNorm weights)', default: '0' },
     'max-grad-norm': { type: 'string', valueName: 'G', description: 'Global-norm clipping; 0 disables', default: '1' },
@@ -102,6 +104,8 @@ export const train: Command = {
       optimizer: oneOf(opts, 'optimizer', ['adamw', 'sgd'] as const),
       momentsDtype: oneOf(opts, 'moments-dtype', ['f32', 'bf16'] as const),
       activationsDtype: oneOf(opts, 'activations-dtype', ['f32', 'f16'] as const),
+      // absent unless f16 (configs, run.json and exports of f32 runs unchanged)
+      ...(oneOf(opts, 'arithmetic-dtype', ['f32', 'f16'] as const) === 'f16' ? { arithmeticDtype: 'f16' as const } : {}),
       lr: numberOption(opts, 'lr', TRAIN_DEFAULTS.lr),
       schedule: oneOf(opts, 'schedule', ['linear', 'cosine', 'constant'] as const),
       warmupSteps: intOption(opts, 'warmup-steps', 0, 0),
@@ -129,6 +133,8 @@ export const train: Command = {
     if (refCkpt && JSON.stringify(refCkpt.config) !== JSON.stringify(ckpt.config)) throw new UsageError('--ref-model has a different configuration from --model');
     const dtypeProblem = activationsDtypeProblem(ckpt.config, cfg.activationsDtype);
     if (dtypeProblem) throw new UsageError(`--activations-dtype ${cfg.activationsDtype}: ${dtypeProblem}`);
+    const arithmeticProblem = arithmeticDtypeProblem(ckpt.config, cfg.arithmeticDtype);
+    if (arithmeticProblem) throw new UsageError(`--arithmetic-dtype ${cfg.arithmeticDtype}: ${arithmeticProblem}`);
     // LoRA: an imported PEFT adapter completes the flags; the base dtype defaults to the checkpoint's
     const imported = await resolveLora(cfg, opts, ckpt.config);
     const { nPositions } = sequenceConfig(ckpt.config);
@@ -185,6 +191,8 @@ export const train: Command = {
       throw new UsageError((e as Error).message, { cause: e });
     }
     const gpu = await nodeGpu('train');
+    // f16 arithmetic on an adapter without shader-f16: F16UnavailableError's one line, before anything is written
+    if (cfg.arithmeticDtype) arithmeticPlan(gpu, cfg.arithmeticDtype);
     await mkdir(out, { recursive: true });
     const lengths = prompts ?? data!.report.truncation;
     const counts = run.prompts ? { prompts_from: prompts!.source, train_prompts: run.prompts.train.length, eval_prompts: run.prompts.eval.length } : { train_pairs: run.train.length, eval_pairs: run.evalSet.length };
