@@ -38,6 +38,50 @@ var<workgroup> red_i: array<u32, WG>;
 @group(0) @binding(7) var<storage, read> f_targets: array<u32>;
 @group(0) @binding(8) var<uniform> fp: ChunkParams;
 
+// One row's chunk statistics (max cm at chunk column ci, Σ logits clin, Σ exp(z − cm) ce and
+// Σ exp(z − cm)·(z − cm) cez) merged into the row's state (started on the first chunk), then the
+// outputs on the last chunk or the state for the next one. Shared by both forward forms; one
+// invocation per row calls it.
+fn finish_row(r: u32, row: u32, cm: f32, ci: u32, clin: f32, ce: f32, cez: f32) {
+  let k = r * 6u;
+  var mx = cm;
+  var se = ce;
+  var sz = cez;
+  var sl = clin;
+  var tl = 0.0;
+  var am = f32(fp.v0 + ci);
+  if (fp.first == 0u) {
+    let om = f_state[k];
+    let ose = f_state[k + 1u];
+    mx = max(om, cm);
+    let a = exp(om - mx);
+    let b = exp(cm - mx);
+    sz = a * (f_state[k + 4u] + (om - mx) * ose) + b * (sz + (cm - mx) * se);
+    se = ose * a + se * b;
+    sl += f_state[k + 2u];
+    tl = f_state[k + 3u];
+    // chunks arrive in vocabulary order: on a tie the earlier chunk's index stays
+    if (!(cm > om)) { am = f_state[k + 5u]; }
+  }
+  let t = f_targets[r];
+  if (t != IGNORE && t >= fp.v0 && t < fp.v0 + fp.W) { tl = f_logits[row + t - fp.v0]; }
+  if (fp.last != 0u) {
+    let l = mx + log(se);
+    f_lse[r] = l;
+    f_mean[r] = sl / f32(fp.V);
+    f_logp[r] = select(tl - l, 0.0, t == IGNORE);
+    f_entropy[r] = log(se) - sz / se;
+    f_correct[r] = select(0.0, 1.0, t != IGNORE && am == f32(t));
+  } else {
+    f_state[k] = mx;
+    f_state[k + 1u] = se;
+    f_state[k + 2u] = sl;
+    f_state[k + 3u] = tl;
+    f_state[k + 4u] = sz;
+    f_state[k + 5u] = am;
+  }
+}
+
 @compute @workgroup_size(WG)
 fn logprob_forward_chunk(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   for (var r = wg.x; r < fp.N; r += nwg.x) {
@@ -89,45 +133,7 @@ fn logprob_forward_chunk(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgrou
       }
       workgroupBarrier();
     }
-    if (li == 0u) {
-      let k = r * 6u;
-      var mx = cm;
-      var se = red_a[0];
-      var sz = red_b[0];
-      var sl = clin;
-      var tl = 0.0;
-      var am = f32(fp.v0 + ci);
-      if (fp.first == 0u) {
-        let om = f_state[k];
-        let ose = f_state[k + 1u];
-        mx = max(om, cm);
-        let a = exp(om - mx);
-        let b = exp(cm - mx);
-        sz = a * (f_state[k + 4u] + (om - mx) * ose) + b * (sz + (cm - mx) * se);
-        se = ose * a + se * b;
-        sl += f_state[k + 2u];
-        tl = f_state[k + 3u];
-        // chunks arrive in vocabulary order: on a tie the earlier chunk's index stays
-        if (!(cm > om)) { am = f_state[k + 5u]; }
-      }
-      let t = f_targets[r];
-      if (t != IGNORE && t >= fp.v0 && t < fp.v0 + fp.W) { tl = f_logits[row + t - fp.v0]; }
-      if (fp.last != 0u) {
-        let l = mx + log(se);
-        f_lse[r] = l;
-        f_mean[r] = sl / f32(fp.V);
-        f_logp[r] = select(tl - l, 0.0, t == IGNORE);
-        f_entropy[r] = log(se) - sz / se;
-        f_correct[r] = select(0.0, 1.0, t != IGNORE && am == f32(t));
-      } else {
-        f_state[k] = mx;
-        f_state[k + 1u] = se;
-        f_state[k + 2u] = sl;
-        f_state[k + 3u] = tl;
-        f_state[k + 4u] = sz;
-        f_state[k + 5u] = am;
-      }
-    }
+    if (li == 0u) { finish_row(r, row, cm, ci, clin, red_a[0], red_b[0]); }
     workgroupBarrier();
   }
 }
@@ -157,40 +163,7 @@ fn logprob_forward_chunk_rows(@builtin(global_invocation_id) gid: vec3u, @builti
       se += x;
       sz = fma(x, d, sz);
     }
-    let k = r * 6u;
-    var mx = cm;
-    var sl = clin;
-    var tl = 0.0;
-    var am = f32(fp.v0 + ci);
-    if (fp.first == 0u) {
-      let om = f_state[k];
-      let ose = f_state[k + 1u];
-      mx = max(om, cm);
-      let a = exp(om - mx);
-      let b = exp(cm - mx);
-      sz = a * (f_state[k + 4u] + (om - mx) * ose) + b * (sz + (cm - mx) * se);
-      se = ose * a + se * b;
-      sl += f_state[k + 2u];
-      tl = f_state[k + 3u];
-      if (!(cm > om)) { am = f_state[k + 5u]; }
-    }
-    let t = f_targets[r];
-    if (t != IGNORE && t >= fp.v0 && t < fp.v0 + fp.W) { tl = f_logits[row + t - fp.v0]; }
-    if (fp.last != 0u) {
-      let l = mx + log(se);
-      f_lse[r] = l;
-      f_mean[r] = sl / f32(fp.V);
-      f_logp[r] = select(tl - l, 0.0, t == IGNORE);
-      f_entropy[r] = log(se) - sz / se;
-      f_correct[r] = select(0.0, 1.0, t != IGNORE && am == f32(t));
-    } else {
-      f_state[k] = mx;
-      f_state[k + 1u] = se;
-      f_state[k + 2u] = sl;
-      f_state[k + 3u] = tl;
-      f_state[k + 4u] = sz;
-      f_state[k + 5u] = am;
-    }
+    finish_row(r, row, cm, ci, clin, se, sz);
   }
 }
 

@@ -128,12 +128,12 @@ fn matmul_sg_nn(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_i
 }
 
 // NT (B stored (N,K)), K % 4 = 0 (dinp = dout · weightᵀ, LM-head logits): the lane's 4 columns
-// are 4 rows of B, read as vec4 along k and transposed into b_t.
-@compute @workgroup_size(4)
-fn matmul_sg_nt(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) l: u32) {
+// are 4 rows of B, read as vec4 along k and transposed into b_t. The block shared by
+// matmul_sg_nt and matmul_sg_nt4 (which differ only in the stores): rows m0..m0+31 at the lane's
+// columns n0..n0+3, returned by value as accumulators 0..31 (one function, inlined by the
+// compiler; no extra loads or stores).
+fn nt_block(m0: u32, n0: u32, l: u32) -> array<vec4f, ROWS> {
   let K4 = p.K / 4u;
-  let m0 = wg.y * ROWS;
-  let n0 = (wg.x * 4u + l) * 4u;
   let q = min(vec4u(n0, n0 + 1u, n0 + 2u, n0 + 3u), vec4u(p.N - 1u)) * K4;
   var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0); var c4 = vec4f(0.0); var c5 = vec4f(0.0); var c6 = vec4f(0.0); var c7 = vec4f(0.0);
   var c8 = vec4f(0.0); var c9 = vec4f(0.0); var c10 = vec4f(0.0); var c11 = vec4f(0.0); var c12 = vec4f(0.0); var c13 = vec4f(0.0); var c14 = vec4f(0.0); var c15 = vec4f(0.0);
@@ -152,50 +152,41 @@ fn matmul_sg_nt(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_i
     rows4_a(&c24, &c25, &c26, &c27, a4[min(m0 + 24u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
     rows4_a(&c28, &c29, &c30, &c31, a4[min(m0 + 28u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
   }
-  store4(m0 + 0u, n0, c0, c1, c2, c3);
-  store4(m0 + 4u, n0, c4, c5, c6, c7);
-  store4(m0 + 8u, n0, c8, c9, c10, c11);
-  store4(m0 + 12u, n0, c12, c13, c14, c15);
-  store4(m0 + 16u, n0, c16, c17, c18, c19);
-  store4(m0 + 20u, n0, c20, c21, c22, c23);
-  store4(m0 + 24u, n0, c24, c25, c26, c27);
-  store4(m0 + 28u, n0, c28, c29, c30, c31);
+  return array<vec4f, ROWS>(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
+                           c16, c17, c18, c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31);
+}
+
+@compute @workgroup_size(4)
+fn matmul_sg_nt(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) l: u32) {
+  let m0 = wg.y * ROWS;
+  let n0 = (wg.x * 4u + l) * 4u;
+  let c = nt_block(m0, n0, l);
+  store4(m0 + 0u, n0, c[0], c[1], c[2], c[3]);
+  store4(m0 + 4u, n0, c[4], c[5], c[6], c[7]);
+  store4(m0 + 8u, n0, c[8], c[9], c[10], c[11]);
+  store4(m0 + 12u, n0, c[12], c[13], c[14], c[15]);
+  store4(m0 + 16u, n0, c[16], c[17], c[18], c[19]);
+  store4(m0 + 20u, n0, c[20], c[21], c[22], c[23]);
+  store4(m0 + 24u, n0, c[24], c[25], c[26], c[27]);
+  store4(m0 + 28u, n0, c[28], c[29], c[30], c[31]);
 }
 
 // matmul_sg_nt for N % 4 = 0 (every dinp): vec4 stores.
 @compute @workgroup_size(4)
 fn matmul_sg_nt4(@builtin(workgroup_id) wg: vec3u, @builtin(subgroup_invocation_id) l: u32) {
-  let K4 = p.K / 4u;
   let m0 = wg.y * ROWS;
   let n0 = (wg.x * 4u + l) * 4u;
-  let q = min(vec4u(n0, n0 + 1u, n0 + 2u, n0 + 3u), vec4u(p.N - 1u)) * K4;
-  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0); var c4 = vec4f(0.0); var c5 = vec4f(0.0); var c6 = vec4f(0.0); var c7 = vec4f(0.0);
-  var c8 = vec4f(0.0); var c9 = vec4f(0.0); var c10 = vec4f(0.0); var c11 = vec4f(0.0); var c12 = vec4f(0.0); var c13 = vec4f(0.0); var c14 = vec4f(0.0); var c15 = vec4f(0.0);
-  var c16 = vec4f(0.0); var c17 = vec4f(0.0); var c18 = vec4f(0.0); var c19 = vec4f(0.0); var c20 = vec4f(0.0); var c21 = vec4f(0.0); var c22 = vec4f(0.0); var c23 = vec4f(0.0);
-  var c24 = vec4f(0.0); var c25 = vec4f(0.0); var c26 = vec4f(0.0); var c27 = vec4f(0.0); var c28 = vec4f(0.0); var c29 = vec4f(0.0); var c30 = vec4f(0.0); var c31 = vec4f(0.0);
-  for (var k4 = 0u; k4 < K4; k4++) {
-    let e0 = b4[q.x + k4]; let e1 = b4[q.y + k4]; let e2 = b4[q.z + k4]; let e3 = b4[q.w + k4];
-    let b0 = vec4f(e0.x, e1.x, e2.x, e3.x); let b1 = vec4f(e0.y, e1.y, e2.y, e3.y);
-    let b2 = vec4f(e0.z, e1.z, e2.z, e3.z); let b3 = vec4f(e0.w, e1.w, e2.w, e3.w);
-    rows4_a(&c0, &c1, &c2, &c3, a4[min(m0 + 0u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
-    rows4_a(&c4, &c5, &c6, &c7, a4[min(m0 + 4u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
-    rows4_a(&c8, &c9, &c10, &c11, a4[min(m0 + 8u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
-    rows4_a(&c12, &c13, &c14, &c15, a4[min(m0 + 12u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
-    rows4_a(&c16, &c17, &c18, &c19, a4[min(m0 + 16u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
-    rows4_a(&c20, &c21, &c22, &c23, a4[min(m0 + 20u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
-    rows4_a(&c24, &c25, &c26, &c27, a4[min(m0 + 24u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
-    rows4_a(&c28, &c29, &c30, &c31, a4[min(m0 + 28u + l, p.M - 1u) * K4 + k4], b0, b1, b2, b3);
-  }
+  let c = nt_block(m0, n0, l);
   if (n0 >= p.N) { return; }
   let n4 = n0 / 4u;
-  store4v(m0 + 0u, n4, c0, c1, c2, c3);
-  store4v(m0 + 4u, n4, c4, c5, c6, c7);
-  store4v(m0 + 8u, n4, c8, c9, c10, c11);
-  store4v(m0 + 12u, n4, c12, c13, c14, c15);
-  store4v(m0 + 16u, n4, c16, c17, c18, c19);
-  store4v(m0 + 20u, n4, c20, c21, c22, c23);
-  store4v(m0 + 24u, n4, c24, c25, c26, c27);
-  store4v(m0 + 28u, n4, c28, c29, c30, c31);
+  store4v(m0 + 0u, n4, c[0], c[1], c[2], c[3]);
+  store4v(m0 + 4u, n4, c[4], c[5], c[6], c[7]);
+  store4v(m0 + 8u, n4, c[8], c[9], c[10], c[11]);
+  store4v(m0 + 12u, n4, c[12], c[13], c[14], c[15]);
+  store4v(m0 + 16u, n4, c[16], c[17], c[18], c[19]);
+  store4v(m0 + 20u, n4, c[20], c[21], c[22], c[23]);
+  store4v(m0 + 24u, n4, c[24], c[25], c[26], c[27]);
+  store4v(m0 + 28u, n4, c[28], c[29], c[30], c[31]);
 }
 
 // TN (A stored (K,M)), M, N and K % 4 = 0 (dweight += inpᵀ · dout): lane l loads the 4 rows

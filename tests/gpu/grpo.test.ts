@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
 import { randomParams } from '../helpers/random-model';
+import { expectGrpoResumeExact } from '../helpers/resume';
 import type { GpuContext } from '../../src/engine/gpu';
 import { main } from '../../src/cli/main';
 import { presetConfig, type GPTConfig } from '../../src/model/config';
@@ -21,7 +22,6 @@ import { llamaParamSpec, llamaPresetConfig, llamaRefConfig, type LlamaFamilyConf
 import { gpt2BackwardRef, gpt2ForwardRef } from '../../src/reference/gpt2';
 import { llamaBackwardRef, llamaForwardRef } from '../../src/reference/llama';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/train/config';
-import { memorySnapshotStore, TrainingRun } from '../../src/train/training-run';
 import { finalNormNames, OnlineTrainer, type OnlineSample } from '../../src/train/online-trainer';
 import type { PromptIds } from '../../src/train/prompts';
 import { grpoAdvantages, rlooAdvantages, type RewardTable } from '../../src/train/rl/advantages';
@@ -248,35 +248,7 @@ describe('TrainingRun', () => {
     const base = { config: GPT as ModelConfig, params: weights(GPT, rng) };
     const items: PromptIds[] = Array.from({ length: 5 }, (_, i) => ({ promptIds: Array.from({ length: 2 + rng.int(3) }, () => rng.int(EOS)), index: i, line: i + 1 }));
     const config: TrainConfig = { ...TRAIN_DEFAULTS, objective: { method: 'grpo', numGenerations: 2, maxNewTokens: 4, temperature: 0.9, reward: ['judge:arithmetic', 'judge:politeness'], rewardWeights: WEIGHTS }, steps: 3, batchSize: 2, lr: 1e-2, seed: 3 };
-    const collect = () => {
-      const samples: OnlineSample[][] = [];
-      return { samples, events: { samples: (r: OnlineSample[]) => samples.push(r) } };
-    };
-    const a = collect();
-    const whole = new TrainingRun({ base, data: { kind: 'prompts', items }, config, text, rewards: REWARDS, events: a.events });
-    await whole.start(gpu);
-    await whole.run();
-    const wantWeights = await whole.weights();
-    whole.release();
-
-    const store = memorySnapshotStore();
-    const b = collect();
-    const first = new TrainingRun({ base, data: { kind: 'prompts', items }, config, text, rewards: REWARDS, store, checkpointEvery: 2, events: b.events });
-    await first.start(gpu);
-    await first.advance();
-    await first.advance();
-    first.release();
-    expect(store.last?.step).toBe(2);
-    const second = new TrainingRun({ base, data: { kind: 'prompts', items }, config, text, rewards: REWARDS, store, checkpointEvery: 2, events: b.events });
-    expect(await second.start(gpu, { resume: true })).toBeDefined();
-    const [row] = await second.advance();
-    expect(b.samples).toEqual(a.samples);
-    const { tokens_per_second: _a, ...got } = row;
-    const { tokens_per_second: _b, ...want } = whole.rows[2];
-    expect(got).toEqual(want);
-    const gotWeights = await second.weights();
-    for (const [k, v] of wantWeights) expect(Array.from(gotWeights.get(k)!), k).toEqual(Array.from(v));
-    second.release();
+    await expectGrpoResumeExact(gpu, { base, data: { kind: 'prompts', items }, config, text, rewards: REWARDS }, 2, (r) => r.weights());
   });
 });
 
