@@ -70,7 +70,8 @@ export function sniffSyntax(name: string | undefined, head: string): Syntax {
   throw new DataError(`cannot tell the file's syntax from its first line; name it .jsonl, .json, .csv, .tsv or .yaml (or choose the syntax)`);
 }
 
-function makeParser(syntax: Syntax, ctx: ParserContext): RecordParser {
+/** The record parser of a syntax (pairs, unpaired examples and prompt-only files alike). */
+export function makeParser(syntax: Syntax, ctx: ParserContext): RecordParser {
   switch (syntax) {
     case 'jsonl':
       return jsonlParser(ctx);

@@ -11,14 +11,12 @@
 // tokens and cut from the LEFT to maxPromptLength, as the prompts of pairs are.
 import { ByteTokenizer } from '../tokenizer/byte';
 import type { Tokenizer } from '../tokenizer/types';
-import { csvParser } from './csv';
-import { sniffSyntax } from './pipeline';
-import { jsonlParser, jsonParser, type ParserContext, type RawRecord, type RecordParser } from './records';
+import { makeParser, sniffSyntax } from './pipeline';
+import { type ParserContext, type RawRecord, type RecordParser } from './records';
 import { rendererFor } from './render';
 import { byteChunks, ChunkDecoder, type ByteSource } from './text-stream';
 import { encodeProblem } from './tokenize';
 import { DEFAULT_MAX_REPORTED, type Message, type RejectCode, type RejectedRow, type RowWarning, type Syntax } from './types';
-import { yamlParser } from './yaml';
 
 /** Fields that make a row something other than a prompt. */
 export const OTHER_FORMAT_FIELDS = ['chosen', 'rejected', 'completion', 'label', 'question'] as const;
@@ -99,21 +97,6 @@ function promptText(row: Record<string, unknown>, render: (m: Message[]) => stri
     return render(messages);
   } catch (e) {
     throw new RowProblem('template', 'prompt', `the chat template failed on this prompt: ${(e as Error).message}`);
-  }
-}
-
-function makeParser(syntax: Syntax, ctx: ParserContext): RecordParser {
-  switch (syntax) {
-    case 'jsonl':
-      return jsonlParser(ctx);
-    case 'json':
-      return jsonParser(ctx);
-    case 'csv':
-      return csvParser(ctx, ',');
-    case 'tsv':
-      return csvParser(ctx, '\t');
-    case 'yaml':
-      return yamlParser(ctx);
   }
 }
 
