@@ -34,15 +34,26 @@ export async function deleteBlobs(prefix: string): Promise<void> {
 }
 
 const timers = new Map<string, ReturnType<typeof setTimeout>>();
+let pending = 0;
+
+/** The number of saves scheduled or under way, also shown as `<html data-pending-saves>` so that
+ * a test (or a curious user) can tell when a reload will find the latest state. */
+function setPending(delta: number): void {
+  pending += delta;
+  if (typeof document !== 'undefined') document.documentElement.dataset.pendingSaves = String(pending);
+}
 
 /** Saves `value()` under `key` at most once per `ms`, the latest value winning. */
 export function saveSoon(key: string, value: () => unknown, ms = 500): void {
   if (timers.has(key)) return;
+  setPending(1);
   timers.set(
     key,
     setTimeout(() => {
       timers.delete(key);
-      saveKv(key, value()).catch((e: unknown) => console.warn(`could not save ${key} to IndexedDB: ${(e as Error).message}`));
+      saveKv(key, value())
+        .catch((e: unknown) => console.warn(`could not save ${key} to IndexedDB: ${(e as Error).message}`))
+        .finally(() => setPending(-1));
     }, ms),
   );
 }

@@ -5,7 +5,7 @@ import { describe, it, expect, inject, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
-import { runStatus, waitForSteps } from './page';
+import { runStatus, waitForSteps, waitForSaves } from './page';
 import { unzip } from './unzip';
 import { openTab } from './tabs';
 
@@ -31,7 +31,7 @@ describe('after a reload', () => {
     await expect.poll(() => page.getByRole('region', { name: 'Run controls' }).textContent(), { timeout: 60_000 }).toMatch(/Data: .*\d+ pairs.*Model: built-in demo model/);
     await page.getByRole('button', { name: /^Start/ }).click();
     await waitForSteps(page, ['DPO', 'ORPO'], 3, 180_000, true);
-    await page.waitForTimeout(1500); // the page saves its state half a second after a change
+    await waitForSaves(page); // the page saves its state half a second after a change
 
     await page.reload();
     await expect.poll(() => runStatus(page, 'ORPO'), { timeout: 30_000 }).toMatch(/^done · step 3\/3/);

@@ -4,6 +4,7 @@
 import { describe, it, expect, inject, afterAll } from 'vitest';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
 import { openTab } from './tabs';
+import { waitForSaves } from './page';
 
 const baseUrl = inject('baseUrl');
 const sessions: Session[] = [];
@@ -44,7 +45,7 @@ describe('junk in a link', () => {
     await expect.poll(() => new URL(page.url()).searchParams.get('steps')).toBe('7');
     expect(new URL(page.url()).searchParams.get('bs')).toBe('4');
     await screenshot(page, 'bad-url-refused');
-    await page.waitForTimeout(1500); // IndexedDB saves half a second after a change
+    await waitForSaves(page); // the page saves its state half a second after a change
 
     await page.goto(baseUrl);
     await page.getByLabel('Steps', { exact: true }).waitFor();

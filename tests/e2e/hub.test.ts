@@ -15,7 +15,7 @@ import { writeGptFolder, writeShardedLlamaFolder } from '../helpers/hub-models';
 import { startSlowProxy, type SlowProxy } from '../helpers/slow-proxy';
 import { formatBytes } from '../../src/hub/progress';
 import { openPage, foreignRequests, screenshot, type Session } from './browser';
-import { waitForSteps } from './page';
+import { waitForSteps, waitForSaves } from './page';
 import { openTab } from './tabs';
 
 const baseUrl = inject('baseUrl');
@@ -116,7 +116,7 @@ describe('models from the Hugging Face Hub', () => {
     expect(s.consoleErrors).toEqual([]);
 
     // a reload restores it from the browser's cache: no request to anyone but the page's origin
-    await page.waitForTimeout(1000);
+    await waitForSaves(page); // the page saves its state half a second after a change
     const served = server.requests.length;
     const seen = s.requests.length;
     await page.reload();

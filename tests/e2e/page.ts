@@ -37,3 +37,11 @@ export async function waitForSteps(page: Page, labels: string[], step: number, t
     await page.waitForTimeout(250);
   }
 }
+
+/** Waits until the page's debounced saves to IndexedDB have all landed (`<html data-pending-saves>`,
+ * src/store/persist.ts), so that a reload finds the latest state. The first wait lets a change
+ * that was just made schedule its save. */
+export async function waitForSaves(page: Page): Promise<void> {
+  await page.waitForTimeout(100);
+  await page.waitForFunction(() => (document.documentElement.dataset.pendingSaves ?? '0') === '0', undefined, { timeout: 30_000 });
+}

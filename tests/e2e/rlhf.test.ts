@@ -113,9 +113,8 @@ describe('RLHF on the page', () => {
     await page.screenshot({ path: `${SHOTS}/rlhf-1280.png` });
     await page.getByRole('region', { name: 'Samples over steps (online runs)' }).screenshot({ path: `${SHOTS}/rlhf-samples.png` });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(300);
-    const wide = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
-    expect(wide.scrollWidth).toBeLessThanOrEqual(wide.innerWidth);
+    // the charts re-lay out through a resize observer, which can take a while on a busy machine
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), { timeout: 10_000, message: 'nothing sideways at 390 px' }).toBeLessThanOrEqual(0);
     await openTab(page, 'Methods');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/rlhf-390-top.png` });

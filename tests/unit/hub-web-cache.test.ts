@@ -5,7 +5,7 @@
 // delete, a full quota (QuotaExceededError, and Chromium's short sync write) turned into a message
 // naming the model, its size and the way out, 404 and 401 as HubError:KIND, and a cached model
 // loading with no request at all. Never the real Hub.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,8 +156,7 @@ describe("the engine worker's Hub loads", () => {
     const shard = shards[0];
     server.options.cut = { file: shard, afterBytes: 3000, times: 100 };
     const run = loads.load(src(LLAMA), null);
-    const t0 = Date.now();
-    while (!events.some((e) => e.type === 'download' && e.progress?.file === shard && e.progress.fileDone > 0) && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(events.some((e) => e.type === 'download' && e.progress?.file === shard && e.progress.fileDone > 0), 'some bytes of the shard arrived').toBe(true), { timeout: 30_000, interval: 10 });
     await loads.cancel();
     const e = await rejection(run);
     expect(hubErrorKind(e)).toBe('aborted');
