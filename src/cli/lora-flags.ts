@@ -1,14 +1,19 @@
 // `train`'s LoRA, base-dtype and activation-checkpointing flags (README.md, "LoRA"): parsed into
 // TrainConfig fields (validated by trainConfigProblems like every other flag), completed once the
 // model is loaded (an imported PEFT adapter folder, the checkpoint's dtype as the default base
-// dtype), and the PEFT adapter folder written at the end.
+// dtype), and the PEFT adapter folder written at the end. Also `--lora-adapter` of the commands
+// that only run a model (logps, generate, judge, score): the model with an imported adapter merged.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { OptionSpec } from './command';
 import { numberOption, optionalIntOption, UsageError } from './command';
 import { writeCheckpointDir } from '../model/checkpoint-node';
 import type { ModelConfig } from '../model/family';
-import { BASE_DTYPES, checkpointBaseDtype, loraProblem, type BaseDtype, type LoraConfig } from '../model/lora';
+import { BASE_DTYPES, checkpointBaseDtype, loraProblem, mergeLora, type BaseDtype, type LoraConfig } from '../model/lora';
+import type { LoadedModel } from '../model/family-checkpoint';
+import { isRewardModel, toRewardModel } from '../model/reward';
+import { SCORE_WEIGHT } from '../model/score-config';
+import { loadModelArg } from './model-load';
 import { loadPeftAdapter, peftAdapterFiles, type LoadedAdapter } from '../export/peft';
 import { isHubId, parseHubId } from '../hub/id';
 import type { TrainConfig } from '../train/config';
@@ -64,12 +69,7 @@ export function loraForCheck(cfg: TrainConfig): TrainConfig {
 export async function resolveLora(cfg: TrainConfig, opts: Record<string, unknown>, config: ModelConfig): Promise<LoadedAdapter | null> {
   let imported: LoadedAdapter | null = null;
   if (cfg.lora && opts['lora-adapter'] !== undefined) {
-    const dir = String(opts['lora-adapter']);
-    try {
-      imported = await loadPeftAdapter(async (name) => readFile(join(dir, name)).then((b) => new Uint8Array(b), (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e))), config);
-    } catch (e) {
-      throw new UsageError(`--lora-adapter ${dir}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
-    }
+    imported = await readAdapterArg(String(opts['lora-adapter']), config);
     const l = cfg.lora;
     if (l.r && l.r !== imported.lora.r) throw new UsageError(`--lora-r ${l.r} differs from the adapter's r ${imported.lora.r}`);
     if (l.targets && JSON.stringify([...l.targets].sort()) !== JSON.stringify([...(imported.lora.targets ?? [])].sort())) throw new UsageError(`--lora-targets ${l.targets.join(',')} differs from the adapter's target_modules ${(imported.lora.targets ?? []).join(',')}`);
@@ -81,6 +81,50 @@ export async function resolveLora(cfg: TrainConfig, opts: Record<string, unknown
     if (cfg.baseDtype === undefined) cfg.baseDtype = checkpointBaseDtype(config);
   }
   return imported;
+}
+
+/** A PEFT adapter folder for `config`'s model (src/export/peft.ts loadPeftAdapter's checks); UsageError naming --lora-adapter otherwise. */
+async function readAdapterArg(dir: string, config: ModelConfig): Promise<LoadedAdapter> {
+  try {
+    return await loadPeftAdapter(async (name) => readFile(join(dir, name)).then((b) => new Uint8Array(b), (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e))), config);
+  } catch (e) {
+    throw new UsageError(`--lora-adapter ${dir}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+}
+
+/**
+ * `--lora-adapter DIR` of the commands that run a model without training it (logps, generate,
+ * judge, score): the model read with an imported PEFT adapter applied, to compare against it.
+ */
+export const LORA_ADAPTER_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'DIR',
+  description: "Apply a PEFT adapter folder (adapter_config.json, adapter_model.safetensors: train --lora-r's DIR/adapter/, or PEFT's) to --model: its LoRA merged into the weights, W + (lora_alpha/r)·B A, as PEFT's merge_and_unload",
+};
+
+/**
+ * --model, with --lora-adapter's PEFT folder merged in when given (PEFT's merge_and_unload: what
+ * `train --lora-r` writes as DIR/model/, so the two give the same numbers). `head` is what the
+ * command reads: 'lm' takes a CAUSAL_LM adapter on a causal LM; 'score' a SEQ_CLS adapter (a
+ * reward model's: its score head saved beside the adapters), on a reward model or on the causal LM
+ * it was trained from, which then becomes the reward model as AutoModelForSequenceClassification
+ * builds it (untied LM head dropped) with the adapter's head.
+ */
+export async function loadModelWithAdapter(opts: Record<string, unknown>, head: 'lm' | 'score'): Promise<LoadedModel & { dir: string }> {
+  const model = String(opts.model);
+  const ckpt = await loadModelArg(model);
+  if (opts['lora-adapter'] === undefined) return ckpt;
+  const dir = String(opts['lora-adapter']);
+  if (dir === '') throw new UsageError('--lora-adapter needs a folder');
+  const { lora, adapters } = await readAdapterArg(dir, ckpt.config);
+  const seqCls = adapters.has(SCORE_WEIGHT);
+  if (head === 'lm' && seqCls) throw new UsageError(`--lora-adapter ${dir}: a reward model's adapter (task_type SEQ_CLS, its score head saved); this command reads the LM head: give a CAUSAL_LM adapter (or use score)`);
+  if (head === 'lm' && isRewardModel(ckpt.config)) throw new UsageError(`--lora-adapter ${dir}: --model ${model} is a reward model (a score head, no LM head)`);
+  if (head === 'score' && !seqCls) throw new UsageError(`--lora-adapter ${dir}: a causal LM's adapter (task_type CAUSAL_LM, no score head); score needs a reward model's (task_type SEQ_CLS: train --method reward --lora-r writes one)`);
+  // a SEQ_CLS adapter over a causal LM: the reward model's shape first; its head is the adapter's (the seed's draw is replaced)
+  const target = head === 'score' ? toRewardModel<ModelConfig>(ckpt, 0) : ckpt;
+  // the cast: rewardConfig keeps the family, so config and tokenizer files stay one union member
+  return { ...ckpt, config: target.config, params: mergeLora(target.config, lora, target.params, adapters) } as LoadedModel & { dir: string };
 }
 
 /** What adapter_config.json's base_model_name_or_path names: a Hub id's repo, else the folder's absolute path. */

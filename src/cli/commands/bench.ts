@@ -45,7 +45,7 @@ export const bench: Command = {
     'no-tfjs': { type: 'boolean', description: 'Skip the TensorFlow.js peer' },
     'no-jaxjs': { type: 'boolean', description: 'Skip the jax-js peer' },
     'no-profile': { type: 'boolean', description: 'Skip the per-kernel timestamp profile' },
-    'no-memory-plan': { type: 'boolean', description: 'Skip the DPO 8 × 512 memory plans: GPT-2 small (bf16 moments) and SmolLM2-135M (f32 and bf16 moments); buffers allocated, not run' },
+    'no-memory-plan': { type: 'boolean', description: 'Skip the DPO 8 × 512 memory plans (micro-batches of one pair): GPT-2 small (bf16 moments) and SmolLM2-135M (f32 and bf16 moments), without activation checkpointing, and SmolLM2-135M with LoRA r = 8, a bf16 base and checkpointing (f32 moments); buffers allocated, not run' },
     'memory-run': { type: 'boolean', description: 'Also execute one micro-batch and the AdamW update of each memory plan (tens of minutes each on a software adapter)' },
     'generate-case': { type: 'string', multiple: true, valueName: 'PRESET:BxPROMPT+NEW', description: `Generation case (key/value-cached decode, tokens/s), repeatable (default: ${DEFAULT_GENERATE_CASES.map(generateCaseText).join(' ')})` },
     'no-generate': { type: 'boolean', description: 'Skip the generation tokens/s cases' },

@@ -4,7 +4,7 @@
 // the independent check: temperature, top-k, seed); greedy at temperature 0 (README.md).
 import type { Command } from '../command';
 import { intOption, numberOption, requireString, UsageError } from '../command';
-import { loadModelArg } from '../model-load';
+import { LORA_ADAPTER_OPTION, loadModelWithAdapter } from '../lora-flags';
 import { exportModelOnnx, generationConfig } from '../../onnx/export';
 import { createNodeOnnxLm } from '../../onnx/session-node';
 import { generate as generateText, SAMPLING_DEFAULTS, validateSampling, type SamplingOptions } from '../../onnx/generate';
@@ -17,6 +17,7 @@ export const generate: Command = {
   summary: 'Continue a prompt with a model (on the GPU with a key/value cache, or its ONNX export run by onnxruntime-web): temperature, top-k, top-p and a seed; stops at end-of-text.',
   options: {
     model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (GPT-2, Llama, Qwen2 or Mistral), or builtin' },
+    'lora-adapter': LORA_ADAPTER_OPTION,
     prompt: { type: 'string', valueName: 'TEXT', description: "Text to continue (empty: start from the tokenizer's BOS, GPT-2's <|endoftext|>)" },
     'max-new-tokens': { type: 'string', valueName: 'N', description: 'Tokens to generate at most', default: String(SAMPLING_DEFAULTS.maxNewTokens) },
     temperature: { type: 'string', valueName: 'T', description: 'Softmax temperature; 0 is greedy (argmax)', default: String(SAMPLING_DEFAULTS.temperature) },
@@ -28,7 +29,7 @@ export const generate: Command = {
   },
   details: ['Example: npm run cli -- generate --model builtin --prompt "The capital of France is" --temperature 0'],
   async run(opts) {
-    const model = requireString(opts, 'model');
+    requireString(opts, 'model');
     if (typeof opts.prompt !== 'string') throw new UsageError('missing required option --prompt');
     const sampling: SamplingOptions = {
       maxNewTokens: intOption(opts, 'max-new-tokens', SAMPLING_DEFAULTS.maxNewTokens, 0),
@@ -46,7 +47,7 @@ export const generate: Command = {
     } catch (e) {
       throw new UsageError((e as Error).message, { cause: e });
     }
-    const ckpt = await loadModelArg(model);
+    const ckpt = await loadModelWithAdapter(opts, 'lm');
     if (engine === 'gpu') {
       const g = await generateOnGpuCli(ckpt, opts.prompt, { ...sampling, topP });
       if (opts.json) console.log(JSON.stringify({ prompt: g.prompt, text: g.text, ids: g.ids, stop: g.stop }));

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command';
 import { intOption, numberOption, requireString, UsageError } from '../command';
-import { loadModelArg } from '../model-load';
+import { LORA_ADAPTER_OPTION, loadModelWithAdapter } from '../lora-flags';
 import { processSource } from '../../data/pipeline';
 import { DataError, type PreferencePair } from '../../data/types';
 import { judgeFor, judgeSamples, winRate } from '../../judge';
@@ -49,6 +49,7 @@ export const judge: Command = {
   summary: "Generate completions for N prompts of a preference set and print the judged win rate (JSON) from the set's rule-based judge.",
   options: {
     model: { type: 'string', valueName: 'DIR|builtin', description: 'Model folder (GPT-2, Llama, Qwen2 or Mistral), or builtin', default: 'builtin' },
+    'lora-adapter': LORA_ADAPTER_OPTION,
     set: { type: 'string', valueName: 'NAME|FILE', description: 'Built-in set (arithmetic, arithmetic-test, politeness, politeness-test, seed-examples) or a pairs file' },
     samples: { type: 'string', valueName: 'N', description: 'Prompts to sample (drawn without replacement, seeded); 0 = all', default: '50' },
     seed: { type: 'string', valueName: 'S', description: 'Seed of the prompt draw and of sampling', default: '0' },
@@ -73,7 +74,7 @@ export const judge: Command = {
     const order = new Rng(seed).shuffle(pairs.map((_, i) => i));
     const chosen = (n === 0 ? order : order.slice(0, n)).map((i) => pairs[i]);
     const j = judgeFor(setArg);
-    const ckpt = await loadModelArg(String(opts.model));
+    const ckpt = await loadModelWithAdapter(opts, 'lm');
     const gen = generationConfig(ckpt.config);
     const lm = await createNodeOnnxLm(exportModelOnnx(ckpt.config, ckpt.params), gen);
     const items: Array<{ prompt: string; completion: string; pair: { chosen: string; rejected: string } }> = [];
@@ -88,6 +89,6 @@ export const judge: Command = {
     const judged = judgeSamples(j, items);
     const wr = winRate(judged);
     if (typeof opts.out === 'string') await writeFile(opts.out, judged.map((s) => JSON.stringify(s)).join('\n') + '\n');
-    console.log(JSON.stringify({ model: String(opts.model), set: setArg, file: path, judge: j.name, temperature, seed, win_rate: wr.winRate, wins: wr.wins, n: wr.n, examples: judged.slice(0, 5) }, null, 2));
+    console.log(JSON.stringify({ model: String(opts.model), ...(opts['lora-adapter'] !== undefined ? { lora_adapter: String(opts['lora-adapter']) } : {}), set: setArg, file: path, judge: j.name, temperature, seed, win_rate: wr.winRate, wins: wr.wins, n: wr.n, examples: judged.slice(0, 5) }, null, 2));
   },
 };

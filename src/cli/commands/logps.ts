@@ -2,7 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from '../command';
 import { intOption, requireString } from '../command';
-import { loadModelArg } from '../model-load';
+import { LORA_ADAPTER_OPTION, loadModelWithAdapter } from '../lora-flags';
 import { loadPairsFile } from '../pairs-load';
 import { nodeGpu } from '../../engine/node';
 import { createModel, sequenceConfig } from '../../model/family';
@@ -16,6 +16,7 @@ export const logps: Command = {
   summary: 'Write, for every accepted pair, the token ids fed to the model and the sums of the completion tokens\' log-probs computed on the GPU.',
   options: {
     model: { type: 'string', valueName: 'DIR|builtin|hf:ORG/NAME', description: 'Model folder (config.json, model.safetensors or shards, tokenizer; GPT-2, Llama, Qwen2 or Mistral), builtin, or a Hugging Face Hub model hf:ORG/NAME[@REVISION] (downloaded into $HF_HOME/hub; HF_TOKEN for gated models)' },
+    'lora-adapter': LORA_ADAPTER_OPTION,
     pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml)' },
     out: { type: 'string', valueName: 'FILE.jsonl', description: 'Output, one JSON object per accepted pair' },
     'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },
@@ -33,10 +34,10 @@ export const logps: Command = {
     'ches = <sum h(y_w), sum h(y_l)> - |sum h(y_w)|^2 over the final hidden states predicting each completion token.',
   ],
   async run(opts) {
-    const model = requireString(opts, 'model');
+    requireString(opts, 'model');
     const pairsPath = requireString(opts, 'pairs');
     const out = requireString(opts, 'out');
-    const ckpt = await loadModelArg(model);
+    const ckpt = await loadModelWithAdapter(opts, 'lm');
     const maxLength = opts['max-length'] === undefined ? undefined : intOption(opts, 'max-length', 0, 2);
     const maxPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
     const batchSize = intOption(opts, 'batch-size', 8, 1);

@@ -3,7 +3,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Command } from '../command';
 import { intOption, requireString, UsageError } from '../command';
-import { loadModelArg } from '../model-load';
+import { LORA_ADAPTER_OPTION, loadModelWithAdapter } from '../lora-flags';
 import { loadPairsFile } from '../pairs-load';
 import { nodeGpu } from '../../engine/node';
 import { createModel, sequenceConfig } from '../../model/family';
@@ -18,6 +18,7 @@ export const score: Command = {
   summary: "Write, for every accepted pair, the token ids fed to a reward model and its score of the chosen and the rejected sequence, computed on the GPU.",
   options: {
     model: { type: 'string', valueName: 'DIR|hf:ORG/NAME', description: 'Reward model folder (GPT2ForSequenceClassification or LlamaForSequenceClassification/Qwen2…/Mistral…, num_labels 1: from `init --reward-head` or `train --method reward`), or a Hugging Face Hub model hf:ORG/NAME[@REVISION]' },
+    'lora-adapter': { ...LORA_ADAPTER_OPTION, description: `${LORA_ADAPTER_OPTION.description}; a reward model's (SEQ_CLS) adapter, whose score head replaces the model's, so --model may be the causal LM it was trained from` },
     pairs: { type: 'string', valueName: 'FILE', description: 'Preference pairs (.jsonl, .json, .csv, .tsv, .yaml)' },
     out: { type: 'string', valueName: 'FILE.jsonl', description: 'Output, one JSON object per accepted pair' },
     'max-length': { type: 'string', valueName: 'N', description: 'Max prompt + completion tokens (default: min(1024, n_positions))' },
@@ -35,7 +36,7 @@ export const score: Command = {
     const model = requireString(opts, 'model');
     const pairsPath = requireString(opts, 'pairs');
     const out = requireString(opts, 'out');
-    const ckpt = await loadModelArg(model);
+    const ckpt = await loadModelWithAdapter(opts, 'score');
     if (!isRewardModel(ckpt.config)) throw new UsageError(`--model ${model}: not a reward model (config.json's architectures names no *ForSequenceClassification with num_labels 1): make one with \`train --method reward\` or \`init --reward-head\``);
     const maxLength = opts['max-length'] === undefined ? undefined : intOption(opts, 'max-length', 0, 2);
     const maxPrompt = opts['max-prompt-length'] === undefined ? undefined : intOption(opts, 'max-prompt-length', 0, 1);
