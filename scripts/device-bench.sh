@@ -8,6 +8,8 @@
 #   bash scripts/device-bench.sh [--smoke] [OUT_DIR]     # OUT_DIR: $OUT on the device, else ./device-bench-out
 #
 # On the device (device tool): carry `.device-pack`, run `bash scripts/device-bench.sh`.
+# First the pack is checked against this checkout (MANIFEST.txt's commit against HEAD, its shaders
+# against ./shaders): a stale pack is rebuilt where node_modules can, else run after a WARNING.
 # --smoke: one tiny case and one small matmul — what tests/gpu/device-bench.test.ts runs here on
 # SwiftShader (VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json) to test the packing.
 #
@@ -33,13 +35,51 @@ LOG="$OUTDIR/log.txt"
 : > "$LOG"
 say() { echo "device-bench: $*" | tee -a "$LOG" >&2; }
 
+can_build() { [ -d "$ROOT/node_modules/webgpu" ] && command -v node >/dev/null; }
+FRESH="" # set when this run built the pack: it holds this checkout as it is now
+build_pack() { # WHY
+  say "$1: building it (scripts/device-pack.sh)"
+  bash "$ROOT/scripts/device-pack.sh" "$PACK" >>"$LOG" 2>&1 || { say "packing failed (see $LOG)"; exit 1; }
+  FRESH=1
+}
 if [ ! -f "$PACK/node.xz" ]; then
-  if [ -d "$ROOT/node_modules/webgpu" ] && command -v node >/dev/null; then
-    say "no pack at $PACK: building it (scripts/device-pack.sh)"
-    bash "$ROOT/scripts/device-pack.sh" "$PACK" >>"$LOG" 2>&1 || { say "packing failed (see $LOG)"; exit 1; }
+  if can_build; then
+    build_pack "no pack at $PACK"
   else
     say "no pack at $PACK and no node_modules to build one: run scripts/device-pack.sh where npm works, then carry the pack"
     exit 1
+  fi
+fi
+
+# Is the pack this checkout's bench? MANIFEST.txt's first line names the commit it was built from
+# (scripts/device-pack.sh: "PrefPlay device pack, built DATE from SHORT_SHA", then " (with
+# uncommitted changes)" where `git diff` was not empty), and app/shaders/ holds ./shaders as it
+# was. A pack known to differ — another commit than `git rev-parse HEAD`, or other shaders — is
+# rebuilt where node_modules can build one; elsewhere (a lent GPU: no npm, no registry, and the
+# device tool's copy of the working tree has no .git, so only the shaders can be compared there)
+# it is run as it is, after a WARNING. A pack that may differ — built from a dirty tree, or this
+# checkout has uncommitted changes to what goes into it — gets a WARNING only.
+MANIFEST_HEAD="$(head -n 1 "$PACK/MANIFEST.txt" 2>/dev/null)"
+PACK_COMMIT="$(sed -n '1s/^PrefPlay device pack, built .* from \([0-9a-f]\{4,40\}\)\( .*\)\{0,1\}$/\1/p' "$PACK/MANIFEST.txt" 2>/dev/null)"
+HEAD_COMMIT="$(git -C "$ROOT" rev-parse HEAD 2>/dev/null)"
+ROOT_SHADERS="$([ -d "$ROOT/shaders" ] && command -v diff >/dev/null && echo yes)"
+stale=""
+if [ -n "$HEAD_COMMIT" ] && [ "${HEAD_COMMIT#"$PACK_COMMIT"}" = "$HEAD_COMMIT" ]; then # also when the MANIFEST names no commit
+  stale="the pack was built from commit ${PACK_COMMIT:-? (its MANIFEST.txt names none)}, this checkout is at ${HEAD_COMMIT:0:12}"
+elif [ -n "$ROOT_SHADERS" ] && ! diff -rq "$ROOT/shaders" "$PACK/app/shaders" >/dev/null 2>&1; then
+  stale="the pack's shaders (app/shaders/) differ from $ROOT/shaders"
+fi
+if [ -n "$FRESH" ]; then
+  : # built above from this checkout
+elif [ -n "$stale" ] && can_build; then
+  build_pack "$stale"
+elif [ -n "$stale" ]; then
+  say "WARNING: $stale: this run measures the pack's bench, not this checkout's (rebuild it with scripts/device-pack.sh where npm works, then carry it again)"
+else
+  if [ -z "$HEAD_COMMIT" ]; then say "not a git checkout: the pack's commit (${PACK_COMMIT:-none named}) is not checked against it${ROOT_SHADERS:+; its app/shaders/ match ./shaders}"; fi
+  case "$MANIFEST_HEAD" in *"uncommitted changes"*) say "WARNING: the pack was built from commit ${PACK_COMMIT:-?} with uncommitted changes: it holds them as they were then, and this checkout may differ";; esac
+  if [ -n "$HEAD_COMMIT" ] && [ -n "$(git -C "$ROOT" status --porcelain -- src shaders scripts/device-bench-entry.ts package.json package-lock.json 2>/dev/null)" ]; then
+    say "WARNING: this checkout has uncommitted changes under src/, shaders/ or the package files: the pack (${MANIFEST_HEAD#PrefPlay device pack, }) may not hold them; rebuild it with scripts/device-pack.sh to be sure"
   fi
 fi
 

@@ -28,6 +28,9 @@ describe('device-ready bench pack', () => {
     execFileSync('bash', [join(root, 'scripts/device-bench.sh'), '--smoke', out], { cwd: dir, env, stdio: 'pipe', timeout: 540_000 });
     const log = readFileSync(join(out, 'log.txt'), 'utf8');
     expect(log).toContain(`LD_LIBRARY_PATH=${join(pack, 'lib')}`);
+    // the pack was just built from this checkout: the script reads its MANIFEST's commit as HEAD's
+    // and its shaders as ./shaders (tests/unit/device-bench-pack.test.ts: the warnings otherwise)
+    expect(log).not.toMatch(/the pack was built from commit \S+, this checkout is at|shaders \(app\/shaders\/\) differ|building it/);
     const report = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
     expect(report.machine.runtime, log).toMatch(/^node v\d+/);
     expect(report.adapter.description + report.adapter.architecture).toMatch(/swiftshader/i);

@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseCase } from '../../src/cli/commands/bench';
 import { parseStepCase } from '../../src/bench/cases';
-import { benchMarkdown, type BenchReport } from '../../src/bench/run';
+import { benchMarkdown, stepRatios, type BenchReport } from '../../src/bench/run';
 import { median, gflops } from '../../src/bench/stats';
 
 describe('bench --case', () => {
@@ -53,6 +53,29 @@ describe('bench report', () => {
     expect(md).toContain('Memory: a gpt2 DPO update of 8 pairs × 512 tokens as 8 micro-batches of 1 pair(s), bf16 AdamW moments, allocates 2.20 GB');
     expect(md).toContain('over the 2.00 GB budget;');
     expect(md).toMatch(/Memory: a smollm2-135m DPO update .* activations 0\.70 GB\): all in one micro-batch with f32 moments: 8\.00 GB\./);
+  });
+});
+
+describe('bench ratios per case', () => {
+  const c = (preset: string, B: number, T: number, ratio: number | null) => ({ preset, B, T, ratio });
+  const byRatio = (s: { ratio: number | null }) => s.ratio;
+
+  it('keys a preset that one case has by the preset alone (the keys the README quotes)', () => {
+    expect(stepRatios([c('tiny', 4, 32, 2.97), c('builtin', 4, 64, 2.6)], byRatio)).toEqual({ tiny: 2.97, builtin: 2.6 });
+  });
+
+  it('keys every case of a repeated preset by preset:BxT, so two sizes of one preset both stay', () => {
+    // scripts/device-bench.sh's second run: gpt2 at 1 × 128 and 8 × 512 in one bench
+    expect(stepRatios([c('builtin', 4, 64, 3), c('gpt2', 1, 128, 1.5), c('gpt2', 8, 512, 2.5)], byRatio)).toEqual({ builtin: 3, 'gpt2:1x128': 1.5, 'gpt2:8x512': 2.5 });
+    // an identical case repeated keeps each measurement
+    expect(stepRatios([c('tiny', 2, 16, 1), c('tiny', 2, 16, 2), c('tiny', 2, 16, 3)], byRatio)).toEqual({ 'tiny:2x16': 1, 'tiny:2x16#2': 2, 'tiny:2x16#3': 3 });
+  });
+
+  it('leaves out cases the peer did not run, and they do not make a preset repeat', () => {
+    // the default cases plus --large: gpt2 1 × 8 (reduced, no peers) and gpt2 1 × 128 (jax-js), llama ours only
+    const steps = [c('builtin', 4, 64, 2.3), c('llama-tiny', 4, 32, null), c('gpt2', 1, 8, null), c('gpt2', 1, 128, 1.26), c('smollm2-135m', 1, 128, null)];
+    expect(stepRatios(steps, byRatio)).toEqual({ builtin: 2.3, gpt2: 1.26 });
+    expect(stepRatios(steps, () => null)).toEqual({});
   });
 });
 

@@ -24,10 +24,15 @@ describe('bench cases choose the peers', () => {
     for (const c of [...DEFAULT_CASES, ...LARGE_CASES]) expect(parseStepCase(stepCaseText(c))).toMatchObject({ preset: c.preset, B: c.B, T: c.T, peer: c.peer });
   });
 
-  it('--large holds the shapes of real models: 2048×2048×768 and SmolLM2-135M\'s LM head', () => {
+  it('--large holds the shapes of real models: 2048×2048×768, SmolLM2-135M\'s LM head and its step', () => {
     expect(LARGE_MATMUL).toContainEqual([2048, 2048, 768]);
     expect(LARGE_MATMUL).toContainEqual([128, 49152, 576]);
     expect(LARGE_CASES).toContainEqual(expect.objectContaining({ preset: 'gpt2', B: 1, T: 128 }));
+    // the SmolLM2-135M-shaped step, full length, ours only (the peers implement GPT-2 only)
+    const smol = LARGE_CASES.find((c) => c.preset === 'smollm2-135m');
+    expect(smol).toMatchObject({ B: 1, T: 128, reduced: false, peer: false, reps: 1 });
+    expect(smol!.jaxjs ?? smol!.peer).toBe(false);
+    expect(stepCaseText(smol!)).toBe('smollm2-135m:1x128:nopeer');
   });
 });
 
