@@ -1,8 +1,10 @@
 // Samples over time (README.md): greedy continuations of a few fixed held-out prompts from a run's
-// weights every N updates (and at step 0 and the last), through this app's ONNX export and
-// onnxruntime-web, each scored by the data set's judge (src/judge). One path for the CLI's
-// `train --sample-every N` (DIR/samples.jsonl) and the page's engine worker; greedy decoding of a
-// seeded run, so the same seed gives the same samples.
+// weights every N updates (and at step 0 and the last), each scored by the data set's judge
+// (src/judge). The CLI's `train --sample-every N` (DIR/samples.jsonl) and the page's engine worker
+// generate them on the GPU from the run's live model (./timed-samples-gpu.ts); timedSamples here
+// is the same greedy decode through this app's ONNX export and onnxruntime-web, prompt by prompt
+// without a cache: the independent check, and the fallback for what the GPU decode refuses.
+// Greedy decoding of a seeded run, so the same seed gives the same samples.
 import type { ModelConfig } from '../model/family';
 import type { Tokenizer } from '../tokenizer/types';
 import type { PairIds } from '../train/pairs';
@@ -118,9 +120,14 @@ export async function timedSamples(open: OpenLm, base: { config: ModelConfig; to
   try {
     const outs: Generation[] = [];
     for (const p of prompts) outs.push(await continueIds(lm, base.tokenizer, p.promptIds, { maxNewTokens: TIMED_SAMPLE_TOKENS, temperature: 0, topK: 0, seed: 0, stopIds: gen.stopIds }, p.prompt));
-    const judged = judgeSamples(judge, prompts.map((p, i) => ({ prompt: p.prompt, completion: outs[i].text, pair: p.pair })));
-    return prompts.map((p, i) => ({ step, prompt: p.prompt, completion: outs[i].text, prompt_ids: [...p.promptIds], completion_ids: outs[i].ids, score: judged[i].score, reason: judged[i].reason, stop: outs[i].stop }));
+    return judgedSamples(prompts, outs, judge, step);
   } finally {
     await lm.release();
   }
+}
+
+/** One TimedSample per prompt from its generation (ids and text without the stop id), judged: both engines' rows (./timed-samples-gpu.ts). */
+export function judgedSamples(prompts: readonly TimedPrompt[], outs: readonly Pick<Generation, 'ids' | 'text' | 'stop'>[], judge: Judge, step: number): TimedSample[] {
+  const judged = judgeSamples(judge, prompts.map((p, i) => ({ prompt: p.prompt, completion: outs[i].text, pair: p.pair })));
+  return prompts.map((p, i) => ({ step, prompt: p.prompt, completion: outs[i].text, prompt_ids: [...p.promptIds], completion_ids: [...outs[i].ids], score: judged[i].score, reason: judged[i].reason, stop: outs[i].stop }));
 }

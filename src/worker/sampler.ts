@@ -1,11 +1,14 @@
 // Samples over time in the worker (README.md): greedy samples of the comparison's fixed held-out
 // prompts from every run at step 0 (the starting weights, generated once), every N updates and at
-// its last update, judged (src/onnx/timed-samples.ts), sent as 'samples' events. A failure turns
-// samples over time off for the comparison and says so on the run; training goes on.
+// its last update, judged, sent as 'samples' events. They are generated on the GPU from the run's
+// live model (src/onnx/timed-samples-gpu.ts: one batched, cached decode), through the ONNX export
+// (src/onnx/timed-samples.ts) only for a model the GPU decode refuses. A failure turns samples over
+// time off for the comparison and says so on the run; training goes on.
 // Online runs (GRPO, RLOO) also send the completions they trained on ('rollouts': rolloutsAt).
 import type { LoadedModel } from '../model/family-checkpoint';
 import { arithmeticJudge, judgeFor, politenessJudge, referenceJudge, type Judge } from '../judge';
-import { dataLengths, isSampleStep, timedSamples, type OpenLm, type SamplesAtStep, type TimedPrompt, type TimedSample } from '../onnx/timed-samples';
+import { dataLengths, isSampleStep, type OpenLm, type SamplesAtStep, type TimedPrompt, type TimedSample } from '../onnx/timed-samples';
+import { samplesAt, type SampleSource } from '../onnx/timed-samples-gpu';
 import type { OnlineSample } from '../train/online-trainer';
 import type { PpoSample } from '../train/ppo-trainer';
 import type { EngineEvent, RolloutsAtStep } from './protocol';
@@ -82,7 +85,8 @@ export class Sampler {
     dataName: string,
     private every: number,
     private total: number,
-    private open: OpenLm,
+    /** The ONNX fallback (null: none; a model the GPU decode refuses then gets no samples). */
+    private open: OpenLm | null,
     private emit: (ev: EngineEvent) => void,
   ) {
     this.judge = judgeFor(dataName);
@@ -102,10 +106,10 @@ export class Sampler {
     return { type: 'samples', runId: r.spec.id, at };
   }
 
-  private async generate(rs: readonly Run[], step: number, params: () => Promise<ReadonlyMap<string, Float32Array>>): Promise<void> {
+  private async generate(rs: readonly Run[], step: number, src: SampleSource): Promise<void> {
     if (this.off || !this.prompts.length || !rs.length) return;
     try {
-      const samples = await timedSamples(this.open, this.base, await params(), this.prompts, this.judge, step);
+      const { samples } = await samplesAt(src, this.open, this.base, this.prompts, this.judge, step);
       for (const r of rs) {
         this.done.set(r.spec.id, step);
         this.emit(this.event(r, step, samples));
@@ -116,19 +120,21 @@ export class Sampler {
     }
   }
 
-  /** Step 0, once for every run that starts from the starting weights (a reward model generates nothing: no LM head). */
+  /**
+   * Step 0, once for every run that starts from the starting weights (a reward model generates
+   * nothing: no LM head), from one of them before its first update: every run of a comparison
+   * holds the same weights then (one base and base dtype; LoRA adapters at PEFT's init, B = 0).
+   */
   atStart(runs: readonly Run[]): Promise<void> {
-    return this.generate(
-      runs.filter((r) => r.step === 0 && !r.training?.scoreHead),
-      0,
-      async () => this.base.params,
-    );
+    const rs = runs.filter((r) => r.step === 0 && !r.training?.scoreHead);
+    const t = rs.find((r) => r.live)?.training ?? null;
+    return this.generate(rs, 0, { model: t?.model ?? null, params: async () => (t ? t.weights() : this.base.params) });
   }
 
   /** After an update of `r`: samples when due (every N updates and the last). */
   async afterStep(r: Run): Promise<void> {
     const t = r.training;
     if (!t?.live || t.scoreHead || !isSampleStep(r.step, this.every, this.total) || this.done.get(r.spec.id) === r.step) return;
-    await this.generate([r], r.step, () => t.weights());
+    await this.generate([r], r.step, { model: t.model, params: () => t.weights() });
   }
 }

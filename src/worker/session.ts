@@ -46,7 +46,11 @@ export interface SessionDeps {
   store(sessionId: string, runId: string): SnapshotStore;
   /** Progress events of a pass at most this often, in ms (default PROGRESS_MS). */
   progressMs?: number;
-  /** Opens an exported model for samples over time (settings.sampleEvery); absent: none. */
+  /**
+   * Opens an exported model for samples over time (settings.sampleEvery) of a model the GPU decode
+   * refuses (src/onnx/timed-samples-gpu.ts; the GPU generates the others); absent: such a model
+   * gets none.
+   */
   openLm?: OpenLm;
 }
 
@@ -149,7 +153,7 @@ export class Session {
     const first = this.runs.find((r) => r.training)!.training!;
     const prompts = pairs.length ? timedPrompts(this.train, this.evalSet, this.base.tokenizer) : first.prompts && promptRows ? promptOnly(first.prompts, this.base.tokenizer) : timedPrompts(first.train, first.evalSet, this.base.tokenizer);
     const every = settings.sampleEvery ?? 0;
-    this.sampler = every > 0 && this.deps.openLm ? new Sampler(this.base, prompts, data.name, every, settings.steps, this.deps.openLm, (ev) => this.emit(ev)) : null;
+    this.sampler = every > 0 ? new Sampler(this.base, prompts, data.name, every, settings.steps, this.deps.openLm ?? null, (ev) => this.emit(ev)) : null;
     this.tracker = new Tracker(trackedPairs(this.train), settings.steps, (ev) => this.emit(ev));
     const counts = pairs.length ? { trainPairs: this.train.length, evalPairs: this.evalSet.length } : first.prompts ? { trainPairs: first.prompts.train.length, evalPairs: first.prompts.eval.length } : { trainPairs: first.train.length, evalPairs: first.evalSet.length };
     const gpu = await this.deps.gpu();

@@ -1,8 +1,9 @@
 // The worker's Session with samples over time and a KTO card, in Node on real WebGPU: DPO and KTO
-// on the same pairs file, samples every 2 updates through onnxruntime-web's wasm backend; both
-// runs get the same step-0 samples (the starting weights, generated once), then their own at
-// steps 2 and 4; KTO trains on the pairs split into desirable and undesirable examples and keeps
-// the same held-out prompts. Samples equal the CLI's path (timedSamples) for the same weights.
+// on the same pairs file, samples every 2 updates generated on the GPU from each run's live model
+// (src/onnx/timed-samples-gpu.ts; onnxruntime-web's wasm backend is only the fallback); both runs
+// get the same step-0 samples (the starting weights, generated once), then their own at steps 2
+// and 4; KTO trains on the pairs split into desirable and undesirable examples and keeps the same
+// held-out prompts. The step-0 samples equal the ONNX path's (timedSamples) on the starting weights.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { testGpu } from '../helpers/gpu';
 import { randomByteModel, arithmeticPairsFile } from '../helpers/session-fixtures';
@@ -12,7 +13,8 @@ import { DEFAULT_SETTINGS } from '../../src/store/settings';
 import { memorySnapshotStore } from '../../src/train/training-run';
 import { Session } from '../../src/worker/session';
 import { createNodeOnnxLm } from '../../src/onnx/session-node';
-import type { SamplesAtStep } from '../../src/onnx/timed-samples';
+import { timedSamples, type SamplesAtStep } from '../../src/onnx/timed-samples';
+import { referenceJudge } from '../../src/judge';
 import type { EngineEvent, TrainSettings } from '../../src/worker/protocol';
 
 let gpu: GpuContext;
@@ -67,6 +69,10 @@ describe('Session: samples over time and KTO', () => {
     const ktoRows = events.filter((e): e is Extract<EngineEvent, { type: 'metrics' }> => e.type === 'metrics' && e.runId === 'kto').flatMap((e) => e.rows);
     expect(ktoRows.filter((m) => 'kl' in m).map((m) => m.step)).toEqual([1, 2, 3, 4]);
     expect(session.samplePrompts(2).map((p) => p.prompt)).toEqual(dpo[0].prompts);
+    // the independent check: the ONNX export of the starting weights, prompt by prompt
+    const held = session.samplePrompts(2).map((p) => ({ ...p, promptIds: base.tokenizer.encode(p.prompt) }));
+    const want = await timedSamples((bytes, dims) => createNodeOnnxLm(bytes, dims), base, base.params, held, referenceJudge, 0);
+    expect({ completions: d0.completions, tokens: d0.tokens, scores: d0.scores, reasons: d0.reasons }).toEqual({ completions: want.map((s) => s.completion), tokens: want.map((s) => s.completion_ids.length), scores: want.map((s) => s.score), reasons: want.map((s) => s.reason) });
     await session.dispose();
   });
 

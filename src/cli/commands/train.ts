@@ -204,11 +204,11 @@ export const train: Command = {
     const pairsLog = tracked.length ? new PairsLog(join(out, 'pairs.jsonl'), tracked, cfg.steps, opts['track-every'] === undefined ? trackEvery(cfg.steps) : intOption(opts, 'track-every', 1, 1)) : null;
     try {
       await run.start(gpu);
-      await samples?.write(0, ckpt.params);
+      await samples?.write(0);
       await pairsLog?.start(run);
       while (!run.done) {
         await run.advance();
-        if (samples && isSampleStep(run.step, sampleEvery, cfg.steps)) await samples.write(run.step, await run.weights());
+        if (samples && isSampleStep(run.step, sampleEvery, cfg.steps)) await samples.write(run.step);
         await pairsLog?.after(run);
       }
     } catch (e) {
