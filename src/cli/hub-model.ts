@@ -2,8 +2,12 @@
 // cache ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub), downloaded first when
 // it is not complete there (progress lines on stderr, at most one a second). The environment
 // follows Hugging Face's conventions: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN
-// (sent as Authorization: Bearer; gated and private models), HF_HUB_OFFLINE=1 (cache only). A
-// cached snapshot is used without the server when it cannot be reached.
+// (sent as Authorization: Bearer; gated and private models), HF_HUB_OFFLINE=1 (cache only, no
+// request). A cached snapshot of a branch is checked against the current commit on the server it
+// was downloaded from (a newer one is downloaded beside it; the old snapshot stays, as with
+// huggingface_hub), and used as it is, with one stderr line saying why, when the server cannot say
+// (unreachable, an error, no answer within 10 s), wants a token HF_TOKEN does not give, or is not
+// the HF_ENDPOINT of this run; one of a commit hash is used without asking.
 import { downloadModel, downloadProgressText, formatBytes, formatHubId, HubError, HubIdError, normalizeEndpoint, parseHubId, type DownloadProgress } from '../hub/index';
 import { hubCacheRoot, nodeHubStorage, snapshotDir } from '../hub/cache-node';
 import { UsageError } from './command';
@@ -54,7 +58,8 @@ export async function hubModelDir(model: string, flag = '--model', env: Record<s
       onResume: (file, offset) => log(`${label}: continuing ${file} from byte ${offset.toLocaleString('en-US')}`),
     });
     const dir = snapshotDir(root, snap.key);
-    if (snap.offline && !truthy(env.HF_HUB_OFFLINE)) log(`${label}: ${endpoint} cannot be reached; using the cached snapshot ${snap.key.commit.slice(0, 12)} in ${dir}`);
+    const why = snap.notice ?? snap.note;
+    if (why) log(`${label}: using the cached snapshot ${snap.key.commit.slice(0, 12)} in ${dir}; ${why}`);
     if (snap.downloadedBytes > 0) log(`${label}: ${snap.files.length} files (${formatBytes(snap.files.reduce((a, f) => a + f.size, 0))}) in ${dir}`);
     return dir;
   } catch (e) {

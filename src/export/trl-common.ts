@@ -31,6 +31,45 @@ export interface TrlRun {
   rewardModelName?: string;
   /** Online methods: the number of training prompts (an update takes min(--batch-size, this) prompts, as the run did). */
   trainPrompts?: number;
+  /**
+   * A LoRA run that continued an imported PEFT adapter (the page's Model tab, the CLI's
+   * --lora-adapter): that adapter's folder next to the script. train.py then wraps MODEL in it
+   * (PeftModel.from_pretrained(..., is_trainable=True)) instead of making a fresh LoraConfig, and
+   * TRL, given a PEFT model and no peft_config, uses MODEL with the adapters disabled as the
+   * reference, as PrefPlay does. Not for a reward model (its score head would start untrained
+   * beside a causal LM's adapter; trlExportFiles refuses it).
+   */
+  adapter?: string | null;
+}
+
+/** The adapter folder a LoRA run continues (TrlRun.adapter), or null: a fresh LoraConfig (or no LoRA). */
+export function continuedAdapter(run: TrlRun): string | null {
+  return run.config.lora && run.adapter ? run.adapter : null;
+}
+
+/** `from peft import …` for a LoRA run: LoraConfig, or PeftModel when it continues an adapter. */
+export function peftImportLines(run: TrlRun): string[] {
+  if (!run.config.lora) return [];
+  return [continuedAdapter(run) ? 'from peft import PeftModel' : 'from peft import LoraConfig'];
+}
+
+/** The trainer's peft_config argument: only for a fresh LoraConfig (a continued adapter is already in the model). */
+export function peftConfigArg(run: TrlRun): string[] {
+  return run.config.lora && !continuedAdapter(run) ? ['    peft_config=peft_config,'] : [];
+}
+
+/**
+ * After `v = AutoModelForCausalLM.from_pretrained(MODEL)`: a continued adapter (TrlRun.adapter)
+ * wrapped around it, trainable; nothing otherwise.
+ */
+export function adapterLines(run: TrlRun, v: string): string[] {
+  const adapter = continuedAdapter(run);
+  if (!adapter) return [];
+  return [
+    `# LoRA continuing the imported adapter ${adapter}/ (r, lora_alpha and target modules its own), as PrefPlay did:`,
+    '# only the adapters learn; the reference is MODEL with the adapters disabled (no second copy).',
+    `${v} = PeftModel.from_pretrained(${v}, ${py(adapter)}, is_trainable=True)`,
+  ];
 }
 
 /** What transformers builds for each model_type, and a Hub checkpoint of that family to scale up to. */
@@ -104,13 +143,13 @@ export function loraConfigLines(lora: LoraConfig | null | undefined, modelType: 
  * field (it left TRL in 0.29, PR #4969; where it is gone the script cuts the prompts itself), the
  * LoRA config, and the tokenizer (padding with end-of-text where it has no pad token).
  */
-export function argsAndTokenizerLines(name: string, lora: LoraConfig | null | undefined, modelType: string, seqCls = false): string[] {
+export function argsAndTokenizerLines(name: string, lora: LoraConfig | null | undefined, modelType: string, seqCls = false, adapter: string | null = null): string[] {
   return [
     `HAS_MAX_PROMPT_LENGTH = "max_prompt_length" in {f.name for f in dataclasses.fields(${name}Config)}`,
     'if HAS_MAX_PROMPT_LENGTH:',
     '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
     `args = ${name}Config(**config_kwargs)`,
-    ...loraConfigLines(lora, modelType, seqCls),
+    ...(adapter ? [] : loraConfigLines(lora, modelType, seqCls)),
     '',
     'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
     'if tokenizer.pad_token is None:',

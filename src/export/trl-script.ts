@@ -18,7 +18,7 @@ import type { Example } from '../data/types';
 import { trlJsonlLine } from '../data/export';
 import { methodDescriptor, normalizeOptions, type MethodOption, type ObjectiveSpec, type OptionValue } from '../train/objectives';
 import { fl, py, type Py } from './python-literal';
-import { argsAndTokenizerLines, datasetLines, importLines, modelFamily, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
+import { adapterLines, argsAndTokenizerLines, continuedAdapter, datasetLines, importLines, modelFamily, peftConfigArg, peftImportLines, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
 import { onlineTrainerSpec, trlOnlineScript, TRL_REWARDS_FILE } from './trl-online';
 import { judgeRewardsPython } from '../judge/python';
 
@@ -127,10 +127,10 @@ export function trlScript(run: TrlRun): string {
     seqCls ? 'from transformers import AutoTokenizer' : 'from transformers import AutoModelForCausalLM, AutoTokenizer',
     '',
     ...importLines(spec),
-    ...(c.lora ? ['from peft import LoraConfig'] : []),
+    ...peftImportLines(run),
     '',
     `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as ${py(family.hubExample)}`,
-    ...(seqCls ? [] : [`REF_MODEL = ${py(refModel)}  # None: ${c.lora ? 'with peft_config TRL uses MODEL with the adapters disabled as the reference (as PrefPlay does)' : 'TRL copies MODEL as the frozen reference (as PrefPlay does)'}`]),
+    ...(seqCls ? [] : [`REF_MODEL = ${py(refModel)}  # None: ${c.lora ? `with ${continuedAdapter(run) ? 'a PEFT model' : 'peft_config'} TRL uses MODEL with the adapters disabled as the reference (as PrefPlay does)` : 'TRL copies MODEL as the frozen reference (as PrefPlay does)'}`]),
     `MAX_PROMPT_LENGTH = ${py(run.maxPromptLength)}  # prompt tokens kept, cut from the left`,
     '',
     `config_kwargs = dict(`,
@@ -138,8 +138,9 @@ export function trlScript(run: TrlRun): string {
     ')',
     `# max_prompt_length left TRL in 0.29 (PR #4969): pass it where the config still has it, else cut the`,
     '# prompts here the same way PrefPlay does (tokens from the left).',
-    ...argsAndTokenizerLines(name, c.lora, family.type, seqCls),
+    ...argsAndTokenizerLines(name, c.lora, family.type, seqCls, continuedAdapter(run)),
     seqCls ? `model = MODEL  # ${name}Trainer: AutoModelForSequenceClassification.from_pretrained(MODEL, num_labels=1) after set_seed(seed)` : 'model = AutoModelForCausalLM.from_pretrained(MODEL)',
+    ...adapterLines(run, 'model'),
     '',
     '',
     ...datasetLines(false, run.hasEval),
@@ -159,7 +160,7 @@ export function trlScript(run: TrlRun): string {
     '    train_dataset=train_dataset,',
     '    eval_dataset=eval_dataset,',
     '    processing_class=tokenizer,',
-    ...(c.lora ? ['    peft_config=peft_config,'] : []),
+    ...peftConfigArg(run),
     ')',
     ...(spec.prependsBos ? ['tokenizer.bos_token = bos_token'] : []),
     'trainer.train()',
@@ -191,6 +192,7 @@ export function trlReadme(run: TrlRun): string {
     ...(run.hasEval ? [online ? '  eval.jsonl        the held-out prompts' : '  eval.jsonl        the held-out pairs (eval_ metrics)'] : []),
     ...(judges ? [`  ${TRL_REWARDS_FILE}        PrefPlay's rule-based judges as TRL reward functions (the same verdicts)`] : []),
     `  model/            the starting model in Hugging Face layout (${family.type}, ${family.architecture}; from_pretrained loads it)`,
+    ...(continuedAdapter(run) ? [`  ${`${continuedAdapter(run)}/`.padEnd(18)}the imported PEFT adapter the LoRA run continued (PeftModel.from_pretrained loads it over model/)`] : []),
     ...(online && run.rewardModel && (spec.name === 'PPO' || spec.rewardFuncs?.includes('REWARD_MODEL')) ? [`  ${`${run.rewardModel}/`.padEnd(18)}the reward model (*ForSequenceClassification)${spec.name === 'PPO' ? ', also the value model\'s start' : ''}`] : []),
     '  requirements.txt  the Python packages',
     '',
@@ -220,6 +222,8 @@ export interface TrlPrompt {
  */
 export function trlExportFiles(run: Omit<TrlRun, 'hasEval'>, train: readonly (Example | TrlPrompt)[], evalSet: readonly (Example | TrlPrompt)[] = []): Map<string, string> {
   if (!train.length) throw new Error('TRL export: no training examples');
+  if (continuedAdapter(run) && methodDescriptor(run.config.objective.method).trl.model === 'sequence-classification')
+    throw new Error("TRL export: a LoRA reward model that continued an imported adapter has no TRL counterpart here (RewardTrainer would put a causal LM's adapter beside a new score head): export its model or its adapter instead, or run it with LoRA off");
   const data = methodDescriptor(run.config.objective.method).data;
   const online = data === 'prompts';
   const full: TrlRun = { ...run, hasEval: evalSet.length > 0, ...(online ? { trainPrompts: run.trainPrompts ?? train.length } : {}) };

@@ -3,13 +3,14 @@
 //
 //   $HF_HOME/hub/models--ORG--NAME/
 //     refs/REVISION                  the commit hash REVISION resolved to
-//     snapshots/COMMIT/FILE          complete files (regular files; the Hub's tools use symlinks into blobs/)
+//     snapshots/COMMIT/FILE          complete files (regular files; the Hub's tools use symlinks into blobs/;
+//                                    a file an update did not change is a hard link to the older snapshot's)
 //     .prefplay/COMMIT.json          the snapshot's manifest (files and sizes), written once all are in
 //     .prefplay/COMMIT/FILE.part     an interrupted download, continued with an HTTP Range request
 //
 // The root is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub (the Hugging Face
-// conventions).
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+// conventions). Older snapshots stay when a revision moves on (as huggingface_hub keeps them).
+import { copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HubStorage, PartialWriter, SnapshotKey, SnapshotManifest } from './storage';
@@ -110,6 +111,26 @@ export function nodeHubStorage(root: string = hubCacheRoot()): HubStorage {
     },
     async dropPartial(key, path) {
       await rm(partPath(key, path), { force: true });
+    },
+    async copyFile(from, to, path, signal) {
+      const src = filePath(from, path);
+      if ((await size(src)) === null) return null;
+      signal?.throwIfAborted();
+      const dest = filePath(to, path);
+      await mkdir(dirname(dest), { recursive: true });
+      await rm(dest, { force: true });
+      try {
+        // a hard link: no bytes copied, and the file appears whole at once (never written in place
+        // later: a download writes its .part and renames it over the name)
+        await link(src, dest);
+      } catch {
+        // a file system without hard links: a copy into the partial file, renamed once whole
+        const part = partPath(to, path);
+        await mkdir(dirname(part), { recursive: true });
+        await copyFile(src, part);
+        await rename(part, dest);
+      }
+      return size(dest);
     },
   };
 }

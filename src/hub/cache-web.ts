@@ -7,6 +7,11 @@
 //     snapshots/COMMIT/FILE     complete files
 //     partial/COMMIT/FILE       an interrupted download, continued with an HTTP Range request
 //
+// When a revision moves on, the new snapshot is written beside the old one (files whose content
+// did not change are copied over, chunk by chunk) and the old one is deleted once its ref names
+// the new commit and no other ref names the old (pruneSnapshot): an update does not leave the
+// model twice in the browser's storage.
+//
 // Why OPFS and not Cache Storage: a download is appended to in place, and what arrived stays on
 // disk even when the tab closes mid-download, so the next try continues with a Range request;
 // Cache Storage keeps only whole Responses (a partial file would be many entries glued back
@@ -26,6 +31,8 @@ import { memoryHubStorage, type HubStorage, type PartialWriter, type SnapshotMan
 
 /** The OPFS folder every cached model lives under. */
 export const WEB_CACHE_DIR = 'prefplay-hub';
+/** Bytes read and written at a time when an update copies an unchanged file to the new snapshot. */
+const COPY_CHUNK = 8 << 20;
 
 /** One snapshot (repository at a commit) in the cache. */
 export interface CachedSnapshotInfo {
@@ -288,6 +295,36 @@ export function opfsHubStorage(root?: () => Promise<Dir>): WebHubStorage {
     async dropPartial(key, path) {
       await removeIn(await dirOf(key.repo, 'partial', key.commit, false), segment(path, 'file name'));
     },
+    async copyFile(from, to, path, signal) {
+      const src = await fileIn(await dirOf(from.repo, 'snapshots', from.commit, false), segment(path, 'file name'));
+      if (!src) return null;
+      const file = await src.getFile();
+      // through the partial file, COPY_CHUNK at a time: a shard of several GB never sits in memory
+      const w = await storage.openPartial(to, path, false);
+      try {
+        for (let at = 0; at < file.size; at += COPY_CHUNK) {
+          signal?.throwIfAborted();
+          await w.write(new Uint8Array(await file.slice(at, at + COPY_CHUNK).arrayBuffer()));
+        }
+      } finally {
+        await w.close();
+      }
+      await storage.completePartial(to, path);
+      return file.size;
+    },
+    async pruneSnapshot(key) {
+      const commit = segment(key.commit, 'commit');
+      const base = await subdir(await top(), [repoFolder(key.repo)], false);
+      if (!base) return false;
+      for (const [, f] of await entries(await subdir(base, ['refs'], false))) {
+        if (f.kind === 'file' && (await readText(f as FileHandle))?.trim() === commit) return false;
+      }
+      // the manifest first: whatever might be left of the files is then no complete snapshot
+      const manifest = await removeIn(await subdir(base, ['manifests'], false), manifestName(commit));
+      const files = await removeIn(await subdir(base, ['snapshots'], false), commit, true);
+      const partial = await removeIn(await subdir(base, ['partial'], false), commit, true);
+      return manifest || files || partial;
+    },
     async list() {
       const out: CachedModel[] = [];
       for (const [folder, handle] of await entries(await top())) {
@@ -330,7 +367,8 @@ export function opfsHubStorage(root?: () => Promise<Dir>): WebHubStorage {
           const sum = (x: Map<string, number>) => [...x.values()].reduce((a, b) => a + b, 0);
           return {
             commit,
-            revisions: revisions.get(commit) ?? (m?.revision ? [m.revision] : []),
+            // no ref names it: the revision it was downloaded for, unless that ref moved on since
+            revisions: revisions.get(commit) ?? (m?.revision && ![...revisions.values()].some((r) => r.includes(m.revision)) ? [m.revision] : []),
             complete: done,
             files: files.size,
             bytes: sum(files) + sum(parts),
@@ -395,7 +433,8 @@ export function memoryWebHubStorage(): WebHubStorage {
           const man = await m.getManifest({ repo, commit: s.commit });
           s.complete = !!man && man.files.every((f) => m.files.get(`${repo}@${s.commit}/${f.path}`)?.length === f.size);
           if (s.complete) {
-            s.revisions = [man!.revision];
+            // the revision it was downloaded for, unless its ref moved on to another commit since
+            s.revisions = ((await m.getRef(repo, man!.revision)) ?? s.commit) === s.commit ? [man!.revision] : [];
             s.totalBytes = man!.files.reduce((a, f) => a + f.size, 0);
             s.downloadedAt = man!.downloadedAt;
           }
@@ -404,6 +443,16 @@ export function memoryWebHubStorage(): WebHubStorage {
         out.push({ repo, bytes: list.reduce((a, s) => a + s.bytes, 0), complete: list.some((s) => s.complete), snapshots: list });
       }
       return out;
+    },
+    async pruneSnapshot(key) {
+      const refs = [...m.refs].filter(([k]) => k.startsWith(`${key.repo}@`));
+      if (refs.some(([, commit]) => commit === key.commit)) return false;
+      const prefix = `${key.repo}@${key.commit}/`;
+      let found = m.manifests.delete(prefix);
+      for (const map of [m.files, m.partials] as Array<Map<string, unknown>>) {
+        for (const k of [...map.keys()]) if (k.startsWith(prefix)) found = map.delete(k) || found;
+      }
+      return found;
     },
     async remove(repo) {
       let found = false;

@@ -17,10 +17,11 @@ export const OPTIONAL_FILES = [
   'generation_config.json',
 ] as const;
 
-/** A file of the repository; `size` in bytes when the listing gives it. */
+/** A file of the repository; `size` in bytes when the listing gives it, `blobId` its content's git id. */
 export interface HubFile {
   path: string;
   size: number | null;
+  blobId?: string;
 }
 
 /** The files to fetch, from the repository's listing; shards come later, from the index (shardsOf). */

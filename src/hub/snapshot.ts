@@ -2,20 +2,28 @@
 // repository's files (GET {endpoint}/api/models/{repo}/revision/{rev}?blobs=true), pick the
 // files a model folder needs (./files.ts), fetch each from {endpoint}/{repo}/resolve/{commit}/{file}
 // (./download.ts), then record the snapshot's manifest and the revision's commit. A snapshot
-// already complete in the storage is used as it is, and without the server when it cannot be
-// reached or `offline` is set.
+// already complete in the storage is used as it is when the revision is a commit hash or `offline`
+// is set; for a branch or tag the same listing call, with a short timeout, says whether the
+// revision moved on: same commit, the cache as it is; another, the new snapshot is fetched next to
+// the old one (files whose blobId did not change are copied over, not downloaded) and the ref
+// moves once it is complete (the page's cache then deletes the old one); no answer or an error,
+// the cached snapshot with a notice saying why (as huggingface_hub does). Only the endpoint a
+// snapshot was downloaded from (its manifest says) is asked: another endpoint, or a manifest that
+// does not say, is not contacted about it.
 //
 // Why plain fetch and not @huggingface/hub: its downloadFile hands back a whole Blob (no progress
 // callback, no continuation of a partial file kept in our storage) and recent versions fetch
 // Xet-backed files through Hugging Face's Xet servers, which a local stand-in cannot serve; the
 // two plain URLs above are the Hub's documented, stable interface and are all this needs.
-import { DEFAULT_TOKEN_HINT, fetchFailure, HubError, httpError, type ErrorContext } from './errors';
+import { causeText, DEFAULT_TOKEN_HINT, fetchFailure, HubError, httpError, type ErrorContext } from './errors';
 import { downloadFile, type FetchLike } from './download';
 import { CONFIG_FILE, OPTIONAL_FILES, selectFiles, shardsOf, WEIGHTS_FILE, WEIGHTS_INDEX_FILE, type HubFile } from './files';
 import { formatHubId, isCommitHash, type HubModelId } from './id';
 import type { HubStorage, SnapshotKey, SnapshotManifest } from './storage';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+/** How long the check of a cached branch's current commit may take (huggingface_hub's etag timeout). */
+export const CHECK_TIMEOUT_MS = 10_000;
 
 export interface DownloadProgress {
   /** The file being fetched now. */
@@ -49,16 +57,38 @@ export interface HubOptions {
   onProgress?: (p: DownloadProgress) => void;
   /** Told of every request that continues a partial file (tests, logs). */
   onResume?: (file: string, offset: number) => void;
+  /** The limit on the check of a cached branch's current commit, in ms (default CHECK_TIMEOUT_MS). */
+  checkTimeoutMs?: number;
+  /**
+   * false: a cached snapshot whose revision moved on is used as it is (its `notice` names the newer
+   * commit) instead of downloading the new one — the page's reload, which shows no progress.
+   * Default true.
+   */
+  update?: boolean;
 }
 
 export interface HubSnapshot {
   id: HubModelId;
   key: SnapshotKey;
-  files: Array<{ path: string; size: number }>;
+  files: SnapshotManifest['files'];
+  /** The endpoint it was downloaded from (null: an older manifest that does not say). */
+  endpoint: string | null;
   /** Bytes fetched by this call (0: everything came from the storage). */
   downloadedBytes: number;
-  /** The server was not asked (offline mode) or could not be reached: the cached snapshot was used. */
+  /** The server was not asked (offline mode, another endpoint) or gave no answer to the check (unreachable, an error, the timeout): the cached snapshot was used. */
   offline: boolean;
+  /**
+   * Why the cached snapshot was used without being known to be the revision's newest: the check
+   * failed (`could not check … (reason)`), the newer snapshot's download failed, or `update: false`
+   * left a newer commit on the server. null: it is current, pinned, or offline mode was asked for.
+   */
+  notice: string | null;
+  /**
+   * Why the cached snapshot was not checked, when that is no fault to warn about (a muted line):
+   * it came from another endpoint (or an older manifest names none), or the server wants an access
+   * token and none was given (a gated model after a reload, which forgets the token).
+   */
+  note: string | null;
 }
 
 /** The endpoint without trailing slashes; a malformed one is refused. */
@@ -126,10 +156,12 @@ export async function fetchModelInfo(id: HubModelId, opts: HubOptions): Promise<
   let siblings: HubFile[] | null = null;
   if (Array.isArray(json?.siblings)) {
     siblings = [];
-    for (const s of json.siblings as Array<{ rfilename?: unknown; size?: unknown; lfs?: { size?: unknown } }>) {
+    for (const s of json.siblings as Array<{ rfilename?: unknown; size?: unknown; blobId?: unknown; lfs?: { size?: unknown } }>) {
       if (typeof s?.rfilename !== 'string') continue;
       const size = typeof s.size === 'number' ? s.size : typeof s.lfs?.size === 'number' ? s.lfs.size : null;
-      siblings.push({ path: s.rfilename, size: size !== null && Number.isSafeInteger(size) && size >= 0 ? size : null });
+      // the git blob id (`?blobs=true`): the same id at another commit is the same content
+      const blobId = typeof s.blobId === 'string' && /^[0-9a-f]{40,64}$/.test(s.blobId) ? s.blobId : null;
+      siblings.push({ path: s.rfilename, size: size !== null && Number.isSafeInteger(size) && size >= 0 ? size : null, ...(blobId ? { blobId } : {}) });
     }
   }
   return { sha, siblings };
@@ -142,7 +174,44 @@ export async function cachedSnapshot(id: HubModelId, storage: HubStorage): Promi
   const key = { repo: id.repo, commit };
   const manifest = await storage.getManifest(key);
   if (!manifest || !(await isComplete(storage, key, manifest))) return null;
-  return { id, key, files: manifest.files, downloadedBytes: 0, offline: false };
+  return { id, key, files: manifest.files, endpoint: manifest.endpoint ?? null, downloadedBytes: 0, offline: false, notice: null, note: null };
+}
+
+/** The short reason of a failed check, for a notice: `HTTP 503`, `ECONNREFUSED`, … */
+function reasonOf(e: HubError, tokenGiven: boolean): string {
+  if (e.status !== null) return `HTTP ${e.status}${e.kind === 'auth' ? (tokenGiven ? ': the access token was refused' : ': the model needs an access token') : ''}`;
+  if (e.kind === 'network' && e.cause !== undefined) return causeText(e.cause);
+  return e.message;
+}
+
+/**
+ * The revision's current commit and files, or why the server could not say within the check's
+ * timeout (unreachable, an error status, no answer; `authStatus`: the 401/403 of a gated or private
+ * model, else null). Cancelling through `opts.signal` still throws.
+ */
+async function checkRevision(id: HubModelId, opts: HubOptions): Promise<{ info: ModelInfo } | { reason: string; authStatus: number | null }> {
+  const ms = opts.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
+  const outer = opts.signal;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
+  }, ms);
+  try {
+    return { info: await fetchModelInfo(id, { ...opts, signal: controller.signal }) };
+  } catch (e) {
+    if (outer?.aborted) throw e;
+    if (timedOut) return { reason: `no answer within ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}`, authStatus: null };
+    if (e instanceof HubError) return { reason: reasonOf(e, !!opts.token), authStatus: e.kind === 'auth' ? e.status : null };
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onAbort);
+  }
 }
 
 async function isComplete(storage: HubStorage, key: SnapshotKey, manifest: SnapshotManifest): Promise<boolean> {
@@ -170,43 +239,123 @@ class Speedometer {
 }
 
 /**
- * The model folder's files of `id` in `opts.storage`: from the storage when a complete snapshot
- * of the revision is there (without the server when it is unreachable or `offline` is set),
- * else downloaded (a partial file continues where it stopped). Errors are HubErrors with one-line
- * messages.
+ * The model folder's files of `id` in `opts.storage`. A complete snapshot of the revision in the
+ * storage is used without a request when the revision is a commit hash or `offline` is set, or
+ * when it was downloaded from another endpoint than `opts.endpoint` (or its manifest does not say
+ * from where: `note`); for a branch or tag its endpoint is asked for the revision's commit
+ * (CHECK_TIMEOUT_MS): the same one, the cached snapshot; another, that snapshot is downloaded
+ * beside the cached one (see downloadSnapshot); no answer, or any failure of that update but a
+ * cancel (a full storage, a broken download), the cached snapshot with a `notice` (a 401/403
+ * without a token: a `note`). Without a cached snapshot it is downloaded (a partial file continues
+ * where it stopped). Errors are HubErrors with one-line messages.
  */
 export async function downloadModel(id: HubModelId, opts: HubOptions): Promise<HubSnapshot> {
   const { storage } = opts;
   const ctx = context(id, opts);
+  const cached = await cachedSnapshot(id, storage);
   if (opts.offline) {
-    const hit = await cachedSnapshot(id, storage);
-    if (hit) return { ...hit, offline: true };
+    if (cached) return { ...cached, offline: true };
     throw new HubError('offline', `${ctx.label}: not in the cache, and offline mode is on (nothing is downloaded)`);
   }
-  let info: ModelInfo;
-  try {
-    info = await fetchModelInfo(id, opts);
-  } catch (e) {
-    if (e instanceof HubError && e.kind === 'network') {
-      const hit = await cachedSnapshot(id, storage);
-      if (hit) return { ...hit, offline: true };
-      throw new HubError('network', `${e.message}, and ${ctx.label} is not in the cache`, null, { cause: e });
+  if (!cached) {
+    let info: ModelInfo;
+    try {
+      info = await fetchModelInfo(id, opts);
+    } catch (e) {
+      if (e instanceof HubError && e.kind === 'network') throw new HubError('network', `${e.message}, and ${ctx.label} is not in the cache`, null, { cause: e });
+      throw e;
     }
-    throw e;
+    return snapshotOf(id, opts, info, null);
   }
-  const urlRevision = info.sha ?? id.revision;
-  const key: SnapshotKey = { repo: id.repo, commit: info.sha ?? id.revision.split('/').join('--') };
+  // a commit hash names content that cannot change: nothing to ask
+  if (isCommitHash(id.revision)) return cached;
+  // another server is not told which model is cached, and its answer could not be trusted for it
+  if (cached.endpoint !== ctx.endpoint) {
+    const from = cached.endpoint ? `it was downloaded from ${cached.endpoint}` : 'the cache does not record which Hub it was downloaded from';
+    return { ...cached, offline: true, note: `not checked for a newer revision of ${id.revision}: ${from}` };
+  }
+  const check = await checkRevision(id, opts);
+  if ('reason' in check) {
+    // a gated or private model without a token (the page forgets it on a reload): no fault to warn about
+    if (check.authStatus !== null && !opts.token) return { ...cached, offline: true, note: `not checked for a newer revision of ${id.revision}: without an access token ${ctx.endpoint} answers HTTP ${check.authStatus} (a gated or private model)` };
+    return { ...cached, offline: true, notice: `could not check ${ctx.endpoint} for a newer revision of ${id.revision} (${check.reason})` };
+  }
+  const newer = `commit ${keyOf(id, check.info).commit.slice(0, 12)}`;
+  try {
+    return await snapshotOf(id, opts, check.info, cached);
+  } catch (e) {
+    // the cached snapshot still works (its ref moves only once the new one is complete): any
+    // failure but a cancel (a full storage, a broken download, a disk error) leaves it in use
+    if (opts.signal?.aborted) throw e instanceof HubError && e.kind === 'aborted' ? e : fetchFailure(e, opts.signal, ctx.label, ctx.endpoint);
+    if (e instanceof HubError && e.kind === 'aborted') throw e;
+    return { ...cached, notice: `could not download the newer revision of ${id.revision} (${newer}): ${errorText(e)}` };
+  }
+}
+
+/** The snapshot a listing names: its commit, or the revision as a folder name when it names none. */
+function keyOf(id: HubModelId, info: ModelInfo): SnapshotKey {
+  return { repo: id.repo, commit: info.sha ?? id.revision.split('/').join('--') };
+}
+
+/** An error's one line for a notice: a HubError's message, else its name and message. */
+function errorText(e: unknown): string {
+  if (e instanceof HubError) return e.message;
+  const err = e as { name?: unknown; message?: unknown } | null;
+  const message = typeof err?.message === 'string' ? err.message : String(e);
+  return typeof err?.name === 'string' && err.name !== 'Error' ? `${err.name}: ${message}` : message;
+}
+
+/**
+ * The snapshot of `info`: the cached one when it is that commit, one already complete in the
+ * storage (the ref moves to it), else downloaded — unless `update: false` leaves a newer commit
+ * named in the cached one's notice.
+ */
+async function snapshotOf(id: HubModelId, opts: HubOptions, info: ModelInfo, cached: HubSnapshot | null): Promise<HubSnapshot> {
+  const { storage } = opts;
+  const key = keyOf(id, info);
+  if (cached && key.commit === cached.key.commit) return cached;
   const manifest = await storage.getManifest(key);
   if (manifest && (await isComplete(storage, key, manifest))) {
-    if (info.sha && info.sha !== id.revision) await storage.setRef(id.repo, id.revision, info.sha);
-    return { id, key, files: manifest.files, downloadedBytes: 0, offline: false };
+    await moveRef(storage, id, key.commit, cached?.key ?? null);
+    return { id, key, files: manifest.files, endpoint: manifest.endpoint ?? null, downloadedBytes: 0, offline: false, notice: null, note: null };
   }
+  if (cached && opts.update === false) {
+    return { ...cached, notice: `${normalizeEndpoint(opts.endpoint)} has a newer revision of ${id.revision} (commit ${key.commit.slice(0, 12)}), not downloaded yet: load the model again to download it` };
+  }
+  return downloadSnapshot(id, opts, info, key, cached);
+}
+
+/**
+ * Points the revision's ref at `commit` (a commit-hash revision has none); then, where the storage
+ * prunes (the page's cache), the snapshot it named before goes unless another ref still names it.
+ */
+async function moveRef(storage: HubStorage, id: HubModelId, commit: string, previous: SnapshotKey | null): Promise<void> {
+  if (commit !== id.revision) await storage.setRef(id.repo, id.revision, commit);
+  if (!previous || previous.commit === commit || !storage.pruneSnapshot) return;
+  try {
+    await storage.pruneSnapshot(previous);
+  } catch {
+    // the new snapshot is complete and in use; the old one stays listed under "Cached models" to delete by hand
+  }
+}
+
+/**
+ * Downloads the snapshot `key` of `info`, then writes its manifest (with the endpoint) and moves
+ * the revision's ref to it. `previous`: the cached snapshot of the revision it replaces, left as it
+ * is until then (moveRef may prune it after); its files whose blobId the listing gives again (same
+ * content) are copied from it (storage.copyFile: in chunks or a hard link) instead of downloaded.
+ */
+async function downloadSnapshot(id: HubModelId, opts: HubOptions, info: ModelInfo, key: SnapshotKey, previous: HubSnapshot | null): Promise<HubSnapshot> {
+  const { storage } = opts;
+  const ctx = context(id, opts);
+  const urlRevision = info.sha ?? id.revision;
+  const reusable = new Map((previous?.files ?? []).filter((f) => f.blobId).map((f) => [f.path, f]));
 
   const fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
   const speed = new Speedometer();
   let bytesPerSecond = 0;
   let downloaded = 0;
-  const got: Array<{ path: string; size: number }> = [];
+  const got: SnapshotManifest['files'] = [];
   // planned files; shards join once the index is in
   const plan: HubFile[] = [];
   const total = () => (plan.every((f) => f.size !== null) ? plan.reduce((a, f) => a + (f.size ?? 0), 0) : null);
@@ -220,6 +369,21 @@ export async function downloadModel(id: HubModelId, opts: HubOptions): Promise<H
     if (present !== null && (file.size === null || present === file.size)) {
       report(present, present);
       return present;
+    }
+    const old = reusable.get(file.path);
+    if (previous && old && file.blobId && old.blobId === file.blobId && (file.size === null || file.size === old.size)) {
+      let copied: number | null;
+      try {
+        copied = await storage.copyFile(previous.key, key, file.path, opts.signal);
+      } catch (e) {
+        if (opts.signal?.aborted) throw fetchFailure(e, opts.signal, `${file.path} of ${ctx.label}`, ctx.endpoint);
+        throw e;
+      }
+      if (copied === old.size) {
+        report(copied, copied);
+        return copied;
+      }
+      // gone from the old snapshot, or not its size: downloaded instead (replacing what was copied)
     }
     const size = await downloadFile({
       url: resolveUrl(ctx.endpoint, id.repo, urlRevision, file.path),
@@ -246,7 +410,7 @@ export async function downloadModel(id: HubModelId, opts: HubOptions): Promise<H
   const run = async (file: HubFile, optional = false): Promise<boolean> => {
     const size = await fetchOne(file, optional);
     if (size === null) plan.splice(plan.indexOf(file), 1);
-    else got.push({ path: file.path, size });
+    else got.push({ path: file.path, size, ...(file.blobId ? { blobId: file.blobId } : {}) });
     return size !== null;
   };
 
@@ -258,11 +422,12 @@ export async function downloadModel(id: HubModelId, opts: HubOptions): Promise<H
       const f = plan[i];
       await run(f);
       if (f !== index) continue;
-      const sizes = new Map(info.siblings.map((s) => [s.path, s.size]));
+      const listed = new Map(info.siblings.map((s) => [s.path, s]));
       const shards = shardsOf((await storage.readFile(key, f.path)) ?? new Uint8Array(), ctx.label);
-      const missing = shards.find((s) => !sizes.has(s));
+      const missing = shards.find((s) => !listed.has(s));
       if (missing) throw new HubError('unsupported', `${ctx.label}: ${WEIGHTS_INDEX_FILE} names shard ${missing}, which the repository does not have`);
-      plan.splice(i + 1, 0, ...shards.map((s) => ({ path: s, size: sizes.get(s) ?? null })));
+      // copies: the plan finds its entries by identity
+      plan.splice(i + 1, 0, ...shards.map((s) => ({ ...listed.get(s)! })));
     }
   } else {
     // no listing: config.json and the weights must be there; the rest is tried (404: absent)
@@ -281,7 +446,7 @@ export async function downloadModel(id: HubModelId, opts: HubOptions): Promise<H
     for (const name of OPTIONAL_FILES) await probe(name, true);
   }
 
-  await storage.setManifest(key, { repo: id.repo, commit: key.commit, revision: id.revision, files: got, downloadedAt: new Date().toISOString() });
-  if (key.commit !== id.revision) await storage.setRef(id.repo, id.revision, key.commit);
-  return { id, key, files: got, downloadedBytes: downloaded, offline: false };
+  await storage.setManifest(key, { repo: id.repo, commit: key.commit, revision: id.revision, endpoint: ctx.endpoint, files: got, downloadedAt: new Date().toISOString() });
+  await moveRef(storage, id, key.commit, previous?.key ?? null);
+  return { id, key, files: got, endpoint: ctx.endpoint, downloadedBytes: downloaded, offline: false, notice: null, note: null };
 }

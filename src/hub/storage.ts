@@ -18,7 +18,13 @@ export interface SnapshotManifest {
   commit: string;
   /** The revision asked for when it was downloaded (main, a tag, the commit). */
   revision: string;
-  files: Array<{ path: string; size: number }>;
+  /**
+   * The Hub endpoint it was downloaded from (normalized, e.g. `https://huggingface.co`): the only
+   * server later asked whether its revision moved on. Absent from older manifests (never checked).
+   */
+  endpoint?: string;
+  /** `blobId`: the listing's git blob id (absent from older manifests): an update copies a file whose id did not change. */
+  files: Array<{ path: string; size: number; blobId?: string }>;
   /** ISO time of completion. */
   downloadedAt: string;
 }
@@ -45,10 +51,22 @@ export interface HubStorage {
   /** The partial download becomes the complete file (replacing any older one). */
   completePartial(key: SnapshotKey, path: string): Promise<void>;
   dropPartial(key: SnapshotKey, path: string): Promise<void>;
+  /**
+   * Copies a complete file of snapshot `from` into snapshot `to` (an update reusing a file whose
+   * content did not change), in chunks or as a hard link, never the whole file in memory; stops
+   * with `signal`. The copied size, or null when `from` has no such file.
+   */
+  copyFile(from: SnapshotKey, to: SnapshotKey, path: string, signal?: AbortSignal): Promise<number | null>;
+  /**
+   * Deletes snapshot `key` (files, partial downloads, manifest) when no ref of its repository
+   * names its commit any more; true when it did. The page's cache has it (an update must not double
+   * the model in the browser's storage); the Node cache keeps old snapshots, as huggingface_hub does.
+   */
+  pruneSnapshot?(key: SnapshotKey): Promise<boolean>;
 }
 
 /** Everything in memory (tests; a page without persistent storage). */
-export function memoryHubStorage(): HubStorage & { files: Map<string, Uint8Array>; partials: Map<string, Uint8Array[]> } {
+export function memoryHubStorage(): HubStorage & { files: Map<string, Uint8Array>; partials: Map<string, Uint8Array[]>; refs: Map<string, string>; manifests: Map<string, SnapshotManifest> } {
   const refs = new Map<string, string>();
   const manifests = new Map<string, SnapshotManifest>();
   const files = new Map<string, Uint8Array>();
@@ -66,6 +84,8 @@ export function memoryHubStorage(): HubStorage & { files: Map<string, Uint8Array
   return {
     files,
     partials,
+    refs,
+    manifests,
     async getRef(repo, revision) {
       return refs.get(`${repo}@${revision}`) ?? null;
     },
@@ -105,6 +125,14 @@ export function memoryHubStorage(): HubStorage & { files: Map<string, Uint8Array
     },
     async dropPartial(key, path) {
       partials.delete(k(key, path));
+    },
+    async copyFile(from, to, path, signal) {
+      signal?.throwIfAborted();
+      const bytes = files.get(k(from, path));
+      if (!bytes) return null;
+      // shared, not copied: a stored file is never written in place (completePartial replaces it)
+      files.set(k(to, path), bytes);
+      return bytes.length;
     },
   };
 }

@@ -39,8 +39,8 @@ export interface HubState {
 export interface ModelSlice {
   model: { ref: ModelRef | null; status: 'idle' | 'loading' | 'ready' | 'error'; info: ModelInfo | null; error: string | null };
   hub: HubState;
-  /** Files: the picked folder's files (the ref's name is the folder's). */
-  loadModel(ref: ModelRef, files?: File[]): Promise<void>;
+  /** Files: the picked folder's files (the ref's name is the folder's). keepAdapter: a reload restoring the model keeps the imported adapter. */
+  loadModel(ref: ModelRef, files?: File[], opts?: { keepAdapter?: boolean }): Promise<void>;
   /** After a reload: the last model, its files from IndexedDB (a Hub model: from the browser's cache, no request). */
   restoreModel(ref: ModelRef): Promise<void>;
   setHubToken(token: string): void;
@@ -79,7 +79,7 @@ let seq = 0;
 export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set, get) => ({
   model: { ref: null, status: 'idle', info: null, error: null },
   hub: { endpoint: DEFAULT_ENDPOINT, token: '', download: null, error: null, notice: null, cache: null },
-  async loadModel(ref, files = []) {
+  async loadModel(ref, files = [], opts = {}) {
     const mine = ++seq;
     const prev = get().model;
     const hub = get().hub;
@@ -94,6 +94,11 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       const info = await engine().loadModel(sourceOf(ref, files, hub));
       if (mine !== seq) return;
       set({ model: { ref, status: 'ready', info, error: null }, hub: { ...get().hub, download: null } });
+      // an imported PEFT adapter belongs to the model it was checked against: another model drops
+      // it; the same one loaded again (a newer Hub revision) keeps it, checked against it again
+      // (or, when its restore waited for this model, the saved one comes back)
+      if (prev.ref && sameModel(ref, prev.ref)) await (get().adapter.source ? get().recheckAdapter() : get().restoreAdapter());
+      else if (!opts.keepAdapter) await get().removeAdapter();
       void get().inspectData();
       if (isHub) void get().refreshHubCache();
       await saveKv('model', ref);
@@ -116,7 +121,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
   },
   async restoreModel(ref) {
     if (ref.kind === 'hub') return restoreHub(ref, set, get);
-    if (ref.kind !== 'files') return get().loadModel(ref);
+    if (ref.kind !== 'files') return get().loadModel(ref, [], { keepAdapter: true });
     const blobs = await loadBlobs('model/');
     if (!blobs.size) return get().loadModel(defaultModelRef());
     const files = [...blobs].map(([key, b]) => new File([b], key.slice('model/'.length)));
@@ -162,15 +167,17 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
 });
 
 /**
- * After a reload, a Hub model comes from the browser's cache only: no request leaves the page.
- * One that is no longer there (deleted, or its download never finished) gives way to the default
- * model, and the page says so; downloading it again is the user's call.
+ * After a reload, a Hub model comes from the browser's cache only, with no request (SPEC §3.2:
+ * nothing leaves the page unasked; pressing Load checks for a newer revision). One that is no
+ * longer there (deleted, or its download never finished) gives way to the default model, and the
+ * page says so; downloading it
+ * again is the user's call.
  */
 async function restoreHub(ref: Extract<ModelRef, { kind: 'hub' }>, set: (patch: Partial<AppState>) => void, get: () => AppState): Promise<void> {
   const mine = ++seq;
   set({ model: { ref, status: 'loading', info: null, error: null } });
   try {
-    const info = await engine().loadModel({ kind: 'hub', id: ref.id, endpoint: get().hub.endpoint, offline: true });
+    const info = await engine().loadModel({ kind: 'hub', id: ref.id, endpoint: get().hub.endpoint, cacheOnly: true });
     if (mine !== seq) return;
     set({ model: { ref, status: 'ready', info, error: null } });
     void get().inspectData();

@@ -3,7 +3,7 @@
 // Fed by engine events. A new Start moves the previous comparison into the runs history
 // (./history.ts), which the runs table lists and the charts can overlay (chartRuns).
 import type { StateCreator } from 'zustand';
-import type { EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
+import type { AdapterInfo, EngineEvent, RunSpec, TrainSettings } from '../worker/protocol';
 import type { AppState } from './index';
 import { reduceEvents, type EventState, type RunView } from './events';
 import { engine } from './workers';
@@ -13,6 +13,7 @@ import { dataFileName, type DataSource } from './data';
 import { sameModel, type ModelRef } from './model';
 import { saveSoon } from './persist';
 import { archive, historyKey, runSettingsText, type HistoryEntry, type SavedHistory } from './history';
+import { effectiveSettings, sameAdapter } from './adapter';
 
 export interface SessionView {
   id: string;
@@ -20,6 +21,8 @@ export interface SessionView {
   cards: MethodCard[];
   data: DataSource;
   modelRef: ModelRef;
+  /** The imported PEFT adapter every run started from (the Model tab's); absent: none. */
+  adapter?: AdapterInfo | null;
   startedAt: number;
   /** The engine worker holds this session (false after a reload until it is resumed). */
   live: boolean;
@@ -85,8 +88,11 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
     if (!session) throw new Error('there is no comparison to resume');
     if (!sameModel(session.modelRef, model.ref) || model.status !== 'ready') throw new Error('the model changed since this comparison ran (or is still loading): load the same model, or start a new comparison');
     if (!data.blob || !data.source || data.source.name !== session.data.name || data.source.size !== session.data.size) throw new Error(`the data changed since this comparison ran: load ${session.data.name} again, or start a new comparison`);
+    const adapter = get().adapter;
+    if (adapter.status === 'loading') throw new Error('the imported adapter is still being read (Model tab): resume once it is shown');
+    if (!sameAdapter(session.adapter, adapter.info)) throw new Error(session.adapter ? `the imported adapter changed since this comparison ran: import ${session.adapter.name} again (Model tab), or start a new comparison` : 'an adapter was imported since this comparison ran: remove it (Model tab), or start a new comparison');
     set({ session: { ...session, live: true } });
-    const outcome = await engine().start({ sessionId: session.id, runs: resumedSpecs(runSpecs(session.cards), get().runs), settings: session.settings, data: { file: data.blob, name: dataFileName(data.source), format: data.format }, resume: true });
+    const outcome = await engine().start({ sessionId: session.id, runs: resumedSpecs(runSpecs(session.cards), get().runs), settings: session.settings, data: { file: data.blob, name: dataFileName(data.source), format: data.format }, ...(adapter.source ? { adapter: adapter.source } : {}), resume: true });
     if (outcome === 'cancelled') {
       // the runs stay as they were: paused, resumable from their checkpoints
       const runs = get().runs.map((r) => (['queued', 'preparing', 'running'].includes(r.status) ? { ...r, status: 'paused' as const, etaSeconds: undefined } : r));
@@ -122,10 +128,12 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
     },
     async startComparison() {
       const s = get();
-      const problems = settingsProblems(s.settings, { nPositions: s.model.info?.nPositions, examples: s.data.result?.report.accepted });
+      // an imported adapter: LoRA runs continue it with its r, lora_alpha and target modules (what is checked and sent)
+      const settings = effectiveSettings(s.settings, s.adapter.info);
+      const problems = settingsProblems(settings, { nPositions: s.model.info?.nPositions, examples: s.data.result?.report.accepted });
       if (!s.cards.length) problems.push('Add at least one method.');
       const labels = runLabels(s.cards);
-      s.cards.forEach((c, i) => problems.push(...[...cardProblems(c), ...cardSettingsProblems(c, s.settings)].map((p) => `${labels[i]}: ${p}.`)));
+      s.cards.forEach((c, i) => problems.push(...[...cardProblems(c), ...cardSettingsProblems(c, settings)].map((p) => `${labels[i]}: ${p}.`)));
       problems.push(...comparisonProblems(s.cards));
       // unpaired (KTO) data trains KTO cards only (KTO also takes pairs, split as TRL does); prompt-only
       // data trains the online cards that need no Reward model run
@@ -138,9 +146,11 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       if (!s.data.blob || !s.data.source || s.data.status !== 'ready') problems.push(s.data.status === 'reading' ? 'The data file is still being read.' : 'Choose preference pairs first (Data panel): upload a file or pick a built-in set.');
       else if (!s.data.result?.report.accepted) problems.push(`The data file has no accepted ${s.data.result?.kind === 'prompts' ? 'prompts' : 'rows'}: see the validation report.`);
       if (s.gpu.state !== 'ready') problems.push('Training needs WebGPU, which this browser does not provide (see the GPU panel).');
+      if (s.adapter.status === 'loading') problems.push('The adapter is still being read (Model tab).');
       if (problems.length) return set({ startError: problems.join(' ') });
       const specs = runSpecs(s.cards);
-      const session: SessionView = { id: crypto.randomUUID(), settings: s.settings, cards: s.cards, data: s.data.source!, modelRef: s.model.ref!, startedAt: Date.now(), live: true };
+      const adapter = s.adapter.info ? s.adapter : null;
+      const session: SessionView = { id: crypto.randomUUID(), settings, cards: s.cards, data: s.data.source!, modelRef: s.model.ref!, ...(adapter ? { adapter: adapter.info } : {}), startedAt: Date.now(), live: true };
       const runs: RunView[] = specs.map((r, i) => ({
         id: r.id,
         method: r.objective.method,
@@ -152,7 +162,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
         checkpointStep: 0,
         train: [],
         eval: [],
-        settings: runSettingsText(s.cards[i], s.settings, s.data.source!.name),
+        settings: runSettingsText(s.cards[i], settings, s.data.source!.name),
       }));
       // the comparison being replaced stays in the history
       const history = archive(s.history, s.session, s.runs);
@@ -162,7 +172,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       set({ session, runs, pairs: null, progress: null, startError: null, gpuNotice: null, phase: 'loading-data', phaseMessage: 'Starting…', trainPairs: null, evalPairs: null });
       saveSession(get);
       await call(async () => {
-        const outcome = await engine().start({ sessionId: session.id, runs: specs, settings: s.settings, data: { file: s.data.blob!, name: dataFileName(s.data.source!), format: s.data.format }, resume: false });
+        const outcome = await engine().start({ sessionId: session.id, runs: specs, settings, data: { file: s.data.blob!, name: dataFileName(s.data.source!), format: s.data.format }, ...(adapter?.source ? { adapter: adapter.source } : {}), resume: false });
         if (outcome === 'cancelled' && get().session?.id === session.id) {
           set({ session: null, runs: [], pairs: null, progress: null, phase: 'idle', phaseMessage: 'Cancelled before training began: change the settings or the data and press Start again.', trainPairs: null, evalPairs: null });
           saveSession(get);

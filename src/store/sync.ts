@@ -51,7 +51,11 @@ export async function hydrate(): Promise<void> {
   // hub=: where Hub models download from (the URL's only; never saved)
   if (url.hub) useApp.setState((s) => ({ hub: { ...s.hub, endpoint: url.hub! } }));
   const st = useApp.getState();
-  void st.restoreModel(modelRef ?? defaultModelRef());
+  // the imported PEFT adapter once its model is back (it is checked against it)
+  void st
+    .restoreModel(modelRef ?? defaultModelRef())
+    .then(() => useApp.getState().restoreAdapter())
+    .catch((e: unknown) => console.warn(`the model or the imported adapter could not be restored: ${(e as Error).message}`));
   const wanted = url.dataset;
   if (wanted && BUILTIN_SETS.some((d) => d.name === wanted)) {
     void st.chooseBuiltinSet(wanted);

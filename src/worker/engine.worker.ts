@@ -16,6 +16,7 @@ import type { OpenLm } from '../onnx/timed-samples';
 import { isRewardModel, rewardConfig } from '../model/reward';
 import { SCORE_WEIGHT } from '../model/score-config';
 import { snapshotWeights } from './saved-weights';
+import { adapterFingerprint, adapterInfo, readAdapter } from './adapter';
 import type { EngineApi, EventSink, GpuStatus, ModelInfo, SessionSpec } from './protocol';
 
 let ctx: GpuContext | null = null;
@@ -98,6 +99,14 @@ async function runAdapters(runId: string, sessionId: string, spec?: SessionSpec)
   return { lora: run.cfg.lora, adapters: c.params };
 }
 
+/** The starting weights of the comparison `sessionId` (the imported adapter merged in); the loaded model's when there is no such comparison. */
+async function startingWeights(sessionId: string, spec?: SessionSpec): Promise<Map<string, Float32Array>> {
+  const m = requireModel().ckpt;
+  if (session?.spec.sessionId === sessionId) return session.startWeights();
+  if (spec?.sessionId === sessionId) return new Session(spec, m, { gpu, emit: () => undefined, store: idbSnapshotStore }).startWeights();
+  return m.params;
+}
+
 function requireSession(): Session {
   if (!session) throw new Error('no comparison is running in the engine: press Start');
   return session;
@@ -140,6 +149,9 @@ const api: EngineApi = {
   },
   async deleteCachedModel(repo) {
     return hub.remove(repo);
+  },
+  async inspectAdapter(source) {
+    return adapterInfo(source.name, await readAdapter(source, requireModel().ckpt.config), await adapterFingerprint(source));
   },
   async start(spec) {
     requireModel();
@@ -195,7 +207,8 @@ const api: EngineApi = {
   },
   async exportModel(runId, sessionId, spec) {
     const m = requireModel();
-    const params = runId === null ? m.ckpt.params : await runWeights(runId, sessionId, spec);
+    // the starting model: with the comparison's imported adapter merged in, when it has one
+    const params = runId === null ? await startingWeights(sessionId, spec) : await runWeights(runId, sessionId, spec);
     // a reward model's folder: *ForSequenceClassification (score.weight, num_labels 1)
     const files = Object.fromEntries(modelFiles(params.has(SCORE_WEIGHT) ? ({ ...m.ckpt, config: rewardConfig(m.ckpt.config) } as LoadedModel) : m.ckpt, params));
     return Comlink.transfer(files, Object.values(files).map((b) => b.buffer as ArrayBuffer));
@@ -212,7 +225,8 @@ const api: EngineApi = {
   async samples(sessionId, spec) {
     const m = requireModel();
     const { session: s, live } = sessionFor(sessionId, spec);
-    const models: Array<{ id: string; params: Map<string, Float32Array> }> = [{ id: 'start', params: m.ckpt.params }];
+    // "Before training": the starting weights, the imported adapter merged in
+    const models: Array<{ id: string; params: Map<string, Float32Array> }> = [{ id: 'start', params: await s.startWeights() }];
     const steps: Record<string, number> = {};
     for (const r of s.runs) {
       if (r.training?.scoreHead) continue; // a reward model has no LM head: it generates nothing

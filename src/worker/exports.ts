@@ -19,7 +19,7 @@ import { timedPrompts } from '../onnx/timed-samples';
 import { checkpointBaseDtype, mergeLora, packedBaseNames, type BaseDtype, type LoraConfig } from '../model/lora';
 import { roundWeights } from '../model/packed-base';
 import { peftAdapterFiles } from '../export/peft';
-import type { ModelInfo } from './protocol';
+import { ADAPTER_FILES, type ModelInfo } from './protocol';
 
 /** The model folder in its family's layout (config.json's model_type, Hugging Face names). */
 export function modelFiles(base: LoadedModel, params: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
@@ -70,10 +70,20 @@ export async function trlFiles(session: Session, runId: string): Promise<Map<str
   // a later RLHF stage (PPO; GRPO/RLOO rewarded by `reward-model`): its start is the SFT run's final
   // weights (PPO with one), its reward model the comparison's Reward model run, as Session.startStage
   const stage = await stageInputs(session, run);
-  const start = stage?.start ?? base.params;
+  // a run from the loaded model with the comparison's imported adapter (Session.trainingRun): LoRA
+  // continued it (model/ is the base, adapter/ the imported folder as picked), full fine-tuning
+  // started from it merged in (model/ is that); a stage from the SFT run's weights has it in them
+  const imported = stage?.start ? null : session.spec.adapter;
+  const continued = imported && run.cfg.lora ? imported : null;
+  const start = stage?.start ?? (imported && !continued ? await session.startWeights() : base.params);
   const reward = stage?.reward ?? null;
-  const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null, modelType: modelType(base.config), ...(reward ? { rewardModel: 'reward_model', rewardModelName: reward.name } : {}) }, split.train, split.eval));
+  const out = new Map<string, Uint8Array | string>(trlExportFiles({ config: run.cfg, ...lengths, model: 'model', refModel: null, modelType: modelType(base.config), ...(continued ? { adapter: 'adapter' } : {}), ...(reward ? { rewardModel: 'reward_model', rewardModelName: reward.name } : {}) }, split.train, split.eval));
   for (const [name, bytes] of modelFiles(base, start)) out.set(`model/${name}`, bytes);
+  for (const name of continued ? ADAPTER_FILES : []) {
+    const blob = continued!.files[name];
+    if (!blob) throw new Error(`the imported adapter ${continued!.name} has no ${name}: import it again (Model tab)`);
+    out.set(`adapter/${name}`, new Uint8Array(await blob.arrayBuffer()));
+  }
   if (reward) for (const [name, bytes] of saveModelCheckpoint(reward.config, reward.params, base.tokenizer.kind === 'byte' ? 'byte' : base.tokenizerFiles)) out.set(`reward_model/${name}`, bytes);
   return out;
 }

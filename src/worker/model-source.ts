@@ -51,6 +51,8 @@ export const PAGE_TOKEN_HINT = 'enter an access token in the “Access token” 
 export async function loadModelSource(src: ModelSource, limits: ParamLimits | null = null, hub: HubHooks | null = null): Promise<{ ckpt: LoadedModel; info: ModelInfo }> {
   let ckpt: LoadedModel;
   let name: string;
+  let cacheNotice: string | null = null;
+  let cacheNote: string | null = null;
   if (src.kind === 'fresh') {
     ckpt = { ...freshModel(src.preset, src.seed), tokenizer: new ByteTokenizer() } as LoadedModel;
     name = `fresh ${src.preset} (random init, seed ${src.seed})`;
@@ -63,6 +65,9 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
     hub.onLoading?.();
     ckpt = await loadFolder(snapshotReader(hub.storage, snap), limits);
     name = formatHubId(snap.id).slice(HUB_PREFIX.length);
+    const from = `From the browser’s cache (commit ${snap.key.commit.slice(0, 12)}); `;
+    if (snap.notice) cacheNotice = sentence(from + snap.notice);
+    if (snap.note) cacheNote = sentence(from + snap.note);
   } else {
     ckpt = await loadFolder(readerFromFiles(folderFiles(src.files)), limits);
     name = src.name;
@@ -79,9 +84,14 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
       description: t.kind === 'byte' ? `byte-level: one token per UTF-8 byte plus <|endoftext|> (${t.vocabSize} tokens)` : `Hugging Face BPE (${ckpt.tokenizerFiles.tokenizerJson ? 'tokenizer.json' : 'vocab.json + merges.txt'}, ${t.vocabSize.toLocaleString('en')} tokens)`,
     },
     ...(t.kind === 'hf' ? { tokenizerFiles: { ...ckpt.tokenizerFiles } as Record<string, string> } : {}),
+    ...(cacheNotice ? { cacheNotice } : {}),
+    ...(cacheNote ? { cacheNote } : {}),
   };
   return { ckpt, info };
 }
+
+/** Ends a line with a full stop unless it has one (a notice may end with an error's own sentence). */
+const sentence = (s: string) => (/[.!?…]$/.test(s) ? s : `${s}.`);
 
 /** `ORG/NAME[@REV]`, with or without the CLI's `hf:` prefix. */
 export function hubIdOf(id: string) {
@@ -90,14 +100,15 @@ export function hubIdOf(id: string) {
 }
 
 /**
- * The snapshot of a Hub source: a complete one in the cache is used as it is, without asking the
- * server (a cached model loads offline, and a reload sends nothing); else it is downloaded.
+ * The snapshot of a Hub source (downloadModel): a complete one in the cache is used once the
+ * server it came from says the revision is still at its commit (one listing call; none for a
+ * commit hash or another endpoint), or with a notice when the server cannot say; a newer revision
+ * is downloaded beside it. `cacheOnly` (a page reload): the cached snapshot with no request at all.
+ * Nothing cached: downloaded, or with `cacheOnly` an 'offline' error.
  */
 async function hubSnapshot(src: Extract<ModelSource, { kind: 'hub' }>, hub: HubHooks): Promise<HubSnapshot> {
   const id = hubIdOf(src.id);
-  const cached = await cachedSnapshot(id, hub.storage);
-  if (cached) return cached;
-  if (src.offline) throw new HubError('offline', `${formatHubId(id).slice(HUB_PREFIX.length)} is not in this browser’s cache (deleted, or its download did not finish)`);
+  if (src.cacheOnly && !(await cachedSnapshot(id, hub.storage))) throw new HubError('offline', `${formatHubId(id).slice(HUB_PREFIX.length)} is not in this browser’s cache (deleted, or its download did not finish)`);
   return downloadModel(id, {
     storage: hub.storage,
     endpoint: src.endpoint,
@@ -106,6 +117,10 @@ async function hubSnapshot(src: Extract<ModelSource, { kind: 'hub' }>, hub: HubH
     signal: hub.signal,
     onProgress: hub.onProgress,
     onResume: hub.onResume,
+    // a reload restores the last model without asking anyone (SPEC §3.2: a request leaves the page
+    // only when the user asked for it); pressing Load checks for a newer revision
+    offline: src.cacheOnly,
+    update: !src.cacheOnly,
   });
 }
 

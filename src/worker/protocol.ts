@@ -33,11 +33,13 @@ export type ModelSource =
   | { kind: 'files'; name: string; files: File[] }
   /**
    * A model of the Hugging Face Hub (or of the server at `endpoint`), `ORG/NAME[@REVISION]`: from
-   * the browser's cache when a complete snapshot of the revision is there (no request), else
-   * downloaded into it (an interrupted download continues). `token`: sent as Authorization to
-   * `endpoint` only, never stored. `offline`: the cache or nothing (a reload restoring the model).
+   * the browser's cache when a complete snapshot of the revision is there (a branch or tag: once
+   * the server's one listing call says it is still the revision's commit; a commit hash: no
+   * request), else downloaded into it (an interrupted download continues). `token`: sent as
+   * Authorization to `endpoint` only, never stored. `cacheOnly`: no request at all, the cache
+   * or nothing (a reload restoring the model: SPEC §3.2, nothing leaves the page unasked).
    */
-  | { kind: 'hub'; id: string; endpoint: string; token?: string; offline?: boolean };
+  | { kind: 'hub'; id: string; endpoint: string; token?: string; cacheOnly?: boolean };
 
 export interface ModelInfo {
   name: string;
@@ -53,6 +55,18 @@ export interface ModelInfo {
   tokenizer: { kind: 'byte' | 'hf'; vocabSize: number; description: string };
   /** The tokenizer's files when it is not the byte-level one (the data worker needs them). */
   tokenizerFiles?: Record<string, string>;
+  /**
+   * A Hub model from the browser's cache that may not be its revision's newest, and why: the Hub
+   * could not be checked (offline, an error, no answer in time), or the newer revision was not
+   * downloaded. Absent otherwise.
+   */
+  cacheNotice?: string;
+  /**
+   * A Hub model from the browser's cache that was not checked, for no fault (a muted line): it was
+   * downloaded from another endpoint than the page's, or the Hub wants an access token to answer
+   * (a gated model after a reload, which forgets the token). Absent otherwise.
+   */
+  cacheNote?: string;
 }
 
 /** Settings shared by every run of a comparison (same weights, data order and seed). */
@@ -78,11 +92,50 @@ export interface RunSpec {
   ended?: 'done' | 'stopped' | 'failed';
 }
 
+/**
+ * An imported PEFT adapter folder (the Model tab's "Adapter folder (PEFT)"): its files by name,
+ * adapter_config.json and adapter_model.safetensors, read in the worker by the CLI's
+ * `--lora-adapter` reader (src/export/peft.ts loadPeftAdapter, src/worker/adapter.ts).
+ */
+export interface AdapterSource {
+  /** The folder's name (or the first file's, for loose files). */
+  name: string;
+  files: Record<string, Blob>;
+}
+
+/** The files of a PEFT adapter folder the page reads (a folder's README.md and the like are left out). */
+export const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors'] as const;
+
+/** What an imported adapter holds, as the Model tab shows it (checked against the loaded model). */
+export interface AdapterInfo {
+  name: string;
+  r: number;
+  alpha: number;
+  /** adapter_config.json's target_modules (resolved from the tensors when PEFT wrote a regex). */
+  targets: string[];
+  /** lora_A and lora_B tensors. */
+  tensors: number;
+  /** Their values in all. */
+  params: number;
+  /** base_model_name_or_path, when the config names one. */
+  baseModel: string | null;
+  /** adapter_model.safetensors' size in bytes and a cheap hash of it (src/worker/adapter.ts adapterFingerprint). */
+  bytes: number;
+  hash: string;
+}
+
 export interface SessionSpec {
   sessionId: string;
   runs: RunSpec[];
   settings: TrainSettings;
   data: { file: Blob; name: string; format: Shape | 'auto' };
+  /**
+   * Every run starts from the loaded model with this adapter (the CLI's `train --lora-adapter`):
+   * LoRA runs (settings.lora, which must have the adapter's r and target modules) continue
+   * training it over the base, which stays their DPO/KTO reference with the adapters off; full
+   * fine-tuning starts from the adapter merged in (and that is its reference).
+   */
+  adapter?: AdapterSource;
   /** Restore each run from its checkpoint in IndexedDB when there is one. */
   resume: boolean;
 }
@@ -218,6 +271,11 @@ export interface EngineApi {
   hubCache(): Promise<HubCacheView>;
   /** Deletes one model (`ORG/NAME`) from the browser's Hub cache, cancelling its download first. */
   deleteCachedModel(repo: string): Promise<HubCacheView>;
+  /**
+   * Reads a PEFT adapter folder against the loaded model (shapes, target modules, config: the
+   * CLI's `--lora-adapter` checks) and says what it holds; throws naming what does not fit.
+   */
+  inspectAdapter(source: AdapterSource): Promise<AdapterInfo>;
   /**
    * Start a comparison; resolves once data, reference and runs are ready and training began
    * ('started'), or once cancel() stopped it and its GPU objects are freed ('cancelled').

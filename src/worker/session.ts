@@ -9,7 +9,9 @@
 import type { GpuContext } from '../engine/gpu';
 import type { LoadedModel } from '../model/family-checkpoint';
 import { createModel, modelParamCount, sequenceConfig } from '../model/family';
-import { checkpointBaseDtype, loraInit } from '../model/lora';
+import { checkpointBaseDtype, loraInit, mergeLora } from '../model/lora';
+import type { LoadedAdapter } from '../export/peft';
+import { adapterLoraProblem, readAdapter } from './adapter';
 import { RunnerPool } from '../train/runners';
 import { createObjective } from '../train/objectives';
 import { validateTrainConfig } from '../train/config';
@@ -80,6 +82,15 @@ export class Session {
   private clock: ProgressClock;
   /** The runs' tracked pairs (diagnostics), once the data is split. */
   private tracker: Tracker | null = null;
+  /** spec.adapter as read (importedAdapter()); null: none. */
+  private imported: Promise<LoadedAdapter | null> | null = null;
+  /** prepare()'s imported adapter, for the runs it builds. */
+  private adapter: LoadedAdapter | null = null;
+  /**
+   * The starting weights with the imported adapter merged in (startParams()): one copy, made on
+   * first need (full fine-tuning's base, samples or the starting model's export) and shared.
+   */
+  private merged: Map<string, Float32Array> | null = null;
 
   constructor(
     readonly spec: SessionSpec,
@@ -133,6 +144,8 @@ export class Session {
 
   private async prepare(): Promise<void> {
     const { settings, data } = this.spec;
+    // an imported PEFT adapter: read and checked against the model and the LoRA settings first
+    this.adapter = await this.importedAdapter();
     this.emit({ type: 'session', phase: 'loading-data', message: `Tokenizing ${data.name}…` });
     const { pairs, unpaired, prompts: promptRows } = await loadSessionData(data.file, data.name, data.format, this.base.tokenizer, sequenceConfig(this.base.config).nPositions, settings.maxLength, settings.maxPromptLength);
     this.checkCancelled();
@@ -153,7 +166,7 @@ export class Session {
     const first = this.runs.find((r) => r.training)!.training!;
     const prompts = pairs.length ? timedPrompts(this.train, this.evalSet, this.base.tokenizer) : first.prompts && promptRows ? promptOnly(first.prompts, this.base.tokenizer) : timedPrompts(first.train, first.evalSet, this.base.tokenizer);
     const every = settings.sampleEvery ?? 0;
-    this.sampler = every > 0 ? new Sampler(this.base, prompts, data.name, every, settings.steps, this.deps.openLm ?? null, (ev) => this.emit(ev)) : null;
+    this.sampler = every > 0 ? new Sampler(this.adapter ? this.startModel() : this.base, prompts, data.name, every, settings.steps, this.deps.openLm ?? null, (ev) => this.emit(ev)) : null;
     this.tracker = new Tracker(trackedPairs(this.train), settings.steps, (ev) => this.emit(ev));
     const counts = pairs.length ? { trainPairs: this.train.length, evalPairs: this.evalSet.length } : first.prompts ? { trainPairs: first.prompts.train.length, evalPairs: first.prompts.eval.length } : { trainPairs: first.train.length, evalPairs: first.evalSet.length };
     const gpu = await this.deps.gpu();
@@ -191,9 +204,17 @@ export class Session {
     this.emit({ type: 'session', phase: 'training', message: `${this.runs.length} runs on ${counts.trainPairs} training ${unit}${counts.evalPairs ? ` (${counts.evalPairs} held out)` : ''}`, ...counts });
   }
 
-  /** A run's TrainingRun from `base` (the loaded model, or an earlier stage's weights). */
+  /**
+   * A run's TrainingRun from `base`: the loaded model (with the imported adapter: a LoRA run
+   * continues it over the base, full fine-tuning starts from it merged in, as the CLI's
+   * `train --lora-adapter`), or an earlier stage's weights.
+   */
   private trainingRun(r: Run, base: { config: ModelConfig; params: Map<string, Float32Array> }, rewardModel?: RewardModelWeights): TrainingRun {
     const { settings } = this.spec;
+    const imported = base === this.base ? this.adapter : null;
+    let adapters: Map<string, Float32Array> | undefined;
+    if (imported && r.cfg.lora) adapters = imported.adapters;
+    else if (imported) base = { config: base.config, params: this.startParams() };
     const { pairs, unpaired, prompts } = this.examples;
     // KTO takes the file's unpaired examples, or its pairs split into desirable and undesirable
     // (TRL); online methods (GRPO, RLOO, PPO) generate from the prompts of either, or from a
@@ -208,7 +229,7 @@ export class Session {
     const store = modelParamCount(this.base.config) <= CHECKPOINT_MAX_PARAMS;
     const tok = this.base.tokenizer;
     // online methods decode their completions for the reward functions as the CLI does (the tokenizer's decode)
-    return new TrainingRun({ base, data: examples, config: r.cfg, text: online ? (ids) => tok.decode(ids) : undefined, rewardModel, checkpointEvery: settings.checkpointEvery, store: store ? this.runStore(r) : undefined, events: this.runEvents(r) });
+    return new TrainingRun({ base, data: examples, config: r.cfg, adapters, text: online ? (ids) => tok.decode(ids) : undefined, rewardModel, checkpointEvery: settings.checkpointEvery, store: store ? this.runStore(r) : undefined, events: this.runEvents(r) });
   }
 
   /** A run's snapshot store; a later RLHF stage's snapshots also carry its links (StageLinks), for its export after a reload. */
@@ -296,7 +317,8 @@ export class Session {
     if (gone()) return;
     // the reward model's name in rewards/<name>/mean: its run's id (TRL: the folder's name)
     const rewardModel: RewardModelWeights = { name: stage.reward.spec.id, config: rm.config, params: rm.params };
-    r.training = this.trainingRun(r, { config: this.base.config, params: policy?.params ?? this.base.params }, rewardModel);
+    // no SFT run: the loaded model (and the imported adapter) as every other run
+    r.training = this.trainingRun(r, policy ? { config: this.base.config, params: policy.params } : this.base, rewardModel);
     r.status = 'preparing';
     r.message = [policy?.note, rm.note].filter((x) => x).join(' ') || undefined;
     this.emit(r.event());
@@ -378,6 +400,58 @@ export class Session {
     return snap;
   }
 
+  /**
+   * spec.adapter read against the loaded model (src/worker/adapter.ts: the CLI's reader) and
+   * against the LoRA settings (their r and target modules must be the adapter's, as the CLI's
+   * --lora-r / --lora-targets against --lora-adapter); null without one. Read once.
+   */
+  importedAdapter(): Promise<LoadedAdapter | null> {
+    this.imported ??= (async () => {
+      const source = this.spec.adapter;
+      if (!source) return null;
+      const loaded = await readAdapter(source, this.base.config).catch((e: Error) => {
+        throw new Error(`the imported adapter ${source.name}: ${e.message}`, { cause: e });
+      });
+      const lora = this.runs[0]?.cfg.lora;
+      const problem = lora ? adapterLoraProblem(this.base.config, lora, loaded.lora) : null;
+      if (problem) throw new Error(`${problem}: LoRA runs continue the imported adapter ${source.name}`);
+      return loaded;
+    })();
+    return this.imported;
+  }
+
+  /**
+   * The comparison's starting weights as parameters (Generate samples' "Before training", the
+   * starting model's export): the loaded model, with the imported adapter merged in (PEFT's
+   * merge_and_unload, what the CLI's --lora-adapter reads) when there is one.
+   */
+  async startWeights(): Promise<Map<string, Float32Array>> {
+    this.adapter ??= await this.importedAdapter();
+    return this.startParams();
+  }
+
+  /** startWeights() once the adapter is read (this.adapter): merged on first call, then the same map. */
+  private startParams(): Map<string, Float32Array> {
+    if (!this.adapter) return this.base.params;
+    this.merged ??= mergeLora(this.base.config, this.adapter.lora, this.base.params, this.adapter.adapters);
+    return this.merged;
+  }
+
+  /**
+   * The loaded model whose params are the starting weights, merged only when read: the sampler
+   * reads them only without a live run to take them from (Sampler.atStart), so a LoRA comparison
+   * with samples on usually never makes the merged copy.
+   */
+  private startModel(): LoadedModel {
+    const params = () => this.startParams();
+    return {
+      ...this.base,
+      get params() {
+        return params();
+      },
+    };
+  }
+
   /** The pair table's starting point: the first training pairs under the starting weights. */
   private async startingPoint(gpu: GpuContext): Promise<void> {
     // the runs' own model (a LoRA run's frozen base in its dtype, adapters at PEFT's init: B = 0)
@@ -388,8 +462,9 @@ export class Session {
     const table = this.train.slice(0, PAIR_TABLE_SIZE);
     const hooks: PassHooks = { cancelled: () => this.cancelled || this.disposed, progress: (p) => this.clock.report({ phase: 'table', unit: 'pairs', ...p }) };
     try {
-      model.upload(this.base.params);
-      if (model.lora && lora) model.lora.upload(loraInit(this.base.config, lora, this.spec.settings.seed));
+      // with an imported adapter: its tensors over the base, or (full fine-tuning) merged in
+      model.upload(model.lora ? this.base.params : this.startParams());
+      if (model.lora && lora) model.lora.upload(this.adapter?.adapters ?? loraInit(this.base.config, lora, this.spec.settings.seed));
       this.emit(await startEvent(model, runners, table, this.spec.settings.steps, this.spec.settings.batchSize, this.base.tokenizer, hooks));
     } finally {
       runners.destroy();

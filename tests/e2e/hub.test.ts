@@ -2,7 +2,7 @@
 // (tests/helpers/hub-server.ts) behind a proxy that can slow a file down: the page names the host
 // before anything is sent and sends nothing until asked; a typed id downloads with a progress bar,
 // is cancelled halfway and continues with a Range request; the sharded llama-tiny trains DPO vs
-// ORPO; a reload restores it from the browser's cache without a request; 404 and 401 are
+// ORPO; a reload restores it from the browser's cache with no request at all; 404 and 401 are
 // explained, a token kept in memory only makes the 401 work; a cached model is deleted; a forced
 // small quota gives the quota message. Only the stand-in's host is ever contacted.
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
@@ -116,6 +116,7 @@ describe('models from the Hugging Face Hub', () => {
     expect(s.consoleErrors).toEqual([]);
 
     // a reload restores it from the browser's cache: no request to anyone but the page's origin
+    // (SPEC §3.2: nothing leaves the page unasked; Load would ask for the revision's commit), no notice
     await waitForSaves(page); // the page saves its state half a second after a change
     const served = server.requests.length;
     const seen = s.requests.length;
@@ -126,6 +127,8 @@ describe('models from the Hugging Face Hub', () => {
     await expect.poll(() => cached.textContent(), { timeout: 30_000 }).toMatch(/test-org\/tiny-llama/);
     expect(server.requests.length).toBe(served);
     expect(foreignRequests(s.requests.slice(seen), baseUrl)).toEqual([]);
+    expect(await page.getByTestId('model-cache-notice').count()).toBe(0);
+    expect(await page.getByTestId('model-cache-note').count()).toBe(0);
     expect(page.url()).toContain(`hub=${proxy.endpoint}`);
   });
 

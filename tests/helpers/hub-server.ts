@@ -8,7 +8,8 @@
 // Content-Length, ETag, X-Repo-Commit, …) and its X-Error-Code on 404s (RepoNotFound,
 // RevisionNotFound, EntryNotFound). Options: require a token (none → 401, another → 403), cut a
 // file's response after N bytes (an interrupted download), list no files in the API (clients
-// then probe), stop. Every request is recorded (method, path, Range, Authorization, status).
+// then probe), hold the API's answers back (a slow Hub), stop. Every request is recorded
+// (method, path, Range, Authorization, status) as it arrives.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -24,6 +25,13 @@ export interface HubServerOptions {
   cut?: { file: string; afterBytes: number; times?: number } | null;
   /** false: the API answers without a `siblings` list (default true). */
   listFiles?: boolean;
+  /**
+   * `ORG/NAME@REVISION` → the commit it resolves to instead of the default one: a branch that
+   * moved on (change its folder in `models` too). The old commit then resolves no more.
+   */
+  commits?: Record<string, string>;
+  /** Answer the API (model listing) requests only after this many ms (a slow Hub; 0: at once). */
+  apiDelayMs?: number;
 }
 
 export interface HubRequest {
@@ -75,7 +83,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     const m = options.models[repo];
     return m === undefined ? null : typeof m === 'string' ? { main: m } : m;
   };
-  const commitOf = (repo: string, revision = 'main') => sha1(`${repo}@${revision}`);
+  const commitOf = (repo: string, revision = 'main') => options.commits?.[`${repo}@${revision}`] ?? sha1(`${repo}@${revision}`);
   /** The folder and commit of a revision (a branch name or a commit hash). */
   const lookup = (repo: string, revision: string): { dir: string; commit: string } | null => {
     const revs = revisions(repo) ?? {};
@@ -88,6 +96,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     const url = new URL(req.url ?? '/', 'http://x');
     const rec: HubRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.search, range: req.headers.range ?? null, authorization: req.headers.authorization ?? null, status: 0 };
     requests.push(rec);
+    const delay = options.apiDelayMs ?? 0;
+    if (delay > 0 && url.pathname.startsWith('/api/')) setTimeout(() => !res.destroyed && answer(req, res, url, rec), delay);
+    else answer(req, res, url, rec);
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse, url: URL, rec: HubRequest) => {
     const send = (status: number, headers: Record<string, string | number>, body?: string | Buffer) => {
       rec.status = status;
       res.writeHead(status, { ...CORS, ...headers });
@@ -173,7 +186,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       return;
     }
     send(status, headers, body);
-  });
+  };
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
   const port = (server.address() as AddressInfo).port;
   return {

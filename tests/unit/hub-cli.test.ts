@@ -3,7 +3,7 @@
 // 404 and 401, through commands that fail or finish before touching the GPU. The local Hub
 // stand-in serves the models; never the real Hub.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
@@ -65,6 +65,46 @@ describe('CLI --model hf:ORG/NAME', () => {
     const n = server.requests.length;
     expect(await resolveModelDir('hf:test-org/tiny-gpt')).toBe(dir);
     expect(server.requests.length).toBe(n);
+  });
+
+  it('a cached model: a moved branch is downloaded; one stderr line when the Hub cannot be checked or is another', async () => {
+    const home = join(tmp, 'home4');
+    const s = await startHubServer({ models: { 'test-org/tiny-gpt': gptDir } });
+    const other = await startHubServer({ models: { 'test-org/tiny-gpt': gptDir } });
+    try {
+      setEnv({ HF_ENDPOINT: s.endpoint, HF_HOME: home });
+      await resolveModelDir('hf:test-org/tiny-gpt');
+      // the branch moved on (new weights, a new commit): the new snapshot, the changed file only
+      const v2 = writeGptFolder(join(tmp, 'src-gpt-v2'), 9);
+      s.options.models['test-org/tiny-gpt'] = v2;
+      s.options.commits = { 'test-org/tiny-gpt@main': 'c'.repeat(40) };
+      const n = s.requests.length;
+      stderr.length = 0;
+      const next = await resolveModelDir('hf:test-org/tiny-gpt');
+      expect(next).toBe(join(home, 'hub', 'models--test-org--tiny-gpt', 'snapshots', 'c'.repeat(40)));
+      expect(s.requests.slice(n).filter((r) => r.path.includes('/resolve/')).map((r) => r.path)).toEqual([`/test-org/tiny-gpt/resolve/${'c'.repeat(40)}/model.safetensors`]);
+      expect(readFileSync(join(next, 'model.safetensors'))).toEqual(readFileSync(join(v2, 'model.safetensors')));
+      expect(stderr.at(-1)).toMatch(new RegExp(`^hf:test-org/tiny-gpt: 5 files \\(.* KB\\) in ${next}$`));
+      // the old snapshot is kept (as huggingface_hub keeps it)
+      expect(existsSync(join(home, 'hub', 'models--test-org--tiny-gpt', 'snapshots', s.commitOf('test-org/tiny-gpt'), 'model.safetensors'))).toBe(true);
+      // another HF_ENDPOINT is not asked about it: the cached snapshot, one line saying so
+      process.env.HF_ENDPOINT = other.endpoint;
+      stderr.length = 0;
+      expect(await resolveModelDir('hf:test-org/tiny-gpt')).toBe(next);
+      expect(other.requests).toEqual([]);
+      expect(stderr).toEqual([`hf:test-org/tiny-gpt: using the cached snapshot ${'c'.repeat(12)} in ${next}; not checked for a newer revision of main: it was downloaded from ${s.endpoint}`]);
+      // its own endpoint down: one line saying why
+      process.env.HF_ENDPOINT = s.endpoint;
+      await s.stop();
+      stderr.length = 0;
+      expect(await resolveModelDir('hf:test-org/tiny-gpt')).toBe(next);
+      // (refused, or the socket Node's fetch had kept open to it found closed)
+      expect(stderr).toEqual([expect.stringMatching(/; could not check .* for a newer revision of main \((ECONNREFUSED|UND_ERR_SOCKET)\)$/)]);
+      expect(stderr[0].startsWith(`hf:test-org/tiny-gpt: using the cached snapshot ${'c'.repeat(12)} in ${next}; could not check ${s.endpoint} for`)).toBe(true);
+    } finally {
+      await s.stop();
+      await other.stop();
+    }
   });
 
   it('a malformed id, 404 and offline misses are one-line usage errors', async () => {

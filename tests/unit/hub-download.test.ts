@@ -3,8 +3,8 @@
 // use from the cache (with the server stopped too), an interrupted download continued with a
 // Range request, cancel, 404/401/403 messages, the token on every request, sizes checked, and a
 // server that lists no files. Never the real Hub.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
@@ -241,7 +241,7 @@ describe('Hub downloads into the Node cache', () => {
     try {
       const root = freshCache();
       const snap = await downloadModel(parseHubId('hf:test-org/empty'), { storage: nodeHubStorage(root), endpoint: s.endpoint });
-      expect(snap.files.find((f) => f.path === 'chat_template.jinja')).toEqual({ path: 'chat_template.jinja', size: 0 });
+      expect(snap.files.find((f) => f.path === 'chat_template.jinja')).toEqual({ path: 'chat_template.jinja', size: 0, blobId: expect.stringMatching(/^[0-9a-f]{40}$/) });
       expect(readFileSync(join(snapshotDir(root, snap.key), 'chat_template.jinja')).length).toBe(0);
       expect((await downloadModel(parseHubId('hf:test-org/empty'), { storage: nodeHubStorage(root), endpoint: s.endpoint, offline: true })).key).toEqual(snap.key);
     } finally {
@@ -266,5 +266,238 @@ describe('Hub downloads into the Node cache', () => {
     expect(res.headers.get('content-range')).toBe(`bytes 10-19/${readFileSync(join(gptDir, 'config.json')).length}`);
     expect(res.headers.get('access-control-expose-headers')).toMatch(/Content-Range.*ETag.*X-Repo-Commit/);
     expect(Buffer.from(await res.arrayBuffer())).toEqual(readFileSync(join(gptDir, 'config.json')).subarray(10, 20));
+  });
+});
+
+describe('a cached branch is checked against the Hub (Node cache)', () => {
+  const REPO = 'test-org/moving';
+  const id = parseHubId(`hf:${REPO}`);
+  const v2Dir = writeGptFolder(join(tmp, 'src-gpt-v2'), 7); // other weights, the same config and tokenizer
+  const NEW_SHA = 'b'.repeat(40);
+
+  it('same commit: only the revision call, no file; pinned commit: no request at all', async () => {
+    const root = freshCache();
+    const s = await startHubServer({ models: { [REPO]: gptDir } });
+    try {
+      const first = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      const n = s.requests.length;
+      const again = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      expect(again).toMatchObject({ key: first.key, downloadedBytes: 0, offline: false, notice: null });
+      expect(s.requests.slice(n).map((r) => r.path)).toEqual([`/api/models/${REPO}/revision/main`]);
+      // a commit hash cannot move: the cached snapshot without asking
+      const m = s.requests.length;
+      const pinned = await downloadModel(parseHubId(`hf:${REPO}@${first.key.commit}`), { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      expect(pinned).toMatchObject({ key: first.key, downloadedBytes: 0, offline: false, notice: null });
+      expect(s.requests.length).toBe(m);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a new commit: the changed file is fetched, the others copied, the ref moves, the old snapshot stays', async () => {
+    const root = freshCache();
+    const s = await startHubServer({ models: { [REPO]: gptDir } });
+    try {
+      const first = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      const oldDir = snapshotDir(root, first.key);
+      // the branch moves on: new weights, a new commit
+      s.options.models[REPO] = v2Dir;
+      s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+      const n = s.requests.length;
+      const next = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      expect(next.key.commit).toBe(NEW_SHA);
+      expect(next.notice).toBeNull();
+      expect(next.downloadedBytes).toBe(readFileSync(join(v2Dir, 'model.safetensors')).length);
+      expect(s.requests.slice(n).map((r) => r.path)).toEqual([`/api/models/${REPO}/revision/main`, `/${REPO}/resolve/${NEW_SHA}/model.safetensors`]);
+      const dir = snapshotDir(root, next.key);
+      expect(readdirSync(dir).sort()).toEqual(readdirSync(oldDir).sort());
+      for (const f of readdirSync(dir)) same(join(dir, f), join(v2Dir, f));
+      // the unchanged files are hard links to the old snapshot's (no bytes copied), the new weights are not
+      expect(statSync(join(dir, 'config.json')).ino).toBe(statSync(join(oldDir, 'config.json')).ino);
+      expect(statSync(join(dir, 'model.safetensors')).ino).not.toBe(statSync(join(oldDir, 'model.safetensors')).ino);
+      expect(JSON.parse(readFileSync(join(root, 'models--test-org--moving', '.prefplay', `${NEW_SHA}.json`), 'utf8')).endpoint).toBe(s.endpoint);
+      expect(readFileSync(join(root, 'models--test-org--moving', 'refs', 'main'), 'utf8')).toBe(NEW_SHA);
+      // the model read from the new snapshot has the new weights, not the old ones
+      const loaded = await readCheckpointDir(dir);
+      const v2 = await readCheckpointDir(v2Dir);
+      const v1 = await readCheckpointDir(oldDir);
+      expect(loaded.params.get('wte.weight')).toEqual(v2.params.get('wte.weight'));
+      expect(loaded.params.get('wte.weight')).not.toEqual(v1.params.get('wte.weight'));
+      // the old snapshot is kept, whole (huggingface_hub keeps old snapshots too)
+      for (const f of readdirSync(oldDir)) same(join(oldDir, f), join(gptDir, f));
+      // and the next use is the new one, with only the revision call
+      const m = s.requests.length;
+      expect(await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint })).toMatchObject({ key: next.key, downloadedBytes: 0, notice: null });
+      expect(s.requests.length).toBe(m + 1);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('an update cancelled or broken off leaves the old snapshot in use; the next call finishes it', async () => {
+    const root = freshCache();
+    const s = await startHubServer({ models: { [REPO]: gptDir } });
+    try {
+      const first = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      s.options.models[REPO] = v2Dir;
+      s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+      // cancelled mid-file: an 'aborted' error, the ref still at the old commit
+      s.options.cut = { file: 'model.safetensors', afterBytes: 3000, times: 100 };
+      const controller = new AbortController();
+      const cancelled = failure(downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint, signal: controller.signal, onProgress: (p) => p.file === 'model.safetensors' && p.fileDone > 0 && controller.abort() }));
+      expect((await cancelled).kind).toBe('aborted');
+      expect(readFileSync(join(root, 'models--test-org--moving', 'refs', 'main'), 'utf8')).toBe(first.key.commit);
+      // broken off every time: the old snapshot, and a notice that says so
+      const broken = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint, retries: 0 });
+      expect(broken).toMatchObject({ key: first.key, offline: false });
+      expect(broken.notice).toMatch(new RegExp(`^could not download the newer revision of main \\(commit ${NEW_SHA.slice(0, 12)}\\): model\\.safetensors of hf:${REPO}: .*broke off`));
+      expect(readFileSync(join(root, 'models--test-org--moving', 'refs', 'main'), 'utf8')).toBe(first.key.commit);
+      s.options.cut = null;
+      const done = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      expect(done).toMatchObject({ key: { repo: REPO, commit: NEW_SHA }, notice: null });
+      same(join(snapshotDir(root, done.key), 'model.safetensors'), join(v2Dir, 'model.safetensors'));
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('the Hub down, failing or silent: the cached snapshot, and a notice saying why', async () => {
+    const root = freshCache();
+    const s = await startHubServer({ models: { [REPO]: gptDir } });
+    const first = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+    const endpoint = s.endpoint;
+    await s.stop();
+    const down = await downloadModel(id, { storage: nodeHubStorage(root), endpoint });
+    expect(down).toMatchObject({ key: first.key, offline: true, downloadedBytes: 0, notice: `could not check ${endpoint} for a newer revision of main (ECONNREFUSED)` });
+    // a 503 and an answer that never comes (the check's timeout), through a fetch of our own
+    const calls: string[] = [];
+    const failing: FetchLike = async (url) => {
+      calls.push(url);
+      return new Response('{"error":"down"}', { status: 503 });
+    };
+    expect(await downloadModel(id, { storage: nodeHubStorage(root), endpoint, fetch: failing })).toMatchObject({ key: first.key, offline: true, notice: `could not check ${endpoint} for a newer revision of main (HTTP 503)` });
+    expect(calls).toEqual([`${endpoint}/api/models/${REPO}/revision/main?blobs=true`]);
+    // answers nothing until its signal aborts (as fetch does, at once when it already has)
+    const silent: FetchLike = (_url, init) =>
+      new Promise((_res, rej) => {
+        if (init?.signal?.aborted) return rej(init.signal.reason);
+        init?.signal?.addEventListener('abort', () => rej(init.signal!.reason), { once: true });
+      });
+    const t0 = Date.now();
+    expect(await downloadModel(id, { storage: nodeHubStorage(root), endpoint, fetch: silent, checkTimeoutMs: 200 })).toMatchObject({ key: first.key, offline: true, notice: `could not check ${endpoint} for a newer revision of main (no answer within 200 ms)` });
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('cancelling while the revision call is in flight is a cancel, at once, not a notice', async () => {
+    const root = freshCache();
+    const s = await startHubServer({ models: { [REPO]: gptDir } });
+    try {
+      const first = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      // the stand-in holds the listing's answer back longer than the test waits
+      s.options.apiDelayMs = 8000;
+      const n = s.requests.length;
+      const controller = new AbortController();
+      const t0 = Date.now();
+      const run = failure(downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint, signal: controller.signal }));
+      // the request has reached the server and is waiting for its answer
+      await vi.waitFor(() => expect(s.requests.length).toBe(n + 1), { timeout: 5000, interval: 5 });
+      expect(s.requests[n]).toMatchObject({ path: `/api/models/${REPO}/revision/main`, status: 0 });
+      controller.abort();
+      const e = await run;
+      expect(e.kind).toBe('aborted');
+      expect(Date.now() - t0).toBeLessThan(4000);
+      expect(s.requests[n].status).toBe(0); // still unanswered: the cancel came mid-request
+      expect(readFileSync(join(root, 'models--test-org--moving', 'refs', 'main'), 'utf8')).toBe(first.key.commit);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('only the endpoint a snapshot came from is asked about it', async () => {
+    const root = freshCache();
+    const s = await startHubServer({ models: { [REPO]: gptDir } });
+    const other = await startHubServer({ models: { [REPO]: v2Dir }, commits: { [`${REPO}@main`]: NEW_SHA } });
+    try {
+      const first = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      const manifestPath = join(root, 'models--test-org--moving', '.prefplay', `${first.key.commit}.json`);
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+      expect(manifest.endpoint).toBe(s.endpoint);
+      // another endpoint (a crafted hub= link, another HF_ENDPOINT): told nothing, the cache as it is
+      const elsewhere = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: `${other.endpoint}/` });
+      expect(elsewhere).toMatchObject({ key: first.key, offline: true, notice: null, note: `not checked for a newer revision of main: it was downloaded from ${s.endpoint}` });
+      expect(other.requests).toEqual([]);
+      expect(readFileSync(join(root, 'models--test-org--moving', 'refs', 'main'), 'utf8')).toBe(first.key.commit);
+      // a manifest written before endpoints were recorded: no server is asked about it
+      delete manifest.endpoint;
+      writeFileSync(manifestPath, JSON.stringify(manifest));
+      const n = s.requests.length;
+      const older = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      expect(older).toMatchObject({ key: first.key, offline: true, notice: null, note: 'not checked for a newer revision of main: the cache does not record which Hub it was downloaded from' });
+      expect(s.requests.length).toBe(n);
+    } finally {
+      await s.stop();
+      await other.stop();
+    }
+  });
+
+  it('a gated model without a token: the cache with a note, no warning; a refused token: a notice', async () => {
+    const root = freshCache();
+    const s = await startHubServer({ models: { [REPO]: gptDir }, token: 'hf_secret' });
+    try {
+      const first = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint, token: 'hf_secret' });
+      const n = s.requests.length;
+      // a reload forgets the page's token: the check answers 401, which is no fault
+      const noToken = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      expect(noToken).toMatchObject({ key: first.key, offline: true, notice: null, note: `not checked for a newer revision of main: without an access token ${s.endpoint} answers HTTP 401 (a gated or private model)` });
+      expect(s.requests.slice(n).map((r) => [r.path, r.status])).toEqual([[`/api/models/${REPO}/revision/main`, 401]]);
+      // a token the Hub refuses is worth a warning
+      const refused = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint, token: 'hf_other' });
+      expect(refused).toMatchObject({ key: first.key, offline: true, note: null, notice: `could not check ${s.endpoint} for a newer revision of main (HTTP 403: the access token was refused)` });
+      expect(await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint, token: 'hf_secret' })).toMatchObject({ key: first.key, offline: false, notice: null, note: null });
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('an update that fails for any other reason (a full disk, a quota) leaves the cached snapshot in use, with a notice', async () => {
+    const s = await startHubServer({ models: { [REPO]: gptDir } });
+    try {
+      // the Node cache, whose hard link / copy of an unchanged file fails
+      const root = freshCache();
+      const first = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
+      s.options.models[REPO] = v2Dir;
+      s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+      const full = {
+        ...nodeHubStorage(root),
+        copyFile: async () => {
+          throw Object.assign(new Error('ENOSPC: no space left on device, copyfile'), { code: 'ENOSPC' });
+        },
+      };
+      const disk = await downloadModel(id, { storage: full, endpoint: s.endpoint });
+      expect(disk).toMatchObject({ key: first.key, offline: false, notice: `could not download the newer revision of main (commit ${NEW_SHA.slice(0, 12)}): ENOSPC: no space left on device, copyfile` });
+      expect(readFileSync(join(root, 'models--test-org--moving', 'refs', 'main'), 'utf8')).toBe(first.key.commit);
+      // a storage whose writes fail with a DOMException (a browser's QuotaExceededError, not a HubError)
+      s.options.models[REPO] = gptDir;
+      s.options.commits = {};
+      const mem = memoryHubStorage();
+      const cached = await downloadModel(id, { storage: mem, endpoint: s.endpoint });
+      s.options.models[REPO] = v2Dir;
+      s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+      const quota: typeof mem = {
+        ...mem,
+        openPartial: async () => ({
+          write: async () => {
+            throw new DOMException('The operation failed because it would cause the application to exceed its storage quota.', 'QuotaExceededError');
+          },
+          close: async () => {},
+        }),
+      };
+      const q = await downloadModel(id, { storage: quota, endpoint: s.endpoint, retries: 0 });
+      expect(q).toMatchObject({ key: cached.key, offline: false });
+      expect(q.notice).toMatch(new RegExp(`^could not download the newer revision of main \\(commit ${NEW_SHA.slice(0, 12)}\\): model\\.safetensors of hf:${REPO}: .*exceed its storage quota`));
+      expect(await mem.getRef(REPO, 'main')).toBe(cached.key.commit);
+    } finally {
+      await s.stop();
+    }
   });
 });

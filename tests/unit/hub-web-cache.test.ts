@@ -4,13 +4,17 @@
 // with sizes, an interrupted download continued with a Range request on the next try, cancel,
 // delete, a full quota (QuotaExceededError, and Chromium's short sync write) turned into a message
 // naming the model, its size and the way out, 404 and 401 as HubError:KIND, and a cached model
-// loading with no request at all. Never the real Hub.
+// loading with one revision call only: a moved branch downloaded (changed files only, the others
+// copied chunk by chunk, the old snapshot deleted once no ref names it); a reload (cacheOnly) asks nothing;
+// the Hub down or the update failing (a full quota), the cached model with a notice; cancelled
+// mid-copy, a cancel; a commit hash, no request at all. Never the real Hub.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHubServer, type HubServer } from '../helpers/hub-server';
 import { writeGptFolder, writeShardedLlamaFolder } from '../helpers/hub-models';
+import { readLlamaCheckpointDir } from '../../src/model/llama-checkpoint-node';
 import { fakeOpfs } from '../helpers/fake-opfs';
 import { cachedSnapshot, downloadModel, formatBytes, HubError, parseHubId } from '../../src/hub/index';
 import { cacheTotals, isQuotaError, memoryWebHubStorage, opfsHubStorage, quotaMessage } from '../../src/hub/cache-web';
@@ -113,6 +117,44 @@ describe('the Hub cache in OPFS', () => {
     expect(cacheTotals([])).toEqual({ count: 0, bytes: 0 });
   });
 
+  it('copies a file between snapshots in chunks, and stops when cancelled', async () => {
+    const storage = storageOf(fakeOpfs({ sync: true }));
+    const from = { repo: LLAMA, commit: 'a'.repeat(40) };
+    const to = { repo: LLAMA, commit: 'b'.repeat(40) };
+    const bytes = new Uint8Array((16 << 20) + 5).map((_, i) => (i * 7) & 255); // two chunks and a bit
+    const w = await storage.openPartial(from, 'model.safetensors', false);
+    await w.write(bytes);
+    await w.close();
+    await storage.completePartial(from, 'model.safetensors');
+    // count the writes of the copy; abort after the first when asked to
+    const writes: number[] = [];
+    let stopAfterOne: AbortController | null = null;
+    const open = storage.openPartial.bind(storage);
+    vi.spyOn(storage, 'openPartial').mockImplementation(async (key, path, append) => {
+      const inner = await open(key, path, append);
+      return {
+        write: async (chunk) => {
+          writes.push(chunk.length);
+          await inner.write(chunk);
+          stopAfterOne?.abort();
+        },
+        close: () => inner.close(),
+      };
+    });
+    expect(await storage.copyFile(from, to, 'model.safetensors')).toBe(bytes.length);
+    expect(writes).toEqual([8 << 20, 8 << 20, 5]);
+    expect(Buffer.compare(Buffer.from((await storage.readFile(to, 'model.safetensors'))!), Buffer.from(bytes))).toBe(0);
+    expect(await storage.copyFile(from, to, 'absent.json')).toBeNull();
+    // cancelled after the first chunk: an AbortError, no complete file, the source untouched
+    writes.length = 0;
+    const to2 = { repo: LLAMA, commit: 'c'.repeat(40) };
+    stopAfterOne = new AbortController();
+    await expect(storage.copyFile(from, to2, 'model.safetensors', stopAfterOne.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(writes).toEqual([8 << 20]);
+    expect(await storage.fileSize(to2, 'model.safetensors')).toBeNull();
+    expect(await storage.fileSize(from, 'model.safetensors')).toBe(bytes.length);
+  });
+
   it('without OPFS, memory storage lists and deletes the same way', async () => {
     const storage = memoryWebHubStorage();
     await downloadModel(parseHubId('hf:test-org/tiny-gpt'), { storage, endpoint: server.endpoint });
@@ -141,12 +183,14 @@ describe("the engine worker's Hub loads", () => {
     expect(last.progress).toMatchObject({ done: llamaBytes, total: llamaBytes });
     const view = await loads.cache();
     expect(view).toMatchObject({ persistent: false, usage: null, quota: null, models: [expect.objectContaining({ repo: LLAMA, bytes: llamaBytes, complete: true })] });
+    // from the cache: a reload asks nothing; Load asks only for the revision's commit (the same one), no file
     const before = server.requests.length;
-    await loads.load(src(`hf:${LLAMA}`, { offline: true }), null);
-    await loads.load(src(LLAMA), null);
+    expect((await loads.load(src(`hf:${LLAMA}`, { cacheOnly: true }), null)).info.cacheNotice).toBeUndefined();
     expect(server.requests.length).toBe(before);
+    expect((await loads.load(src(LLAMA), null)).info.cacheNotice).toBeUndefined();
+    expect(server.requests.slice(before).map((r) => r.path)).toEqual([`/api/models/${LLAMA}/revision/main`]);
     expect((await loads.remove(LLAMA)).models).toEqual([]);
-    const e = await rejection(loads.load(src(LLAMA, { offline: true }), null));
+    const e = await rejection(loads.load(src(LLAMA, { cacheOnly: true }), null));
     expect(hubErrorKind(e)).toBe('offline');
     expect(e.message).toMatch(/not in this browser’s cache/);
   });
@@ -197,5 +241,158 @@ describe("the engine worker's Hub loads", () => {
     const e = await rejection(loads.load(src(LLAMA), null));
     expect(hubErrorKind(e)).toBe('quota');
     expect(e.message).toMatch(new RegExp(`^Not enough browser storage to download ${LLAMA} \\(${formatBytes(llamaBytes)}\\): .*Cached models take .* \\(2 models\\): delete`));
+  });
+
+  describe('a cached branch is checked against the Hub', () => {
+    const REPO = 'test-org/moving-llama';
+    const v2Dir = writeShardedLlamaFolder(join(tmp, 'src-llama-v2'), 5); // new weights, the same config, index and tokenizer
+    const NEW_SHA = 'd'.repeat(40);
+    const changed = llamaFiles.filter((f) => Buffer.compare(readFileSync(join(llamaDir, f)), readFileSync(join(v2Dir, f))) !== 0);
+    const fileRequests = (s: HubServer, from: number) => s.requests.slice(from).filter((r) => r.path.includes('/resolve/'));
+
+    it('same commit: only the revision call; a commit hash: no request', async () => {
+      const s = await startHubServer({ models: { [REPO]: llamaDir } });
+      try {
+        const { loads } = setup();
+        await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        const n = s.requests.length;
+        const { info } = await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        expect(info).toMatchObject({ name: REPO, family: 'llama' });
+        expect(info.cacheNotice).toBeUndefined();
+        expect(s.requests.slice(n).map((r) => r.path)).toEqual([`/api/models/${REPO}/revision/main`]);
+        const pinned = await loads.load({ kind: 'hub', id: `${REPO}@${s.commitOf(REPO)}`, endpoint: s.endpoint, cacheOnly: true }, null);
+        expect(pinned.info.cacheNotice).toBeUndefined();
+        expect(s.requests.length).toBe(n + 1);
+      } finally {
+        await s.stop();
+      }
+    });
+
+    it('a new commit: its changed files are fetched and loaded, the ref moves; a reload asks nothing', async () => {
+      const s = await startHubServer({ models: { [REPO]: llamaDir } });
+      try {
+        const { loads } = setup();
+        const storage = loads.storage();
+        await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        const oldCommit = s.commitOf(REPO);
+        s.options.models[REPO] = v2Dir;
+        s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+        expect(changed.length).toBeGreaterThan(1); // the shards
+        expect(changed.length).toBeLessThan(llamaFiles.length);
+        // a reload (cacheOnly): the old snapshot, and no request at all (SPEC §3.2)
+        let n = s.requests.length;
+        const restored = await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint, cacheOnly: true }, null);
+        expect(restored.info.cacheNotice).toBeUndefined();
+        expect(s.requests.length).toBe(n);
+        expect(await storage.getRef(REPO, 'main')).toBe(oldCommit);
+        // a load: the changed files only, from the new commit; the others are copied, not read whole
+        n = s.requests.length;
+        const readFile = vi.spyOn(storage, 'readFile');
+        const { ckpt, info } = await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        expect(readFile.mock.calls.filter(([key]) => key.commit === oldCommit)).toEqual([]);
+        readFile.mockRestore();
+        expect(info.cacheNotice).toBeUndefined();
+        expect(fileRequests(s, n).map((r) => r.path).sort()).toEqual(changed.map((f) => `/${REPO}/resolve/${NEW_SHA}/${f}`).sort());
+        expect(await storage.getRef(REPO, 'main')).toBe(NEW_SHA);
+        const key = { repo: REPO, commit: NEW_SHA };
+        for (const f of llamaFiles) expect(Buffer.compare(Buffer.from((await storage.readFile(key, f))!), readFileSync(join(v2Dir, f)))).toBe(0);
+        // the weights loaded are the new ones
+        const v2 = await readLlamaCheckpointDir(v2Dir);
+        const v1 = await readLlamaCheckpointDir(llamaDir);
+        const name = [...v2.params.keys()][0];
+        expect(ckpt.params.get(name)).toEqual(v2.params.get(name));
+        expect(ckpt.params.get(name)).not.toEqual(v1.params.get(name));
+        // the old snapshot is gone (no ref names it): the model is not twice in the browser's storage
+        const [m] = await storage.list();
+        expect(m.snapshots.map((x) => [x.commit, x.revisions, x.complete])).toEqual([[NEW_SHA, ['main'], true]]);
+        expect(m.bytes).toBe(llamaFiles.reduce((a, f) => a + readFileSync(join(v2Dir, f)).length, 0));
+        expect(await storage.getManifest({ repo: REPO, commit: oldCommit })).toBeNull();
+      } finally {
+        await s.stop();
+      }
+    });
+
+    it('an old snapshot another ref still names stays (OPFS and memory)', async () => {
+      for (const storage of [storageOf(fakeOpfs({ sync: true })), memoryWebHubStorage()]) {
+        const s = await startHubServer({ models: { [REPO]: llamaDir } });
+        try {
+          const id = parseHubId(`hf:${REPO}`);
+          const first = await downloadModel(id, { storage, endpoint: s.endpoint });
+          await storage.setRef(REPO, 'v1', first.key.commit); // a tag at the same commit
+          s.options.models[REPO] = v2Dir;
+          s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+          expect((await downloadModel(id, { storage, endpoint: s.endpoint })).key.commit).toBe(NEW_SHA);
+          expect(await cachedSnapshot(parseHubId(`hf:${REPO}@v1`), storage)).toMatchObject({ key: first.key });
+          expect((await storage.list())[0].snapshots.map((x) => [x.commit, x.complete])).toEqual(
+            [[first.key.commit, true], [NEW_SHA, true]].sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1)),
+          );
+          // once v1 moves too, the old snapshot goes with the next update of it
+          await storage.setRef(REPO, 'v1', NEW_SHA);
+          expect(await storage.pruneSnapshot!(first.key)).toBe(true);
+          expect(await cachedSnapshot(parseHubId(`hf:${REPO}@${first.key.commit}`), storage)).toBeNull();
+          expect((await storage.list())[0].snapshots.map((x) => x.commit)).toEqual([NEW_SHA]);
+        } finally {
+          await s.stop();
+        }
+      }
+    });
+
+    it('a full quota or a cancel during the update: the cached model stays in use', async () => {
+      const s = await startHubServer({ models: { [REPO]: llamaDir } });
+      try {
+        const v2Bytes = llamaFiles.reduce((a, f) => a + readFileSync(join(v2Dir, f)).length, 0);
+        // room for the first snapshot and a little more, not for a second one
+        const { loads } = setup({ quota: llamaBytes + Math.floor(v2Bytes / 2) });
+        const storage = loads.storage();
+        await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        const oldCommit = s.commitOf(REPO);
+        s.options.models[REPO] = v2Dir;
+        s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+        const { info } = await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        expect(info).toMatchObject({ name: REPO, family: 'llama' });
+        expect(info.cacheNotice).toMatch(new RegExp(`^From the browser’s cache \\(commit ${oldCommit.slice(0, 12)}\\); could not download the newer revision of main \\(commit ${NEW_SHA.slice(0, 12)}\\): .*the browser's storage for this page is full`));
+        expect(info.cacheNotice).not.toMatch(/\.\.$/);
+        expect(await storage.getRef(REPO, 'main')).toBe(oldCommit);
+        // cancelled once the unchanged files are being copied: a cancel, the cached snapshot still in use
+        const big = setup();
+        await big.loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        s.options.models[REPO] = llamaDir;
+        s.options.commits = { [`${REPO}@main`]: oldCommit };
+        // big's cache holds NEW_SHA; the branch goes back to the first commit, which shares config.json
+        const copied = vi.spyOn(big.loads.storage(), 'copyFile');
+        const run = big.loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        await vi.waitFor(() => expect(copied).toHaveBeenCalled(), { timeout: 10_000, interval: 1 });
+        await big.loads.cancel();
+        expect(hubErrorKind(await rejection(run))).toBe('aborted');
+        expect(await big.loads.storage().getRef(REPO, 'main')).toBe(NEW_SHA);
+        expect(await cachedSnapshot(parseHubId(`hf:${REPO}`), big.loads.storage())).toMatchObject({ key: { repo: REPO, commit: NEW_SHA } });
+      } finally {
+        await s.stop();
+      }
+    });
+
+    it('the Hub down: the cached model loads, with a notice saying why', async () => {
+      const s = await startHubServer({ models: { [REPO]: llamaDir } });
+      const { loads } = setup();
+      await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+      await s.stop();
+      // the same endpoint (the only one asked about this snapshot), nothing listening there now
+      // a reload: the cache, asking nothing, so nothing to say
+      const reloaded = await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint, cacheOnly: true }, null);
+      expect([reloaded.info.cacheNotice, reloaded.info.cacheNote]).toEqual([undefined, undefined]);
+      for (const cacheOnly of [false]) {
+        const { info } = await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint, cacheOnly }, null);
+        expect(info).toMatchObject({ name: REPO, family: 'llama' });
+        // (refused, or the socket Node's fetch had kept open to it found closed)
+        expect(info.cacheNotice).toMatch(new RegExp(`^From the browser’s cache \\(commit ${s.commitOf(REPO).slice(0, 12)}\\); could not check ${s.endpoint.replace(/[.:/]/g, '\\$&')} for a newer revision of main \\((ECONNREFUSED|UND_ERR_SOCKET)\\)\\.$`));
+        expect(info.cacheNote).toBeUndefined();
+      }
+      // a hub= link to another host: not asked, a muted note
+      const dead = await startHubServer({ models: {} });
+      await dead.stop();
+      const { info } = await loads.load({ kind: 'hub', id: REPO, endpoint: dead.endpoint }, null);
+      expect(info.cacheNotice).toBeUndefined();
+      expect(info.cacheNote).toBe(`From the browser’s cache (commit ${s.commitOf(REPO).slice(0, 12)}); not checked for a newer revision of main: it was downloaded from ${s.endpoint}.`);
+    });
   });
 });

@@ -121,6 +121,31 @@ describe('TRL export of GRPO, RLOO and PPO: trainers and arguments', () => {
     expect(trlScript(run({ method: 'ppo' }, {}, { rewardModel: 'reward_model' }))).not.toMatch(/peft|LoraConfig/);
   });
 
+  it('LoRA continuing an imported adapter: every trainer wraps MODEL in adapter/ (PeftModel, trainable) instead of a fresh LoraConfig; a reward model is refused', () => {
+    const pair = { kind: 'pair', prompt: 'p', chosen: 'a', rejected: 'b', appendEos: true, line: 1, index: 0 } as const;
+    const cases: Array<[TrlRun, string]> = [
+      [run({ method: 'dpo' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), 'model'],
+      [run({ method: 'grpo', reward: 'judge:arithmetic' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), 'model'],
+      [run({ method: 'ppo' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter', rewardModel: 'reward_model' }), 'policy'],
+    ];
+    for (const [r, v] of cases) {
+      const py = trlScript(r);
+      const method = r.config.objective.method;
+      expect(py, method).toContain('from peft import PeftModel\n');
+      expect(py, method).toContain(`${v} = AutoModelForCausalLM.from_pretrained(MODEL)\n# LoRA continuing the imported adapter adapter/`);
+      expect(py, method).toContain(`${v} = PeftModel.from_pretrained(${v}, "adapter", is_trainable=True)\n`);
+      // TRL given a PEFT model and no peft_config: the reference is MODEL with the adapters disabled
+      expect(py, method).not.toMatch(/LoraConfig|peft_config/);
+      expect(py, method).toContain('with a PEFT');
+      const files = trlExportFiles(r, method === 'dpo' ? [pair] : [{ kind: 'prompt', prompt: 'Q: 2+2?' }], []);
+      expect(files.get('requirements.txt'), method).toContain('peft>=');
+      expect(files.get('README.txt'), method).toContain('adapter/          the imported PEFT adapter the LoRA run continued');
+    }
+    // without LoRA the adapter plays no part (full fine-tuning's model/ has it merged in)
+    expect(trlScript(run({ method: 'dpo' }, {}, { adapter: 'adapter' }))).not.toMatch(/peft|Peft|LoraConfig/);
+    expect(() => trlExportFiles(run({ method: 'reward' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), [pair], [])).toThrow(/a LoRA reward model that continued an imported adapter has no TRL counterpart here/);
+  });
+
   it('every argument is a field of TRL\'s config, integers where TRL\'s fields are int', () => {
     const cases: TrlRun[] = [
       run({ method: 'grpo', topK: 3 }, { evalEvery: 2, gradAccum: 2 }, { hasEval: true }),

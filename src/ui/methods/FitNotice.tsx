@@ -3,6 +3,7 @@ import { useApp } from '../../store';
 import { DEFAULT_BUDGET_BYTES, fitAdvice, mergedPatch } from '../../store/fit';
 import { formatBytes } from '../data/DataPanel';
 import { methodLabel, objectiveOf } from '../../store/presets';
+import { effectiveSettings } from '../../store/adapter';
 
 const BUDGET_KEY = 'prefplay.gpuBudgetGB';
 const GB = 1024 ** 3;
@@ -17,7 +18,10 @@ function savedBudget(): number {
 // settings that fit (src/store/fit.ts). Start still works: the budget is a guess.
 export function FitNotice() {
   const info = useApp((s) => s.model.info);
-  const settings = useApp((s) => s.settings);
+  const form = useApp((s) => s.settings);
+  // an imported adapter's r, lora_alpha and targets when LoRA is on: what the runs use
+  const imported = useApp((s) => s.adapter.info);
+  const settings = effectiveSettings(form, imported);
   const cards = useApp((s) => s.cards);
   const runs = cards.length;
   const update = useApp((s) => s.updateSettings);

@@ -1,5 +1,6 @@
 import { useApp } from '../../store';
 import { DEFAULT_LORA } from '../../store/settings';
+import { effectiveSettings } from '../../store/adapter';
 import { memorySavings, savingsText, settingsMemoryOptions } from '../../store/memory';
 import { comparisonMemory } from '../../store/fit';
 import { defaultLoraTargets, checkpointBaseDtype, type BaseDtype } from '../../model/lora';
@@ -19,9 +20,13 @@ interface Props {
 // frozen base stored in bf16/f16, and activation checkpointing, each with the memory it saves on
 // the loaded model (src/store/memory.ts). Off: full fine-tuning.
 export function LoraSettings({ update, errors }: Props) {
-  const s = useApp((st) => st.settings);
+  const form = useApp((st) => st.settings);
   const info = useApp((st) => st.model.info);
   const runs = useApp((st) => st.cards.length);
+  // an imported PEFT adapter (Model tab): LoRA runs continue it, with its own r, lora_alpha and targets
+  const imported = useApp((st) => st.adapter.info);
+  // the memory estimates count what the runs use: the adapter's r and targets when one is imported
+  const s = effectiveSettings(form, imported);
   const c = info?.config;
   const lora = s.lora ?? null;
   const family = c ? defaultLoraTargets(c) : null;
@@ -47,7 +52,13 @@ export function LoraSettings({ update, errors }: Props) {
         <input type="checkbox" checked={!!lora} onChange={(e) => update(e.target.checked ? { lora: { ...DEFAULT_LORA } } : { lora: null, baseDtype: undefined })} /> LoRA adapters
       </label>
       {!lora && <span className="muted">off: full fine-tuning (every weight trains, f32 master weights)</span>}
-      {lora && (
+      {lora && imported && (
+        <p className="settings-note" data-testid="lora-from-adapter">
+          Continues the imported adapter <strong>{imported.name}</strong> (Model tab): r {imported.r}, lora_alpha {imported.alpha}, target modules {imported.targets.join(', ')}. These replace the form’s r, lora_alpha and target modules (as the CLI’s <code>train --lora-adapter</code>); remove the adapter to set them here.
+        </p>
+      )}
+      {lora && imported && <FieldError message={errors.lora} />}
+      {lora && !imported && (
         <>
           <NumberField label="LoRA rank r" value={lora.r} min={1} onChange={(r) => update({ lora: { ...lora, r } })} />
           <NumberField label="lora_alpha" value={lora.alpha} min={0} onChange={(alpha) => update({ lora: { ...lora, alpha } })} />
@@ -75,6 +86,10 @@ export function LoraSettings({ update, errors }: Props) {
             )}
             {family && lora.targets?.some((t) => !family.includes(t)) && <span className="muted"> (also {lora.targets.filter((t) => !family.includes(t)).join(', ')})</span>}
           </span>
+        </>
+      )}
+      {lora && (
+        <>
           <label title="Storage of the frozen base weights (every linear projection): bf16 or f16 halve them and the matmuls widen them to f32 in registers; the adapters and the arithmetic stay f32">
             Frozen base dtype{' '}
             <select value={s.baseDtype ?? ''} onChange={(e) => update({ baseDtype: (e.target.value || undefined) as BaseDtype | undefined })}>

@@ -91,7 +91,7 @@ export function HubPicker() {
     <section aria-labelledby="hub-h">
       <h3 id="hub-h">From the Hugging Face Hub</h3>
       <p className="notice warn" data-testid="hub-host" style={wrap}>
-        Downloads contact <strong>{host}</strong> ({hub.endpoint}), and only when you press Download: the model’s file list and files (large files may come from the storage servers it redirects to), nothing about you or your data. Nothing else
+        Downloads contact <strong>{host}</strong> ({hub.endpoint}), and only when you press Download, or Load on a model cached from there: the model’s file list and files (large files may come from the storage servers it redirects to), nothing about you or your data. Load of a cached model asks for its revision’s commit and downloads the newer snapshot if the revision moved on; restoring the last model after a reload asks nothing. Nothing else
         leaves this page.
         {hub.endpoint !== DEFAULT_ENDPOINT && ` This address set the host (hub= in the URL); the usual one is ${hubHost(DEFAULT_ENDPOINT)}.`}
       </p>

@@ -10,6 +10,8 @@ import { formatBytes } from '../data/DataPanel';
 import { FRESH_PRESETS, freshConfig, type FreshPreset } from '../../model/presets';
 import { modelParamCount } from '../../model/family';
 import { HubPicker } from './HubPicker';
+import { AdapterImport } from './AdapterImport';
+import { effectiveLora } from '../../store/adapter';
 
 const compact = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${Math.round(n / 1e3)}k`);
 
@@ -40,7 +42,12 @@ export function ModelPanel() {
   const optimizer = useApp((s) => s.settings.optimizer);
   const momentsDtype = useApp((s) => s.settings.momentsDtype);
   const activationsDtype = useApp((s) => s.settings.activationsDtype);
-  const lora = useApp((s) => s.settings.lora);
+  const formLora = useApp((s) => s.settings.lora);
+  // an imported adapter's r, lora_alpha and targets when LoRA is on (what the runs use)
+  const imported = useApp((s) => s.adapter.info);
+  const lora = effectiveLora(formLora, imported);
+  // the adapter section also while another model loads, when it has something to say (an error, a restore)
+  const adapterBusy = useApp((s) => !!s.adapter.error || s.adapter.status === 'loading');
   const baseDtype = useApp((s) => s.settings.baseDtype);
   const checkpointActivations = useApp((s) => s.settings.checkpointActivations);
   const cards = useApp((s) => s.cards);
@@ -126,6 +133,16 @@ export function ModelPanel() {
               the curves show what each method does while the samples stay rough. Load a real model folder above for meaningful samples.
             </p>
           )}
+          {info.cacheNotice && (
+            <p className="notice warn" role="status" data-testid="model-cache-notice">
+              {info.cacheNotice}
+            </p>
+          )}
+          {info.cacheNote && (
+            <p className="muted" data-testid="model-cache-note">
+              {info.cacheNote}
+            </p>
+          )}
           {!hasBuiltin && info.kind === 'fresh' && <p className="muted">This build has no pretrained built-in model yet, so runs start from random weights: the curves show the methods, the samples show noise.</p>}
           <dl className="facts">
             <dt>Family</dt>
@@ -150,6 +167,7 @@ export function ModelPanel() {
           </dl>
         </div>
       )}
+      {((model.status === 'ready' && info) || adapterBusy) && <AdapterImport />}
       <HubPicker />
     </section>
   );
