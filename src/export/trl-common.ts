@@ -33,11 +33,11 @@ export interface TrlRun {
   trainPrompts?: number;
   /**
    * A LoRA run that continued an imported PEFT adapter (the page's Model tab, the CLI's
-   * --lora-adapter): that adapter's folder next to the script. train.py then wraps MODEL in it
-   * (PeftModel.from_pretrained(..., is_trainable=True)) instead of making a fresh LoraConfig, and
-   * TRL, given a PEFT model and no peft_config, uses MODEL with the adapters disabled as the
-   * reference, as PrefPlay does. Not for a reward model (its score head would start untrained
-   * beside a causal LM's adapter; trlExportFiles refuses it).
+   * --lora-adapter): that adapter's folder next to the script. train.py makes the run's LoraConfig
+   * (r and target modules the adapter's, lora_dropout 0) as for a fresh run and, once the trainer
+   * is set up, loads the adapter's tensors into it (adapterLines): the run starts from MODEL + the
+   * adapter and the reference is MODEL with the adapters disabled, as PrefPlay's. Not for a reward
+   * model (its score head would start untrained beside a causal LM's adapter; trlExportFiles refuses it).
    */
   adapter?: string | null;
 }
@@ -47,28 +47,40 @@ export function continuedAdapter(run: TrlRun): string | null {
   return run.config.lora && run.adapter ? run.adapter : null;
 }
 
-/** `from peft import …` for a LoRA run: LoraConfig, or PeftModel when it continues an adapter. */
+/** `from peft import …` for a LoRA run: LoraConfig, and what loads a continued adapter's tensors (adapterLines). */
 export function peftImportLines(run: TrlRun): string[] {
   if (!run.config.lora) return [];
-  return [continuedAdapter(run) ? 'from peft import PeftModel' : 'from peft import LoraConfig'];
+  return continuedAdapter(run) ? ['from peft import LoraConfig, set_peft_model_state_dict', 'from safetensors.torch import load_file'] : ['from peft import LoraConfig'];
 }
 
-/** The trainer's peft_config argument: only for a fresh LoraConfig (a continued adapter is already in the model). */
+/** The trainer's peft_config argument: every LoRA run's (a continued adapter's tensors go in afterwards: adapterLines). */
 export function peftConfigArg(run: TrlRun): string[] {
-  return run.config.lora && !continuedAdapter(run) ? ['    peft_config=peft_config,'] : [];
+  return run.config.lora ? ['    peft_config=peft_config,'] : [];
 }
 
 /**
- * After `v = AutoModelForCausalLM.from_pretrained(MODEL)`: a continued adapter (TrlRun.adapter)
- * wrapped around it, trainable; nothing otherwise.
+ * After `trainer = …Trainer(…, peft_config=peft_config)`: a continued adapter's tensors
+ * (TrlRun.adapter) loaded into the adapters the trainer made from peft_config; `peftModel` is the
+ * trainer's PEFT model (trainer.model; PPO's trainer.policy_model). Not a PeftModel handed to the
+ * trainer: given one and no peft_config, TRL 1.9's DPO, KTO, GRPO and RLOO trainers copy its adapter
+ * as a frozen "ref" adapter and use that as the reference (dpo_trainer.py "ref" adapter), not the
+ * base PrefPlay uses. adapter_model.safetensors holds PEFT's names without the adapter name, which
+ * set_peft_model_state_dict takes (as PeftModel.from_pretrained does); a file that does not fit
+ * stops the script rather than train fresh adapters.
  */
-export function adapterLines(run: TrlRun, v: string): string[] {
+export function adapterLines(run: TrlRun, peftModel: string): string[] {
   const adapter = continuedAdapter(run);
   if (!adapter) return [];
+  const file = `${adapter}/adapter_model.safetensors`;
   return [
-    `# LoRA continuing the imported adapter ${adapter}/ (r, lora_alpha and target modules its own), as PrefPlay did:`,
-    '# only the adapters learn; the reference is MODEL with the adapters disabled (no second copy).',
-    `${v} = PeftModel.from_pretrained(${v}, ${py(adapter)}, is_trainable=True)`,
+    `# LoRA continuing the imported adapter ${adapter}/, as PrefPlay did: its tensors into the adapters`,
+    '# peft_config made (r and target modules its own), after the trainer set up its reference: MODEL',
+    '# with the adapters disabled, the base alone, as PrefPlay. (A PeftModel passed as model= would',
+    '# instead become the reference too: TRL copies its adapter as a frozen "ref" adapter.)',
+    `loaded = set_peft_model_state_dict(${peftModel}, load_file(${py(file)}))`,
+    'missing = [k for k in loaded.missing_keys if "lora_" in k]',
+    'if loaded.unexpected_keys or missing:',
+    `    raise RuntimeError(${py(`${file} does not fit peft_config: `)} + f"unexpected {loaded.unexpected_keys[:3]}, missing {missing[:3]}")`,
   ];
 }
 
@@ -143,13 +155,13 @@ export function loraConfigLines(lora: LoraConfig | null | undefined, modelType: 
  * field (it left TRL in 0.29, PR #4969; where it is gone the script cuts the prompts itself), the
  * LoRA config, and the tokenizer (padding with end-of-text where it has no pad token).
  */
-export function argsAndTokenizerLines(name: string, lora: LoraConfig | null | undefined, modelType: string, seqCls = false, adapter: string | null = null): string[] {
+export function argsAndTokenizerLines(name: string, lora: LoraConfig | null | undefined, modelType: string, seqCls = false): string[] {
   return [
     `HAS_MAX_PROMPT_LENGTH = "max_prompt_length" in {f.name for f in dataclasses.fields(${name}Config)}`,
     'if HAS_MAX_PROMPT_LENGTH:',
     '    config_kwargs["max_prompt_length"] = MAX_PROMPT_LENGTH',
     `args = ${name}Config(**config_kwargs)`,
-    ...(adapter ? [] : loraConfigLines(lora, modelType, seqCls)),
+    ...loraConfigLines(lora, modelType, seqCls),
     '',
     'tokenizer = AutoTokenizer.from_pretrained(MODEL)',
     'if tokenizer.pad_token is None:',

@@ -14,7 +14,7 @@
 import { PYTHON_JUDGES } from '../judge/python';
 import { normalizeOptions, type OptionValue } from '../train/objectives';
 import { py, type Py } from './python-literal';
-import { adapterLines, argsAndTokenizerLines, continuedAdapter, datasetLines, importLines, loraConfigLines, modelFamily, peftConfigArg, peftImportLines, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
+import { adapterLines, argsAndTokenizerLines, datasetLines, importLines, loraConfigLines, modelFamily, peftConfigArg, peftImportLines, TRL_VERSION, type TrlRun, type TrlTrainerSpec } from './trl-common';
 
 /** The judges' Python module next to train.py. */
 export const TRL_REWARDS_FILE = 'rewards.py';
@@ -136,20 +136,19 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
       ...peftImportLines(run),
       '',
       `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as ${py(family.hubExample)}`,
-      `REF_MODEL = ${py(refModel)}  # None: ${c.lora ? `with ${continuedAdapter(run) ? 'a PEFT policy' : 'peft_config'} the policy with its adapters disabled, as PrefPlay` : 'the starting weights, as PrefPlay'}`,
+      `REF_MODEL = ${py(refModel)}  # None: ${c.lora ? 'with peft_config the policy with its adapters disabled, as PrefPlay' : 'the starting weights, as PrefPlay'}`,
       `REWARD_MODEL = ${py(rewardModel)}`,
       `MAX_PROMPT_LENGTH = ${py(run.maxPromptLength)}  # prompt tokens kept, cut from the left`,
       '',
       ...configLines,
       `args = ${name}Config(**config_kwargs)`,
-      ...(continuedAdapter(run) ? [] : loraConfigLines(c.lora, family.type)),
+      ...loraConfigLines(c.lora, family.type),
       '',
       '# left padding: PPOTrainer generates from the padded prompts',
       'tokenizer = AutoTokenizer.from_pretrained(MODEL, padding_side="left")',
       'if tokenizer.pad_token is None:',
       '    tokenizer.pad_token = tokenizer.eos_token',
       'policy = AutoModelForCausalLM.from_pretrained(MODEL)',
-      ...adapterLines(run, 'policy'),
       // with peft_config PPOTrainer wants no ref_model: the reference is the policy with its adapters disabled
       c.lora ? 'ref_policy = AutoModelForCausalLM.from_pretrained(REF_MODEL) if REF_MODEL else None' : 'ref_policy = AutoModelForCausalLM.from_pretrained(REF_MODEL or MODEL)',
       'reward_model = AutoModelForSequenceClassification.from_pretrained(REWARD_MODEL, num_labels=1)',
@@ -179,6 +178,8 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
       '    eval_dataset=eval_dataset,',
       ...peftConfigArg(run),
       ')',
+      // PPOTrainer's PEFT model is the policy (trainer.model wraps it with the value model)
+      ...adapterLines(run, 'trainer.policy_model'),
       ...tail,
     ].join('\n');
   }
@@ -194,16 +195,15 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
     ...(judges.length ? [`from ${TRL_REWARDS_FILE.replace(/\.py$/, '')} import ${judges.join(', ')}`] : []),
     '',
     `MODEL = ${py(model)}  # a folder in Hugging Face layout, or a Hub id such as ${py(family.hubExample)}`,
-    `REF_MODEL = ${py(refModel)}  # None: ${c.lora ? `with ${continuedAdapter(run) ? 'a PEFT model' : 'peft_config'} ${name}Trainer uses MODEL with the adapters disabled as the reference (as PrefPlay does)` : `${name}Trainer loads MODEL again as the frozen reference (as PrefPlay uses the starting weights)`}`,
+    `REF_MODEL = ${py(refModel)}  # None: ${c.lora ? `with peft_config ${name}Trainer uses MODEL with the adapters disabled as the reference (as PrefPlay does)` : `${name}Trainer loads MODEL again as the frozen reference (as PrefPlay uses the starting weights)`}`,
     ...(rewardModel ? [`REWARD_MODEL = ${py(rewardModel)}  # a path in reward_funcs: TRL loads it as AutoModelForSequenceClassification(num_labels=1)`] : []),
     `MAX_PROMPT_LENGTH = ${py(run.maxPromptLength)}  # prompt tokens kept, cut from the left`,
     '',
     ...configLines,
     '# max_prompt_length is not a field of TRL 1.9\'s config: where it is not, the prompts are cut here the',
     '# same way PrefPlay does (tokens from the left).',
-    ...argsAndTokenizerLines(name, c.lora, family.type, false, continuedAdapter(run)),
+    ...argsAndTokenizerLines(name, c.lora, family.type, false),
     'model = AutoModelForCausalLM.from_pretrained(MODEL)',
-    ...adapterLines(run, 'model'),
     '',
     '',
     ...datasetLines(true, run.hasEval),
@@ -220,6 +220,7 @@ export function trlOnlineScript(run: TrlRun, spec: TrlTrainerSpec): string {
     'if REF_MODEL is not None and trainer.ref_model is not None:',
     '    # the run\'s --ref-model: its weights into the reference TRL made from MODEL (same architecture)',
     '    trainer.ref_model.load_state_dict(AutoModelForCausalLM.from_pretrained(REF_MODEL).state_dict())',
+    ...adapterLines(run, 'trainer.model'),
     ...tail,
   ].join('\n');
 }

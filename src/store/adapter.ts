@@ -206,14 +206,20 @@ export const createAdapterSlice: StateCreator<AppState, [], [], AdapterSlice> = 
         if (mine === seq) set({ adapter: { status: 'ready', source, info, error: null } });
       } catch (e) {
         if (mine !== seq) return;
-        await get().removeAdapter();
+        // removeAdapter takes a new seq and shows idle at once; the reason goes up in the same tick,
+        // before its files are deleted, so a pick made meanwhile is never overwritten
+        const removal = get().removeAdapter();
         set({ adapter: { ...idle, status: 'error', error: `The imported adapter ${source.name} no longer fits the model and was removed: ${(e as Error).message}` } });
+        await removal;
       }
     },
     async restoreAdapter() {
       // 'loading' from the start: a Start, a pick or an export meanwhile sees the restore under way
       const mine = ++seq;
-      const before = get().adapter;
+      // what shows when nothing is restored: the adapter in use as it was, but never 'loading' (a
+      // folder pick under way when this began gives way to it: its save goes stale, nothing ends it)
+      const current = get().adapter;
+      const before: AdapterState = current.status === 'loading' ? { ...current, status: current.info ? 'ready' : 'idle' } : current;
       set({ adapter: { ...before, status: 'loading', error: null } });
       const found = await loadSaved().catch(() => null);
       if (mine !== seq) return;

@@ -8,7 +8,7 @@
 // limits the adapter does report are checked exactly.
 import { resolveLengths } from '../data/tokenize';
 import { CHECKPOINT_DEFAULT_PARAMS, modelParamCount, type ModelConfig } from '../model/family';
-import type { BaseDtype } from '../model/lora';
+import type { BaseDtype, LoraConfig } from '../model/lora';
 import type { TrainSettings } from '../worker/protocol';
 import { memoryEstimate, runMemoryEstimate, settingsMemoryOptions, type MemoryEstimate, type MemoryOptions } from './memory';
 import { createObjective, type ObjectiveSpec } from '../train/objectives';
@@ -82,15 +82,19 @@ export interface FitAdvice {
  * From 100M parameters LoRA comes first, as TRL users fit such models: the gradients and AdamW
  * moments of every parameter (12 bytes each with f32 moments) are what no other step reduces, and
  * LoRA drops them and halves the base.
+ *
+ * `imported`: the LoRA config turning LoRA on gives when an adapter is imported (its r, lora_alpha
+ * and targets replace the form's: src/store/adapter.ts effectiveLora), named in the step and
+ * counted in its estimate; the step's patch stays the form's (DEFAULT_LORA, as the LoRA checkbox).
  */
-export function fitAdvice(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number | readonly ObjectiveSpec[], budget: number): FitAdvice {
+export function fitAdvice(c: ModelConfig, nPositions: number, s: TrainSettings, runs: number | readonly ObjectiveSpec[], budget: number, imported: LoraConfig | null = null): FitAdvice {
   const now = comparisonMemory(c, nPositions, s, runs);
   const advice: FitAdvice = { total: now.total, perRun: now.perRun, perRuns: now.perRuns, budget, fits: now.total <= budget, steps: [], reachable: now.total <= budget };
   if (advice.fits) return advice;
   let cur: TrainSettings = { ...s };
   const checkpointing = () => settingsMemoryOptions(c, cur).checkpoint;
   const lora = {
-    label: `LoRA r=${DEFAULT_LORA.r} (bf16 base, activation checkpointing)`,
+    label: imported ? `LoRA continuing the imported adapter (r=${imported.r}, bf16 base, activation checkpointing)` : `LoRA r=${DEFAULT_LORA.r} (bf16 base, activation checkpointing)`,
     patch: (): Partial<TrainSettings> | null => {
       const o = settingsMemoryOptions(c, cur);
       const patch: Partial<TrainSettings> = {};
@@ -116,7 +120,8 @@ export function fitAdvice(c: ModelConfig, nPositions: number, s: TrainSettings, 
   for (const cand of candidates) {
     const patch = cand.patch();
     if (!patch) continue;
-    const next = { ...cur, ...patch };
+    // what the runs would use: an imported adapter's LoRA config in place of the form's
+    const next = { ...cur, ...patch, ...(patch.lora && imported ? { lora: { ...imported } } : {}) };
     const total = comparisonMemory(c, nPositions, next, runs).total;
     // a step that saves nothing after the ones before it is not offered (f16 activations beside
     // activation checkpointing: one layer's kept tensors are small, the f16 copies are not)

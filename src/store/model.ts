@@ -99,6 +99,8 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
       // (or, when its restore waited for this model, the saved one comes back)
       if (prev.ref && sameModel(ref, prev.ref)) await (get().adapter.source ? get().recheckAdapter() : get().restoreAdapter());
       else if (!opts.keepAdapter) await get().removeAdapter();
+      // a newer load began while the adapter's check or removal waited (it queues behind a save): that load saves its own
+      if (mine !== seq) return;
       void get().inspectData();
       if (isHub) void get().refreshHubCache();
       await saveKv('model', ref);

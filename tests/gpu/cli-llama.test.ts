@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
+import { cliStdout as stdout } from '../helpers/cli-stdout';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
 import { randomIds } from '../helpers/onnx-ref';
@@ -60,16 +61,6 @@ async function modelFolder(preset: string): Promise<{ dir: string; ckpt: LoadedL
   return { dir: out, ckpt: await readLlamaCheckpointDir(out) };
 }
 
-/** What the command printed with console.log, joined. */
-async function stdout(args: string[]): Promise<string> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  try {
-    expect(await main(args)).toBe(0);
-    return log.mock.calls.map((c) => c.join(' ')).join('\n');
-  } finally {
-    log.mockRestore();
-  }
-}
 
 /** The float64 model's logits (T,V) per sequence: rms_f output · headᵀ from the reference's cache. */
 function refLogits(ckpt: LoadedLlamaCheckpoint, seqs: number[][]): Float64Array[] {

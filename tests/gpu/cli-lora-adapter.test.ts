@@ -5,11 +5,12 @@
 // merged reward folder. Adapters that do not fit the model (another family's targets, another
 // width), a missing file, a bad config and an adapter of the wrong kind are refused naming
 // --lora-adapter. Tiny GPT-2 (SwiftShader is slow).
-import { describe, it, expect, vi } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
+import { cliStdout as stdout } from '../helpers/cli-stdout';
 import { peftAdapterFiles } from '../../src/export/peft';
 import { loraInit, loraSpec, type LoraConfig } from '../../src/model/lora';
 import { freshModel } from '../../src/model/presets';
@@ -32,16 +33,6 @@ function jsonl<T>(file: string): T[] {
   return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
 }
 
-/** What the command printed with console.log, joined. */
-async function stdout(args: string[]): Promise<string> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  try {
-    expect(await main(args)).toBe(0);
-    return log.mock.calls.map((c) => c.join(' ')).join('\n');
-  } finally {
-    log.mockRestore();
-  }
-}
 
 /** A PEFT folder of `preset`'s model written directly, with B ≠ 0. */
 function adapterFolder(name: string, preset: 'llama-tiny' | 'builtin', lora: LoraConfig): string {

@@ -71,6 +71,14 @@ describe.each(['tiny', 'llama-tiny'] as const)('train --lora-r on %s', (preset) 
     const m2 = JSON.parse(readFileSync(join(out2, 'metrics.jsonl'), 'utf8').split('\n')[0]) as Record<string, number>;
     // the policy starts at the imported adapters, the reference at the base: the log-ratios are not 0
     expect(Math.abs(m2['rewards/chosen'])).toBeGreaterThan(0);
+    // its TRL export carries the adapter and loads it into the run's LoRA adapters (reference: the base)
+    const trl = join(dir, `${preset}-run2-trl`);
+    expect(await main(['export-trl', '--run', out2, '--out', trl])).toBe(0);
+    for (const f of ['adapter_config.json', 'adapter_model.safetensors']) expect(Buffer.compare(readFileSync(join(trl, 'adapter', f)), readFileSync(join(out, 'adapter', f))), f).toBe(0);
+    const script = readFileSync(join(trl, 'train.py'), 'utf8');
+    expect(script).toContain('set_peft_model_state_dict(trainer.model, load_file("adapter/adapter_model.safetensors"))');
+    expect(script).toContain('peft_config=peft_config,');
+    expect(script).not.toContain('PeftModel.from_pretrained');
 
     // a 16-bit base
     const out3 = join(dir, `${preset}-run3`);

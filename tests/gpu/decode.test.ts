@@ -11,11 +11,12 @@
 //   sampleRollouts' on the same logits, stopping included, drawOffset continuing the stream.
 // The models and the cached-decode check are tests/helpers/decode-models.ts (decode-lora.test.ts
 // runs the same check with LoRA adapters and a 16-bit base).
-import { describe, it, expect, beforeAll, afterEach, vi } from 'vitest';
+import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
+import { cliStdout as stdout } from '../helpers/cli-stdout';
 import { UsageError } from '../../src/cli/command';
 import { testGpu } from '../helpers/gpu';
 import { expectClose, freshSeed } from '../helpers/close';
@@ -324,16 +325,6 @@ describe('seeded sampling', () => {
 });
 
 describe('CLI generate', () => {
-  async function stdout(args: string[]): Promise<string> {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    try {
-      expect(await main(args)).toBe(0);
-      return log.mock.calls.map((c) => c.join(' ')).join('\n');
-    } finally {
-      log.mockRestore();
-    }
-  }
-
   it('--engine gpu (the default) and --engine onnx give the same greedy text; the same seed the same sample; bad engine options are usage errors', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'prefplay-decode-'));
     try {

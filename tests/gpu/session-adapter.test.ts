@@ -3,7 +3,8 @@
 // on the same model, data and seed (LoRA on: the adapter continues, the base with the adapters off
 // is DPO's reference, so step 1's rewards are not 0), and with LoRA off starts from the adapter
 // merged in, as the CLI's `train --model` of the merged folder. The TRL export follows: LoRA on, the
-// adapter folder beside model/ and train.py's PeftModel.from_pretrained(..., is_trainable=True);
+// adapter folder beside model/, train.py's LoraConfig as peft_config and the folder's tensors
+// loaded into the trainer's adapters (set_peft_model_state_dict);
 // LoRA off, the merged weights as model/. Tiny GPT-2 (SwiftShader is slow).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,14 +108,17 @@ describe('Session with an imported PEFT adapter', () => {
     // LoRA with samples off needs no merged copy of the weights: none was made
     expect((s as unknown as { merged: unknown }).merged).toBeNull();
     // the TRL export continues the adapter: model/ is the base, adapter/ the imported folder as
-    // picked, and train.py wraps MODEL in it (no fresh LoraConfig, no peft_config)
+    // picked, and train.py passes the run's LoraConfig (the adapter's r and targets, lora_dropout 0)
+    // as peft_config, then loads adapter/'s tensors into the trainer's PEFT model: the reference is
+    // the base with the adapters off, as here (a PeftModel handed over would get a "ref" copy)
     const trl = await trlFiles(s, 'dpo');
     for (const f of ['adapter_config.json', 'adapter_model.safetensors']) expect(Buffer.from(trl.get(`adapter/${f}`) as Uint8Array).equals(readFileSync(join(first, 'adapter', f))), f).toBe(true);
     const script = trl.get('train.py') as string;
-    expect(script).toContain('from peft import PeftModel\n');
-    expect(script).toContain('model = AutoModelForCausalLM.from_pretrained(MODEL)\n# LoRA continuing the imported adapter adapter/');
-    expect(script).toContain('model = PeftModel.from_pretrained(model, "adapter", is_trainable=True)\n');
-    expect(script).not.toMatch(/LoraConfig|peft_config/);
+    expect(script).toContain('from peft import LoraConfig, set_peft_model_state_dict\n');
+    expect(script).toMatch(/peft_config = LoraConfig\(\n {4}r=4,\n {4}lora_alpha=16\.0,\n {4}target_modules=\["c_attn", "c_fc", "c_proj"\],\n {4}lora_dropout=0\.0,\n/);
+    expect(script).toContain('    peft_config=peft_config,\n)\n# LoRA continuing the imported adapter adapter/');
+    expect(script).toContain('\nloaded = set_peft_model_state_dict(trainer.model, load_file("adapter/adapter_model.safetensors"))\n');
+    expect(script).not.toMatch(/PeftModel\.from_pretrained|is_trainable/);
     expect(trl.get('README.txt')).toContain('adapter/          the imported PEFT adapter the LoRA run continued');
     const exported = await folder(trl, 'model');
     for (const [k, w] of s.base.params) expect(maxDiff(exported.params.get(k)!, w), k).toBe(0);

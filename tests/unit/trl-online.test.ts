@@ -121,26 +121,37 @@ describe('TRL export of GRPO, RLOO and PPO: trainers and arguments', () => {
     expect(trlScript(run({ method: 'ppo' }, {}, { rewardModel: 'reward_model' }))).not.toMatch(/peft|LoraConfig/);
   });
 
-  it('LoRA continuing an imported adapter: every trainer wraps MODEL in adapter/ (PeftModel, trainable) instead of a fresh LoraConfig; a reward model is refused', () => {
+  it('LoRA continuing an imported adapter: every trainer gets the run\'s LoraConfig (peft_config, lora_dropout 0), then adapter/\'s tensors go into the trainer\'s PEFT model before train(); a reward model is refused', () => {
     const pair = { kind: 'pair', prompt: 'p', chosen: 'a', rejected: 'b', appendEos: true, line: 1, index: 0 } as const;
     const cases: Array<[TrlRun, string]> = [
-      [run({ method: 'dpo' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), 'model'],
-      [run({ method: 'grpo', reward: 'judge:arithmetic' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), 'model'],
-      [run({ method: 'ppo' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter', rewardModel: 'reward_model' }), 'policy'],
+      [run({ method: 'dpo' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), 'trainer.model'],
+      [run({ method: 'kto' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), 'trainer.model'],
+      [run({ method: 'grpo', reward: 'judge:arithmetic' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), 'trainer.model'],
+      [run({ method: 'rloo', reward: 'judge:arithmetic' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), 'trainer.model'],
+      [run({ method: 'ppo' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter', rewardModel: 'reward_model' }), 'trainer.policy_model'],
     ];
     for (const [r, v] of cases) {
       const py = trlScript(r);
       const method = r.config.objective.method;
-      expect(py, method).toContain('from peft import PeftModel\n');
-      expect(py, method).toContain(`${v} = AutoModelForCausalLM.from_pretrained(MODEL)\n# LoRA continuing the imported adapter adapter/`);
-      expect(py, method).toContain(`${v} = PeftModel.from_pretrained(${v}, "adapter", is_trainable=True)\n`);
-      // TRL given a PEFT model and no peft_config: the reference is MODEL with the adapters disabled
-      expect(py, method).not.toMatch(/LoraConfig|peft_config/);
-      expect(py, method).toContain('with a PEFT');
-      const files = trlExportFiles(r, method === 'dpo' ? [pair] : [{ kind: 'prompt', prompt: 'Q: 2+2?' }], []);
+      expect(py, method).toContain('from peft import LoraConfig, set_peft_model_state_dict\nfrom safetensors.torch import load_file\n');
+      // the fresh path: TRL given peft_config uses MODEL with the adapters disabled as the reference
+      // (a PeftModel without peft_config would get a frozen "ref" copy of the imported adapter instead)
+      expect(py, method).not.toMatch(/PeftModel\.from_pretrained|is_trainable/);
+      expect(py, method).toMatch(/peft_config = LoraConfig\(\n {4}r=4,\n {4}lora_alpha=16\.0,\n {4}target_modules=\["c_attn", "c_proj", "c_fc"\],\n {4}lora_dropout=0\.0,\n/);
+      expect(py, method).toMatch(/\n {4}peft_config=peft_config,\n\)\n/);
+      // the adapter's tensors after the trainer is made (its PEFT model exists), before train()
+      const load = `loaded = set_peft_model_state_dict(${v}, load_file("adapter/adapter_model.safetensors"))\n`;
+      expect(py, method).toContain(load);
+      expect(py.indexOf(load), method).toBeGreaterThan(py.indexOf('trainer = '));
+      expect(py.indexOf(load), method).toBeLessThan(py.indexOf('trainer.train()'));
+      expect(py, method).toContain('if loaded.unexpected_keys or missing:\n    raise RuntimeError(');
+      expect(py, method).not.toContain('with a PEFT');
+      const files = trlExportFiles(r, method === 'dpo' || method === 'kto' ? [pair] : [{ kind: 'prompt', prompt: 'Q: 2+2?' }], []);
       expect(files.get('requirements.txt'), method).toContain('peft>=');
-      expect(files.get('README.txt'), method).toContain('adapter/          the imported PEFT adapter the LoRA run continued');
+      expect(files.get('README.txt'), method).toContain('adapter/          the imported PEFT adapter the LoRA run continued (train.py loads it into its LoRA adapters)');
     }
+    // a fresh LoRA run loads nothing
+    expect(trlScript(run({ method: 'dpo' }, { lora: { r: 4, alpha: 16 } }))).not.toMatch(/set_peft_model_state_dict|load_file/);
     // without LoRA the adapter plays no part (full fine-tuning's model/ has it merged in)
     expect(trlScript(run({ method: 'dpo' }, {}, { adapter: 'adapter' }))).not.toMatch(/peft|Peft|LoraConfig/);
     expect(() => trlExportFiles(run({ method: 'reward' }, { lora: { r: 4, alpha: 16 } }, { adapter: 'adapter' }), [pair], [])).toThrow(/a LoRA reward model that continued an imported adapter has no TRL counterpart here/);
@@ -293,6 +304,10 @@ describe('online train.py is valid Python', () => {
         run({ method: 'ppo', numMiniBatches: 2, missingEosPenalty: 1 }, { gradAccum: 2 }, { rewardModel: 'reward_model', refModel: 'ref_model', hasEval: true }),
         run({ method: 'grpo', reward: 'judge:arithmetic' }, { lora: { r: 8, alpha: 16 } }),
         run({ method: 'ppo' }, { lora: { r: 4, alpha: 8, targets: ['c_attn'] } }, { rewardModel: 'reward_model' }),
+        // continuing an imported adapter: its tensors loaded after the trainer is made
+        run({ method: 'grpo', reward: 'judge:arithmetic' }, { lora: { r: 8, alpha: 16 } }, { adapter: 'adapter' }),
+        run({ method: 'ppo' }, { lora: { r: 4, alpha: 8 } }, { rewardModel: 'reward_model', adapter: 'adapter' }),
+        run({ method: 'dpo' }, { lora: { r: 4, alpha: 8 } }, { adapter: 'adapter' }),
       ];
       for (const [i, r] of variants.entries()) {
         const path = join(dir, `train-${i}.py`);

@@ -4,7 +4,7 @@
 // Mistral), README.txt and requirements.txt. Online runs (grpo, rloo, ppo): data.jsonl holds the
 // prompts, rewards.py the judges as TRL reward functions, reward_model/ the run's --reward-model.
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from '../command';
 import { intOption, requireString, UsageError } from '../command';
@@ -28,6 +28,8 @@ interface RunJson {
   ref_model?: string | null;
   /** Online runs: the --reward-model folder (PPO's reward and value model; GRPO/RLOO reward "reward-model"). */
   reward_model?: string | null;
+  /** A LoRA run that continued an imported PEFT adapter: its folder as given to --lora-adapter. */
+  lora_adapter?: string | null;
   pairs: string;
   config: TrainConfig;
   max_length?: number;
@@ -59,7 +61,14 @@ export const exportTrl: Command = {
     // the same partition as `train` (splitTrainEval over the usable examples or prompts, in file order)
     const split = splitTrainEval(examples, run.config.evalFraction, run.config.seed);
     const reward = run.reward_model ? await loadModelArg(resolvePath(runDir, run.reward_model)) : null;
-    const files = trlExportFiles({ config: run.config, maxLength, maxPromptLength, model: 'model', refModel: ref ? 'ref_model' : null, modelType: modelType(ckpt.config), ...(reward ? { rewardModel: 'reward_model', rewardModelName: rewardModelName(run.reward_model!) } : {}) }, split.train, split.eval);
+    // a continued adapter travels as adapter/ (train.py loads its tensors into the run's LoRA adapters)
+    const adapterDir = run.lora_adapter && run.config.lora ? resolvePath(runDir, run.lora_adapter) : null;
+    let files: Map<string, string>;
+    try {
+      files = trlExportFiles({ config: run.config, maxLength, maxPromptLength, model: 'model', refModel: ref ? 'ref_model' : null, modelType: modelType(ckpt.config), ...(reward ? { rewardModel: 'reward_model', rewardModelName: rewardModelName(run.reward_model!) } : {}), adapter: adapterDir ? 'adapter' : null }, split.train, split.eval);
+    } catch (e) {
+      throw new UsageError(`--run ${runDir}: ${(e as Error).message}`, { cause: e });
+    }
     try {
       await mkdir(out, { recursive: true });
       for (const [name, text] of files) await writeFile(join(out, name), text);
@@ -67,11 +76,15 @@ export const exportTrl: Command = {
       await writeCheckpointDir(join(out, 'model'), saveModelCheckpoint(ckpt.config, ckpt.params, tok(ckpt)));
       if (ref) await writeCheckpointDir(join(out, 'ref_model'), saveModelCheckpoint(ref.config, ref.params, tok(ref)));
       if (reward) await writeCheckpointDir(join(out, 'reward_model'), saveModelCheckpoint(reward.config, reward.params, tok(reward)));
+      if (adapterDir) {
+        await mkdir(join(out, 'adapter'), { recursive: true });
+        for (const f of ['adapter_config.json', 'adapter_model.safetensors']) await copyFile(join(adapterDir, f), join(out, 'adapter', f));
+      }
     } catch (e) {
       throw new UsageError(`--out ${out}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
     const what = data === 'prompts' ? 'prompts' : 'examples';
-    console.log(`wrote ${out}/: train.py (${run.config.objective.method}, ${modelType(ckpt.config)}), data.jsonl (${split.train.length} ${what})${split.eval.length ? `, eval.jsonl (${split.eval.length})` : ''}${files.has('rewards.py') ? ', rewards.py' : ''}, model/${ref ? ', ref_model/' : ''}${reward ? ', reward_model/' : ''}, README.txt`);
+    console.log(`wrote ${out}/: train.py (${run.config.objective.method}, ${modelType(ckpt.config)}), data.jsonl (${split.train.length} ${what})${split.eval.length ? `, eval.jsonl (${split.eval.length})` : ''}${files.has('rewards.py') ? ', rewards.py' : ''}, model/${ref ? ', ref_model/' : ''}${reward ? ', reward_model/' : ''}${adapterDir ? ', adapter/' : ''}, README.txt`);
   },
 };
 

@@ -196,7 +196,7 @@ export const train: Command = {
     await mkdir(out, { recursive: true });
     const lengths = prompts ?? data!.report.truncation;
     const counts = run.prompts ? { prompts_from: prompts!.source, train_prompts: run.prompts.train.length, eval_prompts: run.prompts.eval.length } : { train_pairs: run.train.length, eval_pairs: run.evalSet.length };
-    await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, ...(rewardModelArg === null ? {} : { reward_model: rewardModelArg }), pairs: pairsPath, max_length: lengths.maxLength, max_prompt_length: lengths.maxPromptLength, ...counts, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
+    await writeFile(join(out, 'run.json'), JSON.stringify({ model, ref_model: opts['ref-model'] ?? null, ...(rewardModelArg === null ? {} : { reward_model: rewardModelArg }), ...(imported && opts['lora-adapter'] !== undefined ? { lora_adapter: opts['lora-adapter'] } : {}), pairs: pairsPath, max_length: lengths.maxLength, max_prompt_length: lengths.maxPromptLength, ...counts, config: cfg, adapter: gpu.adapter.description || gpu.adapter.architecture }, null, 2));
     log = createWriteStream(join(out, 'metrics.jsonl'));
     if (online) samplesOut = createWriteStream(join(out, 'samples.jsonl'));
     const samples = sampleEvery > 0 ? new SamplesLog(join(out, 'samples.jsonl'), ckpt, run, pairsPath) : null;

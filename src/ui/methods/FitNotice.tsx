@@ -3,7 +3,8 @@ import { useApp } from '../../store';
 import { DEFAULT_BUDGET_BYTES, fitAdvice, mergedPatch } from '../../store/fit';
 import { formatBytes } from '../data/DataPanel';
 import { methodLabel, objectiveOf } from '../../store/presets';
-import { effectiveSettings } from '../../store/adapter';
+import { effectiveLora, effectiveSettings } from '../../store/adapter';
+import { DEFAULT_LORA } from '../../store/settings';
 
 const BUDGET_KEY = 'prefplay.gpuBudgetGB';
 const GB = 1024 ** 3;
@@ -28,7 +29,8 @@ export function FitNotice() {
   const [budget, setBudget] = useState(savedBudget);
   if (!info || runs === 0) return null;
   // each card's own estimate: an online run (GRPO, RLOO, PPO) holds more than a pair-method run
-  const advice = fitAdvice(info.config, info.nPositions, settings, cards.map(objectiveOf), budget);
+  // turning LoRA on continues the imported adapter: its r, lora_alpha and targets, not DEFAULT_LORA's
+  const advice = fitAdvice(info.config, info.nPositions, settings, cards.map(objectiveOf), budget, imported ? effectiveLora(DEFAULT_LORA, imported) : null);
   if (advice.fits) return null;
   const setGb = (gb: number) => {
     if (!(gb > 0)) return;
