@@ -7,7 +7,9 @@
 // was downloaded from (a newer one is downloaded beside it; the old snapshot stays, as with
 // huggingface_hub), and used as it is, with one stderr line saying why, when the server cannot say
 // (unreachable, an error, no answer within 10 s), wants a token HF_TOKEN does not give, or is not
-// the HF_ENDPOINT of this run; one of a commit hash is used without asking.
+// the HF_ENDPOINT of this run; one of a commit hash is used without asking. A snapshot whose
+// manifest predates recorded endpoints counts as downloaded from this run's HF_ENDPOINT (set by the
+// user, not by a link): it is checked there, and the manifest then records that endpoint.
 import { downloadModel, downloadProgressText, formatBytes, formatHubId, HubError, HubIdError, normalizeEndpoint, parseHubId, type DownloadProgress } from '../hub/index';
 import { hubCacheRoot, nodeHubStorage, snapshotDir } from '../hub/cache-node';
 import { UsageError } from './command';
@@ -54,6 +56,7 @@ export async function hubModelDir(model: string, flag = '--model', env: Record<s
       token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || null,
       tokenHint: HUB_TOKEN_HINT,
       offline: truthy(env.HF_HUB_OFFLINE),
+      checkUnrecordedEndpoint: true,
       onProgress: progress,
       onResume: (file, offset) => log(`${label}: continuing ${file} from byte ${offset.toLocaleString('en-US')}`),
     });

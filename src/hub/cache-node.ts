@@ -10,7 +10,9 @@
 //
 // The root is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub (the Hugging Face
 // conventions). Older snapshots stay when a revision moves on (as huggingface_hub keeps them).
-import { copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HubStorage, PartialWriter, SnapshotKey, SnapshotManifest } from './storage';
@@ -124,11 +126,18 @@ export function nodeHubStorage(root: string = hubCacheRoot()): HubStorage {
         // later: a download writes its .part and renames it over the name)
         await link(src, dest);
       } catch {
-        // a file system without hard links: a copy into the partial file, renamed once whole
+        // a file system without hard links: a copy into the partial file, renamed once whole;
+        // streamed, so that a cancel stops a copy of several GB at once (the partial is dropped:
+        // a copy starts afresh, unlike a download)
         const part = partPath(to, path);
         await mkdir(dirname(part), { recursive: true });
-        await copyFile(src, part);
-        await rename(part, dest);
+        try {
+          await pipeline(createReadStream(src), createWriteStream(part), { signal });
+          await rename(part, dest);
+        } catch (e) {
+          await rm(part, { force: true }).catch(() => {});
+          throw e;
+        }
       }
       return size(dest);
     },

@@ -9,7 +9,8 @@
 //
 // When a revision moves on, the new snapshot is written beside the old one (files whose content
 // did not change are copied over, chunk by chunk) and the old one is deleted once its ref names
-// the new commit and no other ref names the old (pruneSnapshot): an update does not leave the
+// the new commit and no other ref names the old (pruneSnapshot; a model pinned at a commit,
+// ORG/NAME@COMMIT, has a ref of its own: src/hub/snapshot.ts pinRef): an update does not leave the
 // model twice in the browser's storage.
 //
 // Why OPFS and not Cache Storage: a download is appended to in place, and what arrived stays on
@@ -27,7 +28,7 @@
 // fewer bytes than asked (it returns an error code instead of throwing).
 import { causeText, HubError } from './errors';
 import { formatBytes } from './progress';
-import { memoryHubStorage, type HubStorage, type PartialWriter, type SnapshotManifest } from './storage';
+import { memoryHubStorage, type HubStorage, type PartialWriter, type SnapshotKey, type SnapshotManifest } from './storage';
 
 /** The OPFS folder every cached model lives under. */
 export const WEB_CACHE_DIR = 'prefplay-hub';
@@ -236,6 +237,19 @@ export function opfsHubStorage(root?: () => Promise<Dir>): WebHubStorage {
   const refName = (revision: string) => encodeURIComponent(revision);
   const manifestName = (commit: string) => `${segment(commit, 'commit')}.json`;
 
+  /**
+   * What a failed copyFile leaves of `path` in snapshot `to`: its partial file, the snapshot's file
+   * when completePartial's fallback copy broke off (`completing`), and the commit's partial/ folder
+   * when nothing else is in it (a commit with no files left is then not listed at all).
+   */
+  const dropCopy = async (to: SnapshotKey, path: string, completing: boolean) => {
+    const name = segment(path, 'file name');
+    await removeIn(await dirOf(to.repo, 'partial', to.commit, false), name);
+    if (completing) await removeIn(await dirOf(to.repo, 'snapshots', to.commit, false), name);
+    // non-recursive: refused (and ignored) while other partial downloads of the commit are kept there
+    await removeIn(await dirOf(to.repo, 'partial', null, false), segment(to.commit, 'commit')).catch(() => false);
+  };
+
   const storage: WebHubStorage = {
     async getRef(repo, revision) {
       const text = await readText(await fileIn(await dirOf(repo, 'refs', null, false), refName(revision)));
@@ -299,17 +313,26 @@ export function opfsHubStorage(root?: () => Promise<Dir>): WebHubStorage {
       const src = await fileIn(await dirOf(from.repo, 'snapshots', from.commit, false), segment(path, 'file name'));
       if (!src) return null;
       const file = await src.getFile();
-      // through the partial file, COPY_CHUNK at a time: a shard of several GB never sits in memory
-      const w = await storage.openPartial(to, path, false);
+      let completing = false;
       try {
-        for (let at = 0; at < file.size; at += COPY_CHUNK) {
-          signal?.throwIfAborted();
-          await w.write(new Uint8Array(await file.slice(at, at + COPY_CHUNK).arrayBuffer()));
+        // through the partial file, COPY_CHUNK at a time: a shard of several GB never sits in memory
+        const w = await storage.openPartial(to, path, false);
+        try {
+          for (let at = 0; at < file.size; at += COPY_CHUNK) {
+            signal?.throwIfAborted();
+            await w.write(new Uint8Array(await file.slice(at, at + COPY_CHUNK).arrayBuffer()));
+          }
+        } finally {
+          await w.close();
         }
-      } finally {
-        await w.close();
+        completing = true;
+        await storage.completePartial(to, path);
+      } catch (e) {
+        // cancelled, a full quota, a disk error: a copy cut short is of no use to the next try (a
+        // copy starts afresh, unlike a download), and would be listed as an incomplete snapshot
+        await dropCopy(to, path, completing).catch(() => {});
+        throw e;
       }
-      await storage.completePartial(to, path);
       return file.size;
     },
     async pruneSnapshot(key) {
@@ -433,8 +456,11 @@ export function memoryWebHubStorage(): WebHubStorage {
           const man = await m.getManifest({ repo, commit: s.commit });
           s.complete = !!man && man.files.every((f) => m.files.get(`${repo}@${s.commit}/${f.path}`)?.length === f.size);
           if (s.complete) {
-            // the revision it was downloaded for, unless its ref moved on to another commit since
-            s.revisions = ((await m.getRef(repo, man!.revision)) ?? s.commit) === s.commit ? [man!.revision] : [];
+            // as the OPFS listing: the revisions whose refs name it (a pinned commit's own among
+            // them), else the one it was downloaded for unless that ref moved on since
+            const refs = [...m.refs].filter(([k]) => k.startsWith(`${repo}@`)).map(([k, commit]) => [k.slice(repo.length + 1), commit]);
+            const named = refs.filter(([, commit]) => commit === s.commit).map(([rev]) => rev).sort();
+            s.revisions = named.length ? named : refs.some(([rev]) => rev === man!.revision) ? [] : [man!.revision];
             s.totalBytes = man!.files.reduce((a, f) => a + f.size, 0);
             s.downloadedAt = man!.downloadedAt;
           }

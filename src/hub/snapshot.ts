@@ -8,8 +8,9 @@
 // the old one (files whose blobId did not change are copied over, not downloaded) and the ref
 // moves once it is complete (the page's cache then deletes the old one); no answer or an error,
 // the cached snapshot with a notice saying why (as huggingface_hub does). Only the endpoint a
-// snapshot was downloaded from (its manifest says) is asked: another endpoint, or a manifest that
-// does not say, is not contacted about it.
+// snapshot was downloaded from (its manifest says) is asked: another endpoint is not contacted
+// about it, nor, on the page, any about a manifest that does not say (the CLI asks its HF_ENDPOINT:
+// checkUnrecordedEndpoint).
 //
 // Why plain fetch and not @huggingface/hub: its downloadFile hands back a whole Blob (no progress
 // callback, no continuation of a partial file kept in our storage) and recent versions fetch
@@ -65,6 +66,14 @@ export interface HubOptions {
    * Default true.
    */
   update?: boolean;
+  /**
+   * true (the CLI): a cached snapshot whose manifest does not record its endpoint (written before
+   * manifests did) counts as downloaded from `endpoint`, which the CLI's user set (HF_ENDPOINT):
+   * it is checked there, and once that endpoint answers with its commit the manifest records it.
+   * Default false (the page, whose endpoint a crafted hub= link can name): such a snapshot is
+   * never checked (a `note` says why).
+   */
+  checkUnrecordedEndpoint?: boolean;
 }
 
 export interface HubSnapshot {
@@ -242,7 +251,7 @@ class Speedometer {
  * The model folder's files of `id` in `opts.storage`. A complete snapshot of the revision in the
  * storage is used without a request when the revision is a commit hash or `offline` is set, or
  * when it was downloaded from another endpoint than `opts.endpoint` (or its manifest does not say
- * from where: `note`); for a branch or tag its endpoint is asked for the revision's commit
+ * from where, unless checkUnrecordedEndpoint: `note`); for a branch or tag its endpoint is asked for the revision's commit
  * (CHECK_TIMEOUT_MS): the same one, the cached snapshot; another, that snapshot is downloaded
  * beside the cached one (see downloadSnapshot); no answer, or any failure of that update but a
  * cancel (a full storage, a broken download), the cached snapshot with a `notice` (a 401/403
@@ -253,6 +262,7 @@ export async function downloadModel(id: HubModelId, opts: HubOptions): Promise<H
   const { storage } = opts;
   const ctx = context(id, opts);
   const cached = await cachedSnapshot(id, storage);
+  if (cached && isCommitHash(id.revision)) await pinRef(storage, id);
   if (opts.offline) {
     if (cached) return { ...cached, offline: true };
     throw new HubError('offline', `${ctx.label}: not in the cache, and offline mode is on (nothing is downloaded)`);
@@ -269,8 +279,10 @@ export async function downloadModel(id: HubModelId, opts: HubOptions): Promise<H
   }
   // a commit hash names content that cannot change: nothing to ask
   if (isCommitHash(id.revision)) return cached;
+  // an older manifest that names no endpoint: on the CLI, the HF_ENDPOINT its user set
+  const unrecorded = cached.endpoint === null && opts.checkUnrecordedEndpoint === true;
   // another server is not told which model is cached, and its answer could not be trusted for it
-  if (cached.endpoint !== ctx.endpoint) {
+  if (cached.endpoint !== ctx.endpoint && !unrecorded) {
     const from = cached.endpoint ? `it was downloaded from ${cached.endpoint}` : 'the cache does not record which Hub it was downloaded from';
     return { ...cached, offline: true, note: `not checked for a newer revision of ${id.revision}: ${from}` };
   }
@@ -280,6 +292,7 @@ export async function downloadModel(id: HubModelId, opts: HubOptions): Promise<H
     if (check.authStatus !== null && !opts.token) return { ...cached, offline: true, note: `not checked for a newer revision of ${id.revision}: without an access token ${ctx.endpoint} answers HTTP ${check.authStatus} (a gated or private model)` };
     return { ...cached, offline: true, notice: `could not check ${ctx.endpoint} for a newer revision of ${id.revision} (${check.reason})` };
   }
+  if (unrecorded && keyOf(id, check.info).commit === cached.key.commit) return recordEndpoint(storage, cached, ctx.endpoint);
   const newer = `commit ${keyOf(id, check.info).commit.slice(0, 12)}`;
   try {
     return await snapshotOf(id, opts, check.info, cached);
@@ -326,11 +339,46 @@ async function snapshotOf(id: HubModelId, opts: HubOptions, info: ModelInfo, cac
 }
 
 /**
- * Points the revision's ref at `commit` (a commit-hash revision has none); then, where the storage
- * prunes (the page's cache), the snapshot it named before goes unless another ref still names it.
+ * The endpoint that just answered with a cached snapshot's commit, written into its manifest that
+ * named none (checkUnrecordedEndpoint), so that it is the snapshot's recorded endpoint from now on.
+ * Best effort: a manifest that cannot be rewritten leaves the snapshot in use as it is (the next
+ * run checks it the same way).
+ */
+async function recordEndpoint(storage: HubStorage, snap: HubSnapshot, endpoint: string): Promise<HubSnapshot> {
+  try {
+    const manifest = await storage.getManifest(snap.key);
+    if (manifest && !manifest.endpoint) await storage.setManifest(snap.key, { ...manifest, endpoint });
+  } catch {
+    // (a read-only or full disk): used as it is
+  }
+  return { ...snap, endpoint };
+}
+
+/**
+ * Where the storage prunes (the page's cache), a commit-hash revision gets a ref naming its own
+ * commit, so that an update of a branch that named the same snapshot (ORG/NAME and ORG/NAME@COMMIT
+ * loaded from one download) does not delete what the pinned model still loads: pruneSnapshot keeps
+ * a snapshot any ref names. The Node cache never prunes and keeps huggingface_hub's layout (no
+ * refs/COMMIT file). Written when a pinned model is downloaded (moveRef) and on each use of a
+ * cached one (snapshots pinned before this ref existed); a ref that cannot be written (a full
+ * quota) does not stop a cached model from loading.
+ */
+async function pinRef(storage: HubStorage, id: HubModelId): Promise<void> {
+  if (!storage.pruneSnapshot) return;
+  try {
+    if ((await storage.getRef(id.repo, id.revision)) !== id.revision) await storage.setRef(id.repo, id.revision, id.revision);
+  } catch {
+    // the model loads; its snapshot may go with the next update of a branch at the same commit
+  }
+}
+
+/**
+ * Points the revision's ref at `commit` (a commit-hash revision has one only where the storage
+ * prunes: pinRef); then, where the storage prunes (the page's cache), the snapshot it named
+ * before goes unless another ref still names it.
  */
 async function moveRef(storage: HubStorage, id: HubModelId, commit: string, previous: SnapshotKey | null): Promise<void> {
-  if (commit !== id.revision) await storage.setRef(id.repo, id.revision, commit);
+  if (commit !== id.revision || storage.pruneSnapshot) await storage.setRef(id.repo, id.revision, commit);
   if (!previous || previous.commit === commit || !storage.pruneSnapshot) return;
   try {
     await storage.pruneSnapshot(previous);

@@ -59,7 +59,8 @@ export interface HubStorage {
   copyFile(from: SnapshotKey, to: SnapshotKey, path: string, signal?: AbortSignal): Promise<number | null>;
   /**
    * Deletes snapshot `key` (files, partial downloads, manifest) when no ref of its repository
-   * names its commit any more; true when it did. The page's cache has it (an update must not double
+   * names its commit any more (a commit-hash revision in use has a ref naming itself, written by
+   * ./snapshot.ts where the storage prunes); true when it did. The page's cache has it (an update must not double
    * the model in the browser's storage); the Node cache keeps old snapshots, as huggingface_hub does.
    */
   pruneSnapshot?(key: SnapshotKey): Promise<boolean>;

@@ -14,6 +14,7 @@ import { sameModel, type ModelRef } from './model';
 import { saveSoon } from './persist';
 import { archive, historyKey, runSettingsText, type HistoryEntry, type SavedHistory } from './history';
 import { effectiveSettings, sameAdapter } from './adapter';
+import { hubCommitCheck } from './model-commit';
 
 export interface SessionView {
   id: string;
@@ -21,6 +22,8 @@ export interface SessionView {
   cards: MethodCard[];
   data: DataSource;
   modelRef: ModelRef;
+  /** A Hub model: the commit of the snapshot it ran on (ModelInfo.commit; ./model-commit.ts). Absent otherwise, and in older saves. */
+  modelCommit?: string;
   /** The imported PEFT adapter every run started from (the Model tab's); absent: none. */
   adapter?: AdapterInfo | null;
   startedAt: number;
@@ -86,7 +89,10 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
   const revive = async () => {
     const { session, model, data } = get();
     if (!session) throw new Error('there is no comparison to resume');
-    if (!sameModel(session.modelRef, model.ref) || model.status !== 'ready') throw new Error('the model changed since this comparison ran (or is still loading): load the same model, or start a new comparison');
+    // a Hub model: its commit decides (the branch may have moved on; ORG/NAME@COMMIT is the same weights)
+    const commit = model.status === 'ready' ? hubCommitCheck(session, model) : null;
+    if (commit !== null && commit !== 'same') throw new Error(`${commit.moved}, or start a new comparison`);
+    if ((commit !== 'same' && !sameModel(session.modelRef, model.ref)) || model.status !== 'ready') throw new Error('the model changed since this comparison ran (or is still loading): load the same model, or start a new comparison');
     if (!data.blob || !data.source || data.source.name !== session.data.name || data.source.size !== session.data.size) throw new Error(`the data changed since this comparison ran: load ${session.data.name} again, or start a new comparison`);
     const adapter = get().adapter;
     if (adapter.status === 'loading') throw new Error('the imported adapter is still being read (Model tab): resume once it is shown');
@@ -150,7 +156,7 @@ export const createRunsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, 
       if (problems.length) return set({ startError: problems.join(' ') });
       const specs = runSpecs(s.cards);
       const adapter = s.adapter.info ? s.adapter : null;
-      const session: SessionView = { id: crypto.randomUUID(), settings, cards: s.cards, data: s.data.source!, modelRef: s.model.ref!, ...(adapter ? { adapter: adapter.info } : {}), startedAt: Date.now(), live: true };
+      const session: SessionView = { id: crypto.randomUUID(), settings, cards: s.cards, data: s.data.source!, modelRef: s.model.ref!, ...(s.model.info?.commit ? { modelCommit: s.model.info.commit } : {}), ...(adapter ? { adapter: adapter.info } : {}), startedAt: Date.now(), live: true };
       const runs: RunView[] = specs.map((r, i) => ({
         id: r.id,
         method: r.objective.method,

@@ -6,13 +6,17 @@ import { runSpecs } from '../store/runs';
 import { dataFileName } from '../store/data';
 import { sameModel } from '../store/model';
 import { sameAdapter } from '../store/adapter';
+import { hubCommitCheck } from '../store/model-commit';
 import type { SessionSpec } from '../worker/protocol';
 
 /** The saved comparison's spec, or undefined while the engine holds it live; throws what to do when the data or model changed. */
 export function savedSessionSpec(s: Pick<AppState, 'session' | 'model' | 'data' | 'adapter'>): SessionSpec | undefined {
   const { session, model, data, adapter } = s;
   if (!session || session.live) return undefined;
-  if (model.status !== 'ready' || !sameModel(session.modelRef, model.ref)) throw new Error('the model changed since this comparison ran (or is still loading): load the same model again (Model tab)');
+  // a Hub model: its commit decides (the branch may have moved on; ORG/NAME@COMMIT is the same weights)
+  const commit = model.status === 'ready' ? hubCommitCheck(session, model) : null;
+  if (commit !== null && commit !== 'same') throw new Error(commit.moved);
+  if (model.status !== 'ready' || (commit !== 'same' && !sameModel(session.modelRef, model.ref))) throw new Error('the model changed since this comparison ran (or is still loading): load the same model again (Model tab)');
   if (!data.blob || !data.source || data.source.name !== session.data.name || data.source.size !== session.data.size)
     throw new Error(`the data changed since this comparison ran: load ${session.data.name} again (Data tab)`);
   // the imported adapter the runs started from (their starting weights, a LoRA run's base)

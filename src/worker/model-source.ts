@@ -53,6 +53,7 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
   let name: string;
   let cacheNotice: string | null = null;
   let cacheNote: string | null = null;
+  let commit: string | null = null;
   if (src.kind === 'fresh') {
     ckpt = { ...freshModel(src.preset, src.seed), tokenizer: new ByteTokenizer() } as LoadedModel;
     name = `fresh ${src.preset} (random init, seed ${src.seed})`;
@@ -65,6 +66,7 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
     hub.onLoading?.();
     ckpt = await loadFolder(snapshotReader(hub.storage, snap), limits);
     name = formatHubId(snap.id).slice(HUB_PREFIX.length);
+    commit = snap.key.commit;
     const from = `From the browser’s cache (commit ${snap.key.commit.slice(0, 12)}); `;
     if (snap.notice) cacheNotice = sentence(from + snap.notice);
     if (snap.note) cacheNote = sentence(from + snap.note);
@@ -84,6 +86,7 @@ export async function loadModelSource(src: ModelSource, limits: ParamLimits | nu
       description: t.kind === 'byte' ? `byte-level: one token per UTF-8 byte plus <|endoftext|> (${t.vocabSize} tokens)` : `Hugging Face BPE (${ckpt.tokenizerFiles.tokenizerJson ? 'tokenizer.json' : 'vocab.json + merges.txt'}, ${t.vocabSize.toLocaleString('en')} tokens)`,
     },
     ...(t.kind === 'hf' ? { tokenizerFiles: { ...ckpt.tokenizerFiles } as Record<string, string> } : {}),
+    ...(commit ? { commit } : {}),
     ...(cacheNotice ? { cacheNotice } : {}),
     ...(cacheNote ? { cacheNote } : {}),
   };

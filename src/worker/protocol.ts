@@ -56,6 +56,11 @@ export interface ModelInfo {
   /** The tokenizer's files when it is not the byte-level one (the data worker needs them). */
   tokenizerFiles?: Record<string, string>;
   /**
+   * A Hub model: the commit of the snapshot loaded (its weights; a branch such as main moves on to
+   * other commits). A saved comparison records it, and Resume refuses another one. Absent otherwise.
+   */
+  commit?: string;
+  /**
    * A Hub model from the browser's cache that may not be its revision's newest, and why: the Hub
    * could not be checked (offline, an error, no answer in time), or the newer revision was not
    * downloaded. Absent otherwise.

@@ -107,6 +107,29 @@ describe('CLI --model hf:ORG/NAME', () => {
     }
   });
 
+  it('a snapshot cached before manifests recorded their endpoint is checked at HF_ENDPOINT, which the manifest then records', async () => {
+    const home = join(tmp, 'home-unrecorded');
+    const s = await startHubServer({ models: { 'test-org/tiny-gpt': gptDir } });
+    try {
+      setEnv({ HF_ENDPOINT: s.endpoint, HF_HOME: home });
+      const dir = await resolveModelDir('hf:test-org/tiny-gpt');
+      const commit = s.commitOf('test-org/tiny-gpt');
+      const manifestPath = join(home, 'hub', 'models--test-org--tiny-gpt', '.prefplay', `${commit}.json`);
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+      delete manifest.endpoint;
+      writeFileSync(manifestPath, JSON.stringify(manifest));
+      const n = s.requests.length;
+      stderr.length = 0;
+      expect(await resolveModelDir('hf:test-org/tiny-gpt')).toBe(dir);
+      // asked like any cached branch (one revision call), nothing to say, the endpoint recorded
+      expect(s.requests.slice(n).map((r) => r.path)).toEqual(['/api/models/test-org/tiny-gpt/revision/main']);
+      expect(stderr).toEqual([]);
+      expect(JSON.parse(readFileSync(manifestPath, 'utf8'))).toEqual({ ...manifest, endpoint: s.endpoint });
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('a malformed id, 404 and offline misses are one-line usage errors', async () => {
     setEnv({ HF_ENDPOINT: server.endpoint, HF_HOME: join(tmp, 'home2') });
     const run = (model: string) => main(['logps', '--model', model, '--pairs', pairs, '--out', join(tmp, 'x.jsonl')]);

@@ -289,6 +289,8 @@ describe('a cached branch is checked against the Hub (Node cache)', () => {
       const pinned = await downloadModel(parseHubId(`hf:${REPO}@${first.key.commit}`), { storage: nodeHubStorage(root), endpoint: s.endpoint });
       expect(pinned).toMatchObject({ key: first.key, downloadedBytes: 0, offline: false, notice: null });
       expect(s.requests.length).toBe(m);
+      // the Node cache never prunes: no refs/COMMIT beside huggingface_hub's refs/main
+      expect(readdirSync(join(root, 'models--test-org--moving', 'refs'))).toEqual(['main']);
     } finally {
       await s.stop();
     }
@@ -427,13 +429,30 @@ describe('a cached branch is checked against the Hub (Node cache)', () => {
       expect(elsewhere).toMatchObject({ key: first.key, offline: true, notice: null, note: `not checked for a newer revision of main: it was downloaded from ${s.endpoint}` });
       expect(other.requests).toEqual([]);
       expect(readFileSync(join(root, 'models--test-org--moving', 'refs', 'main'), 'utf8')).toBe(first.key.commit);
-      // a manifest written before endpoints were recorded: no server is asked about it
+      // a manifest written before endpoints were recorded: no server is asked about it (the page's default)
       delete manifest.endpoint;
       writeFileSync(manifestPath, JSON.stringify(manifest));
       const n = s.requests.length;
       const older = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint });
       expect(older).toMatchObject({ key: first.key, offline: true, notice: null, note: 'not checked for a newer revision of main: the cache does not record which Hub it was downloaded from' });
       expect(s.requests.length).toBe(n);
+      expect(JSON.parse(readFileSync(manifestPath, 'utf8')).endpoint).toBeUndefined();
+      // the CLI (checkUnrecordedEndpoint): the endpoint in use is asked; its answer (the same
+      // commit) makes it the manifest's endpoint, so another endpoint is no longer asked
+      const checked = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint, checkUnrecordedEndpoint: true });
+      expect(checked).toMatchObject({ key: first.key, endpoint: s.endpoint, offline: false, notice: null, note: null, downloadedBytes: 0 });
+      expect(s.requests.slice(n).map((r) => r.path)).toEqual([`/api/models/${REPO}/revision/main`]);
+      expect(JSON.parse(readFileSync(manifestPath, 'utf8'))).toEqual({ ...manifest, endpoint: s.endpoint });
+      expect(await downloadModel(id, { storage: nodeHubStorage(root), endpoint: other.endpoint, checkUnrecordedEndpoint: true })).toMatchObject({ key: first.key, note: `not checked for a newer revision of main: it was downloaded from ${s.endpoint}` });
+      expect(other.requests).toEqual([]);
+      // an unrecorded snapshot whose branch moved on there: the new snapshot is downloaded (with its endpoint)
+      writeFileSync(manifestPath, JSON.stringify(manifest));
+      s.options.models[REPO] = v2Dir;
+      s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+      const moved = await downloadModel(id, { storage: nodeHubStorage(root), endpoint: s.endpoint, checkUnrecordedEndpoint: true });
+      expect(moved).toMatchObject({ key: { repo: REPO, commit: NEW_SHA }, endpoint: s.endpoint, notice: null });
+      expect(readFileSync(join(root, 'models--test-org--moving', 'refs', 'main'), 'utf8')).toBe(NEW_SHA);
+      expect(JSON.parse(readFileSync(join(root, 'models--test-org--moving', '.prefplay', `${NEW_SHA}.json`), 'utf8')).endpoint).toBe(s.endpoint);
     } finally {
       await s.stop();
       await other.stop();

@@ -7,7 +7,9 @@
 // loading with one revision call only: a moved branch downloaded (changed files only, the others
 // copied chunk by chunk, the old snapshot deleted once no ref names it); a reload (cacheOnly) asks nothing;
 // the Hub down or the update failing (a full quota), the cached model with a notice; cancelled
-// mid-copy, a cancel; a commit hash, no request at all. Never the real Hub.
+// mid-copy, a cancel (the partial copy dropped, as after a full quota); a commit hash, no request
+// at all, and its snapshot kept when a branch at that commit moves on; a manifest without its
+// endpoint never checked by the page. Never the real Hub.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -153,7 +155,40 @@ describe('the Hub cache in OPFS', () => {
     expect(writes).toEqual([8 << 20]);
     expect(await storage.fileSize(to2, 'model.safetensors')).toBeNull();
     expect(await storage.fileSize(from, 'model.safetensors')).toBe(bytes.length);
+    // the partial copy is dropped with its commit's folder: the cache lists no incomplete snapshot
+    expect(await storage.partialSize(to2, 'model.safetensors')).toBe(0);
+    expect((await storage.list())[0].snapshots.map((x) => x.commit)).toEqual([from.commit, to.commit]);
   });
+
+  for (const sync of [true, false]) {
+    it(`a copy that fills the quota leaves nothing of the new snapshot (${sync ? 'a short sync write' : 'QuotaExceededError'})`, async () => {
+      const fs = fakeOpfs({ sync });
+      const storage = storageOf(fs);
+      const from = { repo: LLAMA, commit: 'a'.repeat(40) };
+      const to = { repo: LLAMA, commit: 'b'.repeat(40) };
+      const bytes = new Uint8Array((8 << 20) + 5).map((_, i) => (i * 3) & 255);
+      const w = await storage.openPartial(from, 'model.safetensors', false);
+      await w.write(bytes);
+      await w.close();
+      await storage.completePartial(from, 'model.safetensors');
+      // room for the first chunk of the copy, not the second
+      fs.quota = fs.used() + (8 << 20) + 1;
+      const e = await rejection(storage.copyFile(from, to, 'model.safetensors'));
+      expect(e).toBeInstanceOf(HubError);
+      expect((e as HubError).kind).toBe('quota');
+      expect(await storage.partialSize(to, 'model.safetensors')).toBe(0);
+      expect(await storage.fileSize(to, 'model.safetensors')).toBeNull();
+      expect((await storage.list())[0].snapshots.map((x) => x.commit)).toEqual([from.commit]);
+      expect(fs.used()).toBe(bytes.length);
+      // another partial download of that commit keeps its folder (only an empty one goes)
+      const other = await storage.openPartial(to, 'model-2.safetensors', false);
+      await other.write(new Uint8Array(10));
+      await other.close();
+      await rejection(storage.copyFile(from, to, 'model.safetensors'));
+      expect(await storage.partialSize(to, 'model-2.safetensors')).toBe(10);
+      expect((await storage.list())[0].snapshots.map((x) => [x.commit, x.partialBytes])).toEqual([[from.commit, 0], [to.commit, 10]]);
+    });
+  }
 
   it('without OPFS, memory storage lists and deletes the same way', async () => {
     const storage = memoryWebHubStorage();
@@ -334,6 +369,65 @@ describe("the engine worker's Hub loads", () => {
         } finally {
           await s.stop();
         }
+      }
+    });
+
+    it('a model pinned at a commit keeps its snapshot when a branch at that commit moves on (OPFS and memory)', async () => {
+      for (const pinnedFirst of [true, false]) {
+        for (const storage of [storageOf(fakeOpfs({ sync: true })), memoryWebHubStorage()]) {
+          const s = await startHubServer({ models: { [REPO]: llamaDir } });
+          try {
+            const old = s.commitOf(REPO);
+            const pinned = parseHubId(`hf:${REPO}@${old}`);
+            const main = parseHubId(`hf:${REPO}`);
+            // the pinned model downloaded first, or found in the cache the branch's download filled
+            // (a cache from before pinned models had a ref: the use writes it)
+            if (pinnedFirst) expect((await downloadModel(pinned, { storage, endpoint: s.endpoint })).key.commit).toBe(old);
+            expect((await downloadModel(main, { storage, endpoint: s.endpoint })).key.commit).toBe(old);
+            if (!pinnedFirst) {
+              const n = s.requests.length;
+              expect((await downloadModel(pinned, { storage, endpoint: s.endpoint, offline: true })).key.commit).toBe(old);
+              expect(s.requests.length).toBe(n);
+            }
+            expect(await storage.getRef(REPO, old)).toBe(old);
+            s.options.models[REPO] = v2Dir;
+            s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+            expect((await downloadModel(main, { storage, endpoint: s.endpoint })).key.commit).toBe(NEW_SHA);
+            // both snapshots stay, and the pinned model loads from its own without a request
+            expect(await cachedSnapshot(pinned, storage)).toMatchObject({ key: { repo: REPO, commit: old } });
+            const n = s.requests.length;
+            expect(await downloadModel(pinned, { storage, endpoint: s.endpoint })).toMatchObject({ key: { repo: REPO, commit: old }, downloadedBytes: 0 });
+            expect(s.requests.length).toBe(n);
+            const snaps = (await storage.list())[0].snapshots;
+            expect(Object.fromEntries(snaps.map((x) => [x.commit, [x.complete, x.revisions]]))).toEqual({ [old]: [true, [old]], [NEW_SHA]: [true, ['main']] });
+          } finally {
+            await s.stop();
+          }
+        }
+      }
+    });
+
+    it('a snapshot cached before its endpoint was recorded is not checked by the page; ModelInfo names the commit', async () => {
+      const s = await startHubServer({ models: { [REPO]: llamaDir } });
+      try {
+        const { loads } = setup();
+        const storage = loads.storage();
+        const first = await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        const commit = s.commitOf(REPO);
+        expect(first.info.commit).toBe(commit);
+        const key = { repo: REPO, commit };
+        const { endpoint: _e, ...older } = (await storage.getManifest(key))!;
+        await storage.setManifest(key, older);
+        s.options.models[REPO] = v2Dir;
+        s.options.commits = { [`${REPO}@main`]: NEW_SHA };
+        const n = s.requests.length;
+        const { info } = await loads.load({ kind: 'hub', id: REPO, endpoint: s.endpoint }, null);
+        expect(s.requests.length).toBe(n);
+        expect(info.commit).toBe(commit);
+        expect(info.cacheNote).toBe(`From the browser’s cache (commit ${commit.slice(0, 12)}); not checked for a newer revision of main: the cache does not record which Hub it was downloaded from.`);
+        expect((await storage.getManifest(key))!.endpoint).toBeUndefined();
+      } finally {
+        await s.stop();
       }
     });
 
