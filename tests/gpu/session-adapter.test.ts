@@ -20,7 +20,7 @@ import { memorySnapshotStore } from '../../src/train/training-run';
 import { Session } from '../../src/worker/session';
 import { trlFiles } from '../../src/worker/exports';
 import { exportedFolder as folder } from '../helpers/export-folder';
-import type { AdapterSource, EngineEvent, RunSpec, TrainSettings } from '../../src/worker/protocol';
+import type { AdapterSource, EngineEvent, RunSpec, SessionSpec, TrainSettings } from '../../src/worker/protocol';
 import type { Metrics } from '../../src/train/trainer';
 
 let gpu: GpuContext;
@@ -56,6 +56,7 @@ function source(folder: string): AdapterSource {
   return { name: 'adapter', files: Object.fromEntries(['adapter_config.json', 'adapter_model.safetensors'].map((f) => [f, new Blob([readFileSync(join(folder, f))])])) };
 }
 
+/** A DPO comparison run to its end (settings.steps updates). */
 async function session(over: Partial<TrainSettings>, adapter: AdapterSource) {
   const base = await loadModelArg(model);
   const events: EngineEvent[] = [];
@@ -65,10 +66,16 @@ async function session(over: Partial<TrainSettings>, adapter: AdapterSource) {
     store: () => memorySnapshotStore(),
   });
   await s.start();
-  for (let i = 0; i < 6000 && !s.runs.every((r) => r.final); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(s.runs.map((r) => [r.status, r.step, r.message])).toEqual([['done', 1, undefined]]);
+  await settle(s, () => s.runs.every((r) => r.final));
+  expect(s.runs.map((r) => [r.status, r.step, r.message])).toEqual([['done', over.steps ?? settings.steps, undefined]]);
   const rows = events.filter((e): e is Extract<EngineEvent, { type: 'metrics' }> => e.type === 'metrics').flatMap((e) => e.rows);
   return { s, rows };
+}
+
+/** Waits for `until`, then for the session's loop to let go of the runs (it checks for pauses between updates). */
+async function settle(s: Session, until: () => boolean): Promise<void> {
+  for (let i = 0; i < 6000 && !until(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 6000 && (s as unknown as { looping: boolean }).looping; i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 function cliRows(out: string): Metrics[] {
@@ -147,6 +154,50 @@ describe('Session with an imported PEFT adapter', () => {
     expect((s.runs[0].training as unknown as { o: { base: { params: unknown } } }).o.base.params).toBe(start);
     expect(await s.startWeights()).toBe(start);
     await s.dispose();
+  }, 300_000);
+
+  it('LoRA on, paused after update 1 and reloaded (resume: true, the same adapter): update 2 and the adapters after it are the uninterrupted run’s, from the snapshot’s adapters, not the imported ones', async () => {
+    const lora = { r: 4, alpha: 16, targets: ['c_attn', 'c_fc', 'c_proj'] };
+    const over = { lora, steps: 2 };
+    const whole = await session(over, source(join(first, 'adapter')));
+    expect(whole.rows.map((m) => m.step)).toEqual([1, 2]);
+    const want = (await whole.s.runs[0].training!.adapterWeights())!;
+    await whole.s.dispose();
+
+    // the same comparison paused once update 1's row is out (its snapshot follows: checkpointEvery
+    // 1), then the page closes; the reload sends the same spec with resume: true
+    const store = memorySnapshotStore();
+    const spec: SessionSpec = { sessionId: 's3', runs: [DPO], settings: { ...settings, ...over }, data: { file: new Blob([readFileSync(pairs)]), name: 'pairs.jsonl', format: 'auto' }, adapter: source(join(first, 'adapter')), resume: false };
+    const paused: Session = new Session(spec, await loadModelArg(model), {
+      gpu: async () => gpu,
+      emit: (ev) => {
+        if (ev.type === 'metrics' && ev.rows[0].step === 1) paused.pause();
+      },
+      store: () => store,
+    });
+    await paused.start();
+    await settle(paused, () => paused.runs[0].status === 'paused');
+    expect(paused.runs.map((r) => [r.status, r.step])).toEqual([['paused', 1]]);
+    expect(store.last?.step).toBe(1);
+    // the snapshot holds the adapters after update 1: they moved from the imported ones
+    const imported = (await paused.importedAdapter())!.adapters;
+    expect([...imported].some(([k, w]) => maxDiff(store.last!.params.get(k)!, w) > 0)).toBe(true);
+    await paused.dispose();
+
+    const events: EngineEvent[] = [];
+    const resumed = new Session({ ...spec, resume: true }, await loadModelArg(model), { gpu: async () => gpu, emit: (ev) => events.push(ev), store: () => store });
+    await resumed.start();
+    await settle(resumed, () => resumed.runs.every((r) => r.final));
+    expect(resumed.runs.map((r) => [r.status, r.step, r.message])).toEqual([['done', 2, undefined]]);
+    // the page's rows: the snapshot's update 1 (after a rewind to 0), then update 2 trained here
+    expect(events.filter((e) => e.type === 'rewind')).toEqual([{ type: 'rewind', runId: 'dpo', step: 0, resumedAt: 1 }]);
+    const rows = events.filter((e): e is Extract<EngineEvent, { type: 'metrics' }> => e.type === 'metrics').flatMap((e) => e.rows);
+    expect(rows.map((m) => m.step)).toEqual([1, 2]);
+    expect(rows.map(trainRow)).toEqual(whole.rows.map(trainRow));
+    const got = (await resumed.runs[0].training!.adapterWeights())!;
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [k, w] of want) expect(Array.from(got.get(k)!), k).toEqual(Array.from(w));
+    await resumed.dispose();
   }, 300_000);
 
   it('refuses LoRA settings of another rank than the adapter’s, naming both', async () => {
