@@ -28,12 +28,15 @@ export async function runStatus(page: Page, label: string): Promise<string> {
 /** Polls until every run has reached `step` (or `done`), failing fast on a failed run. */
 export async function waitForSteps(page: Page, labels: string[], step: number, timeoutMs: number, done = false): Promise<void> {
   const t0 = Date.now();
+  // a run's row appears once the engine has taken the comparison, which a busy machine can delay
+  // past a locator's default wait: absent rows are polled like the rest, within timeoutMs
+  const state = async (l: string) => ((await page.getByRole('progressbar', { name: `${l} progress` }).count()) ? { step: await runStep(page, l), status: await runStatus(page, l) } : { step: -1, status: 'no row yet' });
   for (;;) {
-    const states = await Promise.all(labels.map(async (l) => ({ step: await runStep(page, l), status: await runStatus(page, l) })));
+    const states = await Promise.all(labels.map(state));
     const failed = states.find((s) => /^failed/.test(s.status));
     if (failed) throw new Error(`a run failed: ${failed.status} ${await page.getByRole('list', { name: 'Runs' }).textContent()}`);
     if (states.every((s) => s.step >= step && (!done || /^done/.test(s.status)))) return;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`runs did not reach step ${step} in ${timeoutMs / 1000} s: ${JSON.stringify(states)}`);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`runs did not reach step ${step} in ${timeoutMs / 1000} s: ${JSON.stringify(states)}; run controls: ${await page.getByRole('region', { name: 'Run controls' }).textContent()}`);
     await page.waitForTimeout(250);
   }
 }
