@@ -115,7 +115,9 @@ describe.each(PRESETS)('%s reward model through the CLI', (preset) => {
       expect(ref.index[k]).toBe(s.length - 2);
       expect(ref.index[k]).toBe(scoreIndexRef(s, rewardPadId(m.config)));
     });
-    expectClose([...lines.map((l) => l.chosen_reward), ...lines.map((l) => l.rejected_reward)], ref.rewards, { rtol: 1e-4, atol: 1e-6, what: `${preset} rewards seed=${seed}` });
+    // atol scales with the largest |reward|: a reward near 0 by cancellation carries the rounding of the set's largest terms
+    const rewards = [...lines.map((l) => l.chosen_reward), ...lines.map((l) => l.rejected_reward)];
+    expectClose(rewards, ref.rewards, { rtol: 1e-4, atol: 2e-6 * (1 + rewards.reduce((m, x) => Math.max(m, Math.abs(x)), 0)), what: `${preset} rewards seed=${seed}` });
     // the rewards are not trivially equal
     expect(new Set(ref.rewards.map((r) => r.toFixed(6))).size).toBeGreaterThan(5);
   });
