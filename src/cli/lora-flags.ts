@@ -4,7 +4,7 @@
 // dtype), and the PEFT adapter folder written at the end. Also `--lora-adapter` of the commands
 // that only run a model (logps, generate, judge, score): the model with an imported adapter merged.
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { OptionSpec } from './command';
 import { numberOption, optionalIntOption, UsageError } from './command';
 import { writeCheckpointDir } from '../model/checkpoint-node';
@@ -127,12 +127,18 @@ export async function loadModelWithAdapter(opts: Record<string, unknown>, head: 
   return { ...ckpt, config: target.config, params: mergeLora(target.config, lora, target.params, adapters) } as LoadedModel & { dir: string };
 }
 
-/** What adapter_config.json's base_model_name_or_path names: a Hub id's repo, else the folder's absolute path. */
-export function baseModelName(modelArg: string, dir: string): string {
-  return isHubId(modelArg) ? parseHubId(modelArg).repo : resolve(dir);
+/**
+ * What adapter_config.json names as the base: a Hub id's repo at the commit of the snapshot read
+ * (the cache's snapshots/COMMIT folder: a branch moves on, the adapter fits this commit's
+ * weights), else the folder's absolute path and no revision.
+ */
+export function baseModelName(modelArg: string, dir: string): { name: string; revision: string | null } {
+  if (!isHubId(modelArg)) return { name: resolve(dir), revision: null };
+  const commit = basename(resolve(dir));
+  return { name: parseHubId(modelArg).repo, revision: /^[0-9a-f]{40}$/.test(commit) ? commit : null };
 }
 
 /** DIR/adapter/: the run's adapters as a PEFT folder. */
-export async function writeAdapterDir(out: string, config: ModelConfig, lora: LoraConfig, adapters: Map<string, Float32Array>, baseModel: string): Promise<void> {
-  await writeCheckpointDir(out, peftAdapterFiles(config, lora, adapters, baseModel));
+export async function writeAdapterDir(out: string, config: ModelConfig, lora: LoraConfig, adapters: Map<string, Float32Array>, base: { name: string; revision: string | null }): Promise<void> {
+  await writeCheckpointDir(out, peftAdapterFiles(config, lora, adapters, base.name, base.revision));
 }

@@ -41,7 +41,7 @@ export const SEQ_CLS_MODULES_TO_SAVE = ['classifier', 'score'];
  * adapter_config.json's object, as PEFT's LoraConfig.save_pretrained writes it (the fields PrefPlay
  * uses, the rest at PEFT's defaults); seqCls: a reward model's adapter (SEQ_CLS, the score head saved).
  */
-export function peftAdapterConfig(config: ModelConfig, lora: LoraConfig, baseModel: string | null, seqCls = false): Record<string, unknown> {
+export function peftAdapterConfig(config: ModelConfig, lora: LoraConfig, baseModel: string | null, seqCls = false, revision: string | null = null): Record<string, unknown> {
   return {
     alpha_pattern: {},
     auto_mapping: null,
@@ -58,7 +58,8 @@ export function peftAdapterConfig(config: ModelConfig, lora: LoraConfig, baseMod
     peft_type: 'LORA',
     r: lora.r,
     rank_pattern: {},
-    revision: null,
+    // the base's Hub commit: AutoPeftModel*.from_pretrained loads base_model_name_or_path at it
+    revision,
     target_modules: [...loraTargetList(config, lora)].sort(),
     task_type: seqCls ? 'SEQ_CLS' : 'CAUSAL_LM',
     use_dora: false,
@@ -71,9 +72,10 @@ export function peftAdapterConfig(config: ModelConfig, lora: LoraConfig, baseMod
  * names, src/model/lora.ts loraNames) and a short README.md. baseModel: what
  * base_model_name_or_path names (a Hub id or a folder), null when unknown. Adapters holding a
  * score head (a reward model's run; `config` may be the causal LM it started from) make a SEQ_CLS
- * adapter; a reward model's config without one is refused.
+ * adapter; a reward model's config without one is refused. revision: the Hub commit the base was
+ * loaded at (a branch moves on; the adapter was trained on this one's weights), null otherwise.
  */
-export function peftAdapterFiles(config: ModelConfig, lora: LoraConfig, adapters: ReadonlyMap<string, Float32Array>, baseModel: string | null): Map<string, Uint8Array> {
+export function peftAdapterFiles(config: ModelConfig, lora: LoraConfig, adapters: ReadonlyMap<string, Float32Array>, baseModel: string | null, revision: string | null = null): Map<string, Uint8Array> {
   const score = adapters.get(SCORE_WEIGHT);
   if (isRewardModel(config) && !score) throw new Error(`PEFT export: missing ${SCORE_WEIGHT} (a reward model's adapters carry its score head)`);
   const C = scoreChannels(config);
@@ -102,12 +104,12 @@ export function peftAdapterFiles(config: ModelConfig, lora: LoraConfig, adapters
     '```python',
     'from peft import PeftModel',
     `from transformers import ${auto}`,
-    `model = PeftModel.from_pretrained(${auto}.from_pretrained(${JSON.stringify(baseModel ?? 'BASE_MODEL')}${seqCls ? ', num_labels=1' : ''}), "this-folder")`,
+    `model = PeftModel.from_pretrained(${auto}.from_pretrained(${JSON.stringify(baseModel ?? 'BASE_MODEL')}${revision ? `, revision=${JSON.stringify(revision)}` : ''}${seqCls ? ', num_labels=1' : ''}), "this-folder")`,
     '```',
     '',
   ].join('\n');
   return new Map([
-    ['adapter_config.json', enc.encode(JSON.stringify(peftAdapterConfig(config, lora, baseModel, seqCls), null, 2) + '\n')],
+    ['adapter_config.json', enc.encode(JSON.stringify(peftAdapterConfig(config, lora, baseModel, seqCls, revision), null, 2) + '\n')],
     ['adapter_model.safetensors', serializeSafetensors(tensors, { format: 'pt' })],
     ['README.md', enc.encode(readme)],
   ]);

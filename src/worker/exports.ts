@@ -45,7 +45,7 @@ export function adapterBaseName(info: ModelInfo): string | null {
 
 /** A LoRA run's PEFT adapter folder: adapter_config.json and adapter_model.safetensors (src/export/peft.ts). */
 export function adapterFiles(base: LoadedModel, info: ModelInfo, lora: LoraConfig, adapters: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
-  return peftAdapterFiles(base.config, lora, adapters, adapterBaseName(info));
+  return peftAdapterFiles(base.config, lora, adapters, adapterBaseName(info), info.kind === 'hub' ? (info.commit ?? null) : null);
 }
 
 /** train.py, README.txt, requirements.txt, data.jsonl, eval.jsonl and model/ (the starting weights). */

@@ -91,6 +91,17 @@ describe('CLI --model hf:ORG/NAME on WebGPU', () => {
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).model).toBe('hf:test-org/tiny-llama');
   });
 
+  it('train --model hf:… --lora-r: the adapter names the repo and the commit it was trained on (PEFT revision)', async () => {
+    setEnv({ HF_ENDPOINT: 'http://127.0.0.1:1', HF_HOME: home, HF_HUB_OFFLINE: '1' });
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const out = join(tmp, 'run-lora');
+    expect(await main(['train', '--model', 'hf:test-org/tiny-llama', '--pairs', pairs, '--method', 'dpo', '--lora-r', '2', '--steps', '1', '--batch-size', '2', '--max-length', '48', '--out', out, '--quiet'])).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(out, 'adapter', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    const commit = servers[0].commitOf('test-org/tiny-llama');
+    expect(cfg).toMatchObject({ base_model_name_or_path: 'test-org/tiny-llama', revision: commit });
+    expect(readFileSync(join(out, 'adapter', 'README.md'), 'utf8')).toContain(`AutoModelForCausalLM.from_pretrained("test-org/tiny-llama", revision="${commit}")`);
+  });
+
   it('a gated copy: HF_TOKEN reaches every request, and a shard cut mid-way is continued with a Range request', async () => {
     const shard = shards[1];
     const gated = await startHubServer({ models: { 'test-org/gated-llama': llamaDir }, token: 'hf_gpu_secret', cut: { file: shard, afterBytes: 10_000 } });

@@ -15,6 +15,9 @@ import { parseSafetensors, readTensorF32 } from '../../src/model/safetensors';
 import { TRAIN_DEFAULTS, trainConfigProblems } from '../../src/train/config';
 import { trlExportFiles } from '../../src/export/trl-script';
 import { Rng } from '../../src/util/rng';
+import { adapterFiles } from '../../src/worker/exports';
+import type { ModelInfo } from '../../src/worker/protocol';
+import type { LoadedModel } from '../../src/model/family-checkpoint';
 import type { Example } from '../../src/data/types';
 
 const GPT = presetConfig('tiny'); // C 32, 2 layers
@@ -117,6 +120,19 @@ describe('PEFT adapter folder', () => {
     return new Map(loraSpec(config, lora).map((s) => [s.name, rng.floats(s.shape[0] * s.shape[1])]));
   };
 
+  it("a Hub model's adapter names the commit it was trained on (PEFT's revision; AutoPeftModel loads the base at it); a folder's names none", () => {
+    const commit = 'a'.repeat(40);
+    const info = (kind: 'hub' | 'files', name: string, c?: string) => ({ name, kind, commit: c }) as unknown as ModelInfo;
+    const base = { config: LLAMA } as unknown as LoadedModel;
+    const read = (files: Map<string, Uint8Array>) => [JSON.parse(new TextDecoder().decode(files.get('adapter_config.json')!)) as Record<string, unknown>, new TextDecoder().decode(files.get('README.md')!)] as const;
+    const [hub, hubReadme] = read(adapterFiles(base, info('hub', `org/base@main`, commit), lora, weights(LLAMA, 3)));
+    expect(hub).toMatchObject({ base_model_name_or_path: 'org/base', revision: commit });
+    expect(hubReadme).toContain(`AutoModelForCausalLM.from_pretrained("org/base", revision="${commit}")`);
+    const [folder, folderReadme] = read(adapterFiles(base, info('files', 'my-model', commit), lora, weights(LLAMA, 3)));
+    expect(folder).toMatchObject({ base_model_name_or_path: 'my-model', revision: null });
+    expect(folderReadme).toContain('AutoModelForCausalLM.from_pretrained("my-model"), "this-folder")');
+  });
+
   it.each([
     ['gpt2', GPT, 'base_model.model.transformer.h.0.attn.c_attn', [4, 32], [96, 4], true],
     ['qwen2', LLAMA, 'base_model.model.model.layers.0.self_attn.q_proj', [4, 32], [32, 4], false],
@@ -124,7 +140,7 @@ describe('PEFT adapter folder', () => {
     const adapters = weights(config, 1);
     const files = peftAdapterFiles(config, lora, adapters, 'org/base');
     const cfg = JSON.parse(new TextDecoder().decode(files.get('adapter_config.json')!)) as Record<string, unknown>;
-    expect(cfg).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 16, base_model_name_or_path: 'org/base', fan_in_fan_out: fanInFanOut, lora_dropout: 0, bias: 'none', use_dora: false, use_rslora: false });
+    expect(cfg).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 16, base_model_name_or_path: 'org/base', revision: null, fan_in_fan_out: fanInFanOut, lora_dropout: 0, bias: 'none', use_dora: false, use_rslora: false });
     expect(cfg.target_modules).toEqual([...defaultLoraTargets(config)].sort());
     const st = parseSafetensors(files.get('adapter_model.safetensors')!);
     expect(st.metadata).toEqual({ format: 'pt' });
