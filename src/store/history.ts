@@ -3,7 +3,7 @@
 // last one away. The runs table lists the current comparison and the history, names every run by
 // the settings that differ across the runs it is shown with, and the charts draw the current runs
 // plus the history runs the user ticked (`chartRuns`). Pure functions, except the memo.
-import type { Metrics, TrainSettings } from '../worker/protocol';
+import type { AdapterInfo, Metrics, TrainSettings } from '../worker/protocol';
 import type { RunView } from './events';
 import type { DataSource } from './data';
 import type { ModelRef } from './model';
@@ -38,6 +38,10 @@ export interface HistoryEntry {
   cards: MethodCard[];
   data: DataSource;
   modelRef: ModelRef;
+  /** A Hub model's commit the runs read (a branch moves on); absent otherwise or saved before. */
+  modelCommit?: string;
+  /** The imported PEFT adapter the runs started from (what the Model tab showed); absent: none. */
+  adapter?: AdapterInfo | null;
   runs: HistoryRun[];
 }
 
@@ -55,6 +59,8 @@ export interface ComparisonSnapshot {
   cards: MethodCard[];
   data: DataSource;
   modelRef: ModelRef;
+  modelCommit?: string;
+  adapter?: AdapterInfo | null;
 }
 
 export const historyKey = (entryId: string, runId: string) => `${entryId}/${runId}`;
@@ -81,6 +87,8 @@ export function archive(history: readonly HistoryEntry[], session: ComparisonSna
     cards: session.cards,
     data: session.data,
     modelRef: session.modelRef,
+    ...(session.modelCommit ? { modelCommit: session.modelCommit } : {}),
+    ...(session.adapter ? { adapter: session.adapter } : {}),
     runs: runs.map((r) => ({
       id: r.id,
       label: r.label,
@@ -120,6 +128,8 @@ export interface TableRun {
   settings: TrainSettings;
   data: DataSource;
   modelRef: ModelRef;
+  modelCommit?: string;
+  adapter?: AdapterInfo | null;
   run: HistoryRun | RunView;
 }
 
@@ -131,13 +141,13 @@ export function tableRuns(history: readonly HistoryEntry[], session: ComparisonS
   if (session && runs.length) {
     for (const r of runs) {
       const card = session.cards.find((c) => c.id === r.id);
-      if (card) out.push({ key: r.id, current: true, comparison: n, startedAt: session.startedAt, card, settings: session.settings, data: session.data, modelRef: session.modelRef, run: r });
+      if (card) out.push({ key: r.id, current: true, comparison: n, startedAt: session.startedAt, card, settings: session.settings, data: session.data, modelRef: session.modelRef, modelCommit: session.modelCommit, adapter: session.adapter ?? null, run: r });
     }
   }
   entries.forEach((e, i) => {
     for (const r of e.runs) {
       const card = e.cards.find((c) => c.id === r.id);
-      if (card) out.push({ key: historyKey(e.id, r.id), current: false, comparison: entries.length - i, startedAt: e.startedAt, card, settings: e.settings, data: e.data, modelRef: e.modelRef, run: r });
+      if (card) out.push({ key: historyKey(e.id, r.id), current: false, comparison: entries.length - i, startedAt: e.startedAt, card, settings: e.settings, data: e.data, modelRef: e.modelRef, modelCommit: e.modelCommit, adapter: e.adapter ?? null, run: r });
     }
   });
   return out;
@@ -170,10 +180,20 @@ export const modelName = (m: ModelRef): string => (m.kind === 'builtin' ? 'built
 // lora: R:ALPHA[:TARGETS] as the URL writes it, or off (full fine-tuning)
 const settingText = (v: unknown, k?: keyof TrainSettings) => (k === 'lora' && v == null ? 'off' : v === null || v === undefined ? 'default' : typeof v === 'object' ? loraToken(v as LoraConfig) : String(v));
 
-/** The shared settings (and data, model) whose values differ among `items`: [name, value of each]. */
-export function differingSettings(items: readonly Pick<TableRun, 'settings' | 'data' | 'modelRef'>[]): Array<[string, string[]]> {
+// a Hub model's commit tells apart runs of one branch before and after it moved; an adapter's name
+// (with its hash when two of one name differ) the comparisons that started from different adapters
+type Source = Pick<TableRun, 'modelRef' | 'modelCommit' | 'adapter'>;
+const modelText = (x: Source) => modelName(x.modelRef) + (x.modelCommit ? `@${x.modelCommit.slice(0, 7)}` : '');
+function adapterTexts(items: readonly Source[]): string[] {
+  const hashes = new Map<string, Set<string>>();
+  for (const x of items) if (x.adapter) hashes.set(x.adapter.name, (hashes.get(x.adapter.name) ?? new Set()).add(x.adapter.hash));
+  return items.map((x) => (!x.adapter ? 'none' : hashes.get(x.adapter.name)!.size > 1 ? `${x.adapter.name}#${x.adapter.hash.slice(0, 6)}` : x.adapter.name));
+}
+
+/** The shared settings (and data, model, imported adapter) whose values differ among `items`: [name, value of each]. */
+export function differingSettings(items: readonly Pick<TableRun, 'settings' | 'data' | 'modelRef' | 'modelCommit' | 'adapter'>[]): Array<[string, string[]]> {
   const cols: Array<[string, string[]]> = SETTING_NAMES.map(([k, name]) => [name, items.map((x) => settingText(x.settings[k], k))]);
-  cols.push(['data', items.map((x) => x.data.name)], ['model', items.map((x) => modelName(x.modelRef))]);
+  cols.push(['data', items.map((x) => x.data.name)], ['model', items.map(modelText)], ['adapter', adapterTexts(items)]);
   return cols.filter(([, vs]) => new Set(vs).size > 1);
 }
 
@@ -182,7 +202,7 @@ export function differingSettings(items: readonly Pick<TableRun, 'settings' | 'd
  * comparisons), then each shared setting that differs (`lr=0.0001`); runs identical in all of
  * these get their comparison's number (`ORPO #2`).
  */
-export function crossLabels(items: readonly Pick<TableRun, 'card' | 'settings' | 'data' | 'modelRef' | 'comparison'>[]): string[] {
+export function crossLabels(items: readonly Pick<TableRun, 'card' | 'settings' | 'data' | 'modelRef' | 'modelCommit' | 'adapter' | 'comparison'>[]): string[] {
   const base = runLabels(items.map((x) => x.card));
   const diff = differingSettings(items);
   const labels = base.map((l, i) => [l, ...diff.map(([name, vs]) => `${name}=${vs[i]}`)].join(' '));

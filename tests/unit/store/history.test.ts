@@ -76,6 +76,22 @@ describe('runs history', () => {
     expect(fullCardLabel(orpo(0.2))).toBe('ORPO λ=0.2');
   });
 
+  it("records the imported adapter and the Hub model's commit, and names runs by them when they differ", () => {
+    const hub = { kind: 'hub' as const, id: 'org/m' };
+    const adapter = (name: string, hash: string) => ({ name, r: 4, alpha: 8, targets: ['q_proj'], tensors: 4, params: 256, baseModel: 'org/m', bytes: 1024, hash });
+    const at = (id: string, commit: string, a: ReturnType<typeof adapter> | null): ComparisonSnapshot => ({ ...comparison(id, [orpo()]), modelRef: hub, modelCommit: commit, adapter: a });
+    const [e] = archive([], at('one', 'a'.repeat(40), adapter('mine', 'h1')), runsOf([orpo()]));
+    expect(e).toMatchObject({ modelCommit: 'a'.repeat(40), adapter: { name: 'mine', hash: 'h1' } });
+    // the entry survives a reload as saved
+    expect(restoredHistory({ entries: JSON.parse(JSON.stringify([e])) as HistoryEntry[], shown: [] }).history[0]).toMatchObject({ modelCommit: 'a'.repeat(40), adapter: { name: 'mine' } });
+    // same model and commit: one without an adapter against one with
+    expect(crossLabels(tableRuns([e], at('two', 'a'.repeat(40), null), runsOf([orpo()])))).toEqual(['ORPO adapter=none', 'ORPO adapter=mine']);
+    // the branch moved on to another commit; two adapters of one name told apart by their hash
+    expect(crossLabels(tableRuns([e], at('two', 'b'.repeat(40), adapter('mine', 'h2')), runsOf([orpo()])))).toEqual(['ORPO model=org/m@bbbbbbb adapter=mine#h2', 'ORPO model=org/m@aaaaaaa adapter=mine#h1']);
+    // nothing differs: the comparison's number
+    expect(crossLabels(tableRuns([e], at('two', 'a'.repeat(40), adapter('mine', 'h1')), runsOf([orpo()])))).toEqual(['ORPO #2', 'ORPO #1']);
+  });
+
   it('charts the current runs plus the ticked history runs, with unique ids, colours and labels', () => {
     const history = archive([], comparison('one', [dpo(0.1), orpo()]), runsOf([dpo(0.1), orpo()]));
     const session = comparison('two', [dpo(0.5), orpo()]);
