@@ -74,7 +74,11 @@ export interface GenerateOptions {
   padId?: number;
   /** Every step's (B,V) logits come back (tests). */
   captureLogits?: boolean;
-  /** Steps between reads of the stopped flags (default 8): the loop ends once every sequence stopped. */
+  /**
+   * The most steps between reads of the stopped flags (default 8): the loop ends once every sequence
+   * stopped. Reads come after steps 2, 4, 8, … then every checkEvery: a short answer (an arithmetic
+   * result and end-of-text) costs 2 steps, not 8, and a long one a read per checkEvery steps.
+   */
   checkEvery?: number;
 }
 
@@ -98,7 +102,7 @@ export interface GpuRollouts {
   stopped: boolean[];
   /** Draws of the stream this call accounts for (T·B, as sampleRollouts consumes): the next call's drawOffset adds it. */
   draws: number;
-  /** Decode steps run on the GPU (≥ T: stopping is checked every checkEvery steps). */
+  /** Decode steps run on the GPU (≥ T: stopping is checked after steps 2, 4, 8, … then every checkEvery). */
   stepsRun: number;
   /** With captureLogits: step s's logits (B,V), s < stepsRun. */
   logits?: Float32Array[];
@@ -425,6 +429,7 @@ export class DecodeRunner {
       first.submit();
       let tape: Tape | null = null;
       let s = 1;
+      let chunk = 1;
       while (s < steps) {
         if (!tape) {
           const rec = new RecordingEncoder(model.gpu, 'decode:step');
@@ -432,7 +437,8 @@ export class DecodeRunner {
           this.headAndSample(rec, this.a('xa'), sampling);
           tape = rec.tape;
         }
-        const upto = Math.min(steps, s + checkEvery);
+        const upto = Math.min(steps, s + chunk);
+        chunk = Math.min(checkEvery, chunk * 2);
         const e = device.createCommandEncoder({ label: `decode:steps ${s}…${upto - 1}` });
         for (; s < upto; s++) {
           tape.encodeInto(e);

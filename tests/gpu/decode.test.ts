@@ -252,6 +252,29 @@ describe.each(MODELS)('%s: cached decode', (_name, config, forms) => {
       model.destroy();
     }
   });
+
+  it('stops reading early for short answers: every row stopped at its second token ends after step 2 (not checkEvery)', async () => {
+    const seed = freshSeed();
+    const rng = new Rng(seed);
+    const w = randomWeights(config, rng);
+    const model = makeModel(gpu, config, w);
+    try {
+      const prompts = PROMPT_LENS.map((n) => Array.from({ length: n }, () => rng.int(config.vocabSize)));
+      const free = await generateOnGpu(model, prompts, { maxNewTokens: NEW, temperature: 0, stopIds: [] });
+      expect(free.stepsRun, `seed=${seed}`).toBe(NEW);
+      // each row's second greedy token as a stop id: a row may stop at its first token when that id is another row's
+      const stopIds = [...new Set(free.generated.map((g) => g[1]))];
+      const out = await generateOnGpu(model, prompts, { maxNewTokens: NEW, temperature: 0, stopIds });
+      expect(out.stopped.every(Boolean), `seed=${seed}`).toBe(true);
+      expect(out.stepsRun, `seed=${seed}`).toBe(2);
+      out.generated.forEach((g, b) => {
+        expect(g.length).toBeLessThanOrEqual(2);
+        expect(g, `seed=${seed} row ${b}`).toEqual(free.generated[b].slice(0, g.length));
+      });
+    } finally {
+      model.destroy();
+    }
+  });
 });
 
 describe('seeded sampling', () => {
