@@ -169,7 +169,7 @@ describe('the CLI writes the data behind the views', () => {
       store: () => memorySnapshotStore(),
     });
     await session.start();
-    for (let i = 0; i < 3000 && !session.runs[0].final; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 6000 && !session.runs[0].final; i++) await new Promise((r) => setTimeout(r, 10));
     expect(session.runs[0].status).toBe('done');
     const start = events.find((e) => e.type === 'pairs-start');
     expect(start?.type === 'pairs-start' && start.track && start.ches).toBeTruthy();

@@ -55,9 +55,9 @@ function open(on: (ev: EngineEvent, s: Session) => void, o: { runs?: RunSpec[]; 
 }
 
 const wait = async (s: Session, until: () => boolean) => {
-  for (let i = 0; i < 3000 && !until(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 6000 && !until(); i++) await new Promise((r) => setTimeout(r, 10));
   // the loop checks for pauses between updates: wait for it to let go of the runs
-  for (let i = 0; i < 3000 && (s as unknown as { looping: boolean }).looping; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 6000 && (s as unknown as { looping: boolean }).looping; i++) await new Promise((r) => setTimeout(r, 10));
 };
 /** A started session whose device is lost (pauseAll, as the worker on GPUDevice.lost: every run's GPU state freed, the finished ones' too) once SFT and the Reward model have ended. */
 async function lostAfterStages() {

@@ -61,9 +61,9 @@ function open(onEvent: (ev: EngineEvent, s: Session) => void = () => {}, over: P
 }
 
 const idle = async (s: Session, until: () => boolean) => {
-  for (let i = 0; i < 3000 && !until(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 6000 && !until(); i++) await new Promise((r) => setTimeout(r, 10));
   // the loop checks for pauses between updates: wait for it to let go of the runs
-  for (let i = 0; i < 3000 && (s as unknown as { looping: boolean }).looping; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 6000 && (s as unknown as { looping: boolean }).looping; i++) await new Promise((r) => setTimeout(r, 10));
 };
 
 const timeless = (rows: Metrics[] | undefined) => (rows ?? []).map(({ tokens_per_second: _t, ...m }) => m);

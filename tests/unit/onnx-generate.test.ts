@@ -159,8 +159,8 @@ describe('generation with onnxruntime-web', () => {
         const best = argmax(rRow);
         const pick = argmax(o.logits, off, o.V);
         const sorted = Array.from(rRow).sort((x, y) => y - x);
-        nearTie ||= sorted[0] - sorted[1] < 1e-5;
-        expect(rRow[best] - rRow[pick], `step ${k} seed=${seed}`).toBeLessThan(1e-5);
+        nearTie ||= sorted[0] - sorted[1] < 1e-4; // onnxruntime-web's f32 logits sit ~1e-5 from float64
+        expect(rRow[best] - rRow[pick], `step ${k} seed=${seed}`).toBeLessThan(1e-4);
       }
       if (!nearTie) expect(viaOrt, `seed=${seed}`).toEqual(viaRef);
     } finally {
