@@ -104,11 +104,16 @@ describe('f16 activations: GPT-2 on WebGPU vs the float64 reference', () => {
     const { seed, weights, ids, got, destroy } = await f16Forward();
     const want = gpt2ForwardRef(weights, config, ids, toF16).logp.flat();
     const wantPlain = gpt2ForwardRef(weights, config, ids).logp.flat();
-    const rms = (w: number[]) => Math.sqrt(got.reduce((a, x, i) => a + (x - w[i]) ** 2, 0) / got.length);
-    const [errR, errU] = [rms(want), rms(wantPlain)];
-    console.log(`f16 activations, seed=${seed}: rms |Δ logp| vs rounded model ${errR.toExponential(2)}, vs unrounded ${errU.toExponential(2)}`);
-    // measured over 6 seeds: errR / errU 0.013…0.22; a forward on unrounded values gives ≫ 1
-    expect(errR, `seed=${seed}`).toBeLessThan(0.5 * errU);
+    // by token, the median error and the share of tokens closer to the rounded model: a straddle
+    // moves a few tokens by the rounding's own size, so an rms ratio depends on how many a draw has
+    // (rms ratio 0.01…0.31 over 60 seeds); a forward on unrounded values gives ≫ 1
+    const errR = got.map((x, i) => Math.abs(x - want[i]));
+    const errU = got.map((x, i) => Math.abs(x - wantPlain[i]));
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+    const closer = errR.filter((e, i) => e < errU[i]).length / errR.length;
+    console.log(`f16 activations, seed=${seed}: median |Δ logp| vs rounded model ${median(errR).toExponential(2)}, vs unrounded ${median(errU).toExponential(2)}; ${(100 * closer).toFixed(0)} % of tokens closer to the rounded`);
+    expect(median(errR), `seed=${seed}`).toBeLessThan(0.35 * median(errU));
+    expect(closer, `seed=${seed}`).toBeGreaterThanOrEqual(0.7);
     destroy();
   });
 
