@@ -15,7 +15,7 @@ import { isRewardModel, toRewardModel } from '../model/reward';
 import { SCORE_WEIGHT } from '../model/score-config';
 import { loadModelArg } from './model-load';
 import { loadPeftAdapter, peftAdapterFiles, type LoadedAdapter } from '../export/peft';
-import { isHubId, parseHubId } from '../hub/id';
+import { isCommitHash, isHubId, parseHubId } from '../hub/id';
 import type { TrainConfig } from '../train/config';
 
 /** PEFT's LoraConfig default lora_alpha. */
@@ -135,7 +135,7 @@ export async function loadModelWithAdapter(opts: Record<string, unknown>, head: 
 export function baseModelName(modelArg: string, dir: string): { name: string; revision: string | null } {
   if (!isHubId(modelArg)) return { name: resolve(dir), revision: null };
   const commit = basename(resolve(dir));
-  return { name: parseHubId(modelArg).repo, revision: /^[0-9a-f]{40}$/.test(commit) ? commit : null };
+  return { name: parseHubId(modelArg).repo, revision: isCommitHash(commit) ? commit : null };
 }
 
 /** DIR/adapter/: the run's adapters as a PEFT folder. */

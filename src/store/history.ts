@@ -9,6 +9,7 @@ import type { DataSource } from './data';
 import type { ModelRef } from './model';
 import { cardFromSaved, cardOptions, methodLabel, objectiveOf, RUN_COLORS, runLabels, type MethodCard } from './presets';
 import { encodeConfig, loraToken } from './url';
+import { repoOf } from './model-commit';
 import type { LoraConfig } from '../model/lora';
 import { runToken } from '../train/objectives';
 
@@ -38,9 +39,9 @@ export interface HistoryEntry {
   cards: MethodCard[];
   data: DataSource;
   modelRef: ModelRef;
-  /** A Hub model's commit the runs read (a branch moves on); absent otherwise or saved before. */
-  modelCommit?: string;
-  /** The imported PEFT adapter the runs started from (what the Model tab showed); absent: none. */
+  /** A Hub model's commit the runs read (a branch moves on); null: not a Hub model; absent: saved before commits were kept. */
+  modelCommit?: string | null;
+  /** The imported PEFT adapter the runs started from (what the Model tab showed); null: none; absent: saved before adapters were kept. */
   adapter?: AdapterInfo | null;
   runs: HistoryRun[];
 }
@@ -87,8 +88,9 @@ export function archive(history: readonly HistoryEntry[], session: ComparisonSna
     cards: session.cards,
     data: session.data,
     modelRef: session.modelRef,
-    ...(session.modelCommit ? { modelCommit: session.modelCommit } : {}),
-    ...(session.adapter ? { adapter: session.adapter } : {}),
+    // written even when absent (null), so a missing key means an entry saved before they were kept
+    modelCommit: session.modelCommit ?? null,
+    adapter: session.adapter ?? null,
     runs: runs.map((r) => ({
       id: r.id,
       label: r.label,
@@ -128,7 +130,8 @@ export interface TableRun {
   settings: TrainSettings;
   data: DataSource;
   modelRef: ModelRef;
-  modelCommit?: string;
+  /** As HistoryEntry's: undefined = not known (an entry saved before they were kept). */
+  modelCommit?: string | null;
   adapter?: AdapterInfo | null;
   run: HistoryRun | RunView;
 }
@@ -141,13 +144,13 @@ export function tableRuns(history: readonly HistoryEntry[], session: ComparisonS
   if (session && runs.length) {
     for (const r of runs) {
       const card = session.cards.find((c) => c.id === r.id);
-      if (card) out.push({ key: r.id, current: true, comparison: n, startedAt: session.startedAt, card, settings: session.settings, data: session.data, modelRef: session.modelRef, modelCommit: session.modelCommit, adapter: session.adapter ?? null, run: r });
+      if (card) out.push({ key: r.id, current: true, comparison: n, startedAt: session.startedAt, card, settings: session.settings, data: session.data, modelRef: session.modelRef, modelCommit: session.modelCommit ?? null, adapter: session.adapter ?? null, run: r });
     }
   }
   entries.forEach((e, i) => {
     for (const r of e.runs) {
       const card = e.cards.find((c) => c.id === r.id);
-      if (card) out.push({ key: historyKey(e.id, r.id), current: false, comparison: entries.length - i, startedAt: e.startedAt, card, settings: e.settings, data: e.data, modelRef: e.modelRef, modelCommit: e.modelCommit, adapter: e.adapter ?? null, run: r });
+      if (card) out.push({ key: historyKey(e.id, r.id), current: false, comparison: entries.length - i, startedAt: e.startedAt, card, settings: e.settings, data: e.data, modelRef: e.modelRef, modelCommit: e.modelCommit, adapter: e.adapter, run: r });
     }
   });
   return out;
@@ -180,21 +183,38 @@ export const modelName = (m: ModelRef): string => (m.kind === 'builtin' ? 'built
 // lora: R:ALPHA[:TARGETS] as the URL writes it, or off (full fine-tuning)
 const settingText = (v: unknown, k?: keyof TrainSettings) => (k === 'lora' && v == null ? 'off' : v === null || v === undefined ? 'default' : typeof v === 'object' ? loraToken(v as LoraConfig) : String(v));
 
-// a Hub model's commit tells apart runs of one branch before and after it moved; an adapter's name
-// (with its hash when two of one name differ) the comparisons that started from different adapters
+// A Hub model's commit tells apart runs of one branch before and after it moved (the repository
+// at the commit: `org/m`, `org/m@main` and `org/m@<sha>` at one commit are one model); an
+// adapter's name (with its hash when two of one name differ) the comparisons that started from
+// different adapters. What an older entry did not record (undefined) shows as `?` and never makes
+// a difference on its own.
 type Source = Pick<TableRun, 'modelRef' | 'modelCommit' | 'adapter'>;
-const modelText = (x: Source) => modelName(x.modelRef) + (x.modelCommit ? `@${x.modelCommit.slice(0, 7)}` : '');
-function adapterTexts(items: readonly Source[]): string[] {
+const UNKNOWN = '?';
+function modelKey(x: Source): { name: string; commit: string | null | undefined } {
+  const repo = repoOf(x.modelRef);
+  return repo && x.modelCommit ? { name: repo.repo, commit: x.modelCommit } : { name: modelName(x.modelRef), commit: x.modelRef.kind === 'hub' ? x.modelCommit : null };
+}
+function modelColumn(items: readonly Source[]): [string, string[], boolean] {
+  const keys = items.map(modelKey);
+  const names = new Set(keys.map((k) => k.name));
+  const commits = new Set(keys.map((k) => k.commit).filter((c): c is string => typeof c === 'string'));
+  return ['model', keys.map((k) => (k.commit ? `${k.name}@${k.commit.slice(0, 7)}` : k.name)), names.size > 1 || commits.size > 1];
+}
+function adapterColumn(items: readonly Source[]): [string, string[], boolean] {
   const hashes = new Map<string, Set<string>>();
   for (const x of items) if (x.adapter) hashes.set(x.adapter.name, (hashes.get(x.adapter.name) ?? new Set()).add(x.adapter.hash));
-  return items.map((x) => (!x.adapter ? 'none' : hashes.get(x.adapter.name)!.size > 1 ? `${x.adapter.name}#${x.adapter.hash.slice(0, 6)}` : x.adapter.name));
+  const text = (a: AdapterInfo | null | undefined) => (a === undefined ? UNKNOWN : a === null ? 'none' : hashes.get(a.name)!.size > 1 ? `${a.name}#${a.hash.slice(0, 6)}` : a.name);
+  const values = items.map((x) => text(x.adapter));
+  return ['adapter', values, new Set(values.filter((v) => v !== UNKNOWN)).size > 1];
 }
 
 /** The shared settings (and data, model, imported adapter) whose values differ among `items`: [name, value of each]. */
 export function differingSettings(items: readonly Pick<TableRun, 'settings' | 'data' | 'modelRef' | 'modelCommit' | 'adapter'>[]): Array<[string, string[]]> {
   const cols: Array<[string, string[]]> = SETTING_NAMES.map(([k, name]) => [name, items.map((x) => settingText(x.settings[k], k))]);
-  cols.push(['data', items.map((x) => x.data.name)], ['model', items.map(modelText)], ['adapter', adapterTexts(items)]);
-  return cols.filter(([, vs]) => new Set(vs).size > 1);
+  cols.push(['data', items.map((x) => x.data.name)]);
+  const differ = cols.filter(([, vs]) => new Set(vs).size > 1);
+  for (const [name, vs, differs] of [modelColumn(items), adapterColumn(items)]) if (differs) differ.push([name, vs]);
+  return differ;
 }
 
 /**

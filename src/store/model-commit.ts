@@ -17,7 +17,7 @@ export interface SavedModel {
 }
 
 /** The repository of a Hub ref's id (`ORG/NAME[@REVISION]`), or null when the id does not parse. */
-function repoOf(ref: ModelRef | null): { repo: string; revision: string } | null {
+export function repoOf(ref: ModelRef | null): { repo: string; revision: string } | null {
   if (ref?.kind !== 'hub') return null;
   try {
     const id = parseHubId(ref.id.startsWith(HUB_PREFIX) ? ref.id : HUB_PREFIX + ref.id);

@@ -17,6 +17,7 @@ import { createObjective, methodDescriptor } from '../train/objectives';
 import { REWARD_MODEL_REWARD } from '../train/objectives/online';
 import { timedPrompts } from '../onnx/timed-samples';
 import { checkpointBaseDtype, mergeLora, packedBaseNames, type BaseDtype, type LoraConfig } from '../model/lora';
+import { isCommitHash } from '../hub/id';
 import { roundWeights } from '../model/packed-base';
 import { peftAdapterFiles } from '../export/peft';
 import { ADAPTER_FILES, type ModelInfo } from './protocol';
@@ -45,7 +46,8 @@ export function adapterBaseName(info: ModelInfo): string | null {
 
 /** A LoRA run's PEFT adapter folder: adapter_config.json and adapter_model.safetensors (src/export/peft.ts). */
 export function adapterFiles(base: LoadedModel, info: ModelInfo, lora: LoraConfig, adapters: ReadonlyMap<string, Float32Array>): Map<string, Uint8Array> {
-  return peftAdapterFiles(base.config, lora, adapters, adapterBaseName(info), info.kind === 'hub' ? (info.commit ?? null) : null);
+  // a snapshot whose server named no commit is kept under the revision's name: no revision then
+  return peftAdapterFiles(base.config, lora, adapters, adapterBaseName(info), info.kind === 'hub' && info.commit && isCommitHash(info.commit) ? info.commit : null);
 }
 
 /** train.py, README.txt, requirements.txt, data.jsonl, eval.jsonl and model/ (the starting weights). */

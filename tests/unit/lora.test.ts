@@ -130,6 +130,8 @@ describe('PEFT adapter folder', () => {
     expect(hubReadme).toContain(`AutoModelForCausalLM.from_pretrained("org/base", revision="${commit}")`);
     const [folder, folderReadme] = read(adapterFiles(base, info('files', 'my-model', commit), lora, weights(LLAMA, 3)));
     expect(folder).toMatchObject({ base_model_name_or_path: 'my-model', revision: null });
+    // a snapshot kept under its revision's name (the server named no commit): no revision
+    expect(read(adapterFiles(base, info('hub', 'org/base@refs/pr/1', 'refs--pr--1'), lora, weights(LLAMA, 3)))[0]).toMatchObject({ base_model_name_or_path: 'org/base', revision: null });
     expect(folderReadme).toContain('AutoModelForCausalLM.from_pretrained("my-model"), "this-folder")');
   });
 

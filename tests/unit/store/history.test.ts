@@ -90,6 +90,17 @@ describe('runs history', () => {
     expect(crossLabels(tableRuns([e], at('two', 'b'.repeat(40), adapter('mine', 'h2')), runsOf([orpo()])))).toEqual(['ORPO model=org/m@bbbbbbb adapter=mine#h2', 'ORPO model=org/m@aaaaaaa adapter=mine#h1']);
     // nothing differs: the comparison's number
     expect(crossLabels(tableRuns([e], at('two', 'a'.repeat(40), adapter('mine', 'h1')), runsOf([orpo()])))).toEqual(['ORPO #2', 'ORPO #1']);
+    // one repository at one commit, however the id was typed, is one model
+    const typed = (id: string) => ({ ...at('two', 'a'.repeat(40), adapter('mine', 'h1')), modelRef: { kind: 'hub' as const, id } });
+    for (const id of ['org/m@main', `org/m@${'a'.repeat(40)}`, 'hf:org/m']) expect(crossLabels(tableRuns([e], typed(id), runsOf([orpo()]))), id).toEqual(['ORPO #2', 'ORPO #1']);
+    // an entry saved before commits and adapters were kept (no keys): unknown, never a difference by itself
+    const { modelCommit: _c, adapter: _a, ...old } = e;
+    expect(crossLabels(tableRuns([old], at('two', 'a'.repeat(40), adapter('mine', 'h1')), runsOf([orpo()])))).toEqual(['ORPO #2', 'ORPO #1']);
+    expect(crossLabels(tableRuns([old], { ...at('two', 'a'.repeat(40), null), settings: { ...DEFAULT_SETTINGS, lr: 1e-3 } }, runsOf([orpo()])))).toEqual(['ORPO lr=0.001', 'ORPO lr=0.0005']);
+    // shown as unknown beside known values that differ
+    expect(crossLabels(tableRuns([old, e], at('two', 'a'.repeat(40), null), runsOf([orpo()])))).toEqual(['ORPO adapter=none', 'ORPO adapter=?', 'ORPO adapter=mine']);
+    // a comparison without an adapter is recorded as none (null), not as unknown
+    expect(archive([], at('three', 'a'.repeat(40), null), runsOf([orpo()]))[0]).toMatchObject({ adapter: null, modelCommit: 'a'.repeat(40) });
   });
 
   it('charts the current runs plus the ticked history runs, with unique ids, colours and labels', () => {
