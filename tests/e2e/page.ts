@@ -36,7 +36,7 @@ export async function waitForSteps(page: Page, labels: string[], step: number, t
     const failed = states.find((s) => /^failed/.test(s.status));
     if (failed) throw new Error(`a run failed: ${failed.status} ${await page.getByRole('list', { name: 'Runs' }).textContent()}`);
     if (states.every((s) => s.step >= step && (!done || /^done/.test(s.status)))) return;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`runs did not reach step ${step} in ${timeoutMs / 1000} s: ${JSON.stringify(states)}; run controls: ${await page.getByRole('region', { name: 'Run controls' }).textContent()}`);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`runs did not reach step ${step} in ${timeoutMs / 1000} s: ${JSON.stringify(states)}; run controls: ${await page.getByRole('region', { name: 'Run controls' }).textContent()}; alerts: ${JSON.stringify(await page.getByRole('alert').allTextContents())}`);
     await page.waitForTimeout(250);
   }
 }

@@ -20,12 +20,15 @@ export function RunControls({ onOpen }: { onOpen(tab: PanelTab): void }) {
   const data = useApp((s) => s.data);
   const model = useApp((s) => s.model);
   const startLabel = preset !== 'custom' ? `Start ${METHOD_PRESETS[preset].label}` : `Start ${cards} run${cards === 1 ? '' : 's'}`;
-  const dataText = data.source ? `${data.source.name}${data.result ? ` · ${acceptedText(data.result)}` : data.status === 'reading' ? ' · reading…' : ''}` : 'none yet';
+  // a file being read again (a model with another tokenizer or length was loaded) keeps its last
+  // report meanwhile; Start waits for the new one rather than refusing a click
+  const reading = data.status === 'reading';
+  const dataText = data.source ? `${data.source.name}${reading ? ' · reading…' : data.result ? ` · ${acceptedText(data.result)}` : ''}` : 'none yet';
   const modelText =
     model.status === 'loading' ? 'loading…' : model.info ? `${model.info.kind === 'builtin' ? 'built-in demo model' : model.info.name} · ${compactCount(model.info.params)} parameters` : model.status === 'error' ? 'could not load' : 'none yet';
   return (
     <section className="run-controls" aria-label="Run controls">
-      <button type="button" className="primary start-button" onClick={() => void start()} disabled={busy}>
+      <button type="button" className="primary start-button" onClick={() => void start()} disabled={busy || reading} title={reading ? 'Start waits until the data file has been read' : undefined}>
         {startLabel}
       </button>
       <AllRunsButtons />
